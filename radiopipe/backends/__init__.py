@@ -1,0 +1,46 @@
+"""Feature backends behind one interface, chosen by name from a closed registry.
+
+A backend turns one (image, mask) pair into a flat mapping of feature values keyed
+``{image_type}__{family}__{feature}``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import SimpleITK as sitk
+
+from radiopipe.config import FeatureConfig
+from radiopipe.errors import ConfigError
+
+
+class FeatureBackend(Protocol):
+    """What every feature backend provides."""
+
+    name: str
+
+    def version(self) -> str:
+        """Version string recorded with every feature row."""
+
+    def extract(self, image: sitk.Image, mask: sitk.Image, settings: FeatureConfig) -> dict[str, float]:
+        """Compute the features of one region of interest."""
+
+
+def get_backend(name: str) -> FeatureBackend:
+    """Return the backend registered under ``name``.
+
+    Raises
+    ------
+    ConfigError
+        If the name is unknown or the backend's packages are not installed.
+    """
+    if name == "pyradiomics":
+        from radiopipe.backends.pyradiomics import PyradiomicsBackend
+
+        return PyradiomicsBackend()
+    raise ConfigError(f"unknown feature backend '{name}'; available: pyradiomics")
+
+
+def feature_key(image_type: str, family: str, feature: str) -> str:
+    """Column name of a feature: ``{image_type}__{family}__{feature}``."""
+    return f"{image_type}__{family}__{feature}"

@@ -1,0 +1,98 @@
+"""pyradiomics as a feature backend: the reference implementation radiopipe is checked against."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import SimpleITK as sitk
+
+from radiopipe.config import FeatureConfig
+from radiopipe.errors import ConfigError
+
+_INTERPOLATORS = {
+    "nearest": sitk.sitkNearestNeighbor,
+    "linear": sitk.sitkLinear,
+    "bspline": sitk.sitkBSpline,
+}
+_IMAGE_TYPES = {"original": "Original"}
+
+
+def _radiomics():
+    try:
+        import radiomics
+        from radiomics import featureextractor
+    except ImportError:
+        raise ConfigError(
+            "backend 'pyradiomics' needs the reference extra: pip install 'radiopipe[reference]'"
+        ) from None
+    # pyradiomics prints to stderr through a handler of its own, once per case and warning (e.g.
+    # "GLCM is symmetrical ..."); in a cohort run that floods the console. Its documented switch
+    # keeps errors only.
+    radiomics.setVerbosity(logging.ERROR)
+    return radiomics, featureextractor
+
+
+class PyradiomicsBackend:
+    """Features computed by pyradiomics (all seven classes, settings mapped from the config).
+
+    Two-dimensional images are passed as one-slice volumes with ``force2D`` and the 2D shape
+    class, which is what pyradiomics itself expects of 2D input.
+    """
+
+    name = "pyradiomics"
+
+    def version(self) -> str:
+        """The installed pyradiomics version."""
+        radiomics, _ = _radiomics()
+        return str(radiomics.__version__)
+
+    def extract(self, image: sitk.Image, mask: sitk.Image, settings: FeatureConfig) -> dict[str, float]:
+        """Compute the configured features of one region of interest.
+
+        Parameters
+        ----------
+        image, mask : SimpleITK.Image
+            Scalar image and binary mask (label 1) on the same grid.
+        settings : FeatureConfig
+            Families, image types and discretisation settings.
+
+        Returns
+        -------
+        dict
+            ``{image_type}__{family}__{feature}`` -> value.
+        """
+        _, featureextractor = _radiomics()
+        two_d = image.GetDimension() == 2
+        if two_d:
+            image, mask = sitk.JoinSeries(image), sitk.JoinSeries(mask)
+        extractor = featureextractor.RadiomicsFeatureExtractor(**self._params(settings, two_d))
+        extractor.disableAllFeatures()
+        for family in settings.families:
+            extractor.enableFeatureClassByName("shape2D" if (two_d and family == "shape") else family)
+        extractor.disableAllImageTypes()
+        for image_type in settings.image_types:
+            extractor.enableImageTypeByName(_IMAGE_TYPES[image_type])
+        raw = extractor.execute(image, mask, label=1)
+        features = {}
+        for key, value in raw.items():
+            if key.startswith("diagnostics_"):
+                continue
+            image_type, family, feature = key.split("_", 2)
+            family = "shape" if family == "shape2D" else family
+            features[f"{image_type}__{family}__{feature}"] = float(np.asarray(value))
+        return features
+
+    @staticmethod
+    def _params(settings: FeatureConfig, two_d: bool) -> dict:
+        params = {
+            "binWidth": settings.bin_width,
+            "interpolator": _INTERPOLATORS[settings.interpolator],
+            "normalize": settings.normalize,
+            "force2D": settings.force_2d or two_d,
+            "force2Ddimension": 0,
+            "additionalInfo": False,
+        }
+        if settings.resampled_spacing is not None:
+            params["resampledPixelSpacing"] = list(settings.resampled_spacing)
+        return params

@@ -1,0 +1,94 @@
+"""Command line: ``python -m radiopipe {run,validate,extract,train,report} CONFIG``.
+
+Exit codes: 0 success; 1 when any case failed (everything else is still written); 2 for usage,
+config, manifest or data errors, reported as one message without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from radiopipe import __version__, pipeline
+from radiopipe.config import load_config
+from radiopipe.errors import RadiopipeError
+
+EXIT_OK, EXIT_CASES_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="radiopipe",
+        description="Radiomics features, grouped cross-validated models and reports for medical images.",
+    )
+    parser.add_argument("--version", action="version", version=f"radiopipe {__version__}")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    helps = {
+        "run": "extract features, cross-validate the model and write the report",
+        "validate": "check a config file and print its hash",
+        "extract": "extract features into features.parquet (finished cases are reused)",
+        "train": "cross-validate the model on features.parquet; write metrics.json",
+        "report": "write report.html from the run folder",
+    }
+    for name, text in helps.items():
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.add_argument("config", metavar="CONFIG", help="YAML config file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    _configure_logging(args)
+    try:
+        return _dispatch(args)
+    except RadiopipeError as exc:
+        print(f"radiopipe: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    loaded = load_config(args.config)
+    progress = not args.quiet
+    if args.command == "validate":
+        print(f"{loaded.source}: valid (config hash {loaded.hash})")
+        return EXIT_OK
+    if args.command == "extract":
+        results = pipeline.extract(loaded, progress=progress)
+        return _exit_for([r.case_id for r in results if r.status == "failed"])
+    if args.command == "train":
+        metrics = pipeline.train(loaded)
+        _print_auc(metrics)
+        return EXIT_OK
+    if args.command == "report":
+        path = pipeline.report(loaded)
+        print(f"report: {path}")
+        return EXIT_OK
+    outcome = pipeline.run(loaded, progress=progress)
+    print(f"report: {outcome.report}")
+    _print_auc(outcome.metrics)
+    return _exit_for(outcome.failed_cases)
+
+
+def _exit_for(failed: list[str]) -> int:
+    if failed:
+        shown = ", ".join(failed[:10]) + (" ..." if len(failed) > 10 else "")
+        print(f"{len(failed)} case(s) failed: {shown} (reasons in failures/)", file=sys.stderr)
+        return EXIT_CASES_FAILED
+    return EXIT_OK
+
+
+def _print_auc(metrics: dict) -> None:
+    n_classes = len(metrics["task"]["classes"])
+    kind = "macro one-vs-rest " if n_classes > 2 else ""
+    print(f"out-of-fold {kind}ROC-AUC: {metrics['metrics']['roc_auc']:.4f}")
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)

@@ -1,0 +1,179 @@
+"""Feature extraction over a cohort: parallel, resumable, and failure-tolerant.
+
+Each case's features are written atomically to ``cases/<case_id>.json`` together with a key that
+hashes the image and mask bytes, the feature and reading settings and the backend version. A
+rerun reuses every case whose key is unchanged and recomputes the rest. A case that fails is
+recorded in ``failures/<case_id>.json`` with its reason and never stops the others.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from radiopipe.backends import get_backend
+from radiopipe.config import DataConfig, FeatureConfig
+from radiopipe.errors import CaseError
+from radiopipe.io import read_image, read_mask
+from radiopipe.manifest import Case, Manifest
+from radiopipe.storage import atomic_write_json, file_sha256, text_sha256
+
+logger = logging.getLogger(__name__)
+
+CASES_DIR = "cases"
+FAILURES_DIR = "failures"
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """Outcome of one case.
+
+    Attributes
+    ----------
+    case_id : str
+    status : {'computed', 'reused', 'failed'}
+    features : dict or None
+        Feature values, None when the case failed.
+    provenance : dict
+        Image and mask hashes, backend name and version.
+    reason : str or None
+        Why the case failed.
+    """
+
+    case_id: str
+    status: Literal["computed", "reused", "failed"]
+    features: dict[str, float] | None
+    provenance: dict[str, str]
+    reason: str | None = None
+
+
+def extract_cohort(
+    manifest: Manifest,
+    features: FeatureConfig,
+    data: DataConfig,
+    out_dir: Path,
+    *,
+    n_jobs: int = 1,
+    progress: bool = True,
+) -> list[CaseResult]:
+    """Extract features for every case, reusing finished cases.
+
+    Parameters
+    ----------
+    manifest : Manifest
+        The cohort.
+    features : FeatureConfig
+        Backend and feature settings.
+    data : DataConfig
+        How images and masks are read.
+    out_dir : Path
+        Run folder; ``cases/`` and ``failures/`` are written inside it.
+    n_jobs : int
+        Worker processes (-1 for all cores).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    list of CaseResult
+        In manifest order.
+    """
+    out_dir = Path(out_dir)
+    (out_dir / CASES_DIR).mkdir(parents=True, exist_ok=True)
+    get_backend(features.backend)  # fail fast, before any worker starts
+    jobs = (delayed(extract_case)(case, features, data, out_dir) for case in manifest.cases)
+    runner = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    by_id = {}
+    bar = tqdm(total=len(manifest.cases), desc="features", unit="case", disable=not progress)
+    with bar:
+        for result in runner(jobs):
+            by_id[result.case_id] = result
+            bar.update()
+            if result.status == "failed":
+                logger.warning("%s", result.reason)
+    results = [by_id[case.case_id] for case in manifest.cases]
+    counts = {s: sum(r.status == s for r in results) for s in ("computed", "reused", "failed")}
+    logger.info(
+        "features: %d computed, %d reused, %d failed", counts["computed"], counts["reused"], counts["failed"]
+    )
+    return results
+
+
+def extract_case(case: Case, features: FeatureConfig, data: DataConfig, out_dir: Path) -> CaseResult:
+    """Extract (or reuse) one case's features; never raises for a problem of the case itself.
+
+    Parameters
+    ----------
+    case : Case
+    features : FeatureConfig
+    data : DataConfig
+    out_dir : Path
+        Run folder.
+
+    Returns
+    -------
+    CaseResult
+    """
+    backend = get_backend(features.backend)
+    cached_file = out_dir / CASES_DIR / f"{case.case_id}.json"
+    failure_file = out_dir / FAILURES_DIR / f"{case.case_id}.json"
+    provenance = {"backend": backend.name, "backend_version": backend.version()}
+    try:
+        provenance["image_sha256"] = file_sha256(case.image)
+        provenance["mask_sha256"] = file_sha256(case.mask) if case.mask is not None else ""
+        key = _case_key(provenance, features, data)
+        cached = _read_cached(cached_file, key)
+        if cached is not None:
+            failure_file.unlink(missing_ok=True)
+            return CaseResult(case.case_id, "reused", cached, provenance)
+        start = time.perf_counter()
+        image = read_image(case.image, case_id=case.case_id, channel_policy=data.channel_policy)
+        mask = read_mask(
+            case.mask, image, case_id=case.case_id, label=data.mask_label, tolerance=data.geometry_tolerance
+        )
+        values = backend.extract(image, mask, features)
+        seconds = time.perf_counter() - start
+    except CaseError as exc:
+        return _record_failure(case, provenance, out_dir, type(exc).__name__, exc.reason)
+    except Exception as exc:  # one case's crash must not lose the cohort
+        logger.debug("case '%s' raised", case.case_id, exc_info=True)
+        reason = f"{features.backend} raised {type(exc).__name__}: {exc}"
+        return _record_failure(case, provenance, out_dir, type(exc).__name__, reason)
+    atomic_write_json(
+        cached_file,
+        {"case_id": case.case_id, "key": key, "seconds": seconds, "provenance": provenance, "features": values},
+    )
+    failure_file.unlink(missing_ok=True)
+    return CaseResult(case.case_id, "computed", values, provenance)
+
+
+def _case_key(provenance: dict[str, str], features: FeatureConfig, data: DataConfig) -> str:
+    reading = data.model_dump(include={"mask_label", "channel_policy", "geometry_tolerance"})
+    payload = {"provenance": provenance, "features": features.model_dump(mode="json"), "reading": reading}
+    return text_sha256(json.dumps(payload, sort_keys=True))
+
+
+def _read_cached(path: Path, key: str) -> dict[str, float] | None:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return record["features"] if record.get("key") == key else None
+
+
+def _record_failure(case: Case, provenance, out_dir: Path, error: str, reason: str) -> CaseResult:
+    """Write ``failures/<case_id>.json`` and drop any earlier result of the case."""
+    message = f"case '{case.case_id}': {reason}"
+    (out_dir / CASES_DIR / f"{case.case_id}.json").unlink(missing_ok=True)
+    atomic_write_json(
+        out_dir / FAILURES_DIR / f"{case.case_id}.json",
+        {"case_id": case.case_id, "error": error, "reason": message},
+    )
+    return CaseResult(case.case_id, "failed", None, provenance, message)

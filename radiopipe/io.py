@@ -1,0 +1,261 @@
+"""Reading images and masks through SimpleITK, with the checks a real cohort needs.
+
+Supported: NIfTI, NRRD, MHA/MHD and any other format SimpleITK reads from one file; a folder holding
+exactly one DICOM series; PNG/JPEG/TIFF/BMP for 2D images. Colour images need an explicit channel
+policy. Errors name the case, the file (by its name only) and what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+from radiopipe.errors import CaseError
+
+CHANNEL_POLICIES = ("luminance", "mean", "red", "green", "blue")
+_LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights
+_CHANNEL_INDEX = {"red": 0, "green": 1, "blue": 2}
+_MAX_LABELS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class Volume:
+    """An image as an array with its physical geometry.
+
+    Attributes
+    ----------
+    array : numpy.ndarray
+        Voxel values, axes in (z, y, x) order for 3D or (y, x) for 2D.
+    spacing : tuple of float
+        Voxel size in mm, in the same axis order as ``array``.
+    origin : tuple of float
+        Physical position of the first voxel (x, y, z), as SimpleITK reports it.
+    direction : tuple of float
+        Direction cosines, row-major, as SimpleITK reports them.
+    """
+
+    array: np.ndarray
+    spacing: tuple[float, ...]
+    origin: tuple[float, ...]
+    direction: tuple[float, ...]
+
+    @classmethod
+    def from_sitk(cls, image: sitk.Image) -> Volume:
+        """Build a Volume from a SimpleITK image."""
+        return cls(
+            array=sitk.GetArrayFromImage(image),
+            spacing=tuple(reversed(image.GetSpacing())),
+            origin=tuple(image.GetOrigin()),
+            direction=tuple(image.GetDirection()),
+        )
+
+    def to_sitk(self) -> sitk.Image:
+        """Convert back to a SimpleITK image."""
+        image = sitk.GetImageFromArray(self.array)
+        image.SetSpacing(tuple(reversed(self.spacing)))
+        image.SetOrigin(self.origin)
+        image.SetDirection(self.direction)
+        return image
+
+
+def read_image(path: Path, *, case_id: str, channel_policy: str | None = None) -> sitk.Image:
+    """Read a scalar image from a file or a single-series DICOM folder.
+
+    Parameters
+    ----------
+    path : Path
+        Image file, or a folder holding one DICOM series.
+    case_id : str
+        The case, for error messages.
+    channel_policy : {'luminance', 'mean', 'red', 'green', 'blue'} or None
+        How to turn a colour image into one channel; None refuses colour images.
+
+    Returns
+    -------
+    SimpleITK.Image
+        A single-channel image.
+
+    Raises
+    ------
+    CaseError
+        If the file cannot be read, a DICOM folder does not hold exactly one series, or a colour
+        image comes without a channel policy.
+    """
+    path = Path(path)
+    image = _read_dicom_folder(path, case_id) if path.is_dir() else _read_file(path, case_id, "image")
+    components = image.GetNumberOfComponentsPerPixel()
+    if components == 1:
+        return image
+    if channel_policy is None:
+        raise CaseError(
+            case_id,
+            f"image '{path.name}' has {components} channels per pixel; set data.channel_policy to "
+            f"one of {', '.join(CHANNEL_POLICIES)} to say how to make it single-channel",
+        )
+    return _to_scalar(image, channel_policy, case_id, path.name)
+
+
+def read_mask(
+    path: Path | None,
+    image: sitk.Image,
+    *,
+    case_id: str,
+    label: int = 1,
+    tolerance: float = 1e-4,
+) -> sitk.Image:
+    """Read a mask, check it against the image and keep one label as a binary mask.
+
+    Parameters
+    ----------
+    path : Path or None
+        Mask file; None makes the whole image the region of interest.
+    image : SimpleITK.Image
+        The image the mask belongs to.
+    case_id : str
+        The case, for error messages.
+    label : int
+        Mask value of the region of interest.
+    tolerance : float
+        Geometry tolerance relative to the largest voxel size (spacing and origin) and absolute
+        for direction cosines.
+
+    Returns
+    -------
+    SimpleITK.Image
+        A uint8 mask with 1 inside the region of interest, the image's geometry.
+
+    Raises
+    ------
+    CaseError
+        On unreadable or multi-channel masks, mismatched geometry, or a missing label.
+    """
+    if path is None:
+        whole = sitk.Image(image.GetSize(), sitk.sitkUInt8) + 1
+        whole.CopyInformation(image)
+        return whole
+    path = Path(path)
+    mask = _read_file(path, case_id, "mask")
+    if mask.GetNumberOfComponentsPerPixel() != 1:
+        raise CaseError(case_id, f"mask '{path.name}' has several channels; save it as a label map")
+    check_geometry(image, mask, case_id=case_id, mask_name=path.name, tolerance=tolerance)
+    values = sitk.GetArrayViewFromImage(mask)
+    roi = values == label
+    if not roi.any():
+        present = np.unique(values)
+        shown = ", ".join(f"{v:g}" for v in present[:_MAX_LABELS_SHOWN])
+        more = f" and {present.size - _MAX_LABELS_SHOWN} more" if present.size > _MAX_LABELS_SHOWN else ""
+        problem = "is empty" if present.size == 1 and present[0] == 0 else f"has no voxel with label {label}"
+        raise CaseError(
+            case_id,
+            f"mask '{path.name}' {problem} (labels present: {shown}{more}); "
+            "set data.mask_label to the label of the region of interest or fix the mask",
+        )
+    binary = sitk.GetImageFromArray(roi.astype(np.uint8))
+    binary.CopyInformation(image)
+    return binary
+
+
+def check_geometry(
+    image: sitk.Image, mask: sitk.Image, *, case_id: str, mask_name: str, tolerance: float
+) -> None:
+    """Raise a CaseError showing both geometries unless image and mask share one grid."""
+    scale = max(1.0, *image.GetSpacing())
+    same = (
+        image.GetDimension() == mask.GetDimension()
+        and image.GetSize() == mask.GetSize()
+        and np.allclose(image.GetSpacing(), mask.GetSpacing(), rtol=0, atol=tolerance * scale)
+        and np.allclose(image.GetOrigin(), mask.GetOrigin(), rtol=0, atol=tolerance * scale)
+        and np.allclose(image.GetDirection(), mask.GetDirection(), rtol=0, atol=tolerance)
+    )
+    if not same:
+        raise CaseError(
+            case_id,
+            f"image and mask '{mask_name}' are not on the same grid: image {describe_geometry(image)}"
+            f"; mask {describe_geometry(mask)}; resample the mask onto the image "
+            "or raise data.geometry_tolerance if the difference is rounding",
+        )
+
+
+def describe_geometry(image: sitk.Image) -> str:
+    """One-line description of an image's grid: size, spacing, origin and direction."""
+
+    def fmt(values):
+        return "(" + ", ".join(f"{v:.6g}" for v in values) + ")"
+
+    return (
+        f"size {fmt(image.GetSize())}, spacing {fmt(image.GetSpacing())}, "
+        f"origin {fmt(image.GetOrigin())}, direction {fmt(image.GetDirection())}"
+    )
+
+
+def _read_file(path: Path, case_id: str, role: str) -> sitk.Image:
+    try:
+        return sitk.ReadImage(str(path))
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unknown error"
+        raise CaseError(
+            case_id, f"cannot read {role} '{path.name}' ({first.strip()}); check the file's format"
+        ) from None
+
+
+def _read_dicom_folder(folder: Path, case_id: str) -> sitk.Image:
+    series = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
+    if not series:
+        raise CaseError(case_id, f"image folder '{folder.name}' holds no DICOM series")
+    if len(series) > 1:
+        listing = "; ".join(
+            f"{i + 1}) {_describe_series(folder, uid)}" for i, uid in enumerate(sorted(series))
+        )
+        raise CaseError(
+            case_id,
+            f"image folder '{folder.name}' holds {len(series)} DICOM series: {listing}; "
+            "put each series in its own folder and point the manifest at the one to use",
+        )
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series[0]))
+    try:
+        return reader.Execute()
+    except RuntimeError as exc:
+        raise CaseError(
+            case_id, f"cannot read the DICOM series in '{folder.name}' ({str(exc).strip()[-200:]})"
+        ) from None
+
+
+def _describe_series(folder: Path, uid: str) -> str:
+    """Series summary without identifiers: file count, modality, description, first file name."""
+    files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), uid)
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(files[0])
+    reader.ReadImageInformation()
+
+    def tag(key):
+        return reader.GetMetaData(key).strip() if reader.HasMetaDataKey(key) else "?"
+
+    return (
+        f"{len(files)} file(s), modality {tag('0008|0060')}, "
+        f"description '{tag('0008|103e')}', first file '{Path(files[0]).name}'"
+    )
+
+
+def _to_scalar(image: sitk.Image, policy: str, case_id: str, name: str) -> sitk.Image:
+    array = sitk.GetArrayFromImage(image).astype(np.float64)
+    channels = array.shape[-1]
+    if policy in _CHANNEL_INDEX or policy == "luminance":
+        needed = 3 if policy in ("luminance", "blue") else _CHANNEL_INDEX[policy] + 1
+        if channels < needed:
+            raise CaseError(
+                case_id, f"image '{name}' has {channels} channels; channel_policy '{policy}' needs {needed}"
+            )
+    if policy == "luminance":
+        scalar = array[..., :3] @ np.asarray(_LUMA)
+    elif policy == "mean":
+        colour = array[..., :3] if channels >= 3 else array[..., :1]
+        scalar = colour.mean(axis=-1)
+    else:
+        scalar = array[..., _CHANNEL_INDEX[policy]]
+    out = sitk.GetImageFromArray(scalar.astype(np.float32))
+    out.CopyInformation(image)
+    return out

@@ -1,0 +1,179 @@
+"""The cohort manifest: one CSV row per case.
+
+Required columns: ``case_id, image, mask, label, patient_id``; optional: ``site`` and any clinical
+columns. Paths are relative to the manifest's folder. An empty ``mask`` cell means the whole image
+is the region of interest (photographs, X-rays).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from radiopipe.errors import ManifestError
+
+REQUIRED_COLUMNS = ("case_id", "image", "mask", "label", "patient_id")
+CASE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case of the cohort.
+
+    Attributes
+    ----------
+    case_id : str
+        Unique id; the only name reports and logs use for the case.
+    image : Path
+        Image file or DICOM series folder.
+    mask : Path or None
+        Mask file, or None when the whole image is the region of interest.
+    label : str
+        Class label.
+    patient_id : str
+        Grouping key: cases of one patient never straddle a train/test split.
+    site : str or None
+        Acquisition site, if given.
+    clinical : dict
+        Other manifest columns, by name.
+    """
+
+    case_id: str
+    image: Path
+    mask: Path | None
+    label: str
+    patient_id: str
+    site: str | None = None
+    clinical: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A validated cohort.
+
+    Attributes
+    ----------
+    cases : tuple of Case
+        In file order.
+    classes : tuple of str
+        Sorted class labels.
+    name : str
+        The manifest's file name (for messages).
+    """
+
+    cases: tuple[Case, ...]
+    classes: tuple[str, ...]
+    name: str
+
+    def table(self) -> pd.DataFrame:
+        """Case metadata (no paths) as a DataFrame indexed by ``case_id``."""
+        rows = [
+            {"case_id": c.case_id, "patient_id": c.patient_id, "label": c.label, "site": c.site}
+            for c in self.cases
+        ]
+        return pd.DataFrame(rows).set_index("case_id")
+
+
+def read_manifest(path: str | Path) -> Manifest:
+    """Read and validate a cohort manifest.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file.
+
+    Returns
+    -------
+    Manifest
+
+    Raises
+    ------
+    ManifestError
+        On missing columns, bad or duplicated case ids, missing files or labels, or a single class.
+    """
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise ManifestError(f"manifest '{path}' does not exist; pass the path of a CSV file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise ManifestError(f"{name}: not a readable CSV file ({exc})") from None
+    frame.columns = [c.strip() for c in frame.columns]
+    frame = frame.apply(lambda col: col.str.strip())
+
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ManifestError(
+            f"{name}: missing column(s) {', '.join(missing)}; "
+            f"the header must contain {', '.join(REQUIRED_COLUMNS)}"
+        )
+    _check_case_ids(frame, name)
+    _check_required_cells(frame, name)
+    base = path.resolve().parent
+    _check_files(frame, base, name)
+    classes = tuple(sorted(frame["label"].unique()))
+    if len(classes) < 2:
+        raise ManifestError(
+            f"{name}: every case has label '{classes[0]}'; classification needs at least two classes"
+        )
+
+    extra = [c for c in frame.columns if c not in (*REQUIRED_COLUMNS, "site")]
+    cases = tuple(
+        Case(
+            case_id=row["case_id"],
+            image=base / row["image"],
+            mask=(base / row["mask"]) if row["mask"] else None,
+            label=row["label"],
+            patient_id=row["patient_id"],
+            site=(row.get("site") or None),
+            clinical={c: row[c] for c in extra},
+        )
+        for row in frame.to_dict("records")
+    )
+    return Manifest(cases=cases, classes=classes, name=name)
+
+
+def _listing(items: list[str]) -> str:
+    shown = ", ".join(items[:_SHOWN])
+    return shown + (f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")
+
+
+def _check_case_ids(frame: pd.DataFrame, name: str) -> None:
+    ids = frame["case_id"]
+    bad = [f"row {i + 2} ('{v}')" for i, v in enumerate(ids) if not CASE_ID_PATTERN.match(v)]
+    if bad:
+        raise ManifestError(
+            f"{name}: invalid case_id in {_listing(bad)}; use letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    duplicated = sorted(ids[ids.duplicated()].unique())
+    if duplicated:
+        raise ManifestError(
+            f"{name}: duplicated case_id {_listing(duplicated)}; every row needs its own case_id"
+        )
+
+
+def _check_required_cells(frame: pd.DataFrame, name: str) -> None:
+    for column in ("image", "label", "patient_id"):
+        empty = frame.loc[frame[column] == "", "case_id"].tolist()
+        if empty:
+            raise ManifestError(f"{name}: empty '{column}' for case(s) {_listing(empty)}")
+
+
+def _check_files(frame: pd.DataFrame, base: Path, name: str) -> None:
+    missing = []
+    for row in frame.itertuples():
+        for column in ("image", "mask"):
+            value = getattr(row, column)
+            if value and not (base / value).exists():
+                missing.append(f"{row.case_id} ({column} '{value}')")
+    if missing:
+        raise ManifestError(
+            f"{name}: {len(missing)} file(s) not found: {_listing(missing)}; "
+            "paths are relative to the manifest's folder"
+        )

@@ -1,0 +1,1 @@
+"""Image preprocessing before feature computation: resampling, re-segmentation, discretisation."""

@@ -1,0 +1,51 @@
+"""Report figures as self-contained PNG data URIs (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def to_data_uri(figure) -> str:
+    """Render a figure to a base64 PNG data URI and close it."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def confusion_figure(matrix: Sequence[Sequence[int]], classes: Sequence[str]) -> str:
+    """Confusion matrix (rows: true class, columns: predicted class) as a data URI."""
+    counts = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(1.4 + 1.1 * len(classes), 1.0 + 1.0 * len(classes)))
+    ax.imshow(counts, cmap="Blues")
+    ax.set_xticks(range(len(classes)), classes, rotation=30, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    threshold = counts.max() / 2 if counts.size else 0
+    for (i, j), value in np.ndenumerate(counts):
+        ax.text(j, i, str(value), ha="center", va="center", color="white" if value > threshold else "black")
+    ax.set_title("Out-of-fold confusion matrix")
+    return to_data_uri(fig)
+
+
+def roc_figure(curves: pd.DataFrame, auc_per_class: dict[str, float]) -> str:
+    """ROC curves (one-vs-rest per class) as a data URI."""
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    for name, curve in curves.groupby("class", sort=False):
+        ax.plot(curve["fpr"], curve["tpr"], label=f"{name} (AUC {auc_per_class[name]:.3f})")
+    ax.plot([0, 1], [0, 1], linestyle=":", color="grey", linewidth=1)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title("Out-of-fold ROC curves")
+    ax.legend(loc="lower right", fontsize=8)
+    return to_data_uri(fig)

@@ -1,0 +1,106 @@
+"""The feature table: one row per case, written to parquet with its provenance.
+
+Columns: the case metadata (:data:`META_COLUMNS`), per-row provenance (:data:`PROVENANCE_COLUMNS`)
+and the features, named ``{image_type}__{family}__{feature}``. Run-level provenance (config hash,
+package versions) is stored in the parquet file's metadata under the key ``radiopipe``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from radiopipe.errors import RadiopipeError
+from radiopipe.extraction import CaseResult
+from radiopipe.manifest import Manifest
+from radiopipe.provenance import package_versions
+from radiopipe.storage import atomic_write
+
+META_COLUMNS = ("case_id", "patient_id", "label", "site")
+PROVENANCE_COLUMNS = ("backend", "backend_version", "image_sha256", "mask_sha256")
+METADATA_KEY = b"radiopipe"
+FEATURES_FILE = "features.parquet"
+
+
+def is_feature_column(name: str) -> bool:
+    """True for ``{image_type}__{family}__{feature}`` column names."""
+    return len(name.split("__")) == 3
+
+
+def feature_columns(frame: pd.DataFrame) -> list[str]:
+    """The feature columns of a feature table, in table order."""
+    return [c for c in frame.columns if is_feature_column(c)]
+
+
+def build_table(manifest: Manifest, results: Sequence[CaseResult]) -> pd.DataFrame:
+    """Assemble the successful cases into a feature table, in manifest order.
+
+    Features missing for a case (a family that could not be computed) become NaN.
+    """
+    cases = {c.case_id: c for c in manifest.cases}
+    rows = []
+    for result in results:
+        if result.features is None:
+            continue
+        case = cases[result.case_id]
+        row = {"case_id": case.case_id, "patient_id": case.patient_id, "label": case.label, "site": case.site}
+        row.update({k: result.provenance.get(k, "") for k in PROVENANCE_COLUMNS})
+        row.update(result.features)
+        rows.append(row)
+    columns = [*META_COLUMNS, *PROVENANCE_COLUMNS]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(rows)
+    features = [c for c in frame.columns if is_feature_column(c)]
+    frame[features] = frame[features].astype("float64")
+    return frame[[*columns, *features]]
+
+
+def write_table(
+    frame: pd.DataFrame, path: Path, *, config_hash: str, failed_cases: Sequence[str] = ()
+) -> Path:
+    """Write the table to parquet atomically, with run provenance in the file metadata.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The feature table.
+    path : Path
+        Target parquet file.
+    config_hash : str
+        Hash of the resolved config that produced the table.
+    failed_cases : sequence of str
+        Case ids of the cohort that have no row because their extraction failed.
+    """
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    provenance = {
+        "config_hash": config_hash,
+        "versions": package_versions(),
+        "failed_cases": list(failed_cases),
+    }
+    metadata = {**(table.schema.metadata or {}), METADATA_KEY: json.dumps(provenance).encode()}
+    table = table.replace_schema_metadata(metadata)
+    return atomic_write(Path(path), lambda tmp: pq.write_table(table, tmp))
+
+
+def read_table(path: Path) -> tuple[pd.DataFrame, dict]:
+    """Read a feature table and its run provenance.
+
+    Raises
+    ------
+    RadiopipeError
+        If the file does not exist.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise RadiopipeError(
+            f"no feature table at '{path.name}' in the run folder; run 'radiopipe extract CONFIG' first"
+        )
+    table = pq.read_table(path)
+    provenance = json.loads((table.schema.metadata or {}).get(METADATA_KEY, b"{}"))
+    return table.to_pandas(), provenance
