@@ -90,5 +90,12 @@ def _print_auc(metrics: dict) -> None:
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
+    """Send radiopipe's own log records to stderr; other libraries' loggers are left alone."""
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logger = logging.getLogger("radiopipe")
+    if not any(getattr(h, "_radiopipe_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler._radiopipe_cli = True
+        logger.addHandler(handler)
+    logger.setLevel(level)

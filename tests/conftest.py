@@ -1,0 +1,98 @@
+"""Shared fixtures: synthetic cohorts written in code, and the shared reference-data folder."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def write_image(path: Path, array: np.ndarray, spacing=(1.0, 1.0, 1.0), origin=(0.0, 0.0, 0.0)) -> Path:
+    """Write a (z, y, x) array as an image file; the format follows the suffix."""
+    image = sitk.GetImageFromArray(array)
+    image.SetSpacing(tuple(float(s) for s in spacing))
+    image.SetOrigin(tuple(float(o) for o in origin))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sitk.WriteImage(image, str(path))
+    return path
+
+
+def sphere_mask(shape=(12, 12, 12), radius=4.0) -> np.ndarray:
+    """A centred ball of ones in a zero volume (uint8)."""
+    grid = np.indices(shape).astype(float)
+    centre = (np.asarray(shape, dtype=float) - 1) / 2
+    distance = np.sqrt(((grid - centre[:, None, None, None]) ** 2).sum(axis=0))
+    return (distance <= radius).astype(np.uint8)
+
+
+def make_cohort(folder: Path, n_per_class: int = 12, seed: int = 0) -> Path:
+    """Two classes of noisy spheres ('dark' and 'bright'), one patient per pair of cases.
+
+    Returns the manifest path. Intensity differs between classes, so a model can learn it.
+    """
+    rng = np.random.default_rng(seed)
+    mask = sphere_mask()
+    rows = []
+    for k, label in enumerate(("dark", "bright")):
+        for i in range(n_per_class):
+            case_id = f"{label}-{i:02d}"
+            image = rng.normal(100 + 40 * k, 20, mask.shape).astype(np.float32)
+            write_image(folder / "images" / f"{case_id}.nrrd", image)
+            write_image(folder / "masks" / f"{case_id}.nrrd", mask)
+            rows.append(
+                {
+                    "case_id": case_id,
+                    "image": f"images/{case_id}.nrrd",
+                    "mask": f"masks/{case_id}.nrrd",
+                    "label": label,
+                    "patient_id": f"p{k}-{i // 2}",
+                }
+            )
+    manifest = folder / "manifest.csv"
+    with open(manifest, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return manifest
+
+
+def write_config(folder: Path, manifest: Path, **overrides) -> Path:
+    """A small, fast run config over ``manifest``; top-level sections can be overridden."""
+    config = {
+        "name": "tiny",
+        "output_dir": "run",
+        "data": {"manifest": str(manifest.relative_to(folder))},
+        "features": {"backend": "pyradiomics", "families": ["firstorder", "glcm"], "bin_width": 10},
+        "model": {"cv": {"n_splits": 3, "seed": 0}, "xgboost": {"n_estimators": 50}},
+    }
+    config.update(overrides)
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def cohort(tmp_path) -> Path:
+    """Manifest of a 24-case synthetic two-class cohort in ``tmp_path/cohort``."""
+    return make_cohort(tmp_path / "cohort")
+
+
+@pytest.fixture
+def config_file(tmp_path, cohort) -> Path:
+    """A fast config over the synthetic cohort, writing into ``tmp_path/run``."""
+    return write_config(tmp_path, cohort)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The shared reference-data folder; skips when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"reference data folder {SHARED_DATA} not found")
+    return SHARED_DATA

@@ -1,0 +1,71 @@
+"""Cohort extraction: failures recorded per case, atomic per-case results reused on rerun."""
+
+from __future__ import annotations
+
+import json
+
+from radiopipe.config import load_config
+from radiopipe.extraction import extract_cohort
+from radiopipe.manifest import read_manifest
+
+
+def _extract(config_file, n_jobs=1):
+    loaded = load_config(config_file)
+    manifest = read_manifest(loaded.resolve(loaded.config.data.manifest))
+    out = loaded.output_dir
+    results = extract_cohort(
+        manifest, loaded.config.features, loaded.config.data, out, n_jobs=n_jobs, progress=False
+    )
+    return results, out
+
+
+def test_a_failing_case_is_recorded_and_the_others_finish(config_file, cohort):
+    (cohort.parent / "images" / "dark-03.nrrd").write_bytes(b"truncated upload")
+    results, out = _extract(config_file, n_jobs=2)
+    failed = [r for r in results if r.status == "failed"]
+    assert [r.case_id for r in failed] == ["dark-03"]
+    assert sum(r.status == "computed" for r in results) == 23
+    record = json.loads((out / "failures" / "dark-03.json").read_text())
+    assert record["reason"].startswith("case 'dark-03': cannot read image 'dark-03.nrrd'")
+    assert not (out / "cases" / "dark-03.json").exists()
+    assert len(list((out / "cases").glob("*.json"))) == 23
+
+
+def test_rerun_after_interruption_reuses_finished_cases(config_file):
+    _, out = _extract(config_file)
+    finished = {p.name: p.stat().st_mtime_ns for p in (out / "cases").glob("*.json")}
+    (out / "cases" / "bright-05.json").unlink()  # as if the run stopped before this case
+    results, _ = _extract(config_file)
+    statuses = {r.case_id: r.status for r in results}
+    assert statuses.pop("bright-05") == "computed"
+    assert set(statuses.values()) == {"reused"}
+    for name, mtime in finished.items():
+        if name != "bright-05.json":
+            assert (out / "cases" / name).stat().st_mtime_ns == mtime
+
+
+def test_changed_inputs_or_settings_are_recomputed(config_file, cohort):
+    first, out = _extract(config_file)
+    mask = cohort.parent / "masks" / "dark-00.nrrd"
+    mask.write_bytes((cohort.parent / "masks" / "dark-01.nrrd").read_bytes() + b"")  # same bytes: reused
+    (cohort.parent / "images" / "dark-00.nrrd").write_bytes(
+        (cohort.parent / "images" / "dark-01.nrrd").read_bytes()
+    )
+    results, _ = _extract(config_file)
+    assert {r.case_id for r in results if r.status == "computed"} == {"dark-00"}
+    text = config_file.read_text().replace("bin_width: 10", "bin_width: 12")
+    config_file.write_text(text)
+    results, _ = _extract(config_file)
+    assert {r.status for r in results} == {"computed"}
+
+
+def test_a_fixed_case_clears_its_failure(config_file, cohort):
+    image = cohort.parent / "images" / "dark-03.nrrd"
+    good = image.read_bytes()
+    image.write_bytes(b"broken")
+    _, out = _extract(config_file)
+    assert (out / "failures" / "dark-03.json").exists()
+    image.write_bytes(good)
+    results, _ = _extract(config_file)
+    assert all(r.status != "failed" for r in results)
+    assert not (out / "failures" / "dark-03.json").exists()

@@ -1,0 +1,145 @@
+"""Image and mask reading: formats, DICOM folders, colour policy, geometry and label checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+from conftest import sphere_mask, write_image
+
+from radiopipe.errors import CaseError
+from radiopipe.io import Volume, read_image, read_mask
+
+
+@pytest.mark.parametrize("suffix", [".nii.gz", ".nrrd", ".mha"])
+def test_volume_formats_round_trip(tmp_path, suffix):
+    array = np.arange(4 * 5 * 6, dtype=np.float32).reshape(4, 5, 6)
+    path = write_image(tmp_path / f"img{suffix}", array, spacing=(0.5, 0.7, 2.0), origin=(1, 2, 3))
+    volume = Volume.from_sitk(read_image(path, case_id="c"))
+    np.testing.assert_array_equal(volume.array, array)
+    assert volume.spacing == pytest.approx((2.0, 0.7, 0.5))  # (z, y, x) like the array
+    assert volume.origin == pytest.approx((1, 2, 3))
+
+
+def _write_dicom_series(folder, array, series_uid, description, prefix):
+    folder.mkdir(exist_ok=True)
+    writer = sitk.ImageFileWriter()
+    writer.KeepOriginalImageUIDOn()
+    for i, plane in enumerate(array):
+        image = sitk.GetImageFromArray(plane.astype(np.int16))
+        tags = {
+            "0008|0060": "CT",
+            "0008|0016": "1.2.840.10008.5.1.4.1.1.2",
+            "0008|0018": f"{series_uid}.{i + 1}",
+            "0020|000d": "1.2.826.0.1.3680043.2.1125.1",
+            "0020|000e": series_uid,
+            "0008|103e": description,
+            "0020|0013": str(i + 1),
+            "0020|0032": f"0\\0\\{i * 2.5}",
+            "0020|0037": "1\\0\\0\\0\\1\\0",
+            "0018|0050": "2.5",
+        }
+        for key, value in tags.items():
+            image.SetMetaData(key, value)
+        writer.SetFileName(str(folder / f"{prefix}{i:02d}.dcm"))
+        writer.Execute(image)
+
+
+def test_dicom_folder_with_one_series(tmp_path):
+    array = np.arange(3 * 8 * 8).reshape(3, 8, 8)
+    _write_dicom_series(tmp_path / "dcm", array, "1.2.826.0.1.3680043.2.1125.2", "axial", "a")
+    volume = Volume.from_sitk(read_image(tmp_path / "dcm", case_id="c"))
+    np.testing.assert_array_equal(volume.array, array)
+    assert volume.spacing[0] == pytest.approx(2.5)
+
+
+def test_dicom_folder_with_two_series_is_refused_with_a_listing(tmp_path):
+    array = np.zeros((2, 8, 8))
+    _write_dicom_series(tmp_path / "dcm", array, "1.2.826.0.1.3680043.2.1125.3", "plain", "a")
+    _write_dicom_series(tmp_path / "dcm", array, "1.2.826.0.1.3680043.2.1125.4", "contrast", "b")
+    with pytest.raises(CaseError) as info:
+        read_image(tmp_path / "dcm", case_id="c7")
+    message = str(info.value)
+    assert message.startswith("case 'c7': image folder 'dcm' holds 2 DICOM series: 1) 2 file(s), modality CT")
+    assert "description 'plain'" in message and "description 'contrast'" in message
+    assert message.endswith("put each series in its own folder and point the manifest at the one to use")
+
+
+def test_rgb_without_policy_is_refused(tmp_path):
+    rgb = sitk.GetImageFromArray(np.zeros((6, 6, 3), dtype=np.uint8), isVector=True)
+    sitk.WriteImage(rgb, str(tmp_path / "photo.png"))
+    with pytest.raises(CaseError) as info:
+        read_image(tmp_path / "photo.png", case_id="x1")
+    assert str(info.value) == (
+        "case 'x1': image 'photo.png' has 3 channels per pixel; set data.channel_policy to one of "
+        "luminance, mean, red, green, blue to say how to make it single-channel"
+    )
+
+
+@pytest.mark.parametrize(("policy", "expected"), [("luminance", 0.299 * 10 + 0.587 * 20 + 0.114 * 30),
+                                                  ("mean", 20.0), ("green", 20.0)])
+def test_rgb_with_policy(tmp_path, policy, expected):
+    pixels = np.tile(np.array([10, 20, 30], dtype=np.uint8), (6, 6, 1))
+    sitk.WriteImage(sitk.GetImageFromArray(pixels, isVector=True), str(tmp_path / "photo.png"))
+    image = read_image(tmp_path / "photo.png", case_id="x", channel_policy=policy)
+    assert image.GetNumberOfComponentsPerPixel() == 1
+    np.testing.assert_allclose(sitk.GetArrayFromImage(image), expected, rtol=1e-6)
+
+
+def test_geometry_mismatch_shows_both_geometries(tmp_path):
+    image = read_image(write_image(tmp_path / "i.nrrd", np.zeros((4, 4, 4), np.float32)), case_id="c")
+    write_image(tmp_path / "m.nrrd", np.ones((4, 4, 4), np.uint8), spacing=(1.0, 1.0, 3.0))
+    with pytest.raises(CaseError) as info:
+        read_mask(tmp_path / "m.nrrd", image, case_id="c3")
+    assert str(info.value) == (
+        "case 'c3': image and mask 'm.nrrd' are not on the same grid: image size (4, 4, 4), "
+        "spacing (1, 1, 1), origin (0, 0, 0), direction (1, 0, 0, 0, 1, 0, 0, 0, 1); mask size "
+        "(4, 4, 4), spacing (1, 1, 3), origin (0, 0, 0), direction (1, 0, 0, 0, 1, 0, 0, 0, 1); "
+        "resample the mask onto the image or raise data.geometry_tolerance if the difference is rounding"
+    )
+
+
+def test_geometry_within_tolerance_is_accepted(tmp_path):
+    image = read_image(write_image(tmp_path / "i.nrrd", np.zeros((4, 4, 4), np.float32)), case_id="c")
+    write_image(tmp_path / "m.nrrd", np.ones((4, 4, 4), np.uint8), origin=(1e-6, 0, 0))
+    mask = read_mask(tmp_path / "m.nrrd", image, case_id="c")
+    assert sitk.GetArrayViewFromImage(mask).sum() == 64
+
+
+def test_empty_mask_lists_labels(tmp_path):
+    image = read_image(write_image(tmp_path / "i.nrrd", np.zeros((4, 4, 4), np.float32)), case_id="c")
+    write_image(tmp_path / "m.nrrd", np.zeros((4, 4, 4), np.uint8))
+    with pytest.raises(CaseError) as info:
+        read_mask(tmp_path / "m.nrrd", image, case_id="c4")
+    assert str(info.value) == (
+        "case 'c4': mask 'm.nrrd' is empty (labels present: 0); set data.mask_label to the label of "
+        "the region of interest or fix the mask"
+    )
+
+
+def test_missing_label_lists_labels_present(tmp_path):
+    image = read_image(write_image(tmp_path / "i.nrrd", np.zeros((4, 4, 4), np.float32)), case_id="c")
+    labels = np.zeros((4, 4, 4), np.uint8)
+    labels[0, 0, 0], labels[1, 1, 1] = 2, 3
+    write_image(tmp_path / "m.nrrd", labels)
+    with pytest.raises(CaseError, match=r"has no voxel with label 1 \(labels present: 0, 2, 3\)"):
+        read_mask(tmp_path / "m.nrrd", image, case_id="c5")
+
+
+def test_selected_label_becomes_a_binary_mask(tmp_path):
+    image = read_image(write_image(tmp_path / "i.nrrd", np.zeros((12, 12, 12), np.float32)), case_id="c")
+    labels = sphere_mask() * 2
+    write_image(tmp_path / "m.nrrd", labels)
+    mask = read_mask(tmp_path / "m.nrrd", image, case_id="c", label=2)
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(mask), labels // 2)
+
+
+def test_no_mask_means_whole_image(tmp_path):
+    image = read_image(write_image(tmp_path / "i.nrrd", np.zeros((3, 4, 5), np.float32)), case_id="c")
+    assert sitk.GetArrayViewFromImage(read_mask(None, image, case_id="c")).sum() == 60
+
+
+def test_unreadable_file(tmp_path):
+    (tmp_path / "broken.nrrd").write_bytes(b"not an image")
+    with pytest.raises(CaseError, match=r"case 'c6': cannot read image 'broken.nrrd'"):
+        read_image(tmp_path / "broken.nrrd", case_id="c6")
