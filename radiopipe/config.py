@@ -23,6 +23,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from radiopipe.errors import ConfigError
 
 FEATURE_FAMILIES = ("firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm")
+IBSI_ONLY_FAMILIES = (
+    "gldzm",
+    "ngldm",
+    "intensity_histogram",
+    "intensity_volume",
+    "local_intensity",
+)
+IMAGE_TYPES = (
+    "original",
+    "log",
+    "wavelet",
+    "square",
+    "squareroot",
+    "logarithm",
+    "exponential",
+    "gradient",
+)
+AGGREGATIONS = ("3D_avg", "3D_comb", "2_5D_avg", "2_5D_comb", "2D_avg", "2D_comb")
 RESOLVED_CONFIG_NAME = "config.resolved.yaml"
 
 
@@ -58,20 +76,71 @@ class DataConfig(_Strict):
 
 
 class FeatureConfig(_Strict):
-    """Feature extraction settings (pyradiomics-compatible names in snake case)."""
+    """Feature extraction settings.
 
-    backend: Literal["pyradiomics"] = "pyradiomics"
-    image_types: list[Literal["original"]] = Field(default_factory=lambda: ["original"], min_length=1)
-    families: list[Literal[FEATURE_FAMILIES]] = Field(  # type: ignore[valid-type]
+    The defaults reproduce pyradiomics' defaults, so ``backend: native`` and
+    ``backend: pyradiomics`` give the same columns and values.
+    """
+
+    backend: Literal["native", "pyradiomics"] = "native"
+    definitions: Literal["pyradiomics", "ibsi"] = "pyradiomics"
+    image_types: list[Literal[IMAGE_TYPES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["original"], min_length=1
+    )
+    log_sigmas: list[typing.Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: [1.0, 2.0, 3.0], min_length=1
+    )
+    wavelet: str = "coif1"
+    families: list[Literal[FEATURE_FAMILIES + IBSI_ONLY_FAMILIES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(FEATURE_FAMILIES), min_length=1
     )
+    discretisation: Literal["fixed_bin_size_pyradiomics", "fixed_bin_size", "fixed_bin_number"] = (
+        "fixed_bin_size_pyradiomics"
+    )
     bin_width: float = Field(25.0, gt=0)
+    bin_count: int = Field(32, ge=1)
+    aggregation: Literal[AGGREGATIONS] = "3D_avg"  # type: ignore[valid-type]
     resampled_spacing: list[typing.Annotated[float, Field(gt=0)]] | None = Field(
         None, min_length=2, max_length=3
     )
+    grid_alignment: Literal["pyradiomics", "ibsi"] = "pyradiomics"
     interpolator: Literal["nearest", "linear", "bspline"] = "bspline"
+    resegment_range: list[float | None] | None = Field(None, min_length=2, max_length=2)
     normalize: bool = False
-    force_2d: bool = False
+
+    @model_validator(mode="after")
+    def _known_wavelet(self) -> FeatureConfig:
+        import pywt
+
+        if self.wavelet not in pywt.wavelist(kind="discrete"):
+            match = difflib.get_close_matches(self.wavelet, pywt.wavelist(kind="discrete"), n=1)
+            hint = f"; did you mean '{match[0]}'?" if match else ""
+            raise ValueError(f"'wavelet' must be a discrete PyWavelets name such as 'coif1'{hint}")
+        return self
+
+    @model_validator(mode="after")
+    def _backend_supports(self) -> FeatureConfig:
+        if self.backend != "pyradiomics":
+            return self
+        unsupported = [
+            ("families", ", ".join(f for f in self.families if f in IBSI_ONLY_FAMILIES)),
+            ("definitions", "ibsi" if self.definitions == "ibsi" else ""),
+            ("discretisation", "fixed_bin_size" if self.discretisation == "fixed_bin_size" else ""),
+            ("grid_alignment", "ibsi" if self.grid_alignment == "ibsi" else ""),
+            ("aggregation", "" if self.aggregation in ("3D_avg", "2_5D_avg") else self.aggregation),
+            (
+                "resegment_range",
+                "without a lower bound"
+                if self.resegment_range is not None and self.resegment_range[0] is None
+                else "",
+            ),
+        ]
+        for key, value in unsupported:
+            if value:
+                raise ValueError(
+                    f"backend 'pyradiomics' does not support {key} {value}; use backend 'native'"
+                )
+        return self
 
 
 class ComputeConfig(_Strict):

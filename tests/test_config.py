@@ -25,7 +25,7 @@ def _error(tmp_path, data) -> str:
 
 def test_defaults_are_filled_in(tmp_path):
     loaded = load_config(_write(tmp_path, BASE))
-    assert loaded.config.features.backend == "pyradiomics"
+    assert loaded.config.features.backend == "native"
     assert loaded.config.model.cv.n_splits == 5
     assert loaded.output_dir == (tmp_path / "out").resolve()
 
@@ -58,7 +58,7 @@ def test_out_of_range_value(tmp_path):
 def test_misspelt_choice_suggests_the_valid_one(tmp_path):
     data = {**BASE, "features": {"backend": "pyradiomic"}}
     assert _error(tmp_path, data) == (
-        "config.yaml: 'features.backend' should be 'pyradiomics'; got 'pyradiomic'; "
+        "config.yaml: 'features.backend' should be 'native' or 'pyradiomics'; got 'pyradiomic'; "
         "did you mean 'pyradiomics'?"
     )
 
@@ -106,3 +106,15 @@ def test_resolved_config_is_written_with_its_hash(tmp_path):
     assert path.name == RESOLVED_CONFIG_NAME
     assert written["config_hash"] == config_hash(loaded.config)
     assert written["config"]["features"]["bin_width"] == 25.0
+
+
+def test_pyradiomics_backend_refuses_what_pyradiomics_lacks(tmp_path):
+    data = {**BASE, "features": {"backend": "pyradiomics", "families": ["glcm", "gldzm"]}}
+    assert _error(tmp_path, data).startswith(
+        "config.yaml: 'features' backend 'pyradiomics' does not support families gldzm; use backend 'native'"
+    )
+
+
+def test_unknown_wavelet_suggests_a_name(tmp_path):
+    data = {**BASE, "features": {"wavelet": "coiff1"}}
+    assert "'wavelet' must be a discrete PyWavelets name such as 'coif1'; did you mean" in _error(tmp_path, data)

@@ -15,7 +15,16 @@ _INTERPOLATORS = {
     "linear": sitk.sitkLinear,
     "bspline": sitk.sitkBSpline,
 }
-_IMAGE_TYPES = {"original": "Original"}
+_IMAGE_TYPES = {
+    "original": "Original",
+    "log": "LoG",
+    "wavelet": "Wavelet",
+    "square": "Square",
+    "squareroot": "SquareRoot",
+    "logarithm": "Logarithm",
+    "exponential": "Exponential",
+    "gradient": "Gradient",
+}
 
 
 def _radiomics():
@@ -63,13 +72,14 @@ class PyradiomicsBackend:
             ``{image_type}__{family}__{feature}`` -> value.
         """
         _, featureextractor = _radiomics()
-        two_d = image.GetDimension() == 2
-        if two_d:
+        planar = image.GetDimension() == 2
+        if planar:
             image, mask = sitk.JoinSeries(image), sitk.JoinSeries(mask)
-        extractor = featureextractor.RadiomicsFeatureExtractor(**self._params(settings, two_d))
+        force_2d = planar or settings.aggregation == "2_5D_avg"
+        extractor = featureextractor.RadiomicsFeatureExtractor(**self._params(settings, force_2d))
         extractor.disableAllFeatures()
         for family in settings.families:
-            extractor.enableFeatureClassByName("shape2D" if (two_d and family == "shape") else family)
+            extractor.enableFeatureClassByName("shape2D" if (planar and family == "shape") else family)
         extractor.disableAllImageTypes()
         for image_type in settings.image_types:
             extractor.enableImageTypeByName(_IMAGE_TYPES[image_type])
@@ -84,15 +94,23 @@ class PyradiomicsBackend:
         return features
 
     @staticmethod
-    def _params(settings: FeatureConfig, two_d: bool) -> dict:
+    def _params(settings: FeatureConfig, force_2d: bool) -> dict:
         params = {
-            "binWidth": settings.bin_width,
             "interpolator": _INTERPOLATORS[settings.interpolator],
             "normalize": settings.normalize,
-            "force2D": settings.force_2d or two_d,
+            "force2D": force_2d,
             "force2Ddimension": 0,
             "additionalInfo": False,
+            "sigma": list(settings.log_sigmas),
+            "wavelet": settings.wavelet,
         }
+        if settings.discretisation == "fixed_bin_number":
+            params["binCount"] = settings.bin_count
+        else:
+            params["binWidth"] = settings.bin_width
         if settings.resampled_spacing is not None:
             params["resampledPixelSpacing"] = list(settings.resampled_spacing)
+        if settings.resegment_range is not None:
+            low, high = settings.resegment_range  # the config refuses an open lower bound here
+            params["resegmentRange"] = [low] if high is None else [low, high]
         return params

@@ -1,0 +1,71 @@
+"""The feature catalogue: one YAML per family in the top-level ``features/`` folder.
+
+Each entry gives a feature's output name, IBSI identifier and reference-table tag, pyradiomics
+name, formula, parity tolerance and documented deviations. The catalogue is installed as the
+package ``radiopipe.catalogue``; tests hold it and the implementations against each other.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tolerance(_Strict):
+    """Parity tolerance against pyradiomics: |a - b| <= absolute + relative * |b|."""
+
+    relative: float = Field(ge=0)
+    absolute: float = Field(ge=0)
+
+
+class FeatureEntry(_Strict):
+    """One feature of the catalogue."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9]+$")
+    ibsi_id: str | None = Field(None, pattern=r"^[0-9A-Z]{4}$")
+    ibsi_tag: str | None = None
+    pyradiomics: str | None = None
+    formula: str
+    tolerance: Tolerance
+    deviations: str | None = None
+
+
+class FamilyEntry(_Strict):
+    """One family file of the catalogue."""
+
+    family: str
+    ibsi_prefix: str | None
+    description: str
+    features: tuple[FeatureEntry, ...]
+
+    def names(self) -> tuple[str, ...]:
+        """Output names of the family's features, in catalogue order."""
+        return tuple(f.name for f in self.features)
+
+
+@cache
+def load_catalogue() -> dict[str, FamilyEntry]:
+    """Every family of the catalogue, by family name."""
+    families = {}
+    for item in sorted(resources.files("radiopipe.catalogue").iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".yaml"):
+            entry = FamilyEntry.model_validate(yaml.safe_load(item.read_text(encoding="utf-8")))
+            families[entry.family] = entry
+    return families
+
+
+def ibsi_tag_index() -> dict[str, tuple[str, str]]:
+    """IBSI reference-table tag stem -> (family, feature name)."""
+    return {
+        feature.ibsi_tag: (family.family, feature.name)
+        for family in load_catalogue().values()
+        for feature in family.features
+        if feature.ibsi_tag
+    }

@@ -1,0 +1,30 @@
+"""Packaging: every subpackage is listed, the catalogue installs, the README's commands are CI's."""
+
+from __future__ import annotations
+
+import tomllib
+
+from conftest import REPO
+
+
+def test_every_subpackage_is_listed_in_pyproject():
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.parent.relative_to(REPO).parts)
+        for p in (REPO / "radiopipe").rglob("__init__.py")
+    }
+    assert found | {"radiopipe.catalogue"} == listed
+
+
+def test_catalogue_is_importable_as_package_data():
+    from importlib import resources
+
+    names = {p.name for p in resources.files("radiopipe.catalogue").iterdir()}
+    assert any(name.endswith(".yaml") for name in names)
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (REPO / "README.md").read_text()
+    ci = (REPO / ".ci" / "run").read_text()
+    command = next(line for line in ci.splitlines() if "pytest" in line)
+    assert command in readme
