@@ -16,11 +16,11 @@ def test_every_subpackage_is_listed_in_pyproject():
     assert found | {"radiopipe.catalogue"} == listed
 
 
-def test_catalogue_is_importable_as_package_data():
+def test_catalogue_installs_as_package_data():
     from importlib import resources
 
-    names = {p.name for p in resources.files("radiopipe.catalogue").iterdir()}
-    assert any(name.endswith(".yaml") for name in names)
+    installed = {p.name for p in resources.files("radiopipe.catalogue").iterdir() if p.name.endswith(".yaml")}
+    assert installed == {p.name for p in (REPO / "features").glob("*.yaml")}
 
 
 def test_ci_runs_the_readme_test_command():

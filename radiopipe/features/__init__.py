@@ -1,0 +1,1 @@
+"""radiopipe's own feature implementations (NumPy/SciPy, array-namespace formulas)."""

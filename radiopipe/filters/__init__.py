@@ -1,0 +1,1 @@
+"""Image filters (image types): LoG, wavelet and simple point-wise filters."""
