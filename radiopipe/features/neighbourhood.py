@@ -1,0 +1,237 @@
+"""Input checks, neighbourhoods and slice grouping shared by the zone and neighbourhood families.
+
+GLSZM, GLDZM, NGTDM, NGLDM and GLDM have no direction. Their IBSI aggregations differ in two
+things only:
+
+- the neighbourhood: in-plane (8 neighbours at Chebyshev distance 1) for ``'2D'`` and
+  ``'2_5D'``, volumetric (26 neighbours) for ``'3D'``;
+- the number of matrices: one per slice for ``'2D'`` (features are averaged over the slices that
+  hold ROI voxels), one for the whole ROI for ``'2_5D'`` and ``'3D'``.
+
+pyradiomics' default corresponds to ``'3D'`` and its ``force2D`` setting to ``'2_5D'``: it builds
+in-plane neighbourhoods but accumulates a single matrix over all slices.
+
+Matrices carry a leading *group* axis (one group per slice for ``'2D'``, a single group
+otherwise), so each feature formula runs once over the whole stack.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import NamedTuple
+
+import numpy as np
+
+from radiopipe.xp import to_numpy
+
+AGGREGATIONS = ("2D", "2_5D", "3D")
+MODES = ("ibsi", "pyradiomics")
+
+
+class TextureInput(NamedTuple):
+    """Validated texture input, cropped to the bounding box of the ROI.
+
+    Attributes
+    ----------
+    levels : ndarray of int64, shape (z, y, x)
+        Grey levels 1..n_levels inside the ROI, 0 outside.
+    mask : ndarray of bool, shape (z, y, x)
+        The ROI.
+    n_levels : int
+        Number of grey levels of the discretisation.
+    extent : ndarray of bool or None
+        The ``extent`` mask given to :func:`prepare_input`, cropped alike and joined with ``mask``.
+    """
+
+    levels: np.ndarray
+    mask: np.ndarray
+    n_levels: int
+    extent: np.ndarray | None = None
+
+
+def prepare_input(
+    levels, mask, n_levels, *, aggregation, mode, family, extent=None
+) -> TextureInput:
+    """Check the arguments of a ``compute_<family>`` function and crop to the ROI.
+
+    Parameters
+    ----------
+    levels : array of int, shape (z, y, x) or (y, x)
+        Discretised image; values outside the ROI are ignored.
+    mask : array of bool, same shape
+        ROI mask; must hold at least one voxel.
+    n_levels : int
+        Number of grey levels; levels inside the ROI must lie in 1..n_levels.
+    aggregation : str
+        One of ``AGGREGATIONS``.
+    mode : str
+        One of ``MODES``.
+    family : str
+        Family name used in error messages.
+    extent : array of bool, same shape, optional
+        A second mask cropped alike, whose voxels stay inside the crop as well (GLDZM's
+        morphological mask, which defines the ROI edge).
+
+    Returns
+    -------
+    TextureInput
+        2D input gains a leading slice axis of length 1.
+    """
+    if aggregation not in AGGREGATIONS:
+        raise ValueError(
+            f"The 'aggregation' parameter of compute_{family} must be one of {AGGREGATIONS}. "
+            f"Got {aggregation!r} instead."
+        )
+    if mode not in MODES:
+        raise ValueError(
+            f"The 'mode' parameter of compute_{family} must be one of {MODES}. "
+            f"Got {mode!r} instead."
+        )
+    if not (isinstance(n_levels, (int, np.integer)) and n_levels >= 1):
+        raise ValueError(
+            f"The 'n_levels' parameter of compute_{family} must be an int >= 1. "
+            f"Got {n_levels!r} instead."
+        )
+    levels = np.asarray(to_numpy(levels))
+    mask = np.asarray(to_numpy(mask)).astype(bool, copy=False)
+    if levels.shape != mask.shape or levels.ndim not in (2, 3):
+        raise ValueError(
+            f"compute_{family} needs 'levels' and 'mask' of the same 2D or 3D shape. "
+            f"Got {levels.shape} and {mask.shape} instead."
+        )
+    if extent is not None:
+        extent = np.asarray(to_numpy(extent)).astype(bool, copy=False)
+        if extent.shape != mask.shape:
+            raise ValueError(
+                f"compute_{family} needs the ROI edge mask shaped like 'mask' {mask.shape}. "
+                f"Got {extent.shape} instead."
+            )
+        extent = extent | mask
+    if levels.ndim == 2:
+        levels, mask = levels[None], mask[None]
+        extent = None if extent is None else extent[None]
+    if not mask.any():
+        raise ValueError(f"The mask given to compute_{family} is empty: it selects no voxel.")
+    box = bounding_box(mask if extent is None else extent)
+    mask = mask[box]
+    roi_levels = levels[box][mask]
+    if roi_levels.min() < 1 or roi_levels.max() > n_levels:
+        raise ValueError(
+            f"The grey levels given to compute_{family} must lie in 1..n_levels={n_levels} inside "
+            f"the ROI. Got {roi_levels.min()}..{roi_levels.max()} instead."
+        )
+    cropped = np.zeros(mask.shape, dtype=np.int64)
+    cropped[mask] = roi_levels
+    return TextureInput(cropped, mask, int(n_levels), None if extent is None else extent[box])
+
+
+def bounding_box(mask: np.ndarray) -> tuple[slice, ...]:
+    """Slices of the smallest box holding every True voxel of a non-empty ``mask``.
+
+    Each axis is searched within the range already found for the axes before it, so a thin ROI
+    in a large image costs little more than one pass over the image.
+    """
+    box = []
+    narrowed = mask
+    for axis in range(mask.ndim):
+        other_axes = tuple(a for a in range(mask.ndim) if a != axis)
+        present = np.flatnonzero(narrowed.any(axis=other_axes))
+        box.append(slice(int(present[0]), int(present[-1]) + 1))
+        narrowed = narrowed[(slice(None),) * axis + (box[axis],)]
+    return tuple(box)
+
+
+def in_plane(aggregation: str) -> bool:
+    """Whether an aggregation uses in-plane (slice-wise) neighbourhoods."""
+    return aggregation != "3D"
+
+
+@cache
+def chebyshev_offsets(distance: int, in_plane_only: bool) -> np.ndarray:
+    """Offsets ``(dz, dy, dx)`` of the neighbours within Chebyshev distance ``distance``.
+
+    Parameters
+    ----------
+    distance : int
+        Neighbourhood radius ``delta`` >= 1.
+    in_plane_only : bool
+        Keep only offsets with ``dz = 0``.
+
+    Returns
+    -------
+    ndarray of int64, shape (n, 3)
+        Every offset except ``(0, 0, 0)``: 26 (3D) or 8 (in-plane) for ``distance = 1``. The
+        array is cached and read-only.
+
+    Examples
+    --------
+    >>> chebyshev_offsets(1, in_plane_only=True).shape
+    (8, 3)
+    """
+    if not (isinstance(distance, (int, np.integer)) and distance >= 1):
+        raise ValueError(f"The 'distance' parameter must be an int >= 1. Got {distance!r} instead.")
+    steps = np.arange(-distance, distance + 1)
+    z_steps = np.zeros(1, dtype=int) if in_plane_only else steps
+    grid = np.stack(np.meshgrid(z_steps, steps, steps, indexing="ij"), axis=-1).reshape(-1, 3)
+    offsets = grid[np.any(grid != 0, axis=1)].astype(np.int64)
+    offsets.flags.writeable = False
+    return offsets
+
+
+class FlatLattice(NamedTuple):
+    """ROI voxels as flat indices into a zero-padded, flattened copy of the grey levels.
+
+    The padding is as wide as the neighbourhood, so ``values[roi + step]`` never leaves the
+    array and every neighbour outside the ROI reads 0. Numba kernels walk this lattice.
+
+    Attributes
+    ----------
+    values : ndarray of int64, shape (n_padded,)
+        Flattened padded grey levels (0 outside the ROI).
+    roi : ndarray of int64, shape (n_voxels,)
+        Flat indices of the ROI voxels, in C order (the order of ``array[mask]``).
+    steps : ndarray of int64, shape (n_offsets,)
+        Flat-index step of each neighbourhood offset.
+    """
+
+    values: np.ndarray
+    roi: np.ndarray
+    steps: np.ndarray
+
+
+def flat_lattice(levels: np.ndarray, offsets: np.ndarray) -> FlatLattice:
+    """Build the `FlatLattice` of grey levels (>= 1 inside the ROI, 0 outside) for ``offsets``."""
+    padding = int(np.abs(offsets).max())
+    padded = np.zeros(tuple(size + 2 * padding for size in levels.shape), dtype=np.int64)
+    padded[tuple(slice(padding, padding + size) for size in levels.shape)] = levels
+    _, n_y, n_x = padded.shape
+    values = padded.reshape(-1)
+    steps = offsets @ np.array([n_y * n_x, n_x, 1], dtype=np.int64)
+    return FlatLattice(values, np.flatnonzero(values), steps)
+
+
+def slice_groups(mask: np.ndarray, aggregation: str) -> tuple[np.ndarray, int]:
+    """Matrix group of every ROI voxel (in C order).
+
+    Returns
+    -------
+    groups : ndarray of int64, shape (n_voxels,)
+        For ``'2D'`` the rank of the voxel's slice among the slices holding ROI voxels, else 0.
+    n_groups : int
+    """
+    if aggregation != "2D":
+        return np.zeros(int(np.count_nonzero(mask)), dtype=np.int64), 1
+    slice_of_voxel = np.nonzero(mask)[0]
+    slices, groups = np.unique(slice_of_voxel, return_inverse=True)
+    return groups.astype(np.int64), len(slices)
+
+
+def average_over_groups(features: dict) -> dict[str, float]:
+    """Mean of each feature over the matrix groups (slices for ``'2D'``), as Python floats.
+
+    Parameters
+    ----------
+    features : dict of str to array, each of shape (n_groups,)
+    """
+    means = np.mean(np.stack([to_numpy(value) for value in features.values()]), axis=-1)
+    return dict(zip(features, means.tolist()))

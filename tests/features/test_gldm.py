@@ -1,0 +1,181 @@
+"""GLDM (pyradiomics' NGLDM subset): hand example, IBSI-1 phantom, pyradiomics parity."""
+
+from __future__ import annotations
+
+import logging
+import math
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+import yaml
+
+from radiopipe.features import gldm, ngldm
+from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO.parent / "shared" / "data"
+CATALOGUE = yaml.safe_load((REPO / "features" / "gldm.yaml").read_text())["features"]
+
+# Hand example, as in test_ngldm.py: dependence counts j = 1 (4 corners, level 1), j = 3 (4
+# edges, level 2) and j = 1 (centre, level 3).
+IMAGE_3X3 = np.array([[1, 2, 1], [2, 3, 2], [1, 2, 1]])
+
+
+def _data_folder(*parts: str) -> Path:
+    folder = DATA.joinpath(*parts)
+    if not folder.is_dir():
+        pytest.skip(f"reference data folder {folder} is missing")
+    return folder
+
+
+def test_features_of_hand_example():
+    values = gldm.compute_gldm(
+        IMAGE_3X3, IMAGE_3X3 > 0, 3, aggregation="2D", mode="pyradiomics"
+    )
+    assert values["SmallDependenceEmphasis"] == pytest.approx((4 + 4 / 9 + 1) / 9)
+    # 1 / (i^2 j^2): 4 corners 1 / 1, 4 edges 1 / (4 * 9), the centre 1 / 9.
+    assert values["SmallDependenceLowGrayLevelEmphasis"] == pytest.approx((4 + 4 / 36 + 1 / 9) / 9)
+    assert values["GrayLevelNonUniformity"] == pytest.approx((16 + 16 + 1) / 9)
+    assert values["DependenceVariance"] == pytest.approx(4 / 9 * 5 / 9 * 4)
+
+
+def test_is_the_ngldm_subset():
+    values = gldm.compute_gldm(IMAGE_3X3, IMAGE_3X3 > 0, 3, aggregation="3D", gldm_a=1)
+    full = ngldm.compute_ngldm(IMAGE_3X3, IMAGE_3X3 > 0, 3, aggregation="3D", alpha=1)
+    assert values == {name: full[name] for name in gldm.FEATURE_NAMES}
+
+
+def test_catalogue_matches_feature_names():
+    assert tuple(entry["name"] for entry in CATALOGUE) == gldm.FEATURE_NAMES
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"aggregation": "3D_avg"}, "aggregation"),
+        ({"aggregation": "3D", "mode": "radiomics"}, "mode"),
+        ({"aggregation": "3D", "gldm_a": -0.5}, "alpha"),
+    ],
+)
+def test_bad_parameters_are_named(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        gldm.compute_gldm(IMAGE_3X3, IMAGE_3X3 > 0, 3, **arguments)
+
+
+@cache
+def _ibsi_phantom() -> tuple[np.ndarray, np.ndarray, list[str]]:
+    folder = _data_folder("ibsi1")
+    nifti = folder / "digital_phantom" / "nifti"
+    image = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "image" / "phantom.nii.gz"))
+    mask = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "mask" / "mask.nii.gz")).astype(bool)
+    rows = (folder / "reference_values" / "ibsi_1_dig_phantom.csv").read_text().splitlines()[1:]
+    return image.astype(int), mask, rows
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("aggregation", ["2D", "2_5D", "3D"])
+def test_ibsi_digital_phantom(aggregation):
+    image, mask, rows = _ibsi_phantom()
+    ours = gldm.compute_gldm(image, mask, 6, aggregation=aggregation)
+    names = {entry["ibsi_tag"]: entry["name"] for entry in CATALOGUE}
+    checked, failures = 0, {}
+    for value, tolerance, tag in (row.split(";") for row in rows):
+        stem = tag[: -len(aggregation) - 1]
+        if not (tag.endswith("_" + aggregation) and stem in names and value):
+            continue
+        reference = float(value)
+        # The CSV gives 3 significant digits with tolerance 0: allow half a unit of the last one.
+        rounding = 0.5 * 10 ** (math.floor(math.log10(abs(reference))) - 2) if reference else 1e-9
+        checked += 1
+        if abs(ours[names[stem]] - reference) > float(tolerance) + rounding:
+            failures[stem] = (ours[names[stem]], reference)
+    assert checked == 14
+    assert not failures
+
+
+@cache
+def _pyradiomics_case(name: str) -> tuple[np.ndarray, np.ndarray]:
+    folder = _data_folder("pyradiomics_cases")
+    image = sitk.GetArrayFromImage(sitk.ReadImage(folder / f"{name}_image.nrrd"))
+    mask = sitk.GetArrayFromImage(sitk.ReadImage(folder / f"{name}_label.nrrd")) == 1
+    corners = np.argwhere(mask)
+    box = tuple(slice(low, high + 1) for low, high in zip(corners.min(0), corners.max(0)))
+    return image[box].astype(np.float64), mask[box]
+
+
+def _pyradiomics_gldm(image: np.ndarray, mask: np.ndarray, **settings) -> dict[str, float]:
+    radiomics_gldm = pytest.importorskip("radiomics.gldm")
+    logging.getLogger("radiomics").setLevel(logging.ERROR)
+    extractor = radiomics_gldm.RadiomicsGLDM(
+        sitk.GetImageFromArray(image), sitk.GetImageFromArray(mask.astype(np.uint8)), **settings
+    )
+    return {name: float(value) for name, value in extractor.execute().items()}
+
+
+def _discretised(image: np.ndarray, mask: np.ndarray, bin_width: float):
+    """pyradiomics' binWidth discretisation of the (cropped) ROI."""
+    discretised = fixed_bin_size_pyradiomics(image[mask], bin_width)
+    levels = np.zeros(image.shape, dtype=np.int64)
+    levels[mask] = discretised.levels
+    return levels, discretised.n_levels
+
+
+def _assert_pyradiomics_parity(ours: dict, reference: dict) -> None:
+    mismatches = {}
+    for entry in CATALOGUE:
+        name, tolerance = entry["name"], entry["tolerance"]
+        expected = reference[entry["pyradiomics"]]
+        if not math.isclose(
+            ours[name], expected, rel_tol=tolerance["relative"], abs_tol=tolerance["absolute"]
+        ):
+            mismatches[name] = (ours[name], expected)
+    assert len(reference) == len(CATALOGUE)
+    assert not mismatches
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("case", ["brain1", "breast1", "lung1"])
+@pytest.mark.parametrize("settings, aggregation", [({}, "3D"), ({"force2D": True}, "2_5D")])
+def test_pyradiomics_parity(case, settings, aggregation):
+    image, mask = _pyradiomics_case(case)
+    reference = _pyradiomics_gldm(image, mask, binWidth=25, **settings)
+    levels, n_levels = _discretised(image, mask, 25.0)
+    ours = gldm.compute_gldm(levels, mask, n_levels, aggregation=aggregation, mode="pyradiomics")
+    _assert_pyradiomics_parity(ours, reference)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(
+    "settings, options",
+    [({"gldm_a": 1}, {"gldm_a": 1}), ({"distances": [1, 2]}, {"distance": 2})],
+)
+def test_pyradiomics_parity_of_options(settings, options):
+    # pyradiomics' distances=[1, 2] is the Chebyshev ball of radius 2.
+    image, mask = _pyradiomics_case("brain1")
+    reference = _pyradiomics_gldm(image, mask, binWidth=25, **settings)
+    levels, n_levels = _discretised(image, mask, 25.0)
+    ours = gldm.compute_gldm(
+        levels, mask, n_levels, aggregation="3D", mode="pyradiomics", **options
+    )
+    _assert_pyradiomics_parity(ours, reference)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("case", ["flat", "one_slice", "isolated_voxels"])
+def test_degenerate_rois_match_pyradiomics(case):
+    image = np.random.default_rng(3).integers(1, 5, size=(3, 4, 4)).astype(np.float64)
+    mask = np.ones(image.shape, dtype=bool)
+    if case == "flat":
+        image[:] = 2
+    elif case == "one_slice":
+        mask[[0, 2]] = False
+    else:
+        mask[:] = False
+        mask[0, 0, 0] = mask[2, 3, 3] = mask[0, 3, 0] = True
+    reference = _pyradiomics_gldm(image, mask, binWidth=1)
+    levels, n_levels = _discretised(image, mask, 1.0)
+    ours = gldm.compute_gldm(levels, mask, n_levels, aggregation="3D", mode="pyradiomics")
+    _assert_pyradiomics_parity(ours, reference)
