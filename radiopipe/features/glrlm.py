@@ -1,0 +1,341 @@
+"""Grey level run length matrix (GLRLM) and its features (IBSI ``rlm``, pyradiomics ``glrlm``).
+
+A run is a maximal line of consecutive ROI voxels with the same grey level along a direction;
+:math:`r_{ij}` counts the runs of grey level :math:`i` and length :math:`j`. `run_length_counts`
+builds one count matrix per slice and direction, `glrlm_matrices` merges them as the aggregation
+asks into a stack ``r`` of shape ``(n, N_g, N_r)``, `run_length_statistics` derives the sums the
+features share, once, and every feature is a plain function of those `RunLengthStatistics` that
+returns one value per matrix, written against the array namespace.
+
+Notation: :math:`N_s = \\sum_{ij} r_{ij}` the number of runs, :math:`N_v = \\sum_{ij} j\\, r_{ij}`
+the number of voxels the runs cover (the ROI size times the number of merged directions),
+:math:`r_i = \\sum_j r_{ij}`, :math:`r_j = \\sum_i r_{ij}`, :math:`p_{ij} = r_{ij} / N_s`.
+
+The IBSI and pyradiomics definitions coincide for this family: both use the grey level values
+themselves, so pyradiomics' removal of absent grey levels changes no feature. ``mode`` only selects
+the grey-level axis (see `radiopipe.features.directions.grey_level_axis`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from radiopipe.features.directions import (
+    DirectionalInput,
+    aggregation_offsets,
+    average_features,
+    directional_matrices,
+    flat_steps,
+    per_slice,
+    prepare_directional_input,
+    voxel_lattice,
+)
+from radiopipe.xp import get_namespace, to_numpy
+
+EPSILON = float(np.finfo(np.float64).eps)
+
+
+def run_length_counts(levels, n_grey: int, offsets: np.ndarray, slice_wise: bool):
+    """Count the runs of each grey level and length along each direction.
+
+    Parameters
+    ----------
+    levels : ndarray of int, shape (z, y, x)
+        Grey-level indices ``1..n_grey`` inside the ROI, 0 outside.
+    n_grey : int
+        Size of the grey-level axis.
+    offsets : ndarray of int, shape (n_directions, 3)
+        Unit direction offsets ``(dz, dy, dx)``; runs stop at the ROI border.
+    slice_wise : bool
+        One matrix per slice (directions must then be in-plane) instead of one for the volume.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_slices, n_directions, n_grey, max(z, y, x))
+        ``counts[s, d, i - 1, j - 1]``: runs of index ``i`` and length ``j``.
+
+    Examples
+    --------
+    >>> levels = np.array([[[1, 1, 2]]])
+    >>> run_length_counts(levels, 2, np.array([[0, 0, 1]]), False)[0, 0].tolist()
+    [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
+    """
+    levels = to_numpy(levels)
+    n_groups = levels.shape[0] if slice_wise else 1
+    counts = np.zeros((n_groups, len(offsets), n_grey, max(levels.shape)), dtype=np.int64)
+    if len(offsets) > 0:
+        lattice = voxel_lattice(levels, padding=1)
+        group = lattice.slice_index if slice_wise else np.zeros_like(lattice.roi)
+        steps = flat_steps(offsets, lattice.strides)
+        _count_runs(lattice.values, lattice.roi, steps, group, counts)
+    return counts.astype(np.float64)
+
+
+@numba.njit(cache=True)
+def _count_runs(values, roi, steps, group, counts):  # pragma: no cover - compiled by Numba
+    """Add every run to ``counts[group, direction, level - 1, length - 1]``.
+
+    A run starts at an ROI voxel whose predecessor along the direction differs; it is walked to
+    its end, so each voxel is read about twice per direction. A sequential scan: the vectorised
+    NumPy alternatives (pointer jumping, run-length encoding of residue classes) need log-many or
+    several extra passes and ran 7x slower on a 460k-voxel ROI.
+    """
+    for direction in range(steps.size):
+        step = steps[direction]
+        for k in range(roi.size):
+            voxel = roi[k]
+            level = values[voxel]
+            if values[voxel - step] == level:
+                continue
+            length = 1
+            while values[voxel + length * step] == level:
+                length += 1
+            counts[group[k], direction, level - 1, length - 1] += 1
+
+
+def glrlm_matrices(prepared: DirectionalInput):
+    """GLRLM count matrices of an aggregation, one per slice and/or direction as it asks.
+
+    Returns
+    -------
+    array of float64, shape (n_matrices, n_grey, max_run_length)
+        Non-empty count matrices (not normalised: several features scale with the counts).
+    """
+    offsets = aggregation_offsets(prepared.aggregation, prepared.levels.shape)
+    counts = run_length_counts(
+        prepared.levels, len(prepared.grey_levels), offsets, per_slice(prepared.aggregation)
+    )
+    return directional_matrices(counts, prepared.aggregation)
+
+
+class RunLengthStatistics(NamedTuple):
+    """A stack of GLRLM count matrices with the sums its features share.
+
+    Attributes
+    ----------
+    r : array, shape (n, N_g, N_r)
+        Count matrices :math:`r_{ij}`.
+    i : array, shape (N_g,)
+        Grey level of each row.
+    j : array, shape (N_r,)
+        Run length of each column, ``1..N_r``.
+    n_runs : array, shape (n,)
+        :math:`N_s`.
+    r_i : array, shape (n, N_g)
+        Runs per grey level, :math:`r_i`.
+    r_j : array, shape (n, N_r)
+        Runs per length, :math:`r_j`.
+    """
+
+    r: object
+    i: object
+    j: object
+    n_runs: object
+    r_i: object
+    r_j: object
+
+
+def run_length_statistics(r, grey_levels) -> RunLengthStatistics:
+    """Compute the `RunLengthStatistics` of a stack of GLRLM count matrices.
+
+    Parameters
+    ----------
+    r : array, shape (n, N_g, N_r)
+        Count matrices (see `glrlm_matrices`).
+    grey_levels : array, shape (N_g,)
+        Grey level of each row.
+    """
+    xp = get_namespace(r)
+    r_i = xp.sum(r, axis=2)
+    return RunLengthStatistics(
+        r=r,
+        i=grey_levels,
+        j=xp.arange(1, r.shape[2] + 1, dtype=xp.float64),
+        n_runs=xp.sum(r_i, axis=1),
+        r_i=r_i,
+        r_j=xp.sum(r, axis=1),
+    )
+
+
+def _marginal_emphasis(counts, values, power: int, n_runs):
+    """:math:`\\sum_k v_k^m c_k / N_s` of marginal counts ``c`` over values ``v``."""
+    xp = get_namespace(counts)
+    return xp.sum(counts * values**power, axis=1) / n_runs
+
+
+def _joint_emphasis(s: RunLengthStatistics, grey_power: int, length_power: int):
+    """:math:`\\sum_{ij} i^a j^b r_{ij} / N_s`."""
+    xp = get_namespace(s.r)
+    weights = s.i[:, None] ** grey_power * s.j[None, :] ** length_power
+    return xp.sum(s.r * weights, axis=(1, 2)) / s.n_runs
+
+
+def short_run_emphasis(s: RunLengthStatistics):
+    """Short runs emphasis :math:`\\sum_{ij} r_{ij} / j^2 / N_s`."""
+    return _marginal_emphasis(s.r_j, s.j, -2, s.n_runs)
+
+
+def long_run_emphasis(s: RunLengthStatistics):
+    """Long runs emphasis :math:`\\sum_{ij} j^2 r_{ij} / N_s`."""
+    return _marginal_emphasis(s.r_j, s.j, 2, s.n_runs)
+
+
+def low_grey_level_run_emphasis(s: RunLengthStatistics):
+    """Low grey level run emphasis :math:`\\sum_{ij} r_{ij} / i^2 / N_s`."""
+    return _marginal_emphasis(s.r_i, s.i, -2, s.n_runs)
+
+
+def high_grey_level_run_emphasis(s: RunLengthStatistics):
+    """High grey level run emphasis :math:`\\sum_{ij} i^2 r_{ij} / N_s`."""
+    return _marginal_emphasis(s.r_i, s.i, 2, s.n_runs)
+
+
+def short_run_low_grey_level_emphasis(s: RunLengthStatistics):
+    """Short run low grey level emphasis :math:`\\sum_{ij} r_{ij} / (i^2 j^2) / N_s`."""
+    return _joint_emphasis(s, -2, -2)
+
+
+def short_run_high_grey_level_emphasis(s: RunLengthStatistics):
+    """Short run high grey level emphasis :math:`\\sum_{ij} i^2 r_{ij} / j^2 / N_s`."""
+    return _joint_emphasis(s, 2, -2)
+
+
+def long_run_low_grey_level_emphasis(s: RunLengthStatistics):
+    """Long run low grey level emphasis :math:`\\sum_{ij} j^2 r_{ij} / i^2 / N_s`."""
+    return _joint_emphasis(s, -2, 2)
+
+
+def long_run_high_grey_level_emphasis(s: RunLengthStatistics):
+    """Long run high grey level emphasis :math:`\\sum_{ij} i^2 j^2 r_{ij} / N_s`."""
+    return _joint_emphasis(s, 2, 2)
+
+
+def grey_level_non_uniformity(s: RunLengthStatistics):
+    """Grey level non-uniformity :math:`\\sum_i r_i^2 / N_s`."""
+    xp = get_namespace(s.r)
+    return xp.sum(s.r_i * s.r_i, axis=1) / s.n_runs
+
+
+def normalised_grey_level_non_uniformity(s: RunLengthStatistics):
+    """Normalised grey level non-uniformity :math:`\\sum_i r_i^2 / N_s^2`."""
+    return grey_level_non_uniformity(s) / s.n_runs
+
+
+def run_length_non_uniformity(s: RunLengthStatistics):
+    """Run length non-uniformity :math:`\\sum_j r_j^2 / N_s`."""
+    xp = get_namespace(s.r)
+    return xp.sum(s.r_j * s.r_j, axis=1) / s.n_runs
+
+
+def normalised_run_length_non_uniformity(s: RunLengthStatistics):
+    """Normalised run length non-uniformity :math:`\\sum_j r_j^2 / N_s^2`."""
+    return run_length_non_uniformity(s) / s.n_runs
+
+
+def run_percentage(s: RunLengthStatistics):
+    """Run percentage :math:`N_s / N_v` with :math:`N_v = \\sum_{ij} j\\, r_{ij}`.
+
+    :math:`N_v` counts each voxel once per merged direction, as IBSI asks for merged matrices
+    and as pyradiomics computes it.
+    """
+    xp = get_namespace(s.r)
+    return s.n_runs / xp.sum(s.r_j * s.j, axis=1)
+
+
+def _variance(counts, values, n_runs):
+    """Variance of ``values`` under the probabilities ``counts / N_s``."""
+    xp = get_namespace(counts)
+    probabilities = counts / n_runs[:, None]
+    mean = xp.sum(probabilities * values, axis=1, keepdims=True)
+    return xp.sum(probabilities * (values - mean) ** 2, axis=1)
+
+
+def grey_level_variance(s: RunLengthStatistics):
+    """Grey level variance :math:`\\sum_{ij} (i - \\mu)^2 p_{ij}`.
+
+    :math:`\\mu = \\sum_{ij} i\\, p_{ij}`; computed from the marginal :math:`r_i / N_s`, which
+    gives the same sums.
+    """
+    return _variance(s.r_i, s.i, s.n_runs)
+
+
+def run_length_variance(s: RunLengthStatistics):
+    """Run length variance :math:`\\sum_{ij} (j - \\mu)^2 p_{ij}`.
+
+    :math:`\\mu = \\sum_{ij} j\\, p_{ij}`; computed from the marginal :math:`r_j / N_s`, which
+    gives the same sums.
+    """
+    return _variance(s.r_j, s.j, s.n_runs)
+
+
+def run_entropy(s: RunLengthStatistics):
+    """Run entropy :math:`-\\sum_{ij} p_{ij} \\log_2 (p_{ij} + \\epsilon)`.
+
+    :math:`+\\epsilon` as pyradiomics; against IBSI's :math:`\\log_2 p` over :math:`p > 0` this
+    changes the value by less than 1e-14.
+    """
+    xp = get_namespace(s.r)
+    p = s.r / s.n_runs[:, None, None]
+    return -xp.sum(p * xp.log2(p + EPSILON), axis=(1, 2))
+
+
+FEATURES = {
+    "ShortRunEmphasis": short_run_emphasis,
+    "LongRunEmphasis": long_run_emphasis,
+    "LowGrayLevelRunEmphasis": low_grey_level_run_emphasis,
+    "HighGrayLevelRunEmphasis": high_grey_level_run_emphasis,
+    "ShortRunLowGrayLevelEmphasis": short_run_low_grey_level_emphasis,
+    "ShortRunHighGrayLevelEmphasis": short_run_high_grey_level_emphasis,
+    "LongRunLowGrayLevelEmphasis": long_run_low_grey_level_emphasis,
+    "LongRunHighGrayLevelEmphasis": long_run_high_grey_level_emphasis,
+    "GrayLevelNonUniformity": grey_level_non_uniformity,
+    "GrayLevelNonUniformityNormalized": normalised_grey_level_non_uniformity,
+    "RunLengthNonUniformity": run_length_non_uniformity,
+    "RunLengthNonUniformityNormalized": normalised_run_length_non_uniformity,
+    "RunPercentage": run_percentage,
+    "GrayLevelVariance": grey_level_variance,
+    "RunVariance": run_length_variance,
+    "RunEntropy": run_entropy,
+}
+FEATURE_NAMES = tuple(FEATURES)
+
+
+def compute_glrlm(
+    levels, mask, n_levels: int, *, aggregation: str, mode: str = "ibsi"
+) -> dict[str, float]:
+    """All GLRLM features of a discretised ROI.
+
+    Parameters
+    ----------
+    levels : array of int, shape (z, y, x) or (y, x)
+        Grey levels ``1..n_levels`` inside the ROI; values outside it are ignored.
+    mask : array of bool, same shape
+        The ROI.
+    n_levels : int
+        Number of grey levels of the discretisation.
+    aggregation : {'2D_avg', '2D_comb', '2_5D_avg', '2_5D_comb', '3D_avg', '3D_comb'}
+        How directions and slices are merged or averaged (see `radiopipe.features.directions`).
+        pyradiomics' default is '3D_avg', its ``force2D`` is '2_5D_avg'.
+    mode : {'ibsi', 'pyradiomics'}
+        The definitions coincide; accepted for a uniform signature across families.
+
+    Returns
+    -------
+    dict of str to float
+        ``FEATURE_NAMES`` -> value. All NaN for a single voxel, which has no direction to run
+        along (as in pyradiomics).
+
+    Examples
+    --------
+    >>> levels = np.array([[1, 1], [2, 2]])
+    >>> compute_glrlm(levels, levels > 0, 2, aggregation="2D_comb")["RunPercentage"]
+    0.875
+    """
+    prepared = prepare_directional_input(
+        levels, mask, n_levels, aggregation=aggregation, mode=mode, family="glrlm"
+    )
+    matrices = glrlm_matrices(prepared)
+    return average_features(FEATURES, matrices, prepared.grey_levels, run_length_statistics)
