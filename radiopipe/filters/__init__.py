@@ -1,1 +1,162 @@
-"""Image filters (image types): LoG, wavelet and simple point-wise filters."""
+"""Image types (filtered images), named and computed as pyradiomics names and computes them.
+
+Every filter takes a (z, y, x) array (NumPy or CuPy) and, where it needs one, the spacing in mm,
+and returns arrays of the same namespace; multi-output filters return ``{name: array}``. The
+closed table ``IMAGE_TYPES`` maps pyradiomics' image-type names to them, and
+``compute_image_types`` runs a selection. ``pyradiomics_filter_input`` prepares image and mask as
+``RadiomicsFeatureExtractor`` does before it filters, which decides the voxels near the border of
+every filtered image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from radiopipe.filters.log import laplacian_of_gaussian, log_images
+from radiopipe.filters.simple import exponential, gradient_magnitude, logarithm, square, square_root
+from radiopipe.filters.wavelet import wavelet_images
+from radiopipe.io import Volume
+from radiopipe.preprocess.crop import crop_to_mask
+from radiopipe.preprocess.resample import resample_pyradiomics
+
+__all__ = [
+    "IMAGE_TYPES",
+    "compute_image_types",
+    "exponential",
+    "gradient_magnitude",
+    "laplacian_of_gaussian",
+    "log_images",
+    "logarithm",
+    "pyradiomics_filter_input",
+    "square",
+    "square_root",
+    "wavelet_images",
+]
+
+
+def _original(image, spacing) -> dict:
+    return {"original": image}
+
+
+def _log(image, spacing, *, sigmas: Sequence[float]) -> dict:
+    return log_images(image, spacing, sigmas)
+
+
+def _wavelet(
+    image, spacing, *, wavelet="coif1", level=1, start_level=0, force_2d_axis=None
+) -> dict:
+    # pyradiomics' force2D leaves the slice axis (force2Ddimension) out of the transform.
+    axes = tuple(axis for axis in reversed(range(image.ndim)) if axis != force_2d_axis)
+    return wavelet_images(image, wavelet=wavelet, level=level, start_level=start_level, axes=axes)
+
+
+def _square(image, spacing) -> dict:
+    return {"square": square(image)}
+
+
+def _square_root(image, spacing) -> dict:
+    return {"squareroot": square_root(image)}
+
+
+def _logarithm(image, spacing) -> dict:
+    return {"logarithm": logarithm(image)}
+
+
+def _exponential(image, spacing) -> dict:
+    return {"exponential": exponential(image)}
+
+
+def _gradient(image, spacing, *, use_spacing: bool = True) -> dict:
+    return {"gradient": gradient_magnitude(image, spacing, use_spacing=use_spacing)}
+
+
+IMAGE_TYPES: dict[str, Callable[..., dict]] = {
+    "Original": _original,
+    "LoG": _log,
+    "Wavelet": _wavelet,
+    "Square": _square,
+    "SquareRoot": _square_root,
+    "Logarithm": _logarithm,
+    "Exponential": _exponential,
+    "Gradient": _gradient,
+}
+"""pyradiomics image-type name -> ``f(image, spacing, **params) -> {image name: array}``.
+
+Parameters: LoG ``sigmas`` (mm, required); Wavelet ``wavelet``, ``level``, ``start_level``,
+``force_2d_axis``; Gradient ``use_spacing``; the others none.
+"""
+
+
+def compute_image_types(
+    image, spacing: tuple[float, ...], image_types: Mapping[str, Mapping]
+) -> dict:
+    """Compute the selected image types of one image.
+
+    Parameters
+    ----------
+    image : array
+        (z, y, x) image, prepared as the extraction needs (see ``pyradiomics_filter_input``).
+    spacing : tuple of float
+        Voxel size (z, y, x) in mm.
+    image_types : mapping of str to mapping
+        ``{'LoG': {'sigmas': [1.0, 2.0]}, 'Wavelet': {}, ...}``; keys from ``IMAGE_TYPES``.
+
+    Returns
+    -------
+    dict of str to array
+        Filtered images by pyradiomics' image name ('original', 'log-sigma-1-0-mm-3D',
+        'wavelet-LLH', 'square', ...), in the order of ``image_types``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> selection = {'Original': {}, 'Square': {}}
+    >>> list(compute_image_types(np.ones((4, 4, 4)), (1.0, 1.0, 1.0), selection))
+    ['original', 'square']
+    """
+    unknown = sorted(set(image_types) - set(IMAGE_TYPES))
+    if unknown:
+        raise ValueError(f"Unknown image types {unknown}; choose from {sorted(IMAGE_TYPES)}.")
+    images = {}
+    for name, params in image_types.items():
+        images.update(IMAGE_TYPES[name](image, spacing, **params))
+    return images
+
+
+def pyradiomics_filter_input(
+    image: Volume,
+    mask: Volume,
+    *,
+    resampled_spacing: Sequence[float | None] | None = None,
+    interpolator: str = "bspline",
+    pad_distance: int = 5,
+    pre_crop: bool = False,
+) -> tuple[Volume, Volume]:
+    """Image and mask as ``RadiomicsFeatureExtractor.loadImage`` hands them to the filters.
+
+    With ``resampled_spacing`` the pair is resampled (``resample_pyradiomics``) onto a grid
+    covering the ROI's bounding box plus ``pad_distance`` voxels; otherwise, with ``pre_crop``,
+    both are cropped to the bounding box plus ``pad_distance`` voxels; otherwise the whole image
+    is filtered (pyradiomics' default). Filtered images then get cropped to the bounding box
+    without padding before features are computed.
+
+    Parameters
+    ----------
+    image, mask : Volume
+        Image and boolean mask on the same grid.
+    resampled_spacing : sequence of float or None, optional
+        pyradiomics' ``resampledPixelSpacing`` in (z, y, x) order, None for "keep this axis".
+    interpolator : {'nearest', 'linear', 'bspline'}
+        pyradiomics' ``interpolator``.
+    pad_distance : int
+        pyradiomics' ``padDistance``.
+    pre_crop : bool
+        pyradiomics' ``preCrop``.
+    """
+    if resampled_spacing is not None:
+        return resample_pyradiomics(
+            image, mask, resampled_spacing, interpolator=interpolator, pad_distance=pad_distance
+        )
+    if pre_crop:
+        return crop_to_mask(image, mask, pad_distance)
+    return image, mask
