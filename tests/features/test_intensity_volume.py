@@ -1,0 +1,112 @@
+"""Intensity-volume histogram: a hand-computed curve and the IBSI-1 phantom references."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+import yaml
+
+from radiopipe.features.intensity_volume import FEATURE_NAMES, compute_intensity_volume
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO.parent / "shared" / "data"
+PHANTOM = DATA / "ibsi1" / "digital_phantom" / "nifti"
+REFERENCES = DATA / "ibsi1" / "reference_values"
+CATALOGUE = yaml.safe_load(
+    (REPO / "features" / "intensity_volume.yaml").read_text(encoding="utf-8")
+)
+IBSI_TAGS = [(f["ibsi_tag"], f["name"]) for f in CATALOGUE["features"] if f["ibsi_tag"]]
+
+
+def require(folder: Path) -> Path:
+    if not folder.is_dir():
+        pytest.skip(f"reference data folder {folder} not found")
+    return folder
+
+
+def allowed_error(value: str, tolerance: str) -> float:
+    """IBSI tolerance; a tolerance of 0 means 'as rounded in the table' (half a last digit)."""
+    if float(tolerance) > 0:
+        return float(tolerance)
+    decimals = len(value.split(".")[1]) if "." in value else 0
+    return 0.5 * 10.0**-decimals
+
+
+def test_hand_computed_curve():
+    # Ten voxels 0, 0, 0, 0, 10, 10, 20, 30, 40, 50 on a 10 HU grid 0..50 (K = 5 steps).
+    values = np.array([[[0, 0, 0, 0, 10, 10, 20, 30, 40, 50]]], dtype=float)
+    features = compute_intensity_volume(values, values >= 0, step=10.0)
+    assert tuple(features) == FEATURE_NAMES
+    # nu at i = 0..50: 1.0, 0.6, 0.4, 0.3, 0.2, 0.1; gamma = 0, 0.2, ..., 1.
+    assert features["VolumeAt10PercentIntensity"] == pytest.approx(0.6)  # first gamma >= 0.1: 0.2
+    assert features["VolumeAt90PercentIntensity"] == pytest.approx(0.1)  # gamma 1
+    assert features["IntensityAt10PercentVolume"] == 50.0
+    assert features["IntensityAt90PercentVolume"] == 10.0
+    assert features["VolumeDifference10To90PercentIntensity"] == pytest.approx(0.5)
+    assert features["IntensityDifference10To90PercentVolume"] == 40.0
+    trapezoids = 0.2 * (1.0 + 0.6 + 0.6 + 0.4 + 0.4 + 0.3 + 0.3 + 0.2 + 0.2 + 0.1) / 2
+    assert features["AreaUnderCurve"] == pytest.approx(trapezoids)
+
+
+def test_intensity_falls_back_to_the_top_of_the_grid():
+    # 95 % of the voxels at the maximum: no grid point holds at most 90 % of the volume.
+    values = np.array([1.0] + [3.0] * 19).reshape(1, 4, 5)
+    features = compute_intensity_volume(values, values > 0)
+    assert features["IntensityAt90PercentVolume"] == 3.0
+
+
+def test_lower_bound_extends_the_grid():
+    values = np.array([[[2.0, 3.0, 4.0]]])
+    features = compute_intensity_volume(values, values > 0, lower_bound=0.0)
+    # gamma = i / 4: the first grid point with gamma >= 0.1 is i = 1, where nu = 1.
+    assert features["VolumeAt10PercentIntensity"] == 1.0
+    assert features["VolumeAt90PercentIntensity"] == pytest.approx(1 / 3)
+
+
+def test_single_intensity_leaves_volume_fractions_undefined():
+    values = np.full((2, 2, 2), 5.0)
+    features = compute_intensity_volume(values, values > 0)
+    assert np.isnan(features["VolumeAt10PercentIntensity"])
+    assert np.isnan(features["AreaUnderCurve"])
+    assert features["IntensityAt10PercentVolume"] == features["IntensityAt90PercentVolume"] == 5.0
+
+
+def test_bad_input_is_rejected():
+    values = np.array([[[1.0, 2.0]]])
+    with pytest.raises(ValueError, match="'step' parameter"):
+        compute_intensity_volume(values, values > 0, step=0)
+    with pytest.raises(ValueError, match="'upper_bound' parameter"):
+        compute_intensity_volume(values, values > 0, upper_bound=0.0)
+    with pytest.raises(ValueError, match="at least one voxel"):
+        compute_intensity_volume(values, values > 5)
+
+
+@pytest.fixture(scope="module")
+def phantom():
+    folder = require(PHANTOM)
+    image = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "image" / "phantom.nii.gz")))
+    mask = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "mask" / "mask.nii.gz"))) > 0
+    # IBSI evaluates the phantom's IVH on its grey levels 1..6 directly.
+    return compute_intensity_volume(image, mask)
+
+
+@pytest.fixture(scope="module")
+def phantom_references():
+    path = require(REFERENCES) / "ibsi_1_dig_phantom.csv"
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row["tag"]: row for row in csv.DictReader(handle, delimiter=";")}
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("tag, name", IBSI_TAGS)
+def test_ibsi_digital_phantom(phantom, phantom_references, tag, name):
+    reference = phantom_references[tag]
+    if not reference["reference value"]:
+        pytest.skip(f"IBSI-1 gives no reference value for {tag}")
+    expected = float(reference["reference value"])
+    error = allowed_error(reference["reference value"], reference["tolerance"])
+    assert abs(phantom[name] - expected) <= error + 1e-12, (tag, phantom[name], expected)

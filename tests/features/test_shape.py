@@ -1,0 +1,235 @@
+"""3D shape: hand-computed meshes and bodies, IBSI-1 phantom references, pyradiomics parity."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+import yaml
+from scipy.spatial.transform import Rotation
+
+from radiopipe.features.mesh import max_distance, max_distance_in_planes, surface_mesh
+from radiopipe.features.shape import (
+    FEATURE_NAMES,
+    INTENSITY_FEATURES,
+    compute_shape,
+    ellipsoid_surface_area,
+    minimum_volume_enclosing_ellipsoid,
+    oriented_minimum_bounding_box,
+    spatial_autocorrelation,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO.parent / "shared" / "data"
+PHANTOM = DATA / "ibsi1" / "digital_phantom" / "nifti"
+REFERENCES = DATA / "ibsi1" / "reference_values"
+CASES = DATA / "pyradiomics_cases"
+CATALOGUE = yaml.safe_load((REPO / "features" / "shape.yaml").read_text(encoding="utf-8"))
+IBSI_TAGS = [(f["ibsi_tag"], f["name"]) for f in CATALOGUE["features"] if f["ibsi_tag"]]
+PYRADIOMICS = [
+    (f["pyradiomics"], f["name"], f["tolerance"]) for f in CATALOGUE["features"] if f["pyradiomics"]
+]
+
+
+def require(folder: Path) -> Path:
+    if not folder.is_dir():
+        pytest.skip(f"reference data folder {folder} not found")
+    return folder
+
+
+def allowed_error(value: str, tolerance: str) -> float:
+    """IBSI tolerance; a tolerance of 0 means 'as rounded in the table' (half a last digit)."""
+    if float(tolerance) > 0:
+        return float(tolerance)
+    decimals = len(value.split(".")[1]) if "." in value else 0
+    return 0.5 * 10.0**-decimals
+
+
+def test_single_voxel_mesh_is_an_octahedron():
+    spacing = (3.0, 2.0, 1.0)
+    mesh = surface_mesh(np.ones((1, 1, 1), dtype=bool), spacing)
+    half = np.array(spacing) / 2
+    assert mesh.volume == pytest.approx(4 / 3 * np.prod(half))
+    # Eight faces, each the triangle between the half-axis points of one octant.
+    face = 0.5 * np.linalg.norm([half[1] * half[2], half[0] * half[2], half[0] * half[1]])
+    assert mesh.area == pytest.approx(8 * face)
+    assert len(mesh.vertices) == 6
+    assert max_distance(mesh.vertices) == 3.0
+    assert max_distance_in_planes(mesh.vertices, 0) == 2.0  # same z: the y and x axes
+    assert max_distance_in_planes(mesh.vertices, 1) == 3.0
+    assert max_distance_in_planes(mesh.vertices, 2) == 3.0
+
+
+def test_single_voxel_gives_defined_values():
+    features = compute_shape(np.ones((1, 1, 1)), (1.0, 1.0, 1.0), image=np.full((1, 1, 1), 4.0))
+    assert tuple(features) == FEATURE_NAMES
+    undefined = {name for name, value in features.items() if np.isnan(value)}
+    # No major axis (0 / 0) and a zero-volume approximate ellipsoid.
+    assert undefined == {
+        "Elongation",
+        "Flatness",
+        "VolumeDensityApproximateEnclosingEllipsoid",
+        "AreaDensityApproximateEnclosingEllipsoid",
+    }
+    assert features["MoransI"] == features["GearysC"] == 1.0  # flat ROI convention
+    assert features["CentreOfMassShift"] == 0.0
+
+
+def test_principal_axes_of_two_voxels():
+    mask = np.ones((1, 1, 2), dtype=bool)  # centres 1 mm apart along x
+    pyradiomics = compute_shape(mask, (1.0, 1.0, 1.0), mode="pyradiomics")
+    ibsi = compute_shape(mask, (1.0, 1.0, 1.0), mode="ibsi")
+    assert pyradiomics["MajorAxisLength"] == pytest.approx(4 * 0.5)  # variance 1/4
+    assert ibsi["MajorAxisLength"] == pytest.approx(4 * np.sqrt(0.5))  # variance 1/2
+    assert ibsi["MinorAxisLength"] == ibsi["Elongation"] == ibsi["Flatness"] == 0.0
+
+
+def test_one_slice_roi_is_flat():
+    mask = np.zeros((3, 6, 6), dtype=bool)
+    mask[1, 1:5, 1:4] = True
+    image = np.arange(mask.size, dtype=float).reshape(mask.shape)
+    features = compute_shape(mask, (2.0, 1.0, 1.0), image=image)
+    assert features["LeastAxisLength"] == features["Flatness"] == 0.0
+    assert np.isnan(features["VolumeDensityApproximateEnclosingEllipsoid"])
+    assert features["VoxelVolume"] == 24.0
+    assert np.isfinite(features["MoransI"]) and np.isfinite(features["GearysC"])
+
+
+def test_intensity_features_need_the_image():
+    features = compute_shape(np.ones((2, 2, 2)), (1.0, 1.0, 1.0))
+    assert set(FEATURE_NAMES) - set(features) == set(INTENSITY_FEATURES)
+
+
+def test_oriented_box_of_a_rotated_cuboid():
+    corners = np.array([(x, y, z) for x in (0, 2) for y in (0, 3) for z in (0, 5)], dtype=float)
+    rotated = corners @ Rotation.from_euler("xyz", [0.3, -0.7, 1.1]).as_matrix().T
+    volume, area = oriented_minimum_bounding_box(rotated)
+    assert volume == pytest.approx(30.0)
+    assert area == pytest.approx(2 * (6 + 15 + 10))
+
+
+def test_minimum_volume_ellipsoid_of_the_axis_points():
+    a, b, c = 4.0, 2.5, 1.0
+    points = np.array([(a, 0, 0), (-a, 0, 0), (0, b, 0), (0, -b, 0), (0, 0, c), (0, 0, -c)])
+    rotated = points @ Rotation.from_euler("zyx", [0.5, 0.2, -0.4]).as_matrix().T + 7.0
+    assert minimum_volume_enclosing_ellipsoid(rotated) == pytest.approx([a, b, c], rel=1e-6)
+
+
+def test_ellipsoid_series_is_exact_for_spheres_and_continuous():
+    assert ellipsoid_surface_area(3.0, 3.0, 3.0) == pytest.approx(4 * np.pi * 9)
+    spheroid = ellipsoid_surface_area(4.0, 2.0, 2.0)
+    assert ellipsoid_surface_area(4.0, 2.0, 2.0 - 1e-9) == pytest.approx(spheroid, rel=1e-8)
+    assert ellipsoid_surface_area(0.0, 0.0, 0.0) == 0.0
+
+
+def test_spatial_autocorrelation_matches_the_pair_sums():
+    rng = np.random.default_rng(7)
+    image = rng.normal(10, 3, (4, 6, 5))
+    mask = rng.random(image.shape) < 0.6
+    spacing = (2.0, 0.7, 1.1)
+    points = np.argwhere(mask) * spacing
+    x = image[mask] - image[mask].mean()
+    distance = np.linalg.norm(points[:, None] - points[None], axis=-1)
+    np.fill_diagonal(distance, np.inf)
+    w = 1.0 / distance
+    n = len(x)
+    moran = n / w.sum() * (w * np.outer(x, x)).sum() / (x**2).sum()
+    geary = (n - 1) / (2 * w.sum()) * (w * (x[:, None] - x[None]) ** 2).sum() / (x**2).sum()
+    assert spatial_autocorrelation(image, mask, spacing) == pytest.approx((moran, geary), rel=1e-9)
+
+
+def test_bad_input_is_rejected():
+    with pytest.raises(ValueError, match="'mode' parameter"):
+        compute_shape(np.ones((2, 2, 2)), (1, 1, 1), mode="other")
+    with pytest.raises(ValueError, match="at least one voxel"):
+        compute_shape(np.zeros((2, 2, 2)), (1, 1, 1))
+    with pytest.raises(ValueError, match="3D"):
+        compute_shape(np.ones((2, 2)), (1, 1, 1))
+    with pytest.raises(ValueError, match="'spacing' parameter"):
+        compute_shape(np.ones((2, 2, 2)), (1, 1))
+
+
+@pytest.fixture(scope="module")
+def radiomics_shape():
+    radiomics = pytest.importorskip("radiomics")
+    from radiomics import shape
+
+    radiomics.setVerbosity(logging.ERROR)
+    return shape.RadiomicsShape
+
+
+def pyradiomics_shape_features(radiomics_shape, mask: np.ndarray, spacing) -> dict[str, float]:
+    """All pyradiomics 3D shape features of a (z, y, x) mask, the deprecated ones included."""
+    label = sitk.GetImageFromArray(mask.astype(np.uint8))
+    label.SetSpacing(tuple(float(s) for s in spacing[::-1]))
+    extractor = radiomics_shape(label, label, label=1)
+    for name in extractor.getFeatureNames():
+        extractor.enableFeatureByName(name)
+    return {name: float(value) for name, value in extractor.execute().items()}
+
+
+@pytest.mark.reference
+def test_mesh_matches_pyradiomics_on_random_masks(radiomics_shape):
+    rng = np.random.default_rng(11)
+    for _ in range(150):
+        mask = rng.random(rng.integers(1, 6, size=3)) < rng.uniform(0.2, 0.9)
+        if not mask.any():
+            continue
+        spacing = tuple(rng.uniform(0.3, 3.0, size=3))
+        expected = pyradiomics_shape_features(radiomics_shape, mask, spacing)
+        ours = compute_shape(mask, spacing, mode="pyradiomics")
+        for name in ("MeshVolume", "SurfaceArea", "Maximum3DDiameter", "Maximum2DDiameterSlice",
+                     "Maximum2DDiameterColumn", "Maximum2DDiameterRow"):
+            assert ours[name] == pytest.approx(expected[name], rel=1e-9, abs=1e-9), (name, mask)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("case", ["brain1", "breast1", "lung1"])
+def test_pyradiomics_parity(radiomics_shape, case):
+    folder = require(CASES)
+    label = sitk.ReadImage(str(folder / f"{case}_label.nrrd"))
+    mask = sitk.GetArrayFromImage(label) == 1
+    spacing = label.GetSpacing()[::-1]
+    box = tuple(slice(i.min(), i.max() + 1) for i in np.nonzero(mask))  # pyradiomics' crop
+    expected = pyradiomics_shape_features(radiomics_shape, mask[box], spacing)
+    ours = compute_shape(mask, spacing, mode="pyradiomics")
+    assert set(expected) == {pyradiomics_name for pyradiomics_name, _, _ in PYRADIOMICS}
+    mismatches = [
+        (name, ours[name], expected[pyradiomics_name])
+        for pyradiomics_name, name, tolerance in PYRADIOMICS
+        if abs(ours[name] - expected[pyradiomics_name])
+        > tolerance["absolute"] + tolerance["relative"] * abs(expected[pyradiomics_name])
+    ]
+    assert not mismatches
+
+
+@pytest.fixture(scope="module")
+def phantom():
+    folder = require(PHANTOM)
+    image = sitk.ReadImage(str(folder / "image" / "phantom.nii.gz"))
+    mask = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "mask" / "mask.nii.gz"))) > 0
+    return compute_shape(
+        mask, image.GetSpacing()[::-1], mode="ibsi", image=sitk.GetArrayFromImage(image)
+    )
+
+
+@pytest.fixture(scope="module")
+def phantom_references():
+    path = require(REFERENCES) / "ibsi_1_dig_phantom.csv"
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row["tag"]: row for row in csv.DictReader(handle, delimiter=";")}
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("tag, name", IBSI_TAGS)
+def test_ibsi_digital_phantom(phantom, phantom_references, tag, name):
+    reference = phantom_references[tag]
+    if not reference["reference value"]:
+        pytest.skip(f"IBSI-1 gives no reference value for {tag}")
+    expected = float(reference["reference value"])
+    error = allowed_error(reference["reference value"], reference["tolerance"])
+    assert abs(phantom[name] - expected) <= error + 1e-12, (tag, phantom[name], expected)
