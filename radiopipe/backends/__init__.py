@@ -1,5 +1,8 @@
 """Feature backends behind one interface, chosen by name from a closed registry.
 
+``native`` is radiopipe's own engine (NumPy/SciPy, IBSI-checked); ``pyradiomics`` is the
+reference it is checked against.
+
 A backend turns one (image, mask) pair into a flat mapping of feature values keyed
 ``{image_type}__{family}__{feature}``.
 """
@@ -34,11 +37,15 @@ def get_backend(name: str) -> FeatureBackend:
     ConfigError
         If the name is unknown or the backend's packages are not installed.
     """
+    if name == "native":
+        from radiopipe.backends.native import NativeBackend
+
+        return NativeBackend()
     if name == "pyradiomics":
         from radiopipe.backends.pyradiomics import PyradiomicsBackend
 
         return PyradiomicsBackend()
-    raise ConfigError(f"unknown feature backend '{name}'; available: pyradiomics")
+    raise ConfigError(f"unknown feature backend '{name}'; available: native, pyradiomics")
 
 
 def feature_key(image_type: str, family: str, feature: str) -> str:

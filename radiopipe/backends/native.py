@@ -1,0 +1,24 @@
+"""radiopipe's own feature engine as a backend (NumPy/SciPy on the CPU)."""
+
+from __future__ import annotations
+
+import SimpleITK as sitk
+
+from radiopipe import __version__
+from radiopipe.config import FeatureConfig
+from radiopipe.features.extract import extract_features
+from radiopipe.io import Volume
+
+
+class NativeBackend:
+    """Features computed by :func:`radiopipe.features.extract.extract_features`."""
+
+    name = "native"
+
+    def version(self) -> str:
+        """radiopipe's version (the engine ships with the package)."""
+        return __version__
+
+    def extract(self, image: sitk.Image, mask: sitk.Image, settings: FeatureConfig) -> dict[str, float]:
+        """Compute the configured features of one region of interest."""
+        return extract_features(Volume.from_sitk(image), Volume.from_sitk(mask), settings)
