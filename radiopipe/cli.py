@@ -1,4 +1,5 @@
-"""Command line: ``python -m radiopipe {run,validate,extract,train,report} CONFIG``.
+"""Command line: ``python -m radiopipe {run,validate,extract,train,report} CONFIG`` and
+``python -m radiopipe compliance --data DIR``.
 
 Exit codes: 0 success; 1 when any case failed (everything else is still written); 2 for usage,
 config, manifest or data errors, reported as one message without a traceback.
@@ -11,6 +12,8 @@ import logging
 import sys
 
 from radiopipe import __version__, pipeline
+from radiopipe.compliance.run import run_compliance
+from radiopipe.compliance.table import format_report
 from radiopipe.config import load_config
 from radiopipe.errors import RadiopipeError
 
@@ -38,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in helps.items():
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("config", metavar="CONFIG", help="YAML config file")
+    text = "check radiopipe's features against the IBSI-1 reference values"
+    compliance = commands.add_parser("compliance", help=text, description=text)
+    compliance.add_argument(
+        "--data",
+        required=True,
+        metavar="DIR",
+        help="IBSI-1 data folder: digital_phantom/, ct_phantom/ and reference_values/",
+    )
     return parser
 
 
@@ -53,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "compliance":
+        return _compliance(args.data)
     loaded = load_config(args.config)
     progress = not args.quiet
     if args.command == "validate":
@@ -73,6 +86,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     print(f"report: {outcome.report}")
     _print_auc(outcome.metrics)
     return _exit_for(outcome.failed_cases)
+
+
+def _compliance(data_dir: str) -> int:
+    """Print the IBSI-1 pass table; exit 0 when every reference value passed, 1 otherwise."""
+    report = run_compliance(data_dir)
+    print(format_report(report))
+    return EXIT_OK if not report.failures else EXIT_CASES_FAILED
 
 
 def _exit_for(failed: list[str]) -> int:

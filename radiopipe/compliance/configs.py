@@ -50,20 +50,68 @@ class IbsiConfiguration:
     ivh: tuple
 
 
+_NO_IVH_DISCRETISATION = ("none",)
+
 CONFIGURATIONS = {
-    "A": IbsiConfiguration("A", "2D", None, None, (-500.0, 400.0), None, "fixed_bin_size", 25.0, None, ("none",)),
+    "A": IbsiConfiguration(
+        name="A",
+        dimensions="2D",
+        spacing=None,
+        interpolator=None,
+        resegment_range=(-500.0, 400.0),
+        outlier_sigma=None,
+        discretisation="fixed_bin_size",
+        bin_width=25.0,
+        bin_count=None,
+        ivh=_NO_IVH_DISCRETISATION,
+    ),
     "B": IbsiConfiguration(
-        "B", "2D", (None, 2.0, 2.0), "linear", (-500.0, 400.0), None, "fixed_bin_number", None, 32, ("none",)
+        name="B",
+        dimensions="2D",
+        spacing=(None, 2.0, 2.0),
+        interpolator="linear",
+        resegment_range=(-500.0, 400.0),
+        outlier_sigma=None,
+        discretisation="fixed_bin_number",
+        bin_width=None,
+        bin_count=32,
+        ivh=_NO_IVH_DISCRETISATION,
     ),
     "C": IbsiConfiguration(
-        "C", "3D", (2.0, 2.0, 2.0), "linear", (-1000.0, 400.0), None, "fixed_bin_size", 25.0, None,
-        ("fixed_bin_size", 2.5),
+        name="C",
+        dimensions="3D",
+        spacing=(2.0, 2.0, 2.0),
+        interpolator="linear",
+        resegment_range=(-1000.0, 400.0),
+        outlier_sigma=None,
+        discretisation="fixed_bin_size",
+        bin_width=25.0,
+        bin_count=None,
+        ivh=("fixed_bin_size", 2.5),
     ),
     "D": IbsiConfiguration(
-        "D", "3D", (2.0, 2.0, 2.0), "linear", None, 3.0, "fixed_bin_number", None, 32, ("none",)
+        name="D",
+        dimensions="3D",
+        spacing=(2.0, 2.0, 2.0),
+        interpolator="linear",
+        resegment_range=None,
+        outlier_sigma=3.0,
+        discretisation="fixed_bin_number",
+        bin_width=None,
+        bin_count=32,
+        ivh=_NO_IVH_DISCRETISATION,
     ),
     "E": IbsiConfiguration(
-        "E", "3D", (2.0, 2.0, 2.0), "bspline", (-1000.0, 400.0), 3.0, "fixed_bin_number", None, 32,
-        ("fixed_bin_number", 1000),
+        name="E",
+        dimensions="3D",
+        spacing=(2.0, 2.0, 2.0),
+        interpolator="bspline",
+        resegment_range=(-1000.0, 400.0),
+        outlier_sigma=3.0,
+        discretisation="fixed_bin_number",
+        bin_width=None,
+        bin_count=32,
+        ivh=("fixed_bin_number", 1000),
     ),
 }
+"""The five configurations by name, as the IBSI-1 manual's tables give them."""

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Longest first, so that "_2_5D_avg" is not read as "_avg" of "..._2_5D".
-AGGREGATION_SUFFIXES = ("2_5D_comb", "2_5D_avg", "2D_comb", "2D_avg", "3D_comb", "3D_avg", "2_5D", "2D", "3D")
+AGGREGATION_SUFFIXES = (
+    "2_5D_comb", "2_5D_avg", "2D_comb", "2D_avg", "3D_comb", "3D_avg", "2_5D", "2D", "3D"
+)
 
 
 @dataclass(frozen=True)
