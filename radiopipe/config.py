@@ -100,12 +100,14 @@ class FeatureConfig(_Strict):
     bin_width: float = Field(25.0, gt=0)
     bin_count: int = Field(32, ge=1)
     aggregation: Literal[AGGREGATIONS] = "3D_avg"  # type: ignore[valid-type]
-    resampled_spacing: list[typing.Annotated[float, Field(gt=0)]] | None = Field(
+    # (x, y, z) in mm, as pyradiomics' resampledPixelSpacing; 0 or null keeps an axis.
+    resampled_spacing: list[typing.Annotated[float, Field(ge=0)] | None] | None = Field(
         None, min_length=2, max_length=3
     )
     grid_alignment: Literal["pyradiomics", "ibsi"] = "pyradiomics"
     interpolator: Literal["nearest", "linear", "bspline"] = "bspline"
     resegment_range: list[float | None] | None = Field(None, min_length=2, max_length=2)
+    resegment_outliers: float | None = Field(None, gt=0)
     normalize: bool = False
 
     @model_validator(mode="after")
@@ -128,6 +130,7 @@ class FeatureConfig(_Strict):
             ("discretisation", "fixed_bin_size" if self.discretisation == "fixed_bin_size" else ""),
             ("grid_alignment", "ibsi" if self.grid_alignment == "ibsi" else ""),
             ("aggregation", "" if self.aggregation in ("3D_avg", "2_5D_avg") else self.aggregation),
+            ("resegment_outliers", "" if self.resegment_outliers is None else "(use resegment_range)"),
             (
                 "resegment_range",
                 "without a lower bound"

@@ -109,7 +109,7 @@ class PyradiomicsBackend:
         else:
             params["binWidth"] = settings.bin_width
         if settings.resampled_spacing is not None:
-            params["resampledPixelSpacing"] = list(settings.resampled_spacing)
+            params["resampledPixelSpacing"] = [s or 0 for s in settings.resampled_spacing]
         if settings.resegment_range is not None:
             low, high = settings.resegment_range  # the config refuses an open lower bound here
             params["resegmentRange"] = [low] if high is None else [low, high]
