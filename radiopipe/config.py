@@ -82,7 +82,8 @@ class FeatureConfig(_Strict):
     ``backend: pyradiomics`` give the same columns and values.
     """
 
-    backend: Literal["native", "pyradiomics"] = "native"
+    # 'auto' runs on the GPU ('cupy') where a CUDA device works, else 'native'.
+    backend: Literal["native", "cupy", "auto", "pyradiomics"] = "native"
     definitions: Literal["pyradiomics", "ibsi"] = "pyradiomics"
     image_types: list[Literal[IMAGE_TYPES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["original"], min_length=1

@@ -96,3 +96,17 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"reference data folder {SHARED_DATA} not found")
     return SHARED_DATA
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip ``gpu``-marked tests, with what was found, where no CUDA device is usable."""
+    gpu_items = [item for item in items if item.get_closest_marker("gpu") is not None]
+    if not gpu_items:
+        return
+    from radiopipe import gpu
+
+    if gpu.is_available():
+        return
+    skip = pytest.mark.skip(reason=f"no CUDA device: {gpu.unavailable_reason()}")
+    for item in gpu_items:
+        item.add_marker(skip)

@@ -58,8 +58,8 @@ def test_out_of_range_value(tmp_path):
 def test_misspelt_choice_suggests_the_valid_one(tmp_path):
     data = {**BASE, "features": {"backend": "pyradiomic"}}
     assert _error(tmp_path, data) == (
-        "config.yaml: 'features.backend' should be 'native' or 'pyradiomics'; got 'pyradiomic'; "
-        "did you mean 'pyradiomics'?"
+        "config.yaml: 'features.backend' should be 'native', 'cupy', 'auto' or 'pyradiomics'; "
+        "got 'pyradiomic'; did you mean 'pyradiomics'?"
     )
 
 

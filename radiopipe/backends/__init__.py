@@ -1,7 +1,9 @@
 """Feature backends behind one interface, chosen by name from a closed registry.
 
-``native`` is radiopipe's own engine (NumPy/SciPy, IBSI-checked); ``pyradiomics`` is the
-reference it is checked against.
+``native`` is radiopipe's own engine (NumPy/SciPy, IBSI-checked); ``cupy`` is the same engine
+on an NVIDIA GPU; ``auto`` is ``cupy`` where a CUDA device works and ``native`` elsewhere (the
+backend's ``name``, recorded with every row, says which ran); ``pyradiomics`` is the reference
+they are checked against.
 
 A backend turns one (image, mask) pair into a flat mapping of feature values keyed
 ``{image_type}__{family}__{feature}``.
@@ -35,17 +37,28 @@ def get_backend(name: str) -> FeatureBackend:
     Raises
     ------
     ConfigError
-        If the name is unknown or the backend's packages are not installed.
+        If the name is unknown or the backend's packages are not installed (or, for ``cupy``,
+        no CUDA device is usable).
     """
+    if name == "auto":
+        from radiopipe import gpu
+
+        name = "cupy" if gpu.is_available() else "native"
     if name == "native":
         from radiopipe.backends.native import NativeBackend
 
         return NativeBackend()
+    if name == "cupy":
+        from radiopipe.backends.cupy import CupyBackend
+
+        return CupyBackend()
     if name == "pyradiomics":
         from radiopipe.backends.pyradiomics import PyradiomicsBackend
 
         return PyradiomicsBackend()
-    raise ConfigError(f"unknown feature backend '{name}'; available: native, pyradiomics")
+    raise ConfigError(
+        f"unknown feature backend '{name}'; available: native, cupy, auto, pyradiomics"
+    )
 
 
 def feature_key(image_type: str, family: str, feature: str) -> str:

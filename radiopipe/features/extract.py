@@ -8,9 +8,10 @@ The order follows pyradiomics' ``RadiomicsFeatureExtractor.execute`` so that, wi
    centre-aligned grid);
 3. optional re-segmentation by intensity range; shape uses the mask before it (the morphological
    mask), every other family the re-segmented one (the intensity mask);
-4. the image types (original, LoG, wavelet, ...), each filtered over the whole prepared image;
-5. each filtered image is cropped to the ROI's bounding box, discretised on its own, and every
-   configured family is computed on it.
+4. the image types (original, LoG, wavelet, ...), each filtered as over the whole prepared image
+   but computed only over the ROI's bounding box (the region the families read; see
+   ``compute_image_types(..., region=...)``), bit for bit the crop of the whole filtered image;
+5. each filtered image is discretised on its own, and every configured family is computed on it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from radiopipe.config import FeatureConfig
+from radiopipe.features.local_intensity import sphere_offsets
 from radiopipe.features.registry import FAMILIES, SHAPE_2D, Family, plain_aggregation
 from radiopipe.filters import compute_image_types, pyradiomics_filter_input
 from radiopipe.io import Volume
@@ -43,6 +45,9 @@ _FILTERS = {
     "gradient": "Gradient",
 }
 
+# Image types whose filters read the image as float64 themselves (see extract_features).
+_READ_AS_FLOAT64 = {"original", "log", "wavelet"}
+
 
 def extract_features(image: Volume, mask: Volume, settings: FeatureConfig) -> dict[str, float]:
     """Every configured feature of one ROI.
@@ -60,30 +65,47 @@ def extract_features(image: Volume, mask: Volume, settings: FeatureConfig) -> di
     -------
     dict of str to float
         ``{image_type}__{family}__{feature}`` -> value.
+
+    Notes
+    -----
+    Every family reads the filtered images only inside the ROI's bounding box (local intensity
+    a sphere radius around it), so the filters compute them only over that region
+    (``compute_image_types(..., region=...)``), bit for bit the crop of the whole filtered image.
     """
     image, mask, planar = _as_volumes_3d(image, mask)
     image, mask = _prepare_grid(image, mask, settings)
     intensity_mask = _intensity_mask(image.array, mask.array, settings)
+    box = crop_slices(intensity_mask)
     features: dict[str, float] = {}
     if "shape" in settings.families:
-        features.update(_shape(mask, image, planar, settings))
-    box = crop_slices(intensity_mask)
+        shape_box = box if intensity_mask is mask.array else crop_slices(mask.array)
+        features.update(_shape(mask, image, shape_box, planar, settings))
+    region = _filter_region(box, intensity_mask, image.spacing, settings)
+    inner = tuple(slice(b.start - r.start, b.stop - r.start) for b, r in zip(box, region))
     roi = intensity_mask[box]
-    filtered_images = compute_image_types(image.array, image.spacing, _selection(settings))
+    # The voxel-wise and gradient filters see the whole image in float64, as pyradiomics' do;
+    # the LoG and wavelet read their inputs as float64 themselves, 'original' only the region.
+    whole = image.array
+    if not set(settings.image_types) <= _READ_AS_FLOAT64:
+        whole = whole.astype(np.float64, copy=False)
+    selection = _selection(settings)
+    filtered_images = compute_image_types(whole, image.spacing, selection, region=region)
     for name, filtered in filtered_images.items():
         filtered = np.asarray(filtered, dtype=np.float64)
-        features.update(_families_of_image(name, filtered[box], roi, image.spacing, settings))
+        features.update(_families_of_image(name, filtered[inner], roi, image.spacing, settings))
         if "local_intensity" in settings.families:
-            # The peak spheres reach past the ROI, so this family sees the uncropped image.
-            peaks = FAMILIES["local_intensity"].compute(filtered, intensity_mask, image.spacing)
+            # The peak spheres reach past the ROI: this family sees the wider region.
+            peaks = FAMILIES["local_intensity"].compute(
+                filtered, intensity_mask[region], image.spacing
+            )
             features.update({f"{name}__local_intensity__{k}": v for k, v in peaks.items()})
     return features
 
 
 def _as_volumes_3d(image: Volume, mask: Volume) -> tuple[Volume, Volume, bool]:
-    """Float64 image and boolean mask, 2D inputs as one-slice volumes."""
+    """Boolean mask, 2D inputs as one-slice volumes; the image keeps its dtype (see callers)."""
     planar = image.array.ndim == 2
-    array, roi = image.array.astype(np.float64), mask.array != 0
+    array, roi = image.array, mask.array != 0
     spacing = image.spacing
     if planar:
         array, roi, spacing = array[None], roi[None], (1.0, *spacing)
@@ -91,7 +113,22 @@ def _as_volumes_3d(image: Volume, mask: Volume) -> tuple[Volume, Volume, bool]:
     return as_3d, Volume(roi, spacing, mask.origin, mask.direction), planar
 
 
+def _filter_region(box, intensity_mask, spacing, settings: FeatureConfig) -> tuple[slice, ...]:
+    """Box over which the families read the filtered images: the ROI's bounding box, widened by
+    the peak sphere's reach when local intensity is computed (as that family crops itself)."""
+    if "local_intensity" not in settings.families:
+        return box
+    reach = np.abs(sphere_offsets(spacing)).max(axis=0)
+    return tuple(
+        slice(max(window.start - int(h), 0), min(window.stop + int(h), n))
+        for window, h, n in zip(box, reach, intensity_mask.shape)
+    )
+
+
 def _prepare_grid(image: Volume, mask: Volume, settings: FeatureConfig) -> tuple[Volume, Volume]:
+    if settings.normalize or settings.resampled_spacing is not None:
+        array = image.array.astype(np.float64, copy=False)
+        image = Volume(array, image.spacing, image.origin, image.direction)
     if settings.normalize:
         image = Volume(normalise(image.array), image.spacing, image.origin, image.direction)
     if settings.resampled_spacing is None:
@@ -122,13 +159,16 @@ def _intensity_mask(image: np.ndarray, mask: np.ndarray, settings: FeatureConfig
     return resegment(image, mask, intensity_range=(low, high))
 
 
-def _shape(mask: Volume, image: Volume, planar: bool, settings: FeatureConfig) -> dict[str, float]:
+def _shape(
+    mask: Volume, image: Volume, box, planar: bool, settings: FeatureConfig
+) -> dict[str, float]:
     mode = settings.definitions
     if planar:
         values = SHAPE_2D.compute(mask.array[0], mask.spacing[1:], mode=mode)
     else:
-        box = crop_slices(mask.array)
-        values = FAMILIES["shape"].compute(mask.array[box], mask.spacing, mode=mode, image=image.array[box])
+        values = FAMILIES["shape"].compute(
+            mask.array[box], mask.spacing, mode=mode, image=image.array[box]
+        )
     return {f"original__shape__{k}": v for k, v in values.items()}
 
 
@@ -173,10 +213,14 @@ def _families_of_image(
 def _compute(family: Family, image, roi, levels, n_levels, spacing, settings) -> dict[str, float]:
     mode = settings.definitions
     if family.name == "firstorder":
-        return family.compute(image, roi, spacing=spacing, mode=mode, levels=levels, n_levels=n_levels)
+        return family.compute(
+            image, roi, spacing=spacing, mode=mode, levels=levels, n_levels=n_levels
+        )
     if family.name == "intensity_histogram":
         return family.compute(levels, roi, n_levels)
     if family.name == "intensity_volume":
         return family.compute(levels, roi, step=1.0, lower_bound=1.0, upper_bound=float(n_levels))
-    aggregation = settings.aggregation if family.directional else plain_aggregation(settings.aggregation)
+    aggregation = settings.aggregation
+    if not family.directional:
+        aggregation = plain_aggregation(aggregation)
     return family.compute(levels, roi, n_levels, aggregation=aggregation, mode=mode)

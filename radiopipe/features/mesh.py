@@ -33,6 +33,7 @@ from __future__ import annotations
 from functools import cache
 from typing import NamedTuple
 
+import numba
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 
@@ -127,13 +128,19 @@ def _cube_table() -> tuple[np.ndarray, np.ndarray]:
     return offsets, sign
 
 
-def _cube_constants(spacing) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-configuration area ``A_c``, signed normal sum ``N_c`` and volume term ``s_c``."""
+@cache
+def _cube_constants(spacing: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-configuration area ``A_c``, signed normal sum ``N_c`` and volume term ``s_c``.
+
+    Cached per spacing: a cohort usually shares a few spacings. The arrays are read-only.
+    """
     offsets, sign = _cube_table()
     u, v, w = (offsets[:, :, k] * np.asarray(spacing, dtype=float) for k in range(3))
     area = 0.5 * np.linalg.norm(np.cross(v - u, w - u), axis=-1).sum(axis=1)
     normal = (np.cross(u, v) + np.cross(v, w) + np.cross(w, u)).sum(axis=1) * sign[:, None]
     triple = np.einsum("ctk,ctk->ct", u, np.cross(v, w)).sum(axis=1) * sign
+    for constants in (area, normal, triple):
+        constants.flags.writeable = False
     return area, normal, triple
 
 
@@ -177,7 +184,7 @@ def surface_mesh(mask, spacing) -> SurfaceMesh:
     surface = np.nonzero((config != 0) & (config != 255))
     kinds = config[surface]
     counts = np.bincount(kinds, minlength=256).astype(float)
-    area_c, normal_c, triple_c = _cube_constants(spacing)
+    area_c, normal_c, triple_c = _cube_constants(tuple(float(s) for s in spacing))
     origin_sums = np.stack(
         [np.bincount(kinds, weights=i * s, minlength=256) for i, s in zip(surface, spacing)], axis=1
     )
@@ -257,15 +264,17 @@ def contour(mask, spacing) -> Contour:
     return Contour(float(twice_area / 2.0), float(counts @ length), _edge_vertices(padded, spacing))
 
 
-def max_distance(points) -> float:
+def max_distance(points, *, on_hull: bool = False) -> float:
     """Largest Euclidean distance between two of ``points`` (n, d), from their convex hull.
 
     Degenerate sets (collinear, coplanar in 3D) are projected on the subspace they span first.
+    ``on_hull=True`` says that the points are already the vertices of their convex hull, which
+    is then not computed again.
     """
     points = np.asarray(points, dtype=float)
     if len(points) < 2:
         return 0.0
-    extremes = _hull_points(points)
+    extremes = points if on_hull else _hull_points(points)
     return float(np.sqrt(_max_squared_distance(extremes)))
 
 
@@ -305,21 +314,43 @@ def max_distance_in_planes(points, axis: int) -> float:
     """Largest distance between two points that share their coordinate along ``axis``.
 
     pyradiomics' 2D diameters: ``axis=0`` (same z) gives Maximum2DDiameterSlice, 1 (same y)
-    Maximum2DDiameterColumn, 2 (same x) Maximum2DDiameterRow. Planes that cannot beat the best
-    distance found so far (their bounding-box diagonal is shorter) are skipped.
+    Maximum2DDiameterColumn, 2 (same x) Maximum2DDiameterRow. Planes of up to
+    ``_ALL_PAIRS_PLANE_SIZE`` points are searched pair by pair in one compiled loop (cheaper than a
+    hull per plane); larger planes use their convex hull, and are skipped when they cannot beat
+    the best distance found so far (their bounding-box diagonal is shorter).
     """
     points = np.asarray(points, dtype=float)
     if len(points) < 2:
         return 0.0
     ordered = points[np.argsort(points[:, axis], kind="stable")]
     starts = np.flatnonzero(np.r_[True, np.diff(ordered[:, axis]) != 0])
-    in_plane = np.delete(ordered, axis, axis=1)
-    extent = np.maximum.reduceat(in_plane, starts) - np.minimum.reduceat(in_plane, starts)
-    diagonals = np.linalg.norm(extent, axis=1)
     ends = np.r_[starts[1:], len(ordered)]
-    best = 0.0
-    for index in np.argsort(diagonals)[::-1]:
-        if diagonals[index] <= best:
+    in_plane = np.ascontiguousarray(np.delete(ordered, axis, axis=1))
+    small = ends - starts <= _ALL_PAIRS_PLANE_SIZE
+    best = float(np.sqrt(_max_squared_distance_in_planes(in_plane, starts[small], ends[small])))
+    large = np.flatnonzero(~small)
+    extent = np.maximum.reduceat(in_plane, starts) - np.minimum.reduceat(in_plane, starts)
+    diagonals = np.linalg.norm(extent[large], axis=1)
+    for rank in np.argsort(diagonals)[::-1]:
+        if diagonals[rank] <= best:
             break
+        index = large[rank]
         best = max(best, max_distance(in_plane[starts[index] : ends[index]]))
+    return best
+
+
+# Above this many points in a plane its hull pays for itself over the n^2 / 2 pairs.
+_ALL_PAIRS_PLANE_SIZE = 1024
+
+
+@numba.njit(cache=True)
+def _max_squared_distance_in_planes(points, starts, ends):  # pragma: no cover - compiled
+    """Largest squared distance between two of ``points[start:end]`` (n, 2) over the planes."""
+    best = 0.0
+    for plane in range(starts.shape[0]):
+        for i in range(starts[plane], ends[plane]):
+            for j in range(i + 1, ends[plane]):
+                first = points[i, 0] - points[j, 0]
+                second = points[i, 1] - points[j, 1]
+                best = max(best, first * first + second * second)
     return best

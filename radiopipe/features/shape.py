@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import numba
 import numpy as np
 from scipy import fft
 from scipy.spatial import ConvexHull
@@ -80,12 +81,16 @@ INTENSITY_FEATURES = ("CentreOfMassShift", "IntegratedIntensity", "MoransI", "Ge
 
 # Degree at which IBSI truncates its Legendre series for the surface area of an ellipsoid.
 _ELLIPSOID_SERIES_DEGREE = 20
+# Relative difference below which two candidate boxes of the OMBB count as equally small.
+_TIE = 1e-12
 # Khachiyan's algorithm stops once every point is inside the ellipsoid scaled by 1 + this.
 _MVEE_TOLERANCE = 1e-6
 _MVEE_MAX_ITERATIONS = 100_000
 
 
-def compute_shape(mask, spacing, *, mode: str = "ibsi", image=None) -> dict[str, float]:
+def compute_shape(
+    mask, spacing, *, mode: str = "ibsi", image=None, features=None
+) -> dict[str, float]:
     r"""Shape features of a 3D ROI.
 
     Parameters
@@ -99,6 +104,10 @@ def compute_shape(mask, spacing, *, mode: str = "ibsi", image=None) -> dict[str,
         Covariance normalisation of the principal axes (see the module docstring).
     image : array of float, shape (z, y, x), optional
         Intensities; needed for ``INTENSITY_FEATURES``, which are left out without it.
+    features : iterable of str, optional
+        Names (from ``FEATURE_NAMES``) to return; default all. The costly IBSI-only bodies (the
+        oriented minimum bounding box, the minimum volume enclosing ellipsoid) and Moran's I /
+        Geary's C are computed only when one of their features is asked for.
 
     Returns
     -------
@@ -119,23 +128,38 @@ def compute_shape(mask, spacing, *, mode: str = "ibsi", image=None) -> dict[str,
         raise ValueError(
             f"The 'mode' parameter of compute_shape must be one of {MODES}. Got {mode!r} instead."
         )
+    wanted = _wanted(features)
     mask, image, spacing = _prepare(mask, image, spacing)
     mesh = surface_mesh(mask, spacing)
     hull = ConvexHull(mesh.vertices)
     hull_points = mesh.vertices[hull.vertices]
     moments = principal_moments(mask, spacing, ddof=1 if mode == "ibsi" else 0)
-    features = {
+    values = {
         **_size_features(mesh.volume, mesh.area, int(mask.sum()) * float(np.prod(spacing))),
-        "Maximum3DDiameter": max_distance(hull_points),
+        "Maximum3DDiameter": max_distance(hull_points, on_hull=True),
         "Maximum2DDiameterSlice": max_distance_in_planes(mesh.vertices, 0),
         "Maximum2DDiameterColumn": max_distance_in_planes(mesh.vertices, 1),
         "Maximum2DDiameterRow": max_distance_in_planes(mesh.vertices, 2),
         **_axis_features(moments),
-        **_density_features(mesh.volume, mesh.area, hull, hull_points, moments),
+        **_density_features(mesh.volume, mesh.area, hull, hull_points, moments, wanted),
     }
-    if image is not None:
-        features.update(_intensity_features(image, mask, spacing, mesh.volume))
-    return {name: float(features[name]) for name in FEATURE_NAMES if name in features}
+    if image is not None and not wanted.isdisjoint(INTENSITY_FEATURES):
+        values.update(_intensity_features(image, mask, spacing, mesh.volume, wanted))
+    kept = wanted.intersection(values)
+    return {name: float(values[name]) for name in FEATURE_NAMES if name in kept}
+
+
+def _wanted(features) -> frozenset[str]:
+    if features is None:
+        return frozenset(FEATURE_NAMES)
+    wanted = frozenset(features)
+    unknown = sorted(wanted - set(FEATURE_NAMES))
+    if unknown:
+        raise ValueError(
+            f"The 'features' parameter of compute_shape must name features of FEATURE_NAMES. "
+            f"Got {unknown} instead."
+        )
+    return wanted
 
 
 def _prepare(mask, image, spacing):
@@ -219,25 +243,33 @@ def _axis_features(moments: np.ndarray) -> dict[str, float]:
     }
 
 
-def _density_features(volume, area, hull, hull_points, moments) -> dict[str, float]:
+def _density_features(volume, area, hull, hull_points, moments, wanted) -> dict[str, float]:
     extent = np.ptp(hull_points, axis=0)
-    box_volume, box_area = oriented_minimum_bounding_box(hull_points)
-    ellipsoids = {
-        "ApproximateEnclosingEllipsoid": 2.0 * np.sqrt(moments[::-1]),
-        "MinimumVolumeEnclosingEllipsoid": minimum_volume_enclosing_ellipsoid(hull_points),
-    }
     features = {
         "VolumeDensityAxisAlignedBoundingBox": ratio_or_nan(volume, np.prod(extent)),
         "AreaDensityAxisAlignedBoundingBox": ratio_or_nan(area, _box_area(extent)),
-        "VolumeDensityOrientedMinimumBoundingBox": ratio_or_nan(volume, box_volume),
-        "AreaDensityOrientedMinimumBoundingBox": ratio_or_nan(area, box_area),
         "VolumeDensityConvexHull": ratio_or_nan(volume, hull.volume),
         "AreaDensityConvexHull": ratio_or_nan(area, hull.area),
     }
+    if _wants_body(wanted, "OrientedMinimumBoundingBox"):
+        box_volume, box_area = oriented_minimum_bounding_box(hull_points)
+        features["VolumeDensityOrientedMinimumBoundingBox"] = ratio_or_nan(volume, box_volume)
+        features["AreaDensityOrientedMinimumBoundingBox"] = ratio_or_nan(area, box_area)
+    ellipsoids = {}
+    if _wants_body(wanted, "ApproximateEnclosingEllipsoid"):
+        ellipsoids["ApproximateEnclosingEllipsoid"] = 2.0 * np.sqrt(moments[::-1])
+    if _wants_body(wanted, "MinimumVolumeEnclosingEllipsoid"):
+        ellipsoids["MinimumVolumeEnclosingEllipsoid"] = minimum_volume_enclosing_ellipsoid(
+            hull_points
+        )
     for body, semi_axes in ellipsoids.items():
         features[f"VolumeDensity{body}"] = ratio_or_nan(volume, _ellipsoid_volume(semi_axes))
         features[f"AreaDensity{body}"] = ratio_or_nan(area, ellipsoid_surface_area(*semi_axes))
     return features
+
+
+def _wants_body(wanted: frozenset[str], body: str) -> bool:
+    return f"VolumeDensity{body}" in wanted or f"AreaDensity{body}" in wanted
 
 
 def _box_area(extent) -> float:
@@ -289,36 +321,111 @@ def oriented_minimum_bounding_box(points) -> tuple[float, float]:
     Candidates: for every distinct facet normal of the convex hull, the box with one face on
     that facet plane and the minimum-area rectangle (rotating calipers) of the projection on it.
     The exact 3D minimum need not have a face flush with a hull facet, so this is an upper bound;
-    IBSI-1 gives no reference value for the OMBB densities.
+    IBSI-1 gives no reference value for the OMBB densities. The candidates are searched in one
+    compiled loop (`_smallest_facet_box`). Symmetric ROIs have several smallest boxes of different
+    area: the smallest area among them is taken (ties within 1e-12 relative), rather than
+    whichever box rounding ranks first, so the area density does not depend on round-off.
     """
+    points = np.ascontiguousarray(points, dtype=np.float64)
     normals = ConvexHull(points).equations[:, :3]
     # n and -n give the same box: keep one sign (first non-zero component positive).
     leading = normals[np.arange(len(normals)), np.argmax(np.abs(normals) > 1e-12, axis=1)]
     normals = np.unique(np.round(normals * np.sign(leading)[:, None], 12), axis=0)
+    normals = normals / np.linalg.norm(normals, axis=1, keepdims=True)
+    volume, area = _smallest_facet_box(points, normals)
+    return float(volume), float(area)
+
+
+@numba.njit(cache=True)
+def _smallest_facet_box(points, normals):  # pragma: no cover - compiled by Numba
+    """Volume and area of the smallest box with a face normal to one of ``normals``."""
     best_volume, best_area = np.inf, np.inf
-    for normal in normals / np.linalg.norm(normals, axis=1, keepdims=True):
-        helper = np.eye(3)[np.argmin(np.abs(normal))]  # the axis least parallel to the normal
-        first = np.cross(normal, helper)
-        first /= np.linalg.norm(first)
-        in_plane = np.stack([first, np.cross(normal, first)])
-        height = float(np.ptp(points @ normal))
-        width, depth = _minimum_area_rectangle(points @ in_plane.T)
-        if width * depth * height < best_volume:
-            best_volume = width * depth * height
-            best_area = _box_area((width, depth, height))
-    return float(best_volume), float(best_area)
+    for k in range(normals.shape[0]):
+        normal = normals[k]
+        helper = np.zeros(3)
+        helper[np.argmin(np.abs(normal))] = 1.0  # the axis least parallel to the normal
+        first = _cross(normal, helper)
+        first = first / np.sqrt(np.sum(first * first))
+        second = _cross(normal, first)
+        height = np.ptp(points @ normal)
+        width, depth = _minimum_area_rectangle(points @ first, points @ second)
+        volume = width * depth * height
+        area = 2.0 * (width * depth + depth * height + width * height)
+        if _smaller(volume, area, best_volume, best_area):
+            best_volume, best_area = volume, area
+    return best_volume, best_area
 
 
-def _minimum_area_rectangle(points: np.ndarray) -> tuple[float, float]:
-    """Side lengths of the minimum-area rectangle around 2D points, one side along a hull edge."""
-    hull = points[ConvexHull(points).vertices]
-    edges = np.roll(hull, -1, axis=0) - hull
-    directions = edges / np.linalg.norm(edges, axis=1, keepdims=True)
-    along = hull @ directions.T  # (vertex, edge)
-    across = hull @ np.stack([-directions[:, 1], directions[:, 0]], axis=1).T
-    widths, depths = np.ptp(along, axis=0), np.ptp(across, axis=0)
-    best = int(np.argmin(widths * depths))
-    return float(widths[best]), float(depths[best])
+@numba.njit(cache=True)
+def _smaller(size, tie_break, best_size, best_tie_break):  # pragma: no cover - compiled by Numba
+    """Whether ``size`` beats ``best_size``; sizes equal to rounding go to the smaller tie-break.
+
+    Symmetric ROIs have several boxes (rectangles) of the same volume (area) but different area
+    (perimeter); which one floating-point rounding happens to rank first is arbitrary, so the
+    smallest size is taken to relative ``_TIE`` and, among those, the smallest tie-break.
+    """
+    if size < best_size * (1.0 - _TIE):
+        return True
+    return size <= best_size * (1.0 + _TIE) and tie_break < best_tie_break
+
+
+@numba.njit(cache=True)
+def _cross(a, b):  # pragma: no cover - compiled by Numba
+    return np.array(
+        [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    )
+
+
+@numba.njit(cache=True)
+def _minimum_area_rectangle(x, y):  # pragma: no cover - compiled by Numba
+    """Side lengths of the minimum-area rectangle around the 2D points ``(x, y)``.
+
+    Rotating calipers: one side of the minimum lies along an edge of the convex hull, so every
+    hull edge direction is tried.
+    """
+    hull = _convex_hull_2d(x, y)
+    best_area, best_width, best_depth = np.inf, 0.0, 0.0
+    for k in range(hull.shape[0]):
+        following = hull[(k + 1) % hull.shape[0]]
+        edge_x, edge_y = x[following] - x[hull[k]], y[following] - y[hull[k]]
+        length = np.sqrt(edge_x * edge_x + edge_y * edge_y)
+        if length == 0.0:
+            continue
+        along = x[hull] * (edge_x / length) + y[hull] * (edge_y / length)
+        across = x[hull] * (-edge_y / length) + y[hull] * (edge_x / length)
+        width, depth = np.ptp(along), np.ptp(across)
+        if _smaller(width * depth, width + depth, best_area, best_width + best_depth):
+            best_area, best_width, best_depth = width * depth, width, depth
+    return best_width, best_depth
+
+
+@numba.njit(cache=True)
+def _convex_hull_2d(x, y):  # pragma: no cover - compiled by Numba
+    """Indices of the convex hull vertices of the points ``(x, y)``, counter-clockwise.
+
+    Andrew's monotone chain; collinear points on an edge are left out.
+    """
+    by_y = np.argsort(y, kind="mergesort")
+    order = by_y[np.argsort(x[by_y], kind="mergesort")]  # by x, ties by y
+    n = order.shape[0]
+    hull = np.empty(2 * n, dtype=np.int64)
+    size = 0
+    for sweep in range(2):  # lower chain left to right, then upper chain right to left
+        floor = size
+        for k in range(n):
+            point = order[k] if sweep == 0 else order[n - 1 - k]
+            while size >= floor + 2 and _turn(x, y, hull[size - 2], hull[size - 1], point) <= 0:
+                size -= 1
+            hull[size] = point
+            size += 1
+        size -= 1  # the chain's last point starts the other chain
+    return hull[: max(size, 1)]
+
+
+@numba.njit(cache=True)
+def _turn(x, y, a, b, c):  # pragma: no cover - compiled by Numba
+    """Twice the signed area of the triangle ``a, b, c`` (> 0: counter-clockwise)."""
+    return (x[b] - x[a]) * (y[c] - y[a]) - (y[b] - y[a]) * (x[c] - x[a])
 
 
 def minimum_volume_enclosing_ellipsoid(points) -> np.ndarray:
@@ -370,19 +477,19 @@ def minimum_volume_enclosing_ellipsoid(points) -> np.ndarray:
     return np.sort(1.0 / np.sqrt(np.linalg.eigvalsh(shape)))[::-1]
 
 
-def _intensity_features(image, mask, spacing, volume) -> dict[str, float]:
+def _intensity_features(image, mask, spacing, volume, wanted) -> dict[str, float]:
     values = image[mask]
     coordinates = np.argwhere(mask) * np.asarray(spacing, dtype=float)
     total = values.sum()
     # The intensity-weighted centre is undefined when the intensities sum to 0.
     weighted_centre = coordinates.T @ values / total if total != 0 else np.full(3, np.nan)
-    moran, geary = spatial_autocorrelation(image, mask, spacing)
-    return {
+    features = {
         "CentreOfMassShift": float(np.linalg.norm(coordinates.mean(axis=0) - weighted_centre)),
         "IntegratedIntensity": float(values.mean() * volume),
-        "MoransI": moran,
-        "GearysC": geary,
     }
+    if "MoransI" in wanted or "GearysC" in wanted:
+        features["MoransI"], features["GearysC"] = spatial_autocorrelation(image, mask, spacing)
+    return features
 
 
 def spatial_autocorrelation(image, mask, spacing) -> tuple[float, float]:

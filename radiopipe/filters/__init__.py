@@ -34,40 +34,48 @@ __all__ = [
 ]
 
 
-def _original(image, spacing) -> dict:
-    return {"original": image}
+def _original(image, spacing, *, region=None) -> dict:
+    return {"original": _crop(image, region)}
 
 
-def _log(image, spacing, *, sigmas: Sequence[float]) -> dict:
-    return log_images(image, spacing, sigmas)
+def _log(image, spacing, *, sigmas: Sequence[float], region=None) -> dict:
+    return log_images(image, spacing, sigmas, region=region)
 
 
 def _wavelet(
-    image, spacing, *, wavelet="coif1", level=1, start_level=0, force_2d_axis=None
+    image, spacing, *, wavelet="coif1", level=1, start_level=0, force_2d_axis=None, region=None
 ) -> dict:
     # pyradiomics' force2D leaves the slice axis (force2Ddimension) out of the transform.
     axes = tuple(axis for axis in reversed(range(image.ndim)) if axis != force_2d_axis)
-    return wavelet_images(image, wavelet=wavelet, level=level, start_level=start_level, axes=axes)
+    return wavelet_images(
+        image, wavelet=wavelet, level=level, start_level=start_level, axes=axes, region=region
+    )
 
 
-def _square(image, spacing) -> dict:
-    return {"square": square(image)}
+# The voxel-wise filters rescale by the maximum over the whole image and the gradient reads the
+# neighbours, so these filter the whole image and crop the result.
+def _square(image, spacing, *, region=None) -> dict:
+    return {"square": _crop(square(image), region)}
 
 
-def _square_root(image, spacing) -> dict:
-    return {"squareroot": square_root(image)}
+def _square_root(image, spacing, *, region=None) -> dict:
+    return {"squareroot": _crop(square_root(image), region)}
 
 
-def _logarithm(image, spacing) -> dict:
-    return {"logarithm": logarithm(image)}
+def _logarithm(image, spacing, *, region=None) -> dict:
+    return {"logarithm": _crop(logarithm(image), region)}
 
 
-def _exponential(image, spacing) -> dict:
-    return {"exponential": exponential(image)}
+def _exponential(image, spacing, *, region=None) -> dict:
+    return {"exponential": _crop(exponential(image), region)}
 
 
-def _gradient(image, spacing, *, use_spacing: bool = True) -> dict:
-    return {"gradient": gradient_magnitude(image, spacing, use_spacing=use_spacing)}
+def _gradient(image, spacing, *, use_spacing: bool = True, region=None) -> dict:
+    return {"gradient": _crop(gradient_magnitude(image, spacing, use_spacing=use_spacing), region)}
+
+
+def _crop(image, region):
+    return image if region is None else image[region]
 
 
 IMAGE_TYPES: dict[str, Callable[..., dict]] = {
@@ -83,12 +91,17 @@ IMAGE_TYPES: dict[str, Callable[..., dict]] = {
 """pyradiomics image-type name -> ``f(image, spacing, **params) -> {image name: array}``.
 
 Parameters: LoG ``sigmas`` (mm, required); Wavelet ``wavelet``, ``level``, ``start_level``,
-``force_2d_axis``; Gradient ``use_spacing``; the others none.
+``force_2d_axis``; Gradient ``use_spacing``; the others none. Every filter also takes ``region``
+(see `compute_image_types`).
 """
 
 
 def compute_image_types(
-    image, spacing: tuple[float, ...], image_types: Mapping[str, Mapping]
+    image,
+    spacing: tuple[float, ...],
+    image_types: Mapping[str, Mapping],
+    *,
+    region: tuple[slice, ...] | None = None,
 ) -> dict:
     """Compute the selected image types of one image.
 
@@ -100,6 +113,11 @@ def compute_image_types(
         Voxel size (z, y, x) in mm.
     image_types : mapping of str to mapping
         ``{'LoG': {'sigmas': [1.0, 2.0]}, 'Wavelet': {}, ...}``; keys from ``IMAGE_TYPES``.
+    region : tuple of slice, optional
+        Return the filtered images only over this box (one ``slice(start, stop)`` per axis,
+        e.g. the ROI's bounding box). Each equals the whole filtered image cropped to it; the
+        LoG and wavelet filters then compute little more than the box (see ``log_images`` and
+        ``wavelet_images``).
 
     Returns
     -------
@@ -119,7 +137,7 @@ def compute_image_types(
         raise ValueError(f"Unknown image types {unknown}; choose from {sorted(IMAGE_TYPES)}.")
     images = {}
     for name, params in image_types.items():
-        images.update(IMAGE_TYPES[name](image, spacing, **params))
+        images.update(IMAGE_TYPES[name](image, spacing, **params, region=region))
     return images
 
 

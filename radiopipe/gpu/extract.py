@@ -1,0 +1,249 @@
+"""The native extraction (`radiopipe.features.extract`) run on the GPU, for one case or many.
+
+Each case is prepared on the host exactly as the native engine prepares it (2D as one slice,
+normalisation, resampling, re-segmentation, shape from the morphological mask). Its image is
+then copied to the device once when a filter needs it (LoG, wavelet, ...), every image type is
+cropped and discretised where it lives, and each becomes one ROI of a batch. All ROIs of all
+cases of a batch go through the batched families together (`radiopipe.gpu.firstorder`,
+`radiopipe.gpu.texture`): one kernel launch per matrix type and one pass of the formulas for the
+whole batch, whatever the number of cases. The values come back to the host in one copy per
+batch of ROIs.
+
+Where the work runs:
+
+- device: image filters, cropping and discretisation of filtered images, first order and the
+  seven texture families, all in float64 except LoG and gradient images, which are float32 on
+  both paths, as in SimpleITK;
+- host: reading, resampling and re-segmentation (SimpleITK), shape (a mask mesh) and the
+  IBSI-only intensity-histogram, intensity-volume and local-intensity families, computed by the
+  native functions (the last from a host copy of each filtered image);
+- the 'original' image of a case that needs no filter stays on the host until the batch is
+  packed, so that thousands of small patches travel to the device in one copy;
+- cases are prepared by a pool of host threads (``HOST_THREADS``), the batch then runs once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
+
+import numpy as np
+
+from radiopipe.config import FeatureConfig
+from radiopipe.features.extract import (
+    _as_volumes_3d,
+    _discretise,
+    _filter_region,
+    _intensity_mask,
+    _prepare_grid,
+    _selection,
+    _shape,
+)
+from radiopipe.features.registry import FAMILIES, plain_aggregation
+from radiopipe.filters import compute_image_types
+from radiopipe.gpu.firstorder import firstorder_batch
+from radiopipe.gpu.packing import RoiItem, pack
+from radiopipe.gpu.texture import BATCHED_FAMILIES
+from radiopipe.io import Volume
+from radiopipe.preprocess.crop import crop_slices
+from radiopipe.xp import get_namespace, to_numpy
+
+# Voxels of one packed lattice (int32): batches of ROIs are split to stay under it.
+PACKED_VOXELS = 1 << 27
+# Threads preparing cases on the host (NumPy, SciPy and SimpleITK release the GIL in their loops).
+HOST_THREADS = 8
+_HOST_HISTOGRAM_FAMILIES = ("intensity_histogram", "intensity_volume")
+
+
+class _Roi(NamedTuple):
+    """One image type of one case, ready for the batch."""
+
+    case: int
+    image_name: str
+    item: RoiItem
+
+
+def extract_features(image: Volume, mask: Volume, settings: FeatureConfig, *, xp=None) -> dict:
+    """Every configured feature of one ROI, computed on the GPU.
+
+    Same arguments and result as `radiopipe.features.extract.extract_features`.
+
+    Parameters
+    ----------
+    image, mask : Volume
+        Scalar image (2D or 3D) and its ROI mask.
+    settings : FeatureConfig
+    xp : module, optional
+        Array namespace of the feature stage: ``cupy`` (default; needs a CUDA device) or
+        ``numpy`` (the same batched code on the CPU, used by the tests).
+    """
+    return extract_batch([(image, mask)], settings, xp=xp)[0]
+
+
+def extract_batch(
+    cases: Sequence[tuple[Volume, Volume]], settings: FeatureConfig, *, xp=None
+) -> list[dict[str, float]]:
+    """Every configured feature of many ROIs, their feature stage batched on the GPU.
+
+    Parameters
+    ----------
+    cases : sequence of (Volume, Volume)
+        (image, mask) pairs, 2D or 3D, of any sizes; each pair as for `extract_features`.
+    settings : FeatureConfig
+        One setting for all cases.
+    xp : module, optional
+        ``cupy`` (default) or ``numpy``, see `extract_features`.
+
+    Returns
+    -------
+    list of dict
+        One ``{image_type}__{family}__{feature}`` mapping per case, in the order of ``cases``,
+        equal to the native engine's (see `radiopipe.gpu` tests for the tolerances).
+
+    Raises
+    ------
+    ConfigError
+        If ``xp`` is left to its default and no CUDA device is usable.
+    """
+    if xp is None:
+        from radiopipe import gpu
+
+        gpu.require()
+        import cupy as xp
+    rows, rois = prepare_cases(cases, settings, xp)
+    for batch in _split(rois):
+        _add_batch_features(rows, batch, settings, xp)
+    return rows
+
+
+def prepare_cases(cases: Sequence[tuple[Volume, Volume]], settings: FeatureConfig, xp):
+    """Host preparation of every case, on ``HOST_THREADS`` threads.
+
+    Cases whose image types need a filter (which runs on the device) are prepared one after
+    the other: the threads serve host-only work.
+
+    Returns
+    -------
+    rows : list of dict
+        Per case, the features computed on the host (shape, IBSI-only host families).
+    rois : list
+        Every image type of every case, ready to be packed into batches.
+    """
+    workers = max(1, min(len(cases), os.cpu_count() or 1, HOST_THREADS))
+    if any(image_type != "original" for image_type in settings.image_types):
+        workers = 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        prepared = list(pool.map(
+            lambda numbered: _prepare_case(*numbered, settings, xp),
+            ((index, image, mask) for index, (image, mask) in enumerate(cases)),
+        ))
+    rows = [host_values for host_values, _ in prepared]
+    return rows, [roi for _, case_rois in prepared for roi in case_rois]
+
+
+def _prepare_case(index: int, image: Volume, mask: Volume, settings: FeatureConfig, xp):
+    """Prepare one case on the host as the native engine does: host features and ROIs."""
+    image, mask, planar = _as_volumes_3d(image, mask)
+    image, mask = _prepare_grid(image, mask, settings)
+    intensity_mask = _intensity_mask(image.array, mask.array, settings)
+    box = crop_slices(intensity_mask)
+    host_values: dict[str, float] = {}
+    if "shape" in settings.families:
+        shape_box = box if intensity_mask is mask.array else crop_slices(mask.array)
+        host_values.update(_shape(mask, image, shape_box, planar, settings))
+    region = _filter_region(box, intensity_mask, image.spacing, settings)
+    inner = tuple(slice(b.start - r.start, b.stop - r.start) for b, r in zip(box, region))
+    roi = intensity_mask[box]
+    whole = image.array
+    if any(image_type != "original" for image_type in settings.image_types):
+        # The filters see the whole image in float64, as the native engine's; on the device.
+        whole = xp.asarray(whole, dtype=xp.float64)
+    voxel_volume = float(np.prod(image.spacing))
+    filtered_images = compute_image_types(whole, image.spacing, _selection(settings), region=region)
+    rois = []
+    for name, filtered in filtered_images.items():
+        where = get_namespace(filtered)
+        values = where.asarray(filtered[inner], dtype=where.float64)[where.asarray(roi)]
+        discretised = _discretise(values, settings)
+        item = RoiItem(roi, values, discretised.levels, discretised.n_levels, voxel_volume)
+        rois.append(_Roi(index, name, item))
+        if "local_intensity" in settings.families:
+            # The peak spheres reach past the ROI: this family sees the wider region.
+            peaks = FAMILIES["local_intensity"].compute(
+                to_numpy(filtered).astype(np.float64), intensity_mask[region], image.spacing
+            )
+            host_values.update({f"{name}__local_intensity__{k}": v for k, v in peaks.items()})
+    return host_values, rois
+
+
+def _split(rois: list[_Roi]) -> list[list[_Roi]]:
+    """Consecutive groups of ROIs whose packed lattice stays under ``PACKED_VOXELS``."""
+    batches, current = [], []
+    planes, rows, columns = 1, 0, 0  # the leading empty plane
+    for roi in rois:
+        depth, height, width = roi.item.mask.shape
+        grown = (planes + depth + 1, max(rows, height + 2), max(columns, width + 2))
+        if current and grown[0] * grown[1] * grown[2] > PACKED_VOXELS:
+            batches.append(current)
+            current, grown = [], (1 + depth + 1, height + 2, width + 2)
+        current.append(roi)
+        planes, rows, columns = grown
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _add_batch_features(rows: list[dict], rois: list[_Roi], settings: FeatureConfig, xp) -> None:
+    """Compute the batched families of ``rois`` and add them to their cases' rows."""
+    batch = pack([roi.item for roi in rois], pad=1, xp=xp)
+    mode = settings.definitions
+    blocks, names = [], []
+    for family_name in settings.families:
+        family = FAMILIES[family_name]
+        if family_name == "firstorder":
+            volumes = [roi.item.voxel_volume for roi in rois]
+            blocks.append(firstorder_batch(
+                batch.voxel_values, batch.voxel_levels, batch.roi_start, volumes, mode=mode
+            ))
+            names.append((family_name, family.feature_names))
+        elif family_name in BATCHED_FAMILIES:
+            compute, feature_names = BATCHED_FAMILIES[family_name]
+            aggregation = settings.aggregation
+            if not family.directional:
+                aggregation = plain_aggregation(aggregation)
+            blocks.append(compute(batch, aggregation=aggregation, mode=mode))
+            names.append((family_name, feature_names))
+    table = to_numpy(xp.concatenate(blocks, axis=1)) if blocks else np.zeros((len(rois), 0))
+    keys: dict[str, list[str]] = {}
+    for row, roi in zip(table.tolist(), rois):
+        if roi.image_name not in keys:
+            keys[roi.image_name] = [
+                f"{roi.image_name}__{family_name}__{feature}"
+                for family_name, feature_names in names
+                for feature in feature_names
+            ]
+        rows[roi.case].update(zip(keys[roi.image_name], row))
+        rows[roi.case].update(_host_histogram_features(roi, settings))
+
+
+def _host_histogram_features(roi: _Roi, settings: FeatureConfig) -> dict[str, float]:
+    """The IBSI intensity-histogram and intensity-volume families, by the native functions."""
+    out = {}
+    for family_name in _HOST_HISTOGRAM_FAMILIES:
+        if family_name not in settings.families:
+            continue
+        mask = np.asarray(roi.item.mask)
+        levels = np.zeros(mask.shape, dtype=np.int64)
+        levels[mask] = to_numpy(roi.item.levels)
+        n_levels = int(roi.item.n_levels)
+        family = FAMILIES[family_name]
+        if family_name == "intensity_histogram":
+            values = family.compute(levels, mask, n_levels)
+        else:
+            values = family.compute(
+                levels, mask, step=1.0, lower_bound=1.0, upper_bound=float(n_levels)
+            )
+        out.update({f"{roi.image_name}__{family_name}__{k}": v for k, v in values.items()})
+    return out

@@ -1,0 +1,129 @@
+"""The compiled and selective paths of the shape features against plain brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy.spatial import ConvexHull
+
+from radiopipe.features.mesh import max_distance_in_planes, surface_mesh
+from radiopipe.features.shape import (
+    FEATURE_NAMES,
+    compute_shape,
+    oriented_minimum_bounding_box,
+)
+
+
+def _brute_force_in_plane_diameter(points: np.ndarray, axis: int) -> float:
+    best = 0.0
+    for a, b in itertools.combinations(points, 2):
+        if a[axis] == b[axis]:
+            best = max(best, float(np.sqrt(np.sum(np.delete(a - b, axis) ** 2))))
+    return best
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_in_plane_diameters_match_all_pairs(axis):
+    rng = np.random.default_rng(axis)
+    points = np.column_stack([rng.integers(0, 4, 150), rng.normal(size=150), rng.normal(size=150)])
+    points = np.roll(points, axis, axis=1)
+    assert max_distance_in_planes(points, axis) == _brute_force_in_plane_diameter(points, axis)
+
+
+def test_in_plane_diameter_of_a_large_plane_uses_its_hull():
+    # 1500 points in one plane (beyond the pair-by-pair size), 3 in another.
+    rng = np.random.default_rng(7)
+    plane = np.column_stack([np.zeros(1500), rng.uniform(-1.0, 1.0, (1500, 2))])
+    plane[:2, 1:] = [[-3.0, 0.0], [3.0, 0.0]]
+    other = np.array([[1.0, 0.0, 0.0], [1.0, 0.5, 0.0], [1.0, 0.0, 0.5]])
+    assert max_distance_in_planes(np.vstack([plane, other]), 0) == pytest.approx(6.0, abs=1e-12)
+
+
+def _brute_force_box(points: np.ndarray) -> tuple[float, float]:
+    """Smallest box with a face on a hull facet plane, by trying every pair of directions.
+
+    Among boxes of the same volume (to 1e-9) the smallest area, as the compiled search does.
+    """
+    hull = ConvexHull(points)
+    candidates = []
+    for normal in hull.equations[:, :3]:
+        normal = normal / np.linalg.norm(normal)
+        helper = np.eye(3)[np.argmin(np.abs(normal))]
+        first = np.cross(normal, helper)
+        first /= np.linalg.norm(first)
+        second = np.cross(normal, first)
+        flat = points @ np.stack([first, second]).T
+        height = np.ptp(points @ normal)
+        for a, b in itertools.permutations(flat[ConvexHull(flat).vertices], 2):
+            direction = (b - a) / np.linalg.norm(b - a)
+            across = np.array([-direction[1], direction[0]])
+            width, depth = np.ptp(flat @ direction), np.ptp(flat @ across)
+            volume = width * depth * height
+            candidates.append((volume, 2.0 * (width * depth + depth * height + width * height)))
+    smallest = min(volume for volume, _ in candidates)
+    return smallest, min(area for volume, area in candidates if volume <= smallest * (1 + 1e-9))
+
+
+@pytest.mark.parametrize(
+    ("block", "spacing"),
+    [((2, 8, 1), (1.0, 1.0, 1.0)), ((3, 5, 2), (1.0, 1.0, 1.0)), ((4, 2, 1), (1.9, 2.3, 0.45))],
+)
+def test_oriented_box_of_symmetric_blocks_takes_the_smallest_area_among_equal_volumes(
+    block, spacing
+):
+    vertices = surface_mesh(np.ones(block, dtype=bool), spacing).vertices
+    points = vertices[ConvexHull(vertices).vertices]
+    volume, area = oriented_minimum_bounding_box(points)
+    expected_volume, expected_area = _brute_force_box(points)
+    assert volume == pytest.approx(expected_volume, rel=1e-9)
+    assert area == pytest.approx(expected_area, rel=1e-9)
+
+
+def test_oriented_box_of_a_random_roi_matches_brute_force():
+    mask = np.random.default_rng(11).random((5, 6, 4)) > 0.4
+    vertices = surface_mesh(mask, (1.5, 0.8, 0.8)).vertices
+    points = vertices[ConvexHull(vertices).vertices]
+    np.testing.assert_allclose(
+        oriented_minimum_bounding_box(points), _brute_force_box(points), rtol=1e-9
+    )
+
+
+def test_a_subset_of_features_equals_the_same_features_of_the_full_set():
+    rng = np.random.default_rng(2)
+    mask = np.zeros((7, 9, 8), dtype=bool)
+    mask[1:6, 2:8, 1:7] = rng.random((5, 6, 6)) > 0.3
+    image = rng.normal(100.0, 10.0, mask.shape)
+    full = compute_shape(mask, (2.0, 0.7, 0.7), mode="pyradiomics", image=image)
+    subset = ["MeshVolume", "Maximum2DDiameterRow", "Flatness", "VolumeDensityConvexHull"]
+    selected = compute_shape(
+        mask, (2.0, 0.7, 0.7), mode="pyradiomics", image=image, features=subset
+    )
+    assert list(selected) == [name for name in FEATURE_NAMES if name in subset]
+    assert selected == {name: full[name] for name in selected}
+
+
+def test_costly_bodies_are_computed_only_when_asked_for(monkeypatch):
+    from radiopipe.features import shape
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("computed although not asked for")
+
+    costly = (
+        "oriented_minimum_bounding_box",
+        "minimum_volume_enclosing_ellipsoid",
+        "spatial_autocorrelation",
+    )
+    for name in costly:
+        monkeypatch.setattr(shape, name, refuse)
+    mask = np.ones((3, 4, 5), dtype=bool)
+    kept = [name for name in FEATURE_NAMES if "Oriented" not in name and "Minimum" not in name]
+    kept = [name for name in kept if name not in ("MoransI", "GearysC")]
+    out = compute_shape(mask, (1.0, 1.0, 1.0), image=np.ones(mask.shape), features=kept)
+    assert list(out) == kept
+
+
+def test_unknown_feature_names_are_refused():
+    with pytest.raises(ValueError, match="'features' parameter of compute_shape"):
+        compute_shape(np.ones((2, 2, 2), dtype=bool), (1.0, 1.0, 1.0), features=["Volume"])

@@ -1,0 +1,131 @@
+"""Filters computed over a region only (the ROI's bounding box) equal the whole image's, cropped.
+
+The LoG over a region runs ITK's recursive passes re-implemented in
+`radiopipe.filters.recursive_gaussian`; it must equal SimpleITK bit for bit, which is what makes it
+pyradiomics' LoG. The wavelet over a region gathers the periodic neighbourhood it depends on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from radiopipe.filters import IMAGE_TYPES, compute_image_types
+from radiopipe.filters.log import laplacian_of_gaussian
+from radiopipe.filters.recursive_gaussian import (
+    laplacian_of_gaussian_region,
+    recursive_coefficients,
+    recursive_pass,
+)
+from radiopipe.filters.wavelet import wavelet_images
+from radiopipe.preprocess.crop import crop_slices
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+CASES = DATA / "pyradiomics_cases"
+
+
+def _simpleitk_log(array: np.ndarray, spacing, sigma: float) -> np.ndarray:
+    image = sitk.GetImageFromArray(array)
+    image.SetSpacing(tuple(reversed(spacing)))
+    log = sitk.LaplacianRecursiveGaussianImageFilter()
+    log.SetNormalizeAcrossScale(True)
+    log.SetSigma(sigma)
+    return sitk.GetArrayFromImage(log.Execute(image))
+
+
+def _random_regions(shape, rng, count: int):
+    for _ in range(count):
+        start = [int(rng.integers(0, n)) for n in shape]
+        stop = [int(rng.integers(a + 1, n + 1)) for a, n in zip(start, shape)]
+        yield tuple(slice(a, b) for a, b in zip(start, stop))
+
+
+def test_smoothing_pass_keeps_a_constant_line_constant():
+    # The boundary coefficients extend the edge value to infinity; the kernel sums to 1.
+    line = np.full((1, 12, 1), 7.0)
+    coefficients = recursive_coefficients(1.5, 1.0, order=0)
+    out = recursive_pass(line, 1, coefficients, slice(0, 12))
+    np.testing.assert_allclose(out.ravel(), 7.0, rtol=1e-6)
+    assert out.dtype == np.float32
+
+
+def test_pass_keeps_only_the_window_along_its_axis():
+    data = np.random.default_rng(0).normal(size=(3, 10, 4))
+    coefficients = recursive_coefficients(2.0, 0.8, order=2)
+    whole = recursive_pass(data, 1, coefficients, slice(0, 10))
+    part = recursive_pass(data, 1, coefficients, slice(2, 5))
+    assert part.shape == (3, 3, 4)
+    np.testing.assert_array_equal(part, whole[:, 2:5])
+
+
+@pytest.mark.parametrize(
+    ("shape", "spacing"),
+    [((6, 9, 11), (2.0, 0.7, 0.9)), ((12, 5, 7), (1.0, 1.0, 1.0)), ((4, 4, 4), (3.0, 1.0, 0.5))],
+)
+@pytest.mark.parametrize("sigma", [0.5, 1.0, 2.5])
+def test_log_over_a_region_equals_simpleitk_bit_for_bit(shape, spacing, sigma):
+    rng = np.random.default_rng(sum(shape))
+    image = rng.normal(100.0, 30.0, shape)
+    reference = _simpleitk_log(image, spacing, sigma)
+    whole = tuple(slice(0, n) for n in shape)
+    computed = laplacian_of_gaussian_region(image, spacing, sigma, whole)
+    np.testing.assert_array_equal(computed, reference)
+    for region in _random_regions(shape, rng, 5):
+        computed = laplacian_of_gaussian(image, spacing, sigma, region=region)
+        assert computed.dtype == np.float32
+        np.testing.assert_array_equal(computed, reference[region])
+
+
+def test_log_reads_integer_images_as_their_float64_values():
+    image = np.random.default_rng(3).integers(-1000, 2000, (5, 8, 9)).astype(np.int16)
+    region = (slice(1, 4), slice(2, 6), slice(0, 9))
+    computed = laplacian_of_gaussian(image, (2.5, 0.7, 0.7), 1.0, region=region)
+    reference = _simpleitk_log(image.astype(np.float64), (2.5, 0.7, 0.7), 1.0)
+    np.testing.assert_array_equal(computed, reference[region])
+
+
+@pytest.mark.parametrize("wavelet", ["coif1", "haar", "db3"])
+@pytest.mark.parametrize("shape", [(5, 7, 9), (4, 6, 8), (21, 30, 17), (1, 2, 9)])
+@pytest.mark.parametrize(("axes", "level", "start_level"), [((2, 1, 0), 1, 0), ((2, 1), 2, 1)])
+def test_wavelet_over_a_region_equals_the_whole_transform_bit_for_bit(
+    wavelet, shape, axes, level, start_level
+):
+    rng = np.random.default_rng(len(wavelet) + sum(shape))
+    image = rng.normal(size=shape)
+    settings = {"wavelet": wavelet, "axes": axes, "level": level, "start_level": start_level}
+    whole = wavelet_images(image, **settings)
+    for region in _random_regions(shape, rng, 8):
+        part = wavelet_images(image, **settings, region=region)
+        assert list(part) == list(whole)
+        for name, values in whole.items():
+            np.testing.assert_array_equal(part[name], values[region])
+
+
+def test_every_image_type_over_a_region_equals_the_whole_image_cropped():
+    image = np.random.default_rng(5).normal(50.0, 20.0, (9, 10, 11))
+    selection = {name: {} for name in IMAGE_TYPES}
+    selection["LoG"] = {"sigmas": [1.0, 2.0]}
+    region = (slice(2, 6), slice(0, 4), slice(7, 11))
+    whole = compute_image_types(image, (2.0, 0.8, 0.8), selection)
+    part = compute_image_types(image, (2.0, 0.8, 0.8), selection, region=region)
+    assert list(part) == list(whole)
+    for name, values in whole.items():
+        np.testing.assert_array_equal(part[name], values[region])
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("name", ["brain1", "breast1"])
+def test_log_over_the_roi_box_of_a_real_case_equals_simpleitk(name):
+    if not CASES.is_dir():
+        pytest.skip(f"reference data folder {CASES} is missing")
+    image = sitk.ReadImage(str(CASES / f"{name}_image.nrrd"))
+    mask = sitk.GetArrayFromImage(sitk.ReadImage(str(CASES / f"{name}_label.nrrd"))) == 1
+    array = sitk.GetArrayFromImage(image).astype(np.float64)
+    spacing = tuple(reversed(image.GetSpacing()))
+    box = crop_slices(mask)
+    for sigma in (1.0, 3.0):
+        computed = laplacian_of_gaussian(array, spacing, sigma, region=box)
+        np.testing.assert_array_equal(computed, _simpleitk_log(array, spacing, sigma)[box])
