@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,11 +51,20 @@ class FamilyEntry(_Strict):
         return tuple(f.name for f in self.features)
 
 
+def _catalogue_folder():
+    """The installed catalogue, or the repository's ``features/`` folder in a source checkout
+    used without installing (``PYTHONPATH`` pointing at the repository)."""
+    try:
+        return resources.files("radiopipe.catalogue")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "features"
+
+
 @cache
 def load_catalogue() -> dict[str, FamilyEntry]:
     """Every family of the catalogue, by family name."""
     families = {}
-    for item in sorted(resources.files("radiopipe.catalogue").iterdir(), key=lambda p: p.name):
+    for item in sorted(_catalogue_folder().iterdir(), key=lambda p: p.name):
         if item.name.endswith(".yaml"):
             entry = FamilyEntry.model_validate(yaml.safe_load(item.read_text(encoding="utf-8")))
             families[entry.family] = entry
