@@ -20,7 +20,14 @@ import numpy as np
 
 from radiopipe.config import FeatureConfig
 from radiopipe.features.local_intensity import sphere_offsets
-from radiopipe.features.registry import FAMILIES, SHAPE_2D, Family, plain_aggregation
+from radiopipe.features.registry import (
+    FAMILIES,
+    SHAPE_2D,
+    Family,
+    plain_aggregation,
+    pyradiomics_feature_names,
+    reported,
+)
 from radiopipe.filters import compute_image_types, pyradiomics_filter_input
 from radiopipe.io import Volume
 from radiopipe.preprocess.crop import crop_slices
@@ -99,7 +106,7 @@ def extract_features(image: Volume, mask: Volume, settings: FeatureConfig) -> di
                 filtered, intensity_mask[region], image.spacing
             )
             features.update({f"{name}__local_intensity__{k}": v for k, v in peaks.items()})
-    return features
+    return reported(features, settings.definitions)
 
 
 def _as_volumes_3d(image: Volume, mask: Volume) -> tuple[Volume, Volume, bool]:
@@ -166,8 +173,13 @@ def _shape(
     if planar:
         values = SHAPE_2D.compute(mask.array[0], mask.spacing[1:], mode=mode)
     else:
-        values = FAMILIES["shape"].compute(
-            mask.array[box], mask.spacing, mode=mode, image=image.array[box]
+        # Under pyradiomics definitions the slow IBSI-only extras are not reported: skip them.
+        shape = FAMILIES["shape"]
+        wanted = None
+        if mode == "pyradiomics":
+            wanted = sorted(pyradiomics_feature_names()["shape"] & set(shape.feature_names))
+        values = shape.compute(
+            mask.array[box], mask.spacing, mode=mode, image=image.array[box], features=wanted
         )
     return {f"original__shape__{k}": v for k, v in values.items()}
 

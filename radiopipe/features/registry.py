@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from radiopipe.features import (
@@ -35,6 +36,7 @@ from radiopipe.features import (
     shape,
     shape2d,
 )
+from radiopipe.features.catalogue import load_catalogue
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,37 @@ FAMILIES: dict[str, Family] = {
 
 SHAPE_2D = Family("shape2d", "morphology", shape2d.compute_shape2d, shape2d.FEATURE_NAMES)
 """Shape of a planar ROI; its features are reported under the family name ``shape``."""
+
+
+@cache
+def pyradiomics_feature_names() -> dict[str, frozenset[str]]:
+    """Column family -> the features pyradiomics computes, for families pyradiomics has.
+
+    Under ``definitions: pyradiomics`` the engine reports exactly pyradiomics' feature set: the
+    IBSI-only extras of these families (e.g. shape's enclosing-ellipsoid densities) are left
+    out, while families pyradiomics lacks (GLDZM, NGLDM, ...) are reported whole. Planar shape
+    (pyradiomics' shape2D) reports under the column family ``shape``.
+    """
+    names: dict[str, set[str]] = {}
+    for family in load_catalogue().values():
+        column_family = "shape" if family.family == SHAPE_2D.name else family.family
+        kept = {f.name for f in family.features if f.pyradiomics}
+        if kept:
+            names.setdefault(column_family, set()).update(kept)
+    return {family: frozenset(kept) for family, kept in names.items()}
+
+
+def reported(features: dict[str, float], definitions: str) -> dict[str, float]:
+    """The features one set of definitions reports (see `pyradiomics_feature_names`)."""
+    if definitions != "pyradiomics":
+        return features
+    allowed = pyradiomics_feature_names()
+    out = {}
+    for key, value in features.items():
+        _, family, name = key.split("__")
+        if family not in allowed or name in allowed[family]:
+            out[key] = value
+    return out
 
 
 def plain_aggregation(aggregation: str) -> str:

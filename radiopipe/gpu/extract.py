@@ -32,6 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from radiopipe.config import FeatureConfig
+from radiopipe.features.registry import reported
 from radiopipe.features.extract import (
     _as_volumes_3d,
     _discretise,
@@ -115,7 +116,7 @@ def extract_batch(
     rows, rois = prepare_cases(cases, settings, xp)
     for batch in _split(rois):
         _add_batch_features(rows, batch, settings, xp)
-    return rows
+    return [reported(row, settings.definitions) for row in rows]
 
 
 def prepare_cases(cases: Sequence[tuple[Volume, Volume]], settings: FeatureConfig, xp):

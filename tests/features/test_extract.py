@@ -46,13 +46,28 @@ def test_one_grey_level_gives_no_nan(image):
 def test_one_slice_mask_uses_in_plane_directions(image):
     mask = np.zeros(image.shape, bool)
     mask[4, 2:9, 2:9] = True
-    features = _extract(image, mask)
+    assert _nan_families(_extract(image, mask)) == set()
+    features = _extract(image, mask, FeatureConfig(image_types=["original"], definitions="ibsi"))
     assert not math.isnan(features["original__glcm__Contrast"])
     assert not math.isnan(features["original__glrlm__RunPercentage"])
-    # A flat ROI has no third principal axis; that one ratio alone is undefined.
+    # A flat ROI has no third principal axis; that one IBSI ratio alone is undefined.
     assert {k for k, v in features.items() if math.isnan(v)} == {
         "original__shape__VolumeDensityApproximateEnclosingEllipsoid"
     }
+
+
+def test_pyradiomics_definitions_report_pyradiomics_feature_set(image):
+    mask = np.zeros(image.shape, bool)
+    mask[2:8, 3:9, 3:9] = True
+    families = ["firstorder", "shape", "glcm", "gldzm"]
+    settings = FeatureConfig(image_types=["original"], families=families)
+    pyradiomics_set = _extract(image, mask, settings)
+    ibsi_set = _extract(image, mask, settings.model_copy(update={"definitions": "ibsi"}))
+    for ibsi_extra in ("shape__Compactness1", "shape__MoransI", "glcm__SumVariance"):
+        assert f"original__{ibsi_extra}" not in pyradiomics_set
+        assert f"original__{ibsi_extra}" in ibsi_set
+    # pyradiomics has no GLDZM: the family is reported whole under either definitions.
+    assert "original__gldzm__SmallDistanceEmphasis" in pyradiomics_set
 
 
 def test_one_voxel_has_no_voxel_pairs(image):

@@ -17,7 +17,9 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"
 CASES = DATA / "pyradiomics_cases"
 CATALOGUE = yaml.safe_load((REPO / "features" / "shape2d.yaml").read_text(encoding="utf-8"))
-PYRADIOMICS = [(f["pyradiomics"], f["name"], f["tolerance"]) for f in CATALOGUE["features"]]
+PYRADIOMICS = [
+    (f["pyradiomics"], f["name"], f["tolerance"]) for f in CATALOGUE["features"] if f["pyradiomics"]
+]
 
 
 def require(folder: Path) -> Path:
@@ -90,7 +92,8 @@ def test_pyradiomics_parity_on_the_largest_slice(case):
         extractor.enableFeatureByName(name)
     expected = {name: float(value) for name, value in extractor.execute().items()}
     ours = compute_shape2d(mask[z], label.GetSpacing()[::-1], mode="pyradiomics")
-    assert set(expected) == {pyradiomics_name for pyradiomics_name, _, _ in PYRADIOMICS}
+    # pyradiomics also computes its deprecated features; the catalogue names the reported ones.
+    assert {pyradiomics_name for pyradiomics_name, _, _ in PYRADIOMICS} <= set(expected)
     mismatches = [
         (name, ours[name], expected[pyradiomics_name])
         for pyradiomics_name, name, tolerance in PYRADIOMICS
