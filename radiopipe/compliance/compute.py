@@ -18,14 +18,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-import numpy as np
-
 from radiopipe.compliance.prepare import PreparedRoi
 from radiopipe.compliance.reference import Reference
 from radiopipe.features.catalogue import ibsi_tag_index
 from radiopipe.features.registry import FAMILIES
-from radiopipe.features.shape import spatial_autocorrelation
-from radiopipe.preprocess.crop import crop_slices
 
 
 def feature_tags(roi: PreparedRoi, references: Iterable[Reference]) -> dict[str, float]:
@@ -80,30 +76,12 @@ def family_values(roi: PreparedRoi, family: str, aggregation: str | None) -> dic
 
 
 def morphology(roi: PreparedRoi) -> dict[str, float]:
-    """IBSI morphological features, the intensity ones over both masks.
-
-    ``compute_shape`` takes one mask; IBSI's intensity-based morphological features mix two:
-    the centre of mass shift runs from the morphological mask's centroid to the intensity
-    mask's intensity-weighted centroid, the integrated intensity is the mesh volume (of the
-    morphological mask) times the intensity mask's mean intensity, and Moran's I and Geary's C
-    run over the intensity mask's voxels.
-    """
-    features = FAMILIES["shape"].compute(roi.morphological_mask, roi.spacing, mode="ibsi")
-    image, intensity_mask = roi.image, roi.intensity_mask
-    spacing = np.asarray(roi.spacing, dtype=float)
-    values = image[intensity_mask]
-    geometric_centre = np.argwhere(roi.morphological_mask).mean(axis=0) * spacing
-    # The intensity-weighted centre is undefined when the intensities sum to 0.
-    total = values.sum()
-    weighted_centre = (
-        np.argwhere(intensity_mask).T @ values / total * spacing if total != 0 else np.nan
+    """IBSI morphological features: geometry of the morphological mask, intensity features over
+    the intensity mask (see `radiopipe.features.shape.compute_shape`)."""
+    return FAMILIES["shape"].compute(
+        roi.morphological_mask,
+        roi.spacing,
+        mode="ibsi",
+        image=roi.image,
+        intensity_mask=roi.intensity_mask,
     )
-    box = crop_slices(intensity_mask)
-    moran, geary = spatial_autocorrelation(image[box], intensity_mask[box], roi.spacing)
-    features.update(
-        CentreOfMassShift=float(np.linalg.norm(geometric_centre - weighted_centre)),
-        IntegratedIntensity=float(features["MeshVolume"] * values.mean()),
-        MoransI=moran,
-        GearysC=geary,
-    )
-    return features

@@ -82,14 +82,15 @@ def extract_features(image: Volume, mask: Volume, settings: FeatureConfig) -> di
     image, mask, planar = _as_volumes_3d(image, mask)
     image, mask = _prepare_grid(image, mask, settings)
     intensity_mask = _intensity_mask(image.array, mask.array, settings)
-    box = crop_slices(intensity_mask)
+    # The morphological mask's box holds the intensity mask: families crop to their ROI
+    # themselves, and GLDZM measures distances to the morphological mask's edge within it.
+    box = crop_slices(mask.array)
     features: dict[str, float] = {}
     if "shape" in settings.families:
-        shape_box = box if intensity_mask is mask.array else crop_slices(mask.array)
-        features.update(_shape(mask, image, shape_box, planar, settings))
+        features.update(_shape(mask, image, box, planar, settings, intensity_mask=intensity_mask))
     region = _filter_region(box, intensity_mask, image.spacing, settings)
     inner = tuple(slice(b.start - r.start, b.stop - r.start) for b, r in zip(box, region))
-    roi = intensity_mask[box]
+    roi, edge = intensity_mask[box], mask.array[box]
     # The voxel-wise and gradient filters see the whole image in float64, as pyradiomics' do;
     # the LoG and wavelet read their inputs as float64 themselves, 'original' only the region.
     whole = image.array
@@ -99,7 +100,9 @@ def extract_features(image: Volume, mask: Volume, settings: FeatureConfig) -> di
     filtered_images = compute_image_types(whole, image.spacing, selection, region=region)
     for name, filtered in filtered_images.items():
         filtered = np.asarray(filtered, dtype=np.float64)
-        features.update(_families_of_image(name, filtered[inner], roi, image.spacing, settings))
+        features.update(
+            _families_of_image(name, filtered[inner], roi, edge, image.spacing, settings)
+        )
         if "local_intensity" in settings.families:
             # The peak spheres reach past the ROI: this family sees the wider region.
             peaks = FAMILIES["local_intensity"].compute(
@@ -160,14 +163,26 @@ def _spacing_zyx(spacing_xyz) -> tuple[float | None, ...]:
 
 
 def _intensity_mask(image: np.ndarray, mask: np.ndarray, settings: FeatureConfig) -> np.ndarray:
-    if settings.resegment_range is None:
+    """The ROI after re-segmentation (range and outliers, IBSI); an error if nothing is left."""
+    if settings.resegment_range is None and settings.resegment_outliers is None:
         return mask
-    low, high = settings.resegment_range
-    return resegment(image, mask, intensity_range=(low, high))
+    kept = resegment(
+        image,
+        mask,
+        intensity_range=None if settings.resegment_range is None else tuple(settings.resegment_range),
+        outlier_sigmas=settings.resegment_outliers,
+    )
+    if not kept.any():
+        raise ValueError(
+            f"re-segmentation (range {settings.resegment_range}, outliers "
+            f"{settings.resegment_outliers} sd) leaves no voxel of the ROI; widen "
+            "features.resegment_range"
+        )
+    return kept
 
 
 def _shape(
-    mask: Volume, image: Volume, box, planar: bool, settings: FeatureConfig
+    mask: Volume, image: Volume, box, planar: bool, settings: FeatureConfig, intensity_mask=None
 ) -> dict[str, float]:
     mode = settings.definitions
     if planar:
@@ -179,7 +194,12 @@ def _shape(
         if mode == "pyradiomics":
             wanted = sorted(pyradiomics_feature_names()["shape"] & set(shape.feature_names))
         values = shape.compute(
-            mask.array[box], mask.spacing, mode=mode, image=image.array[box], features=wanted
+            mask.array[box],
+            mask.spacing,
+            mode=mode,
+            image=image.array[box],
+            intensity_mask=None if intensity_mask is None else intensity_mask[box],
+            features=wanted,
         )
     return {f"original__shape__{k}": v for k, v in values.items()}
 
@@ -206,8 +226,10 @@ def _discretise(values: np.ndarray, settings: FeatureConfig) -> Discretised:
 
 
 def _families_of_image(
-    image_name: str, image: np.ndarray, roi: np.ndarray, spacing, settings: FeatureConfig
+    image_name: str, image: np.ndarray, roi: np.ndarray, edge: np.ndarray, spacing, settings
 ) -> dict[str, float]:
+    """Every non-shape family of one filtered image (``roi``: intensity mask, ``edge``:
+    morphological mask, both cropped like ``image``)."""
     discretised = _discretise(image[roi], settings)
     levels = np.zeros(image.shape, dtype=np.int32)
     levels[roi] = discretised.levels
@@ -217,12 +239,14 @@ def _families_of_image(
         family = FAMILIES[family_name]
         if family.kind == "morphology" or family.name == "local_intensity":
             continue
-        values = _compute(family, image, roi, levels, n_levels, spacing, settings)
+        values = _compute(family, image, roi, edge, levels, n_levels, spacing, settings)
         out.update({f"{image_name}__{family.name}__{k}": v for k, v in values.items()})
     return out
 
 
-def _compute(family: Family, image, roi, levels, n_levels, spacing, settings) -> dict[str, float]:
+def _compute(
+    family: Family, image, roi, edge, levels, n_levels, spacing, settings
+) -> dict[str, float]:
     mode = settings.definitions
     if family.name == "firstorder":
         return family.compute(
@@ -235,4 +259,6 @@ def _compute(family: Family, image, roi, levels, n_levels, spacing, settings) ->
     aggregation = settings.aggregation
     if not family.directional:
         aggregation = plain_aggregation(aggregation)
-    return family.compute(levels, roi, n_levels, aggregation=aggregation, mode=mode)
+    # IBSI measures GLDZM distances to the edge of the morphological mask.
+    extra = {"roi_edge_mask": edge} if family.name == "gldzm" else {}
+    return family.compute(levels, roi, n_levels, aggregation=aggregation, mode=mode, **extra)

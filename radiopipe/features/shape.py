@@ -89,7 +89,7 @@ _MVEE_MAX_ITERATIONS = 100_000
 
 
 def compute_shape(
-    mask, spacing, *, mode: str = "ibsi", image=None, features=None
+    mask, spacing, *, mode: str = "ibsi", image=None, intensity_mask=None, features=None
 ) -> dict[str, float]:
     r"""Shape features of a 3D ROI.
 
@@ -104,6 +104,12 @@ def compute_shape(
         Covariance normalisation of the principal axes (see the module docstring).
     image : array of float, shape (z, y, x), optional
         Intensities; needed for ``INTENSITY_FEATURES``, which are left out without it.
+    intensity_mask : array of bool, same shape, optional
+        The ROI after re-segmentation (IBSI's intensity mask, a subset of ``mask``); defaults to
+        ``mask``. IBSI's intensity-based morphological features mix the two masks: the centre of
+        mass shift runs from ``mask``'s centroid to the intensity mask's intensity-weighted
+        centroid, the integrated intensity is the mesh volume of ``mask`` times the intensity
+        mask's mean, Moran's I and Geary's C run over the intensity mask.
     features : iterable of str, optional
         Names (from ``FEATURE_NAMES``) to return; default all. The costly IBSI-only bodies (the
         oriented minimum bounding box, the minimum volume enclosing ellipsoid) and Moran's I /
@@ -129,7 +135,7 @@ def compute_shape(
             f"The 'mode' parameter of compute_shape must be one of {MODES}. Got {mode!r} instead."
         )
     wanted = _wanted(features)
-    mask, image, spacing = _prepare(mask, image, spacing)
+    mask, image, intensity_mask, spacing = _prepare(mask, image, intensity_mask, spacing)
     mesh = surface_mesh(mask, spacing)
     hull = ConvexHull(mesh.vertices)
     hull_points = mesh.vertices[hull.vertices]
@@ -144,7 +150,9 @@ def compute_shape(
         **_density_features(mesh.volume, mesh.area, hull, hull_points, moments, wanted),
     }
     if image is not None and not wanted.isdisjoint(INTENSITY_FEATURES):
-        values.update(_intensity_features(image, mask, spacing, mesh.volume, wanted))
+        values.update(
+            _intensity_features(image, mask, intensity_mask, spacing, mesh.volume, wanted)
+        )
     kept = wanted.intersection(values)
     return {name: float(values[name]) for name in FEATURE_NAMES if name in kept}
 
@@ -162,7 +170,7 @@ def _wanted(features) -> frozenset[str]:
     return wanted
 
 
-def _prepare(mask, image, spacing):
+def _prepare(mask, image, intensity_mask, spacing):
     """Validate the inputs and crop them to the ROI's bounding box."""
     mask = np.asarray(to_numpy(mask), dtype=bool)
     if mask.ndim != 3:
@@ -190,7 +198,15 @@ def _prepare(mask, image, spacing):
                 f"{mask.shape}. Got {image.shape} instead."
             )
         image = image[slices].astype(np.float64)
-    return mask[slices], image, spacing
+    if intensity_mask is None:
+        intensity_mask = mask
+    intensity_mask = np.asarray(to_numpy(intensity_mask), dtype=bool)
+    if intensity_mask.shape != mask.shape or (intensity_mask & ~mask).any():
+        raise ValueError(
+            "The 'intensity_mask' parameter of compute_shape must be a subset of the mask, "
+            f"shape {mask.shape}. Got shape {intensity_mask.shape} instead."
+        )
+    return mask[slices], image, intensity_mask[slices], spacing
 
 
 def ratio_or_nan(numerator: float, denominator: float) -> float:
@@ -477,18 +493,23 @@ def minimum_volume_enclosing_ellipsoid(points) -> np.ndarray:
     return np.sort(1.0 / np.sqrt(np.linalg.eigvalsh(shape)))[::-1]
 
 
-def _intensity_features(image, mask, spacing, volume, wanted) -> dict[str, float]:
-    values = image[mask]
-    coordinates = np.argwhere(mask) * np.asarray(spacing, dtype=float)
+def _intensity_features(image, mask, intensity_mask, spacing, volume, wanted) -> dict[str, float]:
+    scale = np.asarray(spacing, dtype=float)
+    values = image[intensity_mask]
+    geometric_centre = np.argwhere(mask).mean(axis=0) * scale
     total = values.sum()
     # The intensity-weighted centre is undefined when the intensities sum to 0.
-    weighted_centre = coordinates.T @ values / total if total != 0 else np.full(3, np.nan)
+    weighted_centre = (
+        (np.argwhere(intensity_mask) * scale).T @ values / total if total != 0 else np.full(3, np.nan)
+    )
     features = {
-        "CentreOfMassShift": float(np.linalg.norm(coordinates.mean(axis=0) - weighted_centre)),
+        "CentreOfMassShift": float(np.linalg.norm(geometric_centre - weighted_centre)),
         "IntegratedIntensity": float(values.mean() * volume),
     }
     if "MoransI" in wanted or "GearysC" in wanted:
-        features["MoransI"], features["GearysC"] = spatial_autocorrelation(image, mask, spacing)
+        features["MoransI"], features["GearysC"] = spatial_autocorrelation(
+            image, intensity_mask, spacing
+        )
     return features
 
 

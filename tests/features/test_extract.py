@@ -97,3 +97,42 @@ def test_planar_image_uses_2d_shape():
     features = extract_features(volume, roi, SETTINGS)
     assert features["original__shape__PixelSurface"] == pytest.approx(80 * 0.25)
     assert "original__shape__MeshVolume" not in features
+
+
+def test_resegmentation_keeps_the_morphological_mask_for_shape_and_zone_distances(image):
+    from radiopipe.features.gldzm import compute_gldzm
+    from radiopipe.features.shape import compute_shape
+    from radiopipe.preprocess.discretise import fixed_bin_size
+
+    mask = np.zeros(image.shape, bool)
+    mask[2:8, 3:10, 3:10] = True
+    settings = FeatureConfig(
+        image_types=["original"],
+        families=["shape", "gldzm"],
+        definitions="ibsi",
+        discretisation="fixed_bin_size",
+        bin_width=10.0,
+        resegment_range=[90.0, None],
+    )
+    features = _extract(image, mask, settings)
+    kept = mask & (image >= 90.0)
+    shape = compute_shape(mask, (1.0, 1.0, 1.0), mode="ibsi", image=image, intensity_mask=kept)
+    assert features["original__shape__MoransI"] == shape["MoransI"]
+    assert features["original__shape__MeshVolume"] == shape["MeshVolume"]
+    levels = np.zeros(image.shape, np.int32)
+    discretised = fixed_bin_size(image[kept], 10.0, lower_bound=90.0)
+    levels[kept] = discretised.levels
+    zones = compute_gldzm(
+        levels, kept, discretised.n_levels, aggregation="3D", mode="ibsi", roi_edge_mask=mask
+    )
+    assert features["original__gldzm__SmallDistanceEmphasis"] == pytest.approx(
+        zones["SmallDistanceEmphasis"], rel=1e-12
+    )
+
+
+def test_resegmentation_that_empties_the_roi_is_a_clear_error(image):
+    mask = np.zeros(image.shape, bool)
+    mask[2:8, 3:10, 3:10] = True
+    settings = FeatureConfig(image_types=["original"], resegment_range=[1e6, None], definitions="ibsi")
+    with pytest.raises(ValueError, match="leaves no voxel of the ROI"):
+        _extract(image, mask, settings)
