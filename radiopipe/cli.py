@@ -1,4 +1,5 @@
-"""Command line: ``python -m radiopipe {run,validate,extract,train,report} CONFIG`` and
+"""Command line: ``python -m radiopipe {run,validate,extract,train,report} CONFIG``,
+``python -m radiopipe predict --model BUNDLE --manifest NEW.csv`` and
 ``python -m radiopipe compliance --data DIR``.
 
 Exit codes: 0 success; 1 when any case failed (everything else is still written); 2 for usage,
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from radiopipe import __version__, pipeline
 from radiopipe.compliance.run import run_compliance
@@ -35,12 +37,26 @@ def build_parser() -> argparse.ArgumentParser:
         "run": "extract features, cross-validate the model and write the report",
         "validate": "check a config file and print its hash",
         "extract": "extract features into features.parquet (finished cases are reused)",
-        "train": "cross-validate the model on features.parquet; write metrics.json",
+        "train": "validate and compare the models on features.parquet; write metrics.json and "
+        "the model bundle",
         "report": "write report.html from the run folder",
     }
     for name, text in helps.items():
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("config", metavar="CONFIG", help="YAML config file")
+    text = "predict new cases with a saved model bundle (features extracted with its settings)"
+    predict = commands.add_parser("predict", help=text, description=text)
+    predict.add_argument(
+        "--model", required=True, metavar="BUNDLE", help="model folder written by 'train'"
+    )
+    predict.add_argument(
+        "--manifest", required=True, metavar="NEW.csv", help="manifest of the cases to predict"
+    )
+    predict.add_argument(
+        "--out", default="predictions", metavar="DIR",
+        help="output folder for predictions.csv and features (default: ./predictions)",
+    )
+    predict.add_argument("--n-jobs", type=int, default=1, help="extraction processes (-1: all)")
     text = "check radiopipe's features against the IBSI-1 reference values"
     compliance = commands.add_parser("compliance", help=text, description=text)
     compliance.add_argument(
@@ -66,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "compliance":
         return _compliance(args.data)
+    if args.command == "predict":
+        return _predict(args)
     loaded = load_config(args.config)
     progress = not args.quiet
     if args.command == "validate":
@@ -88,6 +106,18 @@ def _dispatch(args: argparse.Namespace) -> int:
     return _exit_for(outcome.failed_cases)
 
 
+def _predict(args: argparse.Namespace) -> int:
+    """Write predictions.csv for a new manifest; exit 1 when any case failed extraction."""
+    if args.n_jobs == 0:
+        raise RadiopipeError("--n-jobs must be a positive number of processes, or -1 for all cores")
+    outcome = pipeline.predict(
+        Path(args.model), Path(args.manifest), Path(args.out), n_jobs=args.n_jobs,
+        progress=not args.quiet,
+    )
+    print(f"predictions: {outcome.predictions}")
+    return _exit_for(outcome.failed_cases)
+
+
 def _compliance(data_dir: str) -> int:
     """Print the IBSI-1 pass table; exit 0 when every reference value passed, 1 otherwise."""
     report = run_compliance(data_dir)
@@ -104,9 +134,18 @@ def _exit_for(failed: list[str]) -> int:
 
 
 def _print_auc(metrics: dict) -> None:
+    """The primary model's held-out ROC-AUC with its 95% interval, and the best compared model."""
     n_classes = len(metrics["task"]["classes"])
     kind = "macro one-vs-rest " if n_classes > 2 else ""
-    print(f"out-of-fold {kind}ROC-AUC: {metrics['metrics']['roc_auc']:.4f}")
+    where = "out-of-fold" if metrics["validation"]["design"].endswith("kfold") else "held-out test"
+    auc = metrics["metrics"]["roc_auc"]
+    interval = metrics["confidence_intervals"]["roc_auc"]
+    text = "undefined" if auc is None else f"{auc:.4f}"
+    if auc is not None and interval is not None:
+        text += f" (95% CI {interval[0]:.4f} to {interval[1]:.4f})"
+    print(f"{where} {kind}ROC-AUC: {text} [{metrics['model']}]")
+    if len(metrics["comparison"]) > 1:
+        print(f"best of {len(metrics['comparison'])} compared: {metrics['best_model']}")
 
 
 def _configure_logging(args: argparse.Namespace) -> None:

@@ -1,8 +1,9 @@
-"""The run's stages: cohort -> features -> cross-validated model -> report.
+"""The run's stages: cohort -> features -> validated models -> report, and prediction of new cases.
 
 Each stage reads what the previous one wrote in the run folder, so stages can run on their own
 (``radiopipe extract``, ``train``, ``report``) or together (``radiopipe run``). Every stage writes
-the resolved config and its hash into the run folder.
+the resolved config and its hash into the run folder. ``predict`` needs no config: it applies a
+saved model bundle, with the feature settings stored in it, to a new manifest.
 """
 
 from __future__ import annotations
@@ -12,24 +13,32 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
+import pandas as pd
 
-from radiopipe.config import LoadedConfig, resolved_dict, write_resolved_config
+from radiopipe import training
+from radiopipe.config import (
+    DataConfig,
+    FeatureConfig,
+    LoadedConfig,
+    resolved_dict,
+    write_resolved_config,
+)
 from radiopipe.datasets import BUILTIN
 from radiopipe.errors import DataError
-from radiopipe.evaluate import classification_metrics
 from radiopipe.extraction import CaseResult, extract_cohort
 from radiopipe.manifest import Manifest, read_manifest
-from radiopipe.models import grouped_cross_val_predict, make_classifier
+from radiopipe.models.bundle import Bundle, BundleError, load_bundle
+from radiopipe.models.infold import InputColumns
+from radiopipe.models.validation import predict_codes
 from radiopipe.provenance import package_versions
 from radiopipe.report import write_report
 from radiopipe.storage import atomic_write, atomic_write_json
 from radiopipe.table import FEATURES_FILE, build_table, feature_columns, read_table, write_table
+from radiopipe.training import METRICS_FILE, clinical_table, model_inputs
 
 logger = logging.getLogger(__name__)
 
-METRICS_FILE = "metrics.json"
-OOF_FILE = "oof_predictions.parquet"
+PREDICTIONS_FILE = "predictions.csv"
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,22 @@ class RunOutcome:
     failed_cases: list[str]
     metrics: dict
     report: Path
+
+
+@dataclass(frozen=True)
+class PredictOutcome:
+    """What a prediction run produced.
+
+    Attributes
+    ----------
+    failed_cases : list of str
+        Cases whose extraction failed (no prediction; the exit code is 1 when any did).
+    predictions : Path
+        The written ``predictions.csv``.
+    """
+
+    failed_cases: list[str]
+    predictions: Path
 
 
 def cohort_manifest(loaded: LoadedConfig) -> Manifest:
@@ -75,48 +100,99 @@ def extract(loaded: LoadedConfig, *, progress: bool = True) -> list[CaseResult]:
 
 
 def train(loaded: LoadedConfig) -> dict:
-    """Cross-validate the configured model; write ``metrics.json`` and out-of-fold predictions."""
+    """Validate and compare the configured models, save the primary one; write ``metrics.json``.
+
+    See :mod:`radiopipe.training` for everything the stage writes.
+    """
     out = _prepare(loaded)
-    config = loaded.config
     frame, provenance = read_table(out / FEATURES_FILE)
-    columns = feature_columns(frame)
-    if frame.empty or not columns:
-        raise DataError("the feature table has no cases with features; see the run's failures/ folder")
-    classes = sorted(frame["label"].unique())
-    if len(classes) < 2:
-        raise DataError(f"only class '{classes[0]}' has cases with features; need at least two")
-    y = frame["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
-    groups = frame["patient_id"].to_numpy()
-    X = frame[columns].to_numpy(dtype=np.float64)
-    cv = config.model.cv
-    estimator = make_classifier(config.model, n_jobs=config.compute.n_jobs, seed=cv.seed)
-    result = grouped_cross_val_predict(estimator, X, y, groups, n_splits=cv.n_splits, seed=cv.seed)
-    oof = frame[["case_id", "patient_id", "label"]].copy()
-    oof["fold"] = result.fold
-    for k, name in enumerate(classes):
-        oof[f"proba__{name}"] = result.proba[:, k]
-    atomic_write(out / OOF_FILE, lambda tmp: oof.to_parquet(tmp, index=False))
-    metrics = {
-        "config_hash": loaded.hash,
-        "task": {
-            "classes": classes,
-            "n_cases": int(len(frame)),
-            "n_patients": int(frame["patient_id"].nunique()),
-            "failed_cases": provenance.get("failed_cases", []),
-        },
-        "features": {
-            "backend": str(frame["backend"].iloc[0]),
-            "backend_version": str(frame["backend_version"].iloc[0]),
-            "n_features": len(columns),
-        },
-        "model": config.model.name,
-        "validation": {"scheme": "StratifiedGroupKFold", "n_splits": cv.n_splits, "seed": cv.seed},
-        "metrics": classification_metrics(y, result.proba, classes),
-        "per_fold": _per_fold(y, result.proba, result.fold),
-        "versions": package_versions(),
-    }
+    clinical = loaded.config.model.clinical
+    needs_manifest = bool(clinical.numeric or clinical.categorical)
+    table = clinical_table(cohort_manifest(loaded)) if needs_manifest else None
+    metrics = training.train(loaded, frame, provenance, table, out)
     atomic_write_json(out / METRICS_FILE, metrics)
     return metrics
+
+
+def predict(
+    bundle_dir: Path, manifest_path: Path, out_dir: Path, *, n_jobs: int = 1, progress: bool = True
+) -> PredictOutcome:
+    """Extract features of new cases with the bundle's settings and write their probabilities.
+
+    Parameters
+    ----------
+    bundle_dir : Path
+        A ``model`` folder written by the train stage; refused if modified or made for other
+        library versions.
+    manifest_path : Path
+        Cohort manifest of the new cases (with the clinical columns the model uses).
+    out_dir : Path
+        Folder for ``predictions.csv``, the extracted features and any ``failures/``.
+    n_jobs : int
+        Extraction processes.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    PredictOutcome
+    """
+    bundle = load_bundle(bundle_dir)
+    manifest = read_manifest(manifest_path)
+    settings = bundle.manifest["settings"]
+    features = FeatureConfig.model_validate(settings["features"])
+    data = DataConfig(manifest=Path(manifest_path).name, **settings["reading"])
+    out_dir = Path(out_dir)
+    results = extract_cohort(manifest, features, data, out_dir, n_jobs=n_jobs, progress=progress)
+    failed = [r.case_id for r in results if r.status == "failed"]
+    frame = build_table(manifest, results)
+    path = out_dir / PREDICTIONS_FILE
+    if frame.empty:
+        atomic_write(path, lambda tmp: pd.DataFrame(columns=["case_id"]).to_csv(tmp, index=False))
+        return PredictOutcome(failed_cases=failed, predictions=path)
+    _check_compatible(bundle, frame)
+    spec = bundle.manifest["input_columns"]
+    columns = InputColumns(
+        image=tuple(spec["image"]), numeric=tuple(spec["numeric"]),
+        categorical=tuple(spec["categorical"]), site=spec["site"],
+    )
+    table = clinical_table(manifest) if columns.numeric or columns.categorical else None
+    inputs = model_inputs(frame, table, columns, bundle.classes)
+    proba = predict_codes(bundle.estimator, inputs.X[bundle.feature_columns], len(bundle.classes))
+    result = pd.DataFrame({"case_id": inputs.X.index, "patient_id": inputs.groups})
+    result["predicted"] = np.asarray(bundle.classes, dtype=object)[proba.argmax(axis=1)]
+    for k, name in enumerate(bundle.classes):
+        result[f"proba__{name}"] = proba[:, k]
+    atomic_write(path, lambda tmp: result.to_csv(tmp, index=False, float_format="%.17g"))
+    return PredictOutcome(failed_cases=failed, predictions=path)
+
+
+def _check_compatible(bundle: Bundle, frame: pd.DataFrame) -> None:
+    """Refuse features from another backend version, other columns, or unknown sites."""
+    expected = bundle.manifest["settings"]["feature_backend_version"]
+    found = sorted(set(frame["backend_version"].astype(str)))
+    if found != [expected]:
+        raise BundleError(
+            f"the bundle's features came from backend version {expected}; these cases were "
+            f"extracted with {', '.join(found)}"
+        )
+    wanted = set(bundle.manifest["input_columns"]["image"])
+    have = set(feature_columns(frame))
+    if wanted != have:
+        missing, extra = sorted(wanted - have), sorted(have - wanted)
+        raise BundleError(
+            "the new cases' feature columns differ from the bundle's: "
+            f"{len(missing)} missing ({', '.join(missing[:3])}), {len(extra)} extra "
+            f"({', '.join(extra[:3])})"
+        )
+    known = bundle.manifest.get("sites")
+    if known is not None:
+        unknown = sorted(set(frame["site"].dropna().astype(str)) - set(known))
+        if unknown or frame["site"].isna().any():
+            raise DataError(
+                f"the bundle harmonises by site (ComBat) and knows only {', '.join(known)}; "
+                f"new cases come from {', '.join(unknown) or 'no site'}"
+            )
 
 
 def report(loaded: LoadedConfig) -> Path:
@@ -147,19 +223,13 @@ def _prepare(loaded: LoadedConfig) -> Path:
     return out
 
 
-def _per_fold(y: np.ndarray, proba: np.ndarray, fold: np.ndarray) -> list[dict]:
-    rows = []
-    for k in np.unique(fold):
-        test = fold == k
-        present = np.unique(y[test])
-        if len(present) < proba.shape[1]:
-            auc = None  # a class absent from this fold: its AUC is undefined
-        elif proba.shape[1] == 2:
-            auc = float(roc_auc_score(y[test], proba[test, 1]))
-        else:
-            auc = float(roc_auc_score(y[test], proba[test], multi_class="ovr", average="macro"))
-        rows.append({"fold": int(k), "n_test": int(test.sum()), "roc_auc": auc})
-    return rows
-
-
-__all__ = ["RunOutcome", "cohort_manifest", "extract", "report", "run", "train"]
+__all__ = [
+    "PredictOutcome",
+    "RunOutcome",
+    "cohort_manifest",
+    "extract",
+    "predict",
+    "report",
+    "run",
+    "train",
+]

@@ -33,14 +33,17 @@ def test_run_end_to_end(config_file, tmp_path, capsys):
     report = (out / "report.html").read_text()
     for section in ("Cohort", "Methods", "Performance (out-of-fold)", "Figures", "Software"):
         assert f"<h2>{section}</h2>" in report
-    assert report.count('src="data:image/png;base64,') == 2
+    # comparison, ROC, precision-recall, calibration, confusion matrix, decision curve (binary)
+    assert report.count('src="data:image/png;base64,') == 6
+    assert (out / "model" / "bundle.json").is_file()
 
 
 def test_outputs_hold_no_absolute_path(config_file, tmp_path):
     assert main(["-q", "run", str(config_file)]) == 0
     out = tmp_path / "run"
     metadata = pq.read_schema(out / "features.parquet").metadata
-    texts = [(out / "report.html").read_text(), (out / "metrics.json").read_text(), str(metadata)]
+    texts = [(out / "report.html").read_text(), (out / "metrics.json").read_text(), str(metadata),
+             (out / "model" / "bundle.json").read_text()]
     for text in texts:
         assert str(tmp_path) not in text
 
@@ -53,6 +56,20 @@ def test_failed_case_gives_exit_code_1_and_the_rest_is_written(config_file, coho
     assert json.loads((out / "metrics.json").read_text())["task"]["failed_cases"] == ["bright-02"]
     assert "bright-02" in (out / "report.html").read_text()
     assert "1 case(s) failed: bright-02" in capsys.readouterr().err
+
+
+def test_predict_has_help(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["predict", "--help"])
+    assert info.value.code == 0
+    assert "--model BUNDLE" in capsys.readouterr().out
+
+
+def test_predict_with_a_missing_bundle_exits_2_with_one_line(tmp_path, cohort, capsys):
+    assert main(["predict", "--model", str(tmp_path), "--manifest", str(cohort)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("radiopipe: error: ") and "is not a model bundle" in err
+    assert err.count("\n") == 1
 
 
 def test_config_error_exits_2_with_one_line(tmp_path, capsys):

@@ -1,19 +1,56 @@
-"""Build an unfitted classifier from the model config."""
+"""Unfitted classifiers and whole in-fold candidates (pipelines, ensembles) from the config."""
 
 from __future__ import annotations
 
-from sklearn.base import ClassifierMixin
+from dataclasses import dataclass
+from typing import Literal
 
-from radiopipe.config import ModelConfig
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from radiopipe.config import EnsembleConfig, ModelConfig
+from radiopipe.models.ensembles import SoftVotingEnsemble, StackingEnsemble
+from radiopipe.models.infold import InputColumns, build_pipeline
+from radiopipe.models.zoo import SEARCH_SPACES, ZOO
 
 
-def make_classifier(model: ModelConfig, *, n_jobs: int = 1, seed: int = 0) -> ClassifierMixin:
-    """Return an unfitted classifier for the configured model.
+@dataclass(frozen=True)
+class Candidate:
+    """One model or ensemble to validate.
+
+    Attributes
+    ----------
+    name : str
+        Config name (a zoo model or an ensemble).
+    kind : {'model', 'ensemble'}
+    estimator : estimator
+        Unfitted; cloned for every fit.
+    search_space : dict or None
+        Random-search distributions keyed by pipeline parameter names; None for ensembles,
+        whose members keep their configured hyperparameters.
+    """
+
+    name: str
+    kind: Literal["model", "ensemble"]
+    estimator: BaseEstimator
+    search_space: dict | None
+
+    @property
+    def takes_groups(self) -> bool:
+        """Whether ``fit`` accepts ``groups`` (ensembles: grouped inner folds)."""
+        return self.kind == "ensemble"
+
+
+def make_classifier(
+    model: ModelConfig, name: str | None = None, *, n_jobs: int = 1, seed: int = 0
+) -> ClassifierMixin:
+    """Return an unfitted zoo classifier with its configured hyperparameters.
 
     Parameters
     ----------
     model : ModelConfig
-        Model name and hyperparameters.
+        Hyperparameters of every zoo model and the class-weight setting.
+    name : str, optional
+        Zoo model name; defaults to ``model.name``.
     n_jobs : int
         Threads the model may use (-1 for all cores).
     seed : int
@@ -23,21 +60,56 @@ def make_classifier(model: ModelConfig, *, n_jobs: int = 1, seed: int = 0) -> Cl
     -------
     sklearn.base.ClassifierMixin
     """
-    if model.name == "xgboost":
-        from xgboost import XGBClassifier
+    name = model.name if name is None else name
+    if name not in ZOO:
+        raise ValueError(f"'{name}' is not a zoo model; choose one of {', '.join(ZOO)}")
+    class_weight = "balanced" if model.preprocessing.class_weight == "balanced" else None
+    return ZOO[name](model, class_weight, n_jobs, seed)
 
-        params = model.xgboost
-        return XGBClassifier(
-            n_estimators=params.n_estimators,
-            max_depth=params.max_depth,
-            learning_rate=params.learning_rate,
-            subsample=params.subsample,
-            colsample_bytree=params.colsample_bytree,
-            min_child_weight=params.min_child_weight,
-            reg_lambda=params.reg_lambda,
-            device=params.device,
-            tree_method="hist",
-            n_jobs=n_jobs,
-            random_state=seed,
+
+def make_candidate(
+    model: ModelConfig, name: str, columns: InputColumns, *, n_jobs: int = 1, seed: int = 0
+) -> Candidate:
+    """The in-fold pipeline of zoo model ``name``, or the ensemble of that name.
+
+    Parameters
+    ----------
+    model : ModelConfig
+    name : str
+        A zoo model or a configured ensemble.
+    columns : InputColumns
+        The model's input columns by role.
+    n_jobs : int
+        Threads per model.
+    seed : int
+    """
+    if name in ZOO:
+        pipeline = build_pipeline(
+            make_classifier(model, name, n_jobs=n_jobs, seed=seed), model.preprocessing, columns,
+            seed=seed,
         )
-    raise ValueError(f"unknown model '{model.name}'")
+        space = {f"classifier__{key}": value for key, value in SEARCH_SPACES[name].items()}
+        return Candidate(name, "model", pipeline, space)
+    config = next((e for e in model.ensembles if e.name == name), None)
+    if config is None:
+        raise ValueError(f"'{name}' is neither a zoo model nor a configured ensemble")
+    return Candidate(name, "ensemble", _ensemble(model, config, columns, n_jobs, seed), None)
+
+
+def _ensemble(
+    model: ModelConfig, config: EnsembleConfig, columns: InputColumns, n_jobs: int, seed: int
+) -> ClassifierMixin:
+    members = [
+        (
+            member,
+            build_pipeline(
+                make_classifier(model, member, n_jobs=n_jobs, seed=seed), model.preprocessing,
+                columns, seed=seed,
+            ),
+        )
+        for member in config.members
+    ]
+    n_splits = model.cv.inner_splits
+    if config.method == "stacking":
+        return StackingEnsemble(members, meta_C=config.meta_C, n_splits=n_splits, random_state=seed)
+    return SoftVotingEnsemble(members, weights=config.weights, n_splits=n_splits, random_state=seed)

@@ -1,80 +1,120 @@
-"""Patient-grouped stratified k-fold cross-validation with out-of-fold predictions."""
+"""Run candidates through a design's splits: fit on each outer training set, predict its test rows.
+
+Every (candidate, split) pair is an independent task, spread over processes with joblib; with
+``n_jobs=1`` they run in order in this process. Every split is checked for a patient on both
+sides before anything is fitted.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import clone
-from sklearn.model_selection import StratifiedGroupKFold
+import pandas as pd
+from joblib import Parallel, delayed
 
-from radiopipe.errors import DataError
+from radiopipe.models.designs import OuterSplit, check_disjoint
+from radiopipe.models.factory import Candidate
+from radiopipe.models.fitting import FitSettings, fit_candidate
 
 
 @dataclass(frozen=True)
-class CVResult:
-    """Out-of-fold predictions of a grouped cross-validation.
+class ValidationResult:
+    """Held-out predictions of one candidate under one design.
 
     Attributes
     ----------
-    proba : numpy.ndarray
-        (n_cases, n_classes) probabilities, each row predicted by the model that did not see it.
-    fold : numpy.ndarray
-        Test fold of each case.
-    splits : list of (train_index, test_index)
-        The splits, for audit.
+    name : str
+    kind : {'model', 'ensemble'}
+    proba : numpy.ndarray of shape (n, K)
+        Class probabilities of every row from models that never saw it, averaged over repeats;
+        NaN for rows no split tests (training-only rows of a single split).
+    fold : numpy.ndarray of shape (n,)
+        Outer fold that tested the row (first repeat), -1 if none.
+    best_params : list of dict
+        The search's choice per outer split.
     """
 
+    name: str
+    kind: str
     proba: np.ndarray
     fold: np.ndarray
-    splits: list[tuple[np.ndarray, np.ndarray]]
+    best_params: list[dict]
+
+    @property
+    def tested(self) -> np.ndarray:
+        """Rows with a held-out prediction."""
+        return ~np.isnan(self.proba).any(axis=1)
 
 
-def grouped_cross_val_predict(
-    estimator, X: np.ndarray, y: np.ndarray, groups: np.ndarray, *, n_splits: int, seed: int
-) -> CVResult:
-    """Out-of-fold class probabilities under ``StratifiedGroupKFold``.
-
-    No group (patient) is ever in both the training and the test rows of a split.
+def validate(
+    candidates: list[Candidate],
+    X: pd.DataFrame,
+    y: np.ndarray,
+    groups: np.ndarray,
+    splits: list[OuterSplit],
+    settings: FitSettings,
+    *,
+    n_jobs: int = 1,
+) -> list[ValidationResult]:
+    """Held-out probabilities of every candidate under the same splits.
 
     Parameters
     ----------
-    estimator : classifier
-        Unfitted; cloned for every fold.
-    X : array of shape (n_cases, n_features)
+    candidates : list of Candidate
+    X : pandas.DataFrame
+        Model inputs, one row per case.
     y : array of int
         Class codes 0..K-1.
     groups : array
         Patient ids.
-    n_splits : int
-        Number of folds.
-    seed : int
-        Shuffling seed of the fold assignment.
+    splits : list of OuterSplit
+        From :func:`radiopipe.models.designs.design_splits`.
+    settings : FitSettings
+    n_jobs : int
+        Parallel (candidate, split) tasks.
 
-    Raises
-    ------
-    DataError
-        If some class has fewer patients than folds (a fold could then miss the class).
+    Returns
+    -------
+    list of ValidationResult
+        In ``candidates`` order.
     """
-    check_groups_per_class(y, groups, n_splits)
+    for split in splits:
+        check_disjoint(groups, split.train, split.test)
+        for inner_train, inner_test in split.inner:
+            check_disjoint(groups[split.train], inner_train, inner_test)
+    tasks = [(c, s) for c in candidates for s in splits]
+    outputs = Parallel(n_jobs=n_jobs)(
+        delayed(_fit_predict)(c, X, y, groups, s, settings) for c, s in tasks
+    )
     n_classes = int(y.max()) + 1
-    proba = np.full((len(y), n_classes), np.nan)
-    fold = np.full(len(y), -1)
-    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    splits = list(splitter.split(X, y, groups))
-    for k, (train, test) in enumerate(splits):
-        model = clone(estimator).fit(X[train], y[train])
-        proba[test] = model.predict_proba(X[test])
-        fold[test] = k
-    return CVResult(proba=proba, fold=fold, splits=splits)
+    results = []
+    for i, candidate in enumerate(candidates):
+        total = np.zeros((len(y), n_classes))
+        count = np.zeros(len(y))
+        fold = np.full(len(y), -1)
+        params = []
+        for split, (proba, best) in zip(splits, outputs[i * len(splits) : (i + 1) * len(splits)]):
+            total[split.test] += proba
+            count[split.test] += 1
+            fold[split.test] = np.where(fold[split.test] < 0, split.fold, fold[split.test])
+            params.append(best)
+        with np.errstate(invalid="ignore"):  # rows never tested stay NaN on purpose
+            mean = total / count[:, None]
+        results.append(ValidationResult(candidate.name, candidate.kind, mean, fold, params))
+    return results
 
 
-def check_groups_per_class(y: np.ndarray, groups: np.ndarray, n_splits: int) -> None:
-    """Raise a DataError unless every class spans at least ``n_splits`` patients."""
-    for code in np.unique(y):
-        n_groups = len(np.unique(groups[y == code]))
-        if n_groups < n_splits:
-            raise DataError(
-                f"class code {code} has cases from only {n_groups} patient(s), fewer than "
-                f"model.cv.n_splits={n_splits}; lower n_splits or add patients"
-            )
+def _fit_predict(candidate, X, y, groups, split: OuterSplit, settings) -> tuple[np.ndarray, dict]:
+    """Fit on the split's training rows only; probabilities of its test rows."""
+    fitted = fit_candidate(
+        candidate, X.iloc[split.train], y[split.train], groups[split.train], split.inner, settings
+    )
+    return predict_codes(fitted.estimator, X.iloc[split.test], int(y.max()) + 1), fitted.best_params
+
+
+def predict_codes(estimator, X, n_classes: int) -> np.ndarray:
+    """``predict_proba`` spread onto all ``n_classes`` codes (a class absent from training: 0)."""
+    proba = np.zeros((len(X), n_classes))
+    proba[:, np.asarray(estimator.classes_, dtype=np.int64)] = estimator.predict_proba(X)
+    return proba

@@ -13,20 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from radiopipe.evaluate import roc_curves
 from radiopipe.extraction import FAILURES_DIR
-from radiopipe.report.figures import confusion_figure, roc_figure
+from radiopipe.report.performance import performance_html
 from radiopipe.storage import atomic_write, atomic_write_text
 
 REPORT_FILE = "report.html"
-_METRIC_NAMES = {
-    "roc_auc": "ROC-AUC (macro, one-vs-rest)",
-    "accuracy": "Accuracy",
-    "balanced_accuracy": "Balanced accuracy",
-    "precision_macro": "Precision (macro)",
-    "recall_macro": "Recall (macro)",
-    "f1_macro": "F1 (macro)",
-}
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:980px;margin:2em auto;
 color:#1d2433;line-height:1.45;padding:0 1em}
@@ -62,16 +53,8 @@ def write_report(run_dir: Path, *, title: str, config: dict, config_hash: str, v
     metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
     oof = pd.read_parquet(run_dir / "oof_predictions.parquet")
     classes = metrics["task"]["classes"]
-    y = oof["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
-    proba = oof[[f"proba__{c}" for c in classes]].to_numpy()
-    curves = roc_curves(y, proba, classes)
-    matrix = metrics["metrics"]["confusion_matrix"]
-    _save_csv(run_dir / "report_roc_curves.csv", curves)
-    _save_csv(
-        run_dir / "report_confusion_matrix.csv",
-        pd.DataFrame(matrix, index=pd.Index(classes, name="true"), columns=classes),
-    )
     failures = _failures(run_dir / FAILURES_DIR, metrics["task"]["failed_cases"])
+    performance, figures = performance_html(metrics, oof, _save_csv, run_dir, _table)
     body = "\n".join(
         [
             f"<h1>{escape(title)}</h1>",
@@ -80,11 +63,8 @@ def write_report(run_dir: Path, *, title: str, config: dict, config_hash: str, v
             f"<code>{config_hash[:12]}</code></p>",
             _cohort_section(oof, classes, metrics, failures),
             _methods_section(config, metrics),
-            _performance_section(metrics, classes),
-            "<h2>Figures</h2>",
-            f'<figure><img alt="confusion matrix" src="{confusion_figure(matrix, classes)}"></figure>',
-            f'<figure><img alt="ROC curves" src="{roc_figure(curves, metrics["metrics"]["roc_auc_per_class"])}">'
-            "</figure>",
+            performance,
+            figures,
             _software_section(versions),
         ]
     )
@@ -146,7 +126,6 @@ def _methods_section(config: dict, metrics: dict) -> str:
     model = config["model"]
     validation = metrics["validation"]
     resampling = features["resampled_spacing"] or "none (native spacing)"
-    params = ", ".join(f"{k}={v}" for k, v in model[model["name"]].items())
     rows = [
         ["feature backend", f"{metrics['features']['backend']} {metrics['features']['backend_version']}"],
         ["image types", ", ".join(features["image_types"])],
@@ -155,34 +134,54 @@ def _methods_section(config: dict, metrics: dict) -> str:
         ["resampling", f"{resampling}, {features['interpolator']} interpolation"],
         ["intensity normalisation", "yes" if features["normalize"] else "no"],
         ["number of features", str(metrics["features"]["n_features"])],
-        ["model", f"{model['name']} ({params})"],
+        *_model_rows(model, metrics),
         [
             "validation",
-            f"{validation['scheme']}, {validation['n_splits']} folds grouped by patient, seed "
-            f"{validation['seed']}; every metric is computed on out-of-fold predictions",
+            f"{validation['scheme']}; seed {validation['seed']}; every metric is computed on "
+            "predictions for cases the model never saw",
         ],
     ]
     return "<h2>Methods</h2>" + _table(["item", "setting"], rows)
 
 
-def _performance_section(metrics: dict, classes: list[str]) -> str:
-    values = metrics["metrics"]
-    rows = [[label, values[key]] for key, label in _METRIC_NAMES.items()]
-    per_class = [[c, values["roc_auc_per_class"][c]] for c in classes]
-    folds = [
-        [f["fold"], f["n_test"], "n/a" if f["roc_auc"] is None else f["roc_auc"]]
-        for f in metrics["per_fold"]
+def _model_rows(model: dict, metrics: dict) -> list[list[str]]:
+    """Primary model, compared models, ensembles and the in-fold preprocessing."""
+    ensembles = {e["name"]: e for e in model["ensembles"]}
+    searched = model["search"]["n_iter"] > 0
+
+    def describe(name: str) -> str:
+        if name in ensembles:
+            e = ensembles[name]
+            how = (f"weights: {e['weights']}" if e["method"] == "soft_voting"
+                   else "logistic meta-learner on inner out-of-fold probabilities")
+            return (f"{name}: {e['method']} of {', '.join(e['members'])} (members with their "
+                    f"configured hyperparameters; {how})")
+        if searched:
+            return f"{name} (hyperparameters from the random search in every training fold)"
+        return f"{name} ({', '.join(f'{k}={v}' for k, v in model[name].items())})"
+
+    steps = model["preprocessing"]
+    preprocessing = [
+        f"{steps['impute']} imputation",
+        "ComBat by site" if steps["harmonise"] == "combat" else "",
+        f"near-constant removal ({steps['near_constant']})" if steps["near_constant"] else "",
+        f"correlation filter (|r| >= {steps['correlation_threshold']})"
+        if steps["correlation_threshold"] else "",
+        f"{steps['scaler']} scaling",
+        f"{steps['selection']} selection of {steps['n_features']} features"
+        if steps["selection"] != "none" else "",
+        "balanced class weights" if steps["class_weight"] == "balanced" else "",
+        "SMOTE" if steps["smote"] else "",
+        f"{steps['calibration']} calibration" if steps["calibration"] != "none" else "",
     ]
-    return "\n".join(
-        [
-            "<h2>Performance (out-of-fold)</h2>",
-            _table(["metric", "value"], rows),
-            "<h3>ROC-AUC per class (one-vs-rest)</h3>",
-            _table(["class", "ROC-AUC"], per_class),
-            "<h3>Per fold</h3>",
-            _table(["fold", "test cases", "ROC-AUC"], folds),
-        ]
-    )
+    rows = [["primary model", describe(model["name"])]]
+    others = [describe(name) for name in model["compare"] if name != model["name"]]
+    if others:
+        rows.append(["compared", "; ".join(others)])
+    if metrics["features"].get("clinical"):
+        rows.append(["clinical covariates", ", ".join(metrics["features"]["clinical"])])
+    rows.append(["in-fold preprocessing", ", ".join(s for s in preprocessing if s)])
+    return rows
 
 
 def _software_section(versions: dict) -> str:

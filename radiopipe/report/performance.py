@@ -1,0 +1,226 @@
+"""The report's performance part: the comparison of every model with 95% intervals, the primary
+model's metrics, and its figures (ROC, precision-recall, calibration, decision curve, confusion).
+
+Every figure's table is saved beside the report as CSV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from radiopipe.evaluate import (  # noqa: E402
+    calibration_table,
+    decision_curve,
+    pr_curves,
+    roc_curves,
+)
+from radiopipe.report.figures import confusion_figure, roc_figure, to_data_uri  # noqa: E402
+
+METRIC_NAMES = {
+    "roc_auc": "ROC-AUC",
+    "pr_auc": "PR-AUC",
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "precision_macro": "Precision (macro)",
+    "recall_macro": "Recall (macro)",
+    "f1_macro": "F1 (macro)",
+    "brier": "Brier score",
+    "calibration_slope": "Calibration slope",
+    "calibration_intercept": "Calibration intercept",
+}
+_COMPARED = ("roc_auc", "pr_auc", "balanced_accuracy", "brier", "calibration_slope")
+
+
+def with_ci(value, interval) -> str:
+    """``0.970 (0.958 to 0.981)``; 'n/a' for an undefined value."""
+    if value is None:
+        return "n/a"
+    if interval is None:
+        return f"{value:.3f}"
+    return f"{value:.3f} ({interval[0]:.3f} to {interval[1]:.3f})"
+
+
+def performance_html(
+    metrics: dict, oof: pd.DataFrame, save_csv: Callable[[Path, pd.DataFrame], None], run_dir: Path,
+    table: Callable[[list[str], list[list]], str],
+) -> tuple[str, str]:
+    """The performance section and the figures section of the report.
+
+    Parameters
+    ----------
+    metrics : dict
+        Content of ``metrics.json``.
+    oof : pandas.DataFrame
+        The primary model's held-out predictions (``proba__<class>`` columns; NaN rows untested).
+    save_csv : callable
+        Writes a figure's table beside the report.
+    run_dir : Path
+        The run folder.
+    table : callable
+        Renders an HTML table from a header and rows.
+
+    Returns
+    -------
+    (str, str)
+        HTML of the performance section and of the figures section.
+    """
+    classes = metrics["task"]["classes"]
+    proba = oof[[f"proba__{c}" for c in classes]].to_numpy()
+    tested = ~np.isnan(proba).any(axis=1)
+    y = oof["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()[tested]
+    proba = proba[tested]
+    where = "out-of-fold" if metrics["validation"]["design"].endswith("kfold") else "held-out test"
+    sections = [
+        f"<h2>Performance ({where})</h2>",
+        f"<p>{escape(metrics['validation']['scheme'])}. 95% confidence intervals by bootstrap "
+        "over patients. Primary model (figures, saved bundle): "
+        f"<b>{escape(metrics['model'])}</b>; best ROC-AUC: "
+        f"<b>{escape(metrics['best_model'])}</b>.</p>",
+        "<h3>Model comparison (same splits)</h3>",
+        _comparison_table(metrics["comparison"], table),
+        f"<h3>Primary model: {escape(metrics['model'])}</h3>",
+        table(
+            ["metric", "value (95% CI)"],
+            [
+                [label, with_ci(metrics["metrics"][key], metrics["confidence_intervals"][key])]
+                for key, label in METRIC_NAMES.items()
+            ],
+        ),
+        "<h3>ROC-AUC and PR-AUC per class (one-vs-rest)</h3>",
+        table(
+            ["class", "ROC-AUC", "PR-AUC"],
+            [
+                [c, _num(metrics["metrics"]["roc_auc_per_class"][c]),
+                 _num(metrics["metrics"]["pr_auc_per_class"][c])]
+                for c in classes
+            ],
+        ),
+    ]
+    if metrics["per_fold"]:
+        sections += [
+            "<h3>Per fold</h3>",
+            table(
+                ["fold", "test cases", "ROC-AUC"],
+                [[f["fold"], f["n_test"], _num(f["roc_auc"])] for f in metrics["per_fold"]],
+            ),
+        ]
+    return "\n".join(sections), _figures(metrics, y, proba, classes, save_csv, run_dir)
+
+
+def _num(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _comparison_table(comparison: list[dict], table) -> str:
+    header = ["model", "kind", "features", *(METRIC_NAMES[k] + " (95% CI)" for k in _COMPARED)]
+    best = max(
+        (c for c in comparison if c["metrics"]["roc_auc"] is not None),
+        key=lambda c: c["metrics"]["roc_auc"],
+        default=None,
+    )
+    rows = []
+    for entry in comparison:
+        marks = (" (primary)" if entry["primary"] else "") + (" ★" if entry is best else "")
+        rows.append(
+            [entry["model"] + marks, entry["kind"], entry["feature_set"]]
+            + [with_ci(entry["metrics"][k], entry["ci"][k]) for k in _COMPARED]
+        )
+    return table(header, rows) + '<p class="muted">★ highest ROC-AUC.</p>'
+
+
+def _figures(metrics, y, proba, classes, save_csv, run_dir: Path) -> str:
+    matrix = metrics["metrics"]["confusion_matrix"]
+    curves = roc_curves(y, proba, classes)
+    pr = pr_curves(y, proba, classes)
+    calibration = calibration_table(y, proba, classes)
+    forest = pd.DataFrame(
+        [
+            {
+                "model": f"{c['model']} [{c['feature_set']}]",
+                "roc_auc": c["metrics"]["roc_auc"],
+                "low": (c["ci"]["roc_auc"] or [np.nan, np.nan])[0],
+                "high": (c["ci"]["roc_auc"] or [np.nan, np.nan])[1],
+            }
+            for c in metrics["comparison"]
+        ]
+    )
+    save_csv(run_dir / "report_roc_curves.csv", curves)
+    save_csv(run_dir / "report_pr_curves.csv", pr)
+    save_csv(run_dir / "report_calibration.csv", calibration)
+    save_csv(run_dir / "report_model_comparison.csv", forest)
+    save_csv(
+        run_dir / "report_confusion_matrix.csv",
+        pd.DataFrame(matrix, index=pd.Index(classes, name="true"), columns=classes),
+    )
+    images = [
+        ("model comparison", _forest_figure(forest)),
+        ("ROC curves", roc_figure(curves, metrics["metrics"]["roc_auc_per_class"])),
+        ("precision-recall curves", _pr_figure(pr)),
+        ("calibration", _calibration_figure(calibration)),
+        ("confusion matrix", confusion_figure(matrix, classes)),
+    ]
+    if len(classes) == 2:
+        net = decision_curve(y, proba[:, 1])
+        save_csv(run_dir / "report_decision_curve.csv", net)
+        images.append(("decision curve", _decision_figure(net, classes[1])))
+    return "<h2>Figures</h2>\n" + "\n".join(
+        f'<figure><img alt="{alt}" src="{uri}"></figure>' for alt, uri in images
+    )
+
+
+def _forest_figure(forest: pd.DataFrame) -> str:
+    fig, ax = plt.subplots(figsize=(5.2, 0.6 + 0.42 * len(forest)))
+    positions = np.arange(len(forest))[::-1]
+    low = (forest["roc_auc"] - forest["low"]).fillna(0).clip(lower=0)
+    high = (forest["high"] - forest["roc_auc"]).fillna(0).clip(lower=0)
+    ax.errorbar(forest["roc_auc"], positions, xerr=[low, high], fmt="o", capsize=3)
+    ax.set_yticks(positions, forest["model"])
+    ax.set_xlabel("ROC-AUC (95% CI)")
+    ax.set_title("Model comparison")
+    return to_data_uri(fig)
+
+
+def _pr_figure(curves: pd.DataFrame) -> str:
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    for name, curve in curves.groupby("class", sort=False):
+        ax.step(curve["recall"], curve["precision"], where="post", label=str(name))
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.set_title("Precision-recall curves")
+    ax.legend(loc="lower left", fontsize=8)
+    return to_data_uri(fig)
+
+
+def _calibration_figure(table: pd.DataFrame) -> str:
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    for name, part in table.groupby("class", sort=False):
+        ax.plot(part["mean_predicted"], part["observed"], marker="o", label=str(name))
+    ax.plot([0, 1], [0, 1], linestyle=":", color="grey", linewidth=1)
+    ax.set_xlabel("mean predicted probability")
+    ax.set_ylabel("observed frequency")
+    ax.set_title("Calibration")
+    ax.legend(loc="upper left", fontsize=8)
+    return to_data_uri(fig)
+
+
+def _decision_figure(net: pd.DataFrame, positive: str) -> str:
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    ax.plot(net["threshold"], net["model"], label="model")
+    ax.plot(net["threshold"], net["treat_all"], linestyle="--", label=f"treat all ({positive})")
+    ax.plot(net["threshold"], net["treat_none"], linestyle=":", color="grey", label="treat none")
+    top = max(float(net["model"].max()), float(net["treat_all"].max()), 0.01)
+    ax.set_ylim(-0.05 * top, 1.1 * top)
+    ax.set_xlabel("threshold probability")
+    ax.set_ylabel("net benefit")
+    ax.set_title("Decision curve")
+    ax.legend(fontsize=8)
+    return to_data_uri(fig)

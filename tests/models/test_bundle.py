@@ -1,0 +1,133 @@
+"""Model bundles: native booster files, identical predictions after loading, tampering refused."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from model_tasks import synthetic_task
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from radiopipe.config import ModelConfig
+from radiopipe.models.bundle import (
+    MANIFEST_FILE,
+    BundleError,
+    _manifest_hash,
+    load_bundle,
+    save_bundle,
+)
+from radiopipe.models.factory import make_candidate
+
+MODEL = ModelConfig(
+    ensembles=[{"name": "stack", "method": "stacking", "members": ["xgboost", "lightgbm", "svm"]}],
+    xgboost={"n_estimators": 20},
+    lightgbm={"n_estimators": 20},
+    random_forest={"n_estimators": 20},
+)
+
+
+def _fit(name, model=MODEL, **task):
+    X, y, groups, _, columns = synthetic_task(40, **task)
+    candidate = make_candidate(model, name, columns, seed=0)
+    extra = {"groups": groups} if candidate.kind == "ensemble" else {}
+    return candidate.estimator.fit(X, y, **extra), X, columns
+
+
+@pytest.mark.parametrize(
+    "name", ["xgboost", "lightgbm", "svm", "random_forest", "logistic", "stack"]
+)
+def test_loaded_bundle_predicts_identically(name, tmp_path):
+    estimator, X, columns = _fit(name)
+    save_bundle(tmp_path / "model", estimator, feature_columns=columns.order, info={})
+    bundle = load_bundle(tmp_path / "model")
+    np.testing.assert_array_equal(bundle.estimator.predict_proba(X), estimator.predict_proba(X))
+    assert bundle.feature_columns == columns.order
+
+
+def test_every_preprocessing_step_round_trips(tmp_path):
+    model = MODEL.model_copy(
+        update={"preprocessing": MODEL.preprocessing.model_copy(update={
+            "harmonise": "combat", "selection": "lasso", "smote": True, "n_features": 4})}
+    )
+    estimator, X, columns = _fit("xgboost", model, clinical=True, combat=True)
+    save_bundle(tmp_path / "model", estimator, feature_columns=columns.order, info={})
+    bundle = load_bundle(tmp_path / "model")
+    np.testing.assert_array_equal(bundle.estimator.predict_proba(X), estimator.predict_proba(X))
+
+
+def test_boosters_are_stored_in_their_native_formats(tmp_path):
+    estimator, _, columns = _fit("stack")
+    save_bundle(tmp_path / "model", estimator, feature_columns=columns.order, info={})
+    files = json.loads((tmp_path / "model" / MANIFEST_FILE).read_text())["files"]
+    assert {"booster-0.ubj", "booster-1.txt", "estimator.skops"} <= set(files)
+    assert (tmp_path / "model" / "booster-1.txt").read_text().startswith("tree")
+
+
+@pytest.fixture
+def bundle_dir(tmp_path):
+    estimator, _, columns = _fit("xgboost")
+    return save_bundle(tmp_path / "model", estimator, feature_columns=columns.order,
+                       info={"classes": [0, 1]})
+
+
+def _edit_manifest(folder, change, *, rehash):
+    path = folder / MANIFEST_FILE
+    manifest = json.loads(path.read_text())
+    change(manifest)
+    if rehash:
+        manifest["manifest_sha256"] = _manifest_hash(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+def test_a_modified_file_is_refused(bundle_dir):
+    with open(bundle_dir / "booster-0.ubj", "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(BundleError, match="file 'booster-0.ubj' does not match its SHA-256"):
+        load_bundle(bundle_dir)
+
+
+def test_other_library_versions_are_refused(bundle_dir):
+    _edit_manifest(bundle_dir, lambda m: m["versions"].update({"scikit-learn": "0.24.2"}),
+                   rehash=True)
+    with pytest.raises(BundleError, match="other library versions: scikit-learn 0.24.2 \\(here"):
+        load_bundle(bundle_dir)
+
+
+def test_changed_feature_columns_are_refused(bundle_dir):
+    def swap(manifest):
+        columns = manifest["feature_columns"]
+        columns[0], columns[1] = columns[1], columns[0]
+
+    _edit_manifest(bundle_dir, swap, rehash=True)
+    with pytest.raises(BundleError, match="feature columns in bundle.json differ"):
+        load_bundle(bundle_dir)
+
+
+def test_an_edited_manifest_is_refused(bundle_dir):
+    _edit_manifest(bundle_dir, lambda m: m.update({"classes": [1, 0]}), rehash=False)
+    with pytest.raises(BundleError, match="bundle.json was edited after the bundle was written"):
+        load_bundle(bundle_dir)
+
+
+class Passthrough(TransformerMixin, BaseEstimator):
+    """A type radiopipe has no reason to trust."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return X
+
+
+def test_untrusted_types_are_refused(tmp_path):
+    estimator, _, columns = _fit("logistic")
+    estimator.steps.insert(0, ("odd", Passthrough().fit(None)))
+    save_bundle(tmp_path / "model", estimator, feature_columns=columns.order, info={})
+    with pytest.raises(BundleError, match="does not trust \\(test_bundle.Passthrough"):
+        load_bundle(tmp_path / "model")
+
+
+def test_a_folder_without_manifest_is_not_a_bundle(tmp_path):
+    with pytest.raises(BundleError, match="is not a model bundle \\(bundle.json is missing\\)"):
+        load_bundle(tmp_path)
