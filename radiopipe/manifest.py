@@ -78,13 +78,16 @@ class Manifest:
         return pd.DataFrame(rows).set_index("case_id")
 
 
-def read_manifest(path: str | Path) -> Manifest:
+def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
     """Read and validate a cohort manifest.
 
     Parameters
     ----------
     path : str or Path
         The CSV file.
+    require_labels : bool
+        Training cohorts need a label for every case and two classes at least; new cases to
+        predict (``require_labels=False``) may leave ``label`` empty or omit the column.
 
     Returns
     -------
@@ -105,6 +108,8 @@ def read_manifest(path: str | Path) -> Manifest:
         raise ManifestError(f"{name}: not a readable CSV file ({exc})") from None
     frame.columns = [c.strip() for c in frame.columns]
     frame = frame.apply(lambda col: col.str.strip())
+    if not require_labels and "label" not in frame.columns:
+        frame["label"] = ""
 
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
@@ -113,11 +118,12 @@ def read_manifest(path: str | Path) -> Manifest:
             f"the header must contain {', '.join(REQUIRED_COLUMNS)}"
         )
     _check_case_ids(frame, name)
-    _check_required_cells(frame, name)
+    required = ("image", "label", "patient_id") if require_labels else ("image", "patient_id")
+    _check_required_cells(frame, name, required)
     base = path.resolve().parent
     _check_files(frame, base, name)
-    classes = tuple(sorted(frame["label"].unique()))
-    if len(classes) < 2:
+    classes = tuple(sorted(label for label in frame["label"].unique() if label))
+    if require_labels and len(classes) < 2:
         raise ManifestError(
             f"{name}: every case has label '{classes[0]}'; classification needs at least two classes"
         )
@@ -158,8 +164,8 @@ def _check_case_ids(frame: pd.DataFrame, name: str) -> None:
         )
 
 
-def _check_required_cells(frame: pd.DataFrame, name: str) -> None:
-    for column in ("image", "label", "patient_id"):
+def _check_required_cells(frame: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
+    for column in columns:
         empty = frame.loc[frame[column] == "", "case_id"].tolist()
         if empty:
             raise ManifestError(f"{name}: empty '{column}' for case(s) {_listing(empty)}")

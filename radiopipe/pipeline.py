@@ -138,7 +138,7 @@ def predict(
     PredictOutcome
     """
     bundle = load_bundle(bundle_dir)
-    manifest = read_manifest(manifest_path)
+    manifest = read_manifest(manifest_path, require_labels=False)
     settings = bundle.manifest["settings"]
     features = FeatureConfig.model_validate(settings["features"])
     data = DataConfig(manifest=Path(manifest_path).name, **settings["reading"])

@@ -82,3 +82,11 @@ def test_case_ids_must_be_safe_file_names(tmp_path):
 def test_missing_manifest_file(tmp_path):
     with pytest.raises(ManifestError, match="does not exist"):
         read_manifest(tmp_path / "none.csv")
+
+
+def test_new_cases_to_predict_need_no_labels(tmp_path):
+    path = _manifest(tmp_path, ["c1,a.nrrd,m.nrrd,p1", "c2,b.nrrd,m.nrrd,p2"],
+                     header="case_id,image,mask,patient_id")
+    manifest = read_manifest(path, require_labels=False)
+    assert [c.label for c in manifest.cases] == ["", ""]
+    assert manifest.classes == ()

@@ -120,6 +120,22 @@ def test_predict_reproduces_the_final_model_and_refuses_a_tampered_bundle(
     assert err.count("\n") == 1
 
 
+def test_predict_needs_no_labels_for_new_cases(tmp_path, extracted):
+    loaded, _ = _train(tmp_path, extracted)
+    manifest, _ = extracted
+    unlabelled = manifest.parent / "new_cases.csv"
+    frame = pd.read_csv(manifest, dtype=str).drop(columns="label").head(5)
+    frame.to_csv(unlabelled, index=False)
+    out = tmp_path / "predicted"
+    args = ["-q", "predict", "--model", str(loaded.output_dir / "model"), "--manifest",
+            str(unlabelled), "--out", str(out)]
+    assert main(args) == 0
+    predicted = pd.read_csv(out / "predictions.csv")
+    final = pd.read_parquet(loaded.output_dir / FINAL_PREDICTIONS_FILE).head(5)
+    columns = ["proba__bright", "proba__dark"]
+    np.testing.assert_array_equal(predicted[columns].to_numpy(), final[columns].to_numpy())
+
+
 def test_clinical_covariates_compare_image_clinical_and_combined(tmp_path, extracted):
     _, metrics = _train(
         tmp_path, extracted,
