@@ -23,14 +23,14 @@ def test_run_end_to_end(config_file, tmp_path, capsys):
     out = tmp_path / "run"
     for name in ("features.parquet", "metrics.json", "report.html", "config.resolved.yaml"):
         assert (out / name).is_file(), name
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["task"]["n_cases"] == 24
     assert metrics["metrics"]["roc_auc"] > 0.8  # bright and dark spheres are easy to tell apart
     assert "out-of-fold ROC-AUC:" in capsys.readouterr().out
     table = pq.read_table(out / "features.parquet")
     assert {"case_id", "patient_id", "label", "image_sha256"} <= set(table.column_names)
     assert "original__glcm__Contrast" in table.column_names
-    report = (out / "report.html").read_text()
+    report = (out / "report.html").read_text(encoding="utf-8")
     for section in ("Cohort", "Methods", "Performance (out-of-fold)", "Figures", "Software"):
         assert f"<h2>{section}</h2>" in report
     # comparison, ROC, precision-recall, calibration, confusion matrix, decision curve (binary)
@@ -42,8 +42,8 @@ def test_outputs_hold_no_absolute_path(config_file, tmp_path):
     assert main(["-q", "run", str(config_file)]) == 0
     out = tmp_path / "run"
     metadata = pq.read_schema(out / "features.parquet").metadata
-    texts = [(out / "report.html").read_text(), (out / "metrics.json").read_text(), str(metadata),
-             (out / "model" / "bundle.json").read_text()]
+    texts = [(out / "report.html").read_text(encoding="utf-8"), (out / "metrics.json").read_text(encoding="utf-8"), str(metadata),
+             (out / "model" / "bundle.json").read_text(encoding="utf-8")]
     for text in texts:
         assert str(tmp_path) not in text
 
@@ -53,8 +53,8 @@ def test_failed_case_gives_exit_code_1_and_the_rest_is_written(config_file, coho
     assert main(["-q", "run", str(config_file)]) == 1
     out = tmp_path / "run"
     assert (out / "failures" / "bright-02.json").is_file()
-    assert json.loads((out / "metrics.json").read_text())["task"]["failed_cases"] == ["bright-02"]
-    assert "bright-02" in (out / "report.html").read_text()
+    assert json.loads((out / "metrics.json").read_text(encoding="utf-8"))["task"]["failed_cases"] == ["bright-02"]
+    assert "bright-02" in (out / "report.html").read_text(encoding="utf-8")
     assert "1 case(s) failed: bright-02" in capsys.readouterr().err
 
 

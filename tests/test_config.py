@@ -102,7 +102,7 @@ def test_hash_ignores_key_order_and_omitted_defaults():
 def test_resolved_config_is_written_with_its_hash(tmp_path):
     loaded = parse_config(BASE, base_dir=tmp_path)
     path = write_resolved_config(loaded, tmp_path)
-    written = yaml.safe_load(path.read_text())
+    written = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert path.name == RESOLVED_CONFIG_NAME
     assert written["config_hash"] == config_hash(loaded.config)
     assert written["config"]["features"]["bin_width"] == 25.0

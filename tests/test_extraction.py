@@ -25,7 +25,7 @@ def test_a_failing_case_is_recorded_and_the_others_finish(config_file, cohort):
     failed = [r for r in results if r.status == "failed"]
     assert [r.case_id for r in failed] == ["dark-03"]
     assert sum(r.status == "computed" for r in results) == 23
-    record = json.loads((out / "failures" / "dark-03.json").read_text())
+    record = json.loads((out / "failures" / "dark-03.json").read_text(encoding="utf-8"))
     assert record["reason"].startswith("case 'dark-03': cannot read image 'dark-03.nrrd'")
     assert not (out / "cases" / "dark-03.json").exists()
     assert len(list((out / "cases").glob("*.json"))) == 23
@@ -53,7 +53,7 @@ def test_changed_inputs_or_settings_are_recomputed(config_file, cohort):
     )
     results, _ = _extract(config_file)
     assert {r.case_id for r in results if r.status == "computed"} == {"dark-00"}
-    text = config_file.read_text().replace("bin_width: 10", "bin_width: 12")
+    text = config_file.read_text(encoding="utf-8").replace("bin_width: 10", "bin_width: 12")
     config_file.write_text(text)
     results, _ = _extract(config_file)
     assert {r.status for r in results} == {"computed"}

@@ -8,7 +8,7 @@ from conftest import REPO
 
 
 def test_every_subpackage_is_listed_in_pyproject():
-    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
     found = {
         ".".join(p.parent.relative_to(REPO).parts)
         for p in (REPO / "radiopipe").rglob("__init__.py")
@@ -24,7 +24,7 @@ def test_catalogue_installs_as_package_data():
 
 
 def test_ci_runs_the_readme_test_command():
-    readme = (REPO / "README.md").read_text()
-    ci = (REPO / ".ci" / "run").read_text()
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     command = next(line for line in ci.splitlines() if "pytest" in line)
     assert command in readme

@@ -17,8 +17,8 @@ from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"
-CATALOGUE = yaml.safe_load((REPO / "features" / "gldm.yaml").read_text())["features"]
-NGLDM_CATALOGUE = yaml.safe_load((REPO / "features" / "ngldm.yaml").read_text())["features"]
+CATALOGUE = yaml.safe_load((REPO / "features" / "gldm.yaml").read_text(encoding="utf-8"))["features"]
+NGLDM_CATALOGUE = yaml.safe_load((REPO / "features" / "ngldm.yaml").read_text(encoding="utf-8"))["features"]
 
 # Hand example, as in test_ngldm.py: dependence counts j = 1 (4 corners, level 1), j = 3 (4
 # edges, level 2) and j = 1 (centre, level 3).
@@ -72,7 +72,7 @@ def _ibsi_phantom() -> tuple[np.ndarray, np.ndarray, list[str]]:
     nifti = folder / "digital_phantom" / "nifti"
     image = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "image" / "phantom.nii.gz"))
     mask = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "mask" / "mask.nii.gz")).astype(bool)
-    rows = (folder / "reference_values" / "ibsi_1_dig_phantom.csv").read_text().splitlines()[1:]
+    rows = (folder / "reference_values" / "ibsi_1_dig_phantom.csv").read_text(encoding="utf-8").splitlines()[1:]
     return image.astype(int), mask, rows
 
 

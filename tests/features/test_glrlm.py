@@ -17,7 +17,7 @@ from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"
-CATALOGUE = yaml.safe_load((REPO / "features" / "glrlm.yaml").read_text())["features"]
+CATALOGUE = yaml.safe_load((REPO / "features" / "glrlm.yaml").read_text(encoding="utf-8"))["features"]
 
 # Hand example: a 4x4 slice and its run length matrix along +x (offset (0, 0, 1)); rows are grey
 # levels 1..4, columns run lengths 1..4.
@@ -166,7 +166,7 @@ def test_ibsi_digital_phantom(aggregation):
     ).astype(bool)
     ours = glrlm.compute_glrlm(image.astype(int), mask, 6, aggregation=aggregation)
     names = {entry["ibsi_tag"]: entry["name"] for entry in CATALOGUE if entry["ibsi_tag"]}
-    rows = (folder / "reference_values" / "ibsi_1_dig_phantom.csv").read_text().splitlines()[1:]
+    rows = (folder / "reference_values" / "ibsi_1_dig_phantom.csv").read_text(encoding="utf-8").splitlines()[1:]
     checked, failures = 0, {}
     for value, tolerance, tag in (row.split(";") for row in rows):
         if not (tag.startswith("rlm_") and tag.endswith("_" + aggregation)):

@@ -19,7 +19,7 @@ from radiopipe.preprocess.discretise import fixed_bin_size
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"
-CATALOGUE = yaml.safe_load((REPO / "features" / "ngldm.yaml").read_text())["features"]
+CATALOGUE = yaml.safe_load((REPO / "features" / "ngldm.yaml").read_text(encoding="utf-8"))["features"]
 
 # Hand example (one slice, 8 in-plane neighbours, alpha = 0): a corner (level 1) sees 2, 2, 3 and
 # has no dependent neighbour (j = 1); an edge (level 2) sees 1, 1, 2, 2, 3 and has two (j = 3);
@@ -124,7 +124,7 @@ def _ibsi_phantom() -> tuple[np.ndarray, np.ndarray, list[str]]:
     nifti = folder / "digital_phantom" / "nifti"
     image = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "image" / "phantom.nii.gz"))
     mask = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "mask" / "mask.nii.gz")).astype(bool)
-    rows = (folder / "reference_values" / "ibsi_1_dig_phantom.csv").read_text().splitlines()[1:]
+    rows = (folder / "reference_values" / "ibsi_1_dig_phantom.csv").read_text(encoding="utf-8").splitlines()[1:]
     return image.astype(int), mask, rows
 
 
@@ -140,7 +140,7 @@ def _ibsi_ct_phantom_config_a():
     discretised = fixed_bin_size(image[mask].astype(np.float64), 25.0, lower_bound=-500.0)
     levels = np.zeros(image.shape, dtype=np.int64)
     levels[mask] = discretised.levels
-    rows = (folder / "reference_values" / "ibsi_1_chest_config_a.csv").read_text().splitlines()[1:]
+    rows = (folder / "reference_values" / "ibsi_1_chest_config_a.csv").read_text(encoding="utf-8").splitlines()[1:]
     return levels, mask, morphological, discretised.n_levels, rows
 
 

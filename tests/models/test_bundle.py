@@ -59,9 +59,9 @@ def test_every_preprocessing_step_round_trips(tmp_path):
 def test_boosters_are_stored_in_their_native_formats(tmp_path):
     estimator, _, columns = _fit("stack")
     save_bundle(tmp_path / "model", estimator, feature_columns=columns.order, info={})
-    files = json.loads((tmp_path / "model" / MANIFEST_FILE).read_text())["files"]
+    files = json.loads((tmp_path / "model" / MANIFEST_FILE).read_text(encoding="utf-8"))["files"]
     assert {"booster-0.ubj", "booster-1.txt", "estimator.skops"} <= set(files)
-    assert (tmp_path / "model" / "booster-1.txt").read_text().startswith("tree")
+    assert (tmp_path / "model" / "booster-1.txt").read_text(encoding="utf-8").startswith("tree")
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def bundle_dir(tmp_path):
 
 def _edit_manifest(folder, change, *, rehash):
     path = folder / MANIFEST_FILE
-    manifest = json.loads(path.read_text())
+    manifest = json.loads(path.read_text(encoding="utf-8"))
     change(manifest)
     if rehash:
         manifest["manifest_sha256"] = _manifest_hash(manifest)
