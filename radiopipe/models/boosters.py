@@ -168,8 +168,9 @@ class LightGBMClassifier(_BoosterClassifier):
     ----------
     n_estimators, num_leaves, learning_rate, subsample, colsample_bytree, min_child_samples,
     reg_lambda : see ``lightgbm.LGBMClassifier``.
-    device : {'cpu', 'cuda'}
-        ``'cuda'`` needs a LightGBM built with CUDA.
+    device : {'cpu', 'gpu', 'cuda'}
+        LightGBM's ``device_type``: ``'gpu'`` is the OpenCL learner of PyPI's wheel, ``'cuda'``
+        needs a LightGBM built with CUDA.
     class_weight : 'balanced', dict or None
     n_jobs : int
     random_state : int
@@ -185,6 +186,7 @@ class LightGBMClassifier(_BoosterClassifier):
 
     _parameter_constraints: dict = {
         **_COMMON_CONSTRAINTS,
+        "device": [StrOptions({"cpu", "gpu", "cuda"})],
         "num_leaves": [Interval(Integral, 2, None, closed="left")],
         "min_child_samples": [Interval(Integral, 1, None, closed="left")],
     }
