@@ -1,5 +1,6 @@
 """Command line: ``python -m radiopipe {run,validate,extract,train,report} CONFIG``,
-``python -m radiopipe predict --model BUNDLE --manifest NEW.csv`` and
+``python -m radiopipe predict --model BUNDLE --manifest NEW.csv``,
+``python -m radiopipe explain --model BUNDLE --case ID --manifest NEW.csv`` and
 ``python -m radiopipe compliance --data DIR``.
 
 Exit codes: 0 success; 1 when any case failed (everything else is still written); 2 for usage,
@@ -39,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         "extract": "extract features into features.parquet (finished cases are reused)",
         "train": "validate and compare the models on features.parquet; write metrics.json and "
         "the model bundle",
-        "report": "write report.html from the run folder",
+        "report": "write report.html (and report.pdf) from the run folder, explaining the "
+        "held-out predictions first when explain.enabled",
     }
     for name, text in helps.items():
         sub = commands.add_parser(name, help=text, description=text)
@@ -57,6 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="output folder for predictions.csv and features (default: ./predictions)",
     )
     predict.add_argument("--n-jobs", type=int, default=1, help="extraction processes (-1: all)")
+    text = ("explain one new case with a saved model bundle: its prediction, the features that "
+            "drove it and where they are in the image (an HTML page)")
+    explain = commands.add_parser("explain", help=text, description=text)
+    explain.add_argument(
+        "--model", required=True, metavar="BUNDLE", help="model folder written by 'train'"
+    )
+    explain.add_argument("--case", required=True, metavar="ID", help="case id in the manifest")
+    explain.add_argument(
+        "--manifest", required=True, metavar="NEW.csv", help="manifest holding the case"
+    )
+    explain.add_argument(
+        "--out", default="explanations", metavar="DIR",
+        help="output folder for explain-<ID>.html and its tables (default: ./explanations)",
+    )
     text = "check radiopipe's features against the IBSI-1 reference values"
     compliance = commands.add_parser("compliance", help=text, description=text)
     compliance.add_argument(
@@ -84,6 +100,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _compliance(args.data)
     if args.command == "predict":
         return _predict(args)
+    if args.command == "explain":
+        return _explain(args)
     loaded = load_config(args.config)
     progress = not args.quiet
     if args.command == "validate":
@@ -115,6 +133,16 @@ def _predict(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     print(f"predictions: {outcome.predictions}")
+    return _exit_for(outcome.failed_cases)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    """Write one new case's explanation page; exit 1 when its extraction failed."""
+    outcome = pipeline.explain_case(
+        Path(args.model), Path(args.manifest), args.case, Path(args.out), progress=not args.quiet
+    )
+    if not outcome.failed_cases:
+        print(f"explanation: {outcome.predictions}")
     return _exit_for(outcome.failed_cases)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -21,7 +22,7 @@ from tqdm.auto import tqdm
 from radiopipe.backends import get_backend
 from radiopipe.config import DataConfig, FeatureConfig
 from radiopipe.errors import CaseError
-from radiopipe.io import read_image, read_mask
+from radiopipe.io import read_image, read_mask, redact_paths
 from radiopipe.manifest import Case, Manifest
 from radiopipe.storage import atomic_write_json, file_sha256, text_sha256
 
@@ -143,8 +144,12 @@ def extract_case(case: Case, features: FeatureConfig, data: DataConfig, out_dir:
     except CaseError as exc:
         return _record_failure(case, provenance, out_dir, type(exc).__name__, exc.reason)
     except Exception as exc:  # one case's crash must not lose the cohort
-        logger.debug("case '%s' raised", case.case_id, exc_info=True)
-        reason = f"{features.backend} raised {type(exc).__name__}: {exc}"
+        # Reasons and logs name no input file: the message is redacted, the traceback shows
+        # code locations only.
+        detail = redact_paths(str(exc), case.image, case.mask)
+        reason = f"{features.backend} raised {type(exc).__name__}: {detail}"
+        logger.debug("case '%s': %s, raised at\n%s", case.case_id, reason,
+                     "".join(traceback.format_tb(exc.__traceback__)))
         return _record_failure(case, provenance, out_dir, type(exc).__name__, reason)
     atomic_write_json(
         cached_file,
@@ -156,7 +161,9 @@ def extract_case(case: Case, features: FeatureConfig, data: DataConfig, out_dir:
 
 def _case_key(provenance: dict[str, str], features: FeatureConfig, data: DataConfig) -> str:
     reading = data.model_dump(include={"mask_label", "channel_policy", "geometry_tolerance"})
-    payload = {"provenance": provenance, "features": features.model_dump(mode="json"), "reading": reading}
+    # 'kind' picks the columns of the run, not the values of a case's radiomics features.
+    settings = features.model_dump(mode="json", exclude={"kind"})
+    payload = {"provenance": provenance, "features": settings, "reading": reading}
     return text_sha256(json.dumps(payload, sort_keys=True))
 
 

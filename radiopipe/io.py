@@ -2,11 +2,14 @@
 
 Supported: NIfTI, NRRD, MHA/MHD and any other format SimpleITK reads from one file; a folder holding
 exactly one DICOM series; PNG/JPEG/TIFF/BMP for 2D images. Colour images need an explicit channel
-policy. Errors name the case, the file (by its name only) and what to do.
+policy. Errors name the case, the file by its role and type ("the mask (.nrrd file)", never its
+name or folder: those may hold a patient's name) and what to do. DICOM metadata reaches messages
+only through an allow-list (:data:`SERIES_TAGS`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +22,14 @@ CHANNEL_POLICIES = ("luminance", "mean", "red", "green", "blue")
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights
 _CHANNEL_INDEX = {"red": 0, "green": 1, "blue": 2}
 _MAX_LABELS_SHOWN = 10
+# File types messages may name; any other suffix could be part of a name and is not shown.
+_KNOWN_SUFFIXES = (
+    ".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".png", ".jpg", ".jpeg", ".tif",
+    ".tiff", ".bmp", ".dcm", ".gipl", ".hdr", ".img", ".vtk",
+)
+# The only DICOM tags a message may show (series listing of a folder with several series).
+SERIES_TAGS = {"0020|0011": "series number", "0008|0060": "modality", "0008|103e": "description"}
+_PATH_LIKE = re.compile(r"""["']?[^\s"']*[/\\][^\s"']*["']?""")
 
 
 @dataclass(frozen=True)
@@ -92,10 +103,11 @@ def read_image(path: Path, *, case_id: str, channel_policy: str | None = None) -
     if channel_policy is None:
         raise CaseError(
             case_id,
-            f"image '{path.name}' has {components} channels per pixel; set data.channel_policy to "
-            f"one of {', '.join(CHANNEL_POLICIES)} to say how to make it single-channel",
+            f"{describe_file('image', path)} has {components} channels per pixel; set "
+            f"data.channel_policy to one of {', '.join(CHANNEL_POLICIES)} to say how to make it "
+            "single-channel",
         )
-    return _to_scalar(image, channel_policy, case_id, path.name)
+    return _to_scalar(image, channel_policy, case_id, describe_file("image", path))
 
 
 def read_mask(
@@ -138,9 +150,10 @@ def read_mask(
         return whole
     path = Path(path)
     mask = _read_file(path, case_id, "mask")
+    described = describe_file("mask", path)
     if mask.GetNumberOfComponentsPerPixel() != 1:
-        raise CaseError(case_id, f"mask '{path.name}' has several channels; save it as a label map")
-    check_geometry(image, mask, case_id=case_id, mask_name=path.name, tolerance=tolerance)
+        raise CaseError(case_id, f"{described} has several channels; save it as a label map")
+    check_geometry(image, mask, case_id=case_id, mask_name=described, tolerance=tolerance)
     values = sitk.GetArrayViewFromImage(mask)
     roi = values == label
     if not roi.any():
@@ -150,7 +163,7 @@ def read_mask(
         problem = "is empty" if present.size == 1 and present[0] == 0 else f"has no voxel with label {label}"
         raise CaseError(
             case_id,
-            f"mask '{path.name}' {problem} (labels present: {shown}{more}); "
+            f"{described} {problem} (labels present: {shown}{more}); "
             "set data.mask_label to the label of the region of interest or fix the mask",
         )
     binary = sitk.GetImageFromArray(roi.astype(np.uint8))
@@ -161,7 +174,10 @@ def read_mask(
 def check_geometry(
     image: sitk.Image, mask: sitk.Image, *, case_id: str, mask_name: str, tolerance: float
 ) -> None:
-    """Raise a CaseError showing both geometries unless image and mask share one grid."""
+    """Raise a CaseError showing both geometries unless image and mask share one grid.
+
+    ``mask_name`` describes the mask in the message (e.g. "the mask (.nrrd file)").
+    """
     scale = max(1.0, *image.GetSpacing())
     same = (
         image.GetDimension() == mask.GetDimension()
@@ -173,8 +189,8 @@ def check_geometry(
     if not same:
         raise CaseError(
             case_id,
-            f"image and mask '{mask_name}' are not on the same grid: image {describe_geometry(image)}"
-            f"; mask {describe_geometry(mask)}; resample the mask onto the image "
+            f"the image and {mask_name} are not on the same grid: image "
+            f"{describe_geometry(image)}; mask {describe_geometry(mask)}; resample the mask onto the image "
             "or raise data.geometry_tolerance if the difference is rounding",
         )
 
@@ -191,27 +207,58 @@ def describe_geometry(image: sitk.Image) -> str:
     )
 
 
+def describe_file(role: str, path: Path) -> str:
+    """How messages name an input file: its role and type, never its name or folder.
+
+    Examples
+    --------
+    >>> describe_file("mask", Path("scans/Doe^Jane/mask.nii.gz"))
+    'the mask (.nii.gz file)'
+    """
+    path = Path(path)
+    if path.is_dir():
+        return f"the {role} (DICOM folder)"
+    name = path.name.lower()
+    suffix = next((s for s in _KNOWN_SUFFIXES if name.endswith(s)), None)
+    return f"the {role} ({suffix} file)" if suffix else f"the {role} (file of an unlisted type)"
+
+
+def redact_paths(text: str, *paths: Path | None) -> str:
+    """``text`` without the given paths, their parts, or anything shaped like a path.
+
+    Library messages (SimpleITK's, a backend's) often quote the file they failed on.
+    """
+    for path in (Path(p) for p in paths if p is not None):
+        tokens = {str(path), str(path.resolve()), path.name, path.name.split(".")[0]}
+        for token in sorted(tokens, key=len, reverse=True):
+            if len(token) > 2:
+                text = text.replace(token, "<file>")
+    return _PATH_LIKE.sub("<file>", text)
+
+
 def _read_file(path: Path, case_id: str, role: str) -> sitk.Image:
     try:
         return sitk.ReadImage(str(path))
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unknown error"
         raise CaseError(
-            case_id, f"cannot read {role} '{path.name}' ({first.strip()}); check the file's format"
+            case_id,
+            f"cannot read {describe_file(role, path)} ({redact_paths(first.strip(), path)}); "
+            "check the file's format",
         ) from None
 
 
 def _read_dicom_folder(folder: Path, case_id: str) -> sitk.Image:
     series = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
     if not series:
-        raise CaseError(case_id, f"image folder '{folder.name}' holds no DICOM series")
+        raise CaseError(case_id, "the image (DICOM folder) holds no DICOM series")
     if len(series) > 1:
         listing = "; ".join(
             f"{i + 1}) {_describe_series(folder, uid)}" for i, uid in enumerate(sorted(series))
         )
         raise CaseError(
             case_id,
-            f"image folder '{folder.name}' holds {len(series)} DICOM series: {listing}; "
+            f"the image (DICOM folder) holds {len(series)} DICOM series: {listing}; "
             "put each series in its own folder and point the manifest at the one to use",
         )
     reader = sitk.ImageSeriesReader()
@@ -219,35 +266,34 @@ def _read_dicom_folder(folder: Path, case_id: str) -> sitk.Image:
     try:
         return reader.Execute()
     except RuntimeError as exc:
-        raise CaseError(
-            case_id, f"cannot read the DICOM series in '{folder.name}' ({str(exc).strip()[-200:]})"
-        ) from None
+        reason = redact_paths(str(exc).strip()[-200:], folder)
+        raise CaseError(case_id, f"cannot read the DICOM series of the image ({reason})") from None
 
 
 def _describe_series(folder: Path, uid: str) -> str:
-    """Series summary without identifiers: file count, modality, description, first file name."""
+    """Series summary from the allow-listed tags only (:data:`SERIES_TAGS`) and a file count."""
     files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), uid)
     reader = sitk.ImageFileReader()
     reader.SetFileName(files[0])
     reader.ReadImageInformation()
 
-    def tag(key):
-        return reader.GetMetaData(key).strip() if reader.HasMetaDataKey(key) else "?"
+    values = {
+        label: reader.GetMetaData(key).strip()
+        for key, label in SERIES_TAGS.items()
+        if reader.HasMetaDataKey(key) and reader.GetMetaData(key).strip()
+    }
+    return ", ".join([f"{len(files)} file(s)", *(f"{k} '{v}'" for k, v in values.items())])
 
-    return (
-        f"{len(files)} file(s), modality {tag('0008|0060')}, "
-        f"description '{tag('0008|103e')}', first file '{Path(files[0]).name}'"
-    )
 
-
-def _to_scalar(image: sitk.Image, policy: str, case_id: str, name: str) -> sitk.Image:
+def _to_scalar(image: sitk.Image, policy: str, case_id: str, described: str) -> sitk.Image:
     array = sitk.GetArrayFromImage(image).astype(np.float64)
     channels = array.shape[-1]
     if policy in _CHANNEL_INDEX or policy == "luminance":
         needed = 3 if policy in ("luminance", "blue") else _CHANNEL_INDEX[policy] + 1
         if channels < needed:
             raise CaseError(
-                case_id, f"image '{name}' has {channels} channels; channel_policy '{policy}' needs {needed}"
+                case_id,
+                f"{described} has {channels} channels; channel_policy '{policy}' needs {needed}",
             )
     if policy == "luminance":
         scalar = array[..., :3] @ np.asarray(_LUMA)

@@ -1,9 +1,11 @@
-"""The run's stages: cohort -> features -> validated models -> report, and prediction of new cases.
+"""The run's stages: cohort -> features -> validated models -> explanations -> report, and
+prediction and explanation of new cases.
 
 Each stage reads what the previous one wrote in the run folder, so stages can run on their own
-(``radiopipe extract``, ``train``, ``report``) or together (``radiopipe run``). Every stage writes
-the resolved config and its hash into the run folder. ``predict`` needs no config: it applies a
-saved model bundle, with the feature settings stored in it, to a new manifest.
+(``radiopipe extract``, ``train``, ``report``; the report stage explains first when
+``explain.enabled``) or together (``radiopipe run``). Every stage writes the resolved config and
+its hash into the run folder. ``predict`` and ``explain_case`` need no config: they apply a saved
+model bundle, with the feature settings stored in it, to a new manifest.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import pandas as pd
 
 from radiopipe import training
 from radiopipe.config import (
+    CNNConfig,
     DataConfig,
+    ExplainConfig,
     FeatureConfig,
     LoadedConfig,
     resolved_dict,
@@ -25,6 +29,7 @@ from radiopipe.config import (
 )
 from radiopipe.datasets import BUILTIN
 from radiopipe.errors import DataError
+from radiopipe.explain.stage import explain_run
 from radiopipe.extraction import CaseResult, extract_cohort
 from radiopipe.manifest import Manifest, read_manifest
 from radiopipe.models.bundle import Bundle, BundleError, load_bundle
@@ -32,6 +37,7 @@ from radiopipe.models.infold import InputColumns
 from radiopipe.models.validation import predict_codes
 from radiopipe.provenance import package_versions
 from radiopipe.report import write_report
+from radiopipe.report.new_case import write_new_case_page
 from radiopipe.storage import atomic_write, atomic_write_json
 from radiopipe.table import FEATURES_FILE, build_table, feature_columns, read_table, write_table
 from radiopipe.training import METRICS_FILE, clinical_table, model_inputs
@@ -87,13 +93,23 @@ def cohort_manifest(loaded: LoadedConfig) -> Manifest:
 
 
 def extract(loaded: LoadedConfig, *, progress: bool = True) -> list[CaseResult]:
-    """Extract features for the cohort and write ``features.parquet``."""
+    """Extract features (radiomics, CNN embeddings or both) and write ``features.parquet``."""
     out = _prepare(loaded)
     config = loaded.config
     manifest = cohort_manifest(loaded)
-    results = extract_cohort(
-        manifest, config.features, config.data, out, n_jobs=config.compute.n_jobs, progress=progress
-    )
+    results = None
+    if config.features.kind != "cnn":
+        results = extract_cohort(
+            manifest, config.features, config.data, out, n_jobs=config.compute.n_jobs,
+            progress=progress,
+        )
+    if config.features.kind != "radiomics":
+        from radiopipe.cnn.extraction import add_embeddings  # torch only for the CNN branch
+
+        weights = loaded.resolve(config.cnn.weights) if config.cnn.weights is not None else None
+        results = add_embeddings(
+            results, manifest, config.cnn, config.data, out, weights=weights, progress=progress
+        )
     failed = [r.case_id for r in results if r.status == "failed"]
     write_table(build_table(manifest, results), out / FEATURES_FILE, config_hash=loaded.hash, failed_cases=failed)
     return results
@@ -139,25 +155,13 @@ def predict(
     """
     bundle = load_bundle(bundle_dir)
     manifest = read_manifest(manifest_path, require_labels=False)
-    settings = bundle.manifest["settings"]
-    features = FeatureConfig.model_validate(settings["features"])
-    data = DataConfig(manifest=Path(manifest_path).name, **settings["reading"])
     out_dir = Path(out_dir)
-    results = extract_cohort(manifest, features, data, out_dir, n_jobs=n_jobs, progress=progress)
-    failed = [r.case_id for r in results if r.status == "failed"]
-    frame = build_table(manifest, results)
+    failed, inputs = _bundle_inputs(bundle, manifest, manifest_path, out_dir, n_jobs=n_jobs,
+                                    progress=progress)
     path = out_dir / PREDICTIONS_FILE
-    if frame.empty:
+    if inputs is None:
         atomic_write(path, lambda tmp: pd.DataFrame(columns=["case_id"]).to_csv(tmp, index=False))
         return PredictOutcome(failed_cases=failed, predictions=path)
-    _check_compatible(bundle, frame)
-    spec = bundle.manifest["input_columns"]
-    columns = InputColumns(
-        image=tuple(spec["image"]), numeric=tuple(spec["numeric"]),
-        categorical=tuple(spec["categorical"]), site=spec["site"],
-    )
-    table = clinical_table(manifest) if columns.numeric or columns.categorical else None
-    inputs = model_inputs(frame, table, columns, bundle.classes)
     proba = predict_codes(bundle.estimator, inputs.X[bundle.feature_columns], len(bundle.classes))
     result = pd.DataFrame({"case_id": inputs.X.index, "patient_id": inputs.groups})
     result["predicted"] = np.asarray(bundle.classes, dtype=object)[proba.argmax(axis=1)]
@@ -165,6 +169,97 @@ def predict(
         result[f"proba__{name}"] = proba[:, k]
     atomic_write(path, lambda tmp: result.to_csv(tmp, index=False, float_format="%.17g"))
     return PredictOutcome(failed_cases=failed, predictions=path)
+
+
+def explain_case(
+    bundle_dir: Path, manifest_path: Path, case_id: str, out_dir: Path, *, progress: bool = True
+) -> PredictOutcome:
+    """Write one new case's explanation page: prediction, waterfall and feature maps.
+
+    The case's features are extracted with the bundle's settings, predicted by the bundle's
+    model (refitted on all training cases) and explained with that model, with the default
+    explanation settings (:class:`radiopipe.config.ExplainConfig`).
+
+    Parameters
+    ----------
+    bundle_dir : Path
+        A ``model`` folder written by the train stage.
+    manifest_path : Path
+        Manifest holding the case (its label may be empty).
+    case_id : str
+    out_dir : Path
+        Folder for ``explain-<case_id>.html``, its tables, ``shap_values.parquet``, the
+        extracted features and any ``failures/``.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    PredictOutcome
+        ``predictions`` is the page (the folder when the case failed extraction, which
+        ``failed_cases`` then names).
+    """
+    bundle = load_bundle(bundle_dir)
+    manifest = read_manifest(manifest_path, require_labels=False)
+    case = next((c for c in manifest.cases if c.case_id == case_id), None)
+    if case is None:
+        shown = ", ".join(c.case_id for c in manifest.cases[:5])
+        raise DataError(
+            f"case '{case_id}' is not in {manifest.name}; it lists {shown}"
+            f"{' ...' if len(manifest.cases) > 5 else ''}"
+        )
+    single = Manifest(cases=(case,), classes=manifest.classes, name=manifest.name)
+    out_dir = Path(out_dir)
+    failed, inputs = _bundle_inputs(bundle, single, manifest_path, out_dir, n_jobs=1,
+                                    progress=progress)
+    if inputs is None:
+        return PredictOutcome(failed_cases=failed, predictions=out_dir)
+    settings = bundle.manifest["settings"]
+    page = write_new_case_page(
+        bundle, case, inputs.X[bundle.feature_columns],
+        FeatureConfig.model_validate(settings["features"]),
+        DataConfig(manifest=Path(manifest_path).name, **settings["reading"]),
+        ExplainConfig(), out_dir,
+    )
+    return PredictOutcome(failed_cases=[], predictions=page)
+
+
+def _bundle_inputs(bundle: Bundle, manifest: Manifest, manifest_path: Path, out_dir: Path, *,
+                   n_jobs: int, progress: bool):
+    """Extract the manifest's cases with the bundle's settings; (failed case ids, the model's
+    inputs or None when no case has features)."""
+    settings = bundle.manifest["settings"]
+    features = FeatureConfig.model_validate(settings["features"])
+    data = DataConfig(manifest=Path(manifest_path).name, **settings["reading"])
+    results = None
+    if features.kind != "cnn":
+        results = extract_cohort(
+            manifest, features, data, out_dir, n_jobs=n_jobs, progress=progress
+        )
+    cnn = settings.get("cnn")
+    if cnn is not None:
+        from radiopipe.cnn.extraction import add_embeddings  # torch only for the CNN branch
+
+        results = add_embeddings(
+            results, manifest, CNNConfig.model_validate(cnn["config"]), data, out_dir,
+            weights=None if cnn["weights"] is None else Path(cnn["weights"]),
+            expected_weights_sha256=cnn["weights_sha256"], progress=progress,
+        )
+    failed = [r.case_id for r in results if r.status == "failed"]
+    frame = build_table(manifest, results)
+    if frame.empty:
+        return failed, None
+    _check_compatible(bundle, frame)
+    spec = bundle.manifest["input_columns"]
+    columns = InputColumns(
+        image=tuple(spec["image"]), numeric=tuple(spec["numeric"]),
+        categorical=tuple(spec["categorical"]), site=spec["site"],
+        embedding=tuple(spec.get("embedding", ())),
+        embedding_components=spec.get("embedding_components", 8),
+    )
+    table = clinical_table(manifest) if columns.numeric or columns.categorical else None
+    inputs = model_inputs(frame, table, columns, bundle.classes)
+    return failed, inputs
 
 
 def _check_compatible(bundle: Bundle, frame: pd.DataFrame) -> None:
@@ -176,7 +271,8 @@ def _check_compatible(bundle: Bundle, frame: pd.DataFrame) -> None:
             f"the bundle's features came from backend version {expected}; these cases were "
             f"extracted with {', '.join(found)}"
         )
-    wanted = set(bundle.manifest["input_columns"]["image"])
+    spec = bundle.manifest["input_columns"]
+    wanted = set(spec["image"]) | set(spec.get("embedding", ()))
     have = set(feature_columns(frame))
     if wanted != have:
         missing, extra = sorted(wanted - have), sorted(have - wanted)
@@ -195,9 +291,18 @@ def _check_compatible(bundle: Bundle, frame: pd.DataFrame) -> None:
             )
 
 
-def report(loaded: LoadedConfig) -> Path:
-    """Write ``report.html`` from the run folder."""
+def explain(loaded: LoadedConfig) -> Path:
+    """Explain the primary model's held-out rows and the report cases (see
+    :func:`radiopipe.explain.stage.explain_run`); reuses earlier results for unchanged inputs."""
     out = _prepare(loaded)
+    return explain_run(loaded, cohort_manifest(loaded), out)
+
+
+def report(loaded: LoadedConfig) -> Path:
+    """Write ``report.html`` from the run folder, explaining first when ``explain.enabled``."""
+    out = _prepare(loaded)
+    if loaded.config.explain.enabled:
+        explain(loaded)
     return write_report(
         out,
         title=loaded.config.report.title,
@@ -227,6 +332,8 @@ __all__ = [
     "PredictOutcome",
     "RunOutcome",
     "cohort_manifest",
+    "explain",
+    "explain_case",
     "extract",
     "predict",
     "report",

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from radiopipe.cnn.columns import split_feature_columns
 from radiopipe.config import LoadedConfig, ModelConfig
 from radiopipe.errors import DataError
 from radiopipe.evaluate import bootstrap_intervals, classification_metrics
@@ -30,7 +31,7 @@ from radiopipe.models.fitting import FitSettings, fit_candidate
 from radiopipe.models.infold import InputColumns
 from radiopipe.models.validation import ValidationResult, predict_codes, validate
 from radiopipe.provenance import package_versions
-from radiopipe.storage import atomic_write
+from radiopipe.storage import atomic_write, file_sha256
 from radiopipe.table import feature_columns
 
 logger = logging.getLogger(__name__)
@@ -100,7 +101,8 @@ def model_inputs(
         site when ComBat needs it.
     """
     index = pd.Index(frame["case_id"].astype(str), name="case_id")
-    parts = {name: frame[name].to_numpy(dtype=np.float64) for name in columns.image}
+    image_columns = (*columns.image, *columns.embedding)
+    parts = {name: frame[name].to_numpy(dtype=np.float64) for name in image_columns}
     for name in (*columns.numeric, *columns.categorical):
         parts[name] = _clinical_column(clinical, name, index, numeric=name in columns.numeric)
     sites = frame["site"].to_numpy(dtype=object)
@@ -138,20 +140,50 @@ def _clinical_column(clinical, name: str, case_ids: pd.Index, *, numeric: bool) 
     return parsed.to_numpy(dtype=np.float64)
 
 
-def input_columns(frame: pd.DataFrame, model: ModelConfig, feature_set: str) -> InputColumns:
-    """The input columns of one feature set: 'image', 'clinical' or 'combined'."""
+def input_columns(
+    frame: pd.DataFrame, model: ModelConfig, feature_set: str, *, pca_components: int = 8
+) -> InputColumns:
+    """The input columns of one feature set.
+
+    'image' (every image column: radiomics and CNN embeddings), 'fused' (the same, named so in
+    the radiomics / CNN ablation), 'radiomics', 'cnn', 'clinical' or 'combined' (image and
+    clinical). CNN embeddings are reduced in-fold to ``pca_components`` components.
+    """
     clinical = model.clinical
-    use_image = feature_set in ("image", "combined")
+    radiomics, embedding = split_feature_columns(feature_columns(frame))
+    use_radiomics = feature_set in ("image", "fused", "combined", "radiomics")
+    use_cnn = feature_set in ("image", "fused", "combined", "cnn")
     use_clinical = feature_set in ("clinical", "combined")
-    combat = model.preprocessing.harmonise == "combat" and use_image
+    combat = model.preprocessing.harmonise == "combat" and use_radiomics and bool(radiomics)
     return InputColumns(
-        image=tuple(feature_columns(frame)) if use_image else (),
+        image=tuple(radiomics) if use_radiomics else (),
         numeric=tuple(CLINICAL_PREFIX + c for c in clinical.numeric) if use_clinical else (),
         categorical=(
             tuple(CLINICAL_PREFIX + c for c in clinical.categorical) if use_clinical else ()
         ),
         site=SITE_COLUMN if combat else None,
+        embedding=tuple(embedding) if use_cnn else (),
+        embedding_components=pca_components,
     )
+
+
+def feature_sets(loaded: LoadedConfig) -> list[str]:
+    """The validated feature sets, the main one first (see :func:`input_columns`).
+
+    Clinical columns add 'image' (or 'fused') and 'clinical' beside 'combined'; features.kind
+    'both' adds the radiomics-only and CNN-only ablation.
+    """
+    config = loaded.config
+    clinical = config.model.clinical
+    has_clinical = bool(clinical.numeric or clinical.categorical)
+    both = config.features.kind == "both"
+    image_set = "fused" if both else "image"
+    sets = ["combined" if has_clinical else image_set]
+    if has_clinical and clinical.compare_feature_sets:
+        sets += [image_set, "clinical"]
+    if both and config.cnn.compare_feature_sets:
+        sets += ["radiomics", "cnn"]
+    return sets
 
 
 def train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
@@ -179,20 +211,21 @@ def train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
     classes = sorted(frame["label"].unique())
     if len(classes) < 2:
         raise DataError(f"only class '{classes[0]}' has cases with features; need at least two")
-    has_clinical = bool(model.clinical.numeric or model.clinical.categorical)
-    main_set = "combined" if has_clinical else "image"
-    inputs = model_inputs(frame, clinical, input_columns(frame, model, main_set), classes)
+    sets = feature_sets(loaded)
+    main_set = sets[0]
+    k = config.cnn.pca_components
+    inputs = model_inputs(
+        frame, clinical, input_columns(frame, model, main_set, pca_components=k), classes
+    )
     splits = design_splits(model.cv, inputs.y, inputs.groups, inputs.sites)
     settings = FitSettings(model.search, model.preprocessing.calibration, model.cv.seed)
 
     start = time.perf_counter()
-    feature_sets = [main_set]
-    if has_clinical and model.clinical.compare_feature_sets:
-        feature_sets += ["image", "clinical"]
     results = []
-    for feature_set in feature_sets:
+    for feature_set in sets:
         # Compared models use the main feature set; the other sets compare the primary model.
-        subset = model_inputs(frame, clinical, input_columns(frame, model, feature_set), classes)
+        columns = input_columns(frame, model, feature_set, pca_components=k)
+        subset = model_inputs(frame, clinical, columns, classes)
         names = model.candidates if feature_set == main_set else [model.name]
         candidates = [make_candidate(model, n, subset.columns, seed=model.cv.seed) for n in names]
         found = validate(candidates, subset.X, subset.y, subset.groups, splits, settings,
@@ -220,6 +253,8 @@ def train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
             "backend": str(frame["backend"].iloc[0]),
             "backend_version": str(frame["backend_version"].iloc[0]),
             "n_features": len(feature_columns(frame)),
+            "kind": config.features.kind,
+            "n_embedding": len(inputs.columns.embedding),
             "clinical": list(inputs.columns.numeric + inputs.columns.categorical),
         },
         "model": model.name,
@@ -311,6 +346,8 @@ def _refit_and_save(out: Path, loaded: LoadedConfig, inputs: ModelInputs, classe
             "numeric": list(columns.numeric),
             "categorical": list(columns.categorical),
             "site": columns.site,
+            "embedding": list(columns.embedding),
+            "embedding_components": columns.embedding_components,
         },
         "sites": sorted(set(inputs.X[columns.site])) if columns.site else None,
         "best_params": fitted.best_params,
@@ -320,6 +357,7 @@ def _refit_and_save(out: Path, loaded: LoadedConfig, inputs: ModelInputs, classe
                 mode="json", include={"mask_label", "channel_policy", "geometry_tolerance"}
             ),
             "feature_backend_version": str(frame["backend_version"].iloc[0]),
+            "cnn": _cnn_settings(loaded) if columns.embedding else None,
         },
     }
     save_bundle(out / BUNDLE_DIR, fitted.estimator, feature_columns=columns.order, info=info)
@@ -328,6 +366,19 @@ def _refit_and_save(out: Path, loaded: LoadedConfig, inputs: ModelInputs, classe
         table[f"proba__{name}"] = proba[:, k]
     atomic_write(out / FINAL_PREDICTIONS_FILE, lambda tmp: table.to_parquet(tmp, index=False))
     return {"bundle": BUNDLE_DIR, "best_params": fitted.best_params}
+
+
+def _cnn_settings(loaded: LoadedConfig) -> dict:
+    """What predicting new cases needs to embed them as the training cases were."""
+    from radiopipe.cnn.backbones import weights_file
+
+    cnn = loaded.config.cnn
+    configured = loaded.resolve(cnn.weights) if cnn.weights is not None else None
+    return {
+        "config": cnn.model_dump(mode="json"),
+        "weights": None if configured is None else str(configured),
+        "weights_sha256": file_sha256(weights_file(cnn.backbone, configured)),
+    }
 
 
 def _validation_summary(model: ModelConfig, n_splits: int) -> dict:

@@ -26,7 +26,8 @@ def test_a_failing_case_is_recorded_and_the_others_finish(config_file, cohort):
     assert [r.case_id for r in failed] == ["dark-03"]
     assert sum(r.status == "computed" for r in results) == 23
     record = json.loads((out / "failures" / "dark-03.json").read_text(encoding="utf-8"))
-    assert record["reason"].startswith("case 'dark-03': cannot read image 'dark-03.nrrd'")
+    assert record["reason"].startswith("case 'dark-03': cannot read the image (.nrrd file) (")
+    assert "dark-03.nrrd" not in record["reason"] and "images" not in record["reason"]
     assert not (out / "cases" / "dark-03.json").exists()
     assert len(list((out / "cases").glob("*.json"))) == 23
 

@@ -8,7 +8,7 @@ import SimpleITK as sitk
 from conftest import sphere_mask, write_image
 
 from radiopipe.errors import CaseError
-from radiopipe.io import Volume, read_image, read_mask
+from radiopipe.io import Volume, describe_file, read_image, read_mask, redact_paths
 
 
 @pytest.mark.parametrize("suffix", [".nii.gz", ".nrrd", ".mha"])
@@ -60,9 +60,13 @@ def test_dicom_folder_with_two_series_is_refused_with_a_listing(tmp_path):
     with pytest.raises(CaseError) as info:
         read_image(tmp_path / "dcm", case_id="c7")
     message = str(info.value)
-    assert message.startswith("case 'c7': image folder 'dcm' holds 2 DICOM series: 1) 2 file(s), modality CT")
+    assert message.startswith(
+        "case 'c7': the image (DICOM folder) holds 2 DICOM series: 1) 2 file(s), modality 'CT', "
+        "description '"
+    )
     assert "description 'plain'" in message and "description 'contrast'" in message
     assert message.endswith("put each series in its own folder and point the manifest at the one to use")
+    assert "dcm" not in message.replace("DICOM", "") and ".dcm" not in message  # no file names
 
 
 def test_rgb_without_policy_is_refused(tmp_path):
@@ -71,8 +75,8 @@ def test_rgb_without_policy_is_refused(tmp_path):
     with pytest.raises(CaseError) as info:
         read_image(tmp_path / "photo.png", case_id="x1")
     assert str(info.value) == (
-        "case 'x1': image 'photo.png' has 3 channels per pixel; set data.channel_policy to one of "
-        "luminance, mean, red, green, blue to say how to make it single-channel"
+        "case 'x1': the image (.png file) has 3 channels per pixel; set data.channel_policy to one "
+        "of luminance, mean, red, green, blue to say how to make it single-channel"
     )
 
 
@@ -92,7 +96,7 @@ def test_geometry_mismatch_shows_both_geometries(tmp_path):
     with pytest.raises(CaseError) as info:
         read_mask(tmp_path / "m.nrrd", image, case_id="c3")
     assert str(info.value) == (
-        "case 'c3': image and mask 'm.nrrd' are not on the same grid: image size (4, 4, 4), "
+        "case 'c3': the image and the mask (.nrrd file) are not on the same grid: image size (4, 4, 4), "
         "spacing (1, 1, 1), origin (0, 0, 0), direction (1, 0, 0, 0, 1, 0, 0, 0, 1); mask size "
         "(4, 4, 4), spacing (1, 1, 3), origin (0, 0, 0), direction (1, 0, 0, 0, 1, 0, 0, 0, 1); "
         "resample the mask onto the image or raise data.geometry_tolerance if the difference is rounding"
@@ -112,8 +116,8 @@ def test_empty_mask_lists_labels(tmp_path):
     with pytest.raises(CaseError) as info:
         read_mask(tmp_path / "m.nrrd", image, case_id="c4")
     assert str(info.value) == (
-        "case 'c4': mask 'm.nrrd' is empty (labels present: 0); set data.mask_label to the label of "
-        "the region of interest or fix the mask"
+        "case 'c4': the mask (.nrrd file) is empty (labels present: 0); set data.mask_label to the "
+        "label of the region of interest or fix the mask"
     )
 
 
@@ -139,7 +143,27 @@ def test_no_mask_means_whole_image(tmp_path):
     assert sitk.GetArrayViewFromImage(read_mask(None, image, case_id="c")).sum() == 60
 
 
-def test_unreadable_file(tmp_path):
-    (tmp_path / "broken.nrrd").write_bytes(b"not an image")
-    with pytest.raises(CaseError, match=r"case 'c6': cannot read image 'broken.nrrd'"):
-        read_image(tmp_path / "broken.nrrd", case_id="c6")
+def test_unreadable_file_is_named_by_role_and_type_only(tmp_path):
+    folder = tmp_path / "Doe^Jane"
+    folder.mkdir()
+    (folder / "Doe^Jane-ct.nrrd").write_bytes(b"not an image")
+    with pytest.raises(CaseError, match=r"^case 'c6': cannot read the image \(\.nrrd file\) \(") as info:
+        read_image(folder / "Doe^Jane-ct.nrrd", case_id="c6")
+    assert str(info.value).endswith("; check the file's format")
+    assert "Doe" not in str(info.value) and str(tmp_path) not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "described"),
+    [("ct.nii.gz", "the image (.nii.gz file)"), ("Scan.NRRD", "the image (.nrrd file)"),
+     ("scan.Doe", "the image (file of an unlisted type)")],
+)
+def test_files_are_described_by_role_and_known_type(tmp_path, name, described):
+    assert describe_file("image", tmp_path / name) == described
+    assert describe_file("image", tmp_path) == "the image (DICOM folder)"
+
+
+def test_redact_paths_removes_the_file_and_anything_path_shaped(tmp_path):
+    path = tmp_path / "Doe^Jane" / "scan-Doe.nrrd"
+    text = f'Could not open "{path}" (scan-Doe.nrrd); also /other/place/x.nii: bad header'
+    assert redact_paths(text, path) == 'Could not open "<file>" (<file>); also <file> bad header'

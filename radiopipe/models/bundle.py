@@ -54,6 +54,7 @@ _TRUSTED_EXACT = frozenset(
         "radiopipe.models.bundle.NativeBoosterFile",
         "radiopipe.models.combat.ComBatHarmoniser",
         "radiopipe.models.ensembles.SoftVotingEnsemble",
+        "radiopipe.models.embedding.EmbeddingPCA",
         "radiopipe.models.ensembles.StackingEnsemble",
         "radiopipe.models.reduction.CorrelationFilter",
         "radiopipe.models.reduction.NearConstantFilter",

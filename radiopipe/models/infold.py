@@ -1,10 +1,11 @@
 """The in-fold pipeline: every preprocessing step is part of the estimator, so it is fitted on the
 training rows of each fold only.
 
-Order: imputation and encoding (image features, clinical numeric and categorical columns) ->
-ComBat by site (image features) -> near-constant removal -> correlation filter -> scaling ->
-feature selection -> SMOTE (optional) -> classifier. The pipeline outputs pandas DataFrames
-(``set_output(transform="pandas")``), so column names reach the classifier and SHAP.
+Order: imputation and encoding (image features, CNN embeddings, clinical numeric and categorical
+columns) -> ComBat by site (image features) -> PCA of the CNN embeddings -> near-constant removal
+-> correlation filter -> scaling -> feature selection -> SMOTE (optional) -> classifier. The
+pipeline outputs pandas DataFrames (``set_output(transform="pandas")``), so column names reach the
+classifier and SHAP.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, RobustScaler, StandardScaler
 
+from radiopipe.cnn.columns import component_prefix
 from radiopipe.config import PreprocessingConfig
 from radiopipe.models.combat import ComBatHarmoniser
+from radiopipe.models.embedding import EmbeddingPCA
 from radiopipe.models.reduction import CorrelationFilter, NearConstantFilter
 from radiopipe.models.selection import make_selector
 
@@ -37,17 +40,24 @@ class InputColumns:
         Categorical clinical columns (strings; missing values as NaN).
     site : str or None
         The site column, present only when ComBat harmonises by site.
+    embedding : tuple of str
+        Raw CNN embedding columns ``cnn__{backbone}__e{j}``, reduced in-fold by PCA.
+    embedding_components : int
+        Principal components the embedding is reduced to.
     """
 
     image: tuple[str, ...]
     numeric: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     site: str | None = None
+    embedding: tuple[str, ...] = ()
+    embedding_components: int = 8
 
     @property
     def order(self) -> list[str]:
         """Every input column in the order the model expects them."""
-        return [*self.image, *self.numeric, *self.categorical, *([self.site] if self.site else [])]
+        site = [self.site] if self.site else []
+        return [*self.image, *self.embedding, *self.numeric, *self.categorical, *site]
 
 
 def build_pipeline(
@@ -72,6 +82,12 @@ def build_pipeline(
         imbalanced-learn's pipeline when SMOTE is on (it resamples training rows only).
     """
     steps = [("encode", _encoder(settings, columns))]
+    if columns.embedding:
+        pca = EmbeddingPCA(
+            columns.embedding_components, list(columns.embedding),
+            component_prefix(columns.embedding),
+        )
+        steps.append(("embedding_pca", pca))
     if settings.near_constant is not None:
         steps.append(("near_constant", NearConstantFilter(settings.near_constant)))
     if settings.correlation_threshold is not None:
@@ -107,6 +123,9 @@ def _encoder(settings: PreprocessingConfig, columns: InputColumns) -> ColumnTran
             parts.append(("image", image, [*columns.image, columns.site]))
         else:
             parts.append(("image", image, list(columns.image)))
+    if columns.embedding:  # not harmonised: ComBat adjusts the radiomics features only
+        embedding = SimpleImputer(strategy=settings.impute)
+        parts.append(("embedding", embedding, list(columns.embedding)))
     if columns.numeric:
         parts.append(("numeric", SimpleImputer(strategy=settings.impute), list(columns.numeric)))
     if columns.categorical:

@@ -1,7 +1,9 @@
 """The report's performance part: the comparison of every model with 95% intervals, the primary
 model's metrics, and its figures (ROC, precision-recall, calibration, decision curve, confusion).
 
-Every figure's table is saved beside the report as CSV.
+Every figure's table is saved beside the report as CSV, and each figure's caption names it.
+With more than two classes the decision curves are one-vs-rest: acting on one class against all
+others.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from radiopipe.evaluate import (  # noqa: E402
     roc_curves,
 )
 from radiopipe.report.figures import confusion_figure, roc_figure, to_data_uri  # noqa: E402
+from radiopipe.report.layout import figure  # noqa: E402
 
 METRIC_NAMES = {
     "roc_auc": "ROC-AUC",
@@ -162,18 +165,35 @@ def _figures(metrics, y, proba, classes, save_csv, run_dir: Path) -> str:
         pd.DataFrame(matrix, index=pd.Index(classes, name="true"), columns=classes),
     )
     images = [
-        ("model comparison", _forest_figure(forest)),
-        ("ROC curves", roc_figure(curves, metrics["metrics"]["roc_auc_per_class"])),
-        ("precision-recall curves", _pr_figure(pr)),
-        ("calibration", _calibration_figure(calibration)),
-        ("confusion matrix", confusion_figure(matrix, classes)),
+        ("model comparison", _forest_figure(forest), "ROC-AUC of every compared model.",
+         "report_model_comparison.csv"),
+        ("ROC curves", roc_figure(curves, metrics["metrics"]["roc_auc_per_class"]),
+         "One-vs-rest ROC curves of the primary model.", "report_roc_curves.csv"),
+        ("precision-recall curves", _pr_figure(pr), "One-vs-rest precision-recall curves.",
+         "report_pr_curves.csv"),
+        ("calibration", _calibration_figure(calibration),
+         "Predicted probability against observed frequency.", "report_calibration.csv"),
+        ("confusion matrix", confusion_figure(matrix, classes), "Most probable class against "
+         "true class.", "report_confusion_matrix.csv"),
     ]
-    if len(classes) == 2:
-        net = decision_curve(y, proba[:, 1])
-        save_csv(run_dir / "report_decision_curve.csv", net)
-        images.append(("decision curve", _decision_figure(net, classes[1])))
-    return "<h2>Figures</h2>\n" + "\n".join(
-        f'<figure><img alt="{alt}" src="{uri}"></figure>' for alt, uri in images
+    net = _decision_curves(y, proba, classes)
+    save_csv(run_dir / "report_decision_curve.csv", net)
+    caption = ("Net benefit of acting on the model's probability at each threshold."
+               if len(classes) == 2 else "One-vs-rest net benefit: acting on one class against "
+               "all others at each threshold.")
+    images.append(("decision curve", _decision_figure(net), caption, "report_decision_curve.csv"))
+    return '<h2>Figures</h2>\n' + "\n".join(
+        figure(uri, alt, caption, name) for alt, uri, caption, name in images
+    )
+
+
+def _decision_curves(y: np.ndarray, proba: np.ndarray, classes: list[str]) -> pd.DataFrame:
+    """Decision curves of the positive class (two classes) or of every class against the rest."""
+    positives = [1] if len(classes) == 2 else range(len(classes))
+    return pd.concat(
+        [decision_curve((y == k).astype(int), proba[:, k]).assign(**{"class": classes[k]})
+         for k in positives],
+        ignore_index=True,
     )
 
 
@@ -212,11 +232,13 @@ def _calibration_figure(table: pd.DataFrame) -> str:
     return to_data_uri(fig)
 
 
-def _decision_figure(net: pd.DataFrame, positive: str) -> str:
+def _decision_figure(net: pd.DataFrame) -> str:
     fig, ax = plt.subplots(figsize=(4.6, 4.2))
-    ax.plot(net["threshold"], net["model"], label="model")
-    ax.plot(net["threshold"], net["treat_all"], linestyle="--", label=f"treat all ({positive})")
-    ax.plot(net["threshold"], net["treat_none"], linestyle=":", color="grey", label="treat none")
+    for (name, curve), colour in zip(net.groupby("class", sort=False), plt.cm.tab10.colors):
+        ax.plot(curve["threshold"], curve["model"], color=colour, label=f"model ({name})")
+        ax.plot(curve["threshold"], curve["treat_all"], color=colour, linestyle="--",
+                linewidth=0.9, label=f"treat all ({name})")
+    ax.axhline(0.0, linestyle=":", color="grey", label="treat none")
     top = max(float(net["model"].max()), float(net["treat_all"].max()), 0.01)
     ax.set_ylim(-0.05 * top, 1.1 * top)
     ax.set_xlabel("threshold probability")

@@ -19,13 +19,15 @@ def synthetic_task(
     seed: int = 0,
     clinical: bool = False,
     combat: bool = False,
+    embedding: int = 0,
 ):
     """One to three cases per patient; feature 0 and 1 carry the class, the rest is noise.
 
     Returns
     -------
     X : pandas.DataFrame
-        Index ``case_id``; image columns ``original__firstorder__f<i>``, optional clinical
+        Index ``case_id``; image columns ``original__firstorder__f<i>``, ``embedding`` CNN
+        embedding columns ``cnn__toy__e<j>`` (the first carries the class), optional clinical
         columns and a ``site`` column (when ``combat``).
     y, groups, sites : numpy.ndarray
     columns : InputColumns
@@ -47,6 +49,11 @@ def synthetic_task(
     image = tuple(f"original__firstorder__f{i}" for i in range(n_features))
     X = pd.DataFrame(values, columns=list(image), index=pd.Index([f"c{i:04d}" for i in range(n)],
                                                                    name="case_id"))
+    embedded = tuple(f"cnn__toy__e{j}" for j in range(embedding))
+    if embedding:
+        vectors = rng.normal(size=(n, embedding))
+        vectors[:, 0] += signal * y
+        X[list(embedded)] = vectors
     numeric, categorical = (), ()
     if clinical:
         X["clinical__age"] = np.where(rng.random(n) < 0.1, np.nan, 60 + 10 * rng.normal(size=n))
@@ -56,6 +63,9 @@ def synthetic_task(
         numeric, categorical = ("clinical__age",), ("clinical__sex",)
     if combat:
         X["site"] = sites.astype(str)
-    columns = InputColumns(image, numeric, categorical, "site" if combat else None)
+    columns = InputColumns(
+        image, numeric, categorical, "site" if combat else None, embedded,
+        embedding_components=3 if embedding else 8,
+    )
     return X[columns.order], y, groups, sites, columns
 

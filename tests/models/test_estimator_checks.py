@@ -12,6 +12,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from radiopipe.models.boosters import LightGBMClassifier, XGBoostClassifier
 from radiopipe.models.combat import ComBatHarmoniser
+from radiopipe.models.embedding import EmbeddingPCA
 from radiopipe.models.ensembles import SoftVotingEnsemble, StackingEnsemble
 from radiopipe.models.reduction import CorrelationFilter, NearConstantFilter
 from radiopipe.models.selection import LassoSelector, MRMRSelector, UnivariateSelector
@@ -28,6 +29,8 @@ ESTIMATORS = [
     LassoSelector(n_features=2, random_state=0),
     MRMRSelector(n_features=2),
     ComBatHarmoniser(site_column=0),
+    EmbeddingPCA(n_components=2),
+    EmbeddingPCA(n_components=1, columns=[0]),
     XGBoostClassifier(n_estimators=10),
     LightGBMClassifier(n_estimators=10),
     SoftVotingEnsemble(_members(), weights="fitted"),

@@ -4,7 +4,9 @@ A spy transformer, placed first in every in-fold pipeline and again just before 
 (inside ensemble members too), logs the case ids of every ``fit`` and ``transform``. With
 ``n_jobs=1`` the (candidate, split) tasks run in order and each ends with the prediction of its
 test rows, so the log splits into one segment per task: every fit of a segment (searches,
-inner ensemble folds, calibration, the refit) must lie within that split's training rows.
+inner ensemble folds, calibration, the refit) must lie within that split's training rows. A third
+spy sits right before the PCA of the CNN embedding columns, so the rows the PCA is fitted on are
+checked too.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from radiopipe.config import CVConfig, ModelConfig
 from radiopipe.models.designs import design_splits
 from radiopipe.models.factory import make_candidate
-from radiopipe.models.fitting import FitSettings
+from radiopipe.models.fitting import FitSettings, fit_candidate
 from radiopipe.models.validation import validate
 
 LOG: list[tuple[str, frozenset]] = []
@@ -41,6 +43,9 @@ class RowSpy(TransformerMixin, BaseEstimator):
 
 def _spied(pipeline):
     steps = list(pipeline.steps)
+    names = [name for name, _ in steps]
+    assert "embedding_pca" in names, "the task has CNN embedding columns: the PCA must be in-fold"
+    steps.insert(names.index("embedding_pca"), ("spy_pca", RowSpy()))
     steps.insert(0, ("spy_first", RowSpy()))
     steps.insert(len(steps) - 1, ("spy_last", RowSpy()))
     return pipeline.set_params(steps=steps)
@@ -71,7 +76,7 @@ DESIGNS = {
 def test_every_fitted_step_saw_only_training_rows(design):
     cv = DESIGNS[design]
     combat = cv.design != "external"  # ComBat cannot adjust held-out sites
-    X, y, groups, sites, columns = synthetic_task(90, clinical=True, combat=combat)
+    X, y, groups, sites, columns = synthetic_task(90, clinical=True, combat=combat, embedding=6)
     model = ModelConfig(
         name="xgboost",
         compare=["stack"],
@@ -109,3 +114,21 @@ def test_every_fitted_step_saw_only_training_rows(design):
     assert position == len(LOG)
     for result in results:
         assert result.tested.sum() == len(np.unique(np.concatenate([s.test for s in splits])))
+
+
+def test_embedding_pca_is_fitted_on_the_training_rows_only():
+    X, y, groups, sites, columns = synthetic_task(60, embedding=6)
+    model = ModelConfig(name="logistic")
+    splits = design_splits(CVConfig(n_splits=3), y, groups, sites)
+    settings = FitSettings(model.search, model.preprocessing.calibration, seed=0)
+    candidate = make_candidate(model, "logistic", columns, seed=0)
+    embedding = X[list(columns.embedding)]
+    for split in splits:
+        fitted = fit_candidate(candidate, X.iloc[split.train], y[split.train],
+                               groups[split.train], split.inner, settings).estimator
+        pca = fitted.named_steps["embedding_pca"]
+        np.testing.assert_allclose(pca.mean_, embedding.iloc[split.train].mean().to_numpy())
+        assert not np.allclose(pca.mean_, embedding.mean().to_numpy())
+        assert list(fitted.named_steps["scale"].get_feature_names_out())[-3:] == [
+            "cnn__toy__pc1", "cnn__toy__pc2", "cnn__toy__pc3"
+        ]

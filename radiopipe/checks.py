@@ -1,0 +1,236 @@
+"""Diagnostics of a run, with stable codes: each finding has a code, a severity, a message and the
+table behind it.
+
+Codes (stable: reports, tests and users may rely on them):
+
+RPD001  a patient's cases sit in two splits (train and test, or two test folds): leakage.
+RPD002  highly correlated feature pairs (redundant features; unstable importances).
+RPD003  class imbalance (accuracy and calibration mislead; read balanced metrics).
+RPD004  a single feature alone separates the classes (a leak or a trivial task).
+RPD005  cases failed feature extraction and are missing from the analysis.
+RPD006  the models that explain held-out cases differ from the validated ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+CHECKS = {
+    "RPD001": "patient in two splits",
+    "RPD002": "highly correlated features",
+    "RPD003": "class imbalance",
+    "RPD004": "a single feature separates the classes",
+    "RPD005": "failed cases",
+    "RPD006": "explained models differ from validated models",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnostic finding.
+
+    Attributes
+    ----------
+    code : str
+        Stable code, a key of :data:`CHECKS`.
+    severity : {'error', 'warning', 'info'}
+    message : str
+        What was found and what to do.
+    table : pandas.DataFrame
+        The rows behind the finding.
+    """
+
+    code: str
+    severity: Literal["error", "warning", "info"]
+    message: str
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def title(self) -> str:
+        """The check's name."""
+        return CHECKS[self.code]
+
+
+def patient_in_two_splits(predictions: pd.DataFrame) -> Finding | None:
+    """RPD001: patients whose cases got different held-out folds (or were partly untested).
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        ``case_id``, ``patient_id`` and ``fold`` (-1 for rows only ever trained on).
+    """
+    folds = predictions.groupby("patient_id", sort=True)["fold"]
+    shared = folds.nunique()
+    shared = shared[shared > 1].index
+    if not len(shared):
+        return None
+    rows = predictions[predictions["patient_id"].isin(shared)]
+    table = rows.groupby("patient_id", sort=True).agg(
+        cases=("case_id", lambda s: ", ".join(map(str, s))),
+        folds=("fold", lambda s: ", ".join(str(f) for f in sorted(set(s)))),
+    ).reset_index()
+    return Finding(
+        "RPD001", "error",
+        f"{len(table)} patient(s) have cases in two splits (fold -1: training only); their "
+        "held-out predictions may have seen the same patient in training. Check the manifest's "
+        "patient_id column.",
+        table,
+    )
+
+
+def correlated_features(features: pd.DataFrame, *, threshold: float = 0.95,
+                        filtered_in_fold: float | None = None) -> Finding | None:
+    """RPD002: feature pairs whose absolute Pearson correlation is at least ``threshold``.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        One column per feature (NaN filled by the column mean; constant columns skipped).
+    threshold : float
+    filtered_in_fold : float or None
+        The run's in-fold correlation filter threshold, if any (the finding is then
+        informational: the filter keeps one feature of each such pair in every training fold).
+    """
+    values = features.to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        values = np.where(np.isnan(values), np.nanmean(values, axis=0), values)
+    spread = values.std(axis=0)
+    keep = np.flatnonzero(np.isfinite(spread) & (spread > 0))
+    z = (values[:, keep] - values[:, keep].mean(axis=0)) / spread[keep]
+    r = (z.T @ z) / len(z)
+    i, j = np.triu_indices(len(keep), k=1)
+    strong = np.abs(r[i, j]) >= threshold
+    if not strong.any():
+        return None
+    names = np.asarray(features.columns)[keep]
+    table = pd.DataFrame(
+        {"feature_a": names[i[strong]], "feature_b": names[j[strong]], "r": r[i, j][strong]}
+    )
+    table = table.iloc[np.argsort(-np.abs(table["r"].to_numpy()), kind="stable")]
+    handled = filtered_in_fold is not None and filtered_in_fold <= threshold
+    how = ("the in-fold correlation filter keeps one feature of each pair in every training fold"
+           if handled else "set model.preprocessing.correlation_threshold to drop one of each "
+           "pair inside the folds")
+    return Finding(
+        "RPD002", "info" if handled else "warning",
+        f"{len(table)} feature pair(s) correlate with |r| >= {threshold:g}; importances spread "
+        f"over redundant features. {how[0].upper() + how[1:]}.",
+        table.reset_index(drop=True),
+    )
+
+
+def class_imbalance(labels: Sequence[str], *, ratio: float = 0.5) -> Finding | None:
+    """RPD003: the smallest class has fewer than ``ratio`` times the largest class's cases."""
+    counts = pd.Series(list(labels), dtype=object).value_counts().sort_index()
+    if len(counts) < 2 or counts.min() >= ratio * counts.max():
+        return None
+    table = pd.DataFrame({"class": counts.index, "cases": counts.to_numpy()})
+    table["share"] = table["cases"] / table["cases"].sum()
+    return Finding(
+        "RPD003", "warning",
+        f"class '{counts.idxmin()}' has {counts.min()} case(s), '{counts.idxmax()}' "
+        f"{counts.max()}; read balanced accuracy, PR curves and calibration rather than accuracy.",
+        table,
+    )
+
+
+def single_feature_separation(features: pd.DataFrame, labels: Sequence[str], *,
+                              threshold: float = 0.99) -> Finding | None:
+    """RPD004: a feature whose one-vs-rest ROC-AUC alone reaches ``threshold`` (or 1 - it).
+
+    The AUC of each feature for each class (two classes: the second) is the Mann-Whitney
+    statistic of its ranks, :math:`(R_1 - n_1 (n_1 + 1) / 2) / (n_1 n_0)`; missing values take
+    the column median.
+    """
+    labels = np.asarray(list(labels), dtype=object)
+    classes = sorted(set(labels))
+    values = features.to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        values = np.where(np.isnan(values), np.nanmedian(values, axis=0), values)
+    ranks = rankdata(values, axis=0)
+    rows = []
+    for name in classes[1:] if len(classes) == 2 else classes:
+        positive = labels == name
+        n1, n0 = positive.sum(), (~positive).sum()
+        auc = (ranks[positive].sum(axis=0) - n1 * (n1 + 1) / 2) / (n1 * n0)
+        separation = np.maximum(auc, 1 - auc)
+        for j in np.flatnonzero(separation >= threshold):
+            rows.append({"feature": features.columns[j], "class": name, "auc": auc[j],
+                         "separation": separation[j]})
+    if not rows:
+        return None
+    table = pd.DataFrame(rows).sort_values("separation", ascending=False, kind="stable")
+    best = table.iloc[0]
+    return Finding(
+        "RPD004", "warning",
+        f"{table['feature'].nunique()} feature(s) alone separate a class from the others "
+        f"(best: {best['feature']}, one-vs-rest ROC-AUC {best['auc']:.3f} for "
+        f"'{best['class']}', separation {best['separation']:.3f}); check "
+        "that no feature encodes the label, the site or the scanner before trusting the model.",
+        table.reset_index(drop=True),
+    )
+
+
+def failed_cases(failures: list[dict]) -> Finding | None:
+    """RPD005: cases without features (``[{'case_id': ..., 'reason': ...}]``)."""
+    if not failures:
+        return None
+    return Finding(
+        "RPD005", "warning",
+        f"{len(failures)} case(s) failed feature extraction and are not analysed; if failures "
+        "concentrate in one class or site, the results are biased. Reasons are in failures/.",
+        pd.DataFrame(failures, columns=["case_id", "reason"]),
+    )
+
+
+def explanation_refit(difference: float, *, tolerance: float = 1e-6) -> Finding | None:
+    """RPD006: refitted fold models (which the SHAP values explain) predict differently."""
+    if not np.isfinite(difference) or difference <= tolerance:
+        return None
+    return Finding(
+        "RPD006", "warning",
+        f"the fold models refitted for the explanations differ from the validated ones by up "
+        f"to {difference:.2g} in probability (a non-deterministic fit); the explanations "
+        "describe the refitted models.",
+        pd.DataFrame({"max_abs_probability_difference": [difference]}),
+    )
+
+
+def run_checks(features: pd.DataFrame, predictions: pd.DataFrame, *, failures: list[dict],
+               correlation_filter: float | None = None,
+               refit_difference: float = np.nan) -> list[Finding]:
+    """Every diagnostic of a run, errors first.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        The feature columns of the analysed cases.
+    predictions : pandas.DataFrame
+        Held-out predictions: ``case_id``, ``patient_id``, ``label`` and ``fold``.
+    failures : list of dict
+        Failed cases with their reasons.
+    correlation_filter : float or None
+        The run's in-fold correlation threshold.
+    refit_difference : float
+        See :func:`explanation_refit` (NaN: no explanations).
+
+    Returns
+    -------
+    list of Finding
+    """
+    found = [
+        patient_in_two_splits(predictions),
+        correlated_features(features, filtered_in_fold=correlation_filter),
+        class_imbalance(predictions["label"]),
+        single_feature_separation(features, predictions["label"]),
+        failed_cases(failures),
+        explanation_refit(refit_difference),
+    ]
+    order = {"error": 0, "warning": 1, "info": 2}
+    return sorted((f for f in found if f is not None), key=lambda f: (order[f.severity], f.code))

@@ -1,0 +1,318 @@
+"""CNN embeddings over a cohort: cached per case, atomic, resumable, failure-tolerant.
+
+Each case's embedding is written atomically to ``embeddings/<case_id>.npz`` with a key hashing
+the image and mask bytes, the backbone, its weights file, the input preparation and reading
+settings and the inference library's version; a rerun reuses every case whose key is unchanged.
+A case that fails is recorded in ``failures/<case_id>.json``, like a feature-extraction failure,
+and never stops the others. The embeddings join the feature table as ``cnn__{backbone}__e{j}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import SimpleITK as sitk
+from tqdm.auto import tqdm
+
+from radiopipe.cnn.backbones import Backbone, BackboneOptions, load_backbone
+from radiopipe.cnn.columns import embedding_column
+from radiopipe.cnn.embed import aggregate, embed_inputs
+from radiopipe.cnn.inputs import InputSettings, PreparedInputs, prepare_inputs
+from radiopipe.config import CNNConfig, DataConfig
+from radiopipe.errors import CaseError, ConfigError
+from radiopipe.extraction import FAILURES_DIR, CaseResult
+from radiopipe.io import Volume, read_image, read_mask
+from radiopipe.manifest import Case, Manifest
+from radiopipe.storage import atomic_write, atomic_write_json, file_sha256, text_sha256
+
+logger = logging.getLogger(__name__)
+
+EMBEDDINGS_DIR = "embeddings"
+EMBEDDING_VERSION = 1  # bump when the preparation or inference code changes its numbers
+# Settings that change a case's embedding (batch size, device and the PCA do not).
+_INPUT_KEYS = frozenset(
+    {"backbone", "input_size", "channels", "mean", "std", "colour", "region", "margin",
+     "intensity_window", "volume_mode", "aggregation"}
+)
+
+
+@dataclass(frozen=True)
+class EmbeddingResult:
+    """Outcome of one case.
+
+    Attributes
+    ----------
+    case_id : str
+    status : {'computed', 'reused', 'failed'}
+    embedding : numpy.ndarray or None
+        The case's vector (float64), None when the case failed.
+    provenance : dict
+        Image and mask hashes.
+    reason : str or None
+        Why the case failed.
+    """
+
+    case_id: str
+    status: Literal["computed", "reused", "failed"]
+    embedding: np.ndarray | None
+    provenance: dict[str, str]
+    reason: str | None = None
+
+
+def backbone_options(cnn: CNNConfig, weights: Path | None) -> BackboneOptions:
+    """The backbone settings of a config's ``cnn`` section (``weights`` already resolved)."""
+    return BackboneOptions(
+        name=cnn.backbone,
+        weights=weights,
+        input_size=cnn.input_size,
+        channels=cnn.channels,
+        mean=None if cnn.mean is None else tuple(cnn.mean),
+        std=None if cnn.std is None else tuple(cnn.std),
+        device=cnn.device,
+    )
+
+
+def input_settings(cnn: CNNConfig, backbone: Backbone) -> InputSettings:
+    """The input preparation of a config's ``cnn`` section for a loaded backbone."""
+    window = None if cnn.intensity_window is None else tuple(cnn.intensity_window)
+    return InputSettings(
+        size=backbone.input_size, region=cnn.region, margin=cnn.margin, window=window,
+        volume_mode=cnn.volume_mode,
+    )
+
+
+def read_case(case: Case, cnn: CNNConfig, data: DataConfig) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """A case's image values, ROI and spacing for the CNN: (array, bool mask, spacing (z, y, x)).
+
+    With ``cnn.colour='rgb'`` a colour image keeps its first three channels (channels last);
+    otherwise it becomes grey by ``data.channel_policy`` as for the radiomics features.
+    """
+    policy = data.channel_policy
+    if cnn.colour == "rgb" and policy is None:
+        policy = "luminance"  # for the mask's geometry check only; the values stay RGB
+    image = read_image(case.image, case_id=case.case_id, channel_policy=policy)
+    mask = read_mask(
+        case.mask, image, case_id=case.case_id, label=data.mask_label,
+        tolerance=data.geometry_tolerance,
+    )
+    volume = Volume.from_sitk(image)
+    values = volume.array
+    if cnn.colour == "rgb" and Path(case.image).is_file():
+        raw = sitk.ReadImage(str(case.image))
+        if raw.GetNumberOfComponentsPerPixel() >= 3:
+            values = sitk.GetArrayFromImage(raw)[..., :3]
+    return values, sitk.GetArrayFromImage(mask).astype(bool), volume.spacing
+
+
+def add_embeddings(
+    results: Sequence[CaseResult] | None,
+    manifest: Manifest,
+    cnn: CNNConfig,
+    data: DataConfig,
+    out_dir: Path,
+    *,
+    weights: Path | None = None,
+    expected_weights_sha256: str | None = None,
+    progress: bool = True,
+) -> list[CaseResult]:
+    """Embed the cohort and add the embeddings to each case's features.
+
+    Parameters
+    ----------
+    results : sequence of CaseResult or None
+        Radiomics results in manifest order; None when the run has CNN features only. A case
+        whose radiomics failed is not embedded.
+    manifest : Manifest
+    cnn : CNNConfig
+    data : DataConfig
+    out_dir : Path
+        Run folder; ``embeddings/`` and ``failures/`` are written inside it.
+    weights : Path, optional
+        The resolved ``cnn.weights`` file.
+    expected_weights_sha256 : str, optional
+        Refuse weights whose SHA-256 differs (a model bundle's backbone).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    list of CaseResult
+        In manifest order, with ``cnn__{backbone}__e{j}`` features added.
+
+    Raises
+    ------
+    ConfigError
+        When the backbone cannot be loaded or its weights differ from the expected ones.
+    """
+    backbone = load_backbone(backbone_options(cnn, weights))
+    if expected_weights_sha256 is not None and backbone.weights_sha256 != expected_weights_sha256:
+        raise ConfigError(
+            f"the CNN weights of backbone '{cnn.backbone}' differ from those the model was "
+            "trained with (SHA-256 mismatch); use the same weights file"
+        )
+    by_id = {r.case_id: r for r in results} if results is not None else {}
+    wanted = [c for c in manifest.cases if c.case_id not in by_id or by_id[c.case_id].features]
+    embedded = {
+        r.case_id: r for r in embed_cohort(wanted, backbone, cnn, data, out_dir, progress=progress)
+    }
+    version = f"{backbone.name}-{backbone.weights_sha256[:12]}"
+    merged = []
+    for case in manifest.cases:
+        base = by_id.get(case.case_id)
+        found = embedded.get(case.case_id)
+        if found is None:  # its radiomics failed: keep that failure
+            merged.append(base)
+            continue
+        provenance = base.provenance if base is not None else {
+            "backend": "cnn", "backend_version": version, **found.provenance
+        }
+        if found.embedding is None:
+            merged.append(CaseResult(case.case_id, "failed", None, provenance, found.reason))
+            continue
+        features = dict(base.features) if base is not None else {}
+        features.update(
+            {embedding_column(backbone.name, j): float(v) for j, v in enumerate(found.embedding)}
+        )
+        reused = found.status == "reused" and (base is None or base.status == "reused")
+        merged.append(
+            CaseResult(case.case_id, "reused" if reused else "computed", features, provenance)
+        )
+    return merged
+
+
+def embed_cohort(
+    cases: Sequence[Case],
+    backbone: Backbone,
+    cnn: CNNConfig,
+    data: DataConfig,
+    out_dir: Path,
+    *,
+    progress: bool = True,
+) -> list[EmbeddingResult]:
+    """Embed (or reuse) every case; cases share inference batches.
+
+    Returns
+    -------
+    list of EmbeddingResult
+        In the order of ``cases``.
+    """
+    out_dir = Path(out_dir)
+    (out_dir / EMBEDDINGS_DIR).mkdir(parents=True, exist_ok=True)
+    settings = input_settings(cnn, backbone)
+    found: dict[str, EmbeddingResult] = {}
+    pending: list[tuple[Case, str, dict, PreparedInputs]] = []
+    bar = tqdm(total=len(cases), desc="embeddings", unit="case", disable=not progress)
+    with bar:
+        for case in cases:
+            provenance: dict[str, str] = {}
+            try:
+                provenance["image_sha256"] = file_sha256(case.image)
+                provenance["mask_sha256"] = file_sha256(case.mask) if case.mask else ""
+                key = _case_key(provenance, backbone, cnn, data)
+                cached = _read_cached(_cache_file(out_dir, case), key)
+                if cached is not None:
+                    (out_dir / FAILURES_DIR / f"{case.case_id}.json").unlink(missing_ok=True)
+                    found[case.case_id] = EmbeddingResult(
+                        case.case_id, "reused", cached, provenance
+                    )
+                    bar.update()
+                    continue
+                image, mask, spacing = read_case(case, cnn, data)
+                prepared = prepare_inputs(image, mask, spacing, settings)
+            except Exception as exc:  # one case's problem must not lose the cohort
+                found[case.case_id] = _record_failure(case, provenance, out_dir, exc)
+                bar.update()
+                continue
+            pending.append((case, key, provenance, prepared))
+            if sum(len(p.images) for *_, p in pending) >= cnn.batch_size:
+                found.update(_run(pending, backbone, cnn, out_dir))
+                bar.update(len(pending))
+                pending = []
+        found.update(_run(pending, backbone, cnn, out_dir))
+        bar.update(len(pending))
+    results = [found[case.case_id] for case in cases]
+    counts = {s: sum(r.status == s for r in results) for s in ("computed", "reused", "failed")}
+    logger.info(
+        "embeddings: %d computed, %d reused, %d failed",
+        counts["computed"], counts["reused"], counts["failed"],
+    )
+    return results
+
+
+def _run(pending, backbone: Backbone, cnn: CNNConfig, out_dir: Path) -> dict[str, EmbeddingResult]:
+    """Embed the pending cases in shared batches and cache each one."""
+    if not pending:
+        return {}
+    try:
+        per_input = embed_inputs(backbone, [p.images for *_, p in pending],
+                                 batch_size=cnn.batch_size)
+    except Exception as exc:  # the network refused these inputs: each case records why
+        return {case.case_id: _record_failure(case, prov, out_dir, exc)
+                for case, _, prov, _ in pending}
+    done = {}
+    for (case, key, provenance, _), vectors in zip(pending, per_input):
+        embedding = aggregate(vectors, cnn.aggregation)
+        _write_cached(_cache_file(out_dir, case), key, embedding)
+        (out_dir / FAILURES_DIR / f"{case.case_id}.json").unlink(missing_ok=True)
+        done[case.case_id] = EmbeddingResult(case.case_id, "computed", embedding, provenance)
+    return done
+
+
+def _case_key(
+    provenance: dict[str, str], backbone: Backbone, cnn: CNNConfig, data: DataConfig
+) -> str:
+    runtime = "onnxruntime" if backbone.module is None else "torch"
+    payload = {
+        "version": EMBEDDING_VERSION,
+        "provenance": provenance,
+        "weights_sha256": backbone.weights_sha256,
+        "runtime": f"{runtime} {metadata.version(runtime)}",
+        "inputs": cnn.model_dump(mode="json", include=_INPUT_KEYS),
+        "reading": data.model_dump(include={"mask_label", "channel_policy", "geometry_tolerance"}),
+    }
+    return text_sha256(json.dumps(payload, sort_keys=True))
+
+
+def _cache_file(out_dir: Path, case: Case) -> Path:
+    return out_dir / EMBEDDINGS_DIR / f"{case.case_id}.npz"
+
+
+def _read_cached(path: Path, key: str) -> np.ndarray | None:
+    try:
+        with np.load(path, allow_pickle=False) as record:
+            if str(record["key"]) != key:
+                return None
+            return np.asarray(record["embedding"], dtype=np.float64)
+    except (OSError, ValueError, KeyError):  # absent or unreadable: compute again
+        return None
+
+
+def _write_cached(path: Path, key: str, embedding: np.ndarray) -> None:
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, key=np.asarray(key), embedding=embedding)
+
+    atomic_write(path, write)
+
+
+def _record_failure(case: Case, provenance, out_dir: Path, exc: Exception) -> EmbeddingResult:
+    """Write ``failures/<case_id>.json`` and drop any earlier embedding of the case."""
+    if isinstance(exc, CaseError):
+        message = str(exc)
+    else:
+        logger.debug("case '%s' raised while embedding", case.case_id, exc_info=True)
+        message = f"case '{case.case_id}': the CNN branch raised {type(exc).__name__}: {exc}"
+    _cache_file(out_dir, case).unlink(missing_ok=True)
+    atomic_write_json(
+        out_dir / FAILURES_DIR / f"{case.case_id}.json",
+        {"case_id": case.case_id, "error": type(exc).__name__, "reason": message},
+    )
+    logger.warning("%s", message)
+    return EmbeddingResult(case.case_id, "failed", None, dict(provenance), message)

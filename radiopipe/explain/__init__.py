@@ -1,0 +1,26 @@
+"""Explanations: SHAP values per model family, on held-out rows, and feature maps.
+
+``explain`` computes SHAP values of any fitted radiopipe estimator (exact tree and linear SHAP,
+a budgeted permutation explainer otherwise); ``explain_held_out`` explains each held-out row by
+the fold model that never saw it; ``feature_maps`` computes a case's features voxel-wise; the
+run's explain stage (``explain_run``) writes ``shap_values.parquet`` and
+``feature_maps.parquet`` for the report.
+"""
+
+from radiopipe.explain.cases import select_cases
+from radiopipe.explain.explainers import Explanation, explain
+from radiopipe.explain.feature_maps import FeatureMap, feature_maps, has_map
+from radiopipe.explain.heldout import HeldOutExplanation, explain_held_out
+from radiopipe.explain.stage import explain_run
+
+__all__ = [
+    "Explanation",
+    "FeatureMap",
+    "HeldOutExplanation",
+    "explain",
+    "explain_held_out",
+    "explain_run",
+    "feature_maps",
+    "has_map",
+    "select_cases",
+]

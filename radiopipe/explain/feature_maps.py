@@ -1,0 +1,204 @@
+"""Feature maps: where in the ROI a feature's texture lives.
+
+A map computes one feature voxel-wise: for each ROI voxel of the ROI's largest slice (every
+``stride``-th voxel in both in-plane axes, so at most ``max_windows`` windows; the voxels between
+show the nearest window's value), the feature of the ROI inside a ``window``-voxel cube centred
+there (a square for 2D images). Everything else is the
+extraction's own: the image is prepared (normalised, resampled, re-segmented) and filtered by the
+engine's steps, and discretised over the whole ROI, so a window's grey levels are the ones the
+case's feature saw; the family functions then run on each window. Shape features describe the
+whole ROI and local-intensity features are already local: neither has a map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import distance_transform_edt
+
+from radiopipe.config import FeatureConfig
+from radiopipe.features.extract import (
+    _FILTERS,
+    _as_volumes_3d,
+    _compute,
+    _discretise,
+    _intensity_mask,
+    _prepare_grid,
+    _selection,
+)
+from radiopipe.features.registry import FAMILIES
+from radiopipe.filters import compute_image_types
+from radiopipe.io import Volume
+from radiopipe.preprocess.crop import crop_slices
+
+_UNMAPPED_FAMILIES = ("shape", "local_intensity")
+_MARGIN = 3  # voxels of image shown around the ROI
+
+
+@dataclass(frozen=True)
+class FeatureMap:
+    """One feature, voxel-wise over one slice.
+
+    Attributes
+    ----------
+    feature : str
+        The feature column (``{image_type}__{family}__{feature}``).
+    slice_index : int
+        The slice (first array axis) of the prepared image; 0 for 2D images.
+    image : numpy.ndarray of shape (h, w)
+        The prepared original image around the ROI on that slice.
+    roi : numpy.ndarray of bool, shape (h, w)
+    values : numpy.ndarray of shape (h, w)
+        The feature of the window centred on each voxel (NaN outside the ROI).
+    window : int
+        Window side in voxels.
+    stride : int
+        Windows are centred on every ``stride``-th voxel; the other ROI voxels show the value of
+        the nearest window.
+    spacing : tuple of float
+        In-plane voxel size (row, column) in mm.
+    """
+
+    feature: str
+    slice_index: int
+    image: np.ndarray
+    roi: np.ndarray
+    values: np.ndarray
+    window: int
+    stride: int
+    spacing: tuple[float, float]
+
+
+def has_map(feature: str) -> bool:
+    """Whether a feature column can be mapped (a texture, histogram or first-order feature)."""
+    parts = feature.split("__")
+    if len(parts) != 3 or parts[1] not in FAMILIES or parts[1] in _UNMAPPED_FAMILIES:
+        return False
+    return parts[0].split("-")[0] in _FILTERS
+
+
+def feature_maps(
+    image: Volume,
+    mask: Volume,
+    features: list[str],
+    settings: FeatureConfig,
+    *,
+    window: int = 5,
+    max_windows: int = 400,
+) -> list[FeatureMap]:
+    """Maps of ``features`` (those :func:`has_map` accepts) for one case.
+
+    Parameters
+    ----------
+    image, mask : Volume
+        The case as read for extraction.
+    features : list of str
+        Feature columns to map, in the order wanted.
+    settings : FeatureConfig
+        The extraction's settings.
+    window : int
+        Window side in voxels (odd).
+    max_windows : int
+        Windows per map at most; the stride grows until the slice's ROI fits.
+
+    Returns
+    -------
+    list of FeatureMap
+        In the order of ``features``.
+    """
+    wanted = [f for f in features if has_map(f)]
+    if not wanted:
+        return []
+    image3, mask3, _ = _as_volumes_3d(image, mask)
+    image3, mask3 = _prepare_grid(image3, mask3, settings)
+    roi = _intensity_mask(image3.array, mask3.array, settings)
+    box = crop_slices(roi)
+    roi_box, edge_box = roi[box], mask3.array[box]
+    z = int(np.argmax(roi_box.sum(axis=(1, 2))))
+    centres, stride = _centres(roi_box[z], max_windows)
+    types = {_FILTERS[f.split("__")[0].split("-")[0]] for f in wanted}
+    selection = {k: v for k, v in _selection(settings).items() if k in types}
+    whole = image3.array.astype(np.float64, copy=False)
+    filtered = compute_image_types(whole, image3.spacing, selection, region=box)
+    values = {f: np.full(roi_box.shape[1:], np.nan) for f in wanted}
+    for (image_name, family), names in _groups(wanted).items():
+        source = np.asarray(filtered[image_name], dtype=np.float64)
+        discretised = _discretise(source[roi_box], settings)
+        levels = np.zeros(source.shape, dtype=np.int32)
+        levels[roi_box] = discretised.levels
+        for cy, cx in centres:
+            win = _window(z, cy, cx, window, roi_box.shape)
+            result = _compute(FAMILIES[family], source[win], roi_box[win], edge_box[win],
+                              levels[win], discretised.n_levels, image3.spacing, settings)
+            for name in names:
+                values[f"{image_name}__{family}__{name}"][cy, cx] = result[name]
+    nearest = _nearest_centre(centres, roi_box.shape[1:])
+    values = {f: v[nearest] for f, v in values.items()}
+    view = _view(box[1:], roi.shape[1:])
+    offset = tuple(b.start - v.start for b, v in zip(box[1:], view))
+    image_slice = whole[(box[0].start + z, *view)]
+    roi_slice = roi[(box[0].start + z, *view)]
+    return [
+        FeatureMap(
+            feature=f,
+            slice_index=box[0].start + z,
+            image=image_slice,
+            roi=roi_slice,
+            values=np.where(roi_slice, _placed(values[f], offset, roi_slice.shape), np.nan),
+            window=window,
+            stride=stride,
+            spacing=(float(image3.spacing[1]), float(image3.spacing[2])),
+        )
+        for f in wanted
+    ]
+
+
+def _groups(features: list[str]) -> dict[tuple[str, str], list[str]]:
+    """Features by (image, family): one window computation serves all of a group."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for feature in features:
+        image_name, family, name = feature.split("__")
+        groups.setdefault((image_name, family), []).append(name)
+    return groups
+
+
+def _centres(roi_slice: np.ndarray, max_windows: int) -> tuple[np.ndarray, int]:
+    """ROI voxels on the coarsest-needed grid: the smallest stride giving <= max_windows."""
+    points = np.argwhere(roi_slice)
+    origin = points.min(axis=0)
+    stride = 1
+    while True:
+        on_grid = points[((points - origin) % stride == 0).all(axis=1)]
+        if len(on_grid) <= max_windows:
+            return on_grid, stride
+        stride += 1
+
+
+def _window(z: int, cy: int, cx: int, size: int, shape) -> tuple[slice, ...]:
+    half = size // 2
+    return tuple(
+        slice(max(c - half, 0), min(c + half + 1, n)) for c, n in zip((z, cy, cx), shape)
+    )
+
+
+def _nearest_centre(centres: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray]:
+    """For every pixel, the index of the nearest computed window centre (itself at stride 1)."""
+    computed = np.zeros(shape, dtype=bool)
+    computed[tuple(centres.T)] = True
+    _, index = distance_transform_edt(~computed, return_indices=True)
+    return index[0], index[1]
+
+
+def _view(box, shape) -> tuple[slice, ...]:
+    """The ROI's in-plane box widened by a margin, within the image."""
+    return tuple(
+        slice(max(b.start - _MARGIN, 0), min(b.stop + _MARGIN, n)) for b, n in zip(box, shape)
+    )
+
+
+def _placed(values: np.ndarray, offset: tuple[int, ...], shape) -> np.ndarray:
+    """The box-sized map placed at ``offset`` inside the (larger) shown region."""
+    out = np.full(shape, np.nan)
+    out[tuple(slice(o, o + n) for o, n in zip(offset, values.shape))] = values
+    return out

@@ -1,0 +1,142 @@
+"""Explanations on disk: SHAP values and feature maps as parquet, provenance in the metadata.
+
+SHAP values: one row per (case, explained class). Columns: ``case_id``, ``fold`` (the held-out
+fold that explained the case; -1 for a new case), ``output`` (the class), ``base_value``,
+``model_output`` and one column per explained feature holding its SHAP value. The file
+metadata (key ``radiopipe``) records the explainer, the output space, the explained model and
+the key of the inputs the file was computed from.
+
+Feature maps: one row per shown pixel of each map (:func:`maps_frame`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from radiopipe.explain.explainers import Explanation
+from radiopipe.explain.feature_maps import FeatureMap
+from radiopipe.storage import atomic_write
+
+METADATA_KEY = b"radiopipe"
+_META_COLUMNS = ("case_id", "fold", "output", "base_value", "model_output")
+_MAP_COLUMNS = (
+    "case_id", "feature", "rank", "slice_index", "window", "stride", "spacing_row",
+    "spacing_column", "row", "column", "image", "roi", "value",
+)
+
+
+def explanation_frame(explanation: Explanation, folds) -> pd.DataFrame:
+    """The long table of an explanation (see the module docstring)."""
+    n, p, m = explanation.values.shape
+    frame = pd.DataFrame(
+        {
+            "case_id": np.repeat(np.asarray(explanation.case_ids, dtype=object), m),
+            "fold": np.repeat(np.asarray(folds, dtype=np.int64), m),
+            "output": np.tile(np.asarray(explanation.outputs, dtype=object), n),
+            "base_value": explanation.base_values.reshape(-1),
+            "model_output": explanation.model_output.reshape(-1),
+        }
+    )
+    values = explanation.values.transpose(0, 2, 1).reshape(n * m, p)
+    return pd.concat([frame, pd.DataFrame(values, columns=list(explanation.features))], axis=1)
+
+
+def write_explanation(path: Path, explanation: Explanation, folds, info: dict) -> Path:
+    """Write the table atomically with the explainer, output space and ``info`` as metadata."""
+    table = pa.Table.from_pandas(explanation_frame(explanation, folds), preserve_index=False)
+    meta = {"method": explanation.method, "output_space": explanation.output_space, **info}
+    table = table.replace_schema_metadata({METADATA_KEY: json.dumps(meta).encode()})
+    return atomic_write(Path(path), lambda tmp: pq.write_table(table, tmp))
+
+
+def read_metadata(path: Path) -> dict:
+    """The metadata of a SHAP file ({} when it has none)."""
+    return json.loads((pq.read_schema(path).metadata or {}).get(METADATA_KEY, b"{}"))
+
+
+def read_explanation(path: Path) -> tuple[Explanation, np.ndarray, dict]:
+    """Read a SHAP file back.
+
+    Returns
+    -------
+    (Explanation, numpy.ndarray, dict)
+        The values, the fold of each case, and the file's metadata.
+    """
+    table = pq.read_table(path)
+    meta = json.loads((table.schema.metadata or {}).get(METADATA_KEY, b"{}"))
+    frame = table.to_pandas()
+    outputs = tuple(pd.unique(frame["output"]))
+    features = [c for c in frame.columns if c not in _META_COLUMNS]
+    n, m = len(frame) // len(outputs), len(outputs)
+    values = frame[features].to_numpy(dtype=np.float64).reshape(n, m, len(features))
+    explanation = Explanation(
+        case_ids=tuple(frame["case_id"].to_numpy()[::m]),
+        features=tuple(features),
+        outputs=outputs,
+        values=values.transpose(0, 2, 1),
+        base_values=frame["base_value"].to_numpy(dtype=np.float64).reshape(n, m),
+        output_space=meta.get("output_space", ""),
+        method=meta.get("method", ""),
+    )
+    return explanation, frame["fold"].to_numpy()[::m], meta
+
+
+def maps_frame(case_id: str, maps: list[FeatureMap]) -> pd.DataFrame:
+    """One row per shown pixel of each map: the table behind the case page's map figures."""
+    frames = []
+    for rank, item in enumerate(maps):
+        rows, columns = np.indices(item.image.shape)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "case_id": case_id,
+                    "feature": item.feature,
+                    "rank": rank,
+                    "slice_index": item.slice_index,
+                    "window": item.window,
+                    "stride": item.stride,
+                    "spacing_row": item.spacing[0],
+                    "spacing_column": item.spacing[1],
+                    "row": rows.ravel(),
+                    "column": columns.ravel(),
+                    "image": item.image.ravel().astype(np.float64),
+                    "roi": item.roi.ravel(),
+                    "value": item.values.ravel(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_MAP_COLUMNS)
+
+
+def maps_from_frame(frame: pd.DataFrame) -> dict[str, list[FeatureMap]]:
+    """Case id -> its maps in rank order (the inverse of :func:`maps_frame`)."""
+    out: dict[str, list[FeatureMap]] = {}
+    for (case_id, _, feature), part in frame.groupby(["case_id", "rank", "feature"], sort=True):
+        shape = (int(part["row"].max()) + 1, int(part["column"].max()) + 1)
+        first = part.iloc[0]
+        out.setdefault(str(case_id), []).append(
+            FeatureMap(
+                feature=str(feature),
+                slice_index=int(first["slice_index"]),
+                image=part["image"].to_numpy().reshape(shape),
+                roi=part["roi"].to_numpy(dtype=bool).reshape(shape),
+                values=part["value"].to_numpy(dtype=np.float64).reshape(shape),
+                window=int(first["window"]),
+                stride=int(first["stride"]),
+                spacing=(float(first["spacing_row"]), float(first["spacing_column"])),
+            )
+        )
+    return out
+
+
+def write_maps(path: Path, frame: pd.DataFrame, info: dict) -> Path:
+    """Write a maps table atomically with ``info`` (e.g. the inputs' key) as metadata."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.replace_schema_metadata({METADATA_KEY: json.dumps(info).encode()})
+    return atomic_write(Path(path), lambda tmp: pq.write_table(table, tmp))

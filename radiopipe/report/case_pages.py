@@ -1,0 +1,218 @@
+"""One page per case: the prediction, why the model made it (waterfall), and where in the image
+the features that drove it live (feature maps).
+
+The same page serves the report (a held-out case, explained by the fold model that never saw
+it) and ``radiopipe explain`` (a new case, explained by the bundle's model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from radiopipe.explain.feature_maps import FeatureMap
+from radiopipe.explain.store import maps_frame
+from radiopipe.report.layout import feature_label, figure, save_csv, table
+from radiopipe.report.shap_figures import feature_map_figure, waterfall_figure
+
+WATERFALL_BARS = 10
+REFERENCES = {
+    "tree": "the average training case as the trees saw it (tree-path-dependent SHAP)",
+    "linear": "the typical training case (the medians the model's imputer learned)",
+    "permutation": "the typical training case (the medians the model's imputer learned)",
+}
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """Everything a case page shows.
+
+    Attributes
+    ----------
+    case_id : str
+    label : str or None
+        The true class, when known.
+    probabilities : dict of str to float
+        Predicted probability per class.
+    source : str
+        Which model predicted and explained the case (one sentence).
+    output : str
+        The class whose output the waterfall explains.
+    output_space : str
+    method : str
+        The explainer.
+    base_value : float
+    shap : pandas.Series
+        SHAP value per model input column.
+    values : pandas.Series
+        The case's value per model input column.
+    cohort : pandas.DataFrame or None
+        The training cohort's feature values, for percentiles.
+    maps : list of FeatureMap
+    """
+
+    case_id: str
+    label: str | None
+    probabilities: dict[str, float]
+    source: str
+    output: str
+    output_space: str
+    method: str
+    base_value: float
+    shap: pd.Series
+    values: pd.Series
+    cohort: pd.DataFrame | None
+    maps: list[FeatureMap]
+
+    @property
+    def predicted(self) -> str:
+        """The most probable class."""
+        return max(self.probabilities, key=self.probabilities.get)
+
+
+def case_section(view: CaseView, tables_dir: Path, table_prefix: str = "") -> str:
+    """The HTML of one case page; its tables are written into ``tables_dir``.
+
+    Parameters
+    ----------
+    view : CaseView
+    tables_dir : Path
+        Folder for the page's CSV tables (``<case_id>_waterfall.csv``, ``<case_id>_maps.csv``).
+    table_prefix : str
+        How captions name that folder relative to the page (e.g. ``'report_cases/'``).
+    """
+    contributions = _contributions(view)
+    waterfall_file = f"{view.case_id}_waterfall.csv"
+    save_csv(tables_dir / waterfall_file, contributions, index=False)
+    shown = _waterfall_rows(contributions)
+    verdict = ""
+    if view.label is not None:
+        verdict = " (correct)" if view.label == view.predicted else " (misclassified)"
+    parts = [
+        f'<section class="case" id="case-{escape(view.case_id)}">',
+        f"<h3>Case {escape(view.case_id)}</h3>",
+        f"<p>{escape(view.source)}</p>",
+        table(
+            ["", "this case"],
+            [
+                ["true class", view.label if view.label is not None else "unknown"],
+                ["predicted class", f"{view.predicted}{verdict}"],
+                *[[f"probability of {c}", p] for c, p in view.probabilities.items()],
+            ],
+        ),
+        "<h4>Why the model predicted this</h4>",
+        f"<p>Each bar is one feature's contribution to the model's output for "
+        f"<b>{escape(view.output)}</b> ({escape(view.output_space)}), from the reference "
+        f"({escape(REFERENCES[view.method.split()[0]])}) to this case. Red bars push towards "
+        f"{escape(view.output)}, blue bars away from it.{_scale_note(view)} Explainer: "
+        f"{escape(view.method)}.</p>",
+        figure(
+            waterfall_figure(shown, view.base_value, view.output, view.output_space),
+            f"waterfall of case {view.case_id}",
+            "Contributions, largest first.",
+            table_prefix + waterfall_file,
+        ),
+        _top_table(contributions, with_cohort=view.cohort is not None),
+        _maps_part(view, tables_dir, table_prefix),
+        "</section>",
+    ]
+    return "\n".join(parts)
+
+
+def _contributions(view: CaseView) -> pd.DataFrame:
+    """Every input with its value, cohort percentile and SHAP value, largest |SHAP| first."""
+    frame = pd.DataFrame(
+        {"feature": view.shap.index, "shap": view.shap.to_numpy(dtype=np.float64)}
+    )
+    frame["value"] = [view.values.get(f, np.nan) for f in frame["feature"]]
+    frame["percentile"] = [_cohort_percentile(view.cohort, f, v)
+                           for f, v in zip(frame["feature"], frame["value"])]
+    frame["label"] = [feature_label(f) for f in frame["feature"]]
+    order = np.argsort(-np.abs(np.nan_to_num(frame["shap"].to_numpy())), kind="stable")
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _waterfall_rows(contributions: pd.DataFrame) -> pd.DataFrame:
+    """The largest contributions, the rest summed in one bar."""
+    top = contributions.head(WATERFALL_BARS)
+    rows = pd.DataFrame(
+        {"label": [f"{r.label} = {_number(r.value)}" for r in top.itertuples()],
+         "shap": top["shap"].to_numpy()}
+    )
+    rest = contributions.iloc[WATERFALL_BARS:]
+    if len(rest):
+        other = pd.DataFrame({"label": [f"{len(rest)} other features"],
+                              "shap": [float(np.nansum(rest["shap"]))]})
+        rows = pd.concat([rows, other], ignore_index=True)
+    return rows
+
+
+def _top_table(contributions: pd.DataFrame, *, with_cohort: bool) -> str:
+    """The largest contributions with the case's values (and their cohort percentiles)."""
+    top = contributions.head(WATERFALL_BARS)
+    if not with_cohort:
+        return table(["feature", "this case", "contribution"],
+                     [[r.label, _number(r.value), float(r.shap)] for r in top.itertuples()])
+    return table(
+        ["feature", "this case", "cohort percentile", "contribution"],
+        [[r.label, _number(r.value), _percentile(r.percentile), float(r.shap)]
+         for r in top.itertuples()],
+    )
+
+
+def _maps_part(view: CaseView, tables_dir: Path, table_prefix: str) -> str:
+    if not view.maps:
+        return ("<h4>Where in the image</h4><p class=\"muted\">No feature map: the case's top "
+                "features are shape or clinical features, which describe the whole region, or "
+                "maps are turned off (explain.feature_maps.enabled).</p>")
+    maps_file = f"{view.case_id}_maps.csv"
+    save_csv(tables_dir / maps_file, maps_frame(view.case_id, view.maps), index=False)
+    figures = [
+        figure(
+            feature_map_figure(item, feature_label(item.feature),
+                               float(view.values.get(item.feature, np.nan))),
+            f"feature map of {item.feature} for case {view.case_id}",
+            f"{feature_label(item.feature)}: the feature computed in a {item.window}-voxel window "
+            "around each ROI voxel of the ROI's largest slice"
+            + (f" (every {item.stride}th voxel)" if item.stride > 1 else "")
+            + ", with the extraction's settings. Bright areas hold high values.",
+            table_prefix + maps_file,
+        )
+        for item in view.maps
+    ]
+    return (
+        "<h4>Where in the image</h4><p>The case's most influential image features, computed "
+        "voxel by voxel: the texture that drove the prediction, located in the region.</p>"
+        + "\n".join(figures)
+    )
+
+
+def _scale_note(view: CaseView) -> str:
+    if view.output_space == "probability":
+        return ""
+    return (f" The output is a score, not a probability: the higher it is, the more likely "
+            f"{escape(view.output)}; the probabilities above come from these scores.")
+
+
+def _cohort_percentile(cohort: pd.DataFrame | None, feature: str, value) -> float:
+    if cohort is None or feature not in cohort.columns or not isinstance(value, (int, float)):
+        return np.nan
+    reference = cohort[feature].to_numpy(dtype=np.float64)
+    reference = reference[~np.isnan(reference)]
+    if not len(reference) or np.isnan(value):
+        return np.nan
+    return 100.0 * float(np.mean(reference <= value))
+
+
+def _number(value) -> str:
+    if isinstance(value, (int, float, np.floating)):
+        return "n/a" if np.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def _percentile(value: float) -> str:
+    return "n/a" if np.isnan(value) else f"{value:.0f}%"

@@ -1,0 +1,64 @@
+"""The cohort summary: cases and patients per class, sites, ROI size, failed cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from radiopipe.report.layout import save_csv, table
+
+SECTION_ID = "cohort"
+_VOLUME_COLUMNS = ("original__shape__MeshVolume", "original__shape__VoxelVolume")
+
+
+def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str], metrics: dict,
+                   failures: list[dict], run_dir: Path) -> str:
+    """Cohort summary; its table is saved as ``report_cohort.csv``.
+
+    Parameters
+    ----------
+    oof : pandas.DataFrame
+        Held-out predictions (``label``, ``patient_id``).
+    features : pandas.DataFrame
+        The feature table (``site`` and, when shape was extracted, the ROI volume).
+    classes : list of str
+    metrics : dict
+    failures : list of dict
+        Failed cases with their reasons.
+    run_dir : Path
+    """
+    task = metrics["task"]
+    volume = next((c for c in _VOLUME_COLUMNS if c in features.columns), None)
+    rows = []
+    for name in [*classes, None]:
+        part = oof if name is None else oof[oof["label"] == name]
+        row = {"class": "all" if name is None else name, "cases": len(part),
+               "patients": int(part["patient_id"].nunique())}
+        if volume is not None:
+            values = features.loc[part["case_id"], volume].to_numpy(dtype=np.float64)
+            row["roi_volume_median_mm3"] = float(np.nanmedian(values))
+            row["roi_volume_iqr_mm3"] = float(np.subtract(*np.nanpercentile(values, [75, 25])))
+        rows.append(row)
+    summary = pd.DataFrame(rows)
+    save_csv(run_dir / "report_cohort.csv", summary, index=False)
+    header = ["class", "cases", "patients"]
+    if volume is not None:
+        header += ["ROI volume, median (mm³)", "ROI volume, IQR (mm³)"]
+    parts = [
+        f'<section id="{SECTION_ID}"><h2>Cohort</h2>',
+        f"<p>{task['n_cases']} cases with features from {task['n_patients']} patients; "
+        f"{len(failures)} case(s) failed feature extraction and are excluded. Cases are named by "
+        "their case id only.</p>",
+        table(header, summary.to_numpy().tolist()),
+    ]
+    sites = features["site"].dropna().astype(str)
+    if len(sites):
+        counts = pd.crosstab(sites, features.loc[sites.index, "label"])
+        parts += ["<h3>Sites</h3>", table(["site", *counts.columns],
+                                          [[s, *map(int, r)] for s, r in counts.iterrows()])]
+    if failures:
+        parts.append("<h3>Failed cases</h3>")
+        parts.append(table(["case", "reason"], [[f["case_id"], f["reason"]] for f in failures]))
+    return "\n".join(parts) + "</section>"

@@ -1,0 +1,170 @@
+"""The report's explanation sections: what drives the predictions overall (SHAP importance,
+beeswarm, dependence) and the case pages."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from radiopipe.explain.explainers import Explanation
+from radiopipe.explain.stage import MAPS_FILE, SHAP_FILE, explained_output
+from radiopipe.explain.store import maps_from_frame, read_explanation, read_metadata
+from radiopipe.report.case_pages import REFERENCES, CaseView, case_section
+from radiopipe.report.layout import feature_label, figure, save_csv, table
+from radiopipe.report.shap_figures import beeswarm_figure, dependence_figure, importance_figure
+
+SECTION_ID = "explanations"
+CASES_ID = "cases"
+CASES_DIR = "report_cases"
+IMPORTANCE_ROWS = 15
+BEESWARM_ROWS = 10
+
+
+def explanation_sections(run_dir: Path, features: pd.DataFrame, oof: pd.DataFrame,
+                         config: dict) -> tuple[str, str, float]:
+    """The global SHAP section and the case pages.
+
+    Parameters
+    ----------
+    run_dir : Path
+    features : pandas.DataFrame
+        The feature table (index: case id).
+    oof : pandas.DataFrame
+        Held-out predictions.
+    config : dict
+        The resolved config.
+
+    Returns
+    -------
+    (str, str, float)
+        HTML of the global section, of the case pages, and the refit difference of the fold
+        models (NaN without explanations).
+    """
+    if not config["explain"]["enabled"] or not (run_dir / SHAP_FILE).is_file():
+        note = ('<p class="muted">Not computed: set <code>explain.enabled: true</code> for SHAP '
+                "explanations, case pages and feature maps.</p>")
+        return (f'<section id="{SECTION_ID}"><h2>What drives the predictions</h2>{note}</section>',
+                f'<section id="{CASES_ID}"><h2>Case pages</h2>{note}</section>', np.nan)
+    explanation, folds, meta = read_explanation(run_dir / SHAP_FILE)
+    maps = maps_from_frame(pd.read_parquet(run_dir / MAPS_FILE))
+    cases = list(read_metadata(run_dir / MAPS_FILE).get("cases", []))
+    global_html = _global_section(run_dir, explanation, features, meta, config)
+    pages = [
+        case_section(_held_out_view(explanation, folds, case_id, features, oof, maps),
+                     run_dir / CASES_DIR, f"{CASES_DIR}/")
+        for case_id in cases
+        if case_id in explanation.case_ids
+    ]
+    intro = (f'<section id="{CASES_ID}"><h2>Case pages</h2><p>{len(pages)} held-out case(s), each '
+             "explained by the fold model that never saw it: "
+             + ", ".join(f'<a href="#case-{escape(c)}">{escape(c)}</a>' for c in cases)
+             + ".</p>")
+    cases_html = intro + "\n".join(pages) + "</section>"
+    return global_html, cases_html, float(meta.get("refit_difference", np.nan))
+
+
+def _global_section(run_dir: Path, explanation: Explanation, features: pd.DataFrame, meta: dict,
+                    config: dict) -> str:
+    labels = [feature_label(f) for f in explanation.features]
+    known = ~np.isnan(explanation.values)  # NaN: a class some fold's model never saw
+    magnitude = np.where(known, np.abs(explanation.values), 0.0).sum(axis=0) / np.maximum(
+        known.sum(axis=0), 1
+    )  # mean |SHAP| per (feature, class)
+    importance = pd.DataFrame(magnitude, index=list(explanation.features),
+                              columns=list(explanation.outputs))
+    total = importance.sum(axis=1).sort_values(ascending=False, kind="stable")
+    importance = importance.loc[total.index]
+    save_csv(run_dir / "report_shap_importance.csv",
+             importance.assign(total=total).rename_axis("feature"))
+    shown = importance.head(IMPORTANCE_ROWS).copy()
+    shown.index = [feature_label(f) for f in shown.index]
+
+    top = list(total.index[:BEESWARM_ROWS])
+    columns = [explanation.features.index(f) for f in top]
+    values = np.column_stack([_feature_values(features, explanation.case_ids, f) for f in top])
+    long = _long_table(explanation, top, values)
+    save_csv(run_dir / "report_shap_beeswarm.csv", long, index=False)
+    space = explanation.output_space
+    outputs = list(explanation.outputs)
+    n_dependence = config["explain"]["dependence_features"]
+    dependence = long[long["feature"].isin(top[:n_dependence])]
+    save_csv(run_dir / "report_shap_dependence.csv", dependence, index=False)
+    method = explanation.method.split()[0]
+    parts = [
+        f'<section id="{SECTION_ID}"><h2>What drives the predictions</h2>',
+        f"<p>SHAP values of the primary model <b>{escape(meta.get('model', ''))}</b> for "
+        f"{len(explanation.case_ids)} held-out case(s), each from the fold model that never saw "
+        f"the case. A SHAP value is a feature's share of the difference between the model's "
+        f"output for a case and for the reference ({escape(REFERENCES[method])}); the shares "
+        f"of a case add up exactly to that difference. Output space: {escape(space)}. "
+        f"Explainer: {escape(explanation.method)}.</p>",
+        figure(importance_figure(shown), "global SHAP importance",
+               f"Mean absolute SHAP value of the {len(shown)} most important features.",
+               "report_shap_importance.csv"),
+        figure(beeswarm_figure(explanation.values[:, columns, :], values,
+                               [labels[j] for j in columns], outputs, space),
+               "SHAP beeswarm", "Each dot is a held-out case; right of zero pushes towards the "
+               "class, colour shows the feature's value.", "report_shap_beeswarm.csv"),
+    ]
+    for feature in top[:n_dependence]:
+        j = explanation.features.index(feature)
+        parts.append(figure(
+            dependence_figure(values[:, top.index(feature)], explanation.values[:, j, :],
+                              feature_label(feature), outputs, space),
+            f"SHAP dependence of {feature}",
+            f"How {feature_label(feature)} moves the output across its range.",
+            "report_shap_dependence.csv",
+        ))
+    parts.append(table(
+        ["feature", "mean |SHAP|"],
+        [[feature_label(f), float(total[f])] for f in total.index[:IMPORTANCE_ROWS]],
+    ))
+    return "\n".join(parts) + "</section>"
+
+
+def _held_out_view(explanation: Explanation, folds, case_id: str, features: pd.DataFrame,
+                   oof: pd.DataFrame, maps: dict) -> CaseView:
+    row = explanation.case_ids.index(case_id)
+    prediction = oof.set_index("case_id").loc[case_id]
+    probabilities = {c.removeprefix("proba__"): float(prediction[c])
+                     for c in oof.columns if c.startswith("proba__")}
+    predicted = max(probabilities, key=probabilities.get)
+    k = explained_output(explanation, predicted)
+    values = features.loc[case_id] if case_id in features.index else pd.Series(dtype=float)
+    return CaseView(
+        case_id=case_id,
+        label=str(prediction["label"]),
+        probabilities=probabilities,
+        source=f"Held-out prediction of outer fold {int(folds[row])}: the model was trained "
+        "without this case (and without its patient's other cases).",
+        output=explanation.outputs[k],
+        output_space=explanation.output_space,
+        method=explanation.method,
+        base_value=float(explanation.base_values[row, k]),
+        shap=pd.Series(explanation.values[row, :, k], index=list(explanation.features)),
+        values=values,
+        cohort=features,
+        maps=maps.get(case_id, []),
+    )
+
+
+def _feature_values(features: pd.DataFrame, case_ids, feature: str) -> np.ndarray:
+    if feature not in features.columns:
+        return np.full(len(case_ids), np.nan)
+    return features[feature].reindex(list(case_ids)).to_numpy(dtype=np.float64)
+
+
+def _long_table(explanation: Explanation, top: list[str], values: np.ndarray) -> pd.DataFrame:
+    """(case, feature, class) rows: the feature's value and its SHAP value."""
+    frames = []
+    for t, feature in enumerate(top):
+        j = explanation.features.index(feature)
+        for k, output in enumerate(explanation.outputs):
+            frames.append(pd.DataFrame({
+                "case_id": explanation.case_ids, "feature": feature, "class": output,
+                "value": values[:, t], "shap": explanation.values[:, j, k],
+            }))
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,93 @@
+"""The report's building blocks: HTML tables, figures with the name of the table behind them,
+readable feature names, and the self-contained page around a body."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+from radiopipe.storage import atomic_write, atomic_write_text
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:980px;
+margin:2em auto;color:#1d2433;line-height:1.45;padding:0 1em}
+h1{font-size:1.6em;margin-bottom:.2em}
+h2{border-bottom:1px solid #d0d7e2;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.6em 0}
+td,th{border:1px solid #d0d7e2;padding:.25em .6em;text-align:left}
+th{background:#f1f4f9}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.muted{color:#5b6578;font-size:.9em}
+figure{display:inline-block;margin:.5em 1em .5em 0;vertical-align:top}
+figure img{max-width:100%;height:auto}figcaption{font-size:.85em;color:#5b6578;max-width:32em}
+nav ol{columns:2}section.case{border-top:2px solid #1d2433;margin-top:2em}
+.sev-error{color:#a4161a;font-weight:600}.sev-warning{color:#9a6700;font-weight:600}
+.sev-info{color:#1f5fa8}.sev-passed{color:#2b7a3d}
+@media print{section.case,section.appendix{break-before:page}figure{break-inside:avoid}}
+"""
+
+_FAMILY_NAMES = {
+    "firstorder": "first-order",
+    "shape": "shape",
+    "glcm": "GLCM",
+    "glrlm": "GLRLM",
+    "glszm": "GLSZM",
+    "gldm": "GLDM",
+    "ngtdm": "NGTDM",
+    "gldzm": "GLDZM",
+    "ngldm": "NGLDM",
+    "intensity_histogram": "intensity histogram",
+    "intensity_volume": "intensity-volume histogram",
+    "local_intensity": "local intensity",
+}
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    """An HTML table; floats print with three decimals, right-aligned."""
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f'<td class="num">{value:.3f}</td>'
+    return f"<td>{escape(str(value))}</td>"
+
+
+def figure(uri: str, alt: str, caption: str = "", table_file: str | None = None) -> str:
+    """A figure with its caption and the name of the CSV table behind it."""
+    parts = [escape(caption)] if caption else []
+    if table_file:
+        parts.append(f"Table: <code>{escape(table_file)}</code>")
+    text = f"<figcaption>{' '.join(parts)}</figcaption>" if parts else ""
+    return f'<figure><img alt="{escape(alt)}" src="{uri}">{text}</figure>'
+
+
+def save_csv(path: Path, frame: pd.DataFrame, *, index: bool = True) -> None:
+    """Write a figure's table beside the report (atomically)."""
+    atomic_write(path, lambda tmp: frame.to_csv(tmp, index=index))
+
+
+def feature_label(column: str) -> str:
+    """``'original__glcm__Contrast'`` -> ``'GLCM Contrast (original)'``; clinical and other
+    columns keep their name without the role prefix."""
+    parts = column.split("__")
+    if len(parts) == 3:
+        image, family, name = parts
+        return f"{_FAMILY_NAMES.get(family, family)} {name} ({image})"
+    return column.removeprefix("clinical__")
+
+
+def page(title: str, body: str) -> str:
+    """A whole self-contained HTML page."""
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>{body}</body></html>"
+    )
+
+
+def write_page(path: Path, title: str, body: str) -> Path:
+    """Write a page atomically."""
+    return atomic_write_text(path, page(title, body))

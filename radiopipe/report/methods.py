@@ -1,0 +1,206 @@
+"""The methods appendix, filled from the resolved config: the IBSI reporting items of the image
+processing and feature extraction, the model and its validation, the explanations, and the
+software versions."""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from radiopipe.features.catalogue import load_catalogue
+from radiopipe.report.layout import save_csv, table
+from radiopipe.table import feature_columns
+
+SECTION_ID = "methods"
+_EXTRA_PACKAGES = ("lightgbm", "shap", "PyWavelets", "scikit-image", "numba", "matplotlib")
+_AGGREGATIONS = {
+    "3D_avg": "3D, features computed per direction (13) and averaged",
+    "3D_comb": "3D, one matrix merged over the 13 directions",
+    "2_5D_avg": "2.5D, per direction merged over slices, features averaged over directions",
+    "2_5D_comb": "2.5D, one matrix merged over slices and directions",
+    "2D_avg": "2D, per slice and direction, features averaged",
+    "2D_comb": "2D, per slice with directions merged, features averaged over slices",
+}
+_DISCRETISATION = {
+    "fixed_bin_size": "IBSI fixed bin size (bins from the lower bound)",
+    "fixed_bin_size_pyradiomics": "fixed bin size, pyradiomics binWidth (bins aligned to 0)",
+    "fixed_bin_number": "IBSI fixed bin number",
+}
+
+
+def methods_section(config: dict, metrics: dict, features: pd.DataFrame, run_dir: Path) -> str:
+    """The appendix: IBSI reporting items, model and validation, explanations.
+
+    Writes ``report_feature_catalogue.csv``: each feature column with its IBSI identifier,
+    pyradiomics name and any documented deviation from IBSI.
+    """
+    catalogue = _catalogue_rows(feature_columns(features))
+    save_csv(run_dir / "report_feature_catalogue.csv", catalogue, index=False)
+    deviating = int(catalogue["deviation"].fillna("").astype(bool).sum())
+    return "\n".join(
+        [
+            f'<section class="appendix" id="{SECTION_ID}"><h2>Methods</h2>',
+            "<h3>Image processing and features (IBSI reporting items)</h3>",
+            table(["item", "setting"], _ibsi_rows(config, metrics, catalogue, deviating)),
+            "<h3>Model and validation</h3>",
+            table(["item", "setting"], _model_rows(config["model"], metrics)),
+            "<h3>Explanations</h3>",
+            table(["item", "setting"], _explain_rows(config)),
+            "</section>",
+        ]
+    )
+
+
+def software_section(versions: dict) -> str:
+    """Versions of the software that produced the run (and of the explanation libraries)."""
+    rows = dict(versions)
+    for name in _EXTRA_PACKAGES:
+        try:
+            rows.setdefault(name, metadata.version(name))
+        except metadata.PackageNotFoundError:
+            continue
+    listing = table(["package", "version"], [[name, version] for name, version in rows.items()])
+    return f'<section id="software"><h2>Software</h2>{listing}</section>'
+
+
+def _ibsi_rows(config: dict, metrics: dict, catalogue: pd.DataFrame, deviating: int) -> list:
+    features = config["features"]
+    data = config["data"]
+    resampling = "none (native voxel spacing)"
+    if features["resampled_spacing"]:
+        spacing = " x ".join("native" if not s else f"{s:g}" for s in features["resampled_spacing"])
+        resampling = (f"to {spacing} mm (x, y, z), {features['interpolator']} interpolation, "
+                      f"{features['grid_alignment']} grid alignment")
+    if features["discretisation"] == "fixed_bin_number":
+        bins = f"{features['bin_count']} bins"
+    else:
+        bins = f"bin width {features['bin_width']:g}"
+    reseg = []
+    if features["resegment_range"]:
+        low, high = features["resegment_range"]
+        reseg.append(f"range [{'-inf' if low is None else f'{low:g}'}, "
+                     f"{'inf' if high is None else f'{high:g}'}]")
+    if features["resegment_outliers"]:
+        reseg.append(f"outliers beyond {features['resegment_outliers']:g} SD removed")
+    image_types = []
+    for kind in features["image_types"]:
+        if kind == "log":
+            kind += " (sigma " + ", ".join(f"{s:g}" for s in features["log_sigmas"]) + " mm)"
+        elif kind == "wavelet":
+            kind += f" ({features['wavelet']}, 8 sub-bands)"
+        image_types.append(kind)
+    definitions = features["definitions"]
+    compliance = (
+        "IBSI definitions; radiopipe's engine reproduces every IBSI-1 reference value "
+        "(digital phantom and CT configurations A-E; 'radiopipe compliance')"
+        if definitions == "ibsi" else
+        f"pyradiomics 3.1.4 definitions (equal to pyradiomics on every feature); {deviating} of "
+        f"the {len(catalogue)} features deviate from IBSI as documented in the feature catalogue "
+        "(report_feature_catalogue.csv)"
+    )
+    with_id = int(catalogue["ibsi_id"].notna().sum())
+    engine = metrics["features"]
+    return [
+        ["region of interest", f"mask label {data['mask_label']}; whole image where no mask"],
+        ["feature engine", f"{engine['backend']} {engine['backend_version']}"],
+        ["definitions and IBSI compliance", compliance],
+        ["intensity normalisation", "yes (pyradiomics normalize)" if features["normalize"]
+         else "no"],
+        ["interpolation / resampling", resampling],
+        ["re-segmentation", "; ".join(reseg) or "none"],
+        ["image types (filters)", ", ".join(image_types)],
+        ["discretisation", f"{_DISCRETISATION[features['discretisation']]}, {bins}"],
+        ["texture aggregation", _AGGREGATIONS[features["aggregation"]]
+         + "; neighbourhood distance 1 (Chebyshev)"],
+        ["feature families", ", ".join(features["families"])],
+        ["number of features", f"{len(catalogue)} ({with_id} with an IBSI identifier)"],
+    ]
+
+
+def _catalogue_rows(columns: list[str]) -> pd.DataFrame:
+    entries = {
+        (family.family, f.name): f for family in load_catalogue().values() for f in family.features
+    }
+    rows = []
+    for column in columns:
+        _, family, name = column.split("__")
+        entry = entries.get((family, name))
+        if entry is None and family == "shape":  # planar ROIs report shape2d under 'shape'
+            entry = entries.get(("shape2d", name))
+        rows.append({
+            "feature": column,
+            "ibsi_id": entry.ibsi_id if entry else None,
+            "pyradiomics": entry.pyradiomics if entry else None,
+            "deviation": entry.deviations if entry else None,
+        })
+    return pd.DataFrame(rows, columns=["feature", "ibsi_id", "pyradiomics", "deviation"])
+
+
+def _model_rows(model: dict, metrics: dict) -> list[list[str]]:
+    """Primary model, compared models, ensembles, in-fold preprocessing and validation."""
+    ensembles = {e["name"]: e for e in model["ensembles"]}
+    searched = model["search"]["n_iter"] > 0
+
+    def describe(name: str) -> str:
+        if name in ensembles:
+            e = ensembles[name]
+            how = (f"weights: {e['weights']}" if e["method"] == "soft_voting"
+                   else "logistic meta-learner on inner out-of-fold probabilities")
+            return (f"{name}: {e['method']} of {', '.join(e['members'])} (members with their "
+                    f"configured hyperparameters; {how})")
+        if searched:
+            return f"{name} (hyperparameters from the random search in every training fold)"
+        return f"{name} ({', '.join(f'{k}={v}' for k, v in model[name].items())})"
+
+    steps = model["preprocessing"]
+    preprocessing = [
+        f"{steps['impute']} imputation",
+        "ComBat by site" if steps["harmonise"] == "combat" else "",
+        f"near-constant removal ({steps['near_constant']})" if steps["near_constant"] else "",
+        f"correlation filter (|r| >= {steps['correlation_threshold']})"
+        if steps["correlation_threshold"] else "",
+        f"{steps['scaler']} scaling",
+        f"{steps['selection']} selection of {steps['n_features']} features"
+        if steps["selection"] != "none" else "",
+        "balanced class weights" if steps["class_weight"] == "balanced" else "",
+        "SMOTE" if steps["smote"] else "",
+        f"{steps['calibration']} calibration" if steps["calibration"] != "none" else "",
+    ]
+    rows = [["primary model", describe(model["name"])]]
+    others = [describe(name) for name in model["compare"] if name != model["name"]]
+    if others:
+        rows.append(["compared", "; ".join(others)])
+    if metrics["features"].get("clinical"):
+        rows.append(["clinical covariates", ", ".join(metrics["features"]["clinical"])])
+    rows.append(["in-fold preprocessing", ", ".join(s for s in preprocessing if s)])
+    validation = metrics["validation"]
+    rows.append([
+        "validation",
+        f"{validation['scheme']}; seed {validation['seed']}; every metric is computed on "
+        "predictions for cases the model never saw",
+    ])
+    rows.append(["confidence intervals",
+                 f"patient-level bootstrap, {model['bootstrap']['n_resamples']} resamples"])
+    return rows
+
+
+def _explain_rows(config: dict) -> list[list[str]]:
+    explain = config["explain"]
+    if not explain["enabled"]:
+        return [["SHAP", "not computed (explain.enabled: false)"]]
+    maps = explain["feature_maps"]
+    return [
+        ["rows explained", "held-out rows only, each by the refitted model of the fold that "
+         "tested it"],
+        ["tree models", "exact tree SHAP (XGBoost, LightGBM: log-odds / raw scores; random "
+         "forest: probability)"],
+        ["logistic regression", "exact linear SHAP against the model's typical training case"],
+        ["SVM, ensembles, calibrated models",
+         f"permutation SHAP on probabilities, {explain['max_evals']} evaluations per row, at "
+         f"most {explain['max_rows']} rows plus the case pages"],
+        ["feature maps", "off" if not maps["enabled"] else
+         f"top {maps['top_features']} features per case, {maps['window']}-voxel window, at most "
+         f"{maps['max_windows']} windows per map, on the ROI's largest slice"],
+    ]

@@ -1,0 +1,73 @@
+"""The model card: intended use, data, model, evaluation and limitations on one screen.
+
+Saved beside the report as ``model_card.json`` too.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from radiopipe.checks import Finding
+from radiopipe.report.performance import with_ci
+from radiopipe.storage import atomic_write_json
+
+SECTION_ID = "model-card"
+MODEL_CARD_FILE = "model_card.json"
+
+
+def model_card(config: dict, metrics: dict, findings: list[Finding]) -> dict:
+    """The card's content, from the resolved config, the metrics and the diagnostics."""
+    task = metrics["task"]
+    validation = metrics["validation"]
+    auc = with_ci(metrics["metrics"]["roc_auc"], metrics["confidence_intervals"]["roc_auc"])
+    balanced = with_ci(metrics["metrics"]["balanced_accuracy"],
+                       metrics["confidence_intervals"]["balanced_accuracy"])
+    return {
+        "intended_use": config["report"]["intended_use"],
+        "task": f"classify a region of interest as {', '.join(task['classes'])}",
+        "data": (f"{task['n_cases']} cases from {task['n_patients']} patients"
+                 f" ({len(task['failed_cases'])} failed feature extraction)"),
+        "model": (f"{metrics['model']} on {metrics['features']['n_features']} radiomics features "
+                  f"({metrics['features']['backend']} engine)"
+                  + (f" and clinical covariates {', '.join(metrics['features']['clinical'])}"
+                     if metrics["features"]["clinical"] else "")),
+        "evaluation": (f"{validation['scheme']}; ROC-AUC {auc}, balanced accuracy {balanced} "
+                       "(95% patient-bootstrap CIs)"),
+        "bundle": f"{metrics['final_model']['bundle']}/ (refitted on all cases; "
+        "'radiopipe predict' and 'radiopipe explain' apply it to new cases)",
+        "limitations": _limitations(config, metrics, findings),
+    }
+
+
+def model_card_section(card: dict, run_dir: Path) -> str:
+    """The card as HTML; its content goes to ``model_card.json``."""
+    atomic_write_json(run_dir / MODEL_CARD_FILE, card)
+    rows = "".join(
+        f"<tr><th>{escape(key.replace('_', ' '))}</th><td>{escape(str(value))}</td></tr>"
+        for key, value in card.items() if key != "limitations"
+    )
+    limits = "".join(f"<li>{escape(item)}</li>" for item in card["limitations"])
+    return (
+        f'<section id="{SECTION_ID}"><h2>Model card</h2><table><tbody>{rows}</tbody></table>'
+        f"<h3>Limitations</h3><ul>{limits}</ul></section>"
+    )
+
+
+def _limitations(config: dict, metrics: dict, findings: list[Finding]) -> list[str]:
+    items = list(config["report"]["limitations"])
+    design = metrics["validation"]["design"]
+    if design != "external":
+        items.append("Validated inside one cohort (cross-validation or a held-out split of it); "
+                     "performance on other scanners, sites or populations is unknown until "
+                     "tested externally.")
+    if metrics["task"]["n_patients"] < 100:
+        items.append(f"Small cohort ({metrics['task']['n_patients']} patients): wide "
+                     "confidence intervals, and features may be selected by chance.")
+    items.append("SHAP values explain the model, not the disease: a feature that drives the "
+                  "prediction is associated with the label in this cohort, not a cause of it.")
+    items.append("Radiomics features depend on acquisition and reconstruction settings; apply "
+                 "the model only to images acquired and segmented like the training cases.")
+    items += [f"{f.code} ({f.title}): {f.message}" for f in findings
+              if f.severity in ("error", "warning")]
+    return items

@@ -1,0 +1,74 @@
+"""The explanation page of a new case (``radiopipe explain --model BUNDLE --case ID``)."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from radiopipe.config import DataConfig, ExplainConfig, FeatureConfig
+from radiopipe.explain.explainers import explain
+from radiopipe.explain.stage import SHAP_FILE, case_feature_maps, explained_output, top_features
+from radiopipe.explain.store import write_explanation
+from radiopipe.manifest import Case
+from radiopipe.models.bundle import Bundle
+from radiopipe.models.validation import predict_codes
+from radiopipe.report.case_pages import CaseView, case_section
+from radiopipe.report.layout import write_page
+
+
+def write_new_case_page(bundle: Bundle, case: Case, X: pd.DataFrame, features: FeatureConfig,
+                        data: DataConfig, settings: ExplainConfig, out_dir: Path) -> Path:
+    """Predict, explain and map one new case with a bundle's model; write its page.
+
+    Parameters
+    ----------
+    bundle : Bundle
+    case : Case
+        The case, as its manifest gives it (for its image and mask).
+    X : pandas.DataFrame
+        Its model inputs (one row, the bundle's column order).
+    features, data : FeatureConfig, DataConfig
+        The bundle's extraction and reading settings (for the feature maps).
+    settings : ExplainConfig
+        Explanation budget and feature-map settings.
+    out_dir : Path
+        Folder for ``explain-<case_id>.html``, its CSV tables and ``shap_values.parquet``.
+
+    Returns
+    -------
+    Path
+        The page.
+    """
+    out_dir = Path(out_dir)
+    classes = bundle.classes
+    explanation = explain(bundle.estimator, X, classes, max_evals=settings.max_evals)
+    info = {"model": bundle.manifest["model"], "config_hash": bundle.manifest["config_hash"]}
+    write_explanation(out_dir / SHAP_FILE, explanation, [-1], info)
+    proba = predict_codes(bundle.estimator, X, len(classes))[0]
+    probabilities = {c: float(p) for c, p in zip(classes, proba, strict=True)}
+    predicted = classes[int(np.argmax(proba))]
+    k = explained_output(explanation, predicted)
+    mapped = top_features(explanation, case.case_id, predicted, settings.feature_maps)
+    view = CaseView(
+        case_id=case.case_id,
+        label=case.label or None,
+        probabilities=probabilities,
+        source=f"New case, predicted and explained by the model bundle "
+        f"'{bundle.manifest['model']}' (refitted on all training cases; config hash "
+        f"{bundle.manifest['config_hash'][:12]}). Cohort percentiles need the training data and "
+        "are not shown.",
+        output=explanation.outputs[k],
+        output_space=explanation.output_space,
+        method=explanation.method,
+        base_value=float(explanation.base_values[0, k]),
+        shap=pd.Series(explanation.values[0, :, k], index=list(explanation.features)),
+        values=X.iloc[0],
+        cohort=None,
+        maps=case_feature_maps(case, mapped, features, data, settings.feature_maps),
+    )
+    title = f"Explanation of case {case.case_id}"
+    body = f"<h1>{escape(title)}</h1>" + case_section(view, out_dir)
+    return write_page(out_dir / f"explain-{case.case_id}.html", title, body)

@@ -1,0 +1,49 @@
+"""SHAP values and feature maps round-trip through parquet."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from radiopipe.explain.explainers import Explanation
+from radiopipe.explain.feature_maps import FeatureMap
+from radiopipe.explain.store import (
+    explanation_frame,
+    maps_frame,
+    maps_from_frame,
+    read_explanation,
+    read_metadata,
+    write_explanation,
+)
+
+
+def test_explanation_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    explanation = Explanation(
+        case_ids=("a", "b"), features=("f1", "f2", "f3"), outputs=("x", "y"),
+        values=rng.normal(size=(2, 3, 2)), base_values=rng.normal(size=(2, 2)),
+        output_space="probability", method="permutation",
+    )
+    frame = explanation_frame(explanation, [0, 1])
+    assert list(frame.columns) == ["case_id", "fold", "output", "base_value", "model_output",
+                                   "f1", "f2", "f3"]
+    assert frame["output"].tolist() == ["x", "y", "x", "y"]
+    path = write_explanation(tmp_path / "shap.parquet", explanation, [0, 1], {"key": "k"})
+    back, folds, meta = read_explanation(path)
+    np.testing.assert_array_equal(back.values, explanation.values)
+    np.testing.assert_array_equal(back.base_values, explanation.base_values)
+    assert back.case_ids == ("a", "b") and back.outputs == ("x", "y") and folds.tolist() == [0, 1]
+    assert meta["method"] == "permutation" and read_metadata(path)["key"] == "k"
+
+
+def test_maps_round_trip():
+    item = FeatureMap(
+        feature="original__glcm__Contrast", slice_index=4, image=np.arange(6.0).reshape(2, 3),
+        roi=np.array([[True, False, True], [True, True, False]]),
+        values=np.array([[1.0, np.nan, 2.0], [3.0, 4.0, np.nan]]), window=5, stride=1,
+        spacing=(0.5, 0.7),
+    )
+    (back,) = maps_from_frame(maps_frame("c1", [item]))["c1"]
+    assert back.feature == item.feature and back.spacing == item.spacing
+    np.testing.assert_array_equal(back.values, item.values)
+    np.testing.assert_array_equal(back.roi, item.roi)
+    assert maps_from_frame(maps_frame("c1", [])) == {}

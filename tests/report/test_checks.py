@@ -1,0 +1,87 @@
+"""Diagnostics: every code fires on the data it describes, and only there."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from radiopipe.checks import (
+    CHECKS,
+    class_imbalance,
+    correlated_features,
+    explanation_refit,
+    failed_cases,
+    patient_in_two_splits,
+    run_checks,
+    single_feature_separation,
+)
+
+
+def _predictions(folds, patients=None):
+    n = len(folds)
+    return pd.DataFrame({
+        "case_id": [f"c{i}" for i in range(n)],
+        "patient_id": patients or [f"p{i}" for i in range(n)],
+        "label": ["a", "b"] * (n // 2),
+        "fold": folds,
+    })
+
+
+def test_rpd001_a_patient_in_two_folds_or_partly_untested():
+    assert patient_in_two_splits(_predictions([0, 0, 1, 1], ["p1", "p1", "p2", "p2"])) is None
+    finding = patient_in_two_splits(_predictions([0, 1, 1, -1], ["p1", "p1", "p2", "p2"]))
+    assert finding.code == "RPD001" and finding.severity == "error"
+    assert finding.table.to_dict("list") == {
+        "patient_id": ["p1", "p2"], "cases": ["c0, c1", "c2, c3"], "folds": ["0, 1", "-1, 1"],
+    }
+
+
+def test_rpd002_correlated_pairs_with_their_r():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=50)
+    features = pd.DataFrame({"f_a": a, "f_b": -2 * a + 1e-3 * rng.normal(size=50),
+                             "f_c": rng.normal(size=50), "f_flat": np.ones(50)})
+    finding = correlated_features(features, threshold=0.95)
+    assert finding.severity == "warning"
+    assert finding.table[["feature_a", "feature_b"]].values.tolist() == [["f_a", "f_b"]]
+    assert finding.table["r"].iloc[0] < -0.99
+    assert correlated_features(features, filtered_in_fold=0.9).severity == "info"
+    assert correlated_features(features[["f_a", "f_c"]]) is None
+
+
+def test_rpd003_class_imbalance():
+    assert class_imbalance(["a"] * 10 + ["b"] * 6) is None
+    finding = class_imbalance(["a"] * 10 + ["b"] * 4)
+    assert finding.code == "RPD003" and "class 'b' has 4 case(s)" in finding.message
+    assert finding.table["share"].round(3).tolist() == [0.714, 0.286]
+
+
+def test_rpd004_one_feature_separates_the_classes():
+    labels = ["a"] * 5 + ["b"] * 5
+    features = pd.DataFrame({"leak": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+                             "noise": [3, 1, 4, 1, 5, 9, 2, 6, 5, 3]}, dtype=float)
+    finding = single_feature_separation(features, labels)
+    assert finding.code == "RPD004"
+    assert finding.table.to_dict("records") == [
+        {"feature": "leak", "class": "b", "auc": 1.0, "separation": 1.0}
+    ]
+    assert single_feature_separation(features[["noise"]], labels) is None
+    # one-vs-rest for three classes: 'low' values mark class c only
+    three = pd.DataFrame({"f": [9, 8, 7, 6, 5, 4, 1, 2, 3]}, dtype=float)
+    found = single_feature_separation(three, list("aaabbbccc"))
+    assert found.table["class"].tolist() == ["a", "c"]
+
+
+def test_rpd005_and_rpd006():
+    assert failed_cases([]) is None
+    assert failed_cases([{"case_id": "x", "reason": "bad"}]).table.shape == (1, 2)
+    assert explanation_refit(0.0) is None and explanation_refit(np.nan) is None
+    assert explanation_refit(0.01).code == "RPD006"
+
+
+def test_run_checks_orders_errors_first():
+    predictions = _predictions([0, 1, 1, 1], ["p1", "p1", "p2", "p3"])
+    features = pd.DataFrame({"f": [1.0, 3.0, 2.0, 4.0]})  # a: 1, 2; b: 3, 4
+    findings = run_checks(features, predictions, failures=[{"case_id": "z", "reason": "r"}])
+    assert [f.code for f in findings] == ["RPD001", "RPD004", "RPD005"]
+    assert set(CHECKS) == {f"RPD00{i}" for i in range(1, 7)}
