@@ -172,12 +172,13 @@ def _check_required_cells(frame: pd.DataFrame, name: str, columns: tuple[str, ..
 
 
 def _check_files(frame: pd.DataFrame, base: Path, name: str) -> None:
+    # Cases are named by case_id and the file's role only: input paths may hold identifiers.
     missing = []
     for row in frame.itertuples():
         for column in ("image", "mask"):
             value = getattr(row, column)
             if value and not (base / value).exists():
-                missing.append(f"{row.case_id} ({column} '{value}')")
+                missing.append(f"{row.case_id} ({column})")
     if missing:
         raise ManifestError(
             f"{name}: {len(missing)} file(s) not found: {_listing(missing)}; "

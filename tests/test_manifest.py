@@ -47,7 +47,7 @@ def test_missing_files_are_listed(tmp_path):
     with pytest.raises(ManifestError) as info:
         read_manifest(path)
     assert str(info.value) == (
-        "cohort.csv: 2 file(s) not found: c1 (mask 'gone.nrrd'), c2 (image 'lost.nrrd'); "
+        "cohort.csv: 2 file(s) not found: c1 (mask), c2 (image); "
         "paths are relative to the manifest's folder"
     )
 
