@@ -12,9 +12,17 @@ The order follows pyradiomics' ``RadiomicsFeatureExtractor.execute`` so that, wi
    but computed only over the ROI's bounding box (the region the families read; see
    ``compute_image_types(..., region=...)``), bit for bit the crop of the whole filtered image;
 5. each filtered image is discretised on its own, and every configured family is computed on it.
+
+The steps are public, so that every consumer of the engine prepares a case the same way (the GPU
+backend's host preparation, the feature maps): :func:`prepare_case` (steps 1-3, a
+:class:`PreparedCase`), :func:`shape_features`, :func:`filter_images` (step 4) and
+:func:`compute_families` (step 5; per family :func:`discretise` and :func:`compute_family`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,7 +49,7 @@ from radiopipe.preprocess.intensity import normalise
 from radiopipe.preprocess.resample import resample_image_ibsi, resample_mask_ibsi
 from radiopipe.preprocess.resegment import resegment
 
-_FILTERS = {
+IMAGE_TYPES = {
     "original": "Original",
     "log": "LoG",
     "wavelet": "Wavelet",
@@ -51,9 +59,47 @@ _FILTERS = {
     "exponential": "Exponential",
     "gradient": "Gradient",
 }
+"""Config image type (``features.image_types``) -> filter name of `radiopipe.filters`."""
 
-# Image types whose filters read the image as float64 themselves (see extract_features).
+# Image types whose filters read the image as float64 themselves (see filter_images).
 _READ_AS_FLOAT64 = {"original", "log", "wavelet"}
+
+
+@dataclass(frozen=True)
+class PreparedCase:
+    """One case prepared for the image types and the families (steps 1-3 of the module notes).
+
+    Attributes
+    ----------
+    image : Volume
+        The image after normalisation and resampling, 3D (a 2D image is one slice).
+    mask : Volume
+        The morphological mask on the same grid (bool).
+    intensity_mask : numpy.ndarray of bool
+        The ROI after re-segmentation (``mask.array`` itself when nothing is re-segmented).
+    planar : bool
+        Whether the input was 2D.
+    box : tuple of slice
+        The morphological mask's bounding box: it holds the intensity mask, and the families
+        crop to their ROI themselves.
+    roi_box : tuple of slice
+        The intensity mask's bounding box (``box`` when nothing is re-segmented).
+    region : tuple of slice
+        The box over which the filters compute: ``box``, widened by the peak sphere's reach when
+        local intensity is computed.
+    """
+
+    image: Volume
+    mask: Volume
+    intensity_mask: np.ndarray
+    planar: bool
+    box: tuple[slice, ...]
+    roi_box: tuple[slice, ...]
+    region: tuple[slice, ...]
+
+    def in_region(self, box: tuple[slice, ...]) -> tuple[slice, ...]:
+        """``box`` relative to ``region`` (for cropping images filtered over the region)."""
+        return tuple(slice(b.start - r.start, b.stop - r.start) for b, r in zip(box, self.region))
 
 
 def extract_features(image: Volume, mask: Volume, settings: FeatureConfig) -> dict[str, float]:
@@ -79,48 +125,236 @@ def extract_features(image: Volume, mask: Volume, settings: FeatureConfig) -> di
     a sphere radius around it), so the filters compute them only over that region
     (``compute_image_types(..., region=...)``), bit for bit the crop of the whole filtered image.
     """
+    prepared = prepare_case(image, mask, settings)
+    features: dict[str, float] = {}
+    if "shape" in settings.families:
+        features.update(shape_features(prepared, settings))
+    for name, filtered in filter_images(prepared, settings).items():
+        features.update(compute_families(name, filtered, prepared, settings))
+    return reported(features, settings.definitions)
+
+
+def prepare_case(image: Volume, mask: Volume, settings: FeatureConfig) -> PreparedCase:
+    """Normalise, resample and re-segment one case; find its boxes (steps 1-3).
+
+    Parameters
+    ----------
+    image : Volume
+        Scalar image, 2D or 3D; it keeps its dtype unless normalised or resampled.
+    mask : Volume
+        ROI mask on the image's grid (non-zero inside).
+    settings : FeatureConfig
+
+    Returns
+    -------
+    PreparedCase
+
+    Raises
+    ------
+    ValueError
+        When re-segmentation leaves no voxel of the ROI.
+    """
     image, mask, planar = _as_volumes_3d(image, mask)
     image, mask = _prepare_grid(image, mask, settings)
     intensity_mask = _intensity_mask(image.array, mask.array, settings)
-    # The morphological mask's box holds the intensity mask: families crop to their ROI
-    # themselves, and GLDZM measures distances to the morphological mask's edge within it.
     box = crop_slices(mask.array)
-    features: dict[str, float] = {}
-    if "shape" in settings.families:
-        features.update(_shape(mask, image, box, planar, settings, intensity_mask=intensity_mask))
+    roi_box = box if intensity_mask is mask.array else crop_slices(intensity_mask)
     region = _filter_region(box, intensity_mask, image.spacing, settings)
-    inner = tuple(slice(b.start - r.start, b.stop - r.start) for b, r in zip(box, region))
-    roi, edge = intensity_mask[box], mask.array[box]
-    # The voxel-wise and gradient filters see the whole image in float64, as pyradiomics' do;
-    # the LoG and wavelet read their inputs as float64 themselves, 'original' only the region.
-    whole = image.array
-    if not set(settings.image_types) <= _READ_AS_FLOAT64:
-        whole = whole.astype(np.float64, copy=False)
+    return PreparedCase(image, mask, intensity_mask, planar, box, roi_box, region)
+
+
+def filter_images(
+    prepared: PreparedCase,
+    settings: FeatureConfig,
+    *,
+    image_types: Collection[str] | None = None,
+    region: tuple[slice, ...] | None = None,
+    source=None,
+) -> dict:
+    """The configured image types of a prepared case, computed over a region (step 4).
+
+    Parameters
+    ----------
+    prepared : PreparedCase
+    settings : FeatureConfig
+    image_types : collection of str, optional
+        Config image types to compute (a subset of ``settings.image_types``); default all.
+    region : tuple of slice, optional
+        The box the filtered images cover; default ``prepared.region``. Each equals the whole
+        filtered image cropped to it.
+    source : array, optional
+        The array the filters read, the prepared image as the caller holds it (e.g. a copy on
+        the GPU); default ``prepared.image.array``.
+
+    Returns
+    -------
+    dict of str to array
+        Filtered image by pyradiomics' image name ('original', 'log-sigma-1-0-mm-3D', ...).
+    """
+    wanted = [t for t in settings.image_types if image_types is None or t in image_types]
+    whole = source
+    if whole is None:
+        # The voxel-wise and gradient filters see the whole image in float64, as pyradiomics'
+        # do; the LoG and wavelet read their inputs as float64 themselves, 'original' only the
+        # region.
+        whole = prepared.image.array
+        if not set(wanted) <= _READ_AS_FLOAT64:
+            whole = whole.astype(np.float64, copy=False)
     selection = _selection(settings)
-    filtered_images = compute_image_types(whole, image.spacing, selection, region=region)
-    for name, filtered in filtered_images.items():
-        filtered = np.asarray(filtered, dtype=np.float64)
-        features.update(
-            _families_of_image(name, filtered[inner], roi, edge, image.spacing, settings)
-        )
-        if "local_intensity" in settings.families:
-            # The peak spheres reach past the ROI: this family sees the wider region.
-            peaks = FAMILIES["local_intensity"].compute(
-                filtered, intensity_mask[region], image.spacing
+    return compute_image_types(
+        whole, prepared.image.spacing, {IMAGE_TYPES[t]: selection[t] for t in wanted},
+        region=prepared.region if region is None else region,
+    )
+
+
+def compute_families(
+    image_name: str,
+    filtered,
+    prepared: PreparedCase,
+    settings: FeatureConfig,
+    *,
+    families: Collection[str] | None = None,
+) -> dict[str, float]:
+    """Every non-shape family of one filtered image (step 5).
+
+    Parameters
+    ----------
+    image_name : str
+        The filtered image's name (prefix of the feature names).
+    filtered : array
+        The filtered image over ``prepared.region`` (:func:`filter_images`).
+    prepared : PreparedCase
+    settings : FeatureConfig
+    families : collection of str, optional
+        The families to compute (a subset of ``settings.families``); default all.
+
+    Returns
+    -------
+    dict of str to float
+        ``{image_name}__{family}__{feature}`` -> value.
+    """
+    wanted = [f for f in settings.families if families is None or f in families]
+    filtered = np.asarray(filtered, dtype=np.float64)
+    image = filtered[prepared.in_region(prepared.box)]
+    roi, edge = prepared.intensity_mask[prepared.box], prepared.mask.array[prepared.box]
+    spacing = prepared.image.spacing
+    out: dict[str, float] = {}
+    box_families = [
+        f for f in wanted if FAMILIES[f].kind != "morphology" and f != "local_intensity"
+    ]
+    if box_families:
+        discretised = discretise(image[roi], settings)
+        levels = np.zeros(image.shape, dtype=np.int32)
+        levels[roi] = discretised.levels
+        for family_name in box_families:
+            values = compute_family(
+                FAMILIES[family_name], image, roi, edge, levels, discretised.n_levels, spacing,
+                settings,
             )
-            features.update({f"{name}__local_intensity__{k}": v for k, v in peaks.items()})
-    return reported(features, settings.definitions)
+            out.update({f"{image_name}__{family_name}__{k}": v for k, v in values.items()})
+    if "local_intensity" in wanted:
+        # The peak spheres reach past the ROI: this family sees the wider region.
+        peaks = FAMILIES["local_intensity"].compute(
+            filtered, prepared.intensity_mask[prepared.region], spacing
+        )
+        out.update({f"{image_name}__local_intensity__{k}": v for k, v in peaks.items()})
+    return out
+
+
+def shape_features(prepared: PreparedCase, settings: FeatureConfig) -> dict[str, float]:
+    """The shape family of a prepared case, from its morphological mask (2D or 3D shape).
+
+    Returns
+    -------
+    dict of str to float
+        ``original__shape__{feature}`` -> value.
+    """
+    mode = settings.definitions
+    mask, box = prepared.mask, prepared.box
+    if prepared.planar:
+        values = SHAPE_2D.compute(mask.array[0], mask.spacing[1:], mode=mode)
+    else:
+        # Under pyradiomics definitions the slow IBSI-only extras are not reported: skip them.
+        shape = FAMILIES["shape"]
+        wanted = None
+        if mode == "pyradiomics":
+            wanted = sorted(pyradiomics_feature_names()["shape"] & set(shape.feature_names))
+        values = shape.compute(
+            mask.array[box],
+            mask.spacing,
+            mode=mode,
+            image=prepared.image.array[box],
+            intensity_mask=prepared.intensity_mask[box],
+            features=wanted,
+        )
+    return {f"original__shape__{k}": v for k, v in values.items()}
+
+
+def discretise(values: np.ndarray, settings: FeatureConfig) -> Discretised:
+    """Grey levels of an image's ROI values by the configured discretisation."""
+    if settings.discretisation == "fixed_bin_number":
+        return fixed_bin_number(values, settings.bin_count)
+    if settings.discretisation == "fixed_bin_size":
+        low = settings.resegment_range[0] if settings.resegment_range is not None else None
+        return fixed_bin_size(values, settings.bin_width, lower_bound=low)
+    return fixed_bin_size_pyradiomics(values, settings.bin_width)
+
+
+def compute_family(
+    family: Family, image, roi, edge, levels, n_levels: int, spacing, settings: FeatureConfig
+) -> dict[str, float]:
+    """One family of one discretised image (shape and local intensity excepted).
+
+    Parameters
+    ----------
+    family : Family
+    image : numpy.ndarray
+        Filtered image values (float64), cropped like the masks.
+    roi, edge : numpy.ndarray of bool
+        The intensity mask (the ROI the family reads) and the morphological mask (GLDZM
+        distances to its edge).
+    levels : numpy.ndarray of int
+        Grey levels 1..n_levels inside ``roi``.
+    n_levels : int
+    spacing : tuple of float
+        Voxel size (z, y, x) in mm.
+    settings : FeatureConfig
+
+    Returns
+    -------
+    dict of str to float
+        Feature name -> value.
+    """
+    mode = settings.definitions
+    if family.name == "firstorder":
+        return family.compute(
+            image, roi, spacing=spacing, mode=mode, levels=levels, n_levels=n_levels
+        )
+    if family.name == "intensity_histogram":
+        return family.compute(levels, roi, n_levels)
+    if family.name == "intensity_volume":
+        return family.compute(levels, roi, step=1.0, lower_bound=1.0, upper_bound=float(n_levels))
+    aggregation = settings.aggregation
+    if not family.directional:
+        aggregation = plain_aggregation(aggregation)
+    # IBSI measures GLDZM distances to the edge of the morphological mask.
+    extra = {"roi_edge_mask": edge} if family.name == "gldzm" else {}
+    return family.compute(levels, roi, n_levels, aggregation=aggregation, mode=mode, **extra)
 
 
 def _as_volumes_3d(image: Volume, mask: Volume) -> tuple[Volume, Volume, bool]:
     """Boolean mask, 2D inputs as one-slice volumes; the image keeps its dtype (see callers)."""
     planar = image.array.ndim == 2
     array, roi = image.array, mask.array != 0
-    spacing = image.spacing
+    spacing, origin, direction = image.spacing, image.origin, image.direction
     if planar:
         array, roi, spacing = array[None], roi[None], (1.0, *spacing)
-    as_3d = Volume(array, spacing, image.origin, image.direction)
-    return as_3d, Volume(roi, spacing, mask.origin, mask.direction), planar
+        # The plane sits at z = 0 of a volume whose third axis is orthogonal to it.
+        rotation = np.eye(3)
+        rotation[:2, :2] = np.reshape(direction, (2, 2))
+        origin, direction = (*origin, 0.0), tuple(rotation.ravel())
+    as_3d = Volume(array, spacing, origin, direction)
+    return as_3d, Volume(roi, spacing, origin, direction), planar
 
 
 def _filter_region(box, intensity_mask, spacing, settings: FeatureConfig) -> tuple[slice, ...]:
@@ -181,30 +415,8 @@ def _intensity_mask(image: np.ndarray, mask: np.ndarray, settings: FeatureConfig
     return kept
 
 
-def _shape(
-    mask: Volume, image: Volume, box, planar: bool, settings: FeatureConfig, intensity_mask=None
-) -> dict[str, float]:
-    mode = settings.definitions
-    if planar:
-        values = SHAPE_2D.compute(mask.array[0], mask.spacing[1:], mode=mode)
-    else:
-        # Under pyradiomics definitions the slow IBSI-only extras are not reported: skip them.
-        shape = FAMILIES["shape"]
-        wanted = None
-        if mode == "pyradiomics":
-            wanted = sorted(pyradiomics_feature_names()["shape"] & set(shape.feature_names))
-        values = shape.compute(
-            mask.array[box],
-            mask.spacing,
-            mode=mode,
-            image=image.array[box],
-            intensity_mask=None if intensity_mask is None else intensity_mask[box],
-            features=wanted,
-        )
-    return {f"original__shape__{k}": v for k, v in values.items()}
-
-
 def _selection(settings: FeatureConfig) -> dict[str, dict]:
+    """Filter parameters by config image type."""
     params = {
         "log": {"sigmas": list(settings.log_sigmas)},
         "wavelet": {
@@ -213,52 +425,4 @@ def _selection(settings: FeatureConfig) -> dict[str, dict]:
             "force_2d_axis": 0 if settings.aggregation.startswith("2") else None,
         },
     }
-    return {_FILTERS[t]: params.get(t, {}) for t in settings.image_types}
-
-
-def _discretise(values: np.ndarray, settings: FeatureConfig) -> Discretised:
-    if settings.discretisation == "fixed_bin_number":
-        return fixed_bin_number(values, settings.bin_count)
-    if settings.discretisation == "fixed_bin_size":
-        low = settings.resegment_range[0] if settings.resegment_range is not None else None
-        return fixed_bin_size(values, settings.bin_width, lower_bound=low)
-    return fixed_bin_size_pyradiomics(values, settings.bin_width)
-
-
-def _families_of_image(
-    image_name: str, image: np.ndarray, roi: np.ndarray, edge: np.ndarray, spacing, settings
-) -> dict[str, float]:
-    """Every non-shape family of one filtered image (``roi``: intensity mask, ``edge``:
-    morphological mask, both cropped like ``image``)."""
-    discretised = _discretise(image[roi], settings)
-    levels = np.zeros(image.shape, dtype=np.int32)
-    levels[roi] = discretised.levels
-    n_levels = discretised.n_levels
-    out = {}
-    for family_name in settings.families:
-        family = FAMILIES[family_name]
-        if family.kind == "morphology" or family.name == "local_intensity":
-            continue
-        values = _compute(family, image, roi, edge, levels, n_levels, spacing, settings)
-        out.update({f"{image_name}__{family.name}__{k}": v for k, v in values.items()})
-    return out
-
-
-def _compute(
-    family: Family, image, roi, edge, levels, n_levels, spacing, settings
-) -> dict[str, float]:
-    mode = settings.definitions
-    if family.name == "firstorder":
-        return family.compute(
-            image, roi, spacing=spacing, mode=mode, levels=levels, n_levels=n_levels
-        )
-    if family.name == "intensity_histogram":
-        return family.compute(levels, roi, n_levels)
-    if family.name == "intensity_volume":
-        return family.compute(levels, roi, step=1.0, lower_bound=1.0, upper_bound=float(n_levels))
-    aggregation = settings.aggregation
-    if not family.directional:
-        aggregation = plain_aggregation(aggregation)
-    # IBSI measures GLDZM distances to the edge of the morphological mask.
-    extra = {"roi_edge_mask": edge} if family.name == "gldzm" else {}
-    return family.compute(levels, roi, n_levels, aggregation=aggregation, mode=mode, **extra)
+    return {t: params.get(t, {}) for t in settings.image_types}
