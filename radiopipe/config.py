@@ -453,9 +453,10 @@ class ExplainConfig(_Strict):
 
     Tree models (XGBoost, LightGBM, random forest) and logistic regression are explained exactly;
     SVMs, ensembles and calibrated models by a permutation explainer within the budget below.
+    On by default: every run explains its predictions (false skips the SHAP sections).
     """
 
-    enabled: bool = False
+    enabled: bool = True
     # Model-agnostic explainer only: held-out rows explained (report cases always included) and
     # model evaluations per row (at least 2 * used features + 1: one antithetic permutation).
     max_rows: int = Field(200, ge=1)

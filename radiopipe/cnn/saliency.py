@@ -156,7 +156,40 @@ def saliency_figure(saliency: Saliency, index: int | None = None):
     ----------
     saliency : Saliency
     index : int, optional
-        Which input (slice or plane); defaults to the one with the largest ROI.
+        Which input (slice or plane); defaults to the one with the largest ROI
+        (:func:`shown_input`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    inputs = saliency.inputs
+    if index is None:
+        index = shown_input(saliency)
+    return overlay_figure(
+        inputs.images[index].mean(axis=0), inputs.roi[index], saliency.maps[index],
+        inputs.planes[index],
+    )
+
+
+def shown_input(saliency: Saliency) -> int:
+    """The input a figure shows by default: the one with the largest ROI (the first of equals)."""
+    return int(saliency.inputs.roi.sum(axis=(1, 2)).argmax())
+
+
+def overlay_figure(grey: np.ndarray, roi: np.ndarray, values: np.ndarray, plane: str):
+    """Two panels: the input, and the saliency over it (colour scale symmetric about 0).
+
+    Parameters
+    ----------
+    grey : numpy.ndarray of shape (size, size)
+        The input on [0, 1] (colour channels averaged).
+    roi : numpy.ndarray of bool, shape (size, size)
+        The ROI on the input's grid, outlined in yellow.
+    values : numpy.ndarray of shape (size, size)
+        The saliency per pixel.
+    plane : str
+        What the input shows (e.g. ``'axial z=12'``).
 
     Returns
     -------
@@ -164,21 +197,15 @@ def saliency_figure(saliency: Saliency, index: int | None = None):
     """
     from matplotlib.figure import Figure
 
-    inputs = saliency.inputs
-    if index is None:
-        index = int(inputs.roi.sum(axis=(1, 2)).argmax())
-    grey = inputs.images[index].mean(axis=0)
-    values = saliency.maps[index]
     limit = float(np.abs(values).max()) or 1.0
     figure = Figure(figsize=(7.6, 3.8))
     left, right = figure.subplots(1, 2)
-    roi = inputs.roi[index]
     for ax in (left, right):
         ax.imshow(grey, cmap="gray", vmin=0, vmax=1)
         if roi.any() and not roi.all():  # a contour needs both sides of the ROI's edge
             ax.contour(roi, levels=[0.5], colors="yellow", linewidths=0.8)
         ax.set_axis_off()
-    left.set_title(f"input ({inputs.planes[index]})", fontsize=9)
+    left.set_title(f"input ({plane})", fontsize=9)
     shown = right.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, alpha=0.6)
     right.set_title("CNN saliency (SHAP-weighted)", fontsize=9)
     figure.colorbar(shown, ax=right, fraction=0.046, pad=0.04)

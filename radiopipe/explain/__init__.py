@@ -1,13 +1,15 @@
 """Explanations: SHAP values per model family, on held-out rows, and feature maps.
 
 ``explain`` computes SHAP values of any fitted radiopipe estimator (exact tree and linear SHAP,
-a budgeted permutation explainer otherwise); ``explain_held_out`` explains each held-out row by
-the fold model that never saw it; ``feature_maps`` computes a case's features voxel-wise; the
-run's explain stage (``explain_run``) writes ``shap_values.parquet`` and
-``feature_maps.parquet`` for the report.
+a budgeted permutation explainer otherwise; a CNN embedding's principal components one by one);
+``explain_held_out`` explains each held-out row by the fold model that never saw it;
+``feature_maps`` computes a case's features voxel-wise; ``cnn_saliency`` maps a case's CNN
+contribution onto its input image; the run's explain stage (``explain_run``) writes
+``shap_values.parquet``, ``feature_maps.parquet`` and ``cnn_saliency.parquet`` for the report.
 """
 
 from radiopipe.explain.cases import select_cases
+from radiopipe.explain.cnn_saliency import SaliencyMap, cnn_saliency
 from radiopipe.explain.explainers import Explanation, explain
 from radiopipe.explain.feature_maps import FeatureMap, feature_maps, has_map
 from radiopipe.explain.heldout import HeldOutExplanation, explain_held_out
@@ -17,6 +19,8 @@ __all__ = [
     "Explanation",
     "FeatureMap",
     "HeldOutExplanation",
+    "SaliencyMap",
+    "cnn_saliency",
     "explain",
     "explain_held_out",
     "explain_run",

@@ -95,6 +95,44 @@ def explained_feature(column: str) -> str:
     return column if backbone is None else f"{CNN_PREFIX}__{backbone}__{EMBEDDING}"
 
 
+def component_group(column: str) -> str | None:
+    """The explained feature a CNN principal-component column ``cnn__{backbone}__pc{i}`` (an
+    input of the classifier, made by the in-fold PCA) belongs to; None for any other column."""
+    parts = column.split("__")
+    is_component = (
+        len(parts) == 3 and parts[0] == CNN_PREFIX and parts[2][:2] == "pc"
+        and parts[2][2:].isdigit()
+    )
+    return f"{CNN_PREFIX}__{parts[1]}__{EMBEDDING}" if is_component else None
+
+
+def component_order(column: str) -> tuple[str, int]:
+    """Sort key of component columns: by backbone, then component number."""
+    stem, number = column.rsplit("__pc", 1)
+    return stem, int(number)
+
+
+def embedding_pca(estimator):
+    """The fitted in-fold PCA of the CNN embedding that an explanation's components refer to.
+
+    The ``embedding_pca`` step of the estimator's pipelines; None when they have none, or when
+    they reduce the embedding differently (their components then mean different directions,
+    and the embedding is explained as one feature only).
+    """
+    steps = [p.named_steps["embedding_pca"] for p in fitted_pipelines(estimator)
+             if "embedding_pca" in p.named_steps]
+    if not steps:
+        return None
+    first = steps[0]
+    for other in steps[1:]:
+        if other.components_.shape != first.components_.shape or not (
+            np.array_equal(other.components_, first.components_)
+            and np.array_equal(other.mean_, first.mean_)
+        ):
+            return None
+    return first
+
+
 def explained_features(columns) -> list[str]:
     """The explained features of the input columns, in their order (see `explained_feature`)."""
     return list(dict.fromkeys(explained_feature(c) for c in columns))

@@ -19,6 +19,13 @@ Attributions are reported per model input column (the classifier's inputs map ba
 to one, one-hot columns summed into their categorical column, a CNN embedding's principal
 components into one feature per backbone); features no classifier uses get 0.
 The values of each row add up to the model's output: ``base_value + sum(values) = output``.
+
+A CNN embedding reaches the classifier as the in-fold PCA's components ``cnn__{backbone}__pc{i}``,
+which the explainers attribute to one by one (tree and linear SHAP on the classifier's inputs;
+the permutation explainer with one player per component, see :func:`_component_players`); the
+embedding's feature sums them, and the per-component values are kept beside
+(``Explanation.components``) for the CNN saliency map. The components are the fold model's own:
+``pc1`` of one fold is another direction than ``pc1`` of the next.
 """
 
 from __future__ import annotations
@@ -33,9 +40,14 @@ import pandas as pd
 from radiopipe.explain.anatomy import (
     Anatomy,
     anatomy,
+    component_group,
+    component_order,
+    embedding_pca,
     explained_feature,
     explained_features,
     feature_of,
+    fitted_pipelines,
+    pipeline_transform,
     reference_frame,
     used_features,
 )
@@ -64,6 +76,12 @@ class Explanation:
         ``'log-odds'``, ``'raw score before softmax'`` or ``'probability'``.
     method : str
         The explainer that computed the values.
+    components : tuple of str
+        The CNN principal components ``cnn__{backbone}__pc{i}`` the model used (empty without
+        CNN columns, or when the embedding is explained as one feature only).
+    component_values : numpy.ndarray of shape (n_rows, n_components, n_outputs) or None
+        Their SHAP values (0 for a component a row's model does not use); for each row and
+        output they sum to the value of the embedding's feature.
     """
 
     case_ids: tuple[str, ...]
@@ -73,6 +91,8 @@ class Explanation:
     base_values: np.ndarray
     output_space: str
     method: str
+    components: tuple[str, ...] = ()
+    component_values: np.ndarray | None = None
 
     @property
     def model_output(self) -> np.ndarray:
@@ -196,11 +216,17 @@ def _linear(parts: Anatomy, estimator, X: pd.DataFrame, classes: list[str]) -> E
 
 
 def _permutation(estimator, X: pd.DataFrame, classes, *, max_evals: int, seed: int) -> Explanation:
-    """Permutation SHAP with one player per used feature, each either the reference's value
-    (player off, 0) or the case's (on, 1): baseline Shapley values against the reference case."""
+    """Permutation SHAP with one player per used feature (per used principal component for a CNN
+    embedding), each either the reference's value (player off, 0) or the case's (on, 1):
+    baseline Shapley values against the reference case."""
     shap = shap_module()
     players = used_features(estimator, X)
+    components = _component_players(estimator, X)
+    if components is not None:
+        at = players.index(components.group)
+        players = [*players[:at], *components.names, *players[at + 1:]]
     members = [[c for c in X.columns if explained_feature(c) == p] for p in players]
+    switched = [j for j, p in enumerate(players) if component_group(p) is not None]
     reference = reference_frame(estimator, X)
     codes = [int(c) for c in estimator.classes_]
     picked = [codes.index(c) for c in explained_codes(codes)]
@@ -218,6 +244,9 @@ def _permutation(estimator, X: pd.DataFrame, classes, *, max_evals: int, seed: i
                 for j, columns in enumerate(members):
                     for c in columns:
                         frame[c] = np.where(on[:, j] == 1, case[c], typical[c])
+                if components is not None:
+                    block = components.embeddings(case, typical, on[:, switched])
+                    frame.update(zip(components.columns, block.T))
                 frame = pd.DataFrame(frame, columns=X.columns).astype(X.dtypes.to_dict())
                 return estimator.predict_proba(frame)[:, picked]
 
@@ -234,6 +263,52 @@ def _permutation(estimator, X: pd.DataFrame, classes, *, max_evals: int, seed: i
     )
 
 
+@dataclass(frozen=True)
+class _ComponentPlayers:
+    """The used principal components of a CNN embedding as permutation players.
+
+    With loadings :math:`c_i` (orthonormal rows) and scores :math:`z_i = (e - \\bar e) \\cdot c_i`,
+    a coalition S of components gets the embedding
+    :math:`e_S = e - \\sum_{i \\notin S} (z_i(e) - z_i(r)) \\, c_i`, e the case's and r the
+    reference's embedding: each component left out takes the reference's score and the others
+    keep the case's, exactly. The rest of the embedding (directions outside the components,
+    which the model does not see) stays the case's.
+    """
+
+    group: str
+    names: list[str]
+    columns: list[str]
+    loadings: np.ndarray
+
+    def embeddings(self, case: pd.Series, typical: pd.Series, on: np.ndarray) -> np.ndarray:
+        """The embedding columns for each coalition (rows of ``on``, one column per player)."""
+        reference = typical[self.columns].to_numpy(dtype=np.float64)
+        embedding = case[self.columns].to_numpy(dtype=np.float64)
+        # A missing value is imputed by the model with the reference's: do it before projecting.
+        embedding = np.where(np.isnan(embedding), reference, embedding)
+        shift = ((embedding - reference) @ self.loadings.T)[:, None] * self.loadings
+        return embedding[None, :] - (1.0 - on) @ shift
+
+
+def _component_players(estimator, X: pd.DataFrame) -> _ComponentPlayers | None:
+    """The CNN components reaching a classifier, when the estimator's pipelines share one PCA."""
+    pca = embedding_pca(estimator)
+    if pca is None:
+        return None
+    names = [str(n) for n in pca.get_feature_names_out()[-len(pca.components_):]]
+    reaching = {str(n) for p in fitted_pipelines(estimator)
+                for n in pipeline_transform(p, X.head(1)).columns}
+    used = [j for j, name in enumerate(names) if name in reaching]
+    if not used:
+        return None
+    return _ComponentPlayers(
+        group=component_group(names[0]),
+        names=[names[j] for j in used],
+        columns=[str(c) for c in pca.feature_names_in_[pca.embedding_indices_]],
+        loadings=np.asarray(pca.components_, dtype=np.float64)[used],
+    )
+
+
 def _as_3d(values, base, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
     """shap's (n, p) or (n, p, m) values and scalar/(n,)/(n, m) bases as (n, p, m), (n, m)."""
     values = np.asarray(values, dtype=np.float64)
@@ -245,12 +320,16 @@ def _as_3d(values, base, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _explanation(X, columns, values, base, classes, codes, space, method) -> Explanation:
-    """Sum classifier-input attributions into the explained features of the model inputs."""
+    """Sum classifier-input attributions into the explained features of the model inputs; keep
+    the CNN components' own values beside."""
     raw = list(X.columns)
     features = explained_features(raw)
     out = np.zeros((len(X), len(features), values.shape[2]))
     for j, name in enumerate(columns):
         out[:, features.index(feature_of(str(name), raw)), :] += values[:, j, :]
+    names = [str(c) for c in columns]
+    picked = sorted((j for j, c in enumerate(names) if component_group(c) is not None),
+                    key=lambda j: component_order(names[j]))
     return Explanation(
         case_ids=tuple(str(c) for c in X.index),
         features=tuple(features),
@@ -259,4 +338,6 @@ def _explanation(X, columns, values, base, classes, codes, space, method) -> Exp
         base_values=np.asarray(base, dtype=np.float64),
         output_space=space,
         method=method,
+        components=tuple(names[j] for j in picked),
+        component_values=values[:, picked, :] if picked else None,
     )

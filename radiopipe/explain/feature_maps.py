@@ -19,18 +19,14 @@ from scipy.ndimage import distance_transform_edt
 
 from radiopipe.config import FeatureConfig
 from radiopipe.features.extract import (
-    _FILTERS,
-    _as_volumes_3d,
-    _compute,
-    _discretise,
-    _intensity_mask,
-    _prepare_grid,
-    _selection,
+    IMAGE_TYPES,
+    compute_family,
+    discretise,
+    filter_images,
+    prepare_case,
 )
 from radiopipe.features.registry import FAMILIES
-from radiopipe.filters import compute_image_types
 from radiopipe.io import Volume
-from radiopipe.preprocess.crop import crop_slices
 
 _UNMAPPED_FAMILIES = ("shape", "local_intensity")
 _MARGIN = 3  # voxels of image shown around the ROI
@@ -75,7 +71,7 @@ def has_map(feature: str) -> bool:
     parts = feature.split("__")
     if len(parts) != 3 or parts[1] not in FAMILIES or parts[1] in _UNMAPPED_FAMILIES:
         return False
-    return parts[0].split("-")[0] in _FILTERS
+    return _image_type(parts[0]) in IMAGE_TYPES
 
 
 def feature_maps(
@@ -110,34 +106,32 @@ def feature_maps(
     wanted = [f for f in features if has_map(f)]
     if not wanted:
         return []
-    image3, mask3, _ = _as_volumes_3d(image, mask)
-    image3, mask3 = _prepare_grid(image3, mask3, settings)
-    roi = _intensity_mask(image3.array, mask3.array, settings)
-    box = crop_slices(roi)
-    roi_box, edge_box = roi[box], mask3.array[box]
+    prepared = prepare_case(image, mask, settings)
+    box = prepared.roi_box
+    roi = prepared.intensity_mask
+    roi_box, edge_box = roi[box], prepared.mask.array[box]
     z = int(np.argmax(roi_box.sum(axis=(1, 2))))
     centres, stride = _centres(roi_box[z], max_windows)
-    types = {_FILTERS[f.split("__")[0].split("-")[0]] for f in wanted}
-    selection = {k: v for k, v in _selection(settings).items() if k in types}
-    whole = image3.array.astype(np.float64, copy=False)
-    filtered = compute_image_types(whole, image3.spacing, selection, region=box)
+    types = {_image_type(f.split("__")[0]) for f in wanted}
+    filtered = filter_images(prepared, settings, image_types=types, region=box)
+    spacing = prepared.image.spacing
     values = {f: np.full(roi_box.shape[1:], np.nan) for f in wanted}
     for (image_name, family), names in _groups(wanted).items():
         source = np.asarray(filtered[image_name], dtype=np.float64)
-        discretised = _discretise(source[roi_box], settings)
+        discretised = discretise(source[roi_box], settings)
         levels = np.zeros(source.shape, dtype=np.int32)
         levels[roi_box] = discretised.levels
         for cy, cx in centres:
             win = _window(z, cy, cx, window, roi_box.shape)
-            result = _compute(FAMILIES[family], source[win], roi_box[win], edge_box[win],
-                              levels[win], discretised.n_levels, image3.spacing, settings)
+            result = compute_family(FAMILIES[family], source[win], roi_box[win], edge_box[win],
+                                    levels[win], discretised.n_levels, spacing, settings)
             for name in names:
                 values[f"{image_name}__{family}__{name}"][cy, cx] = result[name]
     nearest = _nearest_centre(centres, roi_box.shape[1:])
     values = {f: v[nearest] for f, v in values.items()}
     view = _view(box[1:], roi.shape[1:])
     offset = tuple(b.start - v.start for b, v in zip(box[1:], view))
-    image_slice = whole[(box[0].start + z, *view)]
+    image_slice = prepared.image.array[(box[0].start + z, *view)].astype(np.float64)
     roi_slice = roi[(box[0].start + z, *view)]
     return [
         FeatureMap(
@@ -148,10 +142,15 @@ def feature_maps(
             values=np.where(roi_slice, _placed(values[f], offset, roi_slice.shape), np.nan),
             window=window,
             stride=stride,
-            spacing=(float(image3.spacing[1]), float(image3.spacing[2])),
+            spacing=(float(spacing[1]), float(spacing[2])),
         )
         for f in wanted
     ]
+
+
+def _image_type(image_name: str) -> str:
+    """The config image type of a filtered image's name (``'log-sigma-1-0-mm-3D'`` -> ``'log'``)."""
+    return image_name.split("-")[0]
 
 
 def _groups(features: list[str]) -> dict[tuple[str, str], list[str]]:

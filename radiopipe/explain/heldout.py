@@ -9,14 +9,14 @@ k-fold the first repeat's models explain (the validated probabilities average al
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
 from radiopipe.config import ModelConfig, SearchConfig
-from radiopipe.explain.anatomy import anatomy
+from radiopipe.explain.anatomy import anatomy, component_order, embedding_pca
 from radiopipe.explain.explainers import Explanation, explain
 from radiopipe.models.designs import OuterSplit, design_splits
 from radiopipe.models.factory import Candidate, make_candidate
@@ -38,11 +38,15 @@ class HeldOutExplanation:
     refit_difference : float
         Largest absolute difference between the refitted fold models' probabilities and the
         validated ones on the explained rows (NaN where validation averaged repeats).
+    embedding_pcas : dict of int to EmbeddingPCA
+        Per outer fold whose model reduces a CNN embedding, its fitted in-fold PCA: the
+        components ``explanation.components`` refer to (for the CNN saliency maps).
     """
 
     explanation: Explanation
     folds: np.ndarray
     refit_difference: float
+    embedding_pcas: dict = field(default_factory=dict)
 
 
 def explain_held_out(
@@ -86,21 +90,25 @@ def explain_held_out(
         for split, params in chosen
     )
     results = [(r, split) for r, (split, _) in zip(results, chosen) if len(r[0])]
-    rows = np.concatenate([test for (test, _, _), _ in results])
+    rows = np.concatenate([test for (test, _, _, _), _ in results])
     order = np.argsort(rows, kind="stable")
     rows = rows[order]
-    explanation = _concatenate([e for (_, _, e), _ in results], order, classes)
-    folds = np.concatenate([np.full(len(test), split.fold) for (test, _, _), split in results])
-    proba = np.concatenate([p for (_, p, _), _ in results])[order]
+    explanation = _concatenate([e for (_, _, e, _), _ in results], order, classes)
+    folds = np.concatenate([np.full(len(test), split.fold) for (test, _, _, _), split in results])
+    proba = np.concatenate([p for (_, p, _, _), _ in results])[order]
     difference = np.nan
     if model.cv.design != "repeated_kfold" and len(rows):
         difference = float(np.abs(proba - validated_proba[rows]).max())
-    return HeldOutExplanation(explanation, folds[order], difference)
+    pcas = {split.fold: pca for (_, _, _, pca), split in results if pca is not None}
+    return HeldOutExplanation(explanation, folds[order], difference, pcas)
 
 
 def _explain_fold(inputs: ModelInputs, classes, model: ModelConfig, split: OuterSplit,
                   params: dict, budget_rows: np.ndarray, max_evals: int):
-    """Refit one fold's model as validation fitted it; explain its test rows."""
+    """Refit one fold's model as validation fitted it; explain its test rows.
+
+    Returns (test rows, their probabilities, their explanation, the model's embedding PCA).
+    """
     candidate = make_candidate(model, model.name, inputs.columns, seed=model.cv.seed)
     estimator = clone(candidate.estimator).set_params(**params)
     fixed = Candidate(candidate.name, candidate.kind, estimator, None)
@@ -112,25 +120,36 @@ def _explain_fold(inputs: ModelInputs, classes, model: ModelConfig, split: Outer
     if anatomy(fitted).method == "permutation":
         test = test[budget_rows[test]]
     if not len(test):
-        return test, None, None
+        return test, None, None, None
     X = inputs.X.iloc[test]
     proba = predict_codes(fitted, X, len(classes))
-    return test, proba, explain(fitted, X, classes, max_evals=max_evals, seed=model.cv.seed)
+    explanation = explain(fitted, X, classes, max_evals=max_evals, seed=model.cv.seed)
+    return test, proba, explanation, embedding_pca(fitted) if explanation.components else None
 
 
 def _concatenate(parts: list[Explanation], order: np.ndarray, classes: list[str]) -> Explanation:
-    """Stack the folds' explanations (outputs aligned by class; NaN where a fold lacks one)."""
+    """Stack the folds' explanations (outputs aligned by class; NaN where a fold lacks one; a
+    CNN component a fold's model does not use has SHAP value 0 there)."""
     outputs = tuple(c for c in classes if any(c in part.outputs for part in parts))
-    values, bases = [], []
+    components = tuple(sorted({c for part in parts for c in part.components}, key=component_order))
+    values, bases, component_values = [], [], []
     for part in parts:
         n, p, _ = part.values.shape
         value = np.full((n, p, len(outputs)), np.nan)
         base = np.full((n, len(outputs)), np.nan)
+        component = np.zeros((n, len(components), len(outputs)))
         for k, name in enumerate(part.outputs):
             value[:, :, outputs.index(name)] = part.values[:, :, k]
             base[:, outputs.index(name)] = part.base_values[:, k]
+            for q, column in enumerate(part.components):
+                component[:, components.index(column), outputs.index(name)] = (
+                    part.component_values[:, q, k]
+                )
+        missing = [k for k, name in enumerate(outputs) if name not in part.outputs]
+        component[:, :, missing] = np.nan
         values.append(value)
         bases.append(base)
+        component_values.append(component)
     first = parts[0]
     return Explanation(
         case_ids=tuple(np.concatenate([np.asarray(p.case_ids, dtype=object)
@@ -141,4 +160,6 @@ def _concatenate(parts: list[Explanation], order: np.ndarray, classes: list[str]
         base_values=np.concatenate(bases)[order],
         output_space=first.output_space,
         method=first.method,
+        components=components,
+        component_values=np.concatenate(component_values)[order] if components else None,
     )

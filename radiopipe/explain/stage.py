@@ -1,9 +1,9 @@
-"""The run's explain stage: SHAP values of the primary model's held-out rows and the report
-cases' feature maps, written once per set of inputs.
+"""The run's explain stage: SHAP values of the primary model's held-out rows, and the report
+cases' feature maps and CNN saliency maps, written once per set of inputs.
 
-Writes ``shap_values.parquet`` and ``feature_maps.parquet`` into the run folder, each keyed by a
-hash of the config and of the files it reads (features, metrics, held-out predictions); a rerun
-with the same key reuses them.
+Writes ``shap_values.parquet``, ``feature_maps.parquet`` and ``cnn_saliency.parquet`` (empty
+without CNN columns) into the run folder, each keyed by a hash of the config and of the files it
+reads (features, metrics, held-out predictions); a rerun with the same key reuses them.
 """
 
 from __future__ import annotations
@@ -19,14 +19,16 @@ import pandas as pd
 from radiopipe.config import DataConfig, FeatureConfig, FeatureMapConfig, LoadedConfig
 from radiopipe.errors import CaseError
 from radiopipe.explain.cases import select_cases
+from radiopipe.explain.cnn_saliency import SaliencyMap, cnn_saliency, component_shap
 from radiopipe.explain.explainers import Explanation
 from radiopipe.explain.feature_maps import FeatureMap, feature_maps, has_map
-from radiopipe.explain.heldout import explain_held_out
+from radiopipe.explain.heldout import HeldOutExplanation, explain_held_out
 from radiopipe.explain.store import (
     maps_frame,
     read_metadata,
     write_explanation,
     write_maps,
+    write_saliency,
 )
 from radiopipe.io import Volume, read_image, read_mask
 from radiopipe.manifest import Case, Manifest
@@ -38,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 SHAP_FILE = "shap_values.parquet"
 MAPS_FILE = "feature_maps.parquet"
+SALIENCY_FILE = "cnn_saliency.parquet"
 
 
 def explain_run(loaded: LoadedConfig, manifest: Manifest, out: Path) -> Path:
@@ -58,7 +61,7 @@ def explain_run(loaded: LoadedConfig, manifest: Manifest, out: Path) -> Path:
     """
     config = loaded.config
     key = _inputs_key(loaded, out)
-    if _current(out / SHAP_FILE, key) and _current(out / MAPS_FILE, key):
+    if all(_current(out / name, key) for name in (SHAP_FILE, MAPS_FILE, SALIENCY_FILE)):
         logger.info("explanations: reused (inputs unchanged)")
         return out / SHAP_FILE
     start = time.perf_counter()
@@ -93,9 +96,11 @@ def explain_run(loaded: LoadedConfig, manifest: Manifest, out: Path) -> Path:
     maps = _case_maps(manifest, cases, explanation, predicted, config) if cases else []
     write_maps(out / MAPS_FILE, pd.concat(maps, ignore_index=True) if maps else maps_frame("", []),
                {"key": key, "cases": cases})
-    logger.info("explanations: %d held-out row(s) by %s, %d case page(s), in %.1f s",
-                len(explanation.case_ids), explanation.method, len(cases),
-                time.perf_counter() - start)
+    saliency = _case_saliency(loaded, manifest, cases, held, predicted)
+    write_saliency(out / SALIENCY_FILE, saliency, {"key": key})
+    logger.info("explanations: %d held-out row(s) by %s, %d case page(s) (%d CNN saliency "
+                "map(s)), in %.1f s", len(explanation.case_ids), explanation.method, len(cases),
+                len(saliency), time.perf_counter() - start)
     return path
 
 
@@ -111,6 +116,30 @@ def _case_maps(manifest: Manifest, cases: list[str], explanation: Explanation,
             maps = case_feature_maps(by_id[case_id], wanted, config.features, config.data, settings)
             frames.append(maps_frame(case_id, maps))
     return frames
+
+
+def _case_saliency(loaded: LoadedConfig, manifest: Manifest, cases: list[str],
+                   held: HeldOutExplanation, predicted: dict[str, str]) -> dict[str, SaliencyMap]:
+    """The CNN saliency maps of the report's cases, each from the fold model that explained it."""
+    config = loaded.config
+    explanation = held.explanation
+    if not explanation.components or not config.explain.feature_maps.enabled:
+        return {}
+    weights = loaded.resolve(config.cnn.weights) if config.cnn.weights is not None else None
+    by_id = {case.case_id: case for case in manifest.cases}
+    out = {}
+    for case_id in cases:
+        if case_id not in explanation.case_ids:
+            continue
+        row = explanation.case_ids.index(case_id)
+        pca = held.embedding_pcas.get(int(held.folds[row]))
+        if pca is None:
+            continue
+        shap = component_shap(explanation, row, explained_output(explanation, predicted[case_id]))
+        item = cnn_saliency(by_id[case_id], config.cnn, config.data, pca, shap, weights=weights)
+        if item is not None:
+            out[case_id] = item
+    return out
 
 
 def explained_output(explanation: Explanation, predicted: str) -> int:

@@ -349,10 +349,11 @@ def _as_volumes_3d(image: Volume, mask: Volume) -> tuple[Volume, Volume, bool]:
     spacing, origin, direction = image.spacing, image.origin, image.direction
     if planar:
         array, roi, spacing = array[None], roi[None], (1.0, *spacing)
-        # The plane sits at z = 0 of a volume whose third axis is orthogonal to it.
-        rotation = np.eye(3)
-        rotation[:2, :2] = np.reshape(direction, (2, 2))
-        origin, direction = (*origin, 0.0), tuple(rotation.ravel())
+        if len(direction) == 4:
+            # A 2D geometry: the plane sits at z = 0 of a volume whose third axis is normal to it.
+            rotation = np.eye(3)
+            rotation[:2, :2] = np.reshape(direction, (2, 2))
+            origin, direction = (*origin, 0.0), tuple(rotation.ravel())
     as_3d = Volume(array, spacing, origin, direction)
     return as_3d, Volume(roi, spacing, origin, direction), planar
 

@@ -32,23 +32,18 @@ from typing import NamedTuple
 import numpy as np
 
 from radiopipe.config import FeatureConfig
-from radiopipe.features.registry import reported
 from radiopipe.features.extract import (
-    _as_volumes_3d,
-    _discretise,
-    _filter_region,
-    _intensity_mask,
-    _prepare_grid,
-    _selection,
-    _shape,
+    compute_families,
+    discretise,
+    filter_images,
+    prepare_case,
+    shape_features,
 )
-from radiopipe.features.registry import FAMILIES, plain_aggregation
-from radiopipe.filters import compute_image_types
+from radiopipe.features.registry import FAMILIES, plain_aggregation, reported
 from radiopipe.gpu.firstorder import firstorder_batch
 from radiopipe.gpu.packing import RoiItem, pack
 from radiopipe.gpu.texture import BATCHED_FAMILIES
 from radiopipe.io import Volume
-from radiopipe.preprocess.crop import crop_slices
 from radiopipe.xp import get_namespace, to_numpy
 
 # Voxels of one packed lattice (int32): batches of ROIs are split to stay under it.
@@ -146,36 +141,29 @@ def prepare_cases(cases: Sequence[tuple[Volume, Volume]], settings: FeatureConfi
 
 def _prepare_case(index: int, image: Volume, mask: Volume, settings: FeatureConfig, xp):
     """Prepare one case on the host as the native engine does: host features and ROIs."""
-    image, mask, planar = _as_volumes_3d(image, mask)
-    image, mask = _prepare_grid(image, mask, settings)
-    intensity_mask = _intensity_mask(image.array, mask.array, settings)
-    box = crop_slices(intensity_mask)
+    prepared = prepare_case(image, mask, settings)
     host_values: dict[str, float] = {}
     if "shape" in settings.families:
-        shape_box = box if intensity_mask is mask.array else crop_slices(mask.array)
-        host_values.update(_shape(mask, image, shape_box, planar, settings))
-    region = _filter_region(box, intensity_mask, image.spacing, settings)
-    inner = tuple(slice(b.start - r.start, b.stop - r.start) for b, r in zip(box, region))
-    roi = intensity_mask[box]
-    whole = image.array
+        host_values.update(shape_features(prepared, settings))
+    source = None
     if any(image_type != "original" for image_type in settings.image_types):
         # The filters see the whole image in float64, as the native engine's; on the device.
-        whole = xp.asarray(whole, dtype=xp.float64)
-    voxel_volume = float(np.prod(image.spacing))
-    filtered_images = compute_image_types(whole, image.spacing, _selection(settings), region=region)
+        source = xp.asarray(prepared.image.array, dtype=xp.float64)
+    inner = prepared.in_region(prepared.roi_box)
+    roi = prepared.intensity_mask[prepared.roi_box]
+    voxel_volume = float(np.prod(prepared.image.spacing))
     rois = []
-    for name, filtered in filtered_images.items():
+    for name, filtered in filter_images(prepared, settings, source=source).items():
         where = get_namespace(filtered)
         values = where.asarray(filtered[inner], dtype=where.float64)[where.asarray(roi)]
-        discretised = _discretise(values, settings)
+        discretised = discretise(values, settings)
         item = RoiItem(roi, values, discretised.levels, discretised.n_levels, voxel_volume)
         rois.append(_Roi(index, name, item))
         if "local_intensity" in settings.families:
-            # The peak spheres reach past the ROI: this family sees the wider region.
-            peaks = FAMILIES["local_intensity"].compute(
-                to_numpy(filtered).astype(np.float64), intensity_mask[region], image.spacing
-            )
-            host_values.update({f"{name}__local_intensity__{k}": v for k, v in peaks.items()})
+            # Computed on the host from a copy of the filtered image, by the native function.
+            host_values.update(compute_families(
+                name, to_numpy(filtered), prepared, settings, families=["local_intensity"]
+            ))
     return host_values, rois
 
 

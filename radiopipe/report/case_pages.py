@@ -1,5 +1,5 @@
 """One page per case: the prediction, why the model made it (waterfall), and where in the image
-the features that drove it live (feature maps).
+the features that drove it live (feature maps; for CNN columns, the saliency map).
 
 The same page serves the report (a held-out case, explained by the fold model that never saw
 it) and ``radiopipe explain`` (a new case, explained by the bundle's model).
@@ -14,12 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from radiopipe.cnn.columns import PREFIX as CNN_PREFIX
+from radiopipe.explain.cnn_saliency import SaliencyMap
 from radiopipe.explain.feature_maps import FeatureMap
-from radiopipe.explain.store import maps_frame
+from radiopipe.explain.store import component_weights_frame, maps_frame, saliency_frame
 from radiopipe.report.layout import feature_label, figure, save_csv, table
-from radiopipe.report.shap_figures import feature_map_figure, waterfall_figure
+from radiopipe.report.shap_figures import cnn_saliency_figure, feature_map_figure, waterfall_figure
 
 WATERFALL_BARS = 10
+SALIENCY_COMPONENTS = 5  # components listed under a saliency map, largest |SHAP| first
 REFERENCES = {
     "tree": "the average training case as the trees saw it (tree-path-dependent SHAP)",
     "linear": "the typical training case (the medians the model's imputer learned)",
@@ -53,6 +56,8 @@ class CaseView:
     cohort : pandas.DataFrame or None
         The training cohort's feature values, for percentiles.
     maps : list of FeatureMap
+    saliency : SaliencyMap or None
+        The CNN saliency map, for a model with CNN columns.
     """
 
     case_id: str
@@ -67,6 +72,7 @@ class CaseView:
     values: pd.Series
     cohort: pd.DataFrame | None
     maps: list[FeatureMap]
+    saliency: SaliencyMap | None = None
 
     @property
     def predicted(self) -> str:
@@ -81,7 +87,8 @@ def case_section(view: CaseView, tables_dir: Path, table_prefix: str = "") -> st
     ----------
     view : CaseView
     tables_dir : Path
-        Folder for the page's CSV tables (``<case_id>_waterfall.csv``, ``<case_id>_maps.csv``).
+        Folder for the page's CSV tables (``<case_id>_waterfall.csv``, ``<case_id>_maps.csv``,
+        ``<case_id>_saliency.csv`` and ``<case_id>_saliency_components.csv``).
     table_prefix : str
         How captions name that folder relative to the page (e.g. ``'report_cases/'``).
     """
@@ -118,6 +125,7 @@ def case_section(view: CaseView, tables_dir: Path, table_prefix: str = "") -> st
         ),
         _top_table(contributions, with_cohort=view.cohort is not None),
         _maps_part(view, tables_dir, table_prefix),
+        _saliency_part(view, tables_dir, table_prefix),
         "</section>",
     ]
     return "\n".join(parts)
@@ -167,8 +175,8 @@ def _top_table(contributions: pd.DataFrame, *, with_cohort: bool) -> str:
 def _maps_part(view: CaseView, tables_dir: Path, table_prefix: str) -> str:
     if not view.maps:
         return ("<h4>Where in the image</h4><p class=\"muted\">No feature map: the case's top "
-                "features are shape or clinical features, which describe the whole region, or "
-                "maps are turned off (explain.feature_maps.enabled).</p>")
+                "features are shape, clinical or CNN features, which describe the whole region, "
+                "or maps are turned off (explain.feature_maps.enabled).</p>")
     maps_file = f"{view.case_id}_maps.csv"
     save_csv(tables_dir / maps_file, maps_frame(view.case_id, view.maps), index=False)
     figures = [
@@ -188,6 +196,41 @@ def _maps_part(view: CaseView, tables_dir: Path, table_prefix: str) -> str:
         "<h4>Where in the image</h4><p>The case's most influential image features, computed "
         "voxel by voxel: the texture that drove the prediction, located in the region.</p>"
         + "\n".join(figures)
+    )
+
+
+def _saliency_part(view: CaseView, tables_dir: Path, table_prefix: str) -> str:
+    """The CNN saliency map and its largest component weights (models with CNN columns only)."""
+    if not any(str(f).split("__")[0] == CNN_PREFIX for f in view.shap.index):
+        return ""
+    item = view.saliency
+    if item is None:
+        return ("<h4>Where the CNN looked</h4><p class=\"muted\">No CNN saliency map: the "
+                "backbone gives no gradients (ONNX), the case's image could not be read, the "
+                "model's pipelines reduce the embedding differently, or maps are turned off "
+                "(explain.feature_maps.enabled).</p>")
+    pixels_file = f"{view.case_id}_saliency.csv"
+    weights_file = f"{view.case_id}_saliency_components.csv"
+    save_csv(tables_dir / pixels_file, saliency_frame(view.case_id, item), index=False)
+    weights = component_weights_frame(item)
+    save_csv(tables_dir / weights_file, weights, index=False)
+    top = weights.iloc[np.argsort(-np.abs(weights["shap_weight"].to_numpy()), kind="stable")]
+    return (
+        "<h4>Where the CNN looked</h4><p>The CNN columns enter the model as principal components "
+        "of the backbone's embedding. Weighting each component by its SHAP value for "
+        f"<b>{escape(view.output)}</b> gives the CNN part of the prediction as one score "
+        f"({item.score:.4g}); the map is its gradient with respect to each input pixel.</p>"
+        + figure(
+            cnn_saliency_figure(item),
+            f"CNN saliency of case {view.case_id}",
+            f"The input the backbone saw ({item.plane}), ROI outlined, and the saliency over it: "
+            f"red pixels push towards {view.output}, blue pixels away. Component weights: "
+            f"{table_prefix}{weights_file}.",
+            table_prefix + pixels_file,
+        )
+        + table(["principal component", "SHAP weight"],
+                [[r.component, float(r.shap_weight)]
+                 for r in top.head(SALIENCY_COMPONENTS).itertuples()])
     )
 
 

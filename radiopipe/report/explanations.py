@@ -10,8 +10,13 @@ import numpy as np
 import pandas as pd
 
 from radiopipe.explain.explainers import Explanation
-from radiopipe.explain.stage import MAPS_FILE, SHAP_FILE, explained_output
-from radiopipe.explain.store import maps_from_frame, read_explanation, read_metadata
+from radiopipe.explain.stage import MAPS_FILE, SALIENCY_FILE, SHAP_FILE, explained_output
+from radiopipe.explain.store import (
+    maps_from_frame,
+    read_explanation,
+    read_metadata,
+    read_saliency,
+)
 from radiopipe.report.case_pages import REFERENCES, CaseView, case_section
 from radiopipe.report.layout import feature_label, figure, save_csv, table
 from radiopipe.report.shap_figures import beeswarm_figure, dependence_figure, importance_figure
@@ -51,9 +56,10 @@ def explanation_sections(run_dir: Path, features: pd.DataFrame, oof: pd.DataFram
     explanation, folds, meta = read_explanation(run_dir / SHAP_FILE)
     maps = maps_from_frame(pd.read_parquet(run_dir / MAPS_FILE))
     cases = list(read_metadata(run_dir / MAPS_FILE).get("cases", []))
+    saliency = read_saliency(run_dir / SALIENCY_FILE) if (run_dir / SALIENCY_FILE).is_file() else {}
     global_html = _global_section(run_dir, explanation, features, meta, config)
     pages = [
-        case_section(_held_out_view(explanation, folds, case_id, features, oof, maps),
+        case_section(_held_out_view(explanation, folds, case_id, features, oof, maps, saliency),
                      run_dir / CASES_DIR, f"{CASES_DIR}/")
         for case_id in cases
         if case_id in explanation.case_ids
@@ -126,7 +132,7 @@ def _global_section(run_dir: Path, explanation: Explanation, features: pd.DataFr
 
 
 def _held_out_view(explanation: Explanation, folds, case_id: str, features: pd.DataFrame,
-                   oof: pd.DataFrame, maps: dict) -> CaseView:
+                   oof: pd.DataFrame, maps: dict, saliency: dict) -> CaseView:
     row = explanation.case_ids.index(case_id)
     prediction = oof.set_index("case_id").loc[case_id]
     probabilities = {c.removeprefix("proba__"): float(prediction[c])
@@ -148,6 +154,7 @@ def _held_out_view(explanation: Explanation, folds, case_id: str, features: pd.D
         values=values,
         cohort=features,
         maps=maps.get(case_id, []),
+        saliency=saliency.get(case_id),
     )
 
 

@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from radiopipe.config import DataConfig, ExplainConfig, FeatureConfig
-from radiopipe.explain.explainers import explain
+from radiopipe.config import CNNConfig, DataConfig, ExplainConfig, FeatureConfig
+from radiopipe.explain.anatomy import embedding_pca
+from radiopipe.explain.cnn_saliency import SaliencyMap, cnn_saliency, component_shap
+from radiopipe.explain.explainers import Explanation, explain
 from radiopipe.explain.stage import SHAP_FILE, case_feature_maps, explained_output, top_features
 from radiopipe.explain.store import write_explanation
 from radiopipe.manifest import Case
@@ -22,6 +24,8 @@ from radiopipe.report.layout import write_page
 def write_new_case_page(bundle: Bundle, case: Case, X: pd.DataFrame, features: FeatureConfig,
                         data: DataConfig, settings: ExplainConfig, out_dir: Path) -> Path:
     """Predict, explain and map one new case with a bundle's model; write its page.
+
+    A bundle with CNN columns adds the case's CNN saliency map (the bundle's PCA and backbone).
 
     Parameters
     ----------
@@ -68,7 +72,21 @@ def write_new_case_page(bundle: Bundle, case: Case, X: pd.DataFrame, features: F
         values=X.iloc[0],
         cohort=None,
         maps=case_feature_maps(case, mapped, features, data, settings.feature_maps),
+        saliency=_saliency(bundle, case, explanation, k, data, settings),
     )
     title = f"Explanation of case {case.case_id}"
     body = f"<h1>{escape(title)}</h1>" + case_section(view, out_dir)
     return write_page(out_dir / f"explain-{case.case_id}.html", title, body)
+
+
+def _saliency(bundle: Bundle, case: Case, explanation: Explanation, output: int,
+              data: DataConfig, settings: ExplainConfig) -> SaliencyMap | None:
+    """The case's CNN saliency under the bundle's model; None without CNN columns."""
+    cnn = bundle.manifest["settings"].get("cnn")
+    pca = embedding_pca(bundle.estimator)
+    wanted = settings.feature_maps.enabled and bool(explanation.components)
+    if cnn is None or pca is None or not wanted:
+        return None
+    weights = None if cnn["weights"] is None else Path(cnn["weights"])
+    return cnn_saliency(case, CNNConfig.model_validate(cnn["config"]), data, pca,
+                        component_shap(explanation, 0, output), weights=weights)

@@ -1,4 +1,5 @@
-"""Figures of the explanations: importance, beeswarm, dependence, waterfall and feature maps.
+"""Figures of the explanations: importance, beeswarm, dependence, waterfall, feature maps and
+CNN saliency maps.
 
 Drawn with matplotlib directly (shap's own plots change global matplotlib state); each returns
 a PNG data URI.
@@ -14,6 +15,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy.stats import rankdata  # noqa: E402
 
+from radiopipe.explain.cnn_saliency import SaliencyMap  # noqa: E402
 from radiopipe.explain.feature_maps import FeatureMap  # noqa: E402
 from radiopipe.report.figures import to_data_uri  # noqa: E402
 
@@ -141,6 +143,13 @@ def feature_map_figure(item: FeatureMap, label: str, case_value: float) -> str:
     bar.ax.tick_params(labelsize=7)
     axes[1].set_title(f"{label}\nwhole-ROI value {case_value:.4g}", fontsize=8)
     return to_data_uri(fig)
+
+
+def cnn_saliency_figure(item: SaliencyMap) -> str:
+    """The CNN input with the ROI outlined, and the saliency over it (red: towards the class)."""
+    from radiopipe.cnn.saliency import overlay_figure
+
+    return to_data_uri(overlay_figure(item.image, item.roi, item.values, item.plane))
 
 
 def _rank01(values: np.ndarray) -> np.ndarray:
