@@ -14,10 +14,8 @@ import logging
 import sys
 from pathlib import Path
 
-from radiopipe import __version__, pipeline
-from radiopipe.compliance.run import run_compliance
+from radiopipe import __version__, api
 from radiopipe.compliance.table import format_report
-from radiopipe.config import load_config
 from radiopipe.errors import RadiopipeError
 
 EXIT_OK, EXIT_CASES_FAILED, EXIT_USAGE = 0, 1, 2
@@ -102,53 +100,48 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _predict(args)
     if args.command == "explain":
         return _explain(args)
-    loaded = load_config(args.config)
+    loaded = api.load_config(args.config)
     progress = not args.quiet
     if args.command == "validate":
         print(f"{loaded.source}: valid (config hash {loaded.hash})")
         return EXIT_OK
     if args.command == "extract":
-        results = pipeline.extract(loaded, progress=progress)
-        return _exit_for([r.case_id for r in results if r.status == "failed"])
+        return _exit_for(api.extract(loaded, progress=progress).failed_cases)
     if args.command == "train":
-        metrics = pipeline.train(loaded)
-        _print_auc(metrics)
+        _print_auc(api.train(loaded).metrics)
         return EXIT_OK
     if args.command == "report":
-        path = pipeline.report(loaded)
-        print(f"report: {path}")
+        print(f"report: {api.write_report(loaded).path}")
         return EXIT_OK
-    outcome = pipeline.run(loaded, progress=progress)
-    print(f"report: {outcome.report}")
-    _print_auc(outcome.metrics)
+    outcome = api.run(loaded, progress=progress)
+    print(f"report: {outcome.report.path}")
+    _print_auc(outcome.training.metrics)
     return _exit_for(outcome.failed_cases)
 
 
 def _predict(args: argparse.Namespace) -> int:
     """Write predictions.csv for a new manifest; exit 1 when any case failed extraction."""
-    if args.n_jobs == 0:
-        raise RadiopipeError("--n-jobs must be a positive number of processes, or -1 for all cores")
-    outcome = pipeline.predict(
+    outcome = api.predict(
         Path(args.model), Path(args.manifest), Path(args.out), n_jobs=args.n_jobs,
         progress=not args.quiet,
     )
-    print(f"predictions: {outcome.predictions}")
+    print(f"predictions: {outcome.path}")
     return _exit_for(outcome.failed_cases)
 
 
 def _explain(args: argparse.Namespace) -> int:
     """Write one new case's explanation page; exit 1 when its extraction failed."""
-    outcome = pipeline.explain_case(
+    outcome = api.explain_case(
         Path(args.model), Path(args.manifest), args.case, Path(args.out), progress=not args.quiet
     )
     if not outcome.failed_cases:
-        print(f"explanation: {outcome.predictions}")
+        print(f"explanation: {outcome.path}")
     return _exit_for(outcome.failed_cases)
 
 
 def _compliance(data_dir: str) -> int:
     """Print the IBSI-1 pass table; exit 0 when every reference value passed, 1 otherwise."""
-    report = run_compliance(data_dir)
+    report = api.check_compliance(data_dir)
     print(format_report(report))
     return EXIT_OK if not report.failures else EXIT_CASES_FAILED
 

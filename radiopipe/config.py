@@ -198,15 +198,64 @@ class CNNConfig(_Strict):
         return self
 
 
-class ComputeConfig(_Strict):
-    """How work is spread over the machine."""
+DASK_ADDRESS = re.compile(
+    r"^(?:(?:tcp|tls|ucx|ws|wss)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})$"
+)
 
+
+class ComputeConfig(_Strict):
+    """How work is spread: processes on this machine (joblib) or tasks on a Dask cluster.
+
+    engine 'joblib' (default) extracts cases in ``n_jobs`` local processes. engine 'dask' runs
+    each case as one Dask task on the cluster whose scheduler listens at ``address`` (e.g.
+    ``tcp://10.0.0.5:8786``), or on a LocalCluster of ``n_workers`` single-threaded worker
+    processes started for the run when no address is given; the workers must see the data and
+    the run folder at the same paths. ``distributed_training`` (engine 'dask' only) fits XGBoost
+    and LightGBM with their Dask estimators on that cluster, one fit at a time (their trees can
+    differ slightly from a local fit's: row subsampling draws per worker, LightGBM learns
+    data-parallel). ``n_jobs`` keeps counting the local processes of the work that stays on
+    this machine (the other models, explanations).
+    """
+
+    engine: Literal["joblib", "dask"] = "joblib"
     n_jobs: int = Field(1, ge=-1)
+    address: str | None = None
+    n_workers: int | None = Field(None, ge=1)
+    distributed_training: bool = False
 
     @model_validator(mode="after")
     def _nonzero(self) -> ComputeConfig:
         if self.n_jobs == 0:
             raise ValueError("'n_jobs' must be a positive number of processes, or -1 for all cores")
+        return self
+
+    @model_validator(mode="after")
+    def _dask_settings(self) -> ComputeConfig:
+        if self.engine != "dask":
+            given = [k for k in ("address", "n_workers") if getattr(self, k) is not None]
+            given += ["distributed_training"] if self.distributed_training else []
+            if given:
+                keys = " and ".join(repr(k) for k in given)
+                which = "which apply" if len(given) > 1 else "which applies"
+                raise ValueError(
+                    f"sets {keys}, {which} to engine 'dask' only; add 'engine: dask' or remove "
+                    f"{'them' if len(given) > 1 else 'it'}"
+                )
+            return self
+        if self.address is not None and self.n_workers is not None:
+            raise ValueError(
+                "gives both 'address' and 'n_workers': 'n_workers' sizes the LocalCluster "
+                "radiopipe starts when no address is given, a cluster at 'address' brings its "
+                "own workers; remove one of the two"
+            )
+        if self.address is not None:
+            match = DASK_ADDRESS.match(self.address)
+            if match is None or not 0 < int(match.group(1)) < 65536:
+                raise ValueError(
+                    f"has 'address' {self.address!r}, which is not a Dask scheduler address: "
+                    "expected [protocol://]host:port such as 'tcp://10.0.0.5:8786' (what "
+                    "'dask scheduler' prints)"
+                )
         return self
 
 

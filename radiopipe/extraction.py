@@ -4,6 +4,10 @@ Each case's features are written atomically to ``cases/<case_id>.json`` together
 hashes the image and mask bytes, the feature and reading settings and the backend version. A
 rerun reuses every case whose key is unchanged and recomputes the rest. A case that fails is
 recorded in ``failures/<case_id>.json`` with its reason and never stops the others.
+
+Cases run in local processes (joblib) or as one task each on a Dask cluster. Either way a case's
+file is written by the process that computed it, as soon as it is done: a lost worker loses only
+the case it was computing, which Dask runs again elsewhere, and a rerun resumes from the files.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ import logging
 import time
 import traceback
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from joblib import Parallel, delayed
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the text bar: tqdm.auto warns in kernels without ipywidgets
 
 from radiopipe.backends import get_backend
 from radiopipe.config import DataConfig, FeatureConfig
@@ -25,6 +30,9 @@ from radiopipe.errors import CaseError
 from radiopipe.io import read_image, read_mask, redact_paths
 from radiopipe.manifest import Case, Manifest
 from radiopipe.storage import atomic_write_json, file_sha256, text_sha256
+
+if TYPE_CHECKING:
+    from radiopipe.scaleout import DaskCluster
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +70,7 @@ def extract_cohort(
     out_dir: Path,
     *,
     n_jobs: int = 1,
+    cluster: DaskCluster | None = None,
     progress: bool = True,
 ) -> list[CaseResult]:
     """Extract features for every case, reusing finished cases.
@@ -77,7 +86,11 @@ def extract_cohort(
     out_dir : Path
         Run folder; ``cases/`` and ``failures/`` are written inside it.
     n_jobs : int
-        Worker processes (-1 for all cores).
+        Local worker processes (-1 for all cores), without a cluster.
+    cluster : DaskCluster, optional
+        Run every case as one task on this Dask cluster instead (see
+        :func:`radiopipe.scaleout.compute_cluster`); its workers must see the data and
+        ``out_dir`` at the same paths.
     progress : bool
         Show a progress bar.
 
@@ -88,13 +101,25 @@ def extract_cohort(
     """
     out_dir = Path(out_dir)
     (out_dir / CASES_DIR).mkdir(parents=True, exist_ok=True)
-    get_backend(features.backend)  # fail fast, before any worker starts
-    jobs = (delayed(extract_case)(case, features, data, out_dir) for case in manifest.cases)
-    runner = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    backend = get_backend(features.backend)  # fail fast, before any worker starts
+    if cluster is None:
+        jobs = (delayed(extract_case)(case, features, data, out_dir) for case in manifest.cases)
+        finished = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
+    else:
+        cluster.check_workers(
+            readable=manifest.cases[0].image, writable=out_dir / CASES_DIR,
+            what=f"case '{manifest.cases[0].case_id}''s image",
+        )
+        provenance = {"backend": backend.name, "backend_version": backend.version()}
+        finished = cluster.map_unordered(
+            extract_case, manifest.cases, features, data, out_dir, task="extract",
+            name=lambda case: case.case_id,
+            on_error=partial(_lost_case, provenance=provenance, out_dir=out_dir),
+        )
     by_id = {}
     bar = tqdm(total=len(manifest.cases), desc="features", unit="case", disable=not progress)
     with bar:
-        for result in runner(jobs):
+        for result in finished:
             by_id[result.case_id] = result
             bar.update()
             if result.status == "failed":
@@ -135,11 +160,7 @@ def extract_case(case: Case, features: FeatureConfig, data: DataConfig, out_dir:
             failure_file.unlink(missing_ok=True)
             return CaseResult(case.case_id, "reused", cached, provenance)
         start = time.perf_counter()
-        image = read_image(case.image, case_id=case.case_id, channel_policy=data.channel_policy)
-        mask = read_mask(
-            case.mask, image, case_id=case.case_id, label=data.mask_label, tolerance=data.geometry_tolerance
-        )
-        values = backend.extract(image, mask, features)
+        values = compute_features(case, features, data)
         seconds = time.perf_counter() - start
     except CaseError as exc:
         return _record_failure(case, provenance, out_dir, type(exc).__name__, exc.reason)
@@ -159,6 +180,34 @@ def extract_case(case: Case, features: FeatureConfig, data: DataConfig, out_dir:
     return CaseResult(case.case_id, "computed", values, provenance)
 
 
+def compute_features(case: Case, features: FeatureConfig, data: DataConfig) -> dict[str, float]:
+    """Read one case's image and mask and compute its features (nothing is cached).
+
+    Parameters
+    ----------
+    case : Case
+    features : FeatureConfig
+    data : DataConfig
+        How the image and mask are read.
+
+    Returns
+    -------
+    dict
+        Feature values keyed ``{image_type}__{family}__{feature}``.
+
+    Raises
+    ------
+    CaseError
+        When the image or mask cannot be read or do not fit together.
+    """
+    image = read_image(case.image, case_id=case.case_id, channel_policy=data.channel_policy)
+    mask = read_mask(
+        case.mask, image, case_id=case.case_id, label=data.mask_label,
+        tolerance=data.geometry_tolerance,
+    )
+    return get_backend(features.backend).extract(image, mask, features)
+
+
 def _case_key(provenance: dict[str, str], features: FeatureConfig, data: DataConfig) -> str:
     reading = data.model_dump(include={"mask_label", "channel_policy", "geometry_tolerance"})
     # 'kind' picks the columns of the run, not the values of a case's radiomics features.
@@ -173,6 +222,14 @@ def _read_cached(path: Path, key: str) -> dict[str, float] | None:
     except (FileNotFoundError, json.JSONDecodeError):
         return None
     return record["features"] if record.get("key") == key else None
+
+
+def _lost_case(case: Case, exc: BaseException, *, provenance, out_dir: Path) -> CaseResult:
+    """A case whose Dask task failed outside the case's own code (its workers kept dying)."""
+    reason = f"its Dask task failed ({type(exc).__name__}: {exc})"
+    if type(exc).__name__ == "KilledWorker":  # the case's workers died on every try
+        reason += "; the case may need more memory than a worker has"
+    return _record_failure(case, provenance, out_dir, type(exc).__name__, reason)
 
 
 def _record_failure(case: Case, provenance, out_dir: Path, error: str, reason: str) -> CaseResult:

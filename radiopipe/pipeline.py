@@ -11,6 +11,7 @@ model bundle, with the feature settings stored in it, to a new manifest.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from radiopipe.models.validation import predict_codes
 from radiopipe.provenance import package_versions
 from radiopipe.report import write_report
 from radiopipe.report.new_case import write_new_case_page
+from radiopipe.scaleout import compute_cluster
 from radiopipe.storage import atomic_write, atomic_write_json
 from radiopipe.table import FEATURES_FILE, build_table, feature_columns, read_table, write_table
 from radiopipe.training import METRICS_FILE, clinical_table, model_inputs
@@ -93,16 +95,21 @@ def cohort_manifest(loaded: LoadedConfig) -> Manifest:
 
 
 def extract(loaded: LoadedConfig, *, progress: bool = True) -> list[CaseResult]:
-    """Extract features (radiomics, CNN embeddings or both) and write ``features.parquet``."""
+    """Extract features (radiomics, CNN embeddings or both) and write ``features.parquet``.
+
+    Radiomics run on the compute engine: ``n_jobs`` local processes, or one task per case on
+    the Dask cluster of ``compute.engine: dask``.
+    """
     out = _prepare(loaded)
     config = loaded.config
     manifest = cohort_manifest(loaded)
     results = None
     if config.features.kind != "cnn":
-        results = extract_cohort(
-            manifest, config.features, config.data, out, n_jobs=config.compute.n_jobs,
-            progress=progress,
-        )
+        with compute_cluster(config.compute) as cluster:
+            results = extract_cohort(
+                manifest, config.features, config.data, out, n_jobs=config.compute.n_jobs,
+                cluster=cluster, progress=progress,
+            )
     if config.features.kind != "radiomics":
         from radiopipe.cnn.extraction import add_embeddings  # torch only for the CNN branch
 
@@ -118,14 +125,18 @@ def extract(loaded: LoadedConfig, *, progress: bool = True) -> list[CaseResult]:
 def train(loaded: LoadedConfig) -> dict:
     """Validate and compare the configured models, save the primary one; write ``metrics.json``.
 
-    See :mod:`radiopipe.training` for everything the stage writes.
+    With ``compute.distributed_training`` the boosters fit on the Dask cluster. See
+    :mod:`radiopipe.training` for everything the stage writes.
     """
     out = _prepare(loaded)
     frame, provenance = read_table(out / FEATURES_FILE)
     clinical = loaded.config.model.clinical
     needs_manifest = bool(clinical.numeric or clinical.categorical)
     table = clinical_table(cohort_manifest(loaded)) if needs_manifest else None
-    metrics = training.train(loaded, frame, provenance, table, out)
+    compute = loaded.config.compute
+    with compute_cluster(compute) if compute.distributed_training else nullcontext() as cluster:
+        address = None if cluster is None else cluster.address
+        metrics = training.train(loaded, frame, provenance, table, out, dask_address=address)
     atomic_write_json(out / METRICS_FILE, metrics)
     return metrics
 

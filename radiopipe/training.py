@@ -187,7 +187,7 @@ def feature_sets(loaded: LoadedConfig) -> list[str]:
 
 
 def train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
-          clinical: pd.DataFrame | None, out: Path) -> dict:
+          clinical: pd.DataFrame | None, out: Path, *, dask_address: str | None = None) -> dict:
     """Validate, compare, refit and save; returns the content of ``metrics.json``.
 
     Parameters
@@ -201,6 +201,9 @@ def train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         :func:`clinical_table` of the cohort, when clinical columns are configured.
     out : Path
         Run folder.
+    dask_address : str, optional
+        A Dask scheduler (``compute.distributed_training``): XGBoost and LightGBM fit on its
+        workers through their Dask estimators.
     """
     config = loaded.config
     model = config.model
@@ -227,9 +230,15 @@ def train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         columns = input_columns(frame, model, feature_set, pca_components=k)
         subset = model_inputs(frame, clinical, columns, classes)
         names = model.candidates if feature_set == main_set else [model.name]
-        candidates = [make_candidate(model, n, subset.columns, seed=model.cv.seed) for n in names]
+        candidates = [
+            make_candidate(model, n, subset.columns, seed=model.cv.seed, dask_address=dask_address)
+            for n in names
+        ]
+        # Dask fits run one at a time: a booster fit occupies every worker at once (its workers
+        # train together), so two concurrent fits could each hold some workers and wait forever.
+        n_jobs = 1 if dask_address is not None else config.compute.n_jobs
         found = validate(candidates, subset.X, subset.y, subset.groups, splits, settings,
-                         n_jobs=config.compute.n_jobs)
+                         n_jobs=n_jobs)
         results += [(result, feature_set) for result in found]
     logger.info("validated %d candidate(s) in %.1f s", len(results), time.perf_counter() - start)
 
@@ -238,7 +247,7 @@ def train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
     ]
     primary_result = results[0][0]
     _write_predictions(out, inputs, classes, results)
-    final = _refit_and_save(out, loaded, inputs, classes, settings, frame)
+    final = _refit_and_save(out, loaded, inputs, classes, settings, frame, dask_address)
     tested = primary_result.tested
     return {
         "config_hash": loaded.hash,
@@ -326,12 +335,12 @@ def _write_predictions(out: Path, inputs: ModelInputs, classes, results) -> None
 
 
 def _refit_and_save(out: Path, loaded: LoadedConfig, inputs: ModelInputs, classes,
-                    settings: FitSettings, frame: pd.DataFrame) -> dict:
+                    settings: FitSettings, frame: pd.DataFrame, dask_address: str | None) -> dict:
     """Fit the primary model on every case (searching on grouped folds of all of them)."""
     config = loaded.config
     model = config.model
     candidate = make_candidate(model, model.name, inputs.columns, n_jobs=config.compute.n_jobs,
-                               seed=model.cv.seed)
+                               seed=model.cv.seed, dask_address=dask_address)
     inner = grouped_kfold(inputs.y, inputs.groups, model.cv.inner_splits, model.cv.seed, lower=True)
     fitted = fit_candidate(candidate, inputs.X, inputs.y, inputs.groups, inner, settings)
     proba = predict_codes(fitted.estimator, inputs.X, len(classes))

@@ -39,7 +39,10 @@ def test_unknown_key_suggests_the_close_match(tmp_path):
 
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys(tmp_path):
     data = {**BASE, "compute": {"gpus": 2}}
-    assert _error(tmp_path, data) == "config.yaml: unknown key 'compute.gpus'; allowed keys here: n_jobs"
+    assert _error(tmp_path, data) == (
+        "config.yaml: unknown key 'compute.gpus'; allowed keys here: address, "
+        "distributed_training, engine, n_jobs, n_workers"
+    )
 
 
 def test_wrong_type_names_the_path_and_the_value(tmp_path):

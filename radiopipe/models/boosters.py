@@ -3,7 +3,9 @@
 The wrappers add what the libraries' own estimators lack or hide: explicit parameters (no
 ``**kwargs`` that swallow typos), class weights for every task, any class labels, a ``device``
 setting (``cpu`` / ``cuda``) and a fitted ``booster_`` that is the library's native model, so a
-bundle stores it in the library's own format (never a pickle).
+bundle stores it in the library's own format (never a pickle). With ``dask_address`` set, the fit
+runs on that Dask cluster through the library's Dask estimator (same hyperparameters, same kind
+of booster); prediction stays local.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _COMMON_CONSTRAINTS: dict = {
     "class_weight": [StrOptions({"balanced"}), dict, None],
     "n_jobs": [Integral],
     "random_state": [Interval(Integral, 0, None, closed="left")],
+    "dask_address": [str, None],
 }
 
 
@@ -88,6 +91,8 @@ class XGBoostClassifier(_BoosterClassifier):
         CPU threads.
     random_state : int
         Seed.
+    dask_address : str or None
+        A Dask scheduler's address: fit with ``xgboost.dask.DaskXGBClassifier`` on its workers.
 
     Attributes
     ----------
@@ -117,6 +122,7 @@ class XGBoostClassifier(_BoosterClassifier):
         class_weight=None,
         n_jobs=1,
         random_state=0,
+        dask_address=None,
     ):
         self.n_estimators = n_estimators
         self.max_depth = max_depth
@@ -129,24 +135,32 @@ class XGBoostClassifier(_BoosterClassifier):
         self.class_weight = class_weight
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.dask_address = dask_address
 
     def _train(self, X, codes, weight):
+        params = {
+            "n_estimators": self.n_estimators,
+            "max_depth": self.max_depth,
+            "learning_rate": self.learning_rate,
+            "subsample": self.subsample,
+            "colsample_bytree": self.colsample_bytree,
+            "min_child_weight": self.min_child_weight,
+            "reg_lambda": self.reg_lambda,
+            "device": self.device,
+            "tree_method": "hist",
+            "n_jobs": self.n_jobs,
+            "random_state": self.random_state,
+        }
+        if self.dask_address is not None:
+            from xgboost.dask import DaskXGBClassifier
+
+            from radiopipe.scaleout.boosters import fit_on_dask
+
+            model = DaskXGBClassifier(**params)
+            return fit_on_dask(model, X, codes, weight, self.dask_address).get_booster()
         from xgboost import XGBClassifier
 
-        model = XGBClassifier(
-            n_estimators=self.n_estimators,
-            max_depth=self.max_depth,
-            learning_rate=self.learning_rate,
-            subsample=self.subsample,
-            colsample_bytree=self.colsample_bytree,
-            min_child_weight=self.min_child_weight,
-            reg_lambda=self.reg_lambda,
-            device=self.device,
-            tree_method="hist",
-            n_jobs=self.n_jobs,
-            random_state=self.random_state,
-        )
-        return model.fit(X, codes, sample_weight=weight).get_booster()
+        return XGBClassifier(**params).fit(X, codes, sample_weight=weight).get_booster()
 
     def _raw_proba(self, X):
         from xgboost import DMatrix
@@ -174,6 +188,8 @@ class LightGBMClassifier(_BoosterClassifier):
     class_weight : 'balanced', dict or None
     n_jobs : int
     random_state : int
+    dask_address : str or None
+        A Dask scheduler's address: fit with ``lightgbm.DaskLGBMClassifier`` on its workers.
 
     Attributes
     ----------
@@ -204,6 +220,7 @@ class LightGBMClassifier(_BoosterClassifier):
         class_weight=None,
         n_jobs=1,
         random_state=0,
+        dask_address=None,
     ):
         self.n_estimators = n_estimators
         self.num_leaves = num_leaves
@@ -216,27 +233,35 @@ class LightGBMClassifier(_BoosterClassifier):
         self.class_weight = class_weight
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.dask_address = dask_address
 
     def _train(self, X, codes, weight):
+        params = {
+            "n_estimators": self.n_estimators,
+            "num_leaves": self.num_leaves,
+            "learning_rate": self.learning_rate,
+            "subsample": self.subsample,
+            "subsample_freq": 1 if self.subsample < 1 else 0,  # LightGBM ignores subsample at 0
+            "colsample_bytree": self.colsample_bytree,
+            "min_child_samples": self.min_child_samples,
+            "reg_lambda": self.reg_lambda,
+            "device_type": self.device,
+            "n_jobs": self.n_jobs,
+            "random_state": self.random_state,
+            "deterministic": True,  # same seed, same data: the same trees on any thread count
+            "force_col_wise": True,
+            "verbose": -1,
+        }
+        if self.dask_address is not None:
+            from lightgbm import DaskLGBMClassifier
+
+            from radiopipe.scaleout.boosters import fit_on_dask
+
+            model = DaskLGBMClassifier(**params)
+            return fit_on_dask(model, X, codes, weight, self.dask_address).booster_
         from lightgbm import LGBMClassifier
 
-        model = LGBMClassifier(
-            n_estimators=self.n_estimators,
-            num_leaves=self.num_leaves,
-            learning_rate=self.learning_rate,
-            subsample=self.subsample,
-            subsample_freq=1 if self.subsample < 1 else 0,  # LightGBM ignores subsample at 0
-            colsample_bytree=self.colsample_bytree,
-            min_child_samples=self.min_child_samples,
-            reg_lambda=self.reg_lambda,
-            device_type=self.device,
-            n_jobs=self.n_jobs,
-            random_state=self.random_state,
-            deterministic=True,  # same seed, same data: the same trees on any thread count
-            force_col_wise=True,
-            verbose=-1,
-        )
-        return model.fit(X, codes, sample_weight=weight).booster_
+        return LGBMClassifier(**params).fit(X, codes, sample_weight=weight).booster_
 
     def _raw_proba(self, X):
         return self.booster_.predict(X)

@@ -151,6 +151,7 @@ def save_bundle(folder: Path, estimator, *, feature_columns: list[str], info: di
         shell = copy.deepcopy(estimator)
         boosters = _boosters(shell)
         for i, model in enumerate(boosters):
+            model.dask_address = None  # the run's Dask cluster ends with it; bundles predict here
             if isinstance(model, XGBoostClassifier):
                 name = f"booster-{i}.ubj"
                 model.booster_.save_model(str(staging / name))

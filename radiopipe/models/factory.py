@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from radiopipe.config import EnsembleConfig, ModelConfig
 from radiopipe.models.ensembles import SoftVotingEnsemble, StackingEnsemble
 from radiopipe.models.infold import InputColumns, build_pipeline
-from radiopipe.models.zoo import SEARCH_SPACES, ZOO
+from radiopipe.models.zoo import DASK_MODELS, SEARCH_SPACES, ZOO
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,12 @@ class Candidate:
 
 
 def make_classifier(
-    model: ModelConfig, name: str | None = None, *, n_jobs: int = 1, seed: int = 0
+    model: ModelConfig,
+    name: str | None = None,
+    *,
+    n_jobs: int = 1,
+    seed: int = 0,
+    dask_address: str | None = None,
 ) -> ClassifierMixin:
     """Return an unfitted zoo classifier with its configured hyperparameters.
 
@@ -55,6 +60,9 @@ def make_classifier(
         Threads the model may use (-1 for all cores).
     seed : int
         Random seed.
+    dask_address : str, optional
+        A Dask scheduler's address: XGBoost and LightGBM fit on its workers through their Dask
+        estimators; the other models ignore it.
 
     Returns
     -------
@@ -64,11 +72,20 @@ def make_classifier(
     if name not in ZOO:
         raise ValueError(f"'{name}' is not a zoo model; choose one of {', '.join(ZOO)}")
     class_weight = "balanced" if model.preprocessing.class_weight == "balanced" else None
-    return ZOO[name](model, class_weight, n_jobs, seed)
+    classifier = ZOO[name](model, class_weight, n_jobs, seed)
+    if dask_address is not None and name in DASK_MODELS:
+        classifier.set_params(dask_address=dask_address)
+    return classifier
 
 
 def make_candidate(
-    model: ModelConfig, name: str, columns: InputColumns, *, n_jobs: int = 1, seed: int = 0
+    model: ModelConfig,
+    name: str,
+    columns: InputColumns,
+    *,
+    n_jobs: int = 1,
+    seed: int = 0,
+    dask_address: str | None = None,
 ) -> Candidate:
     """The in-fold pipeline of zoo model ``name``, or the ensemble of that name.
 
@@ -82,29 +99,33 @@ def make_candidate(
     n_jobs : int
         Threads per model.
     seed : int
+    dask_address : str, optional
+        Fit the boosters (alone or as ensemble members) on this Dask cluster.
     """
     if name in ZOO:
-        pipeline = build_pipeline(
-            make_classifier(model, name, n_jobs=n_jobs, seed=seed), model.preprocessing, columns,
-            seed=seed,
+        classifier = make_classifier(
+            model, name, n_jobs=n_jobs, seed=seed, dask_address=dask_address
         )
+        pipeline = build_pipeline(classifier, model.preprocessing, columns, seed=seed)
         space = {f"classifier__{key}": value for key, value in SEARCH_SPACES[name].items()}
         return Candidate(name, "model", pipeline, space)
     config = next((e for e in model.ensembles if e.name == name), None)
     if config is None:
         raise ValueError(f"'{name}' is neither a zoo model nor a configured ensemble")
-    return Candidate(name, "ensemble", _ensemble(model, config, columns, n_jobs, seed), None)
+    ensemble = _ensemble(model, config, columns, n_jobs, seed, dask_address)
+    return Candidate(name, "ensemble", ensemble, None)
 
 
 def _ensemble(
-    model: ModelConfig, config: EnsembleConfig, columns: InputColumns, n_jobs: int, seed: int
+    model: ModelConfig, config: EnsembleConfig, columns: InputColumns, n_jobs: int, seed: int,
+    dask_address: str | None,
 ) -> ClassifierMixin:
     members = [
         (
             member,
             build_pipeline(
-                make_classifier(model, member, n_jobs=n_jobs, seed=seed), model.preprocessing,
-                columns, seed=seed,
+                make_classifier(model, member, n_jobs=n_jobs, seed=seed, dask_address=dask_address),
+                model.preprocessing, columns, seed=seed,
             ),
         )
         for member in config.members

@@ -57,6 +57,9 @@ ZOO: dict[str, Callable[..., ClassifierMixin]] = {
     "logistic": _logistic,
 }
 
+# Zoo models whose fits can run on a Dask cluster (their libraries' Dask estimators).
+DASK_MODELS = ("xgboost", "lightgbm")
+
 # Random-search distributions per model, keyed by the classifier's own parameter names.
 SEARCH_SPACES: dict[str, dict] = {
     "xgboost": {

@@ -124,7 +124,7 @@ def test_table_by_hand():
 
 
 def test_command_exits_1_when_a_value_fails(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "run_compliance", lambda data_dir: _report())
+    monkeypatch.setattr(cli.api, "check_compliance", lambda data_dir: _report())
     assert cli.main(["compliance", "--data", "anywhere"]) == 1
     assert capsys.readouterr().out.splitlines()[-1] == "ibsi: 1/3 passed"
 

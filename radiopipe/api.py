@@ -1,0 +1,443 @@
+"""The public Python API: what the command line runs, for notebooks and scripts.
+
+Every function takes a config (a :class:`~radiopipe.config.LoadedConfig`, or the path of a YAML
+file) and runs one stage of :mod:`radiopipe.pipeline`, returning a result object that shows
+itself in Jupyter and holds plain DataFrames (:mod:`radiopipe.results`). Stages write into the
+run folder as ``python -m radiopipe`` does, so a notebook and the command line share runs.
+
+Examples
+--------
+>>> import radiopipe as rp
+>>> config = rp.make_config(  # doctest: +SKIP
+...     "quickstart",
+...     data={"builtin": "mni152_tissue", "builtin_options": {"cases_per_class": 30}},
+...     features={"bin_width": 5},
+... )
+>>> run = rp.run(config, progress=False)  # doctest: +SKIP
+>>> run.training.comparison  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel
+
+from radiopipe import pipeline
+from radiopipe.config import LoadedConfig, load_config, parse_config
+from radiopipe.errors import RadiopipeError
+from radiopipe.extraction import compute_features
+from radiopipe.manifest import Case, Manifest
+from radiopipe.results import (
+    BackendChoice,
+    Document,
+    Explanations,
+    Extraction,
+    FeatureMaps,
+    Predictions,
+    Run,
+    Training,
+)
+from radiopipe.table import FEATURES_FILE, read_table
+
+ConfigLike = LoadedConfig | str | Path
+Section = dict[str, Any] | BaseModel | None
+
+
+def make_config(
+    name: str,
+    *,
+    data: Section,
+    features: Section = None,
+    model: Section = None,
+    compute: Section = None,
+    explain: Section = None,
+    report: Section = None,
+    cnn: Section = None,
+    output_dir: str | Path | None = None,
+    base_dir: str | Path = ".",
+) -> LoadedConfig:
+    """Build a validated config in code, as a YAML file would give it.
+
+    Parameters
+    ----------
+    name : str
+        The run's name.
+    data, features, model, compute, explain, report, cnn : dict or section model
+        The config's sections (see ``configs/demo.yaml``); omitted ones take their defaults.
+    output_dir : str or Path, optional
+        The run folder; ``runs/<name>`` by default.
+    base_dir : str or Path
+        Folder that relative paths (manifest, output) resolve against.
+
+    Returns
+    -------
+    LoadedConfig
+
+    Raises
+    ------
+    ConfigError
+        Naming every invalid or unknown key, as for a YAML file.
+
+    Examples
+    --------
+    >>> config = make_config("tiny", data={"manifest": "cohort.csv"}, compute={"n_jobs": 2})
+    >>> config.config.compute.n_jobs
+    2
+    """
+    sections = {"data": data, "features": features, "model": model, "compute": compute,
+                "explain": explain, "report": report, "cnn": cnn}
+    document = {"name": name, "output_dir": str(output_dir or Path("runs") / name)}
+    for key, value in sections.items():
+        if value is not None:
+            document[key] = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    return parse_config(document, base_dir=base_dir, source=f"config '{name}'")
+
+
+def cohort(config: ConfigLike) -> Manifest:
+    """The run's cases, with their image and mask paths (a built-in dataset is written first).
+
+    Examples
+    --------
+    >>> cases = cohort("configs/demo.yaml")  # doctest: +SKIP
+    >>> cases.table().head()  # doctest: +SKIP
+    >>> cases.cases[0].image  # doctest: +SKIP
+    """
+    return pipeline.cohort_manifest(_loaded(config))
+
+
+def extract(config: ConfigLike, *, progress: bool = True) -> Extraction:
+    """Extract the cohort's features into ``features.parquet`` (finished cases are reused).
+
+    Runs on the configured compute engine: local processes, or one task per case on a Dask
+    cluster (``compute.engine: dask``).
+
+    Examples
+    --------
+    >>> extraction = extract("configs/demo.yaml")  # doctest: +SKIP
+    >>> extraction.features.describe()  # doctest: +SKIP
+    """
+    loaded = _loaded(config)
+    results = pipeline.extract(loaded, progress=progress)
+    counts = {s: sum(r.status == s for r in results) for s in ("computed", "reused", "failed")}
+    failures = {r.case_id: r.reason for r in results if r.status == "failed"}
+    path = loaded.output_dir / FEATURES_FILE
+    return Extraction(read_table(path)[0], failures, counts, path)
+
+
+def extract_case(
+    image: str | Path,
+    mask: str | Path | None = None,
+    *,
+    features: Section = None,
+    mask_label: int = 1,
+    channel_policy: str | None = None,
+) -> pd.Series:
+    """The features of one image and mask, computed now (nothing is written).
+
+    Parameters
+    ----------
+    image : str or Path
+        Image file or DICOM series folder.
+    mask : str or Path, optional
+        Mask file; None makes the whole image the region of interest.
+    features : dict or FeatureConfig, optional
+        Feature settings (the config's ``features`` section); pyradiomics' defaults if omitted.
+    mask_label : int
+        Mask value of the region of interest.
+    channel_policy : str, optional
+        How colour images become grey ('luminance', 'mean', 'red', 'green', 'blue').
+
+    Returns
+    -------
+    pandas.Series
+        Values keyed ``{image_type}__{family}__{feature}``, named after the image file.
+
+    Raises
+    ------
+    CaseError
+        When the image or mask cannot be read or do not fit together.
+
+    Examples
+    --------
+    >>> values = extract_case("ct.nrrd", "mask.nrrd", features={"bin_width": 10})  # doctest: +SKIP
+    >>> values["original__firstorder__Mean"]  # doctest: +SKIP
+    """
+    settings = _case_settings(features, mask_label, channel_policy).config
+    case = _single_case(image, mask)
+    values = compute_features(case, settings.features, settings.data)
+    return pd.Series(values, name=case.case_id, dtype="float64")
+
+
+def compare_backends(
+    image: str | Path,
+    mask: str | Path | None = None,
+    *,
+    features: Section = None,
+    backends: tuple[str, ...] = ("native", "pyradiomics"),
+) -> pd.DataFrame:
+    """One case's features from several backends side by side, with their differences.
+
+    Parameters
+    ----------
+    image, mask : str or Path
+        As for :func:`extract_case`.
+    features : dict or FeatureConfig, optional
+        Feature settings; each backend runs them with its name substituted.
+    backends : tuple of str
+        The backends to run; the first is the one differences are measured against.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by feature column: one column per backend, then ``abs_difference`` and
+        ``rel_difference`` of the last backend against the first (NaN where one lacks the
+        feature: the native engine adds IBSI columns pyradiomics lacks).
+
+    Examples
+    --------
+    >>> compare_backends("ct.nrrd", "lesion.nrrd").sort_values("rel_difference")  # doctest: +SKIP
+    """
+    base = _section_dict(features)
+    columns = {
+        name: extract_case(image, mask, features={**base, "backend": name}) for name in backends
+    }
+    table = pd.DataFrame(columns)
+    first, last = table[backends[0]], table[backends[-1]]
+    table["abs_difference"] = (last - first).abs()
+    scale = pd.concat([first.abs(), last.abs()], axis=1).max(axis=1)
+    table["rel_difference"] = (table["abs_difference"] / scale).where(scale > 0, 0.0)
+    return table.rename_axis("feature")
+
+
+def feature_maps(
+    image: str | Path,
+    mask: str | Path | None,
+    features: list[str],
+    *,
+    settings: Section = None,
+    window: int = 5,
+    max_windows: int = 400,
+) -> FeatureMaps:
+    """Voxel-wise maps of some features over one case's largest ROI slice.
+
+    Each ROI voxel (every ``stride``-th one) gets the feature of the ``window``-voxel cube
+    centred there, computed as extraction computes the case's feature (see
+    :mod:`radiopipe.explain.feature_maps`).
+
+    Parameters
+    ----------
+    image, mask : str or Path
+        As for :func:`extract_case`.
+    features : list of str
+        Feature columns to map (texture, first-order or histogram features).
+    settings : dict or FeatureConfig, optional
+        Feature settings.
+    window : int
+        Window side in voxels (odd).
+    max_windows : int
+        Windows per map at most.
+
+    Returns
+    -------
+    FeatureMaps
+        ``.plot()`` draws them; ``.frame()`` is the table behind.
+
+    Examples
+    --------
+    >>> maps = feature_maps("ct.nrrd", "lesion.nrrd", ["original__glcm__Idm"])  # doctest: +SKIP
+    >>> maps.plot()  # doctest: +SKIP
+    """
+    from radiopipe.explain.feature_maps import feature_maps as compute_maps
+    from radiopipe.io import Volume, read_image, read_mask
+
+    config = _case_settings(settings, 1, None).config
+    case = _single_case(image, mask)
+    image_read = read_image(case.image, case_id=case.case_id)
+    mask_read = read_mask(case.mask, image_read, case_id=case.case_id)
+    maps = compute_maps(Volume.from_sitk(image_read), Volume.from_sitk(mask_read), features,
+                        config.features, window=window, max_windows=max_windows)
+    return FeatureMaps(maps)
+
+
+def backend_status(backend: str = "auto") -> BackendChoice:
+    """Which feature backend ``backend`` runs here, and what the GPU probe found.
+
+    Examples
+    --------
+    >>> backend_status("native").backend
+    'native'
+    """
+    from radiopipe import gpu
+    from radiopipe.backends import get_backend
+
+    chosen = get_backend(backend).name
+    reason = gpu.unavailable_reason() if chosen != "cupy" and backend in ("auto", "cupy") else ""
+    return BackendChoice(backend, chosen, reason)
+
+
+def train(config: ConfigLike) -> Training:
+    """Validate and compare the configured models on ``features.parquet``; save the primary one.
+
+    Examples
+    --------
+    >>> training = train("configs/demo.yaml")  # doctest: +SKIP
+    >>> training.comparison[["model", "roc_auc"]]  # doctest: +SKIP
+    """
+    return Training(pipeline.train(_loaded(config)))
+
+
+def explain_heldout(config: ConfigLike) -> Explanations:
+    """SHAP values of the primary model on its held-out rows (reused when inputs are unchanged).
+
+    Examples
+    --------
+    >>> explain_heldout("configs/demo.yaml").plot(top=10)  # doctest: +SKIP
+    """
+    from radiopipe.explain.store import read_metadata
+
+    path = pipeline.explain(_loaded(config))
+    return Explanations(pd.read_parquet(path), read_metadata(path).get("method", ""), path)
+
+
+def write_report(config: ConfigLike) -> Document:
+    """Write ``report.html`` from the run folder (explaining first when ``explain.enabled``).
+
+    Examples
+    --------
+    >>> write_report("configs/demo.yaml").path  # doctest: +SKIP
+    PosixPath('.../runs/demo/report.html')
+    """
+    return Document(pipeline.report(_loaded(config)))
+
+
+def run(config: ConfigLike, *, progress: bool = True) -> Run:
+    """Extract, train and report: what ``python -m radiopipe run`` does.
+
+    Examples
+    --------
+    >>> result = run("configs/demo.yaml")  # doctest: +SKIP
+    >>> result.training.roc_auc  # doctest: +SKIP
+    """
+    loaded = _loaded(config)
+    extraction = extract(loaded, progress=progress)
+    return Run(extraction, train(loaded), write_report(loaded))
+
+
+def predict(
+    bundle: str | Path,
+    manifest: str | Path,
+    out: str | Path = "predictions",
+    *,
+    n_jobs: int = 1,
+    progress: bool = True,
+) -> Predictions:
+    """Predict new cases with a saved model bundle (features extracted with its settings).
+
+    Parameters
+    ----------
+    bundle : str or Path
+        A ``model`` folder written by :func:`train`.
+    manifest : str or Path
+        The new cases (labels may be empty).
+    out : str or Path
+        Folder for ``predictions.csv``, their features and any ``failures/``.
+    n_jobs : int
+        Extraction processes (-1: all cores).
+    progress : bool
+        Show a progress bar.
+
+    Examples
+    --------
+    >>> predict("runs/demo/model", "new_cases.csv").table  # doctest: +SKIP
+    """
+    if n_jobs == 0:
+        raise RadiopipeError(
+            "n_jobs (--n-jobs) must be a positive number of processes, or -1 for all cores"
+        )
+    outcome = pipeline.predict(Path(bundle), Path(manifest), Path(out), n_jobs=n_jobs,
+                               progress=progress)
+    table = pd.read_csv(outcome.predictions, dtype={"case_id": str, "patient_id": str})
+    return Predictions(table, outcome.failed_cases, outcome.predictions)
+
+
+def explain_case(
+    bundle: str | Path,
+    manifest: str | Path,
+    case_id: str,
+    out: str | Path = "explanations",
+    *,
+    progress: bool = True,
+) -> Document:
+    """Write one new case's explanation page (prediction, SHAP waterfall, feature maps).
+
+    Examples
+    --------
+    >>> explain_case("runs/demo/model", "new_cases.csv", "p042-ct").path  # doctest: +SKIP
+    PosixPath('explanations/explain-p042-ct.html')
+    """
+    outcome = pipeline.explain_case(Path(bundle), Path(manifest), case_id, Path(out),
+                                    progress=progress)
+    return Document(outcome.predictions, outcome.failed_cases)
+
+
+def check_compliance(data_dir: str | Path):
+    """Check the native engine against every IBSI-1 reference value in ``data_dir``.
+
+    Returns
+    -------
+    radiopipe.compliance.run.ComplianceReport
+        ``failures`` lists the values outside their tolerance.
+
+    Examples
+    --------
+    >>> check_compliance("../shared/data/ibsi1").failures  # doctest: +SKIP
+    ()
+    """
+    from radiopipe.compliance.run import run_compliance
+
+    return run_compliance(data_dir)
+
+
+def _loaded(config: ConfigLike) -> LoadedConfig:
+    return config if isinstance(config, LoadedConfig) else load_config(config)
+
+
+def _section_dict(section: Section) -> dict[str, Any]:
+    if section is None:
+        return {}
+    return section.model_dump(mode="json") if isinstance(section, BaseModel) else dict(section)
+
+
+def _case_settings(features: Section, mask_label: int, channel_policy: str | None) -> LoadedConfig:
+    """Feature and reading settings validated as a config's sections (same messages)."""
+    data = {"manifest": "single-case", "mask_label": mask_label, "channel_policy": channel_policy}
+    return make_config("single-case", data=data, features=_section_dict(features))
+
+
+def _single_case(image: str | Path, mask: str | Path | None) -> Case:
+    image = Path(image)
+    name = image.name.split(".")[0] or "case"
+    return Case(case_id=name, image=image, mask=None if mask is None else Path(mask),
+                label="", patient_id=name)
+
+
+__all__ = [
+    "backend_status",
+    "check_compliance",
+    "cohort",
+    "compare_backends",
+    "explain_case",
+    "explain_heldout",
+    "extract",
+    "extract_case",
+    "feature_maps",
+    "load_config",
+    "make_config",
+    "predict",
+    "run",
+    "train",
+    "write_report",
+]
