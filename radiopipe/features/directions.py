@@ -33,8 +33,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from radiopipe.features.neighbourhood import bounding_box
-from radiopipe.xp import get_namespace, to_numpy
+from radiopipe.features.neighbourhood import bounding_box, check_texture_arguments
+from radiopipe.xp import get_namespace
 
 DIRECTIONAL_AGGREGATIONS = ("2D_avg", "2D_comb", "2_5D_avg", "2_5D_comb", "3D_avg", "3D_comb")
 MODES = ("ibsi", "pyradiomics")
@@ -88,28 +88,10 @@ def prepare_directional_input(
     DirectionalInput
         A 2D input gains a leading slice axis of length 1.
     """
-    if aggregation not in DIRECTIONAL_AGGREGATIONS:
-        raise ValueError(
-            f"The 'aggregation' parameter of compute_{family} must be one of "
-            f"{DIRECTIONAL_AGGREGATIONS}. Got {aggregation!r} instead."
-        )
-    if mode not in MODES:
-        raise ValueError(
-            f"The 'mode' parameter of compute_{family} must be one of {MODES}. "
-            f"Got {mode!r} instead."
-        )
-    if not (isinstance(n_levels, (int, np.integer)) and n_levels >= 1):
-        raise ValueError(
-            f"The 'n_levels' parameter of compute_{family} must be an int >= 1. "
-            f"Got {n_levels!r} instead."
-        )
-    levels = np.asarray(to_numpy(levels))
-    mask = np.asarray(to_numpy(mask)).astype(bool, copy=False)
-    if levels.shape != mask.shape or levels.ndim not in (2, 3):
-        raise ValueError(
-            f"compute_{family} needs 'levels' and 'mask' of the same 2D or 3D shape. "
-            f"Got {levels.shape} and {mask.shape} instead."
-        )
+    levels, mask = check_texture_arguments(
+        levels, mask, n_levels, aggregation=aggregation, allowed=DIRECTIONAL_AGGREGATIONS,
+        mode=mode, family=family,
+    )
     if levels.ndim == 2:
         levels, mask = levels[None], mask[None]
     if not mask.any():

@@ -49,6 +49,44 @@ class TextureInput(NamedTuple):
     extent: np.ndarray | None = None
 
 
+def check_texture_arguments(
+    levels, mask, n_levels, *, aggregation: str, allowed: tuple[str, ...], mode: str, family: str
+):
+    """Validate a texture family's arguments; return ``levels`` and a boolean ``mask`` as NumPy.
+
+    Shared by every texture family, so each names the offending parameter the same way.
+
+    Raises
+    ------
+    ValueError
+        For an aggregation outside ``allowed``, an unknown mode, a bad ``n_levels``, or
+        ``levels`` and ``mask`` that are not arrays of one 2D or 3D shape.
+    """
+    if aggregation not in allowed:
+        raise ValueError(
+            f"The 'aggregation' parameter of compute_{family} must be one of {allowed}. "
+            f"Got {aggregation!r} instead."
+        )
+    if mode not in MODES:
+        raise ValueError(
+            f"The 'mode' parameter of compute_{family} must be one of {MODES}. "
+            f"Got {mode!r} instead."
+        )
+    if not (isinstance(n_levels, (int, np.integer)) and n_levels >= 1):
+        raise ValueError(
+            f"The 'n_levels' parameter of compute_{family} must be an int >= 1. "
+            f"Got {n_levels!r} instead."
+        )
+    levels = np.asarray(to_numpy(levels))
+    mask = np.asarray(to_numpy(mask)).astype(bool, copy=False)
+    if levels.shape != mask.shape or levels.ndim not in (2, 3):
+        raise ValueError(
+            f"compute_{family} needs 'levels' and 'mask' of the same 2D or 3D shape. "
+            f"Got {levels.shape} and {mask.shape} instead."
+        )
+    return levels, mask
+
+
 def prepare_input(
     levels, mask, n_levels, *, aggregation, mode, family, extent=None
 ) -> TextureInput:
@@ -77,28 +115,10 @@ def prepare_input(
     TextureInput
         2D input gains a leading slice axis of length 1.
     """
-    if aggregation not in AGGREGATIONS:
-        raise ValueError(
-            f"The 'aggregation' parameter of compute_{family} must be one of {AGGREGATIONS}. "
-            f"Got {aggregation!r} instead."
-        )
-    if mode not in MODES:
-        raise ValueError(
-            f"The 'mode' parameter of compute_{family} must be one of {MODES}. "
-            f"Got {mode!r} instead."
-        )
-    if not (isinstance(n_levels, (int, np.integer)) and n_levels >= 1):
-        raise ValueError(
-            f"The 'n_levels' parameter of compute_{family} must be an int >= 1. "
-            f"Got {n_levels!r} instead."
-        )
-    levels = np.asarray(to_numpy(levels))
-    mask = np.asarray(to_numpy(mask)).astype(bool, copy=False)
-    if levels.shape != mask.shape or levels.ndim not in (2, 3):
-        raise ValueError(
-            f"compute_{family} needs 'levels' and 'mask' of the same 2D or 3D shape. "
-            f"Got {levels.shape} and {mask.shape} instead."
-        )
+    levels, mask = check_texture_arguments(
+        levels, mask, n_levels, aggregation=aggregation, allowed=AGGREGATIONS, mode=mode,
+        family=family,
+    )
     if extent is not None:
         extent = np.asarray(to_numpy(extent)).astype(bool, copy=False)
         if extent.shape != mask.shape:

@@ -29,7 +29,7 @@ def test_ibsi_tags_and_ids_are_unique():
 
 def test_every_pyradiomics_feature_is_catalogued():
     """pyradiomics' own feature lists, read from its classes, all appear in the catalogue."""
-    radiomics = pytest.importorskip("radiomics", reason="pyradiomics (the reference extra) not installed")
+    pytest.importorskip("radiomics", reason="pyradiomics (the reference extra) not installed")
     from radiomics import featureextractor
 
     classes = featureextractor.getFeatureClasses()
