@@ -54,10 +54,19 @@ class Volume:
     direction: tuple[float, ...]
 
     @classmethod
-    def from_sitk(cls, image: sitk.Image) -> Volume:
-        """Build a Volume from a SimpleITK image."""
+    def from_sitk(cls, image: sitk.Image, *, copy: bool = True) -> Volume:
+        """Build a Volume from a SimpleITK image.
+
+        Parameters
+        ----------
+        image : SimpleITK.Image
+        copy : bool
+            Copy the voxels (the default). ``False`` gives a read-only view of the image's
+            buffer instead, valid only while ``image`` lives: for callers that hold the image
+            throughout and only read (a feature extraction), which saves copying a whole scan.
+        """
         return cls(
-            array=sitk.GetArrayFromImage(image),
+            array=sitk.GetArrayFromImage(image) if copy else sitk.GetArrayViewFromImage(image),
             spacing=tuple(reversed(image.GetSpacing())),
             origin=tuple(image.GetOrigin()),
             direction=tuple(image.GetDirection()),

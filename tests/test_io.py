@@ -167,3 +167,14 @@ def test_redact_paths_removes_the_file_and_anything_path_shaped(tmp_path):
     path = tmp_path / "Doe^Jane" / "scan-Doe.nrrd"
     text = f'Could not open "{path}" (scan-Doe.nrrd); also /other/place/x.nii: bad header'
     assert redact_paths(text, path) == 'Could not open "<file>" (<file>); also <file> bad header'
+
+
+def test_volume_view_shares_the_image_buffer_read_only():
+    image = sitk.GetImageFromArray(np.arange(24, dtype=np.int16).reshape(2, 3, 4))
+    image.SetSpacing((0.5, 0.7, 2.0))
+    copy, view = Volume.from_sitk(image), Volume.from_sitk(image, copy=False)
+    np.testing.assert_array_equal(view.array, copy.array)
+    assert view.spacing == copy.spacing == (2.0, 0.7, 0.5)
+    assert copy.array.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        view.array[0, 0, 0] = 1

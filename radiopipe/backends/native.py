@@ -21,4 +21,7 @@ class NativeBackend:
 
     def extract(self, image: sitk.Image, mask: sitk.Image, settings: FeatureConfig) -> dict[str, float]:
         """Compute the configured features of one region of interest."""
-        return extract_features(Volume.from_sitk(image), Volume.from_sitk(mask), settings)
+        # Views, not copies: both images outlive the extraction, which only reads them.
+        return extract_features(
+            Volume.from_sitk(image, copy=False), Volume.from_sitk(mask, copy=False), settings
+        )

@@ -34,7 +34,7 @@ from typing import NamedTuple
 import numpy as np
 
 from radiopipe.features.neighbourhood import bounding_box, check_texture_arguments
-from radiopipe.xp import get_namespace
+from radiopipe.xp import get_namespace, to_numpy
 
 DIRECTIONAL_AGGREGATIONS = ("2D_avg", "2D_comb", "2_5D_avg", "2_5D_comb", "3D_avg", "3D_comb")
 MODES = ("ibsi", "pyradiomics")
@@ -97,7 +97,7 @@ def prepare_directional_input(
     if not mask.any():
         raise ValueError(f"The mask given to compute_{family} is empty: it selects no voxel.")
     roi_levels = levels[mask]
-    if not np.array_equal(roi_levels, np.floor(roi_levels)):
+    if roi_levels.dtype.kind == "f" and not np.array_equal(roi_levels, np.floor(roi_levels)):
         raise ValueError(
             f"The grey levels given to compute_{family} must be whole numbers inside the ROI. "
             f"Got {roi_levels[roi_levels != np.floor(roi_levels)][0]!r} instead."
@@ -306,4 +306,14 @@ def average_features(features: dict, matrices, grey_levels, statistics) -> dict[
         return {name: float("nan") for name in features}
     xp = get_namespace(matrices)
     shared = statistics(matrices, xp.asarray(grey_levels))
-    return {name: float(xp.mean(f(shared))) for name, f in features.items()}
+    # One stack, one mean and one copy to the host for all features.
+    n_matrices = matrices.shape[0]
+    per_matrix = xp.stack([_per_matrix(f(shared), n_matrices, xp) for f in features.values()])
+    return dict(zip(features, to_numpy(xp.mean(per_matrix, axis=1)).tolist()))
+
+
+def _per_matrix(value, n_matrices: int, xp):
+    """A feature's values as an array of one value per matrix (a constant is repeated)."""
+    if getattr(value, "shape", None) == (n_matrices,):
+        return value
+    return xp.broadcast_to(xp.asarray(value, dtype=xp.float64), (n_matrices,))

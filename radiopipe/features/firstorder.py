@@ -175,11 +175,13 @@ def _distribution_features(values, mode) -> dict:
     minimum, maximum = float(values.min()), float(values.max())
     mean = xp.mean(values)
     deviation = values - mean
-    variance = xp.mean(deviation**2)
+    # Products, not ** 3 and ** 4, which go through pow() element by element.
+    squared = deviation * deviation
+    variance = xp.mean(squared)
     flat = minimum == maximum
     # Moments of a flat ROI are 0 / 0; pyradiomics and IBSI report 0 (see Notes).
-    skewness = 0.0 if flat else xp.mean(deviation**3) / variance**1.5
-    kurtosis = 0.0 if flat else xp.mean(deviation**4) / variance**2
+    skewness = 0.0 if flat else xp.mean(squared * deviation) / variance**1.5
+    kurtosis = 0.0 if flat else xp.mean(squared * squared) / variance**2
     if mode == "ibsi" and not flat:
         kurtosis = kurtosis - 3.0  # IBSI reports the excess kurtosis
     robust = values[(values >= p10) & (values <= p90)]

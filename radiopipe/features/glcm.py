@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from radiopipe.features.directions import (
@@ -63,9 +64,10 @@ def cooccurrence_counts(levels, n_grey: int, offsets: np.ndarray, slice_wise: bo
 
     Notes
     -----
-    Directions are processed in batches of (direction, ROI voxel) pairs, each batch one gather of
-    the neighbours and one ``bincount`` of the pair keys, in the array namespace of ``levels``.
-    A CUDA kernel takes the same shape: one thread per (direction, voxel), an atomic add per pair.
+    On the CPU one compiled loop visits every (ROI voxel, direction) pair once. In other array
+    namespaces directions are processed in batches of (direction, ROI voxel) pairs, each batch
+    one gather of the neighbours and one ``bincount`` of the pair keys. A CUDA kernel takes the
+    same shape: one thread per (direction, voxel), an atomic add per pair.
 
     Examples
     --------
@@ -80,6 +82,12 @@ def cooccurrence_counts(levels, n_grey: int, offsets: np.ndarray, slice_wise: bo
     if n_directions == 0:
         return xp.zeros(shape)
     lattice = voxel_lattice(levels, padding=int(np.abs(offsets).max()))
+    if isinstance(levels, np.ndarray):
+        groups = lattice.slice_index if slice_wise else np.zeros_like(lattice.roi)
+        counts = np.zeros(shape)
+        _count_pairs(lattice.values, lattice.roi, groups, flat_steps(offsets, lattice.strides),
+                     counts)
+        return counts
     # Column 0 collects the neighbours outside the ROI (value 0), so no pair needs masking.
     n_columns = n_grey + 1
     group = lattice.slice_index if slice_wise else 0
@@ -94,6 +102,19 @@ def cooccurrence_counts(levels, n_grey: int, offsets: np.ndarray, slice_wise: bo
         key = (row_key + direction_key + neighbour).reshape(-1)
         counts += xp.bincount(key, minlength=counts.shape[0])
     return counts.reshape(shape[:3] + (n_columns,))[..., 1:]
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_pairs(values, roi, groups, steps, counts):  # pragma: no cover - compiled
+    """``counts[g, d, i - 1, j - 1] += 1`` for each ROI voxel of level i, group g, whose
+    neighbour along direction d has level j > 0 (``values``: flat padded levels)."""
+    for n in range(roi.shape[0]):
+        centre = values[roi[n]] - 1
+        group = groups[n]
+        for direction in range(steps.shape[0]):
+            neighbour = values[roi[n] + steps[direction]]
+            if neighbour > 0:
+                counts[group, direction, centre, neighbour - 1] += 1.0
 
 
 def glcm_matrices(prepared: DirectionalInput, *, distance: int = 1, symmetric: bool = True):
@@ -182,6 +203,7 @@ def cooccurrence_statistics(p, grey_levels) -> CooccurrenceStatistics:
     p_sum = _pair_distribution(p, xp.rint(i + j).astype(xp.int64))
     p_difference = _pair_distribution(p, xp.rint(xp.abs(i - j)).astype(xp.int64))
     independent = p_x[:, :, None] * p_y[:, None, :]
+    log_independent = xp.log2(independent + EPSILON)  # shared by HXY1 and HXY2
     return CooccurrenceStatistics(
         p=p,
         i=i,
@@ -195,8 +217,8 @@ def cooccurrence_statistics(p, grey_levels) -> CooccurrenceStatistics:
         p_difference=p_difference,
         k_difference=xp.arange(p_difference.shape[1], dtype=xp.float64),
         hxy=_entropy(p, (1, 2)),
-        hxy1=-xp.sum(p * xp.log2(independent + EPSILON), axis=(1, 2)),
-        hxy2=_entropy(independent, (1, 2)),
+        hxy1=-xp.sum(p * log_independent, axis=(1, 2)),
+        hxy2=-xp.sum(independent * log_independent, axis=(1, 2)),
         hx=_entropy(p_x, 1),
         hy=_entropy(p_y, 1),
     )
@@ -253,9 +275,19 @@ def joint_average(s: CooccurrenceStatistics):
 
 
 def joint_variance(s: CooccurrenceStatistics):
-    """Joint variance :math:`\\sum_{ij} (i - \\mu_x)^2 p_{ij}` (pyradiomics SumSquares)."""
-    centred_i, _ = _centred_levels(s)
-    return _expectation(s, centred_i * centred_i)
+    """Joint variance :math:`\\sum_{ij} (i - \\mu_x)^2 p_{ij}` (pyradiomics SumSquares).
+
+    Summed over the marginal, :math:`\\sum_i (i - \\mu_x)^2 p_x(i)`: the same value, from
+    :math:`N_g` terms instead of :math:`N_g^2`.
+    """
+    return _marginal_variance(s.p_x, s.i[:, 0], s.mean_x)
+
+
+def _marginal_variance(marginal, grey_levels, mean):
+    """:math:`\\sum_i (i - \\mu)^2 m(i)` of each marginal ``m`` (n, N_g) about its mean."""
+    xp = get_namespace(marginal)
+    deviation = grey_levels[None, :] - mean[:, None]
+    return xp.sum(deviation * deviation * marginal, axis=1)
 
 
 def joint_entropy(s: CooccurrenceStatistics):
@@ -301,41 +333,50 @@ def joint_energy(s: CooccurrenceStatistics):
     return _expectation(s, s.p)
 
 
+# The features below that weigh p_ij by a function of |i - j| (or of i + j) are summed over
+# p_{x-y} (or p_{x+y}): the same values, from O(N_g) terms instead of O(N_g^2).
+
+
 def contrast(s: CooccurrenceStatistics):
-    """Contrast :math:`\\sum_{ij} (i - j)^2 p_{ij}`."""
-    return _expectation(s, (s.i - s.j) ** 2)
+    """Contrast :math:`\\sum_{ij} (i - j)^2 p_{ij} = \\sum_k k^2 p_{x-y}(k)`."""
+    return _difference_expectation(s, s.k_difference * s.k_difference)
 
 
 def dissimilarity(s: CooccurrenceStatistics):
-    """Dissimilarity :math:`\\sum_{ij} |i - j|\\, p_{ij}`.
+    """Dissimilarity :math:`\\sum_{ij} |i - j|\\, p_{ij} = \\sum_k k\\, p_{x-y}(k)`.
 
     Equal to difference average; pyradiomics deprecated it for that reason, IBSI keeps it.
     """
-    xp = get_namespace(s.p)
-    return _expectation(s, xp.abs(s.i - s.j))
+    return _difference_expectation(s, s.k_difference)
 
 
 def inverse_difference(s: CooccurrenceStatistics):
     """Inverse difference :math:`\\sum_{ij} p_{ij} / (1 + |i - j|)` (pyradiomics Id)."""
-    xp = get_namespace(s.p)
-    return _expectation(s, 1.0 / (1.0 + xp.abs(s.i - s.j)))
+    return _difference_expectation(s, 1.0 / (1.0 + s.k_difference))
 
 
 def normalised_inverse_difference(s: CooccurrenceStatistics):
     """Normalised inverse difference :math:`\\sum_{ij} p_{ij} / (1 + |i - j| / N_g)` (Idn)."""
     xp = get_namespace(s.p)
-    return _expectation(s, 1.0 / (1.0 + xp.abs(s.i - s.j) / xp.max(s.i)))
+    return _difference_expectation(s, 1.0 / (1.0 + s.k_difference / xp.max(s.i)))
 
 
 def inverse_difference_moment(s: CooccurrenceStatistics):
     """Inverse difference moment :math:`\\sum_{ij} p_{ij} / (1 + (i - j)^2)` (Idm)."""
-    return _expectation(s, 1.0 / (1.0 + (s.i - s.j) ** 2))
+    return _difference_expectation(s, 1.0 / (1.0 + s.k_difference * s.k_difference))
 
 
 def normalised_inverse_difference_moment(s: CooccurrenceStatistics):
     """Normalised inverse difference moment :math:`\\sum_{ij} p_{ij} / (1 + (i-j)^2 / N_g^2)`."""
     xp = get_namespace(s.p)
-    return _expectation(s, 1.0 / (1.0 + (s.i - s.j) ** 2 / xp.max(s.i) ** 2))
+    squared = s.k_difference * s.k_difference
+    return _difference_expectation(s, 1.0 / (1.0 + squared / xp.max(s.i) ** 2))
+
+
+def _difference_expectation(s: CooccurrenceStatistics, weights):
+    """:math:`\\sum_k w(k)\\, p_{x-y}(k)` for weights ``w`` of the differences ``k``."""
+    xp = get_namespace(s.p)
+    return xp.sum(s.p_difference * weights, axis=1)
 
 
 def inverse_variance(s: CooccurrenceStatistics):
@@ -356,8 +397,9 @@ def correlation(s: CooccurrenceStatistics):
     """
     xp = get_namespace(s.p)
     centred_i, centred_j = _centred_levels(s)
-    sigma_product = xp.sqrt(_expectation(s, centred_i * centred_i)) * xp.sqrt(
-        _expectation(s, centred_j * centred_j)
+    grey_levels = s.i[:, 0]
+    sigma_product = xp.sqrt(_marginal_variance(s.p_x, grey_levels, s.mean_x)) * xp.sqrt(
+        _marginal_variance(s.p_y, grey_levels, s.mean_y)
     )
     covariance = _expectation(s, centred_i * centred_j)
     return xp.where(sigma_product == 0, 1.0, covariance / (sigma_product + EPSILON))
@@ -369,26 +411,36 @@ def autocorrelation(s: CooccurrenceStatistics):
 
 
 def _cluster_deviation(s: CooccurrenceStatistics):
-    """:math:`i + j - \\mu_x - \\mu_y`, shaped (n, N_g, N_g)."""
-    return (s.i + s.j)[None] - (s.mean_x + s.mean_y)[:, None, None]
+    """:math:`k - \\mu_x - \\mu_y` for every sum :math:`k = i + j`, shaped (n, K).
+
+    The cluster features weigh :math:`p_{ij}` by a power of :math:`i + j - \\mu_x - \\mu_y`,
+    so they are summed over :math:`p_{x+y}(k)`.
+    """
+    return s.k_sum[None, :] - (s.mean_x + s.mean_y)[:, None]
+
+
+def _sum_expectation(s: CooccurrenceStatistics, weights):
+    """:math:`\\sum_k w_k\\, p_{x+y}(k)` for weights of shape (n, K)."""
+    xp = get_namespace(s.p)
+    return xp.sum(s.p_sum * weights, axis=1)
 
 
 def cluster_tendency(s: CooccurrenceStatistics):
     """Cluster tendency :math:`\\sum_{ij} (i + j - \\mu_x - \\mu_y)^2 p_{ij}`."""
     deviation = _cluster_deviation(s)
-    return _expectation(s, deviation * deviation)
+    return _sum_expectation(s, deviation * deviation)
 
 
 def cluster_shade(s: CooccurrenceStatistics):
     """Cluster shade :math:`\\sum_{ij} (i + j - \\mu_x - \\mu_y)^3 p_{ij}`."""
     deviation = _cluster_deviation(s)
-    return _expectation(s, deviation * deviation * deviation)
+    return _sum_expectation(s, deviation * deviation * deviation)
 
 
 def cluster_prominence(s: CooccurrenceStatistics):
     """Cluster prominence :math:`\\sum_{ij} (i + j - \\mu_x - \\mu_y)^4 p_{ij}`."""
     squared = _cluster_deviation(s) ** 2
-    return _expectation(s, squared * squared)
+    return _sum_expectation(s, squared * squared)
 
 
 def information_correlation_1(s: CooccurrenceStatistics):

@@ -102,13 +102,17 @@ def glrlm_matrices(prepared: DirectionalInput):
     Returns
     -------
     array of float64, shape (n_matrices, n_grey, max_run_length)
-        Non-empty count matrices (not normalised: several features scale with the counts).
+        Non-empty count matrices (not normalised: several features scale with the counts),
+        their run-length axis ending at the longest run (the empty columns beyond it add
+        nothing to any feature, only work).
     """
     offsets = aggregation_offsets(prepared.aggregation, prepared.levels.shape)
     counts = run_length_counts(
         prepared.levels, len(prepared.grey_levels), offsets, per_slice(prepared.aggregation)
     )
-    return directional_matrices(counts, prepared.aggregation)
+    matrices = directional_matrices(counts, prepared.aggregation)
+    lengths = np.flatnonzero(matrices.any(axis=(0, 1)))
+    return matrices[:, :, : lengths[-1] + 1] if lengths.size else matrices
 
 
 class RunLengthStatistics(NamedTuple):

@@ -88,11 +88,15 @@ class SurfaceMesh(NamedTuple):
         Surface area in mm^2.
     vertices : ndarray, shape (n, 3)
         The distinct mesh vertices in mm, (z, y, x), padded-grid coordinates.
+    lattice : ndarray of int, shape (n, 3)
+        The same vertices in half voxels (``vertices = lattice * spacing / 2``): exact grid
+        positions, for :func:`line_extremes`.
     """
 
     volume: float
     area: float
     vertices: np.ndarray
+    lattice: np.ndarray
 
 
 class Contour(NamedTuple):
@@ -154,15 +158,20 @@ def _configurations(padded: np.ndarray, corners: np.ndarray) -> np.ndarray:
     return config
 
 
-def _edge_vertices(padded: np.ndarray, spacing) -> np.ndarray:
-    """Midpoints (mm) of the grid edges whose end voxels differ."""
+def _edge_lattice(padded: np.ndarray) -> np.ndarray:
+    """Midpoints of the grid edges whose end voxels differ, in half voxels (int)."""
     vertices = []
     for axis in range(padded.ndim):
         changes = np.diff(padded, axis=axis) != 0
-        points = np.argwhere(changes).astype(float)
-        points[:, axis] += 0.5
+        points = 2 * np.argwhere(changes)
+        points[:, axis] += 1
         vertices.append(points)
-    return np.concatenate(vertices) * np.asarray(spacing, dtype=float)
+    return np.concatenate(vertices)
+
+
+def _edge_vertices(padded: np.ndarray, spacing) -> np.ndarray:
+    """Midpoints (mm) of the grid edges whose end voxels differ."""
+    return _edge_lattice(padded) * (np.asarray(spacing, dtype=float) / 2)
 
 
 def surface_mesh(mask, spacing) -> SurfaceMesh:
@@ -189,7 +198,9 @@ def surface_mesh(mask, spacing) -> SurfaceMesh:
         [np.bincount(kinds, weights=i * s, minlength=256) for i, s in zip(surface, spacing)], axis=1
     )
     volume = (np.sum(origin_sums * normal_c) + counts @ triple_c) / 6.0
-    return SurfaceMesh(float(volume), float(counts @ area_c), _edge_vertices(padded, spacing))
+    lattice = _edge_lattice(padded)
+    vertices = lattice * (np.asarray(spacing, dtype=float) / 2)
+    return SurfaceMesh(float(volume), float(counts @ area_c), vertices, lattice)
 
 
 @cache
@@ -249,7 +260,7 @@ def contour(mask, spacing) -> Contour:
     edge = np.nonzero((config != 0) & (config != 15))
     kinds = config[edge]
     counts = np.bincount(kinds, minlength=16).astype(float)
-    ends, n_segments = _square_table()
+    ends, _ = _square_table()
     ends = ends * np.asarray(spacing, dtype=float)
     a, b = ends[:, :, 0], ends[:, :, 1]
     length = np.linalg.norm(b - a, axis=-1).sum(axis=1)
@@ -262,6 +273,58 @@ def contour(mask, spacing) -> Contour:
     )
     twice_area = np.sum(_cross2(origin_sums, direction)) + counts @ own
     return Contour(float(twice_area / 2.0), float(counts @ length), _edge_vertices(padded, spacing))
+
+
+def line_extremes(lattice, axes) -> np.ndarray:
+    """Which vertices are first or last along every axis of ``axes`` on their grid line.
+
+    A vertex strictly between two others on a line parallel to an axis lies inside their
+    segment, so it is no corner of the convex hull of any set holding that line: the convex hull
+    of a set (and so every distance between its points that is largest) is that of its line
+    extremes. Keeping the extremes along the axes of a plane, or all three in 3D, cuts the points
+    handed to the hull and diameter searches several times over, without changing their result.
+
+    Parameters
+    ----------
+    lattice : ndarray of int, shape (n, 3)
+        Vertex positions on an integer grid (:attr:`SurfaceMesh.lattice`).
+    axes : iterable of int
+        The axes along which a kept vertex must be first or last.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+    """
+    lattice = np.ascontiguousarray(lattice, dtype=np.int64)
+    keep = np.ones(len(lattice), dtype=bool)
+    if len(lattice) == 0:
+        return keep
+    lattice = lattice - lattice.min(axis=0)
+    for axis in axes:
+        keep &= _first_or_last_on_line(lattice, axis)
+    return keep
+
+
+@numba.njit(cache=True)
+def _first_or_last_on_line(lattice, axis):  # pragma: no cover - compiled
+    """Whether each (non-negative) lattice point is first or last along ``axis`` on its line."""
+    first, second = (axis + 1) % 3, (axis + 2) % 3
+    n = lattice.shape[0]
+    rows, columns = 0, 0
+    for i in range(n):
+        rows = max(rows, lattice[i, first] + 1)
+        columns = max(columns, lattice[i, second] + 1)
+    low = np.full((rows, columns), np.iinfo(np.int64).max, dtype=np.int64)
+    high = np.full((rows, columns), -1, dtype=np.int64)
+    for i in range(n):
+        row, column, at = lattice[i, first], lattice[i, second], lattice[i, axis]
+        low[row, column] = min(low[row, column], at)
+        high[row, column] = max(high[row, column], at)
+    keep = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        row, column, at = lattice[i, first], lattice[i, second], lattice[i, axis]
+        keep[i] = at == low[row, column] or at == high[row, column]
+    return keep
 
 
 def max_distance(points, *, on_hull: bool = False) -> float:

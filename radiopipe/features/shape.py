@@ -34,6 +34,7 @@ from scipy import fft
 from scipy.spatial import ConvexHull
 
 from radiopipe.features.mesh import (
+    line_extremes,
     max_distance,
     max_distance_in_planes,
     surface_mesh,
@@ -79,6 +80,8 @@ FEATURE_NAMES = (
 )
 INTENSITY_FEATURES = ("CentreOfMassShift", "IntegratedIntensity", "MoransI", "GearysC")
 
+# The largest distances within planes of constant z, y and x.
+_PLANE_DIAMETERS = ("Maximum2DDiameterSlice", "Maximum2DDiameterColumn", "Maximum2DDiameterRow")
 # Degree at which IBSI truncates its Legendre series for the surface area of an ellipsoid.
 _ELLIPSOID_SERIES_DEGREE = 20
 # Relative difference below which two candidate boxes of the OMBB count as equally small.
@@ -137,15 +140,20 @@ def compute_shape(
     wanted = _wanted(features)
     mask, image, intensity_mask, spacing = _prepare(mask, image, intensity_mask, spacing)
     mesh = surface_mesh(mask, spacing)
-    hull = ConvexHull(mesh.vertices)
-    hull_points = mesh.vertices[hull.vertices]
+    extremes = [line_extremes(mesh.lattice, (axis,)) for axis in range(3)]
+    candidates = mesh.vertices[extremes[0] & extremes[1] & extremes[2]]
+    hull = ConvexHull(candidates)
+    hull_points = candidates[hull.vertices]
     moments = principal_moments(mask, spacing, ddof=1 if mode == "ibsi" else 0)
     values = {
         **_size_features(mesh.volume, mesh.area, int(mask.sum()) * float(np.prod(spacing))),
         "Maximum3DDiameter": max_distance(hull_points, on_hull=True),
-        "Maximum2DDiameterSlice": max_distance_in_planes(mesh.vertices, 0),
-        "Maximum2DDiameterColumn": max_distance_in_planes(mesh.vertices, 1),
-        "Maximum2DDiameterRow": max_distance_in_planes(mesh.vertices, 2),
+        **{
+            name: max_distance_in_planes(
+                mesh.vertices[extremes[(axis + 1) % 3] & extremes[(axis + 2) % 3]], axis
+            )
+            for axis, name in enumerate(_PLANE_DIAMETERS)
+        },
         **_axis_features(moments),
         **_density_features(mesh.volume, mesh.area, hull, hull_points, moments, wanted),
     }

@@ -163,7 +163,7 @@ def recursive_pass(data: np.ndarray, axis: int, coefficients: np.ndarray, window
     return np.ascontiguousarray(out).reshape(out_shape)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _filter_lines(lines, out, start, c):  # pragma: no cover - compiled by Numba
     """Filter ``lines[o, :, j]`` for every ``o, j``; write samples ``start..`` to ``out[o, :, j]``.
 
@@ -179,18 +179,18 @@ def _filter_lines(lines, out, start, c):  # pragma: no cover - compiled by Numba
         for i in range(length):
             for k in range(width):
                 data[i, k] = lines[outer, i, first + k]
-        result = _filter_block(data, c)
-        for i in range(out.shape[1]):
-            for k in range(width):
-                out[outer, i, first + k] = np.float32(result[start + i, k])
+        _filter_block(data, c, out[outer, :, first : first + width], start)
 
 
-@numba.njit(cache=True)
-def _filter_block(data, c):  # pragma: no cover - compiled by Numba
+@numba.njit(cache=True, nogil=True)
+def _filter_block(data, c, out, start):  # pragma: no cover - compiled by Numba
     """``RecursiveSeparableImageFilter::FilterDataArray`` on the columns of ``data`` (length, w).
 
     The same operations in the same order as ITK: ``out = a1 b1 + a2 b2 + a3 b3 + a4 b4``
-    (``MathEMAMAMAM``) and ``out -= a1 b1 + a2 b2 + a3 b3 + a4 b4`` (``MathSMAMAMAM``).
+    (``MathEMAMAMAM``) and ``out -= a1 b1 + a2 b2 + a3 b3 + a4 b4`` (``MathSMAMAMAM``). Samples
+    ``start..start + len(out)`` of the sum of both recursions are written to ``out`` (float32).
+    The recursions run on whole rows (one sample of every line), so that the compiler keeps
+    the rows in vector registers.
     """
     n0, n1, n2, n3, d1, d2, d3, d4 = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
     m1, m2, m3, m4, bn1, bn2, bn3, bn4 = c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]
@@ -209,16 +209,12 @@ def _filter_block(data, c):  # pragma: no cover - compiled by Numba
         causal[2, k] -= causal[1, k] * d1 + causal[0, k] * d2 + v * bn3 + v * bn4
         causal[3, k] -= causal[2, k] * d1 + causal[1, k] * d2 + causal[0, k] * d3 + v * bn4
     for i in range(4, length):
+        x0, x1, x2, x3 = data[i], data[i - 1], data[i - 2], data[i - 3]
+        y1, y2, y3, y4 = causal[i - 1], causal[i - 2], causal[i - 3], causal[i - 4]
+        y = causal[i]
         for k in range(width):
-            causal[i, k] = (
-                data[i, k] * n0 + data[i - 1, k] * n1 + data[i - 2, k] * n2 + data[i - 3, k] * n3
-            )
-            causal[i, k] -= (
-                causal[i - 1, k] * d1
-                + causal[i - 2, k] * d2
-                + causal[i - 3, k] * d3
-                + causal[i - 4, k] * d4
-            )
+            term = x0[k] * n0 + x1[k] * n1 + x2[k] * n2 + x3[k] * n3
+            y[k] = term - (y1[k] * d1 + y2[k] * d2 + y3[k] * d3 + y4[k] * d4)
     last = length - 1
     for k in range(width):
         v = data[last, k]
@@ -240,17 +236,13 @@ def _filter_block(data, c):  # pragma: no cover - compiled by Numba
             + v * bm4
         )
     for i in range(length - 4, 0, -1):
+        x1, x2, x3, x4 = data[i], data[i + 1], data[i + 2], data[i + 3]
+        y1, y2, y3, y4 = anticausal[i], anticausal[i + 1], anticausal[i + 2], anticausal[i + 3]
+        y = anticausal[i - 1]
         for k in range(width):
-            anticausal[i - 1, k] = (
-                data[i, k] * m1 + data[i + 1, k] * m2 + data[i + 2, k] * m3 + data[i + 3, k] * m4
-            )
-            anticausal[i - 1, k] -= (
-                anticausal[i, k] * d1
-                + anticausal[i + 1, k] * d2
-                + anticausal[i + 2, k] * d3
-                + anticausal[i + 3, k] * d4
-            )
-    for i in range(length):
+            term = x1[k] * m1 + x2[k] * m2 + x3[k] * m3 + x4[k] * m4
+            y[k] = term - (y1[k] * d1 + y2[k] * d2 + y3[k] * d3 + y4[k] * d4)
+    for i in range(out.shape[0]):
+        forward, backward, row = causal[start + i], anticausal[start + i], out[i]
         for k in range(width):
-            causal[i, k] += anticausal[i, k]
-    return causal
+            row[k] = np.float32(forward[k] + backward[k])

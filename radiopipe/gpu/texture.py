@@ -277,8 +277,9 @@ def _maximal_correlation(statistics):
 def _axis_dependent(statistics, axis: np.ndarray) -> dict:
     """GLCM ``Idn`` and ``Idmn`` of each matrix with its own ``N_g`` (``axis``, host array).
 
-    These two formulas read only the matrices and their grey levels (``p``, ``i``, ``j``), so
-    each group of matrices sharing an ``N_g`` is cut to ``1..N_g`` and evaluated with those.
+    These two formulas read only the difference distribution ``p_difference`` and ``N_g``, the
+    largest grey level ``i``: each group of matrices sharing an ``N_g`` is evaluated with the
+    grey levels ``1..N_g`` (its matrices have no entry beyond them).
     """
     xp = get_namespace(statistics.p)
     out = {name: xp.empty(statistics.p.shape[0]) for name in ("Idn", "Idmn")}
@@ -286,7 +287,8 @@ def _axis_dependent(statistics, axis: np.ndarray) -> dict:
         rows = xp.asarray(np.flatnonzero(axis == size))
         levels = xp.arange(1, size + 1, dtype=xp.float64)
         cut = statistics._replace(
-            p=statistics.p[rows][:, :size, :size], i=levels[:, None], j=levels[None, :]
+            p=statistics.p[rows][:, :size, :size], i=levels[:, None], j=levels[None, :],
+            p_difference=statistics.p_difference[rows],
         )
         out["Idn"][rows] = glcm.normalised_inverse_difference(cut)
         out["Idmn"][rows] = glcm.normalised_inverse_difference_moment(cut)

@@ -28,13 +28,16 @@ def bounding_box(mask) -> tuple[tuple[int, int], ...]:
     ((1, 1), (1, 2))
     """
     xp = get_namespace(mask)
-    mask = mask.astype(bool)
-    if not bool(xp.any(mask)):
-        raise ValueError("The mask is empty: it has no bounding box to crop to.")
+    mask = mask.astype(bool, copy=False)
     bounds = []
     for axis in range(mask.ndim):
+        # Each axis searches only inside the bounds found so far: most of a large image is
+        # read once, by the first axis.
+        inside = mask[tuple(slice(low, high + 1) for low, high in bounds)]
         others = tuple(a for a in range(mask.ndim) if a != axis)
-        occupied = xp.nonzero(xp.any(mask, axis=others))[0]
+        occupied = xp.nonzero(xp.any(inside, axis=others))[0]
+        if occupied.size == 0:
+            raise ValueError("The mask is empty: it has no bounding box to crop to.")
         bounds.append((int(occupied[0]), int(occupied[-1])))
     return tuple(bounds)
 

@@ -136,3 +136,27 @@ def test_resegmentation_that_empties_the_roi_is_a_clear_error(image):
     settings = FeatureConfig(image_types=["original"], resegment_range=[1e6, None], definitions="ibsi")
     with pytest.raises(ValueError, match="leaves no voxel of the ROI"):
         _extract(image, mask, settings)
+
+
+def test_filters_in_background_give_the_sequential_values_in_order():
+    """Filters running beside the families (one task per image type and LoG sigma) give the
+    values and the column order of the plain sequence filter_images -> compute_families."""
+    from radiopipe.features.extract import compute_families, filter_images, prepare_case
+    from radiopipe.features.registry import reported
+
+    rng = np.random.default_rng(3)
+    image = rng.normal(100, 30, (12, 14, 13))
+    grid = np.indices(image.shape) - np.array([6, 7, 6])[:, None, None, None]
+    mask = ((grid**2).sum(axis=0) <= 16).astype(np.uint8)
+    settings = FeatureConfig(
+        image_types=["original", "log", "wavelet", "square"], log_sigmas=[1.0, 2.0],
+        families=["firstorder", "glcm"],
+    )
+    prepared = prepare_case(_volume(image), _volume(mask), settings)
+    expected = {}
+    for name, filtered in filter_images(prepared, settings).items():
+        expected.update(compute_families(name, filtered, prepared, settings))
+    expected = reported(expected, settings.definitions)
+    features = _extract(image, mask, settings)
+    assert list(features) == list(expected)
+    assert features == expected

@@ -1,0 +1,64 @@
+"""One BLAS thread while a case's features are computed.
+
+The matrices of a feature stage are small (a GLCM stack is 13 x N_g x N_g): BLAS threads cost
+more to wake than they save, and once woken they spin, taking a core from the rest of the
+extraction (on two cores the native engine ran about 1.6x slower with OpenBLAS' default two
+threads; see benchmarks/extract_vs_pyradiomics.py). Parallelism belongs one level up: one case
+per worker (joblib, Dask), whose pools already limit BLAS to one thread.
+
+OpenBLAS' thread count is process-wide, and threadpoolctl lets only the thread that changed it
+change it back. Extractions may overlap in threads of one process (a threaded Dask worker), so
+the limit is shared: the first extraction to start sets it, the last to finish restores it, and
+both changes run on one dedicated thread, the owner threadpoolctl expects.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import cache
+
+from threadpoolctl import ThreadpoolController
+
+_lock = threading.Lock()
+_shared = {"users": 0, "limiter": None}
+
+
+@cache
+def _controller() -> ThreadpoolController:
+    """The BLAS libraries of NumPy and SciPy (each ships its own), found once (about a
+    millisecond): SciPy's linear algebra is imported first, so that its library is loaded."""
+    import scipy.linalg  # noqa: F401
+
+    return ThreadpoolController()
+
+
+@cache
+def _owner() -> ThreadPoolExecutor:
+    """The one thread that sets and restores the limit."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="radiopipe-blas")
+
+
+def _set_limit():
+    limiter = _controller().limit(limits=1, user_api="blas")
+    limiter.__enter__()
+    return limiter
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Limit NumPy's and SciPy's BLAS to one thread while any extraction runs in this process."""
+    with _lock:
+        if _shared["users"] == 0:
+            _shared["limiter"] = _owner().submit(_set_limit).result()
+        _shared["users"] += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _shared["users"] -= 1
+            if _shared["users"] == 0:
+                limiter, _shared["limiter"] = _shared["limiter"], None
+                _owner().submit(limiter.__exit__, None, None, None).result()

@@ -1,0 +1,47 @@
+"""The BLAS thread limit of an extraction: set while it runs, restored after, also from threads."""
+
+from __future__ import annotations
+
+import threading
+
+import scipy.linalg  # noqa: F401 - load SciPy's BLAS as the extraction does
+from threadpoolctl import threadpool_info
+
+from radiopipe.features.blas import single_threaded_blas
+
+
+def _blas_threads() -> list[int]:
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_limit_holds_inside_and_is_restored_after():
+    before = _blas_threads()
+    with single_threaded_blas():
+        assert set(_blas_threads()) <= {1}
+        with single_threaded_blas():
+            assert set(_blas_threads()) <= {1}
+        assert set(_blas_threads()) <= {1}
+    assert _blas_threads() == before
+
+
+def test_overlapping_threads_leave_no_limit_behind():
+    """Two extractions whose limits overlap in time, the first to enter leaving first."""
+    before = _blas_threads()
+    first_inside, first_may_leave = threading.Event(), threading.Event()
+
+    def first():
+        with single_threaded_blas():
+            assert set(_blas_threads()) <= {1}
+            first_inside.set()
+            first_may_leave.wait(10)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_inside.wait(10)
+    with single_threaded_blas():
+        first_may_leave.set()
+        thread.join(10)
+    assert _blas_threads() == before
+    with single_threaded_blas():  # and a later extraction limits again
+        assert set(_blas_threads()) <= {1}
+    assert _blas_threads() == before
