@@ -22,7 +22,8 @@ python -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.
     --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
     --platform manylinux2014_x86_64 -d "$OUT/wheels" \
     SimpleITK==2.5.7 PyWavelets==1.9.0 pydantic==2.14.4 pydantic_core==2.50.5 \
-    annotated-types==0.8.0 typing-inspection==0.4.5 pykwalify==1.8.0 ruamel.yaml==0.19.1
+    annotated-types==0.8.0 typing-inspection==0.4.5 pykwalify==1.8.0 ruamel.yaml==0.19.1 \
+    threadpoolctl==3.8.0
 
 # pyradiomics-bhklab ships no Python 3.12 wheel: take the package sources from its sdist (its
 # extractor also needs pykwalify and ruamel.yaml, above; docopt, a CLI dependency, is not used).
