@@ -2,7 +2,7 @@
 
 Usage, from the repository root (needs the ``reference`` extra; a few minutes)::
 
-    python benchmarks/extract_vs_pyradiomics.py CASES_DIR [--repeats 3] [--small-cases 200]
+    python benchmarks/extract_vs_pyradiomics.py CASES_DIR [--repeats 5] [--small-cases 200]
 
 ``CASES_DIR`` holds pyradiomics' example cases as ``{case}_image.nrrd`` and ``{case}_label.nrrd``
 (brain1, breast1, lung1; e.g. ``../shared/data/pyradiomics_cases``). Scenarios, each run by both
@@ -75,7 +75,7 @@ def main() -> None:
     """Parse the arguments, run every scenario and print the summary lines."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("cases_dir", type=Path, help="folder of {case}_image/_label.nrrd files")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per case (best kept)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per case (best kept)")
     parser.add_argument("--small-cases", type=int, default=200,
                         help="MNI152 patches timed (0 skips the scenario)")
     args = parser.parse_args()

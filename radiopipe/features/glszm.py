@@ -120,8 +120,8 @@ def _flood_fill_zones(values, roi, steps):  # pragma: no cover - compiled by Num
         while top > 0:
             top -= 1
             voxel = stack[top]
-            for step in steps:
-                neighbour = voxel + step
+            for k in range(steps.size):
+                neighbour = voxel + steps[k]
                 if values[neighbour] == level and zone[neighbour] < 0:
                     zone[neighbour] = n_zones
                     stack[top] = neighbour

@@ -159,7 +159,10 @@ def _configurations(padded: np.ndarray, corners: np.ndarray) -> np.ndarray:
 
 
 def _edge_lattice(padded: np.ndarray) -> np.ndarray:
-    """Midpoints of the grid edges whose end voxels differ, in half voxels (int)."""
+    """Midpoints of the grid edges whose end voxels differ, in half voxels (int): the edges
+    along axis 0 first, then 1 (then 2), each in C order."""
+    if padded.ndim == 3:
+        return _edge_lattice_3d(padded)
     vertices = []
     for axis in range(padded.ndim):
         changes = np.diff(padded, axis=axis) != 0
@@ -167,6 +170,25 @@ def _edge_lattice(padded: np.ndarray) -> np.ndarray:
         points[:, axis] += 1
         vertices.append(points)
     return np.concatenate(vertices)
+
+
+@numba.njit(cache=True)
+def _edge_lattice_3d(padded):  # pragma: no cover - compiled
+    """`_edge_lattice` of a 3D mask in one compiled pass per axis."""
+    n_z, n_y, n_x = padded.shape
+    out = np.empty((3 * padded.size, 3), dtype=np.int64)
+    n = 0
+    for axis in range(3):
+        step_z, step_y, step_x = int(axis == 0), int(axis == 1), int(axis == 2)
+        for z in range(n_z - step_z):
+            for y in range(n_y - step_y):
+                for x in range(n_x - step_x):
+                    if padded[z, y, x] != padded[z + step_z, y + step_y, x + step_x]:
+                        out[n, 0] = 2 * z + step_z
+                        out[n, 1] = 2 * y + step_y
+                        out[n, 2] = 2 * x + step_x
+                        n += 1
+    return out[:n].copy()
 
 
 def _edge_vertices(padded: np.ndarray, spacing) -> np.ndarray:
@@ -275,55 +297,53 @@ def contour(mask, spacing) -> Contour:
     return Contour(float(twice_area / 2.0), float(counts @ length), _edge_vertices(padded, spacing))
 
 
-def line_extremes(lattice, axes) -> np.ndarray:
-    """Which vertices are first or last along every axis of ``axes`` on their grid line.
+def line_extremes(lattice) -> np.ndarray:
+    """Whether each vertex is first or last on its grid line along each axis.
 
     A vertex strictly between two others on a line parallel to an axis lies inside their
     segment, so it is no corner of the convex hull of any set holding that line: the convex hull
-    of a set (and so every distance between its points that is largest) is that of its line
-    extremes. Keeping the extremes along the axes of a plane, or all three in 3D, cuts the points
-    handed to the hull and diameter searches several times over, without changing their result.
+    of a set (and so every largest distance between its points) is that of its line extremes.
+    Keeping the vertices that are extremes along both axes of a plane, or along all three in 3D,
+    cuts the points handed to the hull and diameter searches several times over, without
+    changing their result.
 
     Parameters
     ----------
     lattice : ndarray of int, shape (n, 3)
         Vertex positions on an integer grid (:attr:`SurfaceMesh.lattice`).
-    axes : iterable of int
-        The axes along which a kept vertex must be first or last.
 
     Returns
     -------
-    ndarray of bool, shape (n,)
+    ndarray of bool, shape (n, 3)
+        Column ``a``: first or last along axis ``a`` among the vertices sharing the other two
+        coordinates.
     """
     lattice = np.ascontiguousarray(lattice, dtype=np.int64)
-    keep = np.ones(len(lattice), dtype=bool)
     if len(lattice) == 0:
-        return keep
-    lattice = lattice - lattice.min(axis=0)
-    for axis in axes:
-        keep &= _first_or_last_on_line(lattice, axis)
-    return keep
+        return np.ones((0, 3), dtype=bool)
+    return _first_or_last_on_lines(lattice - lattice.min(axis=0)).T
 
 
 @numba.njit(cache=True)
-def _first_or_last_on_line(lattice, axis):  # pragma: no cover - compiled
-    """Whether each (non-negative) lattice point is first or last along ``axis`` on its line."""
-    first, second = (axis + 1) % 3, (axis + 2) % 3
+def _first_or_last_on_lines(lattice):  # pragma: no cover - compiled
+    """`line_extremes` of non-negative lattice points."""
     n = lattice.shape[0]
-    rows, columns = 0, 0
+    extent = np.zeros(3, dtype=np.int64)
     for i in range(n):
-        rows = max(rows, lattice[i, first] + 1)
-        columns = max(columns, lattice[i, second] + 1)
-    low = np.full((rows, columns), np.iinfo(np.int64).max, dtype=np.int64)
-    high = np.full((rows, columns), -1, dtype=np.int64)
-    for i in range(n):
-        row, column, at = lattice[i, first], lattice[i, second], lattice[i, axis]
-        low[row, column] = min(low[row, column], at)
-        high[row, column] = max(high[row, column], at)
-    keep = np.zeros(n, dtype=np.bool_)
-    for i in range(n):
-        row, column, at = lattice[i, first], lattice[i, second], lattice[i, axis]
-        keep[i] = at == low[row, column] or at == high[row, column]
+        for axis in range(3):
+            extent[axis] = max(extent[axis], lattice[i, axis] + 1)
+    keep = np.zeros((3, n), dtype=np.bool_)
+    for axis in range(3):
+        first, second = (axis + 1) % 3, (axis + 2) % 3
+        low = np.full((extent[first], extent[second]), np.iinfo(np.int64).max, dtype=np.int64)
+        high = np.full((extent[first], extent[second]), -1, dtype=np.int64)
+        for i in range(n):
+            row, column, at = lattice[i, first], lattice[i, second], lattice[i, axis]
+            low[row, column] = min(low[row, column], at)
+            high[row, column] = max(high[row, column], at)
+        for i in range(n):
+            row, column, at = lattice[i, first], lattice[i, second], lattice[i, axis]
+            keep[axis, i] = at == low[row, column] or at == high[row, column]
     return keep
 
 

@@ -69,14 +69,16 @@ FEATURE_NAMES = (
 @numba.njit(cache=True)
 def _count_dependent(values, roi, steps, alpha):  # pragma: no cover - compiled by Numba
     """1 + the number of ROI neighbours within ``alpha`` grey levels, for each ROI voxel."""
-    counts = np.ones(roi.size, dtype=np.int64)
+    counts = np.empty(roi.size, dtype=np.int64)
     for index in range(roi.size):
         voxel = roi[index]
         level = values[voxel]
-        for step in steps:
-            neighbour = values[voxel + step]
+        dependent = 1
+        for k in range(steps.size):
+            neighbour = values[voxel + steps[k]]
             if neighbour > 0 and abs(neighbour - level) <= alpha:
-                counts[index] += 1
+                dependent += 1
+        counts[index] = dependent
     return counts
 
 

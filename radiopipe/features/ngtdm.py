@@ -70,15 +70,17 @@ class ToneDifferenceMatrix(NamedTuple):
 @numba.njit(cache=True)
 def _neighbour_sums(values, roi, steps):  # pragma: no cover - compiled by Numba
     """Sum and number of the ROI neighbours' grey levels, for each ROI voxel."""
-    total = np.zeros(roi.size)
-    count = np.zeros(roi.size)
+    total = np.empty(roi.size)
+    count = np.empty(roi.size)
     for index in range(roi.size):
         voxel = roi[index]
-        for step in steps:
-            neighbour = values[voxel + step]
+        level_sum, n_neighbours = 0.0, 0.0
+        for k in range(steps.size):
+            neighbour = values[voxel + steps[k]]
             if neighbour > 0:
-                total[index] += neighbour
-                count[index] += 1.0
+                level_sum += neighbour
+                n_neighbours += 1.0
+        total[index], count[index] = level_sum, n_neighbours
     return total, count
 
 

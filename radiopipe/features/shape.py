@@ -140,8 +140,10 @@ def compute_shape(
     wanted = _wanted(features)
     mask, image, intensity_mask, spacing = _prepare(mask, image, intensity_mask, spacing)
     mesh = surface_mesh(mask, spacing)
-    extremes = [line_extremes(mesh.lattice, (axis,)) for axis in range(3)]
-    candidates = mesh.vertices[extremes[0] & extremes[1] & extremes[2]]
+    along_z, along_y, along_x = line_extremes(mesh.lattice).T
+    candidates = mesh.vertices[along_z & along_y & along_x]
+    # Per plane of constant z, y or x, the vertices extreme along both of its axes.
+    in_plane = (along_y & along_x, along_z & along_x, along_z & along_y)
     hull = ConvexHull(candidates)
     hull_points = candidates[hull.vertices]
     moments = principal_moments(mask, spacing, ddof=1 if mode == "ibsi" else 0)
@@ -149,9 +151,7 @@ def compute_shape(
         **_size_features(mesh.volume, mesh.area, int(mask.sum()) * float(np.prod(spacing))),
         "Maximum3DDiameter": max_distance(hull_points, on_hull=True),
         **{
-            name: max_distance_in_planes(
-                mesh.vertices[extremes[(axis + 1) % 3] & extremes[(axis + 2) % 3]], axis
-            )
+            name: max_distance_in_planes(mesh.vertices[in_plane[axis]], axis)
             for axis, name in enumerate(_PLANE_DIAMETERS)
         },
         **_axis_features(moments),

@@ -259,13 +259,13 @@ def test_line_extremes_keep_the_hull_and_every_diameter(seed):
     spacing = (2.5, 0.7, 0.9)
     mesh = surface_mesh(mask, spacing)
     np.testing.assert_allclose(mesh.lattice * np.asarray(spacing) / 2, mesh.vertices, rtol=0)
-    kept = mesh.vertices[line_extremes(mesh.lattice, (0, 1, 2))]
+    extremes = line_extremes(mesh.lattice)
+    kept = mesh.vertices[extremes.all(axis=1)]
     assert len(kept) < len(mesh.vertices)
     np.testing.assert_allclose(ConvexHull(kept).volume, ConvexHull(mesh.vertices).volume)
     assert max_distance(kept) == max_distance(mesh.vertices)
     for axis in range(3):
-        in_plane = [a for a in range(3) if a != axis]
-        plane_kept = mesh.vertices[line_extremes(mesh.lattice, in_plane)]
+        plane_kept = mesh.vertices[np.delete(extremes, axis, axis=1).all(axis=1)]
         assert max_distance_in_planes(plane_kept, axis) == max_distance_in_planes(
             mesh.vertices, axis
         )
@@ -275,5 +275,5 @@ def test_line_extremes_of_one_line():
     from radiopipe.features.mesh import line_extremes
 
     lattice = np.array([[0, 0, 3], [0, 0, 1], [0, 0, 2], [0, 1, 2]])
-    assert line_extremes(lattice, (2,)).tolist() == [True, True, False, True]
-    assert line_extremes(lattice, (1,)).tolist() == [True, True, True, True]
+    assert line_extremes(lattice)[:, 2].tolist() == [True, True, False, True]
+    assert line_extremes(lattice)[:, 1].all()
