@@ -286,10 +286,7 @@ def _axis_dependent(statistics, axis: np.ndarray) -> dict:
     for size in np.unique(axis):
         rows = xp.asarray(np.flatnonzero(axis == size))
         levels = xp.arange(1, size + 1, dtype=xp.float64)
-        cut = statistics._replace(
-            p=statistics.p[rows][:, :size, :size], i=levels[:, None], j=levels[None, :],
-            p_difference=statistics.p_difference[rows],
-        )
+        cut = statistics._replace(p_difference=statistics.p_difference[rows], i=levels[:, None])
         out["Idn"][rows] = glcm.normalised_inverse_difference(cut)
         out["Idmn"][rows] = glcm.normalised_inverse_difference_moment(cut)
     return out
