@@ -14,6 +14,7 @@ both changes run on one dedicated thread, the owner threadpoolctl expects.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,17 @@ def _controller() -> ThreadpoolController:
 def _owner() -> ThreadPoolExecutor:
     """The one thread that sets and restores the limit."""
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="radiopipe-blas")
+
+
+def _forget_in_forked_child() -> None:
+    """A forked child has none of its parent's threads: it starts with no owner, no user."""
+    global _lock
+    _lock = threading.Lock()
+    _owner.cache_clear()
+    _shared.update(users=0, limiter=None)
+
+
+os.register_at_fork(after_in_child=_forget_in_forked_child)
 
 
 def _set_limit():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 
 import scipy.linalg  # noqa: F401 - load SciPy's BLAS as the extraction does
@@ -45,3 +46,23 @@ def test_overlapping_threads_leave_no_limit_behind():
     with single_threaded_blas():  # and a later extraction limits again
         assert set(_blas_threads()) <= {1}
     assert _blas_threads() == before
+
+
+def _limit_in_child(results):
+    with single_threaded_blas():
+        results.put(set(_blas_threads()) <= {1})
+
+
+def test_a_forked_child_can_limit_again():
+    """The owner thread does not survive a fork: the child makes its own instead of waiting."""
+    with single_threaded_blas():
+        pass
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=_limit_in_child, args=(results,))
+    child.start()
+    child.join(30)
+    if child.is_alive():
+        child.kill()
+        raise AssertionError("the forked child hung on the parent's BLAS owner thread")
+    assert results.get(timeout=5) is True
