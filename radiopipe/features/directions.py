@@ -38,9 +38,6 @@ from radiopipe.xp import get_namespace, to_numpy
 
 DIRECTIONAL_AGGREGATIONS = ("2D_avg", "2D_comb", "2_5D_avg", "2_5D_comb", "3D_avg", "3D_comb")
 MODES = ("ibsi", "pyradiomics")
-# (direction, voxel) pairs per batch of a matrix builder: larger batches leave the CPU caches
-# and ran up to 4x slower.
-BATCH_ELEMENTS = 1 << 16
 
 
 class DirectionalInput(NamedTuple):
@@ -240,25 +237,6 @@ def voxel_lattice(levels, padding: int) -> VoxelLattice:
 def flat_steps(offsets: np.ndarray, strides: tuple[int, int, int]) -> np.ndarray:
     """Flat-index step of each offset in a lattice with the given strides."""
     return offsets.astype(np.int64) @ np.asarray(strides, dtype=np.int64)
-
-
-def direction_batches(steps: np.ndarray, n_voxels: int):
-    """Split the directions into batches of at most ``BATCH_ELEMENTS`` (direction, voxel) pairs.
-
-    Matrix builders process a batch of directions as one ``(n_directions, n_voxels)`` array,
-    which keeps the number of array operations per case small; the bound keeps the memory of
-    a large ROI in check.
-
-    Yields
-    ------
-    first : int
-        Index of the batch's first direction.
-    steps : ndarray of int64, shape (n_batch,)
-        Flat-index steps of the batch's directions.
-    """
-    size = max(1, BATCH_ELEMENTS // max(n_voxels, 1))
-    for first in range(0, len(steps), size):
-        yield first, steps[first : first + size]
 
 
 def directional_matrices(counts, aggregation: str):

@@ -1,7 +1,7 @@
 """Grey level co-occurrence matrix (GLCM) and its features (IBSI ``cm``, pyradiomics ``glcm``).
 
 The matrix is built once per case and aggregation by `cooccurrence_counts` (plain counts, one per
-slice and direction, batch-shaped for a later GPU kernel); `glcm_matrices` merges and normalises
+slice and direction); `glcm_matrices` merges and normalises
 them into a stack ``p`` of shape ``(n, N_g, N_g)``; `cooccurrence_statistics` derives the
 marginals and distributions that several features share, once; every feature is then a plain
 function of those `CooccurrenceStatistics` that returns one value per matrix, written against
@@ -30,7 +30,6 @@ from radiopipe.features.directions import (
     DirectionalInput,
     aggregation_offsets,
     average_features,
-    direction_batches,
     directional_matrices,
     flat_steps,
     per_slice,
@@ -47,7 +46,7 @@ def cooccurrence_counts(levels, n_grey: int, offsets: np.ndarray, slice_wise: bo
 
     Parameters
     ----------
-    levels : array of int, shape (z, y, x)
+    levels : ndarray of int, shape (z, y, x)
         Grey-level indices ``1..n_grey`` inside the ROI, 0 outside.
     n_grey : int
         Size of the matrix axis.
@@ -58,16 +57,15 @@ def cooccurrence_counts(levels, n_grey: int, offsets: np.ndarray, slice_wise: bo
 
     Returns
     -------
-    array of float64, shape (n_slices, n_directions, n_grey, n_grey)
+    ndarray of float64, shape (n_slices, n_directions, n_grey, n_grey)
         ``counts[s, d, i - 1, j - 1]``: pairs with index ``i`` at the voxel and ``j`` at its
         neighbour (not symmetrised); ``n_slices`` is 1 unless ``slice_wise``.
 
     Notes
     -----
-    On the CPU one compiled loop visits every (ROI voxel, direction) pair once. In other array
-    namespaces directions are processed in batches of (direction, ROI voxel) pairs, each batch
-    one gather of the neighbours and one ``bincount`` of the pair keys. A CUDA kernel takes the
-    same shape: one thread per (direction, voxel), an atomic add per pair.
+    One compiled loop visits every (ROI voxel, direction) pair once (the batched GPU path runs
+    the same loop on its packed lattice, and a CUDA kernel with one thread per pair on the
+    device).
 
     Examples
     --------
@@ -75,33 +73,15 @@ def cooccurrence_counts(levels, n_grey: int, offsets: np.ndarray, slice_wise: bo
     >>> cooccurrence_counts(levels, 2, np.array([[0, 0, 1]]), False)[0, 0].tolist()
     [[0.0, 1.0], [0.0, 1.0]]
     """
-    xp = get_namespace(levels)
+    levels = np.asarray(levels)
     n_groups = levels.shape[0] if slice_wise else 1
-    n_directions = len(offsets)
-    shape = (n_groups, n_directions, n_grey, n_grey)
-    if n_directions == 0:
-        return xp.zeros(shape)
-    lattice = voxel_lattice(levels, padding=int(np.abs(offsets).max()))
-    if isinstance(levels, np.ndarray):
-        groups = lattice.slice_index if slice_wise else np.zeros_like(lattice.roi)
-        counts = np.zeros(shape)
-        _count_pairs(lattice.values, lattice.roi, groups, flat_steps(offsets, lattice.strides),
-                     counts)
+    counts = np.zeros((n_groups, len(offsets), n_grey, n_grey))
+    if len(offsets) == 0:
         return counts
-    # Column 0 collects the neighbours outside the ROI (value 0), so no pair needs masking.
-    n_columns = n_grey + 1
-    group = lattice.slice_index if slice_wise else 0
-    centre = lattice.values[lattice.roi] - 1
-    row_key = (group * n_directions * n_grey + centre) * n_columns
-    counts = xp.zeros(shape[0] * n_directions * n_grey * n_columns)
-    steps = flat_steps(offsets, lattice.strides)
-    for first, batch in direction_batches(steps, lattice.roi.shape[0]):
-        batch = xp.asarray(batch)
-        neighbour = lattice.values[lattice.roi[None, :] + batch[:, None]]
-        direction_key = xp.arange(first, first + batch.shape[0])[:, None] * (n_grey * n_columns)
-        key = (row_key + direction_key + neighbour).reshape(-1)
-        counts += xp.bincount(key, minlength=counts.shape[0])
-    return counts.reshape(shape[:3] + (n_columns,))[..., 1:]
+    lattice = voxel_lattice(levels, padding=int(np.abs(offsets).max()))
+    groups = lattice.slice_index if slice_wise else np.zeros_like(lattice.roi)
+    _count_pairs(lattice.values, lattice.roi, groups, flat_steps(offsets, lattice.strides), counts)
+    return counts
 
 
 @numba.njit(cache=True, nogil=True)

@@ -2,15 +2,15 @@
 
 Each function takes a `radiopipe.gpu.packing.PackedBatch` and returns arrays of its namespace.
 On CuPy arrays it launches one kernel of `radiopipe.gpu.kernels` for the whole batch; on NumPy
-arrays it runs the native engine's own loops (its Numba kernels and ``bincount`` counting) on the
-same lattice, which is what lets the CPU tests check the batched bookkeeping against the native
-per-ROI functions.
+arrays it runs the native engine's own Numba kernels on the same lattice, which is what lets
+the CPU tests check the batched bookkeeping against the native per-ROI functions.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from radiopipe.features.glcm import _count_pairs
 from radiopipe.features.gldzm import edge_distance
 from radiopipe.features.glrlm import _count_runs
 from radiopipe.features.glszm import _flood_fill_zones
@@ -51,16 +51,9 @@ def pair_counts(batch: PackedBatch, offsets: np.ndarray, index: MatrixIndex, n_g
              i32(n_directions), i32(n_grey), counts),
         )
         return counts.astype(xp.float64)
-    counts = np.zeros(int(np.prod(shape)), dtype=np.float64)
-    centre = batch.levels[batch.voxels].astype(np.int64) - 1
-    for direction, step in enumerate(steps):
-        neighbour = batch.levels[batch.voxels + step].astype(np.int64)
-        inside = neighbour > 0
-        row = (index.voxel_matrix * n_directions + direction) * n_grey + centre
-        counts += np.bincount(
-            (row * n_grey + neighbour - 1)[inside], minlength=counts.shape[0]
-        )
-    return counts.reshape(shape)
+    counts = np.zeros(shape, dtype=np.float64)
+    _count_pairs(batch.levels.astype(np.int64), batch.voxels, index.voxel_matrix, steps, counts)
+    return counts
 
 
 def run_counts(
