@@ -33,7 +33,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from radiopipe.features.neighbourhood import bounding_box, check_texture_arguments
+from radiopipe.features.neighbourhood import check_texture_arguments
+from radiopipe.preprocess.crop import crop_slices
 from radiopipe.xp import get_namespace, to_numpy
 
 DIRECTIONAL_AGGREGATIONS = ("2D_avg", "2D_comb", "2_5D_avg", "2_5D_comb", "3D_avg", "3D_comb")
@@ -104,7 +105,7 @@ def prepare_directional_input(
             f"The grey levels given to compute_{family} must lie in 1..n_levels={n_levels} inside "
             f"the ROI. Got {roi_levels.min()}..{roi_levels.max()} instead."
         )
-    box = bounding_box(mask)
+    box = crop_slices(mask)
     lookup, grey_levels = grey_level_axis(roi_levels, int(n_levels), mode)
     indices = lookup[np.where(mask[box], levels[box], 0).astype(np.int64)]
     return DirectionalInput(indices, grey_levels, aggregation)

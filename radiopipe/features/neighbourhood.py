@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from radiopipe.preprocess.crop import crop_slices
 from radiopipe.xp import to_numpy
 
 AGGREGATIONS = ("2D", "2_5D", "3D")
@@ -132,7 +133,7 @@ def prepare_input(
         extent = None if extent is None else extent[None]
     if not mask.any():
         raise ValueError(f"The mask given to compute_{family} is empty: it selects no voxel.")
-    box = bounding_box(mask if extent is None else extent)
+    box = crop_slices(mask if extent is None else extent)
     mask = mask[box]
     roi_levels = levels[box][mask]
     if roi_levels.min() < 1 or roi_levels.max() > n_levels:
@@ -143,22 +144,6 @@ def prepare_input(
     cropped = np.zeros(mask.shape, dtype=np.int64)
     cropped[mask] = roi_levels
     return TextureInput(cropped, mask, int(n_levels), None if extent is None else extent[box])
-
-
-def bounding_box(mask: np.ndarray) -> tuple[slice, ...]:
-    """Slices of the smallest box holding every True voxel of a non-empty ``mask``.
-
-    Each axis is searched within the range already found for the axes before it, so a thin ROI
-    in a large image costs little more than one pass over the image.
-    """
-    box = []
-    narrowed = mask
-    for axis in range(mask.ndim):
-        other_axes = tuple(a for a in range(mask.ndim) if a != axis)
-        present = np.flatnonzero(narrowed.any(axis=other_axes))
-        box.append(slice(int(present[0]), int(present[-1]) + 1))
-        narrowed = narrowed[(slice(None),) * axis + (box[axis],)]
-    return tuple(box)
 
 
 def in_plane(aggregation: str) -> bool:

@@ -8,10 +8,11 @@ from gpu_helpers import ROI_SHAPES, assert_same_features, random_roi, xp  # noqa
 
 from radiopipe.features import firstorder, glcm, gldm, gldzm, glrlm, glszm, ngldm, ngtdm
 from radiopipe.features.directions import DIRECTIONAL_AGGREGATIONS
-from radiopipe.features.neighbourhood import AGGREGATIONS, bounding_box
+from radiopipe.features.neighbourhood import AGGREGATIONS
 from radiopipe.gpu.firstorder import firstorder_batch
 from radiopipe.gpu.packing import RoiItem, pack
 from radiopipe.gpu.texture import BATCHED_FAMILIES
+from radiopipe.preprocess.crop import crop_slices
 from radiopipe.xp import to_numpy
 
 NATIVE = {
@@ -38,7 +39,7 @@ def random_rois():
     rois = []
     for shape, n_levels in ROI_SHAPES:
         levels, mask = random_roi(rng, shape, n_levels)
-        box = bounding_box(mask)
+        box = crop_slices(mask)
         levels, mask = np.where(mask, levels, 0)[box], mask[box]
         rois.append((levels, mask, int(levels.max()) + 1))
     return rois

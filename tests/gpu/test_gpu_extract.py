@@ -22,13 +22,13 @@ from radiopipe.config import FeatureConfig
 from radiopipe.features.catalogue import ibsi_tag_index
 from radiopipe.features.extract import extract_features as native_extract
 from radiopipe.features.firstorder import FEATURE_NAMES as FIRSTORDER_NAMES
-from radiopipe.features.neighbourhood import bounding_box
 from radiopipe.filters import log as log_filter
 from radiopipe.gpu.extract import extract_batch
 from radiopipe.gpu.firstorder import firstorder_batch
 from radiopipe.gpu.packing import RoiItem, pack
 from radiopipe.gpu.texture import BATCHED_FAMILIES
 from radiopipe.io import Volume
+from radiopipe.preprocess.crop import crop_slices
 from radiopipe.xp import to_numpy
 
 ALL_FAMILIES = [
@@ -74,7 +74,7 @@ def test_digital_phantom_equals_native(xp, aggregation):
 def test_digital_phantom_reference_values(xp):
     """Every IBSI digital-phantom value of the batched families, computed in ``xp``."""
     phantom = read_phantom(_folder(IBSI), DIGITAL_PHANTOM)
-    box = bounding_box(phantom.mask.array)
+    box = crop_slices(phantom.mask.array)
     roi = phantom.mask.array[box]
     values = phantom.image.array[box][roi]
     levels = values.astype(np.int64)  # the phantom's grey levels are its intensities, 1..6
