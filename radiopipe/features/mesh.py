@@ -160,16 +160,11 @@ def _configurations(padded: np.ndarray, corners: np.ndarray) -> np.ndarray:
 
 def _edge_lattice(padded: np.ndarray) -> np.ndarray:
     """Midpoints of the grid edges whose end voxels differ, in half voxels (int): the edges
-    along axis 0 first, then 1 (then 2), each in C order."""
-    if padded.ndim == 3:
-        return _edge_lattice_3d(padded)
-    vertices = []
-    for axis in range(padded.ndim):
-        changes = np.diff(padded, axis=axis) != 0
-        points = 2 * np.argwhere(changes)
-        points[:, axis] += 1
-        vertices.append(points)
-    return np.concatenate(vertices)
+    along axis 0 first, then 1 (then 2), each in C order. A 2D mask is one slice of a volume
+    that has no edge across it."""
+    if padded.ndim == 2:
+        return _edge_lattice_3d(padded[None])[:, 1:]
+    return _edge_lattice_3d(padded)
 
 
 @numba.njit(cache=True)
