@@ -24,6 +24,37 @@ def write_image(path: Path, array: np.ndarray, spacing=(1.0, 1.0, 1.0), origin=(
     return path
 
 
+def write_dicom_series(
+    folder: Path, array: np.ndarray, series_uid: str, *, study_uid: str,
+    file_name: str = "slice{:02d}.dcm", slice_spacing: float = 1.0, tags: dict | None = None,
+) -> Path:
+    """Write a (z, y, x) array as one DICOM CT series, one int16 file per slice.
+
+    ``file_name`` is formatted with the slice index; ``tags`` add to (or replace) the series'
+    own tags on every slice, e.g. a patient's name or a series description.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    writer = sitk.ImageFileWriter()
+    writer.KeepOriginalImageUIDOn()
+    for i, plane in enumerate(array):
+        image = sitk.GetImageFromArray(plane.astype(np.int16))
+        slice_tags = {
+            "0008|0060": "CT",
+            "0008|0018": f"{series_uid}.{i + 1}",
+            "0020|000d": study_uid,
+            "0020|000e": series_uid,
+            "0020|0013": str(i + 1),
+            "0020|0032": f"0\\0\\{i * slice_spacing}",
+            "0020|0037": "1\\0\\0\\0\\1\\0",
+            **(tags or {}),
+        }
+        for key, value in slice_tags.items():
+            image.SetMetaData(key, value)
+        writer.SetFileName(str(folder / file_name.format(i)))
+        writer.Execute(image)
+    return folder
+
+
 def sphere_mask(shape=(12, 12, 12), radius=4.0) -> np.ndarray:
     """A centred ball of ones in a zero volume (uint8)."""
     grid = np.indices(shape).astype(float)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import sphere_mask, write_image
+from conftest import sphere_mask, write_dicom_series, write_image
 
 from radiopipe.errors import CaseError
 from radiopipe.io import Volume, describe_file, read_image, read_mask, redact_paths
@@ -21,33 +21,19 @@ def test_volume_formats_round_trip(tmp_path, suffix):
     assert volume.origin == pytest.approx((1, 2, 3))
 
 
-def _write_dicom_series(folder, array, series_uid, description, prefix):
-    folder.mkdir(exist_ok=True)
-    writer = sitk.ImageFileWriter()
-    writer.KeepOriginalImageUIDOn()
-    for i, plane in enumerate(array):
-        image = sitk.GetImageFromArray(plane.astype(np.int16))
-        tags = {
-            "0008|0060": "CT",
-            "0008|0016": "1.2.840.10008.5.1.4.1.1.2",
-            "0008|0018": f"{series_uid}.{i + 1}",
-            "0020|000d": "1.2.826.0.1.3680043.2.1125.1",
-            "0020|000e": series_uid,
-            "0008|103e": description,
-            "0020|0013": str(i + 1),
-            "0020|0032": f"0\\0\\{i * 2.5}",
-            "0020|0037": "1\\0\\0\\0\\1\\0",
-            "0018|0050": "2.5",
-        }
-        for key, value in tags.items():
-            image.SetMetaData(key, value)
-        writer.SetFileName(str(folder / f"{prefix}{i:02d}.dcm"))
-        writer.Execute(image)
+def _write_ct_series(folder, array, series_uid, description, prefix):
+    """A 2.5 mm CT series with its description, files named ``{prefix}NN.dcm``."""
+    write_dicom_series(
+        folder, array, series_uid, study_uid="1.2.826.0.1.3680043.2.1125.1",
+        file_name=prefix + "{:02d}.dcm", slice_spacing=2.5,
+        tags={"0008|0016": "1.2.840.10008.5.1.4.1.1.2", "0008|103e": description,
+              "0018|0050": "2.5"},
+    )
 
 
 def test_dicom_folder_with_one_series(tmp_path):
     array = np.arange(3 * 8 * 8).reshape(3, 8, 8)
-    _write_dicom_series(tmp_path / "dcm", array, "1.2.826.0.1.3680043.2.1125.2", "axial", "a")
+    _write_ct_series(tmp_path / "dcm", array, "1.2.826.0.1.3680043.2.1125.2", "axial", "a")
     volume = Volume.from_sitk(read_image(tmp_path / "dcm", case_id="c"))
     np.testing.assert_array_equal(volume.array, array)
     assert volume.spacing[0] == pytest.approx(2.5)
@@ -55,8 +41,8 @@ def test_dicom_folder_with_one_series(tmp_path):
 
 def test_dicom_folder_with_two_series_is_refused_with_a_listing(tmp_path):
     array = np.zeros((2, 8, 8))
-    _write_dicom_series(tmp_path / "dcm", array, "1.2.826.0.1.3680043.2.1125.3", "plain", "a")
-    _write_dicom_series(tmp_path / "dcm", array, "1.2.826.0.1.3680043.2.1125.4", "contrast", "b")
+    _write_ct_series(tmp_path / "dcm", array, "1.2.826.0.1.3680043.2.1125.3", "plain", "a")
+    _write_ct_series(tmp_path / "dcm", array, "1.2.826.0.1.3680043.2.1125.4", "contrast", "b")
     with pytest.raises(CaseError) as info:
         read_image(tmp_path / "dcm", case_id="c7")
     message = str(info.value)

@@ -10,7 +10,7 @@ import zipfile
 import numpy as np
 import pyarrow.parquet as pq
 import SimpleITK as sitk
-from conftest import sphere_mask, write_config
+from conftest import sphere_mask, write_config, write_dicom_series
 
 from radiopipe.cli import main
 
@@ -22,21 +22,11 @@ _TEXT_SUFFIXES = (".html", ".csv", ".json", ".yaml", ".txt")
 
 
 def _write_series(folder, array, series_uid):
-    folder.mkdir(parents=True)
-    writer = sitk.ImageFileWriter()
-    writer.KeepOriginalImageUIDOn()
-    for i, plane in enumerate(array):
-        image = sitk.GetImageFromArray(plane.astype(np.int16))
-        tags = {
-            "0010|0010": PATIENT_NAME, "0010|0020": PATIENT_ID, "0008|0060": "CT",
-            "0008|0018": f"{series_uid}.{i + 1}", "0020|000d": STUDY_UID,
-            "0020|000e": series_uid, "0020|0013": str(i + 1),
-            "0020|0032": f"0\\0\\{i * 1.0}", "0020|0037": "1\\0\\0\\0\\1\\0",
-        }
-        for key, value in tags.items():
-            image.SetMetaData(key, value)
-        writer.SetFileName(str(folder / f"{PATIENT_NAME}-{PATIENT_ID}-{i:02d}.dcm"))
-        writer.Execute(image)
+    write_dicom_series(
+        folder, array, series_uid, study_uid=STUDY_UID,
+        file_name=f"{PATIENT_NAME}-{PATIENT_ID}-" + "{:02d}.dcm",
+        tags={"0010|0010": PATIENT_NAME, "0010|0020": PATIENT_ID},
+    )
 
 
 def _cohort(folder):
