@@ -1,7 +1,7 @@
 """The public Python API: what the command line runs, for notebooks and scripts.
 
 Every function takes a config (a :class:`~radiopipe.config.LoadedConfig`, or the path of a YAML
-file) and runs one stage of :mod:`radiopipe.pipeline`, returning a result object that shows
+file) and runs one stage of :mod:`radiopipe.stages`, returning a result object that shows
 itself in Jupyter and holds plain DataFrames (:mod:`radiopipe.results`). Stages write into the
 run folder as ``python -m radiopipe`` does, so a notebook and the command line share runs.
 
@@ -19,13 +19,14 @@ Examples
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel
 
-from radiopipe import pipeline
+from radiopipe.cohort import cohort_manifest
 from radiopipe.config import LoadedConfig, load_config, parse_config
 from radiopipe.errors import RadiopipeError
 from radiopipe.extraction import compute_features
@@ -40,7 +41,8 @@ from radiopipe.results import (
     Run,
     Training,
 )
-from radiopipe.table import FEATURES_FILE, read_table
+from radiopipe.run import RunFolder
+from radiopipe.table import read_table
 
 ConfigLike = LoadedConfig | str | Path
 Section = dict[str, Any] | BaseModel | None
@@ -105,7 +107,7 @@ def cohort(config: ConfigLike) -> Manifest:
     >>> cases.table().head()  # doctest: +SKIP
     >>> cases.cases[0].image  # doctest: +SKIP
     """
-    return pipeline.cohort_manifest(_loaded(config))
+    return cohort_manifest(_loaded(config))
 
 
 def extract(config: ConfigLike, *, progress: bool = True) -> Extraction:
@@ -119,12 +121,19 @@ def extract(config: ConfigLike, *, progress: bool = True) -> Extraction:
     >>> extraction = extract("configs/demo.yaml")  # doctest: +SKIP
     >>> extraction.features.describe()  # doctest: +SKIP
     """
-    loaded = _loaded(config)
-    results = pipeline.extract(loaded, progress=progress)
-    counts = {s: sum(r.status == s for r in results) for s in ("computed", "reused", "failed")}
-    failures = {r.case_id: r.reason for r in results if r.status == "failed"}
-    path = loaded.output_dir / FEATURES_FILE
-    return Extraction(read_table(path)[0], failures, counts, path)
+    from radiopipe.stages.extract import extract as extract_stage
+
+    outcome = extract_stage(_loaded(config), progress=progress)
+    table = read_table(outcome.run.features)[0]
+    if outcome.results is None:  # the whole stage was reused
+        counts = {"computed": 0, "reused": len(table), "failed": len(outcome.failed_cases)}
+        failures = {case_id: _failure_reason(outcome.run, case_id)
+                    for case_id in outcome.failed_cases}
+    else:
+        results = outcome.results
+        counts = {s: sum(r.status == s for r in results) for s in ("computed", "reused", "failed")}
+        failures = {r.case_id: r.reason for r in results if r.status == "failed"}
+    return Extraction(table, failures, counts, outcome.run.features)
 
 
 def extract_case(
@@ -286,7 +295,9 @@ def train(config: ConfigLike) -> Training:
     >>> training = train("configs/demo.yaml")  # doctest: +SKIP
     >>> training.comparison[["model", "roc_auc"]]  # doctest: +SKIP
     """
-    return Training(pipeline.train(_loaded(config)))
+    from radiopipe.stages.train import train as train_stage
+
+    return Training(train_stage(_loaded(config)))
 
 
 def explain_heldout(config: ConfigLike) -> Explanations:
@@ -297,9 +308,13 @@ def explain_heldout(config: ConfigLike) -> Explanations:
     >>> explain_heldout("configs/demo.yaml").plot(top=10)  # doctest: +SKIP
     """
     from radiopipe.explain.store import read_metadata
+    from radiopipe.stages.explain import explain as explain_stage
+    from radiopipe.stages.train import read_validation
 
-    path = pipeline.explain(_loaded(config))
-    return Explanations(pd.read_parquet(path), read_metadata(path).get("method", ""), path)
+    loaded = _loaded(config)
+    run = explain_stage(loaded, read_validation(RunFolder(loaded.output_dir)))
+    path = run.shap_values
+    return Explanations(pd.read_parquet(path), read_metadata(path)["method"], path)
 
 
 def write_report(config: ConfigLike) -> Document:
@@ -310,7 +325,15 @@ def write_report(config: ConfigLike) -> Document:
     >>> write_report("configs/demo.yaml").path  # doctest: +SKIP
     PosixPath('.../runs/demo/report.html')
     """
-    return Document(pipeline.report(_loaded(config)))
+    from radiopipe.stages.explain import explain as explain_stage
+    from radiopipe.stages.report import report as report_stage
+    from radiopipe.stages.train import read_validation
+
+    loaded = _loaded(config)
+    record = read_validation(RunFolder(loaded.output_dir))
+    if loaded.config.explain.enabled:
+        explain_stage(loaded, record)
+    return Document(report_stage(loaded, record).report)
 
 
 def run(config: ConfigLike, *, progress: bool = True) -> Run:
@@ -357,8 +380,10 @@ def predict(
         raise RadiopipeError(
             "n_jobs (--n-jobs) must be a positive number of processes, or -1 for all cores"
         )
-    outcome = pipeline.predict(Path(bundle), Path(manifest), Path(out), n_jobs=n_jobs,
-                               progress=progress)
+    from radiopipe.stages.predict import predict as predict_stage
+
+    outcome = predict_stage(Path(bundle), Path(manifest), Path(out), n_jobs=n_jobs,
+                            progress=progress)
     table = pd.read_csv(outcome.predictions, dtype={"case_id": str, "patient_id": str})
     return Predictions(table, outcome.failed_cases, outcome.predictions)
 
@@ -378,8 +403,10 @@ def explain_case(
     >>> explain_case("runs/demo/model", "new_cases.csv", "p042-ct").path  # doctest: +SKIP
     PosixPath('explanations/explain-p042-ct.html')
     """
-    outcome = pipeline.explain_case(Path(bundle), Path(manifest), case_id, Path(out),
-                                    progress=progress)
+    from radiopipe.stages.predict import explain_case as explain_case_stage
+
+    outcome = explain_case_stage(Path(bundle), Path(manifest), case_id, Path(out),
+                                 progress=progress)
     return Document(outcome.predictions, outcome.failed_cases)
 
 
@@ -399,6 +426,14 @@ def check_compliance(data_dir: str | Path):
     from radiopipe.compliance.run import run_compliance
 
     return run_compliance(data_dir)
+
+
+def _failure_reason(run: RunFolder, case_id: str) -> str:
+    """Why a case failed, as its failure record says."""
+    try:
+        return json.loads(run.failure_file(case_id).read_text(encoding="utf-8"))["reason"]
+    except (OSError, ValueError, KeyError):
+        return f"case '{case_id}': failed (no reason recorded)"
 
 
 def _loaded(config: ConfigLike) -> LoadedConfig:

@@ -8,7 +8,8 @@ RPD002  highly correlated feature pairs (redundant features; unstable importance
 RPD003  class imbalance (accuracy and calibration mislead; read balanced metrics).
 RPD004  a single feature alone separates the classes (a leak or a trivial task).
 RPD005  cases failed feature extraction and are missing from the analysis.
-RPD006  the models that explain held-out cases differ from the validated ones.
+RPD006  the kept fold models that explain held-out cases no longer predict what validation
+        recorded (a model file replaced or a non-deterministic prediction).
 """
 
 from __future__ import annotations
@@ -189,22 +190,23 @@ def failed_cases(failures: list[dict]) -> Finding | None:
     )
 
 
-def explanation_refit(difference: float, *, tolerance: float = 1e-6) -> Finding | None:
-    """RPD006: refitted fold models (which the SHAP values explain) predict differently."""
+def explained_models_differ(difference: float, *, tolerance: float = 1e-6) -> Finding | None:
+    """RPD006: the kept fold models (which the SHAP values explain) predict differently from
+    what validation recorded."""
     if not np.isfinite(difference) or difference <= tolerance:
         return None
     return Finding(
         "RPD006", "warning",
-        f"the fold models refitted for the explanations differ from the validated ones by up "
-        f"to {difference:.2g} in probability (a non-deterministic fit); the explanations "
-        "describe the refitted models.",
+        f"the kept fold models that explain the held-out cases predict up to {difference:.2g} "
+        "in probability away from what validation recorded; the explanations describe models "
+        "other than the validated ones. Rerun 'radiopipe train'.",
         pd.DataFrame({"max_abs_probability_difference": [difference]}),
     )
 
 
 def run_checks(features: pd.DataFrame, predictions: pd.DataFrame, *, failures: list[dict],
                correlation_filter: float | None = None,
-               refit_difference: float = np.nan) -> list[Finding]:
+               model_difference: float = np.nan) -> list[Finding]:
     """Every diagnostic of a run, errors first.
 
     Parameters
@@ -217,8 +219,8 @@ def run_checks(features: pd.DataFrame, predictions: pd.DataFrame, *, failures: l
         Failed cases with their reasons.
     correlation_filter : float or None
         The run's in-fold correlation threshold.
-    refit_difference : float
-        See :func:`explanation_refit` (NaN: no explanations).
+    model_difference : float
+        See :func:`explained_models_differ` (NaN: no explanations).
 
     Returns
     -------
@@ -230,7 +232,7 @@ def run_checks(features: pd.DataFrame, predictions: pd.DataFrame, *, failures: l
         class_imbalance(predictions["label"]),
         single_feature_separation(features, predictions["label"]),
         failed_cases(failures),
-        explanation_refit(refit_difference),
+        explained_models_differ(model_difference),
     ]
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted((f for f in found if f is not None), key=lambda f: (order[f.severity], f.code))

@@ -17,6 +17,7 @@ from pathlib import Path
 from radiopipe import __version__, api
 from radiopipe.compliance.table import format_report
 from radiopipe.errors import RadiopipeError
+from radiopipe.records import ValidationRecord
 
 EXIT_OK, EXIT_CASES_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -108,14 +109,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "extract":
         return _exit_for(api.extract(loaded, progress=progress).failed_cases)
     if args.command == "train":
-        _print_auc(api.train(loaded).metrics)
+        _print_auc(api.train(loaded).record)
         return EXIT_OK
     if args.command == "report":
         print(f"report: {api.write_report(loaded).path}")
         return EXIT_OK
     outcome = api.run(loaded, progress=progress)
     print(f"report: {outcome.report.path}")
-    _print_auc(outcome.training.metrics)
+    _print_auc(outcome.training.record)
     return _exit_for(outcome.failed_cases)
 
 
@@ -154,19 +155,18 @@ def _exit_for(failed: list[str]) -> int:
     return EXIT_OK
 
 
-def _print_auc(metrics: dict) -> None:
+def _print_auc(record: ValidationRecord) -> None:
     """The primary model's held-out ROC-AUC with its 95% interval, and the best compared model."""
-    n_classes = len(metrics["task"]["classes"])
-    kind = "macro one-vs-rest " if n_classes > 2 else ""
-    where = "out-of-fold" if metrics["validation"]["design"].endswith("kfold") else "held-out test"
-    auc = metrics["metrics"]["roc_auc"]
-    interval = metrics["confidence_intervals"]["roc_auc"]
+    kind = "macro one-vs-rest " if len(record.classes) > 2 else ""
+    where = "out-of-fold" if record.validation["design"].endswith("kfold") else "held-out test"
+    auc = record.metrics["roc_auc"]
+    interval = record.confidence_intervals["roc_auc"]
     text = "undefined" if auc is None else f"{auc:.4f}"
     if auc is not None and interval is not None:
         text += f" (95% CI {interval[0]:.4f} to {interval[1]:.4f})"
-    print(f"{where} {kind}ROC-AUC: {text} [{metrics['model']}]")
-    if len(metrics["comparison"]) > 1:
-        print(f"best of {len(metrics['comparison'])} compared: {metrics['best_model']}")
+    print(f"{where} {kind}ROC-AUC: {text} [{record.model}]")
+    if len(record.comparison) > 1:
+        print(f"best of {len(record.comparison)} compared: {record.best_model}")
 
 
 def _configure_logging(args: argparse.Namespace) -> None:

@@ -16,10 +16,8 @@ import json
 import logging
 import time
 import traceback
-from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from joblib import Parallel, delayed
 from tqdm import tqdm  # the text bar: tqdm.auto warns in kernels without ipywidgets
@@ -29,45 +27,21 @@ from radiopipe.config import DataConfig, FeatureConfig
 from radiopipe.errors import CaseError
 from radiopipe.io import read_image, read_mask, redact_paths
 from radiopipe.manifest import Case, Manifest
+from radiopipe.run import RunFolder
 from radiopipe.storage import atomic_write_json, file_sha256, text_sha256
+from radiopipe.table import CaseResult
 
 if TYPE_CHECKING:
     from radiopipe.scaleout import DaskCluster
 
 logger = logging.getLogger(__name__)
 
-CASES_DIR = "cases"
-FAILURES_DIR = "failures"
-
-
-@dataclass(frozen=True)
-class CaseResult:
-    """Outcome of one case.
-
-    Attributes
-    ----------
-    case_id : str
-    status : {'computed', 'reused', 'failed'}
-    features : dict or None
-        Feature values, None when the case failed.
-    provenance : dict
-        Image and mask hashes, backend name and version.
-    reason : str or None
-        Why the case failed.
-    """
-
-    case_id: str
-    status: Literal["computed", "reused", "failed"]
-    features: dict[str, float] | None
-    provenance: dict[str, str]
-    reason: str | None = None
-
 
 def extract_cohort(
     manifest: Manifest,
     features: FeatureConfig,
     data: DataConfig,
-    out_dir: Path,
+    run: RunFolder,
     *,
     n_jobs: int = 1,
     cluster: DaskCluster | None = None,
@@ -83,14 +57,14 @@ def extract_cohort(
         Backend and feature settings.
     data : DataConfig
         How images and masks are read.
-    out_dir : Path
-        Run folder; ``cases/`` and ``failures/`` are written inside it.
+    run : RunFolder
+        Where ``cases/`` and ``failures/`` are written.
     n_jobs : int
         Local worker processes (-1 for all cores), without a cluster.
     cluster : DaskCluster, optional
         Run every case as one task on this Dask cluster instead (see
         :func:`radiopipe.scaleout.compute_cluster`); its workers must see the data and
-        ``out_dir`` at the same paths.
+        the run folder at the same paths.
     progress : bool
         Show a progress bar.
 
@@ -99,22 +73,21 @@ def extract_cohort(
     list of CaseResult
         In manifest order.
     """
-    out_dir = Path(out_dir)
-    (out_dir / CASES_DIR).mkdir(parents=True, exist_ok=True)
+    run.cases_dir.mkdir(parents=True, exist_ok=True)
     backend = get_backend(features.backend)  # fail fast, before any worker starts
     if cluster is None:
-        jobs = (delayed(extract_case)(case, features, data, out_dir) for case in manifest.cases)
+        jobs = (delayed(extract_case)(case, features, data, run) for case in manifest.cases)
         finished = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
     else:
         cluster.check_workers(
-            readable=manifest.cases[0].image, writable=out_dir / CASES_DIR,
+            readable=manifest.cases[0].image, writable=run.cases_dir,
             what=f"case '{manifest.cases[0].case_id}''s image",
         )
         provenance = {"backend": backend.name, "backend_version": backend.version()}
         finished = cluster.map_unordered(
-            extract_case, manifest.cases, features, data, out_dir, task="extract",
+            extract_case, manifest.cases, features, data, run, task="extract",
             name=lambda case: case.case_id,
-            on_error=partial(_lost_case, provenance=provenance, out_dir=out_dir),
+            on_error=partial(_lost_case, provenance=provenance, run=run),
         )
     by_id = {}
     bar = tqdm(total=len(manifest.cases), desc="features", unit="case", disable=not progress)
@@ -132,7 +105,7 @@ def extract_cohort(
     return results
 
 
-def extract_case(case: Case, features: FeatureConfig, data: DataConfig, out_dir: Path) -> CaseResult:
+def extract_case(case: Case, features: FeatureConfig, data: DataConfig, run: RunFolder) -> CaseResult:
     """Extract (or reuse) one case's features; never raises for a problem of the case itself.
 
     Parameters
@@ -140,16 +113,15 @@ def extract_case(case: Case, features: FeatureConfig, data: DataConfig, out_dir:
     case : Case
     features : FeatureConfig
     data : DataConfig
-    out_dir : Path
-        Run folder.
+    run : RunFolder
 
     Returns
     -------
     CaseResult
     """
     backend = get_backend(features.backend)
-    cached_file = out_dir / CASES_DIR / f"{case.case_id}.json"
-    failure_file = out_dir / FAILURES_DIR / f"{case.case_id}.json"
+    cached_file = run.case_file(case.case_id)
+    failure_file = run.failure_file(case.case_id)
     provenance = {"backend": backend.name, "backend_version": backend.version()}
     try:
         provenance["image_sha256"] = file_sha256(case.image)
@@ -163,7 +135,7 @@ def extract_case(case: Case, features: FeatureConfig, data: DataConfig, out_dir:
         values = compute_features(case, features, data)
         seconds = time.perf_counter() - start
     except CaseError as exc:
-        return _record_failure(case, provenance, out_dir, type(exc).__name__, exc.reason)
+        return _record_failure(case, provenance, run, type(exc).__name__, exc.reason)
     except Exception as exc:  # one case's crash must not lose the cohort
         # Reasons and logs name no input file: the message is redacted, the traceback shows
         # code locations only.
@@ -171,7 +143,7 @@ def extract_case(case: Case, features: FeatureConfig, data: DataConfig, out_dir:
         reason = f"{features.backend} raised {type(exc).__name__}: {detail}"
         logger.debug("case '%s': %s, raised at\n%s", case.case_id, reason,
                      "".join(traceback.format_tb(exc.__traceback__)))
-        return _record_failure(case, provenance, out_dir, type(exc).__name__, reason)
+        return _record_failure(case, provenance, run, type(exc).__name__, reason)
     atomic_write_json(
         cached_file,
         {"case_id": case.case_id, "key": key, "seconds": seconds, "provenance": provenance, "features": values},
@@ -216,7 +188,7 @@ def _case_key(provenance: dict[str, str], features: FeatureConfig, data: DataCon
     return text_sha256(json.dumps(payload, sort_keys=True))
 
 
-def _read_cached(path: Path, key: str) -> dict[str, float] | None:
+def _read_cached(path, key: str) -> dict[str, float] | None:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
@@ -224,20 +196,20 @@ def _read_cached(path: Path, key: str) -> dict[str, float] | None:
     return record["features"] if record.get("key") == key else None
 
 
-def _lost_case(case: Case, exc: BaseException, *, provenance, out_dir: Path) -> CaseResult:
+def _lost_case(case: Case, exc: BaseException, *, provenance, run: RunFolder) -> CaseResult:
     """A case whose Dask task failed outside the case's own code (its workers kept dying)."""
     reason = f"its Dask task failed ({type(exc).__name__}: {exc})"
     if type(exc).__name__ == "KilledWorker":  # the case's workers died on every try
         reason += "; the case may need more memory than a worker has"
-    return _record_failure(case, provenance, out_dir, type(exc).__name__, reason)
+    return _record_failure(case, provenance, run, type(exc).__name__, reason)
 
 
-def _record_failure(case: Case, provenance, out_dir: Path, error: str, reason: str) -> CaseResult:
+def _record_failure(case: Case, provenance, run: RunFolder, error: str, reason: str) -> CaseResult:
     """Write ``failures/<case_id>.json`` and drop any earlier result of the case."""
     message = f"case '{case.case_id}': {reason}"
-    (out_dir / CASES_DIR / f"{case.case_id}.json").unlink(missing_ok=True)
+    run.case_file(case.case_id).unlink(missing_ok=True)
     atomic_write_json(
-        out_dir / FAILURES_DIR / f"{case.case_id}.json",
+        run.failure_file(case.case_id),
         {"case_id": case.case_id, "error": error, "reason": message},
     )
     return CaseResult(case.case_id, "failed", None, provenance, message)

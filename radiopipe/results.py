@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from radiopipe.records import ValidationRecord
 from radiopipe.table import feature_columns
 
 if TYPE_CHECKING:
@@ -90,38 +91,38 @@ class Training:
 
     Attributes
     ----------
-    metrics : dict
-        Everything the train stage measured; see :mod:`radiopipe.training`.
+    record : ValidationRecord
+        Everything the train stage measured.
     """
 
-    metrics: dict
+    record: ValidationRecord
 
     @property
     def roc_auc(self) -> float:
         """The primary model's held-out ROC-AUC (macro one-vs-rest beyond two classes)."""
-        value = self.metrics["metrics"]["roc_auc"]
+        value = self.record.metrics["roc_auc"]
         return float("nan") if value is None else float(value)  # None: undefined in JSON
 
     @property
     def comparison(self) -> pd.DataFrame:
         """One row per validated model and feature set: held-out metrics, ROC-AUC's 95% CI."""
         rows = []
-        for entry in self.metrics["comparison"]:
-            interval = entry["ci"].get("roc_auc") or [None, None]
-            rows.append({"model": entry["model"], "feature_set": entry["feature_set"],
-                         "primary": entry["primary"], **entry["metrics"],
+        for entry in self.record.comparison:
+            interval = entry.ci["roc_auc"] or [None, None]
+            rows.append({"model": entry.model, "feature_set": entry.feature_set,
+                         "primary": entry.primary, **entry.metrics,
                          "roc_auc_ci_low": interval[0], "roc_auc_ci_high": interval[1]})
         return pd.DataFrame(rows).astype({"roc_auc": float})
 
     @property
     def per_fold(self) -> pd.DataFrame:
         """The primary model's ROC-AUC on each outer fold."""
-        return pd.DataFrame(self.metrics["per_fold"])
+        return pd.DataFrame(self.record.per_fold)
 
     def _lines(self) -> list[str]:
-        validation = self.metrics["validation"]
-        return [f"primary model {self.metrics['model']}: held-out ROC-AUC {self.roc_auc:.3f}",
-                f"best compared: {self.metrics['best_model']}", validation["scheme"]]
+        record = self.record
+        return [f"primary model {record.model}: held-out ROC-AUC {self.roc_auc:.3f}",
+                f"best compared: {record.best_model}", record.validation["scheme"]]
 
     def __repr__(self) -> str:
         return f"Training({self._lines()[0]})"

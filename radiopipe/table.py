@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from radiopipe.errors import RadiopipeError
-from radiopipe.extraction import CaseResult
 from radiopipe.manifest import Manifest
 from radiopipe.provenance import package_versions
 from radiopipe.storage import atomic_write
@@ -24,7 +25,29 @@ from radiopipe.storage import atomic_write
 META_COLUMNS = ("case_id", "patient_id", "label", "site")
 PROVENANCE_COLUMNS = ("backend", "backend_version", "image_sha256", "mask_sha256")
 METADATA_KEY = b"radiopipe"
-FEATURES_FILE = "features.parquet"
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """Outcome of one case.
+
+    Attributes
+    ----------
+    case_id : str
+    status : {'computed', 'reused', 'failed'}
+    features : dict or None
+        Feature values, None when the case failed.
+    provenance : dict
+        Image and mask hashes, backend name and version.
+    reason : str or None
+        Why the case failed.
+    """
+
+    case_id: str
+    status: Literal["computed", "reused", "failed"]
+    features: dict[str, float] | None
+    provenance: dict[str, str]
+    reason: str | None = None
 
 
 def is_feature_column(name: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from radiopipe import pipeline
+from radiopipe import api
 from radiopipe.config import load_config, parse_config, resolved_dict
 from conftest import REPO
 
@@ -16,8 +16,8 @@ def test_demo_config_runs_and_lands_near_the_documented_auc(tmp_path, monkeypatc
     data = resolved_dict(demo.config)
     data["output_dir"] = str(tmp_path / "run")
     data["compute"]["n_jobs"] = 2
-    outcome = pipeline.run(parse_config(data, base_dir=demo.base_dir), progress=False)
+    outcome = api.run(parse_config(data, base_dir=demo.base_dir), progress=False)
     assert outcome.failed_cases == []
-    assert outcome.metrics["task"]["n_cases"] == 600
+    assert outcome.training.record.task.n_cases == 600
     # Boundary patches are partial-volume and hard; the documented figure is about 0.97.
-    assert 0.94 <= outcome.metrics["metrics"]["roc_auc"] <= 0.99
+    assert 0.94 <= outcome.training.record.metrics["roc_auc"] <= 0.99

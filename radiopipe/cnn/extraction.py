@@ -27,14 +27,14 @@ from radiopipe.cnn.embed import aggregate, embed_inputs
 from radiopipe.cnn.inputs import InputSettings, PreparedInputs, prepare_inputs
 from radiopipe.config import CNNConfig, DataConfig
 from radiopipe.errors import CaseError, ConfigError
-from radiopipe.extraction import FAILURES_DIR, CaseResult
 from radiopipe.io import Volume, read_image, read_mask
 from radiopipe.manifest import Case, Manifest
+from radiopipe.run import RunFolder
 from radiopipe.storage import atomic_write, atomic_write_json, file_sha256, text_sha256
+from radiopipe.table import CaseResult
 
 logger = logging.getLogger(__name__)
 
-EMBEDDINGS_DIR = "embeddings"
 EMBEDDING_VERSION = 1  # bump when the preparation or inference code changes its numbers
 # Settings that change a case's embedding (batch size, device and the PCA do not).
 _INPUT_KEYS = frozenset(
@@ -116,7 +116,7 @@ def add_embeddings(
     manifest: Manifest,
     cnn: CNNConfig,
     data: DataConfig,
-    out_dir: Path,
+    run: RunFolder,
     *,
     weights: Path | None = None,
     expected_weights_sha256: str | None = None,
@@ -132,8 +132,8 @@ def add_embeddings(
     manifest : Manifest
     cnn : CNNConfig
     data : DataConfig
-    out_dir : Path
-        Run folder; ``embeddings/`` and ``failures/`` are written inside it.
+    run : RunFolder
+        Where ``embeddings/`` and ``failures/`` are written.
     weights : Path, optional
         The resolved ``cnn.weights`` file.
     expected_weights_sha256 : str, optional
@@ -160,7 +160,7 @@ def add_embeddings(
     by_id = {r.case_id: r for r in results} if results is not None else {}
     wanted = [c for c in manifest.cases if c.case_id not in by_id or by_id[c.case_id].features]
     embedded = {
-        r.case_id: r for r in embed_cohort(wanted, backbone, cnn, data, out_dir, progress=progress)
+        r.case_id: r for r in embed_cohort(wanted, backbone, cnn, data, run, progress=progress)
     }
     version = f"{backbone.name}-{backbone.weights_sha256[:12]}"
     merged = []
@@ -192,7 +192,7 @@ def embed_cohort(
     backbone: Backbone,
     cnn: CNNConfig,
     data: DataConfig,
-    out_dir: Path,
+    run: RunFolder,
     *,
     progress: bool = True,
 ) -> list[EmbeddingResult]:
@@ -203,8 +203,7 @@ def embed_cohort(
     list of EmbeddingResult
         In the order of ``cases``.
     """
-    out_dir = Path(out_dir)
-    (out_dir / EMBEDDINGS_DIR).mkdir(parents=True, exist_ok=True)
+    run.embeddings_dir.mkdir(parents=True, exist_ok=True)
     settings = input_settings(cnn, backbone)
     found: dict[str, EmbeddingResult] = {}
     pending: list[tuple[Case, str, dict, PreparedInputs]] = []
@@ -216,9 +215,9 @@ def embed_cohort(
                 provenance["image_sha256"] = file_sha256(case.image)
                 provenance["mask_sha256"] = file_sha256(case.mask) if case.mask else ""
                 key = _case_key(provenance, backbone, cnn, data)
-                cached = _read_cached(_cache_file(out_dir, case), key)
+                cached = _read_cached(run.embedding_file(case.case_id), key)
                 if cached is not None:
-                    (out_dir / FAILURES_DIR / f"{case.case_id}.json").unlink(missing_ok=True)
+                    run.failure_file(case.case_id).unlink(missing_ok=True)
                     found[case.case_id] = EmbeddingResult(
                         case.case_id, "reused", cached, provenance
                     )
@@ -227,15 +226,15 @@ def embed_cohort(
                 image, mask, spacing = read_case(case, cnn, data)
                 prepared = prepare_inputs(image, mask, spacing, settings)
             except Exception as exc:  # one case's problem must not lose the cohort
-                found[case.case_id] = _record_failure(case, provenance, out_dir, exc)
+                found[case.case_id] = _record_failure(case, provenance, run, exc)
                 bar.update()
                 continue
             pending.append((case, key, provenance, prepared))
             if sum(len(p.images) for *_, p in pending) >= cnn.batch_size:
-                found.update(_run(pending, backbone, cnn, out_dir))
+                found.update(_run(pending, backbone, cnn, run))
                 bar.update(len(pending))
                 pending = []
-        found.update(_run(pending, backbone, cnn, out_dir))
+        found.update(_run(pending, backbone, cnn, run))
         bar.update(len(pending))
     results = [found[case.case_id] for case in cases]
     counts = {s: sum(r.status == s for r in results) for s in ("computed", "reused", "failed")}
@@ -246,7 +245,7 @@ def embed_cohort(
     return results
 
 
-def _run(pending, backbone: Backbone, cnn: CNNConfig, out_dir: Path) -> dict[str, EmbeddingResult]:
+def _run(pending, backbone: Backbone, cnn: CNNConfig, run: RunFolder) -> dict[str, EmbeddingResult]:
     """Embed the pending cases in shared batches and cache each one."""
     if not pending:
         return {}
@@ -254,13 +253,13 @@ def _run(pending, backbone: Backbone, cnn: CNNConfig, out_dir: Path) -> dict[str
         per_input = embed_inputs(backbone, [p.images for *_, p in pending],
                                  batch_size=cnn.batch_size)
     except Exception as exc:  # the network refused these inputs: each case records why
-        return {case.case_id: _record_failure(case, prov, out_dir, exc)
+        return {case.case_id: _record_failure(case, prov, run, exc)
                 for case, _, prov, _ in pending}
     done = {}
     for (case, key, provenance, _), vectors in zip(pending, per_input):
         embedding = aggregate(vectors, cnn.aggregation)
-        _write_cached(_cache_file(out_dir, case), key, embedding)
-        (out_dir / FAILURES_DIR / f"{case.case_id}.json").unlink(missing_ok=True)
+        _write_cached(run.embedding_file(case.case_id), key, embedding)
+        run.failure_file(case.case_id).unlink(missing_ok=True)
         done[case.case_id] = EmbeddingResult(case.case_id, "computed", embedding, provenance)
     return done
 
@@ -278,10 +277,6 @@ def _case_key(
         "reading": data.model_dump(include={"mask_label", "channel_policy", "geometry_tolerance"}),
     }
     return text_sha256(json.dumps(payload, sort_keys=True))
-
-
-def _cache_file(out_dir: Path, case: Case) -> Path:
-    return out_dir / EMBEDDINGS_DIR / f"{case.case_id}.npz"
 
 
 def _read_cached(path: Path, key: str) -> np.ndarray | None:
@@ -302,16 +297,16 @@ def _write_cached(path: Path, key: str, embedding: np.ndarray) -> None:
     atomic_write(path, write)
 
 
-def _record_failure(case: Case, provenance, out_dir: Path, exc: Exception) -> EmbeddingResult:
+def _record_failure(case: Case, provenance, run: RunFolder, exc: Exception) -> EmbeddingResult:
     """Write ``failures/<case_id>.json`` and drop any earlier embedding of the case."""
     if isinstance(exc, CaseError):
         message = str(exc)
     else:
         logger.debug("case '%s' raised while embedding", case.case_id, exc_info=True)
         message = f"case '{case.case_id}': the CNN branch raised {type(exc).__name__}: {exc}"
-    _cache_file(out_dir, case).unlink(missing_ok=True)
+    run.embedding_file(case.case_id).unlink(missing_ok=True)
     atomic_write_json(
-        out_dir / FAILURES_DIR / f"{case.case_id}.json",
+        run.failure_file(case.case_id),
         {"case_id": case.case_id, "error": type(exc).__name__, "reason": message},
     )
     logger.warning("%s", message)

@@ -4,8 +4,8 @@
 a budgeted permutation explainer otherwise; a CNN embedding's principal components one by one);
 ``explain_held_out`` explains each held-out row by the fold model that never saw it;
 ``feature_maps`` computes a case's features voxel-wise; ``cnn_saliency`` maps a case's CNN
-contribution onto its input image; the run's explain stage (``explain_run``) writes
-``shap_values.parquet``, ``feature_maps.parquet`` and ``cnn_saliency.parquet`` for the report.
+contribution onto its input image. The run's explain stage (:mod:`radiopipe.stages.explain`)
+calls them and writes what they find into the run folder.
 """
 
 from radiopipe.explain.cases import select_cases
@@ -13,7 +13,6 @@ from radiopipe.explain.cnn_saliency import SaliencyMap, cnn_saliency
 from radiopipe.explain.explainers import Explanation, explain
 from radiopipe.explain.feature_maps import FeatureMap, feature_maps, has_map
 from radiopipe.explain.heldout import HeldOutExplanation, explain_held_out
-from radiopipe.explain.stage import explain_run
 
 __all__ = [
     "Explanation",
@@ -23,7 +22,6 @@ __all__ = [
     "cnn_saliency",
     "explain",
     "explain_held_out",
-    "explain_run",
     "feature_maps",
     "has_map",
     "select_cases",

@@ -11,6 +11,7 @@ the column order before it returns a model.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import platform
@@ -25,12 +26,11 @@ import numpy as np
 
 from radiopipe.errors import RadiopipeError
 from radiopipe.models.boosters import XGBoostClassifier, _BoosterClassifier
+from radiopipe.records import BUNDLE_FORMAT, BUNDLE_SCHEMA, BundleManifest, RecordError
 from radiopipe.storage import file_sha256
 
 MANIFEST_FILE = "bundle.json"
 ESTIMATOR_FILE = "estimator.skops"
-FORMAT = "radiopipe-model-bundle"
-FORMAT_VERSION = 1
 PACKAGES = (
     "radiopipe",
     "numpy",
@@ -94,22 +94,22 @@ class Bundle:
     ----------
     estimator : estimator
         The fitted model; ``predict_proba`` takes a DataFrame with ``feature_columns``.
-    manifest : dict
+    manifest : BundleManifest
         Content of ``bundle.json``.
     """
 
     estimator: object
-    manifest: dict
+    manifest: BundleManifest
 
     @property
     def feature_columns(self) -> list[str]:
         """Input columns in the order the model was fitted on."""
-        return list(self.manifest["feature_columns"])
+        return list(self.manifest.feature_columns)
 
     @property
     def classes(self) -> list[str]:
         """Class labels in the order of the probability columns."""
-        return list(self.manifest["classes"])
+        return list(self.manifest.classes)
 
 
 def environment_versions() -> dict[str, str]:
@@ -123,7 +123,7 @@ def environment_versions() -> dict[str, str]:
     return versions
 
 
-def save_bundle(folder: Path, estimator, *, feature_columns: list[str], info: dict) -> Path:
+def save_bundle(folder: Path, estimator, manifest: BundleManifest) -> Path:
     """Write a bundle folder (replacing an earlier one only once the new one is complete).
 
     Parameters
@@ -131,11 +131,10 @@ def save_bundle(folder: Path, estimator, *, feature_columns: list[str], info: di
     folder : Path
         Target folder.
     estimator : fitted estimator
-        Fitted on a DataFrame whose columns are ``feature_columns``.
-    feature_columns : list of str
-        Input column order.
-    info : dict
-        JSON-serialisable facts stored in the manifest (classes, model name, settings...).
+        Fitted on a DataFrame whose columns are ``manifest.feature_columns``.
+    manifest : BundleManifest
+        The bundle's facts; its ``versions``, ``files`` and ``manifest_sha256`` are filled in
+        here.
 
     Returns
     -------
@@ -162,16 +161,10 @@ def save_bundle(folder: Path, estimator, *, feature_columns: list[str], info: di
                 model.booster_ = NativeBoosterFile(name, "lightgbm")
         sio.dump(shell, staging / ESTIMATOR_FILE, compression=zipfile.ZIP_DEFLATED)
         files = {p.name: file_sha256(p) for p in sorted(staging.iterdir())}
-        manifest = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            **info,
-            "feature_columns": list(feature_columns),
-            "versions": environment_versions(),
-            "files": files,
-        }
-        manifest["manifest_sha256"] = _manifest_hash(manifest)
-        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+        body = dataclasses.replace(manifest, versions=environment_versions(), files=files,
+                                   manifest_sha256="").to_json()
+        body["manifest_sha256"] = _manifest_hash(body)
+        (staging / MANIFEST_FILE).write_text(json.dumps(body, indent=2) + "\n", "utf-8")
         _replace_folder(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -196,10 +189,14 @@ def load_bundle(folder: Path) -> Bundle:
     import skops.io as sio
 
     folder = Path(folder)
-    manifest = _read_manifest(folder)
+    body = _read_manifest(folder)
+    try:
+        manifest = BundleManifest.from_json(body, f"bundle '{folder.name}': {MANIFEST_FILE}")
+    except RecordError as exc:
+        raise BundleError(str(exc)) from None
     _check_versions(manifest, folder.name)
     _check_files(manifest, folder)
-    if manifest.get("manifest_sha256") != _manifest_hash(manifest):
+    if manifest.manifest_sha256 != _manifest_hash(body):
         raise BundleError(
             f"bundle '{folder.name}': {MANIFEST_FILE} was edited after the bundle was written "
             "(its hash does not match); rebuild the bundle with 'radiopipe train'"
@@ -218,7 +215,7 @@ def load_bundle(folder: Path) -> Bundle:
     for model in _boosters(estimator):
         model.booster_ = _load_booster(folder, model.booster_)
     names = _input_names(estimator)
-    if names is not None and names != list(manifest["feature_columns"]):
+    if names is not None and names != list(manifest.feature_columns):
         raise BundleError(
             f"bundle '{folder.name}': the feature columns in {MANIFEST_FILE} differ from those "
             "the model was fitted on; the bundle was modified"
@@ -237,19 +234,19 @@ def _read_manifest(folder: Path) -> dict:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise BundleError(f"bundle '{folder.name}': {MANIFEST_FILE} is not valid JSON") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
         raise BundleError(f"bundle '{folder.name}': {MANIFEST_FILE} is not a radiopipe bundle")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") != BUNDLE_SCHEMA:
         raise BundleError(
             f"bundle '{folder.name}' has format version {manifest.get('format_version')}; this "
-            f"radiopipe reads version {FORMAT_VERSION}"
+            f"radiopipe reads version {BUNDLE_SCHEMA}"
         )
     return manifest
 
 
-def _check_versions(manifest: dict, name: str) -> None:
+def _check_versions(manifest: BundleManifest, name: str) -> None:
     here = environment_versions()
-    saved = manifest.get("versions", {})
+    saved = manifest.versions
     differ = [
         f"{pkg} {saved.get(pkg, 'unknown')} (here {here[pkg]})"
         for pkg in here
@@ -262,8 +259,8 @@ def _check_versions(manifest: dict, name: str) -> None:
         )
 
 
-def _check_files(manifest: dict, folder: Path) -> None:
-    files = manifest.get("files", {})
+def _check_files(manifest: BundleManifest, folder: Path) -> None:
+    files = manifest.files
     if ESTIMATOR_FILE not in files:
         raise BundleError(f"bundle '{folder.name}': {MANIFEST_FILE} lists no {ESTIMATOR_FILE}")
     for name, digest in files.items():

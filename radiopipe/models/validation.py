@@ -33,6 +33,9 @@ class ValidationResult:
         Outer fold that tested the row (first repeat), -1 if none.
     best_params : list of dict
         The search's choice per outer split.
+    models : list of estimator or None
+        The model fitted on each outer split's training rows, in split order, when
+        :func:`validate` was asked to keep them (None otherwise).
     """
 
     name: str
@@ -40,6 +43,7 @@ class ValidationResult:
     proba: np.ndarray
     fold: np.ndarray
     best_params: list[dict]
+    models: list | None = None
 
     @property
     def tested(self) -> np.ndarray:
@@ -56,6 +60,7 @@ def validate(
     settings: FitSettings,
     *,
     n_jobs: int = 1,
+    keep_models: frozenset[str] = frozenset(),
 ) -> list[ValidationResult]:
     """Held-out probabilities of every candidate under the same splits.
 
@@ -73,6 +78,9 @@ def validate(
     settings : FitSettings
     n_jobs : int
         Parallel (candidate, split) tasks.
+    keep_models : frozenset of str
+        Names of the candidates whose fitted split models are returned (``models``); the others'
+        are dropped as soon as they have predicted.
 
     Returns
     -------
@@ -85,7 +93,8 @@ def validate(
             check_disjoint(groups[split.train], inner_train, inner_test)
     tasks = [(c, s) for c in candidates for s in splits]
     outputs = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_predict)(c, X, y, groups, s, settings) for c, s in tasks
+        delayed(_fit_predict)(c, X, y, groups, s, settings, keep=c.name in keep_models)
+        for c, s in tasks
     )
     n_classes = int(y.max()) + 1
     results = []
@@ -93,24 +102,30 @@ def validate(
         total = np.zeros((len(y), n_classes))
         count = np.zeros(len(y))
         fold = np.full(len(y), -1)
-        params = []
-        for split, (proba, best) in zip(splits, outputs[i * len(splits) : (i + 1) * len(splits)]):
+        params, models = [], []
+        for split, (proba, best, model) in zip(
+            splits, outputs[i * len(splits) : (i + 1) * len(splits)]
+        ):
             total[split.test] += proba
             count[split.test] += 1
             fold[split.test] = np.where(fold[split.test] < 0, split.fold, fold[split.test])
             params.append(best)
+            models.append(model)
         with np.errstate(invalid="ignore"):  # rows never tested stay NaN on purpose
             mean = total / count[:, None]
-        results.append(ValidationResult(candidate.name, candidate.kind, mean, fold, params))
+        kept = models if candidate.name in keep_models else None
+        results.append(ValidationResult(candidate.name, candidate.kind, mean, fold, params, kept))
     return results
 
 
-def _fit_predict(candidate, X, y, groups, split: OuterSplit, settings) -> tuple[np.ndarray, dict]:
-    """Fit on the split's training rows only; probabilities of its test rows."""
+def _fit_predict(candidate, X, y, groups, split: OuterSplit, settings, *, keep: bool):
+    """Fit on the split's training rows only; (probabilities of its test rows, the search's
+    choice, the fitted model when ``keep``)."""
     fitted = fit_candidate(
         candidate, X.iloc[split.train], y[split.train], groups[split.train], split.inner, settings
     )
-    return predict_codes(fitted.estimator, X.iloc[split.test], int(y.max()) + 1), fitted.best_params
+    proba = predict_codes(fitted.estimator, X.iloc[split.test], int(y.max()) + 1)
+    return proba, fitted.best_params, fitted.estimator if keep else None
 
 
 def predict_codes(estimator, X, n_classes: int) -> np.ndarray:

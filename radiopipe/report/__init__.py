@@ -1,5 +1,6 @@
-"""The HTML report for clinical partners."""
+"""The HTML report for clinical partners: renders what the run's records hold."""
 
-from radiopipe.report.html import REPORT_FILE, write_report
+from radiopipe.report.explanations import HeldOutExplanations
+from radiopipe.report.html import ReportInputs, write_report
 
-__all__ = ["REPORT_FILE", "write_report"]
+__all__ = ["HeldOutExplanations", "ReportInputs", "write_report"]

@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from radiopipe.records import ValidationRecord
 from radiopipe.report.layout import save_csv, table
 
 SECTION_ID = "cohort"
 _VOLUME_COLUMNS = ("original__shape__MeshVolume", "original__shape__VoxelVolume")
 
 
-def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str], metrics: dict,
+def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str], record: ValidationRecord,
                    failures: list[dict], run_dir: Path) -> str:
     """Cohort summary; its table is saved as ``report_cohort.csv``.
 
@@ -24,12 +25,12 @@ def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str]
     features : pandas.DataFrame
         The feature table (``site`` and, when shape was extracted, the ROI volume).
     classes : list of str
-    metrics : dict
+    record : ValidationRecord
     failures : list of dict
         Failed cases with their reasons.
     run_dir : Path
     """
-    task = metrics["task"]
+    task = record.task
     volume = next((c for c in _VOLUME_COLUMNS if c in features.columns), None)
     rows = []
     for name in [*classes, None]:
@@ -48,7 +49,7 @@ def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str]
         header += ["ROI volume, median (mm³)", "ROI volume, IQR (mm³)"]
     parts = [
         f'<section id="{SECTION_ID}"><h2>Cohort</h2>',
-        f"<p>{task['n_cases']} cases with features from {task['n_patients']} patients; "
+        f"<p>{task.n_cases} cases with features from {task.n_patients} patients; "
         f"{len(failures)} case(s) failed feature extraction and are excluded. Cases are named by "
         "their case id only.</p>",
         table(header, summary.to_numpy().tolist()),

@@ -3,20 +3,17 @@ beeswarm, dependence) and the case pages."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from radiopipe.explain.case_maps import explained_output
+from radiopipe.explain.cnn_saliency import SaliencyMap
 from radiopipe.explain.explainers import Explanation
-from radiopipe.explain.stage import MAPS_FILE, SALIENCY_FILE, SHAP_FILE, explained_output
-from radiopipe.explain.store import (
-    maps_from_frame,
-    read_explanation,
-    read_metadata,
-    read_saliency,
-)
+from radiopipe.explain.feature_maps import FeatureMap
 from radiopipe.report.case_pages import REFERENCES, CaseView, case_section
 from radiopipe.report.layout import feature_label, figure, save_csv, table
 from radiopipe.report.shap_figures import beeswarm_figure, dependence_figure, importance_figure
@@ -28,13 +25,44 @@ IMPORTANCE_ROWS = 15
 BEESWARM_ROWS = 10
 
 
-def explanation_sections(run_dir: Path, features: pd.DataFrame, oof: pd.DataFrame,
-                         config: dict) -> tuple[str, str, float]:
+@dataclass(frozen=True)
+class HeldOutExplanations:
+    """What the explain stage wrote, as the report shows it.
+
+    Attributes
+    ----------
+    explanation : Explanation
+        SHAP values of the held-out rows.
+    folds : numpy.ndarray
+        The outer fold that explained each row.
+    meta : dict
+        The SHAP file's metadata (explained model, model difference).
+    cases : list of str
+        The case pages, in order.
+    maps : dict
+        Case id -> its feature maps.
+    saliency : dict
+        Case id -> its CNN saliency map.
+    """
+
+    explanation: Explanation
+    folds: np.ndarray
+    meta: dict
+    cases: list[str]
+    maps: dict[str, list[FeatureMap]] = field(default_factory=dict)
+    saliency: dict[str, SaliencyMap] = field(default_factory=dict)
+
+
+def explanation_sections(run_dir: Path, held: HeldOutExplanations | None, features: pd.DataFrame,
+                         oof: pd.DataFrame, config: dict) -> tuple[str, str, float]:
     """The global SHAP section and the case pages.
 
     Parameters
     ----------
     run_dir : Path
+        Where the tables behind the figures are written.
+    held : HeldOutExplanations or None
+        The explanations (None: not computed).
     features : pandas.DataFrame
         The feature table (index: case id).
     oof : pandas.DataFrame
@@ -45,18 +73,16 @@ def explanation_sections(run_dir: Path, features: pd.DataFrame, oof: pd.DataFram
     Returns
     -------
     (str, str, float)
-        HTML of the global section, of the case pages, and the refit difference of the fold
-        models (NaN without explanations).
+        HTML of the global section, of the case pages, and the largest difference between the
+        explained fold models' and the validated probabilities (NaN without explanations).
     """
-    if not config["explain"]["enabled"] or not (run_dir / SHAP_FILE).is_file():
+    if not config["explain"]["enabled"] or held is None:
         note = ('<p class="muted">Not computed: set <code>explain.enabled: true</code> for SHAP '
                 "explanations, case pages and feature maps.</p>")
         return (f'<section id="{SECTION_ID}"><h2>What drives the predictions</h2>{note}</section>',
                 f'<section id="{CASES_ID}"><h2>Case pages</h2>{note}</section>', np.nan)
-    explanation, folds, meta = read_explanation(run_dir / SHAP_FILE)
-    maps = maps_from_frame(pd.read_parquet(run_dir / MAPS_FILE))
-    cases = list(read_metadata(run_dir / MAPS_FILE).get("cases", []))
-    saliency = read_saliency(run_dir / SALIENCY_FILE) if (run_dir / SALIENCY_FILE).is_file() else {}
+    explanation, folds, meta, cases = held.explanation, held.folds, held.meta, held.cases
+    maps, saliency = held.maps, held.saliency
     global_html = _global_section(run_dir, explanation, features, meta, config)
     pages = [
         case_section(_held_out_view(explanation, folds, case_id, features, oof, maps, saliency),
@@ -69,7 +95,7 @@ def explanation_sections(run_dir: Path, features: pd.DataFrame, oof: pd.DataFram
              + ", ".join(f'<a href="#case-{escape(c)}">{escape(c)}</a>' for c in cases)
              + ".</p>")
     cases_html = intro + "\n".join(pages) + "</section>"
-    return global_html, cases_html, float(meta.get("refit_difference", np.nan))
+    return global_html, cases_html, float(meta["model_difference"])
 
 
 def _global_section(run_dir: Path, explanation: Explanation, features: pd.DataFrame, meta: dict,

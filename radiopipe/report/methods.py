@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from radiopipe.features.catalogue import load_catalogue
+from radiopipe.records import ValidationRecord
 from radiopipe.report.layout import save_csv, table
 from radiopipe.table import feature_columns
 
@@ -30,7 +31,7 @@ _DISCRETISATION = {
 }
 
 
-def methods_section(config: dict, metrics: dict, features: pd.DataFrame, run_dir: Path) -> str:
+def methods_section(config: dict, record: ValidationRecord, features: pd.DataFrame, run_dir: Path) -> str:
     """The appendix: IBSI reporting items, model and validation, explanations.
 
     Writes ``report_feature_catalogue.csv``: each feature column with its IBSI identifier,
@@ -43,9 +44,9 @@ def methods_section(config: dict, metrics: dict, features: pd.DataFrame, run_dir
         [
             f'<section class="appendix" id="{SECTION_ID}"><h2>Methods</h2>',
             "<h3>Image processing and features (IBSI reporting items)</h3>",
-            table(["item", "setting"], _ibsi_rows(config, metrics, catalogue, deviating)),
+            table(["item", "setting"], _ibsi_rows(config, record, catalogue, deviating)),
             "<h3>Model and validation</h3>",
-            table(["item", "setting"], _model_rows(config["model"], metrics)),
+            table(["item", "setting"], _model_rows(config["model"], record)),
             "<h3>Explanations</h3>",
             table(["item", "setting"], _explain_rows(config)),
             "</section>",
@@ -65,7 +66,7 @@ def software_section(versions: dict) -> str:
     return f'<section id="software"><h2>Software</h2>{listing}</section>'
 
 
-def _ibsi_rows(config: dict, metrics: dict, catalogue: pd.DataFrame, deviating: int) -> list:
+def _ibsi_rows(config: dict, record: ValidationRecord, catalogue: pd.DataFrame, deviating: int) -> list:
     features = config["features"]
     data = config["data"]
     resampling = "none (native voxel spacing)"
@@ -101,10 +102,10 @@ def _ibsi_rows(config: dict, metrics: dict, catalogue: pd.DataFrame, deviating: 
         "(report_feature_catalogue.csv)"
     )
     with_id = int(catalogue["ibsi_id"].notna().sum())
-    engine = metrics["features"]
+    engine = record.features
     return [
         ["region of interest", f"mask label {data['mask_label']}; whole image where no mask"],
-        ["feature engine", f"{engine['backend']} {engine['backend_version']}"],
+        ["feature engine", f"{engine.backend} {engine.backend_version}"],
         ["definitions and IBSI compliance", compliance],
         ["intensity normalisation", "yes (pyradiomics normalize)" if features["normalize"]
          else "no"],
@@ -138,7 +139,7 @@ def _catalogue_rows(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["feature", "ibsi_id", "pyradiomics", "deviation"])
 
 
-def _model_rows(model: dict, metrics: dict) -> list[list[str]]:
+def _model_rows(model: dict, record: ValidationRecord) -> list[list[str]]:
     """Primary model, compared models, ensembles, in-fold preprocessing and validation."""
     ensembles = {e["name"]: e for e in model["ensembles"]}
     searched = model["search"]["n_iter"] > 0
@@ -172,10 +173,10 @@ def _model_rows(model: dict, metrics: dict) -> list[list[str]]:
     others = [describe(name) for name in model["compare"] if name != model["name"]]
     if others:
         rows.append(["compared", "; ".join(others)])
-    if metrics["features"].get("clinical"):
-        rows.append(["clinical covariates", ", ".join(metrics["features"]["clinical"])])
+    if record.features.clinical:
+        rows.append(["clinical covariates", ", ".join(record.features.clinical)])
     rows.append(["in-fold preprocessing", ", ".join(s for s in preprocessing if s)])
-    validation = metrics["validation"]
+    validation = record.validation
     rows.append([
         "validation",
         f"{validation['scheme']}; seed {validation['seed']}; every metric is computed on "
@@ -192,8 +193,8 @@ def _explain_rows(config: dict) -> list[list[str]]:
         return [["SHAP", "not computed (explain.enabled: false)"]]
     maps = explain["feature_maps"]
     return [
-        ["rows explained", "held-out rows only, each by the refitted model of the fold that "
-         "tested it"],
+        ["rows explained", "held-out rows only, each by the validated model of the fold that "
+         "tested it (kept from validation, not refitted)"],
         ["tree models", "exact tree SHAP (XGBoost, LightGBM: log-odds / raw scores; random "
          "forest: probability)"],
         ["logistic regression", "exact linear SHAP against the model's typical training case"],

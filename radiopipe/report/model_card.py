@@ -9,6 +9,7 @@ from html import escape
 from pathlib import Path
 
 from radiopipe.checks import Finding
+from radiopipe.records import ValidationRecord
 from radiopipe.report.performance import with_ci
 from radiopipe.storage import atomic_write_json
 
@@ -16,27 +17,27 @@ SECTION_ID = "model-card"
 MODEL_CARD_FILE = "model_card.json"
 
 
-def model_card(config: dict, metrics: dict, findings: list[Finding]) -> dict:
+def model_card(config: dict, record: ValidationRecord, findings: list[Finding]) -> dict:
     """The card's content, from the resolved config, the metrics and the diagnostics."""
-    task = metrics["task"]
-    validation = metrics["validation"]
-    auc = with_ci(metrics["metrics"]["roc_auc"], metrics["confidence_intervals"]["roc_auc"])
-    balanced = with_ci(metrics["metrics"]["balanced_accuracy"],
-                       metrics["confidence_intervals"]["balanced_accuracy"])
+    task = record.task
+    validation = record.validation
+    auc = with_ci(record.metrics["roc_auc"], record.confidence_intervals["roc_auc"])
+    balanced = with_ci(record.metrics["balanced_accuracy"],
+                       record.confidence_intervals["balanced_accuracy"])
     return {
         "intended_use": config["report"]["intended_use"],
-        "task": f"classify a region of interest as {', '.join(task['classes'])}",
-        "data": (f"{task['n_cases']} cases from {task['n_patients']} patients"
-                 f" ({len(task['failed_cases'])} failed feature extraction)"),
-        "model": (f"{metrics['model']} on {metrics['features']['n_features']} radiomics features "
-                  f"({metrics['features']['backend']} engine)"
-                  + (f" and clinical covariates {', '.join(metrics['features']['clinical'])}"
-                     if metrics["features"]["clinical"] else "")),
+        "task": f"classify a region of interest as {', '.join(task.classes)}",
+        "data": (f"{task.n_cases} cases from {task.n_patients} patients"
+                 f" ({len(task.failed_cases)} failed feature extraction)"),
+        "model": (f"{record.model} on {record.features.n_features} radiomics features "
+                  f"({record.features.backend} engine)"
+                  + (f" and clinical covariates {', '.join(record.features.clinical)}"
+                     if record.features.clinical else "")),
         "evaluation": (f"{validation['scheme']}; ROC-AUC {auc}, balanced accuracy {balanced} "
                        "(95% patient-bootstrap CIs)"),
-        "bundle": f"{metrics['final_model']['bundle']}/ (refitted on all cases; "
+        "bundle": f"{record.final_model['bundle']}/ (refitted on all cases; "
         "'radiopipe predict' and 'radiopipe explain' apply it to new cases)",
-        "limitations": _limitations(config, metrics, findings),
+        "limitations": _limitations(config, record, findings),
     }
 
 
@@ -54,15 +55,15 @@ def model_card_section(card: dict, run_dir: Path) -> str:
     )
 
 
-def _limitations(config: dict, metrics: dict, findings: list[Finding]) -> list[str]:
+def _limitations(config: dict, record: ValidationRecord, findings: list[Finding]) -> list[str]:
     items = list(config["report"]["limitations"])
-    design = metrics["validation"]["design"]
+    design = record.validation["design"]
     if design != "external":
         items.append("Validated inside one cohort (cross-validation or a held-out split of it); "
                      "performance on other scanners, sites or populations is unknown until "
                      "tested externally.")
-    if metrics["task"]["n_patients"] < 100:
-        items.append(f"Small cohort ({metrics['task']['n_patients']} patients): wide "
+    if record.task.n_patients < 100:
+        items.append(f"Small cohort ({record.task.n_patients} patients): wide "
                      "confidence intervals, and features may be selected by chance.")
     items.append("SHAP values explain the model, not the disease: a feature that drives the "
                   "prediction is associated with the label in this cohort, not a cause of it.")

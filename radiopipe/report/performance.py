@@ -25,6 +25,7 @@ from radiopipe.evaluate import (  # noqa: E402
     pr_curves,
     roc_curves,
 )
+from radiopipe.records import ValidationRecord
 from radiopipe.report.figures import confusion_figure, roc_figure, to_data_uri  # noqa: E402
 from radiopipe.report.layout import figure  # noqa: E402
 
@@ -53,15 +54,15 @@ def with_ci(value, interval) -> str:
 
 
 def performance_html(
-    metrics: dict, oof: pd.DataFrame, save_csv: Callable[[Path, pd.DataFrame], None], run_dir: Path,
+    record: ValidationRecord, oof: pd.DataFrame, save_csv: Callable[[Path, pd.DataFrame], None], run_dir: Path,
     table: Callable[[list[str], list[list]], str],
 ) -> tuple[str, str]:
     """The performance section and the figures section of the report.
 
     Parameters
     ----------
-    metrics : dict
-        Content of ``metrics.json``.
+    record : ValidationRecord
+        The train stage's record.
     oof : pandas.DataFrame
         The primary model's held-out predictions (``proba__<class>`` columns; NaN rows untested).
     save_csv : callable
@@ -76,25 +77,25 @@ def performance_html(
     (str, str)
         HTML of the performance section and of the figures section.
     """
-    classes = metrics["task"]["classes"]
+    classes = record.classes
     proba = oof[[f"proba__{c}" for c in classes]].to_numpy()
     tested = ~np.isnan(proba).any(axis=1)
     y = oof["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()[tested]
     proba = proba[tested]
-    where = "out-of-fold" if metrics["validation"]["design"].endswith("kfold") else "held-out test"
+    where = "out-of-fold" if record.validation["design"].endswith("kfold") else "held-out test"
     sections = [
         f"<h2>Performance ({where})</h2>",
-        f"<p>{escape(metrics['validation']['scheme'])}. 95% confidence intervals by bootstrap "
+        f"<p>{escape(record.validation['scheme'])}. 95% confidence intervals by bootstrap "
         "over patients. Primary model (figures, saved bundle): "
-        f"<b>{escape(metrics['model'])}</b>; best ROC-AUC: "
-        f"<b>{escape(metrics['best_model'])}</b>.</p>",
+        f"<b>{escape(record.model)}</b>; best ROC-AUC: "
+        f"<b>{escape(record.best_model)}</b>.</p>",
         "<h3>Model comparison (same splits)</h3>",
-        _comparison_table(metrics["comparison"], table),
-        f"<h3>Primary model: {escape(metrics['model'])}</h3>",
+        _comparison_table(record.comparison, table),
+        f"<h3>Primary model: {escape(record.model)}</h3>",
         table(
             ["metric", "value (95% CI)"],
             [
-                [label, with_ci(metrics["metrics"][key], metrics["confidence_intervals"][key])]
+                [label, with_ci(record.metrics[key], record.confidence_intervals[key])]
                 for key, label in METRIC_NAMES.items()
             ],
         ),
@@ -102,21 +103,21 @@ def performance_html(
         table(
             ["class", "ROC-AUC", "PR-AUC"],
             [
-                [c, _num(metrics["metrics"]["roc_auc_per_class"][c]),
-                 _num(metrics["metrics"]["pr_auc_per_class"][c])]
+                [c, _num(record.metrics["roc_auc_per_class"][c]),
+                 _num(record.metrics["pr_auc_per_class"][c])]
                 for c in classes
             ],
         ),
     ]
-    if metrics["per_fold"]:
+    if record.per_fold:
         sections += [
             "<h3>Per fold</h3>",
             table(
                 ["fold", "test cases", "ROC-AUC"],
-                [[f["fold"], f["n_test"], _num(f["roc_auc"])] for f in metrics["per_fold"]],
+                [[f["fold"], f["n_test"], _num(f["roc_auc"])] for f in record.per_fold],
             ),
         ]
-    return "\n".join(sections), _figures(metrics, y, proba, classes, save_csv, run_dir)
+    return "\n".join(sections), _figures(record, y, proba, classes, save_csv, run_dir)
 
 
 def _num(value) -> str:
@@ -126,34 +127,34 @@ def _num(value) -> str:
 def _comparison_table(comparison: list[dict], table) -> str:
     header = ["model", "kind", "features", *(METRIC_NAMES[k] + " (95% CI)" for k in _COMPARED)]
     best = max(
-        (c for c in comparison if c["metrics"]["roc_auc"] is not None),
-        key=lambda c: c["metrics"]["roc_auc"],
+        (c for c in comparison if c.metrics["roc_auc"] is not None),
+        key=lambda c: c.metrics["roc_auc"],
         default=None,
     )
     rows = []
     for entry in comparison:
-        marks = (" (primary)" if entry["primary"] else "") + (" ★" if entry is best else "")
+        marks = (" (primary)" if entry.primary else "") + (" ★" if entry is best else "")
         rows.append(
-            [entry["model"] + marks, entry["kind"], entry["feature_set"]]
-            + [with_ci(entry["metrics"][k], entry["ci"][k]) for k in _COMPARED]
+            [entry.model + marks, entry.kind, entry.feature_set]
+            + [with_ci(entry.metrics[k], entry.ci[k]) for k in _COMPARED]
         )
     return table(header, rows) + '<p class="muted">★ highest ROC-AUC.</p>'
 
 
-def _figures(metrics, y, proba, classes, save_csv, run_dir: Path) -> str:
-    matrix = metrics["metrics"]["confusion_matrix"]
+def _figures(record: ValidationRecord, y, proba, classes, save_csv, run_dir: Path) -> str:
+    matrix = record.metrics["confusion_matrix"]
     curves = roc_curves(y, proba, classes)
     pr = pr_curves(y, proba, classes)
     calibration = calibration_table(y, proba, classes)
     forest = pd.DataFrame(
         [
             {
-                "model": f"{c['model']} [{c['feature_set']}]",
-                "roc_auc": c["metrics"]["roc_auc"],
-                "low": (c["ci"]["roc_auc"] or [np.nan, np.nan])[0],
-                "high": (c["ci"]["roc_auc"] or [np.nan, np.nan])[1],
+                "model": f"{c.model} [{c.feature_set}]",
+                "roc_auc": c.metrics["roc_auc"],
+                "low": (c.ci["roc_auc"] or [np.nan, np.nan])[0],
+                "high": (c.ci["roc_auc"] or [np.nan, np.nan])[1],
             }
-            for c in metrics["comparison"]
+            for c in record.comparison
         ]
     )
     save_csv(run_dir / "report_roc_curves.csv", curves)
@@ -167,7 +168,7 @@ def _figures(metrics, y, proba, classes, save_csv, run_dir: Path) -> str:
     images = [
         ("model comparison", _forest_figure(forest), "ROC-AUC of every compared model.",
          "report_model_comparison.csv"),
-        ("ROC curves", roc_figure(curves, metrics["metrics"]["roc_auc_per_class"]),
+        ("ROC curves", roc_figure(curves, record.metrics["roc_auc_per_class"]),
          "One-vs-rest ROC curves of the primary model.", "report_roc_curves.csv"),
         ("precision-recall curves", _pr_figure(pr), "One-vs-rest precision-recall curves.",
          "report_pr_curves.csv"),

@@ -11,11 +11,11 @@ pytest.importorskip("torch", reason="the CNN branch needs pip install 'radiopipe
 
 from conftest import make_cohort  # noqa: E402
 
-from radiopipe import pipeline  # noqa: E402
+from radiopipe import api  # noqa: E402
 from radiopipe.cli import main  # noqa: E402
 from radiopipe.config import parse_config  # noqa: E402
 from radiopipe.models.bundle import load_bundle  # noqa: E402
-from radiopipe.training import COMPARISON_FILE, FINAL_PREDICTIONS_FILE  # noqa: E402
+from radiopipe.run import RunFolder  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -37,20 +37,20 @@ def ablation(tmp_path_factory):
         },
         base_dir=folder,
     )
-    outcome = pipeline.run(loaded, progress=False)
+    outcome = api.run(loaded, progress=False)
     return loaded, manifest, outcome
 
 
 def test_three_feature_sets_are_compared_under_the_same_folds(ablation):
     loaded, _, outcome = ablation
-    comparison = outcome.metrics["comparison"]
-    assert [c["feature_set"] for c in comparison] == ["fused", "radiomics", "cnn"]
-    for entry in comparison:
-        low, high = entry["ci"]["roc_auc"]
-        assert low <= entry["metrics"]["roc_auc"] <= high
-    assert outcome.metrics["features"]["kind"] == "both"
-    assert outcome.metrics["features"]["n_embedding"] == 1280
-    long = pd.read_parquet(loaded.output_dir / COMPARISON_FILE)
+    record = outcome.training.record
+    assert [c.feature_set for c in record.comparison] == ["fused", "radiomics", "cnn"]
+    for entry in record.comparison:
+        low, high = entry.ci["roc_auc"]
+        assert low <= entry.metrics["roc_auc"] <= high
+    assert record.features.kind == "both"
+    assert record.features.n_embedding == 1280
+    long = pd.read_parquet(RunFolder(loaded.output_dir).comparison_predictions)
     folds = long.pivot(index="case_id", columns="feature_set", values="fold")
     assert (folds["fused"] == folds["radiomics"]).all() and (folds["fused"] == folds["cnn"]).all()
 
@@ -59,7 +59,7 @@ def test_report_lists_the_ablation_rows(ablation):
     loaded, _, outcome = ablation
     forest = pd.read_csv(loaded.output_dir / "report_model_comparison.csv")
     assert {"logistic [fused]", "logistic [radiomics]", "logistic [cnn]"} <= set(forest["model"])
-    assert outcome.report.is_file()
+    assert outcome.report.path.is_file()
 
 
 def test_bundle_reduces_embeddings_in_fold_and_predicts_new_cases(ablation, tmp_path):
@@ -69,12 +69,12 @@ def test_bundle_reduces_embeddings_in_fold_and_predicts_new_cases(ablation, tmp_
     assert list(pca.get_feature_names_out()[-3:]) == [
         f"cnn__efficientnet_lite0__pc{i}" for i in (1, 2, 3)
     ]
-    assert bundle.manifest["settings"]["cnn"]["weights_sha256"].startswith("57934424")
+    assert bundle.manifest.settings.cnn["weights_sha256"].startswith("57934424")
     out = tmp_path / "predicted"
     args = ["-q", "predict", "--model", str(loaded.output_dir / "model"), "--manifest",
             str(manifest), "--out", str(out)]
     assert main(args) == 0
     predicted = pd.read_csv(out / "predictions.csv")
-    final = pd.read_parquet(loaded.output_dir / FINAL_PREDICTIONS_FILE)
+    final = pd.read_parquet(RunFolder(loaded.output_dir).final_predictions)
     columns = ["proba__bright", "proba__dark"]
     np.testing.assert_allclose(predicted[columns].to_numpy(), final[columns].to_numpy(), atol=1e-6)

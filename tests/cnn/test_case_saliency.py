@@ -16,10 +16,10 @@ pytest.importorskip("torch", reason="the CNN branch needs pip install 'radiopipe
 
 from cnn_toys import disc_image, write_torchscript  # noqa: E402
 
-from radiopipe import pipeline  # noqa: E402
+from radiopipe import api  # noqa: E402
 from radiopipe.cli import main  # noqa: E402
 from radiopipe.config import parse_config  # noqa: E402
-from radiopipe.explain.stage import SALIENCY_FILE, SHAP_FILE  # noqa: E402
+from radiopipe.run import RunFolder  # noqa: E402
 from radiopipe.explain.store import read_explanation, read_saliency  # noqa: E402
 
 N_PER_CLASS = 6
@@ -82,13 +82,13 @@ def cnn_run(tmp_path_factory):
         },
         base_dir=folder,
     )
-    outcome = pipeline.run(loaded, progress=False)
+    outcome = api.run(loaded, progress=False)
     return loaded, manifest, outcome
 
 
 def test_every_case_page_shows_the_saliency_beside_the_feature_maps(cnn_run):
     loaded, _, outcome = cnn_run
-    report = outcome.report.read_text(encoding="utf-8")
+    report = outcome.report.path.read_text(encoding="utf-8")
     pages = report.split('<section class="case"')[1:]
     assert len(pages) == N_CASE_PAGES
     for page in pages:
@@ -102,7 +102,7 @@ def test_every_case_page_shows_the_saliency_beside_the_feature_maps(cnn_run):
 
 def test_the_map_is_finite_and_non_zero_inside_the_crop(cnn_run):
     loaded, _, _ = cnn_run
-    maps = read_saliency(loaded.output_dir / SALIENCY_FILE)
+    maps = read_saliency(RunFolder(loaded.output_dir).cnn_saliency)
     assert len(maps) == N_CASE_PAGES
     for item in maps.values():
         assert item.values.shape == item.image.shape == (16, 16)
@@ -114,11 +114,11 @@ def test_the_map_is_finite_and_non_zero_inside_the_crop(cnn_run):
 
 def test_the_weights_are_the_cases_component_shap_values(cnn_run):
     loaded, _, _ = cnn_run
-    explanation, _, _ = read_explanation(loaded.output_dir / SHAP_FILE)
+    explanation, _, _ = read_explanation(RunFolder(loaded.output_dir).shap_values)
     group = explanation.features.index(GROUP)
     np.testing.assert_allclose(explanation.component_values.sum(axis=1),
                                explanation.values[:, group, :], atol=1e-12)
-    for case_id, item in read_saliency(loaded.output_dir / SALIENCY_FILE).items():
+    for case_id, item in read_saliency(RunFolder(loaded.output_dir).cnn_saliency).items():
         row = explanation.case_ids.index(case_id)
         np.testing.assert_array_equal(item.weights, explanation.component_values[row, :, 0])
         table = pd.read_csv(loaded.output_dir / "report_cases" /

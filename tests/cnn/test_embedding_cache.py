@@ -12,12 +12,12 @@ pytest.importorskip("torch", reason="the CNN branch needs pip install 'radiopipe
 from cnn_toys import write_torchscript  # noqa: E402
 from conftest import make_cohort, sphere_mask, write_image  # noqa: E402
 
-from radiopipe import pipeline  # noqa: E402
+from radiopipe.run import RunFolder  # noqa: E402
+from radiopipe.stages.extract import extract  # noqa: E402
 from radiopipe.cnn.backbones import BackboneOptions, load_backbone  # noqa: E402
 from radiopipe.cnn.embed import aggregate, embed_inputs  # noqa: E402
-from radiopipe.cnn.extraction import EMBEDDINGS_DIR  # noqa: E402
 from radiopipe.config import parse_config  # noqa: E402
-from radiopipe.table import FEATURES_FILE, read_table  # noqa: E402
+from radiopipe.table import read_table  # noqa: E402
 
 CNN = {"input_size": 32, "batch_size": 8, "intensity_window": [0, 255]}
 FIRST_COLUMN = "cnn__efficientnet_lite0__e0"
@@ -53,24 +53,26 @@ def test_aggregation_over_a_case_inputs():
 def test_embeddings_are_cached_per_case_and_reused(tmp_path):
     make_cohort(tmp_path / "cohort", n_per_class=3)
     loaded = _loaded(tmp_path)
-    first = pipeline.extract(loaded, progress=False)
+    first = extract(loaded, progress=False).results
     assert [r.status for r in first] == ["computed"] * 6
-    run = loaded.output_dir
-    assert sorted(p.name for p in (run / EMBEDDINGS_DIR).iterdir()) == sorted(
+    run = RunFolder(loaded.output_dir)
+    assert sorted(p.name for p in run.embeddings_dir.iterdir()) == sorted(
         f"{r.case_id}.npz" for r in first
     )
-    table, _ = read_table(run / FEATURES_FILE)
+    table, _ = read_table(run.features)
     embedding = [c for c in table.columns if c.startswith("cnn__")]
     assert len(embedding) == 1280 and embedding[0] == FIRST_COLUMN
     assert set(table["backend"]) == {"cnn"}
     assert not any(c.startswith("original__") for c in table.columns)  # kind 'cnn': no radiomics
 
-    second = pipeline.extract(loaded, progress=False)
+    assert extract(loaded, progress=False).reused  # nothing changed: the stage is reused
+    run.stage_record("extract").unlink()  # without the stage's record, each case is reused
+    second = extract(loaded, progress=False).results
     assert [r.status for r in second] == ["reused"] * 6
-    again, _ = read_table(run / FEATURES_FILE)
+    again, _ = read_table(run.features)
     np.testing.assert_array_equal(again[embedding].to_numpy(), table[embedding].to_numpy())
 
-    changed = pipeline.extract(_loaded(tmp_path, margin=0.5), progress=False)
+    changed = extract(_loaded(tmp_path, margin=0.5), progress=False).results
     assert [r.status for r in changed] == ["computed"] * 6
 
 
@@ -78,9 +80,9 @@ def test_new_weights_in_the_same_file_are_embedded_again(tmp_path):
     make_cohort(tmp_path / "cohort", n_per_class=2)
     weights = write_torchscript(tmp_path / "toy.pt", seed=0)
     loaded = _loaded(tmp_path, backbone="torchscript", weights="toy.pt")
-    first = pipeline.extract(loaded, progress=False)
+    first = extract(loaded, progress=False).results
     write_torchscript(weights, seed=1)
-    second = pipeline.extract(loaded, progress=False)
+    second = extract(loaded, progress=False).results
     assert {r.status for r in second} == {"computed"}
     assert first[0].features["cnn__torchscript__e0"] != second[0].features["cnn__torchscript__e0"]
 
@@ -88,19 +90,19 @@ def test_new_weights_in_the_same_file_are_embedded_again(tmp_path):
 def test_a_failing_case_is_recorded_and_the_others_are_embedded(tmp_path):
     manifest = make_cohort(tmp_path / "cohort", n_per_class=2)
     write_image(manifest.parent / "masks" / "dark-01.nrrd", np.zeros_like(sphere_mask()))
-    results = pipeline.extract(_loaded(tmp_path), progress=False)
+    results = extract(_loaded(tmp_path), progress=False).results
     status = {r.case_id: r.status for r in results}
     assert status.pop("dark-01") == "failed" and set(status.values()) == {"computed"}
     failure = json.loads((tmp_path / "run" / "failures" / "dark-01.json").read_text("utf-8"))
     assert failure["reason"].startswith("case 'dark-01'") and "is empty" in failure["reason"]
-    table, provenance = read_table(tmp_path / "run" / FEATURES_FILE)
+    table, provenance = read_table(RunFolder(tmp_path / "run").features)
     assert "dark-01" not in set(table["case_id"]) and provenance["failed_cases"] == ["dark-01"]
 
 
 def test_kind_both_joins_radiomics_and_embeddings(tmp_path):
     make_cohort(tmp_path / "cohort", n_per_class=2)
-    pipeline.extract(_loaded(tmp_path, kind="both"), progress=False)
-    table, _ = read_table(tmp_path / "run" / FEATURES_FILE)
+    extract(_loaded(tmp_path, kind="both"), progress=False)
+    table, _ = read_table(RunFolder(tmp_path / "run").features)
     assert "original__firstorder__Mean" in table.columns and FIRST_COLUMN in table.columns
     assert set(table["backend"]) == {"native"}
     assert table[FIRST_COLUMN].notna().all()

@@ -33,11 +33,11 @@ class Absent(MetaPathFinder):
         raise ImportError(f"{name} is not installed")
 
 sys.meta_path.insert(0, Absent())
-from radiopipe import pipeline
+from radiopipe import api
 from radiopipe.config import load_config
 
-outcome = pipeline.run(load_config(sys.argv[1]), progress=False)
-assert outcome.metrics["comparison"][0]["feature_set"] == "image"
+outcome = api.run(load_config(sys.argv[1]), progress=False)
+assert outcome.training.record.comparison[0].feature_set == "image"
 ours = sorted({a for a in attempts if "/radiopipe/" in a and "site-packages" not in a})
 print("imported by radiopipe:", ",".join(ours) or "none")
 """

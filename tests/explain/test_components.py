@@ -19,7 +19,7 @@ from radiopipe.models.factory import make_candidate
 from radiopipe.models.fitting import FitSettings
 from radiopipe.models.infold import InputColumns
 from radiopipe.models.validation import predict_codes, validate
-from radiopipe.training import ModelInputs
+from radiopipe.models.inputs import ModelInputs
 
 RADIOMICS = ("original__firstorder__Mean", "original__glcm__Contrast")
 EMBEDDING = tuple(f"cnn__toy__e{j}" for j in range(6))
@@ -94,9 +94,11 @@ def test_held_out_components_come_with_their_fold_models_pca(tmp_path):
     splits = design_splits(model.cv, y, groups, inputs.sites)
     candidate = make_candidate(model, "logistic", COLUMNS, seed=0)
     settings = FitSettings(model.search, model.preprocessing.calibration, model.cv.seed)
-    (result,) = validate([candidate], X, y, groups, splits, settings)
-    held = explain_held_out(inputs, ["no", "yes"], model, result.best_params, result.proba,
-                            budget_rows=np.zeros(len(y), dtype=bool), max_evals=10)
+    (result,) = validate([candidate], X, y, groups, splits, settings,
+                         keep_models=frozenset({"logistic"}))
+    fold_models = [(s.fold, m) for s, m in zip(splits, result.models) if s.repeat == 0]
+    held = explain_held_out(inputs, ["no", "yes"], fold_models, result.fold, result.proba,
+                            budget_rows=np.zeros(len(y), dtype=bool), max_evals=10, seed=0)
     assert sorted(held.embedding_pcas) == [0, 1, 2]
     explanation = held.explanation
     assert explanation.component_values.shape == (len(y), 3, 1)

@@ -18,6 +18,8 @@ from radiopipe.models.bundle import (
     save_bundle,
 )
 from radiopipe.models.factory import make_candidate
+from radiopipe.models.inputs import columns_record
+from radiopipe.records import BundleManifest, FeatureSettingsRecord, RecordError
 
 MODEL = ModelConfig(
     ensembles=[{"name": "stack", "method": "stacking", "members": ["xgboost", "lightgbm", "svm"]}],
@@ -25,6 +27,21 @@ MODEL = ModelConfig(
     lightgbm={"n_estimators": 20},
     random_forest={"n_estimators": 20},
 )
+
+
+def _manifest(columns, classes=("0", "1")) -> BundleManifest:
+    """The facts of a bundle fitted on ``columns``."""
+    return BundleManifest(
+        model="m", kind="model", classes=list(classes), config_hash="0" * 64,
+        input_columns=columns_record(columns), sites=None, best_params={},
+        settings=FeatureSettingsRecord(features={}, reading={}, feature_backend_version="1",
+                                       cnn=None),
+        role="final", split=None, feature_columns=list(columns.order), versions={}, files={},
+    )
+
+
+def _save(folder, estimator, columns, **kwargs):
+    return save_bundle(folder, estimator, _manifest(columns, **kwargs))
 
 
 def _fit(name, model=MODEL, **task):
@@ -39,7 +56,7 @@ def _fit(name, model=MODEL, **task):
 )
 def test_loaded_bundle_predicts_identically(name, tmp_path):
     estimator, X, columns = _fit(name)
-    save_bundle(tmp_path / "model", estimator, feature_columns=columns.order, info={})
+    _save(tmp_path / "model", estimator, columns)
     bundle = load_bundle(tmp_path / "model")
     np.testing.assert_array_equal(bundle.estimator.predict_proba(X), estimator.predict_proba(X))
     assert bundle.feature_columns == columns.order
@@ -51,14 +68,14 @@ def test_every_preprocessing_step_round_trips(tmp_path):
             "harmonise": "combat", "selection": "lasso", "smote": True, "n_features": 4})}
     )
     estimator, X, columns = _fit("xgboost", model, clinical=True, combat=True)
-    save_bundle(tmp_path / "model", estimator, feature_columns=columns.order, info={})
+    _save(tmp_path / "model", estimator, columns)
     bundle = load_bundle(tmp_path / "model")
     np.testing.assert_array_equal(bundle.estimator.predict_proba(X), estimator.predict_proba(X))
 
 
 def test_boosters_are_stored_in_their_native_formats(tmp_path):
     estimator, _, columns = _fit("stack")
-    save_bundle(tmp_path / "model", estimator, feature_columns=columns.order, info={})
+    _save(tmp_path / "model", estimator, columns)
     files = json.loads((tmp_path / "model" / MANIFEST_FILE).read_text(encoding="utf-8"))["files"]
     assert {"booster-0.ubj", "booster-1.txt", "estimator.skops"} <= set(files)
     assert (tmp_path / "model" / "booster-1.txt").read_text(encoding="utf-8").startswith("tree")
@@ -67,8 +84,7 @@ def test_boosters_are_stored_in_their_native_formats(tmp_path):
 @pytest.fixture
 def bundle_dir(tmp_path):
     estimator, _, columns = _fit("xgboost")
-    return save_bundle(tmp_path / "model", estimator, feature_columns=columns.order,
-                       info={"classes": [0, 1]})
+    return _save(tmp_path / "model", estimator, columns)
 
 
 def _edit_manifest(folder, change, *, rehash):
@@ -105,7 +121,7 @@ def test_changed_feature_columns_are_refused(bundle_dir):
 
 
 def test_an_edited_manifest_is_refused(bundle_dir):
-    _edit_manifest(bundle_dir, lambda m: m.update({"classes": [1, 0]}), rehash=False)
+    _edit_manifest(bundle_dir, lambda m: m.update({"classes": ["1", "0"]}), rehash=False)
     with pytest.raises(BundleError, match="bundle.json was edited after the bundle was written"):
         load_bundle(bundle_dir)
 
@@ -123,7 +139,7 @@ class Passthrough(TransformerMixin, BaseEstimator):
 def test_untrusted_types_are_refused(tmp_path):
     estimator, _, columns = _fit("logistic")
     estimator.steps.insert(0, ("odd", Passthrough().fit(None)))
-    save_bundle(tmp_path / "model", estimator, feature_columns=columns.order, info={})
+    _save(tmp_path / "model", estimator, columns)
     with pytest.raises(BundleError, match="does not trust \\(test_bundle.Passthrough"):
         load_bundle(tmp_path / "model")
 
@@ -131,3 +147,19 @@ def test_untrusted_types_are_refused(tmp_path):
 def test_a_folder_without_manifest_is_not_a_bundle(tmp_path):
     with pytest.raises(BundleError, match="is not a model bundle \\(bundle.json is missing\\)"):
         load_bundle(tmp_path)
+
+
+def test_the_manifest_round_trips_as_a_typed_record(bundle_dir):
+    bundle = load_bundle(bundle_dir)
+    assert isinstance(bundle.manifest, BundleManifest)
+    assert bundle.manifest.role == "final" and bundle.manifest.split is None
+    body = json.loads((bundle_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert BundleManifest.from_json(body).to_json() == body
+
+
+def test_a_manifest_missing_a_field_is_refused(bundle_dir):
+    _edit_manifest(bundle_dir, lambda m: m.pop("input_columns"), rehash=True)
+    with pytest.raises(BundleError, match="bundle.json lacks input_columns"):
+        load_bundle(bundle_dir)
+    with pytest.raises(RecordError, match="schema version 1; this radiopipe reads version 2"):
+        BundleManifest.from_json({"format": "radiopipe-model-bundle", "format_version": 1})

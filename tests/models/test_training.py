@@ -15,11 +15,13 @@ import pandas as pd
 import pytest
 from conftest import make_cohort
 
-from radiopipe import pipeline
+from radiopipe import api
 from radiopipe.cli import main
 from radiopipe.config import parse_config
 from radiopipe.errors import DataError
-from radiopipe.training import FINAL_PREDICTIONS_FILE
+from radiopipe.run import RunFolder
+from radiopipe.stages.predict import predict
+from radiopipe.stages.train import train
 
 FEATURES = {"backend": "pyradiomics", "families": ["firstorder"], "bin_width": 10}
 
@@ -50,7 +52,7 @@ def extracted(tmp_path_factory):
          "features": FEATURES},
         base_dir=folder,
     )
-    pipeline.extract(loaded, progress=False)
+    api.extract(loaded, progress=False)
     return manifest, folder / "run" / "features.parquet"
 
 
@@ -66,7 +68,7 @@ def _train(tmp_path, extracted, run_name="run", **model):
          "features": FEATURES, "model": model},
         base_dir=tmp_path,
     )
-    return loaded, pipeline.train(loaded)
+    return loaded, train(loaded).to_json()
 
 
 def test_zoo_and_ensemble_under_nested_cv_are_compared_with_intervals(tmp_path, extracted):
@@ -87,7 +89,7 @@ def test_zoo_and_ensemble_under_nested_cv_are_compared_with_intervals(tmp_path, 
         assert entry["metrics"]["roc_auc"] > 0.8, entry["model"]  # dark vs bright is easy
     assert metrics["metrics"]["roc_auc"] == metrics["comparison"][0]["metrics"]["roc_auc"]
     assert metrics["validation"]["nested"] and len(metrics["comparison"][0]["best_params"]) == 3
-    report = pipeline.report(loaded).read_text(encoding="utf-8")
+    report = api.write_report(loaded).path.read_text(encoding="utf-8")
     assert "<h3>Model comparison (same splits)</h3>" in report
     for name in names:
         assert f"<td>{name}" in report
@@ -105,7 +107,7 @@ def test_predict_reproduces_the_final_model_and_refuses_a_tampered_bundle(
     args = ["-q", "predict", "--model", str(bundle), "--manifest", str(manifest), "--out", str(out)]
     assert main(args) == 0
     predicted = pd.read_csv(out / "predictions.csv")
-    final = pd.read_parquet(loaded.output_dir / FINAL_PREDICTIONS_FILE)
+    final = pd.read_parquet(RunFolder(loaded.output_dir).final_predictions)
     assert predicted["case_id"].tolist() == final["case_id"].tolist()
     columns = ["proba__bright", "proba__dark"]
     np.testing.assert_array_equal(predicted[columns].to_numpy(), final[columns].to_numpy())
@@ -131,7 +133,7 @@ def test_predict_needs_no_labels_for_new_cases(tmp_path, extracted):
             str(unlabelled), "--out", str(out)]
     assert main(args) == 0
     predicted = pd.read_csv(out / "predictions.csv")
-    final = pd.read_parquet(loaded.output_dir / FINAL_PREDICTIONS_FILE).head(5)
+    final = pd.read_parquet(RunFolder(loaded.output_dir).final_predictions).head(5)
     columns = ["proba__bright", "proba__dark"]
     np.testing.assert_array_equal(predicted[columns].to_numpy(), final[columns].to_numpy())
 
@@ -164,7 +166,7 @@ def test_external_sites_and_train_val_test_evaluate_held_out_rows_only(tmp_path,
     oof = pd.read_parquet(loaded.output_dir / "oof_predictions.parquet")
     untested = metrics["task"]["n_cases"] - metrics["task"]["n_tested"]
     assert oof["proba__dark"].isna().sum() == untested
-    assert "held-out test" in pipeline.report(loaded).read_text(encoding="utf-8")
+    assert "held-out test" in api.write_report(loaded).path.read_text(encoding="utf-8")
 
 
 def test_combat_by_site_trains_and_refuses_an_unknown_site(tmp_path, extracted):
@@ -179,7 +181,7 @@ def test_combat_by_site_trains_and_refuses_an_unknown_site(tmp_path, extracted):
     frame.loc[0, "site"] = "west"
     frame.to_csv(new, index=False)
     with pytest.raises(DataError, match="knows only east, north, south; new cases come from west"):
-        pipeline.predict(loaded.output_dir / "model", new, tmp_path / "pred", progress=False)
+        predict(loaded.output_dir / "model", new, tmp_path / "pred", progress=False)
 
 
 def test_metrics_json_is_strict_json(tmp_path, extracted):

@@ -9,7 +9,7 @@ from radiopipe.checks import (
     CHECKS,
     class_imbalance,
     correlated_features,
-    explanation_refit,
+    explained_models_differ,
     failed_cases,
     patient_in_two_splits,
     run_checks,
@@ -75,8 +75,8 @@ def test_rpd004_one_feature_separates_the_classes():
 def test_rpd005_and_rpd006():
     assert failed_cases([]) is None
     assert failed_cases([{"case_id": "x", "reason": "bad"}]).table.shape == (1, 2)
-    assert explanation_refit(0.0) is None and explanation_refit(np.nan) is None
-    assert explanation_refit(0.01).code == "RPD006"
+    assert explained_models_differ(0.0) is None and explained_models_differ(np.nan) is None
+    assert explained_models_differ(0.01).code == "RPD006"
 
 
 def test_run_checks_orders_errors_first():

@@ -8,7 +8,7 @@ import re
 import pytest
 from conftest import REPO
 
-from radiopipe import pipeline
+from radiopipe import api
 from radiopipe.config import load_config, parse_config, resolved_dict
 
 SECTIONS = (
@@ -55,7 +55,7 @@ def test_demo_report_on_a_smaller_mni152_cohort(tmp_path, monkeypatch):
         "data.builtin_options.cases_per_class": 20, "model.compare": [], "model.search.n_iter": 0,
         "model.bootstrap.n_resamples": 100, "model.cv.n_splits": 3,
     })
-    outcome = pipeline.run(loaded, progress=False)
+    outcome = api.run(loaded, progress=False)
     assert outcome.failed_cases == []
     _check_report(loaded.output_dir, n_cases=6)
 
@@ -63,6 +63,6 @@ def test_demo_report_on_a_smaller_mni152_cohort(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_the_main_jobs_report_holds_every_section(tmp_path, monkeypatch):
     loaded = _demo(tmp_path, monkeypatch)
-    outcome = pipeline.run(loaded, progress=False)
-    assert outcome.metrics["task"]["n_cases"] == 600
+    outcome = api.run(loaded, progress=False)
+    assert outcome.training.record.task.n_cases == 600
     _check_report(loaded.output_dir, n_cases=6)

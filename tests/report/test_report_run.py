@@ -87,7 +87,7 @@ def test_shap_values_cover_every_held_out_case_and_add_up_to_its_prediction(expl
     oof = pd.read_parquet(explained_run / "oof_predictions.parquet").set_index("case_id")
     assert sorted(explanation.case_ids) == sorted(oof.index)
     assert folds.tolist() == oof.loc[list(explanation.case_ids), "fold"].tolist()
-    assert meta["refit_difference"] == 0.0  # the refitted fold models are the validated ones
+    assert meta["model_difference"] == 0.0  # the kept fold models are the validated ones
     assert explanation.outputs == ("dark",)  # the second of the sorted classes
     # log-odds of 'dark' from the fold model -> the validated held-out probability
     proba = oof.loc[list(explanation.case_ids), "proba__dark"].to_numpy()

@@ -1,0 +1,183 @@
+"""A model's inputs: the feature table and the manifest's clinical columns, by feature set.
+
+Plain functions on tables, shared by training, explanation and prediction, so that the rows and
+columns a fold model saw during validation are assembled the same way when it explains them and
+when a bundle predicts new cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from radiopipe.cnn.columns import split_feature_columns
+from radiopipe.config import LoadedConfig, ModelConfig
+from radiopipe.errors import DataError
+from radiopipe.manifest import Manifest
+from radiopipe.models.infold import InputColumns
+from radiopipe.records import InputColumnsRecord
+from radiopipe.table import feature_columns
+
+CLINICAL_PREFIX = "clinical__"
+SITE_COLUMN = "site"
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """Everything a model sees of a cohort.
+
+    Attributes
+    ----------
+    X : pandas.DataFrame
+        One row per case (index: ``case_id``), columns in ``columns.order``.
+    y : numpy.ndarray
+        Class codes (training) or -1 (unlabelled).
+    groups : numpy.ndarray
+        Patient ids.
+    sites : numpy.ndarray
+        Site per case (None where the manifest gives none).
+    columns : InputColumns
+    """
+
+    X: pd.DataFrame
+    y: np.ndarray
+    groups: np.ndarray
+    sites: np.ndarray
+    columns: InputColumns
+
+
+def clinical_table(manifest: Manifest) -> pd.DataFrame:
+    """The manifest's clinical columns as strings, indexed by ``case_id``."""
+    rows = {case.case_id: case.clinical for case in manifest.cases}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def model_inputs(
+    frame: pd.DataFrame,
+    clinical: pd.DataFrame | None,
+    columns: InputColumns,
+    classes: list[str],
+) -> ModelInputs:
+    """Assemble the model's input table from the feature table and the manifest's columns.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Feature table (one row per case).
+    clinical : pandas.DataFrame or None
+        :func:`clinical_table` of the manifest; needed when ``columns`` has clinical columns.
+    columns : InputColumns
+        Wanted columns; clinical names carry the ``clinical__`` prefix.
+    classes : list of str
+        Class labels by code; a label outside them becomes -1.
+
+    Raises
+    ------
+    DataError
+        For a missing clinical column, a non-numeric value in a numeric column, or a missing
+        site when ComBat needs it.
+    """
+    index = pd.Index(frame["case_id"].astype(str), name="case_id")
+    image_columns = (*columns.image, *columns.embedding)
+    parts = {name: frame[name].to_numpy(dtype=np.float64) for name in image_columns}
+    for name in (*columns.numeric, *columns.categorical):
+        parts[name] = _clinical_column(clinical, name, index, numeric=name in columns.numeric)
+    sites = frame["site"].to_numpy(dtype=object)
+    if columns.site is not None:
+        missing = index[pd.isna(sites)].tolist()
+        if missing:
+            raise DataError(
+                f"ComBat harmonisation needs a 'site' for every case; missing for "
+                f"{', '.join(missing[:5])}"
+            )
+        parts[columns.site] = sites.astype(str)
+    X = pd.DataFrame(parts, index=index, columns=columns.order)
+    codes = {c: i for i, c in enumerate(classes)}
+    y = frame["label"].map(lambda label: codes.get(label, -1)).to_numpy(dtype=np.int64)
+    return ModelInputs(X, y, frame["patient_id"].to_numpy(dtype=object), sites, columns)
+
+
+def _clinical_column(clinical, name: str, case_ids: pd.Index, *, numeric: bool) -> np.ndarray:
+    column = name.removeprefix(CLINICAL_PREFIX)
+    if clinical is None or column not in clinical.columns:
+        have = [] if clinical is None else sorted(clinical.columns)
+        raise DataError(
+            f"clinical column '{column}' is not in the manifest (its extra columns: "
+            f"{', '.join(have) or 'none'})"
+        )
+    values = clinical.loc[case_ids, column].fillna("").astype(str).str.strip()
+    empty = values == ""
+    if not numeric:
+        return np.where(empty, np.nan, values.to_numpy(dtype=object))
+    parsed = pd.to_numeric(values.where(~empty), errors="coerce")
+    bad = values[parsed.isna() & ~empty]
+    if len(bad):
+        shown = ", ".join(f"{case} ('{v}')" for case, v in bad.head(5).items())
+        raise DataError(f"clinical column '{column}' must be numeric; not a number in {shown}")
+    return parsed.to_numpy(dtype=np.float64)
+
+
+def input_columns(
+    frame: pd.DataFrame, model: ModelConfig, feature_set: str, *, pca_components: int = 8
+) -> InputColumns:
+    """The input columns of one feature set.
+
+    'image' (every image column: radiomics and CNN embeddings), 'fused' (the same, named so in
+    the radiomics / CNN ablation), 'radiomics', 'cnn', 'clinical' or 'combined' (image and
+    clinical). CNN embeddings are reduced in-fold to ``pca_components`` components.
+    """
+    clinical = model.clinical
+    radiomics, embedding = split_feature_columns(feature_columns(frame))
+    use_radiomics = feature_set in ("image", "fused", "combined", "radiomics")
+    use_cnn = feature_set in ("image", "fused", "combined", "cnn")
+    use_clinical = feature_set in ("clinical", "combined")
+    combat = model.preprocessing.harmonise == "combat" and use_radiomics and bool(radiomics)
+    return InputColumns(
+        image=tuple(radiomics) if use_radiomics else (),
+        numeric=tuple(CLINICAL_PREFIX + c for c in clinical.numeric) if use_clinical else (),
+        categorical=(
+            tuple(CLINICAL_PREFIX + c for c in clinical.categorical) if use_clinical else ()
+        ),
+        site=SITE_COLUMN if combat else None,
+        embedding=tuple(embedding) if use_cnn else (),
+        embedding_components=pca_components,
+    )
+
+
+def feature_sets(loaded: LoadedConfig) -> list[str]:
+    """The validated feature sets, the main one first (see :func:`input_columns`).
+
+    Clinical columns add 'image' (or 'fused') and 'clinical' beside 'combined'; features.kind
+    'both' adds the radiomics-only and CNN-only ablation.
+    """
+    config = loaded.config
+    clinical = config.model.clinical
+    has_clinical = bool(clinical.numeric or clinical.categorical)
+    both = config.features.kind == "both"
+    image_set = "fused" if both else "image"
+    sets = ["combined" if has_clinical else image_set]
+    if has_clinical and clinical.compare_feature_sets:
+        sets += [image_set, "clinical"]
+    if both and config.cnn.compare_feature_sets:
+        sets += ["radiomics", "cnn"]
+    return sets
+
+
+def columns_record(columns: InputColumns) -> InputColumnsRecord:
+    """The input columns as a bundle records them."""
+    return InputColumnsRecord(
+        image=list(columns.image), numeric=list(columns.numeric),
+        categorical=list(columns.categorical), site=columns.site,
+        embedding=list(columns.embedding), embedding_components=columns.embedding_components,
+    )
+
+
+def columns_from_record(record: InputColumnsRecord) -> InputColumns:
+    """The input columns a bundle recorded (inverse of :func:`columns_record`)."""
+    return InputColumns(
+        image=tuple(record.image), numeric=tuple(record.numeric),
+        categorical=tuple(record.categorical), site=record.site,
+        embedding=tuple(record.embedding), embedding_components=record.embedding_components,
+    )

@@ -1,0 +1,370 @@
+"""The run folder: every path a run writes, and the records that say when a stage may be reused.
+
+A run folder is the only hand-off between stages. Each stage reads the files it needs through a
+:class:`RunFolder` and writes its own; none learns another stage's file names from that stage's
+module. The same layout serves a prediction folder (``radiopipe predict --out DIR``), which holds
+the extracted cases, the failures and the predictions of new cases.
+
+::
+
+    config.resolved.yaml        resolved config and its hash (every stage)
+    cases/<case_id>.json        one case's features and the key they were computed under
+    embeddings/<case_id>.npz    one case's CNN embedding (features.kind cnn or both)
+    failures/<case_id>.json     why a case failed
+    features.parquet            extract: one row per case, provenance in the file metadata
+    metrics.json                train: metrics, comparison, folds (a ValidationRecord)
+    oof_predictions.parquet     train: the primary model's held-out probabilities
+    comparison_predictions.parquet  train: every candidate's held-out probabilities
+    fold_models/split-<i>/      train: the primary model fitted on outer split i (a bundle)
+    model/                      train: the primary model refitted on every case (a bundle)
+    final_model_predictions.parquet  train: that model's probabilities on the training cases
+    shap_values.parquet         explain: SHAP values of the held-out rows
+    feature_maps.parquet        explain: feature maps of the report's cases
+    cnn_saliency.parquet        explain: CNN saliency maps of the report's cases
+    report.html, report.pdf     report; report_*.csv and report_cases/ hold its figures' tables
+    stages/<stage>.json         what each stage read and wrote (its reuse key)
+    predictions.csv             predict (prediction folders only)
+
+Stage reuse: every stage computes a key from the settings it reads (the config sections it
+names) and the hashes of the input files it reads. :func:`reuse_verdict` compares that key and the
+hashes of the stage's outputs with ``stages/<stage>.json``; the stage reruns when, and only when,
+one of them changed, and the verdict says which.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from radiopipe.storage import atomic_write_json, file_sha256, text_sha256
+
+SCHEMA_VERSION = 1
+STAGES = ("extract", "train", "explain", "report")
+
+
+class RunFolder:
+    """Every path of a run (or prediction) folder.
+
+    Parameters
+    ----------
+    root : Path
+        The folder; created by :meth:`create`, not by the constructor.
+    """
+
+    resolved_config_name = "config.resolved.yaml"
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def __repr__(self) -> str:
+        return f"RunFolder({str(self.root)!r})"
+
+    def create(self) -> RunFolder:
+        """Make the folder (and its parents) if missing; returns ``self``."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self
+
+    # extract
+    @property
+    def cases_dir(self) -> Path:
+        """Per-case feature files."""
+        return self.root / "cases"
+
+    def case_file(self, case_id: str) -> Path:
+        """One case's features."""
+        return self.cases_dir / f"{case_id}.json"
+
+    @property
+    def embeddings_dir(self) -> Path:
+        """Per-case CNN embeddings."""
+        return self.root / "embeddings"
+
+    def embedding_file(self, case_id: str) -> Path:
+        """One case's CNN embedding."""
+        return self.embeddings_dir / f"{case_id}.npz"
+
+    @property
+    def failures_dir(self) -> Path:
+        """Why cases failed."""
+        return self.root / "failures"
+
+    def failure_file(self, case_id: str) -> Path:
+        """Why one case failed."""
+        return self.failures_dir / f"{case_id}.json"
+
+    @property
+    def features(self) -> Path:
+        """The feature table."""
+        return self.root / "features.parquet"
+
+    # train
+    @property
+    def metrics(self) -> Path:
+        """The train stage's :class:`~radiopipe.records.ValidationRecord`."""
+        return self.root / "metrics.json"
+
+    @property
+    def oof_predictions(self) -> Path:
+        """The primary model's held-out probabilities."""
+        return self.root / "oof_predictions.parquet"
+
+    @property
+    def comparison_predictions(self) -> Path:
+        """Every candidate's held-out probabilities (long format)."""
+        return self.root / "comparison_predictions.parquet"
+
+    @property
+    def fold_models_dir(self) -> Path:
+        """The primary model's outer-split models."""
+        return self.root / "fold_models"
+
+    def fold_model(self, split: int) -> Path:
+        """The bundle of the primary model fitted on outer split ``split``."""
+        return self.fold_models_dir / f"split-{split:03d}"
+
+    @property
+    def bundle(self) -> Path:
+        """The primary model refitted on every case."""
+        return self.root / "model"
+
+    @property
+    def final_predictions(self) -> Path:
+        """The refitted model's probabilities on the training cases."""
+        return self.root / "final_model_predictions.parquet"
+
+    # explain
+    @property
+    def shap_values(self) -> Path:
+        """SHAP values of held-out rows (or of a new case)."""
+        return self.root / "shap_values.parquet"
+
+    @property
+    def feature_maps(self) -> Path:
+        """Feature maps of the report's cases."""
+        return self.root / "feature_maps.parquet"
+
+    @property
+    def cnn_saliency(self) -> Path:
+        """CNN saliency maps of the report's cases."""
+        return self.root / "cnn_saliency.parquet"
+
+    # report
+    @property
+    def report(self) -> Path:
+        """The HTML report."""
+        return self.root / "report.html"
+
+    @property
+    def report_pdf(self) -> Path:
+        """The report printed to PDF."""
+        return self.root / "report.pdf"
+
+    def new_case_page(self, case_id: str) -> Path:
+        """A new case's explanation page (``radiopipe explain``)."""
+        return self.root / f"explain-{case_id}.html"
+
+    # predict
+    @property
+    def predictions(self) -> Path:
+        """New cases' probabilities."""
+        return self.root / "predictions.csv"
+
+    # bookkeeping
+    @property
+    def resolved_config(self) -> Path:
+        """The resolved config the last stage ran with."""
+        return self.root / self.resolved_config_name
+
+    @property
+    def stages_dir(self) -> Path:
+        """The stages' records."""
+        return self.root / "stages"
+
+    def stage_record(self, stage: str) -> Path:
+        """What ``stage`` read and wrote when it last ran."""
+        return self.stages_dir / f"{stage}.json"
+
+
+@dataclass(frozen=True)
+class StageReads:
+    """What a stage's result depends on.
+
+    Attributes
+    ----------
+    settings : dict
+        Name -> JSON-serialisable value (the config sections the stage reads).
+    inputs : dict
+        Name -> SHA-256 of each input file or folder the stage reads.
+    """
+
+    settings: dict[str, Any]
+    inputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Hash of the settings and inputs."""
+        return text_sha256(json.dumps(self.digests(), sort_keys=True))
+
+    def digests(self) -> dict[str, str]:
+        """One hash per setting and input, named ``settings.<name>`` / ``inputs.<name>``."""
+        out = {f"settings.{k}": text_sha256(json.dumps(v, sort_keys=True, default=str))
+               for k, v in self.settings.items()}
+        out.update({f"inputs.{k}": v for k, v in self.inputs.items()})
+        return out
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    """``stages/<stage>.json``: the key a stage ran under and the outputs it wrote.
+
+    Attributes
+    ----------
+    stage : str
+    key : str
+        :attr:`StageReads.key`.
+    reads : dict
+        :meth:`StageReads.digests`, to say which of them changed.
+    outputs : dict
+        Output path (relative to the run folder) -> its SHA-256 when written.
+    seconds : float
+        How long the stage took.
+    schema_version : int
+    """
+
+    stage: str
+    key: str
+    reads: dict[str, str]
+    outputs: dict[str, str]
+    seconds: float
+    schema_version: int = SCHEMA_VERSION
+
+    def to_json(self) -> dict:
+        """A JSON-serialisable dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> StageRecord:
+        """Read back :meth:`to_json`; ``ValueError`` for another schema or missing fields."""
+        if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError("not a stage record of this schema version")
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class ReuseVerdict:
+    """Whether a stage's earlier outputs may stand.
+
+    Attributes
+    ----------
+    reuse : bool
+    reason : str
+        Why, in words ("settings and inputs unchanged", "model settings changed", ...).
+    """
+
+    reuse: bool
+    reason: str
+
+    def message(self, stage: str) -> str:
+        """The line a run prints: ``train: reused (settings and inputs unchanged)``."""
+        return f"{stage}: {'reused' if self.reuse else 'running'} ({self.reason})"
+
+
+def reuse_verdict(run: RunFolder, stage: str, reads: StageReads) -> ReuseVerdict:
+    """Compare ``reads`` and the stage's outputs with its record.
+
+    Parameters
+    ----------
+    run : RunFolder
+    stage : str
+    reads : StageReads
+        What the stage would read now.
+
+    Returns
+    -------
+    ReuseVerdict
+        Reuse only when the key is unchanged and every recorded output still has the hash it was
+        written with (an output edited or deleted since is recomputed, never trusted).
+    """
+    record = read_stage_record(run, stage)
+    if record is None:
+        return ReuseVerdict(False, "no earlier result")
+    if record.key != reads.key:
+        now = reads.digests()
+        changed = sorted({name for name in {*now, *record.reads}
+                          if now.get(name) != record.reads.get(name)})
+        return ReuseVerdict(False, _changed_words(changed))
+    for name, digest in record.outputs.items():
+        path = run.root / name
+        if not path.exists():
+            return ReuseVerdict(False, f"{name} is missing")
+        if file_sha256(path) != digest:
+            return ReuseVerdict(False, f"{name} changed since it was written")
+    return ReuseVerdict(True, "settings and inputs unchanged")
+
+
+def _changed_words(names: list[str]) -> str:
+    settings = [n.removeprefix("settings.") for n in names if n.startswith("settings.")]
+    inputs = [n.removeprefix("inputs.") for n in names if n.startswith("inputs.")]
+    parts = []
+    if settings:
+        parts.append(f"settings changed: {', '.join(settings)}")
+    if inputs:
+        parts.append(f"inputs changed: {', '.join(inputs)}")
+    return "; ".join(parts) or "stage definition changed"
+
+
+def read_stage_record(run: RunFolder, stage: str) -> StageRecord | None:
+    """The stage's record, or None when absent or unreadable (the stage then reruns)."""
+    try:
+        return StageRecord.from_json(
+            json.loads(run.stage_record(stage).read_text(encoding="utf-8"))
+        )
+    except (OSError, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        return None
+
+
+def record_stage(run: RunFolder, stage: str, reads: StageReads, outputs: list[Path],
+                 started: float) -> StageRecord:
+    """Write ``stages/<stage>.json`` after the stage wrote ``outputs``.
+
+    Parameters
+    ----------
+    run : RunFolder
+    stage : str
+    reads : StageReads
+    outputs : list of Path
+        Files or folders the stage wrote (inside the run folder).
+    started : float
+        ``time.perf_counter()`` when the stage started.
+    """
+    record = StageRecord(
+        stage=stage,
+        key=reads.key,
+        reads=reads.digests(),
+        outputs={p.relative_to(run.root).as_posix(): file_sha256(p) for p in outputs},
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    atomic_write_json(run.stage_record(stage), record.to_json())
+    return record
+
+
+def forget_stage(run: RunFolder, stage: str) -> None:
+    """Drop a stage's record (its outputs are about to be rewritten)."""
+    run.stage_record(stage).unlink(missing_ok=True)
+
+
+def stage_input(run: RunFolder, stage: str) -> str:
+    """The key a finished stage ran under, as an input of the stages after it.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the stage has no record (it has not run in this folder).
+    """
+    record = read_stage_record(run, stage)
+    if record is None:
+        raise FileNotFoundError(stage)
+    return text_sha256(json.dumps({"key": record.key, "outputs": record.outputs}, sort_keys=True))

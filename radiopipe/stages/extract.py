@@ -1,0 +1,117 @@
+"""The extract stage: the cohort's features (radiomics, CNN embeddings or both) ->
+``features.parquet``.
+
+Reads the feature, reading and CNN settings, the manifest and every case's image and mask bytes;
+reruns only when one of them changed (then each case is still reused from ``cases/`` when its own
+key is unchanged). Radiomics run on the compute engine: ``n_jobs`` local processes, or one task
+per case on the Dask cluster of ``compute.engine: dask``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+from radiopipe.cohort import cohort_manifest, manifest_sha256, open_run
+from radiopipe.config import LoadedConfig
+from radiopipe.extraction import extract_cohort
+from radiopipe.manifest import Manifest
+from radiopipe.run import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
+from radiopipe.scaleout import compute_cluster
+from radiopipe.storage import file_sha256, text_sha256
+from radiopipe.table import CaseResult, build_table, read_table, write_table
+
+logger = logging.getLogger(__name__)
+
+STAGE = "extract"
+
+
+@dataclass(frozen=True)
+class ExtractOutcome:
+    """What the extract stage produced.
+
+    Attributes
+    ----------
+    run : RunFolder
+    results : list of CaseResult or None
+        Per-case outcomes in manifest order; None when the whole stage was reused.
+    failed_cases : list of str
+        Cases without features.
+    reused : bool
+        The stage's earlier table was kept.
+    """
+
+    run: RunFolder
+    results: list[CaseResult] | None
+    failed_cases: list[str]
+    reused: bool
+
+
+def stage_reads(loaded: LoadedConfig, manifest: Manifest) -> StageReads:
+    """The settings and inputs the extract stage reads (the CNN weights file among them)."""
+    config = loaded.config
+    reading = config.data.model_dump(
+        mode="json", include={"mask_label", "channel_policy", "geometry_tolerance"}
+    )
+    settings = {"features": config.features.model_dump(mode="json"), "reading": reading}
+    if config.features.kind != "radiomics":
+        settings["cnn"] = config.cnn.model_dump(mode="json")
+    cases = [
+        [c.case_id, file_sha256(c.image), file_sha256(c.mask) if c.mask is not None else ""]
+        for c in manifest.cases
+    ]
+    inputs = {"manifest": manifest_sha256(loaded), "images": text_sha256(json.dumps(cases))}
+    if config.features.kind != "radiomics" and config.cnn.weights is not None:
+        inputs["cnn weights"] = file_sha256(loaded.resolve(config.cnn.weights))
+    return StageReads(settings, inputs)
+
+
+def extract(loaded: LoadedConfig, *, progress: bool = True) -> ExtractOutcome:
+    """Extract the cohort's features into the run folder, or reuse the earlier table.
+
+    Parameters
+    ----------
+    loaded : LoadedConfig
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    ExtractOutcome
+    """
+    run = open_run(loaded)
+    config = loaded.config
+    manifest = cohort_manifest(loaded)
+    reads = stage_reads(loaded, manifest)
+    verdict = reuse_verdict(run, STAGE, reads)
+    logger.info("%s", verdict.message(STAGE))
+    if verdict.reuse:
+        _, provenance = read_table(run.features)
+        return ExtractOutcome(run, None, list(provenance.get("failed_cases", [])), True)
+    started = time.perf_counter()
+    forget_stage(run, STAGE)
+    results = None
+    if config.features.kind != "cnn":
+        with compute_cluster(config.compute) as cluster:
+            results = extract_cohort(
+                manifest, config.features, config.data, run, n_jobs=config.compute.n_jobs,
+                cluster=cluster, progress=progress,
+            )
+    if config.features.kind != "radiomics":
+        from radiopipe.cnn.extraction import add_embeddings  # torch only for the CNN branch
+
+        weights = loaded.resolve(config.cnn.weights) if config.cnn.weights is not None else None
+        results = add_embeddings(
+            results, manifest, config.cnn, config.data, run, weights=weights, progress=progress
+        )
+    failed = [r.case_id for r in results if r.status == "failed"]
+    write_table(build_table(manifest, results), run.features, config_hash=loaded.hash,
+                failed_cases=failed)
+    if failed:  # a rerun retries failed cases: never reuse a table with holes
+        logger.info("%s: %d case(s) failed; the next run retries them", STAGE, len(failed))
+    else:
+        record_stage(run, STAGE, reads, [run.features], started)
+    logger.info("%s: done in %.1f s", STAGE, time.perf_counter() - started)
+    return ExtractOutcome(run, results, failed, False)

@@ -1,0 +1,100 @@
+"""The report stage: ``report.html`` (and ``report.pdf``) from the run's records.
+
+Reads the train stage's ``metrics.json`` and ``oof_predictions.parquet``, the feature table, the
+failures and, with explanations on, the explain stage's outputs, and the whole resolved config
+(the report shows it); reruns only when one of them changed. The report only renders what it is
+given: it reads no file itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import pandas as pd
+
+from radiopipe.cohort import open_run
+from radiopipe.config import LoadedConfig, resolved_dict
+from radiopipe.explain.store import maps_from_frame, read_explanation, read_metadata, read_saliency
+from radiopipe.provenance import package_versions
+from radiopipe.records import ValidationRecord
+from radiopipe.report import HeldOutExplanations, ReportInputs, write_report
+from radiopipe.run import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
+from radiopipe.storage import file_sha256
+from radiopipe.table import read_table
+
+logger = logging.getLogger(__name__)
+
+STAGE = "report"
+
+
+def stage_reads(loaded: LoadedConfig, run: RunFolder, record: ValidationRecord) -> StageReads:
+    """The settings and inputs the report stage reads."""
+    files = [run.features, run.metrics, run.oof_predictions,
+             *(run.failure_file(c) for c in record.task.failed_cases)]
+    if loaded.config.explain.enabled:
+        files += [run.shap_values, run.feature_maps, run.cnn_saliency]
+    inputs = {p.relative_to(run.root).as_posix(): file_sha256(p) for p in files if p.exists()}
+    return StageReads({"config": resolved_dict(loaded.config)}, inputs)
+
+
+def report(loaded: LoadedConfig, record: ValidationRecord) -> RunFolder:
+    """Write ``report.html`` from the run folder, or keep the earlier one.
+
+    Parameters
+    ----------
+    loaded : LoadedConfig
+    record : ValidationRecord
+        The train stage's record of this run folder.
+
+    Returns
+    -------
+    RunFolder
+    """
+    run = open_run(loaded)
+    reads = stage_reads(loaded, run, record)
+    verdict = reuse_verdict(run, STAGE, reads)
+    logger.info("%s", verdict.message(STAGE))
+    if verdict.reuse:
+        return run
+    started = time.perf_counter()
+    forget_stage(run, STAGE)
+    config = loaded.config
+    table, _ = read_table(run.features)
+    inputs = ReportInputs(
+        record=record,
+        oof=pd.read_parquet(run.oof_predictions),
+        table=table,
+        failures=[_failure(run, c) for c in record.task.failed_cases],
+        explanations=_explanations(run) if config.explain.enabled else None,
+    )
+    pdf = run.report_pdf if config.report.pdf == "auto" else None
+    write_report(inputs, run.report, title=config.report.title,
+                 config=resolved_dict(config), config_hash=loaded.hash,
+                 versions=package_versions(), pdf=pdf)
+    outputs = [run.report, *sorted(run.root.glob("report_*.csv"))]
+    outputs += [p for p in (run.report_pdf, run.root / "report_cases") if p.exists()]
+    record_stage(run, STAGE, reads, outputs, started)
+    logger.info("%s: done in %.1f s", STAGE, time.perf_counter() - started)
+    return run
+
+
+def _failure(run: RunFolder, case_id: str) -> dict:
+    """A failed case and its recorded reason."""
+    path = run.failure_file(case_id)
+    reason = "unknown"
+    if path.is_file():
+        reason = json.loads(path.read_text(encoding="utf-8"))["reason"]
+    return {"case_id": case_id, "reason": reason}
+
+
+def _explanations(run: RunFolder) -> HeldOutExplanations | None:
+    """The explain stage's results, or None when it has not written them."""
+    if not run.shap_values.is_file():
+        return None
+    explanation, folds, meta = read_explanation(run.shap_values)
+    maps = maps_from_frame(pd.read_parquet(run.feature_maps))
+    cases = list(read_metadata(run.feature_maps).get("cases", []))
+    saliency = read_saliency(run.cnn_saliency) if run.cnn_saliency.is_file() else {}
+    return HeldOutExplanations(explanation, folds, meta, cases, maps, saliency)

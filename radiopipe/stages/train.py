@@ -1,0 +1,303 @@
+"""The train stage: validate every configured model under one design, measure them with patient
+bootstrap intervals, keep the primary model's outer-split models, refit it on all cases and save
+it as a bundle.
+
+Reads ``features.parquet``, the model, CNN and feature settings (and the manifest when clinical
+columns are configured); reruns only when one of them changed. Writes ``metrics.json`` (a
+:class:`~radiopipe.records.ValidationRecord`), ``oof_predictions.parquet``,
+``comparison_predictions.parquet``, ``fold_models/`` (one bundle per outer split of the primary
+model: the explain stage explains held-out rows with them, no refit), ``model/`` and
+``final_model_predictions.parquet`` (the refitted model's probabilities on the training cases,
+which ``radiopipe predict`` on the bundle reproduces).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from contextlib import nullcontext
+
+import numpy as np
+import pandas as pd
+
+from radiopipe.cohort import cohort_manifest, manifest_sha256, open_run
+from radiopipe.config import LoadedConfig
+from radiopipe.errors import DataError
+from radiopipe.evaluate import classification_metrics
+from radiopipe.models.bundle import save_bundle
+from radiopipe.models.designs import design_splits, grouped_kfold
+from radiopipe.models.factory import make_candidate
+from radiopipe.models.fitting import FitSettings, fit_candidate
+from radiopipe.models.inputs import (
+    ModelInputs,
+    clinical_table,
+    columns_record,
+    feature_sets,
+    input_columns,
+    model_inputs,
+)
+from radiopipe.models.summary import (
+    candidate_summary,
+    json_safe,
+    per_fold,
+    validation_summary,
+)
+from radiopipe.models.validation import predict_codes, validate
+from radiopipe.provenance import package_versions
+from radiopipe.records import (
+    BundleManifest,
+    FeatureSettingsRecord,
+    FeatureSummary,
+    FoldModel,
+    TaskSummary,
+    ValidationRecord,
+)
+from radiopipe.run import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
+from radiopipe.scaleout import compute_cluster
+from radiopipe.storage import atomic_write, atomic_write_json, file_sha256
+from radiopipe.table import feature_columns, read_table
+
+logger = logging.getLogger(__name__)
+
+STAGE = "train"
+
+
+def stage_reads(loaded: LoadedConfig, run: RunFolder) -> StageReads:
+    """The settings and inputs the train stage reads."""
+    config = loaded.config
+    settings = {
+        "model": config.model.model_dump(mode="json"),
+        "features": config.features.model_dump(mode="json"),
+        "reading": config.data.model_dump(
+            mode="json", include={"mask_label", "channel_policy", "geometry_tolerance"}
+        ),
+        "cnn": config.cnn.model_dump(mode="json"),
+        "distributed_training": config.compute.distributed_training,
+    }
+    inputs = {"features.parquet": file_sha256(run.features)} if run.features.is_file() else {}
+    clinical = config.model.clinical
+    if clinical.numeric or clinical.categorical:
+        inputs["manifest"] = manifest_sha256(loaded)
+    return StageReads(settings, inputs)
+
+
+def read_validation(run: RunFolder) -> ValidationRecord:
+    """The train stage's record (``metrics.json``)."""
+    return ValidationRecord.from_json(json.loads(run.metrics.read_text(encoding="utf-8")))
+
+
+def train(loaded: LoadedConfig) -> ValidationRecord:
+    """Validate and compare the configured models, keep the fold models, save the primary one.
+
+    With ``compute.distributed_training`` the boosters fit on the Dask cluster.
+
+    Returns
+    -------
+    ValidationRecord
+        What ``metrics.json`` holds (reused when the stage's settings and inputs are unchanged).
+    """
+    run = open_run(loaded)
+    frame, provenance = read_table(run.features)
+    reads = stage_reads(loaded, run)
+    verdict = reuse_verdict(run, STAGE, reads)
+    logger.info("%s", verdict.message(STAGE))
+    if verdict.reuse:
+        return read_validation(run)
+    started = time.perf_counter()
+    forget_stage(run, STAGE)
+    clinical = loaded.config.model.clinical
+    needs_manifest = bool(clinical.numeric or clinical.categorical)
+    table = clinical_table(cohort_manifest(loaded)) if needs_manifest else None
+    compute = loaded.config.compute
+    with compute_cluster(compute) if compute.distributed_training else nullcontext() as cluster:
+        address = None if cluster is None else cluster.address
+        record = _train(loaded, frame, provenance, table, run, address)
+    atomic_write_json(run.metrics, record.to_json())
+    outputs = [run.metrics, run.oof_predictions, run.comparison_predictions, run.fold_models_dir,
+               run.bundle, run.final_predictions]
+    record_stage(run, STAGE, reads, outputs, started)
+    logger.info("%s: done in %.1f s", STAGE, time.perf_counter() - started)
+    return record
+
+
+def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
+           clinical: pd.DataFrame | None, run: RunFolder,
+           dask_address: str | None) -> ValidationRecord:
+    """Validate, compare, keep the fold models, refit and save."""
+    config = loaded.config
+    model = config.model
+    if frame.empty or not feature_columns(frame):
+        raise DataError(
+            "the feature table has no cases with features; see the run's failures/ folder"
+        )
+    classes = sorted(frame["label"].unique())
+    if len(classes) < 2:
+        raise DataError(f"only class '{classes[0]}' has cases with features; need at least two")
+    sets = feature_sets(loaded)
+    main_set = sets[0]
+    k = config.cnn.pca_components
+    inputs = model_inputs(
+        frame, clinical, input_columns(frame, model, main_set, pca_components=k), classes
+    )
+    splits = design_splits(model.cv, inputs.y, inputs.groups, inputs.sites)
+    settings = FitSettings(model.search, model.preprocessing.calibration, model.cv.seed)
+
+    start = time.perf_counter()
+    results = []
+    for feature_set in sets:
+        # Compared models use the main feature set; the other sets compare the primary model.
+        columns = input_columns(frame, model, feature_set, pca_components=k)
+        subset = model_inputs(frame, clinical, columns, classes)
+        names = model.candidates if feature_set == main_set else [model.name]
+        candidates = [
+            make_candidate(model, n, subset.columns, seed=model.cv.seed, dask_address=dask_address)
+            for n in names
+        ]
+        # Dask fits run one at a time: a booster fit occupies every worker at once (its workers
+        # train together), so two concurrent fits could each hold some workers and wait forever.
+        n_jobs = 1 if dask_address is not None else config.compute.n_jobs
+        keep = frozenset({model.name}) if feature_set == main_set else frozenset()
+        found = validate(candidates, subset.X, subset.y, subset.groups, splits, settings,
+                         n_jobs=n_jobs, keep_models=keep)
+        results += [(result, feature_set) for result in found]
+    logger.info("validated %d candidate(s) in %.1f s", len(results), time.perf_counter() - start)
+
+    comparison = [
+        candidate_summary(r, fs, inputs, classes, model, primary=i == 0)
+        for i, (r, fs) in enumerate(results)
+    ]
+    primary = results[0][0]
+    _write_predictions(run, inputs, classes, results)
+    feature_settings = _feature_settings(loaded, frame, inputs)
+    folds = _save_fold_models(run, loaded, primary, splits, inputs, classes, feature_settings)
+    final = _refit_and_save(run, loaded, inputs, classes, settings, feature_settings, dask_address)
+    tested = primary.tested
+    return ValidationRecord(
+        config_hash=loaded.hash,
+        task=TaskSummary(
+            classes=classes, n_cases=int(len(frame)),
+            n_patients=int(frame["patient_id"].nunique()), n_tested=int(tested.sum()),
+            failed_cases=list(provenance.get("failed_cases", [])),
+        ),
+        features=FeatureSummary(
+            backend=str(frame["backend"].iloc[0]),
+            backend_version=str(frame["backend_version"].iloc[0]),
+            n_features=len(feature_columns(frame)), kind=config.features.kind,
+            n_embedding=len(inputs.columns.embedding),
+            clinical=list(inputs.columns.numeric + inputs.columns.categorical),
+        ),
+        model=model.name,
+        validation=validation_summary(model, len(splits)),
+        metrics=json_safe(classification_metrics(inputs.y[tested], primary.proba[tested], classes)),
+        confidence_intervals=comparison[0].ci,
+        per_fold=per_fold(inputs.y, primary),
+        comparison=comparison,
+        best_model=max(
+            (c for c in comparison if c.feature_set == main_set),
+            key=lambda c: -np.inf if c.metrics["roc_auc"] is None else c.metrics["roc_auc"],
+        ).model,
+        final_model=final,
+        fold_models=folds,
+        versions=package_versions(),
+    )
+
+
+def _write_predictions(run: RunFolder, inputs: ModelInputs, classes, results) -> None:
+    meta = pd.DataFrame(
+        {
+            "case_id": inputs.X.index.to_numpy(),
+            "patient_id": inputs.groups,
+            "label": np.asarray(classes, dtype=object)[inputs.y],
+        }
+    )
+    frames = []
+    for result, feature_set in results:
+        part = meta.copy()
+        part["fold"] = result.fold
+        for k, name in enumerate(classes):
+            part[f"proba__{name}"] = result.proba[:, k]
+        if not frames:
+            atomic_write(run.oof_predictions, lambda tmp, p=part: p.to_parquet(tmp, index=False))
+        frames.append(part.assign(model=result.name, feature_set=feature_set))
+    long = pd.concat(frames, ignore_index=True)
+    atomic_write(run.comparison_predictions, lambda tmp: long.to_parquet(tmp, index=False))
+
+
+def _feature_settings(loaded: LoadedConfig, frame: pd.DataFrame,
+                      inputs: ModelInputs) -> FeatureSettingsRecord:
+    """How the features were made, for the bundles (new cases are extracted the same way)."""
+    config = loaded.config
+    return FeatureSettingsRecord(
+        features=config.features.model_dump(mode="json"),
+        reading=config.data.model_dump(
+            mode="json", include={"mask_label", "channel_policy", "geometry_tolerance"}
+        ),
+        feature_backend_version=str(frame["backend_version"].iloc[0]),
+        cnn=_cnn_settings(loaded) if inputs.columns.embedding else None,
+    )
+
+
+def _bundle_manifest(loaded: LoadedConfig, kind: str, inputs: ModelInputs, classes,
+                     best_params: dict, settings: FeatureSettingsRecord, *,
+                     split: FoldModel | None) -> BundleManifest:
+    columns = inputs.columns
+    return BundleManifest(
+        model=loaded.config.model.name, kind=kind, classes=list(classes),
+        config_hash=loaded.hash, input_columns=columns_record(columns),
+        sites=sorted(set(inputs.X[columns.site])) if columns.site else None,
+        best_params=best_params, settings=settings,
+        role="final" if split is None else "fold", split=split,
+        feature_columns=list(columns.order), versions={}, files={},
+    )
+
+
+def _save_fold_models(run: RunFolder, loaded: LoadedConfig, primary, splits,
+                      inputs: ModelInputs, classes, settings: FeatureSettingsRecord
+                      ) -> list[FoldModel]:
+    """Save the primary model of every outer split as a bundle under ``fold_models/``."""
+    shutil.rmtree(run.fold_models_dir, ignore_errors=True)
+    kept = []
+    for i, (split, estimator) in enumerate(zip(splits, primary.models, strict=True)):
+        entry = FoldModel(split=i, fold=int(split.fold), repeat=int(split.repeat))
+        manifest = _bundle_manifest(loaded, primary.kind, inputs, classes, primary.best_params[i],
+                                    settings, split=entry)
+        save_bundle(run.fold_model(i), estimator, manifest)
+        kept.append(entry)
+    run.fold_models_dir.mkdir(parents=True, exist_ok=True)
+    return kept
+
+
+def _refit_and_save(run: RunFolder, loaded: LoadedConfig, inputs: ModelInputs, classes,
+                    settings: FitSettings, feature_settings: FeatureSettingsRecord,
+                    dask_address: str | None) -> dict:
+    """Fit the primary model on every case (searching on grouped folds of all of them)."""
+    config = loaded.config
+    model = config.model
+    candidate = make_candidate(model, model.name, inputs.columns, n_jobs=config.compute.n_jobs,
+                               seed=model.cv.seed, dask_address=dask_address)
+    inner = grouped_kfold(inputs.y, inputs.groups, model.cv.inner_splits, model.cv.seed, lower=True)
+    fitted = fit_candidate(candidate, inputs.X, inputs.y, inputs.groups, inner, settings)
+    proba = predict_codes(fitted.estimator, inputs.X, len(classes))
+    manifest = _bundle_manifest(loaded, candidate.kind, inputs, classes, fitted.best_params,
+                                feature_settings, split=None)
+    save_bundle(run.bundle, fitted.estimator, manifest)
+    table = pd.DataFrame({"case_id": inputs.X.index.to_numpy()})
+    for k, name in enumerate(classes):
+        table[f"proba__{name}"] = proba[:, k]
+    atomic_write(run.final_predictions, lambda tmp: table.to_parquet(tmp, index=False))
+    return {"bundle": run.bundle.name, "best_params": fitted.best_params}
+
+
+def _cnn_settings(loaded: LoadedConfig) -> dict:
+    """What predicting new cases needs to embed them as the training cases were."""
+    from radiopipe.cnn.backbones import weights_file
+
+    cnn = loaded.config.cnn
+    configured = loaded.resolve(cnn.weights) if cnn.weights is not None else None
+    return {
+        "config": cnn.model_dump(mode="json"),
+        "weights": None if configured is None else str(configured),
+        "weights_sha256": file_sha256(weights_file(cnn.backbone, configured)),
+    }
