@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
-from radiopipe.cohort import cohort_manifest
+from radiopipe.study import cohort_manifest
 from radiopipe.config import LoadedConfig, load_config, parse_config
 from radiopipe.errors import RadiopipeError
 from radiopipe.extraction import compute_features
@@ -41,7 +41,7 @@ from radiopipe.results import (
     Run,
     Training,
 )
-from radiopipe.run import RunFolder
+from radiopipe.run_folder import RunFolder
 from radiopipe.table import read_table
 
 ConfigLike = LoadedConfig | str | Path

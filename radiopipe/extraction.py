@@ -27,7 +27,7 @@ from radiopipe.config import DataConfig, FeatureConfig
 from radiopipe.errors import CaseError
 from radiopipe.io import read_image, read_mask, redact_paths
 from radiopipe.manifest import Case, Manifest
-from radiopipe.run import RunFolder
+from radiopipe.run_folder import RunFolder
 from radiopipe.storage import atomic_write_json, file_sha256, text_sha256
 from radiopipe.table import CaseResult
 

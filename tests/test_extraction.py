@@ -7,6 +7,7 @@ import json
 from radiopipe.config import load_config
 from radiopipe.extraction import extract_cohort
 from radiopipe.manifest import read_manifest
+from radiopipe.run_folder import RunFolder
 
 
 def _extract(config_file, n_jobs=1):
@@ -14,7 +15,8 @@ def _extract(config_file, n_jobs=1):
     manifest = read_manifest(loaded.resolve(loaded.config.data.manifest))
     out = loaded.output_dir
     results = extract_cohort(
-        manifest, loaded.config.features, loaded.config.data, out, n_jobs=n_jobs, progress=False
+        manifest, loaded.config.features, loaded.config.data, RunFolder(out), n_jobs=n_jobs,
+        progress=False,
     )
     return results, out
 

@@ -25,8 +25,8 @@ LAYERS = {
                "radiopipe.compliance"),
     "image": ("radiopipe.backends", "radiopipe.gpu", "radiopipe.features", "radiopipe.filters",
               "radiopipe.preprocess", "radiopipe.io", "radiopipe.xp"),
-    "base": ("radiopipe.cohort", "radiopipe.config", "radiopipe.datasets", "radiopipe.manifest",
-             "radiopipe.run", "radiopipe.records", "radiopipe.table", "radiopipe.storage",
+    "base": ("radiopipe.study", "radiopipe.config", "radiopipe.datasets", "radiopipe.manifest",
+             "radiopipe.run_folder", "radiopipe.records", "radiopipe.table", "radiopipe.storage",
              "radiopipe.errors", "radiopipe.provenance"),
 }
 RANK = {layer: i for i, layer in enumerate(LAYERS)}

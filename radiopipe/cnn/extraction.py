@@ -29,7 +29,7 @@ from radiopipe.config import CNNConfig, DataConfig
 from radiopipe.errors import CaseError, ConfigError
 from radiopipe.io import Volume, read_image, read_mask
 from radiopipe.manifest import Case, Manifest
-from radiopipe.run import RunFolder
+from radiopipe.run_folder import RunFolder
 from radiopipe.storage import atomic_write, atomic_write_json, file_sha256, text_sha256
 from radiopipe.table import CaseResult
 

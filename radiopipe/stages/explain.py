@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from radiopipe.cohort import cohort_manifest, manifest_sha256, open_run
+from radiopipe.study import cohort_manifest, manifest_sha256, open_run
 from radiopipe.config import LoadedConfig
 from radiopipe.explain.case_maps import case_feature_maps, explained_output, top_features
 from radiopipe.explain.cases import select_cases
@@ -28,7 +28,7 @@ from radiopipe.manifest import Manifest
 from radiopipe.models.bundle import load_bundle
 from radiopipe.models.inputs import clinical_table, input_columns, model_inputs
 from radiopipe.records import ValidationRecord
-from radiopipe.run import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
+from radiopipe.run_folder import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
 from radiopipe.storage import file_sha256
 from radiopipe.table import read_table
 

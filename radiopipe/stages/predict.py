@@ -32,7 +32,7 @@ from radiopipe.models.inputs import (
 from radiopipe.models.validation import predict_codes
 from radiopipe.report.case_pages import CaseView
 from radiopipe.report.new_case import write_new_case_page
-from radiopipe.run import RunFolder
+from radiopipe.run_folder import RunFolder
 from radiopipe.storage import atomic_write
 from radiopipe.table import build_table, feature_columns, write_table
 

@@ -14,13 +14,13 @@ import time
 
 import pandas as pd
 
-from radiopipe.cohort import open_run
+from radiopipe.study import open_run
 from radiopipe.config import LoadedConfig, resolved_dict
 from radiopipe.explain.store import maps_from_frame, read_explanation, read_metadata, read_saliency
 from radiopipe.provenance import package_versions
 from radiopipe.records import ValidationRecord
 from radiopipe.report import HeldOutExplanations, ReportInputs, write_report
-from radiopipe.run import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
+from radiopipe.run_folder import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
 from radiopipe.storage import file_sha256
 from radiopipe.table import read_table
 

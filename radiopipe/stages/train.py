@@ -22,7 +22,7 @@ from contextlib import nullcontext
 import numpy as np
 import pandas as pd
 
-from radiopipe.cohort import cohort_manifest, manifest_sha256, open_run
+from radiopipe.study import cohort_manifest, manifest_sha256, open_run
 from radiopipe.config import LoadedConfig
 from radiopipe.errors import DataError
 from radiopipe.evaluate import classification_metrics
@@ -54,7 +54,7 @@ from radiopipe.records import (
     TaskSummary,
     ValidationRecord,
 )
-from radiopipe.run import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
+from radiopipe.run_folder import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
 from radiopipe.scaleout import compute_cluster
 from radiopipe.storage import atomic_write, atomic_write_json, file_sha256
 from radiopipe.table import feature_columns, read_table

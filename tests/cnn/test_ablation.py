@@ -15,7 +15,7 @@ from radiopipe import api  # noqa: E402
 from radiopipe.cli import main  # noqa: E402
 from radiopipe.config import parse_config  # noqa: E402
 from radiopipe.models.bundle import load_bundle  # noqa: E402
-from radiopipe.run import RunFolder  # noqa: E402
+from radiopipe.run_folder import RunFolder  # noqa: E402
 
 
 @pytest.fixture(scope="module")

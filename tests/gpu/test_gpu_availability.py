@@ -10,6 +10,7 @@ from radiopipe.backends import get_backend
 from radiopipe.config import DataConfig, FeatureConfig
 from radiopipe.errors import ConfigError
 from radiopipe.extraction import extract_cohort
+from radiopipe.run_folder import RunFolder
 from radiopipe.gpu.extract import extract_batch
 from radiopipe.io import Volume
 from radiopipe.manifest import read_manifest
@@ -41,7 +42,7 @@ def test_auto_falls_back_to_native_and_records_it(no_device, cohort, tmp_path):
     assert get_backend("auto").name == "native"
     manifest = read_manifest(cohort)
     settings = FeatureConfig(backend="auto", families=["firstorder"])
-    results = extract_cohort(manifest, settings, DataConfig(manifest="x.csv"), tmp_path / "run",
+    results = extract_cohort(manifest, settings, DataConfig(manifest="x.csv"), RunFolder(tmp_path / "run"),
                              progress=False)
     assert {r.status for r in results} == {"computed"}
     assert {r.provenance["backend"] for r in results} == {"native"}

@@ -19,7 +19,7 @@ from radiopipe import api
 from radiopipe.cli import main
 from radiopipe.config import parse_config
 from radiopipe.errors import DataError
-from radiopipe.run import RunFolder
+from radiopipe.run_folder import RunFolder
 from radiopipe.stages.predict import predict
 from radiopipe.stages.train import train
 

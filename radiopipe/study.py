@@ -5,7 +5,7 @@ from __future__ import annotations
 from radiopipe.config import LoadedConfig, write_resolved_config
 from radiopipe.datasets import BUILTIN
 from radiopipe.manifest import Manifest, read_manifest
-from radiopipe.run import RunFolder
+from radiopipe.run_folder import RunFolder
 from radiopipe.storage import file_sha256
 
 
