@@ -26,12 +26,16 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
         prog="radiopipe",
-        description="Radiomics features, grouped cross-validated models and reports for medical images.",
+        description=(
+            "Radiomics features, grouped cross-validated models and reports for medical images."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"radiopipe {__version__}")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    verbosity.add_argument(
+        "-q", "--quiet", action="store_true", help="log warnings and errors only"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     helps = {
         "run": "extract features, cross-validate the model and write the report",

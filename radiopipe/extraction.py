@@ -100,12 +100,15 @@ def extract_cohort(
     results = [by_id[case.case_id] for case in manifest.cases]
     counts = {s: sum(r.status == s for r in results) for s in ("computed", "reused", "failed")}
     logger.info(
-        "features: %d computed, %d reused, %d failed", counts["computed"], counts["reused"], counts["failed"]
+        "features: %d computed, %d reused, %d failed",
+        counts["computed"], counts["reused"], counts["failed"],
     )
     return results
 
 
-def extract_case(case: Case, features: FeatureConfig, data: DataConfig, run: RunFolder) -> CaseResult:
+def extract_case(
+    case: Case, features: FeatureConfig, data: DataConfig, run: RunFolder
+) -> CaseResult:
     """Extract (or reuse) one case's features; never raises for a problem of the case itself.
 
     Parameters
@@ -146,7 +149,8 @@ def extract_case(case: Case, features: FeatureConfig, data: DataConfig, run: Run
         return _record_failure(case, provenance, run, type(exc).__name__, reason)
     atomic_write_json(
         cached_file,
-        {"case_id": case.case_id, "key": key, "seconds": seconds, "provenance": provenance, "features": values},
+        {"case_id": case.case_id, "key": key, "seconds": seconds, "provenance": provenance,
+         "features": values},
     )
     failure_file.unlink(missing_ok=True)
     return CaseResult(case.case_id, "computed", values, provenance)

@@ -71,7 +71,8 @@ def build_table(manifest: Manifest, results: Sequence[CaseResult]) -> pd.DataFra
         if result.features is None:
             continue
         case = cases[result.case_id]
-        row = {"case_id": case.case_id, "patient_id": case.patient_id, "label": case.label, "site": case.site}
+        row = {"case_id": case.case_id, "patient_id": case.patient_id, "label": case.label,
+               "site": case.site}
         row.update({k: result.provenance.get(k, "") for k in PROVENANCE_COLUMNS})
         row.update(result.features)
         rows.append(row)
@@ -122,7 +123,8 @@ def read_table(path: Path) -> tuple[pd.DataFrame, dict]:
     path = Path(path)
     if not path.is_file():
         raise RadiopipeError(
-            f"no feature table at '{path.name}' in the run folder; run 'radiopipe extract CONFIG' first"
+            f"no feature table at '{path.name}' in the run folder; "
+            "run 'radiopipe extract CONFIG' first"
         )
     table = pq.read_table(path)
     provenance = json.loads((table.schema.metadata or {}).get(METADATA_KEY, b"{}"))

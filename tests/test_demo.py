@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import REPO
 
 from radiopipe import api
 from radiopipe.config import load_config, parse_config, resolved_dict
-from conftest import REPO
 
 
 @pytest.mark.slow

@@ -14,7 +14,8 @@ SECTION_ID = "cohort"
 _VOLUME_COLUMNS = ("original__shape__MeshVolume", "original__shape__VoxelVolume")
 
 
-def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str], record: ValidationRecord,
+def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str],
+                   record: ValidationRecord,
                    failures: list[dict], run_dir: Path) -> str:
     """Cohort summary; its table is saved as ``report_cohort.csv``.
 

@@ -31,7 +31,8 @@ _DISCRETISATION = {
 }
 
 
-def methods_section(config: dict, record: ValidationRecord, features: pd.DataFrame, run_dir: Path) -> str:
+def methods_section(config: dict, record: ValidationRecord, features: pd.DataFrame,
+                    run_dir: Path) -> str:
     """The appendix: IBSI reporting items, model and validation, explanations.
 
     Writes ``report_feature_catalogue.csv``: each feature column with its IBSI identifier,
@@ -66,7 +67,8 @@ def software_section(versions: dict) -> str:
     return f'<section id="software"><h2>Software</h2>{listing}</section>'
 
 
-def _ibsi_rows(config: dict, record: ValidationRecord, catalogue: pd.DataFrame, deviating: int) -> list:
+def _ibsi_rows(config: dict, record: ValidationRecord, catalogue: pd.DataFrame,
+               deviating: int) -> list:
     features = config["features"]
     data = config["data"]
     resampling = "none (native voxel spacing)"

@@ -54,7 +54,8 @@ def with_ci(value, interval) -> str:
 
 
 def performance_html(
-    record: ValidationRecord, oof: pd.DataFrame, save_csv: Callable[[Path, pd.DataFrame], None], run_dir: Path,
+    record: ValidationRecord, oof: pd.DataFrame, save_csv: Callable[[Path, pd.DataFrame], None],
+    run_dir: Path,
     table: Callable[[list[str], list[list]], str],
 ) -> tuple[str, str]:
     """The performance section and the figures section of the report.

@@ -16,7 +16,6 @@ import time
 import numpy as np
 import pandas as pd
 
-from radiopipe.study import cohort_manifest, manifest_sha256, open_run
 from radiopipe.config import LoadedConfig
 from radiopipe.explain.case_maps import case_feature_maps, explained_output, top_features
 from radiopipe.explain.cases import select_cases
@@ -30,6 +29,7 @@ from radiopipe.models.inputs import clinical_table, input_columns, model_inputs
 from radiopipe.records import ValidationRecord
 from radiopipe.run_folder import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
 from radiopipe.storage import file_sha256
+from radiopipe.study import cohort_manifest, manifest_sha256, open_run
 from radiopipe.table import read_table
 
 logger = logging.getLogger(__name__)

@@ -14,13 +14,13 @@ import logging
 import time
 from dataclasses import dataclass
 
-from radiopipe.study import cohort_manifest, manifest_sha256, open_run
 from radiopipe.config import LoadedConfig
 from radiopipe.extraction import extract_cohort
 from radiopipe.manifest import Manifest
 from radiopipe.run_folder import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
 from radiopipe.scaleout import compute_cluster
 from radiopipe.storage import file_sha256, text_sha256
+from radiopipe.study import cohort_manifest, manifest_sha256, open_run
 from radiopipe.table import CaseResult, build_table, read_table, write_table
 
 logger = logging.getLogger(__name__)

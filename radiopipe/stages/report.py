@@ -14,7 +14,6 @@ import time
 
 import pandas as pd
 
-from radiopipe.study import open_run
 from radiopipe.config import LoadedConfig, resolved_dict
 from radiopipe.explain.store import maps_from_frame, read_explanation, read_metadata, read_saliency
 from radiopipe.provenance import package_versions
@@ -22,6 +21,7 @@ from radiopipe.records import ValidationRecord
 from radiopipe.report import HeldOutExplanations, ReportInputs, write_report
 from radiopipe.run_folder import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
 from radiopipe.storage import file_sha256
+from radiopipe.study import open_run
 from radiopipe.table import read_table
 
 logger = logging.getLogger(__name__)

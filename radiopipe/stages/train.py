@@ -22,7 +22,6 @@ from contextlib import nullcontext
 import numpy as np
 import pandas as pd
 
-from radiopipe.study import cohort_manifest, manifest_sha256, open_run
 from radiopipe.config import LoadedConfig
 from radiopipe.errors import DataError
 from radiopipe.evaluate import classification_metrics
@@ -57,6 +56,7 @@ from radiopipe.records import (
 from radiopipe.run_folder import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
 from radiopipe.scaleout import compute_cluster
 from radiopipe.storage import atomic_write, atomic_write_json, file_sha256
+from radiopipe.study import cohort_manifest, manifest_sha256, open_run
 from radiopipe.table import feature_columns, read_table
 
 logger = logging.getLogger(__name__)

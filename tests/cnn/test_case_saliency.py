@@ -19,8 +19,8 @@ from cnn_toys import disc_image, write_torchscript  # noqa: E402
 from radiopipe import api  # noqa: E402
 from radiopipe.cli import main  # noqa: E402
 from radiopipe.config import parse_config  # noqa: E402
-from radiopipe.run_folder import RunFolder  # noqa: E402
 from radiopipe.explain.store import read_explanation, read_saliency  # noqa: E402
+from radiopipe.run_folder import RunFolder  # noqa: E402
 
 N_PER_CLASS = 6
 N_CASE_PAGES = 3

@@ -12,11 +12,11 @@ pytest.importorskip("torch", reason="the CNN branch needs pip install 'radiopipe
 from cnn_toys import write_torchscript  # noqa: E402
 from conftest import make_cohort, sphere_mask, write_image  # noqa: E402
 
-from radiopipe.run_folder import RunFolder  # noqa: E402
-from radiopipe.stages.extract import extract  # noqa: E402
 from radiopipe.cnn.backbones import BackboneOptions, load_backbone  # noqa: E402
 from radiopipe.cnn.embed import aggregate, embed_inputs  # noqa: E402
 from radiopipe.config import parse_config  # noqa: E402
+from radiopipe.run_folder import RunFolder  # noqa: E402
+from radiopipe.stages.extract import extract  # noqa: E402
 from radiopipe.table import read_table  # noqa: E402
 
 CNN = {"input_size": 32, "batch_size": 8, "intensity_window": [0, 255]}

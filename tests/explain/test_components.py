@@ -18,8 +18,8 @@ from radiopipe.models.designs import design_splits
 from radiopipe.models.factory import make_candidate
 from radiopipe.models.fitting import FitSettings
 from radiopipe.models.infold import InputColumns
-from radiopipe.models.validation import predict_codes, validate
 from radiopipe.models.inputs import ModelInputs
+from radiopipe.models.validation import predict_codes, validate
 
 RADIOMICS = ("original__firstorder__Mean", "original__glcm__Contrast")
 EMBEDDING = tuple(f"cnn__toy__e{j}" for j in range(6))
