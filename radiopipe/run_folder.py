@@ -42,7 +42,6 @@ from typing import Any
 from radiopipe.storage import atomic_write_json, file_sha256, text_sha256
 
 SCHEMA_VERSION = 1
-STAGES = ("extract", "train", "explain", "report")
 
 
 class RunFolder:
@@ -354,17 +353,3 @@ def record_stage(run: RunFolder, stage: str, reads: StageReads, outputs: list[Pa
 def forget_stage(run: RunFolder, stage: str) -> None:
     """Drop a stage's record (its outputs are about to be rewritten)."""
     run.stage_record(stage).unlink(missing_ok=True)
-
-
-def stage_input(run: RunFolder, stage: str) -> str:
-    """The key a finished stage ran under, as an input of the stages after it.
-
-    Raises
-    ------
-    FileNotFoundError
-        When the stage has no record (it has not run in this folder).
-    """
-    record = read_stage_record(run, stage)
-    if record is None:
-        raise FileNotFoundError(stage)
-    return text_sha256(json.dumps({"key": record.key, "outputs": record.outputs}, sort_keys=True))

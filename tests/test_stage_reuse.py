@@ -108,3 +108,27 @@ def test_verdicts_name_what_changed(tmp_path):
     assert reuse_verdict(run, "train", reads).reason == "out.txt is missing"
     run.stage_record("train").write_text("not json", encoding="utf-8")
     assert reuse_verdict(run, "train", reads).reason == "no earlier result"
+
+
+def test_the_explain_stage_fits_no_model(tiny, caplog, monkeypatch):
+    config = tiny()
+    _run(config, caplog)
+    run = RunFolder(load_config(config).output_dir)
+    run.stage_record("explain").unlink()
+    fits = []
+
+    def spy(self, *args, **kwargs):
+        fits.append(type(self).__name__)
+        raise AssertionError("a model was fitted to explain held-out rows")
+
+    import imblearn.pipeline
+    import sklearn.pipeline
+
+    from radiopipe.models import boosters, fitting
+
+    for cls in (sklearn.pipeline.Pipeline, imblearn.pipeline.Pipeline,
+                boosters.XGBoostClassifier, boosters.LightGBMClassifier):
+        monkeypatch.setattr(cls, "fit", spy)
+    monkeypatch.setattr(fitting, "fit_candidate", spy)
+    explanations = api.explain_heldout(load_config(config))
+    assert fits == [] and len(explanations.values) > 0

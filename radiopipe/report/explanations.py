@@ -127,7 +127,7 @@ def _global_section(run_dir: Path, explanation: Explanation, features: pd.DataFr
     method = explanation.method.split()[0]
     parts = [
         f'<section id="{SECTION_ID}"><h2>What drives the predictions</h2>',
-        f"<p>SHAP values of the primary model <b>{escape(meta.get('model', ''))}</b> for "
+        f"<p>SHAP values of the primary model <b>{escape(meta['model'])}</b> for "
         f"{len(explanation.case_ids)} held-out case(s), each from the fold model that never saw "
         f"the case. A SHAP value is a feature's share of the difference between the model's "
         f"output for a case and for the reference ({escape(REFERENCES[method])}); the shares "

@@ -95,6 +95,6 @@ def _explanations(run: RunFolder) -> HeldOutExplanations | None:
         return None
     explanation, folds, meta = read_explanation(run.shap_values)
     maps = maps_from_frame(pd.read_parquet(run.feature_maps))
-    cases = list(read_metadata(run.feature_maps).get("cases", []))
+    cases = list(read_metadata(run.feature_maps)["cases"])
     saliency = read_saliency(run.cnn_saliency) if run.cnn_saliency.is_file() else {}
     return HeldOutExplanations(explanation, folds, meta, cases, maps, saliency)
