@@ -22,9 +22,9 @@ import numpy as np
 
 from radiopipe.features import glcm, gldm, gldzm, glrlm, glszm, ngldm, ngtdm
 from radiopipe.features.directions import DIRECTIONAL_AGGREGATIONS, MODES, direction_offsets
-from radiopipe.features.glszm import LevelMatrix
 from radiopipe.features.neighbourhood import AGGREGATIONS
 from radiopipe.features.ngtdm import ToneDifferenceMatrix
+from radiopipe.features.zones import LevelMatrix
 from radiopipe.gpu import matrices
 from radiopipe.gpu.packing import PackedBatch, matrix_index, roi_means
 from radiopipe.xp import get_namespace, to_numpy
