@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from radiopipe.errors import ConfigError
+from radiopipe.image_types import IMAGE_TYPES
 
 FEATURE_FAMILIES = ("firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm")
 IBSI_ONLY_FAMILIES = (
@@ -29,16 +30,6 @@ IBSI_ONLY_FAMILIES = (
     "intensity_histogram",
     "intensity_volume",
     "local_intensity",
-)
-IMAGE_TYPES = (
-    "original",
-    "log",
-    "wavelet",
-    "square",
-    "squareroot",
-    "logarithm",
-    "exponential",
-    "gradient",
 )
 AGGREGATIONS = ("3D_avg", "3D_comb", "2_5D_avg", "2_5D_comb", "2D_avg", "2D_comb")
 RESOLVED_CONFIG_NAME = "config.resolved.yaml"
@@ -88,7 +79,7 @@ class FeatureConfig(_Strict):
     # 'auto' runs on the GPU ('cupy') where a CUDA device works, else 'native'.
     backend: Literal["native", "cupy", "auto", "pyradiomics"] = "native"
     definitions: Literal["pyradiomics", "ibsi"] = "pyradiomics"
-    image_types: list[Literal[IMAGE_TYPES]] = Field(  # type: ignore[valid-type]
+    image_types: list[Literal[tuple(IMAGE_TYPES)]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["original"], min_length=1
     )
     log_sigmas: list[typing.Annotated[float, Field(gt=0)]] = Field(

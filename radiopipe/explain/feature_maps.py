@@ -19,13 +19,13 @@ from scipy.ndimage import distance_transform_edt
 
 from radiopipe.config import FeatureConfig
 from radiopipe.features.extract import (
-    IMAGE_TYPES,
     compute_family,
     discretise,
     filter_images,
     prepare_case,
 )
 from radiopipe.features.registry import FAMILIES
+from radiopipe.image_types import image_type_of
 from radiopipe.io import Volume
 
 _UNMAPPED_FAMILIES = ("shape", "local_intensity")
@@ -71,7 +71,7 @@ def has_map(feature: str) -> bool:
     parts = feature.split("__")
     if len(parts) != 3 or parts[1] not in FAMILIES or parts[1] in _UNMAPPED_FAMILIES:
         return False
-    return _image_type(parts[0]) in IMAGE_TYPES
+    return image_type_of(parts[0]) is not None
 
 
 def feature_maps(
@@ -112,7 +112,7 @@ def feature_maps(
     roi_box, edge_box = roi[box], prepared.mask.array[box]
     z = int(np.argmax(roi_box.sum(axis=(1, 2))))
     centres, stride = _centres(roi_box[z], max_windows)
-    types = {_image_type(f.split("__")[0]) for f in wanted}
+    types = {image_type_of(f.split("__")[0]) for f in wanted}
     filtered = filter_images(prepared, settings, image_types=types, region=box)
     spacing = prepared.image.spacing
     values = {f: np.full(roi_box.shape[1:], np.nan) for f in wanted}
@@ -146,11 +146,6 @@ def feature_maps(
         )
         for f in wanted
     ]
-
-
-def _image_type(image_name: str) -> str:
-    """The config image type of a filtered image's name (``'log-sigma-1-0-mm-3D'`` -> ``'log'``)."""
-    return image_name.split("-")[0]
 
 
 def _groups(features: list[str]) -> dict[tuple[str, str], list[str]]:

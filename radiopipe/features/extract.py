@@ -40,6 +40,7 @@ from radiopipe.features.registry import (
     reported,
 )
 from radiopipe.filters import compute_image_types, pyradiomics_filter_input
+from radiopipe.image_types import IMAGE_TYPES
 from radiopipe.io import Volume
 from radiopipe.preprocess.crop import crop_slices
 from radiopipe.preprocess.discretise import (
@@ -51,18 +52,6 @@ from radiopipe.preprocess.discretise import (
 from radiopipe.preprocess.intensity import normalise
 from radiopipe.preprocess.resample import resample_image_ibsi, resample_mask_ibsi
 from radiopipe.preprocess.resegment import resegment
-
-IMAGE_TYPES = {
-    "original": "Original",
-    "log": "LoG",
-    "wavelet": "Wavelet",
-    "square": "Square",
-    "squareroot": "SquareRoot",
-    "logarithm": "Logarithm",
-    "exponential": "Exponential",
-    "gradient": "Gradient",
-}
-"""Config image type (``features.image_types``) -> filter name of `radiopipe.filters`."""
 
 # Image types whose filters read the image as float64 themselves (see filter_images).
 _READ_AS_FLOAT64 = {"original", "log", "wavelet"}
@@ -259,7 +248,7 @@ def filter_images(
             whole = whole.astype(np.float64, copy=False)
     selection = _selection(settings)
     return compute_image_types(
-        whole, prepared.image.spacing, {IMAGE_TYPES[t]: selection[t] for t in wanted},
+        whole, prepared.image.spacing, {IMAGE_TYPES[t].pyradiomics: selection[t] for t in wanted},
         region=prepared.region if region is None else region,
     )
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from radiopipe.features.catalogue import load_catalogue
+from radiopipe.features.columns import split_column
+from radiopipe.image_types import IMAGE_TYPES
 from radiopipe.report.layout import save_csv, table
 from radiopipe.table import feature_columns
 
@@ -86,11 +88,12 @@ def _ibsi_rows(config: dict, metrics: dict, catalogue: pd.DataFrame, deviating: 
         reseg.append(f"outliers beyond {features['resegment_outliers']:g} SD removed")
     image_types = []
     for kind in features["image_types"]:
+        described = IMAGE_TYPES[kind].label
         if kind == "log":
-            kind += " (sigma " + ", ".join(f"{s:g}" for s in features["log_sigmas"]) + " mm)"
+            described += " (sigma " + ", ".join(f"{s:g}" for s in features["log_sigmas"]) + " mm)"
         elif kind == "wavelet":
-            kind += f" ({features['wavelet']}, 8 sub-bands)"
-        image_types.append(kind)
+            described += f" ({features['wavelet']}, 8 sub-bands)"
+        image_types.append(described)
     definitions = features["definitions"]
     compliance = (
         "IBSI definitions; radiopipe's engine reproduces every IBSI-1 reference value "
@@ -125,7 +128,7 @@ def _catalogue_rows(columns: list[str]) -> pd.DataFrame:
     }
     rows = []
     for column in columns:
-        _, family, name = column.split("__")
+        _, family, name = split_column(column)
         entry = entries.get((family, name))
         if entry is None and family == "shape":  # planar ROIs report shape2d under 'shape'
             entry = entries.get(("shape2d", name))
