@@ -24,6 +24,7 @@ from radiopipe.features.extract import (
     filter_images,
     prepare_case,
 )
+from radiopipe.features.columns import column_name, is_column, split_column
 from radiopipe.features.registry import FAMILIES
 from radiopipe.image_types import image_type_of
 from radiopipe.io import Volume
@@ -68,10 +69,12 @@ class FeatureMap:
 
 def has_map(feature: str) -> bool:
     """Whether a feature column can be mapped (a texture, histogram or first-order feature)."""
-    parts = feature.split("__")
-    if len(parts) != 3 or parts[1] not in FAMILIES or parts[1] in _UNMAPPED_FAMILIES:
+    if not is_column(feature):
         return False
-    return image_type_of(parts[0]) is not None
+    image_name, family, _ = split_column(feature)
+    if family not in FAMILIES or family in _UNMAPPED_FAMILIES:
+        return False
+    return image_type_of(image_name) is not None
 
 
 def feature_maps(
@@ -112,7 +115,7 @@ def feature_maps(
     roi_box, edge_box = roi[box], prepared.mask.array[box]
     z = int(np.argmax(roi_box.sum(axis=(1, 2))))
     centres, stride = _centres(roi_box[z], max_windows)
-    types = {image_type_of(f.split("__")[0]) for f in wanted}
+    types = {image_type_of(split_column(f)[0]) for f in wanted}
     filtered = filter_images(prepared, settings, image_types=types, region=box)
     spacing = prepared.image.spacing
     values = {f: np.full(roi_box.shape[1:], np.nan) for f in wanted}
@@ -126,7 +129,7 @@ def feature_maps(
             result = compute_family(FAMILIES[family], source[win], roi_box[win], edge_box[win],
                                     levels[win], discretised.n_levels, spacing, settings)
             for name in names:
-                values[f"{image_name}__{family}__{name}"][cy, cx] = result[name]
+                values[column_name(image_name, family, name)][cy, cx] = result[name]
     nearest = _nearest_centre(centres, roi_box.shape[1:])
     values = {f: v[nearest] for f, v in values.items()}
     view = _view(box[1:], roi.shape[1:])
@@ -152,7 +155,7 @@ def _groups(features: list[str]) -> dict[tuple[str, str], list[str]]:
     """Features by (image, family): one window computation serves all of a group."""
     groups: dict[tuple[str, str], list[str]] = {}
     for feature in features:
-        image_name, family, name = feature.split("__")
+        image_name, family, name = split_column(feature)
         groups.setdefault((image_name, family), []).append(name)
     return groups
 

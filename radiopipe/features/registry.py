@@ -37,6 +37,7 @@ from radiopipe.features import (
     shape2d,
 )
 from radiopipe.features.catalogue import load_catalogue
+from radiopipe.features.columns import split_column
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def reported(features: dict[str, float], definitions: str) -> dict[str, float]:
     allowed = pyradiomics_feature_names()
     out = {}
     for key, value in features.items():
-        _, family, name = key.split("__")
+        _, family, name = split_column(key)
         if family not in allowed or name in allowed[family]:
             out[key] = value
     return out
