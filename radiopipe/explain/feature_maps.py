@@ -18,18 +18,13 @@ import numpy as np
 from scipy.ndimage import distance_transform_edt
 
 from radiopipe.config import FeatureConfig
-from radiopipe.features.extract import (
-    compute_family,
-    discretise,
-    filter_images,
-    prepare_case,
-)
 from radiopipe.features.columns import column_name, is_column, split_column
+from radiopipe.features.extract import discretise, filter_images, prepare_case
+from radiopipe.features.family import FamilyInput
 from radiopipe.features.registry import FAMILIES
 from radiopipe.image_types import image_type_of
 from radiopipe.io import Volume
 
-_UNMAPPED_FAMILIES = ("shape", "local_intensity")
 _MARGIN = 3  # voxels of image shown around the ROI
 
 
@@ -72,7 +67,9 @@ def has_map(feature: str) -> bool:
     if not is_column(feature):
         return False
     image_name, family, _ = split_column(feature)
-    if family not in FAMILIES or family in _UNMAPPED_FAMILIES:
+    # Shape describes the whole ROI, and families reading past its box (local intensity) are
+    # local already: neither has a map.
+    if family not in FAMILIES or FAMILIES[family].kind == "morphology" or FAMILIES[family].reach:
         return False
     return image_type_of(image_name) is not None
 
@@ -126,8 +123,11 @@ def feature_maps(
         levels[roi_box] = discretised.levels
         for cy, cx in centres:
             win = _window(z, cy, cx, window, roi_box.shape)
-            result = compute_family(FAMILIES[family], source[win], roi_box[win], edge_box[win],
-                                    levels[win], discretised.n_levels, spacing, settings)
+            inputs = FamilyInput(
+                image=source[win], roi=roi_box[win], morphological_mask=edge_box[win],
+                spacing=spacing, levels=levels[win], n_levels=discretised.n_levels,
+            )
+            result = FAMILIES[family].compute(inputs, settings)
             for name in names:
                 values[column_name(image_name, family, name)][cy, cx] = result[name]
     nearest = _nearest_centre(centres, roi_box.shape[1:])
