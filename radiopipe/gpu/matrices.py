@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from radiopipe.features.glcm import _count_pairs
+from radiopipe.features.cooccurrence import _count_pairs
 from radiopipe.features.gldzm import edge_distance
 from radiopipe.features.glrlm import _count_runs
 from radiopipe.features.neighbourhood import chebyshev_offsets
