@@ -90,11 +90,9 @@ def main() -> None:
 
 def _stage_breakdown(patches, settings: FeatureConfig, cupy) -> None:
     """Seconds per stage of one GPU batch (the steps of ``extract_batch``, timed one by one)."""
-    from radiopipe.features.registry import FAMILIES, plain_aggregation
     from radiopipe.gpu.extract import prepare_cases
-    from radiopipe.gpu.firstorder import firstorder_batch
+    from radiopipe.gpu.families import BATCHED
     from radiopipe.gpu.packing import pack
-    from radiopipe.gpu.texture import BATCHED_FAMILIES
     from radiopipe.xp import to_numpy
 
     def timed(label, run):
@@ -108,17 +106,10 @@ def _stage_breakdown(patches, settings: FeatureConfig, cupy) -> None:
     _, rois = timed("host preparation (threads)", lambda: prepare_cases(patches, settings, cupy))
     batch = timed("pack and copy to the device", lambda: pack([r.item for r in rois], pad=1,
                                                                 xp=cupy))
-    blocks = [timed("firstorder", lambda: firstorder_batch(
-        batch.voxel_values, batch.voxel_levels, batch.roi_start,
-        [r.item.voxel_volume for r in rois], mode=settings.definitions))]
-    for name in settings.families:
-        if name in BATCHED_FAMILIES:
-            aggregation = settings.aggregation
-            if not FAMILIES[name].directional:
-                aggregation = plain_aggregation(aggregation)
-            compute = BATCHED_FAMILIES[name][0]
-            blocks.append(timed(name, lambda: compute(batch, aggregation=aggregation,
-                                                      mode=settings.definitions)))
+    blocks = [
+        timed(name, lambda: BATCHED[name](batch, settings))
+        for name in settings.families if name in BATCHED
+    ]
     timed("copy back", lambda: to_numpy(cupy.concatenate(blocks, axis=1)))
 
 

@@ -26,7 +26,6 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
-from radiopipe.study import cohort_manifest
 from radiopipe.config import LoadedConfig, load_config, parse_config
 from radiopipe.errors import RadiopipeError
 from radiopipe.extraction import compute_features
@@ -42,6 +41,7 @@ from radiopipe.results import (
     Training,
 )
 from radiopipe.run_folder import RunFolder
+from radiopipe.study import cohort_manifest
 from radiopipe.table import read_table
 
 ConfigLike = LoadedConfig | str | Path
@@ -260,12 +260,10 @@ def feature_maps(
     >>> maps.plot()  # doctest: +SKIP
     """
     from radiopipe.explain.feature_maps import feature_maps as compute_maps
-    from radiopipe.io import Volume, read_image, read_mask
+    from radiopipe.io import Volume, read_case
 
     config = _case_settings(settings, 1, None).config
-    case = _single_case(image, mask)
-    image_read = read_image(case.image, case_id=case.case_id)
-    mask_read = read_mask(case.mask, image_read, case_id=case.case_id)
+    image_read, mask_read = read_case(_single_case(image, mask), config.data)
     maps = compute_maps(Volume.from_sitk(image_read), Volume.from_sitk(mask_read), features,
                         config.features, window=window, max_windows=max_windows)
     return FeatureMaps(maps)

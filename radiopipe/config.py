@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from radiopipe.errors import ConfigError
+from radiopipe.image_types import IMAGE_TYPES
 
 FEATURE_FAMILIES = ("firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm")
 IBSI_ONLY_FAMILIES = (
@@ -29,16 +30,6 @@ IBSI_ONLY_FAMILIES = (
     "intensity_histogram",
     "intensity_volume",
     "local_intensity",
-)
-IMAGE_TYPES = (
-    "original",
-    "log",
-    "wavelet",
-    "square",
-    "squareroot",
-    "logarithm",
-    "exponential",
-    "gradient",
 )
 AGGREGATIONS = ("3D_avg", "3D_comb", "2_5D_avg", "2_5D_comb", "2D_avg", "2D_comb")
 RESOLVED_CONFIG_NAME = "config.resolved.yaml"
@@ -88,7 +79,7 @@ class FeatureConfig(_Strict):
     # 'auto' runs on the GPU ('cupy') where a CUDA device works, else 'native'.
     backend: Literal["native", "cupy", "auto", "pyradiomics"] = "native"
     definitions: Literal["pyradiomics", "ibsi"] = "pyradiomics"
-    image_types: list[Literal[IMAGE_TYPES]] = Field(  # type: ignore[valid-type]
+    image_types: list[Literal[tuple(IMAGE_TYPES)]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["original"], min_length=1
     )
     log_sigmas: list[typing.Annotated[float, Field(gt=0)]] = Field(
@@ -110,9 +101,20 @@ class FeatureConfig(_Strict):
     )
     grid_alignment: Literal["pyradiomics", "ibsi"] = "pyradiomics"
     interpolator: Literal["nearest", "linear", "bspline"] = "bspline"
+    # IBSI rounds resampled intensities to the nearest integer when they are integers by nature
+    # (CT in HU; IBSI-1 configurations B-E).
+    round_resampled: bool = False
     resegment_range: list[float | None] | None = Field(None, min_length=2, max_length=2)
     resegment_outliers: float | None = Field(None, gt=0)
     normalize: bool = False
+    # The intensity-volume histogram's discretisation (IBSI-1, "Intensity-volume histogram
+    # features"): 'texture' reads the texture grey levels (step 1 over 1..N_g); 'none' the
+    # intensities themselves, discrete by nature (step 1 over the re-segmentation range);
+    # 'fixed_bin_size' bins of ivh_bin_width from the lower re-segmentation bound, at their
+    # centres; 'fixed_bin_number' ivh_bin_count bins, numbered 1..N.
+    ivh_discretisation: Literal["texture", "none", "fixed_bin_size", "fixed_bin_number"] = "texture"
+    ivh_bin_width: float = Field(2.5, gt=0)
+    ivh_bin_count: int = Field(1000, ge=1)
 
     @model_validator(mode="after")
     def _known_wavelet(self) -> FeatureConfig:
@@ -122,6 +124,16 @@ class FeatureConfig(_Strict):
             match = difflib.get_close_matches(self.wavelet, pywt.wavelist(kind="discrete"), n=1)
             hint = f"; did you mean '{match[0]}'?" if match else ""
             raise ValueError(f"'wavelet' must be a discrete PyWavelets name such as 'coif1'{hint}")
+        return self
+
+    @model_validator(mode="after")
+    def _ivh_range(self) -> FeatureConfig:
+        closed = self.resegment_range is not None and None not in self.resegment_range
+        if self.ivh_discretisation == "fixed_bin_size" and not closed:
+            raise ValueError(
+                "ivh_discretisation 'fixed_bin_size' bins from the re-segmentation range: set "
+                "resegment_range with both bounds"
+            )
         return self
 
     @model_validator(mode="after")
@@ -135,6 +147,7 @@ class FeatureConfig(_Strict):
             ("grid_alignment", "ibsi" if self.grid_alignment == "ibsi" else ""),
             ("aggregation", "" if self.aggregation in ("3D_avg", "2_5D_avg") else self.aggregation),
             ("resegment_outliers", "" if self.resegment_outliers is None else "(use resegment_range)"),
+            ("round_resampled", "true" if self.round_resampled else ""),
             (
                 "resegment_range",
                 "without a lower bound"

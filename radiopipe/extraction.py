@@ -25,7 +25,7 @@ from tqdm import tqdm  # the text bar: tqdm.auto warns in kernels without ipywid
 from radiopipe.backends import get_backend
 from radiopipe.config import DataConfig, FeatureConfig
 from radiopipe.errors import CaseError
-from radiopipe.io import read_image, read_mask, redact_paths
+from radiopipe.io import read_case, redact_paths
 from radiopipe.manifest import Case, Manifest
 from radiopipe.run_folder import RunFolder
 from radiopipe.storage import atomic_write_json, file_sha256, text_sha256
@@ -176,11 +176,7 @@ def compute_features(case: Case, features: FeatureConfig, data: DataConfig) -> d
     CaseError
         When the image or mask cannot be read or do not fit together.
     """
-    image = read_image(case.image, case_id=case.case_id, channel_policy=data.channel_policy)
-    mask = read_mask(
-        case.mask, image, case_id=case.case_id, label=data.mask_label,
-        tolerance=data.geometry_tolerance,
-    )
+    image, mask = read_case(case, data)
     return get_backend(features.backend).extract(image, mask, features)
 
 

@@ -12,11 +12,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import SimpleITK as sitk
 
 from radiopipe.errors import CaseError
+
+if TYPE_CHECKING:
+    from radiopipe.config import DataConfig
+    from radiopipe.manifest import Case
 
 CHANNEL_POLICIES = ("luminance", "mean", "red", "green", "blue")
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights
@@ -79,6 +84,36 @@ class Volume:
         image.SetOrigin(self.origin)
         image.SetDirection(self.direction)
         return image
+
+
+def read_case(case: Case, data: DataConfig) -> tuple[sitk.Image, sitk.Image]:
+    """A case's image and mask as extraction reads them.
+
+    Parameters
+    ----------
+    case : Case
+        The case: its image (file or DICOM series folder) and mask (None: the whole image).
+    data : DataConfig
+        The reading settings: ``channel_policy``, ``mask_label``, ``geometry_tolerance``.
+
+    Returns
+    -------
+    image : SimpleITK.Image
+        The single-channel image (`read_image`).
+    mask : SimpleITK.Image
+        The binary uint8 mask of the case's label on the image's geometry (`read_mask`).
+
+    Raises
+    ------
+    CaseError
+        When the image or mask cannot be read or do not fit together.
+    """
+    image = read_image(case.image, case_id=case.case_id, channel_policy=data.channel_policy)
+    mask = read_mask(
+        case.mask, image, case_id=case.case_id, label=data.mask_label,
+        tolerance=data.geometry_tolerance,
+    )
+    return image, mask
 
 
 def read_image(path: Path, *, case_id: str, channel_policy: str | None = None) -> sitk.Image:

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from radiopipe.columns import is_column
 from radiopipe.errors import RadiopipeError
 from radiopipe.manifest import Manifest
 from radiopipe.provenance import package_versions
@@ -50,14 +51,10 @@ class CaseResult:
     reason: str | None = None
 
 
-def is_feature_column(name: str) -> bool:
-    """True for ``{image_type}__{family}__{feature}`` column names."""
-    return len(name.split("__")) == 3
-
-
 def feature_columns(frame: pd.DataFrame) -> list[str]:
-    """The feature columns of a feature table, in table order."""
-    return [c for c in frame.columns if is_feature_column(c)]
+    """The feature columns (``{image_type}__{family}__{feature}``) of a feature table, in table
+    order."""
+    return [c for c in frame.columns if is_column(c)]
 
 
 def build_table(manifest: Manifest, results: Sequence[CaseResult]) -> pd.DataFrame:
@@ -80,7 +77,7 @@ def build_table(manifest: Manifest, results: Sequence[CaseResult]) -> pd.DataFra
     if not rows:
         return pd.DataFrame(columns=columns)
     frame = pd.DataFrame(rows)
-    features = [c for c in frame.columns if is_feature_column(c)]
+    features = [c for c in frame.columns if is_column(c)]
     frame[features] = frame[features].astype("float64")
     return frame[[*columns, *features]]
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from radiopipe.config import RESOLVED_CONFIG_NAME, config_hash, load_config, parse_config, write_resolved_config
+from radiopipe.config import (
+    RESOLVED_CONFIG_NAME,
+    config_hash,
+    load_config,
+    parse_config,
+    write_resolved_config,
+)
 from radiopipe.errors import ConfigError
 
 BASE = {"name": "t", "output_dir": "out", "data": {"builtin": "mni152_tissue"}}
@@ -121,3 +127,17 @@ def test_pyradiomics_backend_refuses_what_pyradiomics_lacks(tmp_path):
 def test_unknown_wavelet_suggests_a_name(tmp_path):
     data = {**BASE, "features": {"wavelet": "coiff1"}}
     assert "'wavelet' must be a discrete PyWavelets name such as 'coif1'; did you mean" in _error(tmp_path, data)
+
+
+def test_ivh_bins_from_the_resegmentation_range(tmp_path):
+    features = {"ivh_discretisation": "fixed_bin_size", "ivh_bin_width": 2.5}
+    message = _error(tmp_path, {**BASE, "features": features})
+    assert "set resegment_range with both bounds" in message
+    closed = {**features, "resegment_range": [-1000, 400]}
+    loaded = load_config(_write(tmp_path, {**BASE, "features": closed}))
+    assert loaded.config.features.ivh_bin_width == 2.5
+
+
+def test_pyradiomics_backend_does_not_round_resampled_intensities(tmp_path):
+    features = {"backend": "pyradiomics", "round_resampled": True}
+    assert "does not support round_resampled" in _error(tmp_path, {**BASE, "features": features})

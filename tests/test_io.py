@@ -164,3 +164,21 @@ def test_volume_view_shares_the_image_buffer_read_only():
     assert copy.array.flags.writeable
     with pytest.raises(ValueError, match="read-only"):
         view.array[0, 0, 0] = 1
+
+
+def test_read_case_reads_as_extraction_does(tmp_path):
+    from radiopipe.config import DataConfig
+    from radiopipe.io import read_case
+    from radiopipe.manifest import Case
+
+    labels = sphere_mask().astype(np.uint8) * 2
+    values = np.arange(labels.size, dtype=np.float32).reshape(labels.shape)
+    image = write_image(tmp_path / "img.nrrd", values)
+    mask = write_image(tmp_path / "mask.nrrd", labels)
+    case = Case(case_id="c", image=image, mask=mask, label="a", patient_id="p")
+    data = DataConfig(manifest="cohort.csv", mask_label=2)
+    image_read, mask_read = read_case(case, data)
+    assert Volume.from_sitk(image_read).array.shape == labels.shape
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(mask_read), labels == 2)
+    with pytest.raises(CaseError, match="no voxel with label 1"):
+        read_case(case, DataConfig(manifest="cohort.csv"))

@@ -9,21 +9,12 @@ import SimpleITK as sitk
 
 from radiopipe.config import FeatureConfig
 from radiopipe.errors import ConfigError
+from radiopipe.image_types import IMAGE_TYPES
 
 _INTERPOLATORS = {
     "nearest": sitk.sitkNearestNeighbor,
     "linear": sitk.sitkLinear,
     "bspline": sitk.sitkBSpline,
-}
-_IMAGE_TYPES = {
-    "original": "Original",
-    "log": "LoG",
-    "wavelet": "Wavelet",
-    "square": "Square",
-    "squareroot": "SquareRoot",
-    "logarithm": "Logarithm",
-    "exponential": "Exponential",
-    "gradient": "Gradient",
 }
 
 
@@ -82,7 +73,7 @@ class PyradiomicsBackend:
             extractor.enableFeatureClassByName("shape2D" if (planar and family == "shape") else family)
         extractor.disableAllImageTypes()
         for image_type in settings.image_types:
-            extractor.enableImageTypeByName(_IMAGE_TYPES[image_type])
+            extractor.enableImageTypeByName(IMAGE_TYPES[image_type].pyradiomics)
         raw = extractor.execute(image, mask, label=1)
         features = {}
         for key, value in raw.items():

@@ -27,7 +27,7 @@ from radiopipe.cnn.embed import aggregate, embed_inputs
 from radiopipe.cnn.inputs import InputSettings, PreparedInputs, prepare_inputs
 from radiopipe.config import CNNConfig, DataConfig
 from radiopipe.errors import CaseError, ConfigError
-from radiopipe.io import Volume, read_image, read_mask
+from radiopipe.io import Volume, read_case
 from radiopipe.manifest import Case, Manifest
 from radiopipe.run_folder import RunFolder
 from radiopipe.storage import atomic_write, atomic_write_json, file_sha256, text_sha256
@@ -88,20 +88,19 @@ def input_settings(cnn: CNNConfig, backbone: Backbone) -> InputSettings:
     )
 
 
-def read_case(case: Case, cnn: CNNConfig, data: DataConfig) -> tuple[np.ndarray, np.ndarray, tuple]:
+def read_cnn_case(
+    case: Case, cnn: CNNConfig, data: DataConfig
+) -> tuple[np.ndarray, np.ndarray, tuple]:
     """A case's image values, ROI and spacing for the CNN: (array, bool mask, spacing (z, y, x)).
 
-    With ``cnn.colour='rgb'`` a colour image keeps its first three channels (channels last);
+    The case is read as for the radiomics features (`radiopipe.io.read_case`). With
+    ``cnn.colour='rgb'`` a colour image keeps its first three channels (channels last);
     otherwise it becomes grey by ``data.channel_policy`` as for the radiomics features.
     """
-    policy = data.channel_policy
-    if cnn.colour == "rgb" and policy is None:
-        policy = "luminance"  # for the mask's geometry check only; the values stay RGB
-    image = read_image(case.image, case_id=case.case_id, channel_policy=policy)
-    mask = read_mask(
-        case.mask, image, case_id=case.case_id, label=data.mask_label,
-        tolerance=data.geometry_tolerance,
-    )
+    if cnn.colour == "rgb" and data.channel_policy is None:
+        # For the mask's geometry check only; the values stay RGB.
+        data = data.model_copy(update={"channel_policy": "luminance"})
+    image, mask = read_case(case, data)
     volume = Volume.from_sitk(image)
     values = volume.array
     if cnn.colour == "rgb" and Path(case.image).is_file():
@@ -223,7 +222,7 @@ def embed_cohort(
                     )
                     bar.update()
                     continue
-                image, mask, spacing = read_case(case, cnn, data)
+                image, mask, spacing = read_cnn_case(case, cnn, data)
                 prepared = prepare_inputs(image, mask, spacing, settings)
             except Exception as exc:  # one case's problem must not lose the cohort
                 found[case.case_id] = _record_failure(case, provenance, run, exc)

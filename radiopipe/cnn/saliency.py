@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from radiopipe.cnn.backbones import Backbone, load_backbone
-from radiopipe.cnn.extraction import backbone_options, input_settings, read_case
+from radiopipe.cnn.extraction import backbone_options, input_settings, read_cnn_case
 from radiopipe.cnn.inputs import PreparedInputs, prepare_inputs
 from radiopipe.cnn.runtime import require
 from radiopipe.config import CNNConfig, DataConfig
@@ -144,7 +144,7 @@ def case_saliency(
         The resolved ``cnn.weights`` file.
     """
     backbone = load_backbone(backbone_options(cnn, weights))
-    image, mask, spacing = read_case(case, cnn, data)
+    image, mask, spacing = read_cnn_case(case, cnn, data)
     inputs = prepare_inputs(image, mask, spacing, input_settings(cnn, backbone))
     return embedding_saliency(backbone, inputs, pca, shap_values, aggregation=cnn.aggregation)
 

@@ -1,15 +1,22 @@
-"""The IBSI-1 image-processing configurations A-E of the lung-cancer CT phantom.
+"""The IBSI-1 image-processing configurations A-E of the lung-cancer CT phantom, as settings.
 
 Transcribed from the IBSI reference manual (chapter "Reference data sets"). All configurations use
 a symmetric GLCM at Chebyshev distance 1, NGTDM/NGLDM distance 1, GLSZM/GLDZM linkage distance 1
 and NGLDM coarseness 0. Resampled intensities are rounded to the nearest integer (HU) and
 interpolated masks are thresholded at a partial volume of 0.5.
+
+:func:`feature_settings` turns a configuration into ordinary feature settings
+(`radiopipe.config.FeatureConfig`, ``definitions: ibsi``), so that the compliance run computes
+through the production engine exactly what a user's config with those settings computes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+from radiopipe.config import FeatureConfig
+from radiopipe.features.registry import FAMILIES
 
 
 @dataclass(frozen=True)
@@ -115,3 +122,53 @@ CONFIGURATIONS = {
     ),
 }
 """The five configurations by name, as the IBSI-1 manual's tables give them."""
+
+
+def feature_settings(configuration: IbsiConfiguration | None) -> FeatureConfig:
+    """The feature settings of one configuration; None gives the digital phantom's.
+
+    The digital phantom needs no processing: its values are its grey levels 1..6, which a fixed
+    bin size of 1 from its lowest level keeps, and its intensity-volume histogram reads them
+    as they are.
+
+    Examples
+    --------
+    >>> settings = feature_settings(CONFIGURATIONS["B"])
+    >>> settings.resampled_spacing, settings.discretisation, settings.bin_count
+    ([2.0, 2.0, None], 'fixed_bin_number', 32)
+    """
+    common = {"definitions": "ibsi", "image_types": ["original"], "families": list(FAMILIES)}
+    if configuration is None:
+        return FeatureConfig(
+            **common, discretisation="fixed_bin_size", bin_width=1.0, ivh_discretisation="none"
+        )
+    scheme, *parameters = configuration.ivh
+    ivh = {"ivh_discretisation": scheme}
+    if scheme == "fixed_bin_size":
+        ivh["ivh_bin_width"] = parameters[0]
+    elif scheme == "fixed_bin_number":
+        ivh["ivh_bin_count"] = parameters[0]
+    grid = {}
+    if configuration.spacing is not None:
+        grid = {
+            "resampled_spacing": list(reversed(configuration.spacing)),  # (x, y, z) in the config
+            "grid_alignment": "ibsi",
+            "interpolator": configuration.interpolator,
+            "round_resampled": True,
+        }
+    binning = (
+        {"bin_width": configuration.bin_width}
+        if configuration.discretisation == "fixed_bin_size"
+        else {"bin_count": configuration.bin_count}
+    )
+    return FeatureConfig(
+        **common,
+        **grid,
+        **binning,
+        **ivh,
+        resegment_range=(
+            None if configuration.resegment_range is None else list(configuration.resegment_range)
+        ),
+        resegment_outliers=configuration.outlier_sigma,
+        discretisation=configuration.discretisation,
+    )

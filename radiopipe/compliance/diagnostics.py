@@ -12,26 +12,32 @@ from __future__ import annotations
 
 import numpy as np
 
-from radiopipe.compliance.prepare import ProcessingStages
+from radiopipe.compliance.data import Phantom
+from radiopipe.features.extract import PreparedCase
 from radiopipe.preprocess.crop import bounding_box
 
 _AXES = {"x": 2, "y": 1, "z": 0}
 
 
-def diagnostic_tags(stages: ProcessingStages) -> dict[str, float]:
-    """Every diagnostic tag of one processed configuration, by IBSI tag."""
-    initial, interpolated = stages.initial, stages.interpolated
+def diagnostic_tags(initial: Phantom, prepared: PreparedCase) -> dict[str, float]:
+    """Every diagnostic tag of one configuration, by IBSI tag.
+
+    Parameters
+    ----------
+    initial : Phantom
+        The image and mask as read.
+    prepared : PreparedCase
+        The same after interpolation (``image``, ``mask``: the morphological mask) and
+        re-segmentation (``intensity_mask``), by the engine (`radiopipe.features.extract`).
+    """
+    image, mask = prepared.image, prepared.mask.array
     return {
         **_image_tags(initial.image.array, initial.image.spacing, "init"),
-        **_image_tags(interpolated.image.array, interpolated.image.spacing, "interp"),
+        **_image_tags(image.array, image.spacing, "interp"),
         **_roi_tags(initial.image.array, initial.mask.array, initial.mask.array, "init"),
-        **_roi_tags(
-            interpolated.image.array, interpolated.mask.array, interpolated.mask.array, "interp"
-        ),
+        **_roi_tags(image.array, mask, mask, "interp"),
         # Re-segmentation changes the intensity mask only; the morphological mask stays.
-        **_roi_tags(
-            interpolated.image.array, stages.intensity_mask, interpolated.mask.array, "reseg"
-        ),
+        **_roi_tags(image.array, prepared.intensity_mask, mask, "reseg"),
     }
 
 

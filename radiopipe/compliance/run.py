@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from radiopipe.compliance.compute import feature_tags
-from radiopipe.compliance.configs import CONFIGURATIONS
+from radiopipe.compliance.configs import CONFIGURATIONS, feature_settings
 from radiopipe.compliance.data import (
     CT_PHANTOM,
     DIGITAL_PHANTOM,
@@ -31,9 +31,9 @@ from radiopipe.compliance.data import (
     read_reference_set,
 )
 from radiopipe.compliance.diagnostics import diagnostic_tags
-from radiopipe.compliance.prepare import prepare_ct, prepare_digital_phantom, process_ct
 from radiopipe.compliance.reference import Reference
 from radiopipe.features.catalogue import load_catalogue
+from radiopipe.features.extract import prepare_case
 
 REFERENCE_SETS = (DIGITAL_PHANTOM, *CONFIGURATIONS)
 """The digital phantom, then configurations 'A'..'E', in table order."""
@@ -132,14 +132,15 @@ def computed_values(
 ) -> dict[str, float]:
     """radiopipe's value of every tag of ``references`` it computes, for one reference set.
 
-    ``phantom`` is the digital phantom for ``DIGITAL_PHANTOM``, the CT phantom otherwise.
+    ``phantom`` is the digital phantom for ``DIGITAL_PHANTOM``, the CT phantom otherwise. It is
+    prepared and its features computed by the production engine under the reference set's
+    feature settings (`radiopipe.compliance.configs.feature_settings`).
     """
-    if reference_set == DIGITAL_PHANTOM:
-        return feature_tags(prepare_digital_phantom(phantom), references)
-    configuration = CONFIGURATIONS[reference_set]
-    stages = process_ct(phantom, configuration)
-    values = diagnostic_tags(stages)
-    values.update(feature_tags(prepare_ct(stages, configuration), references))
+    digital = reference_set == DIGITAL_PHANTOM
+    settings = feature_settings(None if digital else CONFIGURATIONS[reference_set])
+    prepared = prepare_case(phantom.image, phantom.mask, settings)
+    values = {} if digital else diagnostic_tags(phantom, prepared)
+    values.update(feature_tags(prepared, settings, references))
     return values
 
 

@@ -10,7 +10,7 @@ from radiopipe.config import DataConfig, FeatureConfig, FeatureMapConfig
 from radiopipe.errors import CaseError
 from radiopipe.explain.explainers import Explanation
 from radiopipe.explain.feature_maps import FeatureMap, feature_maps, has_map
-from radiopipe.io import Volume, read_image, read_mask
+from radiopipe.io import Volume, read_case
 from radiopipe.manifest import Case
 
 logger = logging.getLogger(__name__)
@@ -36,9 +36,7 @@ def case_feature_maps(case: Case, features: list[str], settings: FeatureConfig, 
     if not features or not maps.enabled:
         return []
     try:
-        image = read_image(case.image, case_id=case.case_id, channel_policy=data.channel_policy)
-        mask = read_mask(case.mask, image, case_id=case.case_id, label=data.mask_label,
-                         tolerance=data.geometry_tolerance)
+        image, mask = read_case(case, data)
     except CaseError as exc:
         logger.warning("no feature maps: %s", exc)
         return []

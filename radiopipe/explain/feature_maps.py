@@ -17,18 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import distance_transform_edt
 
+from radiopipe.columns import column_name, is_column, split_column
 from radiopipe.config import FeatureConfig
-from radiopipe.features.extract import (
-    IMAGE_TYPES,
-    compute_family,
-    discretise,
-    filter_images,
-    prepare_case,
-)
+from radiopipe.features.extract import discretise, filter_images, prepare_case
+from radiopipe.features.family import FamilyInput
 from radiopipe.features.registry import FAMILIES
+from radiopipe.image_types import image_type_of
 from radiopipe.io import Volume
 
-_UNMAPPED_FAMILIES = ("shape", "local_intensity")
 _MARGIN = 3  # voxels of image shown around the ROI
 
 
@@ -68,10 +64,14 @@ class FeatureMap:
 
 def has_map(feature: str) -> bool:
     """Whether a feature column can be mapped (a texture, histogram or first-order feature)."""
-    parts = feature.split("__")
-    if len(parts) != 3 or parts[1] not in FAMILIES or parts[1] in _UNMAPPED_FAMILIES:
+    if not is_column(feature):
         return False
-    return _image_type(parts[0]) in IMAGE_TYPES
+    image_name, family, _ = split_column(feature)
+    # Shape describes the whole ROI, and families reading past its box (local intensity) are
+    # local already: neither has a map.
+    if family not in FAMILIES or FAMILIES[family].kind == "morphology" or FAMILIES[family].reach:
+        return False
+    return image_type_of(image_name) is not None
 
 
 def feature_maps(
@@ -112,7 +112,7 @@ def feature_maps(
     roi_box, edge_box = roi[box], prepared.mask.array[box]
     z = int(np.argmax(roi_box.sum(axis=(1, 2))))
     centres, stride = _centres(roi_box[z], max_windows)
-    types = {_image_type(f.split("__")[0]) for f in wanted}
+    types = {image_type_of(split_column(f)[0]) for f in wanted}
     filtered = filter_images(prepared, settings, image_types=types, region=box)
     spacing = prepared.image.spacing
     values = {f: np.full(roi_box.shape[1:], np.nan) for f in wanted}
@@ -123,10 +123,13 @@ def feature_maps(
         levels[roi_box] = discretised.levels
         for cy, cx in centres:
             win = _window(z, cy, cx, window, roi_box.shape)
-            result = compute_family(FAMILIES[family], source[win], roi_box[win], edge_box[win],
-                                    levels[win], discretised.n_levels, spacing, settings)
+            inputs = FamilyInput(
+                image=source[win], roi=roi_box[win], morphological_mask=edge_box[win],
+                spacing=spacing, levels=levels[win], n_levels=discretised.n_levels,
+            )
+            result = FAMILIES[family].compute(inputs, settings)
             for name in names:
-                values[f"{image_name}__{family}__{name}"][cy, cx] = result[name]
+                values[column_name(image_name, family, name)][cy, cx] = result[name]
     nearest = _nearest_centre(centres, roi_box.shape[1:])
     values = {f: v[nearest] for f, v in values.items()}
     view = _view(box[1:], roi.shape[1:])
@@ -148,16 +151,11 @@ def feature_maps(
     ]
 
 
-def _image_type(image_name: str) -> str:
-    """The config image type of a filtered image's name (``'log-sigma-1-0-mm-3D'`` -> ``'log'``)."""
-    return image_name.split("-")[0]
-
-
 def _groups(features: list[str]) -> dict[tuple[str, str], list[str]]:
     """Features by (image, family): one window computation serves all of a group."""
     groups: dict[tuple[str, str], list[str]] = {}
     for feature in features:
-        image_name, family, name = feature.split("__")
+        image_name, family, name = split_column(feature)
         groups.setdefault((image_name, family), []).append(name)
     return groups
 

@@ -16,7 +16,7 @@ The order follows pyradiomics' ``RadiomicsFeatureExtractor.execute`` so that, wi
 The steps are public, so that every consumer of the engine prepares a case the same way (the GPU
 backend's host preparation, the feature maps): :func:`prepare_case` (steps 1-3, a
 :class:`PreparedCase`), :func:`shape_features`, :func:`filter_images` (step 4) and
-:func:`compute_families` (step 5; per family :func:`discretise` and :func:`compute_family`).
+:func:`compute_families` (step 5: :func:`family_input`, then each family's ``compute``).
 """
 
 from __future__ import annotations
@@ -28,18 +28,13 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from radiopipe.columns import column_name
 from radiopipe.config import FeatureConfig
 from radiopipe.features.blas import single_threaded_blas
-from radiopipe.features.local_intensity import sphere_offsets
-from radiopipe.features.registry import (
-    FAMILIES,
-    SHAPE_2D,
-    Family,
-    plain_aggregation,
-    pyradiomics_feature_names,
-    reported,
-)
+from radiopipe.features.family import FamilyInput
+from radiopipe.features.registry import FAMILIES, reported
 from radiopipe.filters import compute_image_types, pyradiomics_filter_input
+from radiopipe.image_types import IMAGE_TYPES
 from radiopipe.io import Volume
 from radiopipe.preprocess.crop import crop_slices
 from radiopipe.preprocess.discretise import (
@@ -51,18 +46,6 @@ from radiopipe.preprocess.discretise import (
 from radiopipe.preprocess.intensity import normalise
 from radiopipe.preprocess.resample import resample_image_ibsi, resample_mask_ibsi
 from radiopipe.preprocess.resegment import resegment
-
-IMAGE_TYPES = {
-    "original": "Original",
-    "log": "LoG",
-    "wavelet": "Wavelet",
-    "square": "Square",
-    "squareroot": "SquareRoot",
-    "logarithm": "Logarithm",
-    "exponential": "Exponential",
-    "gradient": "Gradient",
-}
-"""Config image type (``features.image_types``) -> filter name of `radiopipe.filters`."""
 
 # Image types whose filters read the image as float64 themselves (see filter_images).
 _READ_AS_FLOAT64 = {"original", "log", "wavelet"}
@@ -133,9 +116,7 @@ def extract_features(image: Volume, mask: Volume, settings: FeatureConfig) -> di
     """
     with single_threaded_blas():
         prepared = prepare_case(image, mask, settings)
-        features: dict[str, float] = {}
-        if "shape" in settings.families:
-            features.update(shape_features(prepared, settings))
+        features = shape_features(prepared, settings)
         by_task: dict[int, dict[str, float]] = {}
         for task, images in _filtered_in_background(prepared, settings):
             by_task[task] = {
@@ -259,7 +240,7 @@ def filter_images(
             whole = whole.astype(np.float64, copy=False)
     selection = _selection(settings)
     return compute_image_types(
-        whole, prepared.image.spacing, {IMAGE_TYPES[t]: selection[t] for t in wanted},
+        whole, prepared.image.spacing, {IMAGE_TYPES[t].pyradiomics: selection[t] for t in wanted},
         region=prepared.region if region is None else region,
     )
 
@@ -272,7 +253,7 @@ def compute_families(
     *,
     families: Collection[str] | None = None,
 ) -> dict[str, float]:
-    """Every non-shape family of one filtered image (step 5).
+    """Every non-morphology family of one filtered image (step 5).
 
     Parameters
     ----------
@@ -288,63 +269,94 @@ def compute_families(
     Returns
     -------
     dict of str to float
-        ``{image_name}__{family}__{feature}`` -> value.
+        ``{image_name}__{family}__{feature}`` -> value, families in ``settings.families`` order.
     """
-    wanted = [f for f in settings.families if families is None or f in families]
-    filtered = np.asarray(filtered, dtype=np.float64)
-    image = filtered[prepared.in_region(prepared.box)]
-    roi, edge = prepared.intensity_mask[prepared.box], prepared.mask.array[prepared.box]
-    spacing = prepared.image.spacing
-    out: dict[str, float] = {}
-    box_families = [
-        f for f in wanted if FAMILIES[f].kind != "morphology" and f != "local_intensity"
+    wanted = [
+        FAMILIES[name] for name in settings.families
+        if (families is None or name in families) and FAMILIES[name].kind != "morphology"
     ]
-    if box_families:
-        discretised = discretise(image[roi], settings)
-        levels = np.zeros(image.shape, dtype=np.int32)
-        levels[roi] = discretised.levels
-        for family_name in box_families:
-            values = compute_family(
-                FAMILIES[family_name], image, roi, edge, levels, discretised.n_levels, spacing,
-                settings,
-            )
-            out.update({f"{image_name}__{family_name}__{k}": v for k, v in values.items()})
-    if "local_intensity" in wanted:
-        # The peak spheres reach past the ROI: this family sees the wider region.
-        peaks = FAMILIES["local_intensity"].compute(
-            filtered, prepared.intensity_mask[prepared.region], spacing
-        )
-        out.update({f"{image_name}__local_intensity__{k}": v for k, v in peaks.items()})
-    return out
+    if not wanted:
+        return {}
+    inputs = family_input(prepared, filtered, settings)
+    return {
+        column_name(image_name, family.name, feature): value
+        for family in wanted
+        for feature, value in family.compute(inputs, settings).items()
+    }
 
 
 def shape_features(prepared: PreparedCase, settings: FeatureConfig) -> dict[str, float]:
-    """The shape family of a prepared case, from its morphological mask (2D or 3D shape).
+    """The morphology families (shape) of a prepared case: once per case, on the original image,
+    from its masks (2D or 3D shape); empty when none is configured.
 
     Returns
     -------
     dict of str to float
         ``original__shape__{feature}`` -> value.
     """
-    mode = settings.definitions
-    mask, box = prepared.mask, prepared.box
-    if prepared.planar:
-        values = SHAPE_2D.compute(mask.array[0], mask.spacing[1:], mode=mode)
-    else:
-        # Under pyradiomics definitions the slow IBSI-only extras are not reported: skip them.
-        shape = FAMILIES["shape"]
-        wanted = None
-        if mode == "pyradiomics":
-            wanted = sorted(pyradiomics_feature_names()["shape"] & set(shape.feature_names))
-        values = shape.compute(
-            mask.array[box],
-            mask.spacing,
-            mode=mode,
-            image=prepared.image.array[box],
-            intensity_mask=prepared.intensity_mask[box],
-            features=wanted,
-        )
-    return {f"original__shape__{k}": v for k, v in values.items()}
+    inputs = morphology_input(prepared)
+    return {
+        column_name("original", family.name, feature): value
+        for family in (FAMILIES[name] for name in settings.families)
+        if family.kind == "morphology"
+        for feature, value in family.compute(inputs, settings).items()
+    }
+
+
+def family_input(
+    prepared: PreparedCase,
+    filtered,
+    settings: FeatureConfig,
+    *,
+    discretised: Discretised | None = None,
+) -> FamilyInput:
+    """What the families read from one filtered image of a prepared case.
+
+    Parameters
+    ----------
+    prepared : PreparedCase
+    filtered : array
+        The filtered image over ``prepared.region`` (:func:`filter_images`), on the host.
+    settings : FeatureConfig
+    discretised : Discretised, optional
+        The ROI's grey levels when the caller has them (host arrays, in the order of
+        ``filtered[roi]``); default: :func:`discretise` them.
+
+    Returns
+    -------
+    FamilyInput
+        Over the morphological mask's bounding box; the surroundings over ``prepared.region``.
+    """
+    surroundings = np.asarray(filtered, dtype=np.float64)
+    image = surroundings[prepared.in_region(prepared.box)]
+    roi = prepared.intensity_mask[prepared.box]
+    if discretised is None:
+        discretised = discretise(image[roi], settings)
+    levels = np.zeros(image.shape, dtype=np.int32)
+    levels[roi] = discretised.levels
+    return FamilyInput(
+        image=image,
+        roi=roi,
+        morphological_mask=prepared.mask.array[prepared.box],
+        spacing=prepared.image.spacing,
+        levels=levels,
+        n_levels=discretised.n_levels,
+        surroundings=surroundings,
+        surroundings_roi=prepared.intensity_mask[prepared.region],
+        planar=prepared.planar,
+    )
+
+
+def morphology_input(prepared: PreparedCase) -> FamilyInput:
+    """What shape reads: the masks and the prepared original image, whole (shape crops them to
+    the morphological mask's box itself)."""
+    return FamilyInput(
+        image=prepared.image.array,
+        roi=prepared.intensity_mask,
+        morphological_mask=prepared.mask.array,
+        spacing=prepared.image.spacing,
+        planar=prepared.planar,
+    )
 
 
 def discretise(values: np.ndarray, settings: FeatureConfig) -> Discretised:
@@ -355,48 +367,6 @@ def discretise(values: np.ndarray, settings: FeatureConfig) -> Discretised:
         low = settings.resegment_range[0] if settings.resegment_range is not None else None
         return fixed_bin_size(values, settings.bin_width, lower_bound=low)
     return fixed_bin_size_pyradiomics(values, settings.bin_width)
-
-
-def compute_family(
-    family: Family, image, roi, edge, levels, n_levels: int, spacing, settings: FeatureConfig
-) -> dict[str, float]:
-    """One family of one discretised image (shape and local intensity excepted).
-
-    Parameters
-    ----------
-    family : Family
-    image : numpy.ndarray
-        Filtered image values (float64), cropped like the masks.
-    roi, edge : numpy.ndarray of bool
-        The intensity mask (the ROI the family reads) and the morphological mask (GLDZM
-        distances to its edge).
-    levels : numpy.ndarray of int
-        Grey levels 1..n_levels inside ``roi``.
-    n_levels : int
-    spacing : tuple of float
-        Voxel size (z, y, x) in mm.
-    settings : FeatureConfig
-
-    Returns
-    -------
-    dict of str to float
-        Feature name -> value.
-    """
-    mode = settings.definitions
-    if family.name == "firstorder":
-        return family.compute(
-            image, roi, spacing=spacing, mode=mode, levels=levels, n_levels=n_levels
-        )
-    if family.name == "intensity_histogram":
-        return family.compute(levels, roi, n_levels)
-    if family.name == "intensity_volume":
-        return family.compute(levels, roi, step=1.0, lower_bound=1.0, upper_bound=float(n_levels))
-    aggregation = settings.aggregation
-    if not family.directional:
-        aggregation = plain_aggregation(aggregation)
-    # IBSI measures GLDZM distances to the edge of the morphological mask.
-    extra = {"roi_edge_mask": edge} if family.name == "gldzm" else {}
-    return family.compute(levels, roi, n_levels, aggregation=aggregation, mode=mode, **extra)
 
 
 def _as_volumes_3d(image: Volume, mask: Volume) -> tuple[Volume, Volume, bool]:
@@ -417,10 +387,13 @@ def _as_volumes_3d(image: Volume, mask: Volume) -> tuple[Volume, Volume, bool]:
 
 def _filter_region(box, intensity_mask, spacing, settings: FeatureConfig) -> tuple[slice, ...]:
     """Box over which the families read the filtered images: the ROI's bounding box, widened by
-    the peak sphere's reach when local intensity is computed (as that family crops itself)."""
-    if "local_intensity" not in settings.families:
+    the farthest reach of a configured family past it (local intensity's peak spheres)."""
+    reaches = [
+        FAMILIES[name].reach(spacing) for name in settings.families if FAMILIES[name].reach
+    ]
+    if not reaches:
         return box
-    reach = np.abs(sphere_offsets(spacing)).max(axis=0)
+    reach = np.max(reaches, axis=0)
     return tuple(
         slice(max(window.start - int(h), 0), min(window.stop + int(h), n))
         for window, h, n in zip(box, reach, intensity_mask.shape)
@@ -438,11 +411,16 @@ def _prepare_grid(image: Volume, mask: Volume, settings: FeatureConfig) -> tuple
     spacing_zyx = _spacing_zyx(settings.resampled_spacing)
     if settings.grid_alignment == "ibsi":
         resampled = resample_image_ibsi(image, spacing_zyx, interpolator=settings.interpolator)
-        return resampled, resample_mask_ibsi(mask, spacing_zyx)
-    resampled, resampled_mask = pyradiomics_filter_input(
-        image, mask, resampled_spacing=spacing_zyx, interpolator=settings.interpolator
-    )
-    array = resampled.array.astype(np.float64)
+        resampled_mask = resample_mask_ibsi(mask, spacing_zyx)
+        array = resampled.array
+    else:
+        resampled, resampled_mask = pyradiomics_filter_input(
+            image, mask, resampled_spacing=spacing_zyx, interpolator=settings.interpolator
+        )
+        array = resampled.array.astype(np.float64)
+    if settings.round_resampled:
+        # IBSI rounds interpolated intensities that are integers by nature (CT, HU).
+        array = np.rint(array)
     return Volume(array, resampled.spacing, resampled.origin, resampled.direction), resampled_mask
 
 

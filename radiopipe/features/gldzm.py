@@ -7,7 +7,7 @@ voxels in 2D, and measures against the *morphological* mask (before intensity re
 so holes left by re-segmentation do not create edges. Voxels beyond the image border count as
 outside. A zone's distance is the smallest distance of its voxels. :math:`P_{ij}` counts the
 zones of grey level :math:`i` at distance :math:`j`. The features have the GLSZM's form (see
-:mod:`radiopipe.features.glszm`) with distances as column values; pyradiomics has no GLDZM, so
+:mod:`radiopipe.features.zones`) with distances as column values; pyradiomics has no GLDZM, so
 both modes compute the IBSI definitions.
 
 Examples
@@ -22,7 +22,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from radiopipe.features.glszm import (
+from radiopipe.features.neighbourhood import (
+    average_over_groups,
+    in_plane,
+    prepare_input,
+    slice_groups,
+)
+from radiopipe.features.zones import (
     LevelMatrix,
     emphasis,
     grey_level_non_uniformity,
@@ -33,12 +39,6 @@ from radiopipe.features.glszm import (
     value_non_uniformity,
     value_variance,
     zone_table,
-)
-from radiopipe.features.neighbourhood import (
-    average_over_groups,
-    in_plane,
-    prepare_input,
-    slice_groups,
 )
 
 FEATURE_NAMES = (

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from radiopipe.preprocess.discretise import fixed_bin_number, fixed_bin_size
 from radiopipe.xp import to_numpy
 
 FEATURE_NAMES = (
@@ -93,6 +94,72 @@ def compute_intensity_volume(
         "AreaUnderCurve": area,
     }
     return {name: float(features[name]) for name in FEATURE_NAMES}
+
+
+def ivh_input(
+    image,
+    roi,
+    levels,
+    n_levels: int,
+    *,
+    scheme: str,
+    bin_width: float,
+    bin_count: int,
+    resegment_range=None,
+) -> tuple[np.ndarray, float, float | None, float | None]:
+    """The discrete values, step and range of the histogram, by IBSI's intensity types.
+
+    IBSI-1, "Intensity-volume histogram features":
+
+    - ``'texture'`` (radiopipe's default, not an IBSI case of its own): the texture grey levels,
+      step 1 over ``[1, n_levels]``;
+    - ``'none'`` (calibrated, discrete intensities such as HU): the intensities, step 1 over the
+      re-segmentation range, or the ROI's range where it has no bound (configurations A, B, D);
+    - ``'fixed_bin_size'`` (calibrated, continuous): bins of ``bin_width`` from the lower
+      re-segmentation bound, represented by their centres ``x_min + (x_d - 0.5) w``, over
+      ``[x_min + w / 2, x_max - w / 2]`` (configuration C);
+    - ``'fixed_bin_number'`` (arbitrary units): bin numbers ``1..bin_count`` over
+      ``[1, bin_count]``, the re-segmentation range unused (configuration E).
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        Intensities.
+    roi : numpy.ndarray of bool
+        The intensity mask, same shape.
+    levels : numpy.ndarray of int
+        Texture grey levels inside ``roi``.
+    n_levels : int
+        Number of texture grey levels.
+    scheme : {'texture', 'none', 'fixed_bin_size', 'fixed_bin_number'}
+    bin_width : float
+        Bin width of ``'fixed_bin_size'``.
+    bin_count : int
+        Number of bins of ``'fixed_bin_number'``.
+    resegment_range : sequence of (float or None), optional
+        The re-segmentation range; ``'fixed_bin_size'`` needs both bounds.
+
+    Returns
+    -------
+    values : numpy.ndarray
+        Discrete values shaped like ``image`` (read inside ``roi``).
+    step : float
+    lower_bound, upper_bound : float or None
+        The arguments of :func:`compute_intensity_volume`.
+    """
+    if scheme == "texture":
+        return levels, 1.0, 1.0, float(n_levels)
+    if scheme == "none":
+        low, high = resegment_range or (None, None)
+        return image, 1.0, low, high
+    values = np.zeros(image.shape, dtype=np.float64)
+    if scheme == "fixed_bin_size":
+        low, high = resegment_range
+        bins = fixed_bin_size(image[roi], bin_width, lower_bound=low).levels
+        values[roi] = low + (bins - 0.5) * bin_width
+        return values, bin_width, low + bin_width / 2, high - bin_width / 2
+    values[roi] = fixed_bin_number(image[roi], bin_count).levels
+    return values, 1.0, 1.0, float(bin_count)
 
 
 def _roi_on_grid(values, mask, step, lower_bound, upper_bound):

@@ -96,6 +96,11 @@ def sphere_offsets(spacing, radius: float = PEAK_RADIUS_MM) -> np.ndarray:
     return grid[np.sqrt(((grid * np.asarray(spacing)) ** 2).sum(axis=1)) <= radius]
 
 
+def reach(spacing) -> np.ndarray:
+    """Voxels the peak spheres reach past a centre, per axis (ints, one per axis)."""
+    return np.abs(sphere_offsets(spacing)).max(axis=0)
+
+
 def _peaks_at(image: np.ndarray, centres: np.ndarray, offsets: np.ndarray, block: int = 4096):
     """Mean of the existing image voxels within the sphere around each centre (exact sums)."""
     peaks = np.empty(len(centres))

@@ -5,7 +5,7 @@ A neighbour within Chebyshev distance :math:`\delta` (26 neighbours in 3D, 8 in-
 :math:`j'` satisfies :math:`|i - j'| \le \alpha` (the coarseness parameter). A voxel with
 :math:`k` dependent neighbours has dependence count :math:`j = k + 1`; :math:`P_{ij}` counts the
 ROI voxels by grey level and dependence count, so :math:`N_s = N_v` (every voxel is an event).
-The features have the GLSZM's form (see :mod:`radiopipe.features.glszm`), plus the energy.
+The features have the GLSZM's form (see :mod:`radiopipe.features.zones`), plus the energy.
 
 pyradiomics implements this matrix as its GLDM (:mod:`radiopipe.features.gldm`, the pyradiomics
 feature subset). Output names follow pyradiomics' GLDM names where pyradiomics has the feature.
@@ -23,7 +23,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from radiopipe.features.glszm import (
+from radiopipe.features.neighbourhood import (
+    average_over_groups,
+    chebyshev_offsets,
+    flat_lattice,
+    in_plane,
+    prepare_input,
+    slice_groups,
+)
+from radiopipe.features.zones import (
     PYRADIOMICS_EPS,
     LevelMatrix,
     emphasis,
@@ -35,14 +43,6 @@ from radiopipe.features.glszm import (
     percentage,
     value_non_uniformity,
     value_variance,
-)
-from radiopipe.features.neighbourhood import (
-    average_over_groups,
-    chebyshev_offsets,
-    flat_lattice,
-    in_plane,
-    prepare_input,
-    slice_groups,
 )
 
 FEATURE_NAMES = (
@@ -145,7 +145,7 @@ def ngldm_features(matrix: LevelMatrix, *, mode: str = "ibsi") -> dict:
     """All NGLDM features of a matrix stack, one value per group.
 
     The definitions of IBSI and pyradiomics agree; only the entropy's epsilon differs (see
-    :func:`radiopipe.features.glszm.joint_entropy`).
+    :func:`radiopipe.features.zones.joint_entropy`).
     """
     counts, i, j = matrix.counts, matrix.grey_levels, matrix.values
     eps = PYRADIOMICS_EPS if mode == "pyradiomics" else 0.0

@@ -1,26 +1,16 @@
-"""The closed table of feature families: name -> how to compute it and what it outputs.
+"""The closed table of feature families: name -> `Family` (how to compute it, what it outputs).
 
-Families fall into four kinds that take different inputs:
-
-``intensity``
-    the intensities of the ROI (first-order statistics; local intensity needs the neighbourhood).
-``morphology``
-    the ROI mask and spacing (shape); computed once per case, on the original image only.
-``histogram``
-    the discretised ROI (intensity histogram, intensity-volume histogram).
-``texture``
-    the discretised ROI and an aggregation (GLCM, GLRLM, GLSZM, GLDM, NGTDM, GLDZM, NGLDM);
-    ``directional`` texture families use the six directional aggregations, the others the three
-    plain ones.
+Every family is computed as ``FAMILIES[name].compute(inputs, settings)`` (see
+`radiopipe.features.family`); the functions below adapt a :class:`FamilyInput` and the feature
+settings to each family module's own ``compute_*`` function, which the tests also call directly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING
 
+from radiopipe.columns import split_column
 from radiopipe.features import (
     firstorder,
     glcm,
@@ -37,68 +27,120 @@ from radiopipe.features import (
     shape2d,
 )
 from radiopipe.features.catalogue import load_catalogue
+from radiopipe.features.family import Family, FamilyInput
+
+if TYPE_CHECKING:
+    from radiopipe.config import FeatureConfig
 
 
-@dataclass(frozen=True)
-class Family:
-    """One feature family.
+def _firstorder(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
+    return firstorder.compute_firstorder(
+        inputs.image, inputs.roi, spacing=inputs.spacing, mode=settings.definitions,
+        levels=inputs.levels, n_levels=inputs.n_levels,
+    )
 
-    Attributes
-    ----------
-    name : str
-        Family name in feature columns (``{image_type}__{family}__{feature}``).
-    kind : {'intensity', 'morphology', 'histogram', 'texture'}
-    compute : callable
-        The family's ``compute_*`` function.
-    feature_names : tuple of str
-        Every name the family can output.
-    directional : bool
-        Texture families with directions (GLCM, GLRLM).
-    """
 
-    name: str
-    kind: Literal["intensity", "morphology", "histogram", "texture"]
-    compute: Callable[..., dict[str, float]]
-    feature_names: tuple[str, ...]
-    directional: bool = False
+def _shape(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
+    """3D shape of the morphological mask (planar shape for a 2D case); its intensity features
+    over the intensity mask."""
+    if inputs.planar:
+        return SHAPE_2D.compute(inputs, settings)
+    wanted = None
+    if settings.definitions == "pyradiomics":
+        # pyradiomics' feature set only: the slow IBSI-only extras are not computed at all.
+        wanted = sorted(pyradiomics_feature_names()["shape"] & set(shape.FEATURE_NAMES))
+    return shape.compute_shape(
+        inputs.morphological_mask, inputs.spacing, mode=settings.definitions, image=inputs.image,
+        intensity_mask=inputs.roi, features=wanted,
+    )
+
+
+def _shape2d(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
+    return shape2d.compute_shape2d(
+        inputs.morphological_mask[0], inputs.spacing[1:], mode=settings.definitions
+    )
+
+
+def _texture(name: str, compute):
+    """The adapter of texture family ``name``'s ``compute_*(levels, mask, n_levels, *,
+    aggregation, mode)``."""
+
+    def adapted(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
+        return compute(
+            inputs.levels, inputs.roi, inputs.n_levels,
+            aggregation=FAMILIES[name].aggregation(settings), mode=settings.definitions,
+        )
+
+    return adapted
+
+
+def _gldzm(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
+    # IBSI measures GLDZM distances to the edge of the morphological mask.
+    return gldzm.compute_gldzm(
+        inputs.levels, inputs.roi, inputs.n_levels,
+        aggregation=FAMILIES["gldzm"].aggregation(settings), mode=settings.definitions,
+        roi_edge_mask=inputs.morphological_mask,
+    )
+
+
+def _intensity_histogram(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
+    return intensity_histogram.compute_intensity_histogram(
+        inputs.levels, inputs.roi, inputs.n_levels
+    )
+
+
+def _intensity_volume(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
+    values, step, low, high = intensity_volume.ivh_input(
+        inputs.image, inputs.roi, inputs.levels, inputs.n_levels,
+        scheme=settings.ivh_discretisation, bin_width=settings.ivh_bin_width,
+        bin_count=settings.ivh_bin_count, resegment_range=settings.resegment_range,
+    )
+    return intensity_volume.compute_intensity_volume(
+        values, inputs.roi, step=step, lower_bound=low, upper_bound=high
+    )
+
+
+def _local_intensity(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
+    # The peak spheres reach past the ROI's box: this family reads the surroundings.
+    return local_intensity.compute_local_intensity(
+        inputs.surroundings, inputs.surroundings_roi, inputs.spacing
+    )
 
 
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
-        Family("firstorder", "intensity", firstorder.compute_firstorder, firstorder.FEATURE_NAMES),
-        Family("shape", "morphology", shape.compute_shape, shape.FEATURE_NAMES),
-        Family("glcm", "texture", glcm.compute_glcm, glcm.FEATURE_NAMES, directional=True),
-        Family("glrlm", "texture", glrlm.compute_glrlm, glrlm.FEATURE_NAMES, directional=True),
-        Family("glszm", "texture", glszm.compute_glszm, glszm.FEATURE_NAMES),
-        Family("gldm", "texture", gldm.compute_gldm, gldm.FEATURE_NAMES),
-        Family("ngtdm", "texture", ngtdm.compute_ngtdm, ngtdm.FEATURE_NAMES),
-        Family("gldzm", "texture", gldzm.compute_gldzm, gldzm.FEATURE_NAMES),
-        Family("ngldm", "texture", ngldm.compute_ngldm, ngldm.FEATURE_NAMES),
+        Family("firstorder", "intensity", _firstorder, firstorder.FEATURE_NAMES),
+        Family("shape", "morphology", _shape, shape.FEATURE_NAMES),
         Family(
-            "intensity_histogram",
-            "histogram",
-            intensity_histogram.compute_intensity_histogram,
+            "glcm", "texture", _texture("glcm", glcm.compute_glcm), glcm.FEATURE_NAMES,
+            directional=True,
+        ),
+        Family(
+            "glrlm", "texture", _texture("glrlm", glrlm.compute_glrlm), glrlm.FEATURE_NAMES,
+            directional=True,
+        ),
+        Family("glszm", "texture", _texture("glszm", glszm.compute_glszm), glszm.FEATURE_NAMES),
+        Family("gldm", "texture", _texture("gldm", gldm.compute_gldm), gldm.FEATURE_NAMES),
+        Family("ngtdm", "texture", _texture("ngtdm", ngtdm.compute_ngtdm), ngtdm.FEATURE_NAMES),
+        Family("gldzm", "texture", _gldzm, gldzm.FEATURE_NAMES),
+        Family("ngldm", "texture", _texture("ngldm", ngldm.compute_ngldm), ngldm.FEATURE_NAMES),
+        Family(
+            "intensity_histogram", "histogram", _intensity_histogram,
             intensity_histogram.FEATURE_NAMES,
         ),
+        Family("intensity_volume", "histogram", _intensity_volume, intensity_volume.FEATURE_NAMES),
         Family(
-            "intensity_volume",
-            "histogram",
-            intensity_volume.compute_intensity_volume,
-            intensity_volume.FEATURE_NAMES,
-        ),
-        Family(
-            "local_intensity",
-            "intensity",
-            local_intensity.compute_local_intensity,
-            local_intensity.FEATURE_NAMES,
+            "local_intensity", "intensity", _local_intensity, local_intensity.FEATURE_NAMES,
+            reach=local_intensity.reach,
         ),
     )
 }
 """Every family radiopipe computes, by name."""
 
-SHAPE_2D = Family("shape2d", "morphology", shape2d.compute_shape2d, shape2d.FEATURE_NAMES)
-"""Shape of a planar ROI; its features are reported under the family name ``shape``."""
+SHAPE_2D = Family("shape2d", "morphology", _shape2d, shape2d.FEATURE_NAMES)
+"""Shape of a planar ROI; ``FAMILIES['shape']`` computes it for a planar case, and its features
+are reported under the family name ``shape``."""
 
 
 @cache
@@ -126,18 +168,7 @@ def reported(features: dict[str, float], definitions: str) -> dict[str, float]:
     allowed = pyradiomics_feature_names()
     out = {}
     for key, value in features.items():
-        _, family, name = key.split("__")
+        _, family, name = split_column(key)
         if family not in allowed or name in allowed[family]:
             out[key] = value
     return out
-
-
-def plain_aggregation(aggregation: str) -> str:
-    """The aggregation of non-directional families matching a directional one.
-
-    Examples
-    --------
-    >>> plain_aggregation("2_5D_avg")
-    '2_5D'
-    """
-    return aggregation.rsplit("_", 1)[0] if aggregation.endswith(("_avg", "_comb")) else aggregation

@@ -2,10 +2,10 @@
 
 Every filter takes a (z, y, x) array (NumPy or CuPy) and, where it needs one, the spacing in mm,
 and returns arrays of the same namespace; multi-output filters return ``{name: array}``. The
-closed table ``IMAGE_TYPES`` maps pyradiomics' image-type names to them, and
-``compute_image_types`` runs a selection. ``pyradiomics_filter_input`` prepares image and mask as
-``RadiomicsFeatureExtractor`` does before it filters, which decides the voxels near the border of
-every filtered image.
+closed table ``FILTERS`` maps pyradiomics' image-type names (those of `radiopipe.image_types`)
+to them, and ``compute_image_types`` runs a selection. ``pyradiomics_filter_input`` prepares
+image and mask as ``RadiomicsFeatureExtractor`` does before it filters, which decides the voxels
+near the border of every filtered image.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from radiopipe.preprocess.crop import crop_to_mask
 from radiopipe.preprocess.resample import resample_pyradiomics
 
 __all__ = [
-    "IMAGE_TYPES",
+    "FILTERS",
     "compute_image_types",
     "exponential",
     "gradient_magnitude",
@@ -78,7 +78,7 @@ def _crop(image, region):
     return image if region is None else image[region]
 
 
-IMAGE_TYPES: dict[str, Callable[..., dict]] = {
+FILTERS: dict[str, Callable[..., dict]] = {
     "Original": _original,
     "LoG": _log,
     "Wavelet": _wavelet,
@@ -88,7 +88,8 @@ IMAGE_TYPES: dict[str, Callable[..., dict]] = {
     "Exponential": _exponential,
     "Gradient": _gradient,
 }
-"""pyradiomics image-type name -> ``f(image, spacing, **params) -> {image name: array}``.
+"""pyradiomics image-type name (``radiopipe.image_types.IMAGE_TYPES[...].pyradiomics``) ->
+``f(image, spacing, **params) -> {image name: array}``.
 
 Parameters: LoG ``sigmas`` (mm, required); Wavelet ``wavelet``, ``level``, ``start_level``,
 ``force_2d_axis``; Gradient ``use_spacing``; the others none. Every filter also takes ``region``
@@ -112,7 +113,7 @@ def compute_image_types(
     spacing : tuple of float
         Voxel size (z, y, x) in mm.
     image_types : mapping of str to mapping
-        ``{'LoG': {'sigmas': [1.0, 2.0]}, 'Wavelet': {}, ...}``; keys from ``IMAGE_TYPES``.
+        ``{'LoG': {'sigmas': [1.0, 2.0]}, 'Wavelet': {}, ...}``; keys from ``FILTERS``.
     region : tuple of slice, optional
         Return the filtered images only over this box (one ``slice(start, stop)`` per axis,
         e.g. the ROI's bounding box). Each equals the whole filtered image cropped to it; the
@@ -132,12 +133,12 @@ def compute_image_types(
     >>> list(compute_image_types(np.ones((4, 4, 4)), (1.0, 1.0, 1.0), selection))
     ['original', 'square']
     """
-    unknown = sorted(set(image_types) - set(IMAGE_TYPES))
+    unknown = sorted(set(image_types) - set(FILTERS))
     if unknown:
-        raise ValueError(f"Unknown image types {unknown}; choose from {sorted(IMAGE_TYPES)}.")
+        raise ValueError(f"Unknown image types {unknown}; choose from {sorted(FILTERS)}.")
     images = {}
     for name, params in image_types.items():
-        images.update(IMAGE_TYPES[name](image, spacing, **params, region=region))
+        images.update(FILTERS[name](image, spacing, **params, region=region))
     return images
 
 

@@ -4,9 +4,9 @@ Each case is prepared on the host exactly as the native engine prepares it (2D a
 normalisation, resampling, re-segmentation, shape from the morphological mask). Its image is
 then copied to the device once when a filter needs it (LoG, wavelet, ...), every image type is
 cropped and discretised where it lives, and each becomes one ROI of a batch. All ROIs of all
-cases of a batch go through the batched families together (`radiopipe.gpu.firstorder`,
-`radiopipe.gpu.texture`): one kernel launch per matrix type and one pass of the formulas for the
-whole batch, whatever the number of cases. The values come back to the host in one copy per
+cases of a batch go through the batched families together (`radiopipe.gpu.families.BATCHED`):
+one kernel launch per matrix type and one pass of the formulas for the whole batch, whatever the
+number of cases. The values come back to the host in one copy per
 batch of ROIs.
 
 Where the work runs:
@@ -15,8 +15,9 @@ Where the work runs:
   seven texture families, all in float64 except LoG and gradient images, which are float32 on
   both paths, as in SimpleITK;
 - host: reading, resampling and re-segmentation (SimpleITK), shape (a mask mesh) and the
-  IBSI-only intensity-histogram, intensity-volume and local-intensity families, computed by the
-  native functions (the last from a host copy of each filtered image);
+  families without a batched version (the IBSI-only intensity-histogram, intensity-volume and
+  local-intensity families), computed through ``Family.compute`` from a host copy of each
+  filtered image and its grey levels;
 - the 'original' image of a case that needs no filter stays on the host until the batch is
   packed, so that thousands of small patches travel to the device in one copy;
 - cases are prepared by a pool of host threads (``HOST_THREADS``), the batch then runs once.
@@ -31,26 +32,26 @@ from typing import NamedTuple
 
 import numpy as np
 
+from radiopipe.columns import column_name
 from radiopipe.config import FeatureConfig
 from radiopipe.features.extract import (
-    compute_families,
     discretise,
+    family_input,
     filter_images,
     prepare_case,
     shape_features,
 )
-from radiopipe.features.registry import FAMILIES, plain_aggregation, reported
-from radiopipe.gpu.firstorder import firstorder_batch
+from radiopipe.features.registry import FAMILIES, reported
+from radiopipe.gpu.families import BATCHED
 from radiopipe.gpu.packing import RoiItem, pack
-from radiopipe.gpu.texture import BATCHED_FAMILIES
 from radiopipe.io import Volume
+from radiopipe.preprocess.discretise import Discretised
 from radiopipe.xp import get_namespace, to_numpy
 
 # Voxels of one packed lattice (int32): batches of ROIs are split to stay under it.
 PACKED_VOXELS = 1 << 27
 # Threads preparing cases on the host (NumPy, SciPy and SimpleITK release the GIL in their loops).
 HOST_THREADS = 8
-_HOST_HISTOGRAM_FAMILIES = ("intensity_histogram", "intensity_volume")
 
 
 class _Roi(NamedTuple):
@@ -142,9 +143,11 @@ def prepare_cases(cases: Sequence[tuple[Volume, Volume]], settings: FeatureConfi
 def _prepare_case(index: int, image: Volume, mask: Volume, settings: FeatureConfig, xp):
     """Prepare one case on the host as the native engine does: host features and ROIs."""
     prepared = prepare_case(image, mask, settings)
-    host_values: dict[str, float] = {}
-    if "shape" in settings.families:
-        host_values.update(shape_features(prepared, settings))
+    host_values = shape_features(prepared, settings)
+    host_families = [
+        FAMILIES[name] for name in settings.families
+        if FAMILIES[name].kind != "morphology" and name not in BATCHED
+    ]
     source = None
     if any(image_type != "original" for image_type in settings.image_types):
         # The filters see the whole image in float64, as the native engine's; on the device.
@@ -159,11 +162,16 @@ def _prepare_case(index: int, image: Volume, mask: Volume, settings: FeatureConf
         discretised = discretise(values, settings)
         item = RoiItem(roi, values, discretised.levels, discretised.n_levels, voxel_volume)
         rois.append(_Roi(index, name, item))
-        if "local_intensity" in settings.families:
-            # Computed on the host from a copy of the filtered image, by the native function.
-            host_values.update(compute_families(
-                name, to_numpy(filtered), prepared, settings, families=["local_intensity"]
-            ))
+        if host_families:
+            # Computed on the host by the families' own functions, from copies of the filtered
+            # image and its grey levels.
+            levels = Discretised(to_numpy(discretised.levels), discretised.n_levels)
+            inputs = family_input(prepared, to_numpy(filtered), settings, discretised=levels)
+            host_values.update({
+                column_name(name, family.name, feature): value
+                for family in host_families
+                for feature, value in family.compute(inputs, settings).items()
+            })
     return host_values, rois
 
 
@@ -187,52 +195,15 @@ def _split(rois: list[_Roi]) -> list[list[_Roi]]:
 def _add_batch_features(rows: list[dict], rois: list[_Roi], settings: FeatureConfig, xp) -> None:
     """Compute the batched families of ``rois`` and add them to their cases' rows."""
     batch = pack([roi.item for roi in rois], pad=1, xp=xp)
-    mode = settings.definitions
-    blocks, names = [], []
-    for family_name in settings.families:
-        family = FAMILIES[family_name]
-        if family_name == "firstorder":
-            volumes = [roi.item.voxel_volume for roi in rois]
-            blocks.append(firstorder_batch(
-                batch.voxel_values, batch.voxel_levels, batch.roi_start, volumes, mode=mode
-            ))
-            names.append((family_name, family.feature_names))
-        elif family_name in BATCHED_FAMILIES:
-            compute, feature_names = BATCHED_FAMILIES[family_name]
-            aggregation = settings.aggregation
-            if not family.directional:
-                aggregation = plain_aggregation(aggregation)
-            blocks.append(compute(batch, aggregation=aggregation, mode=mode))
-            names.append((family_name, feature_names))
+    families = [FAMILIES[name] for name in settings.families if name in BATCHED]
+    blocks = [BATCHED[family.name](batch, settings) for family in families]
     table = to_numpy(xp.concatenate(blocks, axis=1)) if blocks else np.zeros((len(rois), 0))
     keys: dict[str, list[str]] = {}
     for row, roi in zip(table.tolist(), rois):
         if roi.image_name not in keys:
             keys[roi.image_name] = [
-                f"{roi.image_name}__{family_name}__{feature}"
-                for family_name, feature_names in names
-                for feature in feature_names
+                column_name(roi.image_name, family.name, feature)
+                for family in families
+                for feature in family.feature_names
             ]
         rows[roi.case].update(zip(keys[roi.image_name], row))
-        rows[roi.case].update(_host_histogram_features(roi, settings))
-
-
-def _host_histogram_features(roi: _Roi, settings: FeatureConfig) -> dict[str, float]:
-    """The IBSI intensity-histogram and intensity-volume families, by the native functions."""
-    out = {}
-    for family_name in _HOST_HISTOGRAM_FAMILIES:
-        if family_name not in settings.families:
-            continue
-        mask = np.asarray(roi.item.mask)
-        levels = np.zeros(mask.shape, dtype=np.int64)
-        levels[mask] = to_numpy(roi.item.levels)
-        n_levels = int(roi.item.n_levels)
-        family = FAMILIES[family_name]
-        if family_name == "intensity_histogram":
-            values = family.compute(levels, mask, n_levels)
-        else:
-            values = family.compute(
-                levels, mask, step=1.0, lower_bound=1.0, upper_bound=float(n_levels)
-            )
-        out.update({f"{roi.image_name}__{family_name}__{k}": v for k, v in values.items()})
-    return out

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from radiopipe.features.glcm import _count_pairs
+from radiopipe.features.cooccurrence import _count_pairs
 from radiopipe.features.gldzm import edge_distance
 from radiopipe.features.glrlm import _count_runs
-from radiopipe.features.glszm import _flood_fill_zones
 from radiopipe.features.neighbourhood import chebyshev_offsets
 from radiopipe.features.ngldm import _count_dependent
 from radiopipe.features.ngtdm import _neighbour_sums
+from radiopipe.features.zones import flood_fill_zones
 from radiopipe.gpu.kernels import i32, i64, launch
 from radiopipe.gpu.packing import MatrixIndex, PackedBatch
 from radiopipe.xp import get_namespace
@@ -94,7 +94,7 @@ def zone_ids(batch: PackedBatch, *, in_plane_only: bool):
     n_voxels = batch.voxels.shape[0]
     if not _on_device(batch):
         steps = batch.steps(neighbours)
-        return _flood_fill_zones(batch.levels.astype(np.int64), batch.voxels, steps)
+        return flood_fill_zones(batch.levels.astype(np.int64), batch.voxels, steps)
     if batch.levels.shape[0] >= np.iinfo(np.int32).max:
         raise ValueError("A packed batch for zone labelling must hold fewer than 2**31 voxels.")
     # The union is symmetric, so the first half of the neighbourhood (the offsets after the

@@ -74,6 +74,8 @@ class PackedBatch(NamedTuple):
         Box shape of each ROI (host array).
     n_levels : ndarray of int64, shape (n_roi,)
         Number of grey levels of each ROI's discretisation (host array).
+    voxel_volumes : ndarray of float64, shape (n_roi,)
+        Volume of one voxel of each ROI in mm^3 (host array).
     """
 
     levels: object
@@ -87,6 +89,7 @@ class PackedBatch(NamedTuple):
     roi_start: np.ndarray
     box_shapes: np.ndarray
     n_levels: np.ndarray
+    voxel_volumes: np.ndarray
 
     @property
     def n_rois(self) -> int:
@@ -172,6 +175,7 @@ def pack(items: list[RoiItem], *, pad: int, xp) -> PackedBatch:
         roi_start=roi_start,
         box_shapes=box_shapes,
         n_levels=np.array([int(item.n_levels) for item in items], dtype=np.int64),
+        voxel_volumes=np.array([item.voxel_volume for item in items], dtype=np.float64),
     )
 
 

@@ -16,15 +16,13 @@ are handled where noted (GLCM ``Idn``, ``Idmn``, ``MCC``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from radiopipe.features import glcm, gldm, gldzm, glrlm, glszm, ngldm, ngtdm
 from radiopipe.features.directions import DIRECTIONAL_AGGREGATIONS, MODES, direction_offsets
-from radiopipe.features.glszm import LevelMatrix
 from radiopipe.features.neighbourhood import AGGREGATIONS
 from radiopipe.features.ngtdm import ToneDifferenceMatrix
+from radiopipe.features.zones import LevelMatrix
 from radiopipe.gpu import matrices
 from radiopipe.gpu.packing import PackedBatch, matrix_index, roi_means
 from radiopipe.xp import get_namespace, to_numpy
@@ -179,18 +177,6 @@ def gldm_batch(batch: PackedBatch, *, aggregation: str, mode: str = "ibsi", gldm
     return _dependence_features(
         batch, aggregation, mode, gldm_a, distance, features, gldm.FEATURE_NAMES
     )
-
-
-BATCHED_FAMILIES: dict[str, tuple[Callable, tuple[str, ...]]] = {
-    "glcm": (glcm_batch, glcm.FEATURE_NAMES),
-    "glrlm": (glrlm_batch, glrlm.FEATURE_NAMES),
-    "glszm": (glszm_batch, glszm.FEATURE_NAMES),
-    "gldm": (gldm_batch, gldm.FEATURE_NAMES),
-    "ngtdm": (ngtdm_batch, ngtdm.FEATURE_NAMES),
-    "gldzm": (gldzm_batch, gldzm.FEATURE_NAMES),
-    "ngldm": (ngldm_batch, ngldm.FEATURE_NAMES),
-}
-"""Texture family name -> (batched function, output names in column order)."""
 
 
 def level_histogram(batch: PackedBatch):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from radiopipe.columns import is_column, split_column
 from radiopipe.storage import atomic_write, atomic_write_text
 
 STYLE = """
@@ -73,9 +74,8 @@ def save_csv(path: Path, frame: pd.DataFrame, *, index: bool = True) -> None:
 def feature_label(column: str) -> str:
     """``'original__glcm__Contrast'`` -> ``'GLCM Contrast (original)'``; clinical and other
     columns keep their name without the role prefix."""
-    parts = column.split("__")
-    if len(parts) == 3:
-        image, family, name = parts
+    if is_column(column):
+        image, family, name = split_column(column)
         return f"{_FAMILY_NAMES.get(family, family)} {name} ({image})"
     return column.removeprefix("clinical__")
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from radiopipe.columns import split_column
 from radiopipe.features.catalogue import load_catalogue
+from radiopipe.image_types import IMAGE_TYPES
 from radiopipe.records import ValidationRecord
 from radiopipe.report.layout import save_csv, table
 from radiopipe.table import feature_columns
@@ -89,11 +91,12 @@ def _ibsi_rows(config: dict, record: ValidationRecord, catalogue: pd.DataFrame,
         reseg.append(f"outliers beyond {features['resegment_outliers']:g} SD removed")
     image_types = []
     for kind in features["image_types"]:
+        described = IMAGE_TYPES[kind].label
         if kind == "log":
-            kind += " (sigma " + ", ".join(f"{s:g}" for s in features["log_sigmas"]) + " mm)"
+            described += " (sigma " + ", ".join(f"{s:g}" for s in features["log_sigmas"]) + " mm)"
         elif kind == "wavelet":
-            kind += f" ({features['wavelet']}, 8 sub-bands)"
-        image_types.append(kind)
+            described += f" ({features['wavelet']}, 8 sub-bands)"
+        image_types.append(described)
     definitions = features["definitions"]
     compliance = (
         "IBSI definitions; radiopipe's engine reproduces every IBSI-1 reference value "
@@ -128,7 +131,7 @@ def _catalogue_rows(columns: list[str]) -> pd.DataFrame:
     }
     rows = []
     for column in columns:
-        _, family, name = column.split("__")
+        _, family, name = split_column(column)
         entry = entries.get((family, name))
         if entry is None and family == "shape":  # planar ROIs report shape2d under 'shape'
             entry = entries.get(("shape2d", name))

@@ -114,7 +114,7 @@ def test_kind_both_joins_radiomics_and_embeddings(tmp_path):
 def test_colour_images_keep_rgb_or_follow_the_channel_policy(tmp_path, colour, policy, shape):
     import SimpleITK as sitk
 
-    from radiopipe.cnn.extraction import read_case
+    from radiopipe.cnn.extraction import read_cnn_case
     from radiopipe.config import CNNConfig, DataConfig
     from radiopipe.manifest import Case
 
@@ -123,7 +123,7 @@ def test_colour_images_keep_rgb_or_follow_the_channel_policy(tmp_path, colour, p
     sitk.WriteImage(sitk.GetImageFromArray(pixels, isVector=True), str(tmp_path / "photo.png"))
     case = Case("photo", tmp_path / "photo.png", None, "a", "p1", None, {})
     data = DataConfig(manifest="m.csv", channel_policy=policy)
-    image, mask, spacing = read_case(case, CNNConfig(colour=colour), data)
+    image, mask, spacing = read_cnn_case(case, CNNConfig(colour=colour), data)
     assert image.shape == shape and mask.shape == (30, 40) and mask.all()
     assert spacing == (1.0, 1.0)
     assert image.max() == (200 if colour == "rgb" else pytest.approx(0.299 * 200))

@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 from radiopipe import cli
-from radiopipe.compliance.configs import CONFIGURATIONS, IbsiConfiguration
+from radiopipe.compliance.configs import CONFIGURATIONS, IbsiConfiguration, feature_settings
 from radiopipe.compliance.data import DIGITAL_PHANTOM, Phantom, reference_table_path, required_files
 from radiopipe.compliance.diagnostics import diagnostic_tags
-from radiopipe.compliance.prepare import prepare_ct, process_ct
 from radiopipe.compliance.reference import Reference
 from radiopipe.compliance.run import (
     REFERENCE_SETS,
@@ -23,6 +22,8 @@ from radiopipe.compliance.run import (
     tag_family,
 )
 from radiopipe.compliance.table import format_report
+from radiopipe.features.extract import family_input, filter_images, prepare_case
+from radiopipe.features.intensity_volume import ivh_input
 from radiopipe.io import Volume
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -48,40 +49,55 @@ def _configuration(**changes) -> IbsiConfiguration:
     return replace(CONFIGURATIONS["C"], **{"spacing": None, "interpolator": None, **changes})
 
 
+def _inputs(phantom: Phantom, configuration: IbsiConfiguration):
+    """The configuration's settings, and what the families read of the phantom under them."""
+    settings = feature_settings(configuration)
+    prepared = prepare_case(phantom.image, phantom.mask, settings)
+    (original,) = filter_images(prepared, settings).values()
+    return settings, family_input(prepared, original, settings)
+
+
+def _ivh(phantom: Phantom, configuration: IbsiConfiguration):
+    """The intensity-volume histogram's values in the ROI, step and range."""
+    settings, inputs = _inputs(phantom, configuration)
+    values, step, low, high = ivh_input(
+        inputs.image, inputs.roi, inputs.levels, inputs.n_levels,
+        scheme=settings.ivh_discretisation, bin_width=settings.ivh_bin_width,
+        bin_count=settings.ivh_bin_count, resegment_range=settings.resegment_range,
+    )
+    return values[inputs.roi].tolist(), step, low, high
+
+
 def test_fixed_bin_size_from_the_lower_resegmentation_bound():
     # [-1000, -990, 0, 399] HU, 25 HU bins from -1000: floor((x + 1000) / 25) + 1.
-    configuration = _configuration()
-    roi = prepare_ct(process_ct(_line_phantom([-1000, -990, 0, 399]), configuration), configuration)
-    assert roi.levels.ravel().tolist() == [1, 1, 41, 56]
-    assert roi.n_levels == 56
+    _, inputs = _inputs(_line_phantom([-1000, -990, 0, 399]), _configuration())
+    assert inputs.levels.ravel().tolist() == [1, 1, 41, 56]
+    assert inputs.n_levels == 56
 
 
 def test_ivh_inputs_by_intensity_type():
     phantom = _line_phantom([-1000, -990, 0, 399])
     # Continuous case: 2.5 HU bins from -1000 represented by their centres.
-    continuous_units = _configuration()
-    continuous = prepare_ct(process_ct(phantom, continuous_units), continuous_units).ivh
-    assert continuous.values.ravel().tolist() == [-998.75, -988.75, 1.25, 398.75]
-    assert continuous.step == 2.5
-    assert (continuous.lower_bound, continuous.upper_bound) == (-998.75, 398.75)
+    values, step, low, high = _ivh(phantom, _configuration())
+    assert values == [-998.75, -988.75, 1.25, 398.75]
+    assert step == 2.5
+    assert (low, high) == (-998.75, 398.75)
     # Arbitrary units: 1000 bins between the ROI's extremes, bin numbers on [1, 1000].
-    arbitrary = _configuration(ivh=("fixed_bin_number", 1000))
-    ivh = prepare_ct(process_ct(phantom, arbitrary), arbitrary).ivh
+    values, step, low, high = _ivh(phantom, _configuration(ivh=("fixed_bin_number", 1000)))
     # floor(1000 (x + 1000) / 1399) + 1, the maximum in bin 1000.
-    assert ivh.values.ravel().tolist() == [1, 8, 715, 1000]
-    assert (ivh.step, ivh.lower_bound, ivh.upper_bound) == (1.0, 1.0, 1000.0)
+    assert values == [1, 8, 715, 1000]
+    assert (step, low, high) == (1.0, 1.0, 1000.0)
     # Discrete HU: the intensities themselves over the re-segmentation range.
-    discrete = _configuration(ivh=("none",))
-    ivh = prepare_ct(process_ct(phantom, discrete), discrete).ivh
-    assert ivh.values.ravel().tolist() == [-1000, -990, 0, 399]
-    assert (ivh.step, ivh.lower_bound, ivh.upper_bound) == (1.0, -1000.0, 400.0)
+    values, step, low, high = _ivh(phantom, _configuration(ivh=("none",)))
+    assert values == [-1000, -990, 0, 399]
+    assert (step, low, high) == (1.0, -1000.0, 400.0)
 
 
 def test_diagnostics_by_hand():
     # Five voxels, four in the ROI; re-segmentation to [-500, 400] drops -600 from it.
     phantom = _line_phantom([-600, 0, 100, 500, 7], mask=[1, 1, 1, 0, 1])
-    stages = process_ct(phantom, _configuration(resegment_range=(-500.0, 400.0)))
-    tags = diagnostic_tags(stages)
+    settings = feature_settings(_configuration(resegment_range=(-500.0, 400.0)))
+    tags = diagnostic_tags(phantom, prepare_case(phantom.image, phantom.mask, settings))
     assert tags["img_dim_x_init_img"] == 5 and tags["vox_dim_z_interp_img"] == 1.0
     assert tags["mean_int_init_img"] == pytest.approx(1.4)
     assert tags["int_mask_vox_count_interp_roi"] == tags["morph_mask_vox_count_reseg_roi"] == 4

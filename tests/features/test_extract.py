@@ -160,3 +160,35 @@ def test_filters_in_background_give_the_sequential_values_in_order():
     features = _extract(image, mask, settings)
     assert list(features) == list(expected)
     assert features == expected
+
+
+def test_resampled_intensities_are_rounded_when_asked(image):
+    from radiopipe.features.extract import prepare_case
+
+    mask = np.zeros(image.shape, bool)
+    mask[3:7, 3:9, 3:9] = True
+    settings = FeatureConfig(
+        definitions="ibsi", resampled_spacing=[1.5, 1.5, 1.5], grid_alignment="ibsi",
+        interpolator="linear",
+    )
+    resampled = prepare_case(_volume(image), _volume(mask), settings).image.array
+    assert not np.array_equal(resampled, np.rint(resampled))
+    rounded = settings.model_copy(update={"round_resampled": True})
+    assert np.array_equal(
+        prepare_case(_volume(image), _volume(mask), rounded).image.array, np.rint(resampled)
+    )
+
+
+def test_the_ivh_reads_the_intensities_when_asked():
+    # Intensities 10..17 (8 grey levels of bin width 1): the IVH's intensities are grey levels by
+    # default, the intensities themselves with ivh_discretisation 'none'.
+    image = np.arange(10.0, 18.0).reshape(1, 2, 4)
+    mask = np.ones(image.shape, bool)
+    key = "original__intensity_volume__IntensityAt90PercentVolume"
+    settings = FeatureConfig(
+        definitions="ibsi", families=["intensity_volume"], discretisation="fixed_bin_size",
+        bin_width=1.0,
+    )
+    assert _extract(image, mask, settings)[key] == 2.0  # 7 of 8 voxels at or above level 2
+    settings = settings.model_copy(update={"ivh_discretisation": "none"})
+    assert _extract(image, mask, settings)[key] == 11.0

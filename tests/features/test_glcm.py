@@ -12,6 +12,7 @@ import SimpleITK as sitk
 import yaml
 
 from radiopipe.features import glcm
+from radiopipe.features.cooccurrence import cooccurrence_counts
 from radiopipe.features.directions import DIRECTIONAL_AGGREGATIONS, direction_offsets
 from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
@@ -46,7 +47,7 @@ def _data_folder(*parts: str) -> Path:
 
 
 def test_cooccurrence_counts_of_hand_example():
-    counts = glcm.cooccurrence_counts(IMAGE_4X4[None], 4, np.array([[0, 0, 1]]), False)
+    counts = cooccurrence_counts(IMAGE_4X4[None], 4, np.array([[0, 0, 1]]), False)
     assert counts.shape == (1, 1, 4, 4)
     np.testing.assert_array_equal(counts[0, 0], GLCM_4X4_PLUS_X)
 

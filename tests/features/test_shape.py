@@ -12,14 +12,16 @@ import SimpleITK as sitk
 import yaml
 from scipy.spatial.transform import Rotation
 
+from radiopipe.features.enclosing import (
+    ellipsoid_surface_area,
+    minimum_volume_enclosing_ellipsoid,
+    oriented_minimum_bounding_box,
+)
 from radiopipe.features.mesh import max_distance, max_distance_in_planes, surface_mesh
 from radiopipe.features.shape import (
     FEATURE_NAMES,
     INTENSITY_FEATURES,
     compute_shape,
-    ellipsoid_surface_area,
-    minimum_volume_enclosing_ellipsoid,
-    oriented_minimum_bounding_box,
     spatial_autocorrelation,
 )
 

@@ -8,12 +8,9 @@ import numpy as np
 import pytest
 from scipy.spatial import ConvexHull
 
+from radiopipe.features.enclosing import oriented_minimum_bounding_box
 from radiopipe.features.mesh import max_distance_in_planes, surface_mesh
-from radiopipe.features.shape import (
-    FEATURE_NAMES,
-    compute_shape,
-    oriented_minimum_bounding_box,
-)
+from radiopipe.features.shape import FEATURE_NAMES, compute_shape
 
 
 def _brute_force_in_plane_diameter(points: np.ndarray, axis: int) -> float:

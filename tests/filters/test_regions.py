@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from radiopipe.filters import IMAGE_TYPES, compute_image_types
+from radiopipe.filters import FILTERS, compute_image_types
 from radiopipe.filters.log import laplacian_of_gaussian
 from radiopipe.filters.recursive_gaussian import (
     laplacian_of_gaussian_region,
@@ -106,7 +106,7 @@ def test_wavelet_over_a_region_equals_the_whole_transform_bit_for_bit(
 
 def test_every_image_type_over_a_region_equals_the_whole_image_cropped():
     image = np.random.default_rng(5).normal(50.0, 20.0, (9, 10, 11))
-    selection = {name: {} for name in IMAGE_TYPES}
+    selection = {name: {} for name in FILTERS}
     selection["LoG"] = {"sigmas": [1.0, 2.0]}
     region = (slice(2, 6), slice(0, 4), slice(7, 11))
     whole = compute_image_types(image, (2.0, 0.8, 0.8), selection)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from radiopipe.filters import IMAGE_TYPES, compute_image_types, pyradiomics_filter_input
+from radiopipe.filters import FILTERS, compute_image_types, pyradiomics_filter_input
 from radiopipe.filters.simple import (
     central_difference_magnitude,
     exponential,
@@ -66,7 +66,7 @@ def test_unknown_image_type_is_refused():
 
 
 def test_registry_names_are_pyradiomics_image_types():
-    assert set(IMAGE_TYPES) == {"Original", *SIMPLE_TYPES, "LoG", "Wavelet"}
+    assert set(FILTERS) == {"Original", *SIMPLE_TYPES, "LoG", "Wavelet"}
 
 
 def _case(name: str) -> tuple[Volume, Volume]:

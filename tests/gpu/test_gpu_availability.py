@@ -10,10 +10,10 @@ from radiopipe.backends import get_backend
 from radiopipe.config import DataConfig, FeatureConfig
 from radiopipe.errors import ConfigError
 from radiopipe.extraction import extract_cohort
-from radiopipe.run_folder import RunFolder
 from radiopipe.gpu.extract import extract_batch
 from radiopipe.io import Volume
 from radiopipe.manifest import read_manifest
+from radiopipe.run_folder import RunFolder
 
 GEOMETRY = ((0.0, 0.0), (1.0, 0.0, 0.0, 1.0))
 

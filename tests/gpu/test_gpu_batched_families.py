@@ -9,20 +9,21 @@ from gpu_helpers import ROI_SHAPES, assert_same_features, random_roi, xp  # noqa
 from radiopipe.features import firstorder, glcm, gldm, gldzm, glrlm, glszm, ngldm, ngtdm
 from radiopipe.features.directions import DIRECTIONAL_AGGREGATIONS
 from radiopipe.features.neighbourhood import AGGREGATIONS
+from radiopipe.gpu import texture
 from radiopipe.gpu.firstorder import firstorder_batch
 from radiopipe.gpu.packing import RoiItem, pack
-from radiopipe.gpu.texture import BATCHED_FAMILIES
 from radiopipe.preprocess.crop import crop_slices
 from radiopipe.xp import to_numpy
 
+# family -> (native function, batched function, feature names)
 NATIVE = {
-    "glcm": glcm.compute_glcm,
-    "glrlm": glrlm.compute_glrlm,
-    "glszm": glszm.compute_glszm,
-    "gldm": gldm.compute_gldm,
-    "ngtdm": ngtdm.compute_ngtdm,
-    "gldzm": gldzm.compute_gldzm,
-    "ngldm": ngldm.compute_ngldm,
+    "glcm": (glcm.compute_glcm, texture.glcm_batch, glcm.FEATURE_NAMES),
+    "glrlm": (glrlm.compute_glrlm, texture.glrlm_batch, glrlm.FEATURE_NAMES),
+    "glszm": (glszm.compute_glszm, texture.glszm_batch, glszm.FEATURE_NAMES),
+    "gldm": (gldm.compute_gldm, texture.gldm_batch, gldm.FEATURE_NAMES),
+    "ngtdm": (ngtdm.compute_ngtdm, texture.ngtdm_batch, ngtdm.FEATURE_NAMES),
+    "gldzm": (gldzm.compute_gldzm, texture.gldzm_batch, gldzm.FEATURE_NAMES),
+    "ngldm": (ngldm.compute_ngldm, texture.ngldm_batch, ngldm.FEATURE_NAMES),
 }
 CASES = [
     (family, aggregation, mode)
@@ -54,13 +55,13 @@ def _items(rois):
 
 @pytest.mark.parametrize(("family", "aggregation", "mode"), CASES)
 def test_batched_family_equals_native(xp, random_rois, family, aggregation, mode):
-    compute, names = BATCHED_FAMILIES[family]
+    native_compute, compute, names = NATIVE[family]
     table = to_numpy(compute(pack(_items(random_rois), pad=1, xp=xp),
                              aggregation=aggregation, mode=mode))
     assert table.shape == (len(random_rois), len(names))
     for row, (levels, mask, n_levels) in zip(table, random_rois):
         with np.errstate(divide="ignore", invalid="ignore"):  # native NaN of a single voxel
-            native = NATIVE[family](levels, mask, n_levels, aggregation=aggregation, mode=mode)
+            native = native_compute(levels, mask, n_levels, aggregation=aggregation, mode=mode)
         ours = dict(zip(names, row.tolist()))
         assert_same_features(ours, native, xp, f"{family} {aggregation} {mode} {mask.shape}")
 

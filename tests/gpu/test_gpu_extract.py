@@ -21,12 +21,12 @@ from radiopipe.compliance.data import DIGITAL_PHANTOM, read_phantom, read_refere
 from radiopipe.config import FeatureConfig
 from radiopipe.features.catalogue import ibsi_tag_index
 from radiopipe.features.extract import extract_features as native_extract
-from radiopipe.features.firstorder import FEATURE_NAMES as FIRSTORDER_NAMES
+from radiopipe.features.family import settings_aggregation
+from radiopipe.features.registry import FAMILIES
 from radiopipe.filters import log as log_filter
 from radiopipe.gpu.extract import extract_batch
-from radiopipe.gpu.firstorder import firstorder_batch
+from radiopipe.gpu.families import BATCHED
 from radiopipe.gpu.packing import RoiItem, pack
-from radiopipe.gpu.texture import BATCHED_FAMILIES
 from radiopipe.io import Volume
 from radiopipe.preprocess.crop import crop_slices
 from radiopipe.xp import to_numpy
@@ -85,7 +85,7 @@ def test_digital_phantom_reference_values(xp):
     checked, failed = Counter(), []
     for reference in read_reference_set(IBSI, DIGITAL_PHANTOM):
         family, name = index.get(reference.stem, (None, None))
-        if family != "firstorder" and family not in BATCHED_FAMILIES:
+        if family not in BATCHED:
             continue  # shape, histograms, local intensity: host families (native tests)
         key = (family, reference.aggregation)
         if key not in tables:
@@ -99,14 +99,12 @@ def test_digital_phantom_reference_values(xp):
 
 def _batched_values(batch, family: str, aggregation: str | None) -> dict[str, float]:
     """IBSI-mode values of one batched family for the batch's single ROI."""
-    if family == "firstorder":
-        # The voxel volume scales only TotalEnergy, which has no IBSI tag.
-        table = firstorder_batch(batch.voxel_values, batch.voxel_levels, batch.roi_start, [1.0])
-        names = FIRSTORDER_NAMES
-    else:
-        compute, names = BATCHED_FAMILIES[family]
-        table = compute(batch, aggregation=aggregation, mode="ibsi")
-    return dict(zip(names, to_numpy(table)[0].tolist()))
+    # The voxel volume (1) scales only first order's TotalEnergy, which has no IBSI tag.
+    settings = FeatureConfig(
+        definitions="ibsi", aggregation=settings_aggregation(aggregation or "3D")
+    )
+    table = BATCHED[family](batch, settings)
+    return dict(zip(FAMILIES[family].feature_names, to_numpy(table)[0].tolist()))
 
 
 def _case(name: str) -> tuple[Volume, Volume]:

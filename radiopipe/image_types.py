@@ -1,0 +1,63 @@
+"""The image types (filtered images) radiopipe computes: the one table every layer reads.
+
+Config validation (``features.image_types``), the engine and the GPU backend (which filter of
+`radiopipe.filters` computes a type), the pyradiomics backend (its image-type names), the
+report's methods table and the feature maps (the type behind a column's image name) all read
+:data:`IMAGE_TYPES`. The module imports nothing, so the config can read it without loading the
+filters.
+
+Examples
+--------
+>>> IMAGE_TYPES["log"].pyradiomics
+'LoG'
+>>> image_type_of("wavelet-LLH")
+'wavelet'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ImageType:
+    """One image type.
+
+    Attributes
+    ----------
+    name : str
+        Config name (``features.image_types``) and the first part of its images' names
+        (``log-sigma-1-0-mm-3D``, ``wavelet-LLH``, ``square``).
+    pyradiomics : str
+        pyradiomics' image-type name (``enableImageTypeByName``), the key of
+        ``radiopipe.filters.FILTERS``.
+    label : str
+        Its name in prose (the report's methods table).
+    """
+
+    name: str
+    pyradiomics: str
+    label: str
+
+
+IMAGE_TYPES: dict[str, ImageType] = {
+    t.name: t
+    for t in (
+        ImageType("original", "Original", "original"),
+        ImageType("log", "LoG", "Laplacian of Gaussian"),
+        ImageType("wavelet", "Wavelet", "wavelet"),
+        ImageType("square", "Square", "square"),
+        ImageType("squareroot", "SquareRoot", "square root"),
+        ImageType("logarithm", "Logarithm", "logarithm"),
+        ImageType("exponential", "Exponential", "exponential"),
+        ImageType("gradient", "Gradient", "gradient magnitude"),
+    )
+}
+"""Config name -> image type, in pyradiomics' order."""
+
+
+def image_type_of(image_name: str) -> str | None:
+    """The config image type of a filtered image's name (``'log-sigma-1-0-mm-3D'`` -> ``'log'``);
+    None when the name is not that of an image of a known type."""
+    name = image_name.split("-")[0]
+    return name if name in IMAGE_TYPES else None
