@@ -1,4 +1,8 @@
-"""Shared fixtures: synthetic cohorts written in code, and the shared reference-data folder."""
+"""Shared fixtures: synthetic cohorts written in code, and the shared reference data.
+
+The reference data's helpers (its folder, the IBSI-1 phantoms and tables, pyradiomics' cases) are
+in reference_data.py.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,12 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import yaml
+from reference_data import ibsi_references
+
+from radiopipe.compliance.data import DIGITAL_PHANTOM
+from radiopipe.compliance.reference import Reference
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 def write_image(path: Path, array: np.ndarray, spacing=(1.0, 1.0, 1.0), origin=(0.0, 0.0, 0.0)) -> Path:
@@ -121,12 +128,10 @@ def config_file(tmp_path, cohort) -> Path:
     return write_config(tmp_path, cohort)
 
 
-@pytest.fixture
-def shared_data() -> Path:
-    """The shared reference-data folder; skips when it is absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"reference data folder {SHARED_DATA} not found")
-    return SHARED_DATA
+@pytest.fixture(scope="session")
+def digital_phantom_references() -> dict[str, Reference]:
+    """The IBSI-1 reference values of the digital phantom by tag; skips without them."""
+    return ibsi_references(DIGITAL_PHANTOM)
 
 
 def pytest_collection_modifyitems(config, items):

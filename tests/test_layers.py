@@ -25,8 +25,8 @@ LAYERS = {
                "radiopipe.compliance"),
     "image": ("radiopipe.backends", "radiopipe.gpu", "radiopipe.features", "radiopipe.filters",
               "radiopipe.preprocess", "radiopipe.io", "radiopipe.xp"),
-    "base": ("radiopipe.study", "radiopipe.config", "radiopipe.datasets", "radiopipe.manifest",
-             "radiopipe.run_folder", "radiopipe.records", "radiopipe.table", "radiopipe.columns",
+    "base": ("radiopipe.study", "radiopipe.config", "radiopipe.settings", "radiopipe.datasets",
+             "radiopipe.manifest", "radiopipe.run_folder", "radiopipe.records", "radiopipe.table", "radiopipe.columns",
              "radiopipe.image_types", "radiopipe.storage", "radiopipe.errors",
              "radiopipe.provenance"),
 }

@@ -6,26 +6,27 @@ import base64
 import io
 from collections.abc import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
 
-def to_data_uri(figure) -> str:
-    """Render a figure to a base64 PNG data URI and close it."""
+def to_data_uri(figure: Figure) -> str:
+    """Render a figure to a base64 PNG data URI.
+
+    The report's figures are ``Figure`` objects, outside pyplot: they render with matplotlib's
+    PNG canvas whatever the session's backend, and need no closing.
+    """
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(figure)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def confusion_figure(matrix: Sequence[Sequence[int]], classes: Sequence[str]) -> str:
     """Confusion matrix (rows: true class, columns: predicted class) as a data URI."""
     counts = np.asarray(matrix)
-    fig, ax = plt.subplots(figsize=(1.4 + 1.1 * len(classes), 1.0 + 1.0 * len(classes)))
+    fig = Figure(figsize=(1.4 + 1.1 * len(classes), 1.0 + 1.0 * len(classes)))
+    ax = fig.subplots()
     ax.imshow(counts, cmap="Blues")
     ax.set_xticks(range(len(classes)), classes, rotation=30, ha="right")
     ax.set_yticks(range(len(classes)), classes)
@@ -40,7 +41,8 @@ def confusion_figure(matrix: Sequence[Sequence[int]], classes: Sequence[str]) ->
 
 def roc_figure(curves: pd.DataFrame, auc_per_class: dict[str, float]) -> str:
     """ROC curves (one-vs-rest per class) as a data URI."""
-    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    fig = Figure(figsize=(4.6, 4.2))
+    ax = fig.subplots()
     for name, curve in curves.groupby("class", sort=False):
         ax.plot(curve["fpr"], curve["tpr"], label=f"{name} (AUC {auc_per_class[name]:.3f})")
     ax.plot([0, 1], [0, 1], linestyle=":", color="grey", linewidth=1)

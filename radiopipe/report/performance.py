@@ -12,22 +12,20 @@ from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from radiopipe.evaluate import (  # noqa: E402
+from radiopipe.evaluate import (
     calibration_table,
     decision_curve,
     pr_curves,
     roc_curves,
 )
 from radiopipe.records import ValidationRecord
-from radiopipe.report.figures import confusion_figure, roc_figure, to_data_uri  # noqa: E402
-from radiopipe.report.layout import figure  # noqa: E402
+from radiopipe.report.figures import confusion_figure, roc_figure, to_data_uri
+from radiopipe.report.layout import figure
 
 METRIC_NAMES = {
     "roc_auc": "ROC-AUC",
@@ -200,7 +198,8 @@ def _decision_curves(y: np.ndarray, proba: np.ndarray, classes: list[str]) -> pd
 
 
 def _forest_figure(forest: pd.DataFrame) -> str:
-    fig, ax = plt.subplots(figsize=(5.2, 0.6 + 0.42 * len(forest)))
+    fig = Figure(figsize=(5.2, 0.6 + 0.42 * len(forest)))
+    ax = fig.subplots()
     positions = np.arange(len(forest))[::-1]
     low = (forest["roc_auc"] - forest["low"]).fillna(0).clip(lower=0)
     high = (forest["high"] - forest["roc_auc"]).fillna(0).clip(lower=0)
@@ -212,7 +211,8 @@ def _forest_figure(forest: pd.DataFrame) -> str:
 
 
 def _pr_figure(curves: pd.DataFrame) -> str:
-    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    fig = Figure(figsize=(4.6, 4.2))
+    ax = fig.subplots()
     for name, curve in curves.groupby("class", sort=False):
         ax.step(curve["recall"], curve["precision"], where="post", label=str(name))
     ax.set_xlabel("recall")
@@ -223,7 +223,8 @@ def _pr_figure(curves: pd.DataFrame) -> str:
 
 
 def _calibration_figure(table: pd.DataFrame) -> str:
-    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    fig = Figure(figsize=(4.6, 4.2))
+    ax = fig.subplots()
     for name, part in table.groupby("class", sort=False):
         ax.plot(part["mean_predicted"], part["observed"], marker="o", label=str(name))
     ax.plot([0, 1], [0, 1], linestyle=":", color="grey", linewidth=1)
@@ -235,8 +236,9 @@ def _calibration_figure(table: pd.DataFrame) -> str:
 
 
 def _decision_figure(net: pd.DataFrame) -> str:
-    fig, ax = plt.subplots(figsize=(4.6, 4.2))
-    for (name, curve), colour in zip(net.groupby("class", sort=False), plt.cm.tab10.colors):
+    fig = Figure(figsize=(4.6, 4.2))
+    ax = fig.subplots()
+    for (name, curve), colour in zip(net.groupby("class", sort=False), colormaps["tab10"].colors):
         ax.plot(curve["threshold"], curve["model"], color=colour, label=f"model ({name})")
         ax.plot(curve["threshold"], curve["treat_all"], color=colour, linestyle="--",
                 linewidth=0.9, label=f"treat all ({name})")

@@ -7,24 +7,24 @@ a PNG data URI.
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from scipy.stats import rankdata
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy.stats import rankdata  # noqa: E402
-
-from radiopipe.explain.cnn_saliency import SaliencyMap  # noqa: E402
-from radiopipe.explain.feature_maps import FeatureMap  # noqa: E402
-from radiopipe.report.figures import to_data_uri  # noqa: E402
+from radiopipe.explain.cnn_saliency import SaliencyMap
+from radiopipe.explain.feature_maps import FeatureMap
+from radiopipe.report.figures import to_data_uri
 
 _POSITIVE, _NEGATIVE = "#c0392b", "#2471a3"
 
 
 def importance_figure(importance: pd.DataFrame) -> str:
     """Mean absolute SHAP per feature (rows, most important on top), stacked by class (columns)."""
-    fig, ax = plt.subplots(figsize=(7.0, 0.8 + 0.32 * len(importance)))
+    fig = Figure(figsize=(7.0, 0.8 + 0.32 * len(importance)))
+    ax = fig.subplots()
     positions = np.arange(len(importance))[::-1]
     left = np.zeros(len(importance))
     for name in importance.columns:
@@ -55,8 +55,8 @@ def beeswarm_figure(shap_values: np.ndarray, feature_values: np.ndarray, labels:
         The explained output space (axis label).
     """
     n, t, m = shap_values.shape
-    fig, axes = plt.subplots(1, m, figsize=(3.0 * m + 2.6, 0.9 + 0.38 * t), sharey=True,
-                             squeeze=False)
+    fig = Figure(figsize=(3.0 * m + 2.6, 0.9 + 0.38 * t))
+    axes = fig.subplots(1, m, sharey=True, squeeze=False)
     jitter = np.random.default_rng(0).uniform(-0.3, 0.3, size=(n, t))
     colour = np.column_stack([_rank01(feature_values[:, j]) for j in range(t)])
     positions = np.arange(t)[::-1]
@@ -68,7 +68,7 @@ def beeswarm_figure(shap_values: np.ndarray, feature_values: np.ndarray, labels:
         ax.set_title(f"class {outputs[k]}", fontsize=9)
         ax.set_xlabel(f"SHAP value ({space})", fontsize=8)
     axes[0][0].set_yticks(positions, labels, fontsize=8)
-    mappable = plt.cm.ScalarMappable(cmap="coolwarm", norm=plt.Normalize(0, 1))
+    mappable = ScalarMappable(cmap="coolwarm", norm=Normalize(0, 1))
     bar = fig.colorbar(mappable, ax=axes[0].tolist(), fraction=0.03, pad=0.02, ticks=[0, 1])
     bar.ax.set_yticklabels(["low", "high"], fontsize=8)
     bar.set_label("feature value", fontsize=8)
@@ -79,7 +79,8 @@ def beeswarm_figure(shap_values: np.ndarray, feature_values: np.ndarray, labels:
 def dependence_figure(values: np.ndarray, shap_values: np.ndarray, label: str,
                       outputs: list[str], space: str) -> str:
     """A feature's SHAP value against its value, one colour per explained class."""
-    fig, ax = plt.subplots(figsize=(4.6, 3.6))
+    fig = Figure(figsize=(4.6, 3.6))
+    ax = fig.subplots()
     for k, name in enumerate(outputs):
         ax.scatter(values, shap_values[:, k], s=8, alpha=0.7, linewidths=0, label=str(name))
     ax.axhline(0, color="grey", linewidth=0.8)
@@ -106,7 +107,8 @@ def waterfall_figure(contributions: pd.DataFrame, base: float, output: str, spac
     space : str
         Output space (axis label).
     """
-    fig, ax = plt.subplots(figsize=(7.2, 0.9 + 0.36 * len(contributions)))
+    fig = Figure(figsize=(7.2, 0.9 + 0.36 * len(contributions)))
+    ax = fig.subplots()
     positions = np.arange(len(contributions))[::-1]
     start = base + np.concatenate([[0.0], np.cumsum(contributions["shap"].to_numpy())[:-1]])
     for y, left, width in zip(positions, start, contributions["shap"]):
@@ -129,7 +131,8 @@ def waterfall_figure(contributions: pd.DataFrame, base: float, output: str, spac
 def feature_map_figure(item: FeatureMap, label: str, case_value: float) -> str:
     """The image slice in grey, the ROI outlined, the feature map over the ROI in colour."""
     aspect = item.spacing[0] / item.spacing[1]
-    fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.6))
+    fig = Figure(figsize=(7.6, 3.6))
+    axes = fig.subplots(1, 2)
     for ax in axes:
         ax.imshow(item.image, cmap="gray", aspect=aspect, interpolation="nearest")
         ax.contour(item.roi.astype(float), levels=[0.5], colors="yellow", linewidths=0.8)

@@ -9,13 +9,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import SHARED_DATA
+from reference_data import pyradiomics_case
 
 from radiopipe.backends import get_backend
 from radiopipe.config import FeatureConfig
 from radiopipe.io import read_image, read_mask
 
-CASES_DIR = SHARED_DATA / "pyradiomics_cases"
 IMAGE_TYPES = ["original", "log", "wavelet"]
 EXPECTED_FAILURES: dict[str, str] = {}  # feature column -> reason; none today
 
@@ -27,10 +26,10 @@ def backends():
 
 
 def _case(name):
-    if not CASES_DIR.is_dir():
-        pytest.skip(f"reference data folder {CASES_DIR} not found")
-    image = read_image(CASES_DIR / f"{name}_image.nrrd", case_id=name)
-    return image, read_mask(CASES_DIR / f"{name}_label.nrrd", image, case_id=name)
+    """The case as radiopipe's own readers read it (the extraction's whole input path)."""
+    case = pyradiomics_case(name)
+    image = read_image(case.image_path, case_id=name)
+    return image, read_mask(case.label_path, image, case_id=name)
 
 
 def _close(ours: float, reference: float) -> bool:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_data import data_folder
 
 from radiopipe import cli
 from radiopipe.compliance.configs import CONFIGURATIONS, IbsiConfiguration, feature_settings
-from radiopipe.compliance.data import DIGITAL_PHANTOM, Phantom, reference_table_path, required_files
+from radiopipe.compliance.data import (
+    DIGITAL_PHANTOM,
+    Phantom,
+    read_reference_set,
+    reference_table_path,
+    required_files,
+)
 from radiopipe.compliance.diagnostics import diagnostic_tags
 from radiopipe.compliance.reference import Reference
 from radiopipe.compliance.run import (
@@ -26,8 +31,6 @@ from radiopipe.features.extract import family_input, filter_images, prepare_case
 from radiopipe.features.intensity_volume import ivh_input
 from radiopipe.io import Volume
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-IBSI = DATA / "ibsi1"
 IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
 
 EXPECTED_FAILURES: dict[tuple[str, str], str] = {}
@@ -164,15 +167,7 @@ def test_command_names_the_missing_file(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def report() -> ComplianceReport:
-    if not IBSI.is_dir():
-        pytest.skip(f"reference data folder {IBSI} not found")
-    return run_compliance(IBSI)
-
-
-def _rows_with_a_value(reference_set: str) -> list[str]:
-    with open(reference_table_path(IBSI, reference_set), newline="", encoding="utf-8") as handle:
-        rows = csv.DictReader(handle, delimiter=";")
-        return [row["tag"] for row in rows if row["reference value"].strip()]
+    return run_compliance(data_folder("ibsi1"))
 
 
 @pytest.mark.reference
@@ -190,7 +185,8 @@ def test_every_reference_value_passes(report):
 @pytest.mark.parametrize("reference_set", REFERENCE_SETS)
 def test_every_row_with_a_value_is_checked(report, reference_set):
     checked = [c.reference.tag for c in report.checks if c.reference_set == reference_set]
-    assert checked == _rows_with_a_value(reference_set)
+    table = read_reference_set(data_folder("ibsi1"), reference_set)
+    assert checked == [reference.tag for reference in table]
 
 
 @pytest.mark.reference
@@ -214,7 +210,7 @@ def test_every_family_and_aggregation_is_covered(report):
 
 @pytest.mark.reference
 def test_command_prints_the_pass_table(report, capsys):
-    assert cli.main(["compliance", "--data", str(IBSI)]) == 0
+    assert cli.main(["compliance", "--data", str(data_folder("ibsi1"))]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["family", "digital", "A", "B", "C", "D", "E", "all"]
     assert lines[1].startswith("diagnostics")

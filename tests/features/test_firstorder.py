@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 from pathlib import Path
 
@@ -10,15 +9,12 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import yaml
+from reference_data import ibsi_phantom, pyradiomics_case, with_a_reference_value
 
 from radiopipe.features.firstorder import FEATURE_NAMES, compute_firstorder
 from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO.parent / "shared" / "data"
-PHANTOM = DATA / "ibsi1" / "digital_phantom" / "nifti"
-REFERENCES = DATA / "ibsi1" / "reference_values"
-CASES = DATA / "pyradiomics_cases"
 CATALOGUE = yaml.safe_load((REPO / "features" / "firstorder.yaml").read_text(encoding="utf-8"))
 IBSI_TAGS = [(f["ibsi_tag"], f["name"]) for f in CATALOGUE["features"] if f["ibsi_tag"]]
 PYRADIOMICS = [
@@ -26,33 +22,10 @@ PYRADIOMICS = [
 ]
 
 
-def require(folder: Path) -> Path:
-    if not folder.is_dir():
-        pytest.skip(f"reference data folder {folder} not found")
-    return folder
-
-
-def allowed_error(value: str, tolerance: str) -> float:
-    """IBSI tolerance; a tolerance of 0 means 'as rounded in the table' (half a last digit)."""
-    if float(tolerance) > 0:
-        return float(tolerance)
-    decimals = len(value.split(".")[1]) if "." in value else 0
-    return 0.5 * 10.0**-decimals
-
-
 @pytest.fixture(scope="module")
 def phantom():
-    folder = require(PHANTOM)
-    image = sitk.ReadImage(str(folder / "image" / "phantom.nii.gz"))
-    mask = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "mask" / "mask.nii.gz"))) > 0
-    return sitk.GetArrayFromImage(image), mask, image.GetSpacing()[::-1]
-
-
-@pytest.fixture(scope="module")
-def phantom_references():
-    path = require(REFERENCES) / "ibsi_1_dig_phantom.csv"
-    with open(path, newline="", encoding="utf-8") as handle:
-        return {row["tag"]: row for row in csv.DictReader(handle, delimiter=";")}
+    phantom = ibsi_phantom()
+    return phantom.image.array, phantom.mask.array, phantom.image.spacing
 
 
 def test_hand_computed_roi():
@@ -133,18 +106,14 @@ def test_bad_input_is_rejected():
 
 
 @pytest.mark.reference
-@pytest.mark.parametrize("tag, name", IBSI_TAGS)
-def test_ibsi_digital_phantom(phantom, phantom_references, tag, name):
+@pytest.mark.parametrize("tag, name", with_a_reference_value(IBSI_TAGS))
+def test_ibsi_digital_phantom(phantom, digital_phantom_references, tag, name):
     image, mask, spacing = phantom
-    reference = phantom_references[tag]
-    if not reference["reference value"]:
-        pytest.skip(f"IBSI-1 gives no reference value for {tag}")
     features = compute_firstorder(
         image, mask, spacing=spacing, mode="ibsi", levels=image.astype(int), n_levels=6
     )
-    expected = float(reference["reference value"])
-    error = allowed_error(reference["reference value"], reference["tolerance"])
-    assert abs(features[name] - expected) <= error + 1e-12, (tag, features[name], expected)
+    reference = digital_phantom_references[tag]
+    assert reference.passes(features[name]), (tag, features[name], reference.value)
 
 
 @pytest.mark.reference
@@ -155,9 +124,7 @@ def test_pyradiomics_parity(case, shift):
     from radiomics import firstorder, imageoperations
 
     radiomics.setVerbosity(logging.ERROR)
-    folder = require(CASES)
-    image = sitk.ReadImage(str(folder / f"{case}_image.nrrd"))
-    label = sitk.ReadImage(str(folder / f"{case}_label.nrrd"))
+    image, label = pyradiomics_case(case).images()
     box, _ = imageoperations.checkMask(image, label, label=1)
     image, label = imageoperations.cropToTumorMask(image, label, box)
     settings = dict(label=1, binWidth=25, voxelArrayShift=shift)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import yaml
+from reference_data import ibsi_failures, ibsi_phantom, pyradiomics_case
 
 from radiopipe.features import glcm
 from radiopipe.features.cooccurrence import cooccurrence_counts
@@ -17,7 +18,6 @@ from radiopipe.features.directions import DIRECTIONAL_AGGREGATIONS, direction_of
 from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO.parent / "shared" / "data"
 CATALOGUE = yaml.safe_load((REPO / "features" / "glcm.yaml").read_text(encoding="utf-8"))["features"]
 
 # Hand example: a 4x4 slice and its GLCM along +x (offset (0, 0, 1)), counted by hand.
@@ -37,13 +37,6 @@ GLCM_4X4_PLUS_X = np.array(
         [0, 0, 1, 1],
     ]
 )
-
-
-def _data_folder(*parts: str) -> Path:
-    folder = DATA.joinpath(*parts)
-    if not folder.is_dir():
-        pytest.skip(f"reference data folder {folder} is missing")
-    return folder
 
 
 def test_cooccurrence_counts_of_hand_example():
@@ -175,37 +168,14 @@ def test_degenerate_rois_match_pyradiomics(case):
 
 @pytest.mark.reference
 @pytest.mark.parametrize("aggregation", DIRECTIONAL_AGGREGATIONS)
-def test_ibsi_digital_phantom(aggregation):
-    folder = _data_folder("ibsi1")
-    image = sitk.GetArrayFromImage(
-        sitk.ReadImage(folder / "digital_phantom" / "nifti" / "image" / "phantom.nii.gz")
+def test_ibsi_digital_phantom(aggregation, digital_phantom_references):
+    phantom = ibsi_phantom()
+    ours = glcm.compute_glcm(
+        phantom.image.array.astype(int), phantom.mask.array, 6, aggregation=aggregation
     )
-    mask = sitk.GetArrayFromImage(
-        sitk.ReadImage(folder / "digital_phantom" / "nifti" / "mask" / "mask.nii.gz")
-    ).astype(bool)
-    ours = glcm.compute_glcm(image.astype(int), mask, 6, aggregation=aggregation)
     names = {entry["ibsi_tag"]: entry["name"] for entry in CATALOGUE if entry["ibsi_tag"]}
-    rows = (folder / "reference_values" / "ibsi_1_dig_phantom.csv").read_text(encoding="utf-8").splitlines()[1:]
-    checked, failures = 0, {}
-    for value, tolerance, tag in (row.split(";") for row in rows):
-        if not (tag.startswith("cm_") and tag.endswith("_" + aggregation)):
-            continue
-        stem = tag[: -len(aggregation) - 1]
-        reference = float(value)
-        # The CSV gives 3 significant digits with tolerance 0: allow half a unit of the last one.
-        rounding = 0.5 * 10 ** (math.floor(math.log10(abs(reference))) - 2)
-        checked += 1
-        if abs(ours[names[stem]] - reference) > float(tolerance) + rounding:
-            failures[stem] = (ours[names[stem]], reference)
-    assert checked == 25
-    assert not failures
-
-
-def _pyradiomics_case(name: str) -> tuple[np.ndarray, np.ndarray]:
-    folder = _data_folder("pyradiomics_cases")
-    image = sitk.GetArrayFromImage(sitk.ReadImage(folder / f"{name}_image.nrrd"))
-    mask = sitk.GetArrayFromImage(sitk.ReadImage(folder / f"{name}_label.nrrd")) == 1
-    return image, mask
+    references = digital_phantom_references.values()
+    assert ibsi_failures(ours, references, names, aggregation) == (25, {})
 
 
 @pytest.mark.reference
@@ -219,7 +189,7 @@ def _pyradiomics_case(name: str) -> tuple[np.ndarray, np.ndarray]:
     ],
 )
 def test_pyradiomics_parity(case, settings, aggregation):
-    image, mask = _pyradiomics_case(case)
+    image, mask = pyradiomics_case(case).arrays()
     reference = _pyradiomics_glcm(image, mask, binWidth=25, **settings)
     levels, cropped, n_levels = _discretised(image, mask, 25.0)
     ours = glcm.compute_glcm(levels, cropped, n_levels, aggregation=aggregation, mode="pyradiomics")
@@ -235,7 +205,7 @@ def test_pyradiomics_parity(case, settings, aggregation):
     ],
 )
 def test_pyradiomics_parity_of_options(settings, options):
-    image, mask = _pyradiomics_case("breast1")
+    image, mask = pyradiomics_case("breast1").arrays()
     reference = _pyradiomics_glcm(image, mask, binWidth=10, **settings)
     levels, cropped, n_levels = _discretised(image, mask, 10.0)
     ours = glcm.compute_glcm(

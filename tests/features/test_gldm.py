@@ -4,32 +4,24 @@ from __future__ import annotations
 
 import logging
 import math
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
 import SimpleITK as sitk
 import yaml
+from reference_data import ibsi_failures, ibsi_phantom, pyradiomics_case
 
 from radiopipe.features import gldm, ngldm
 from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO.parent / "shared" / "data"
 CATALOGUE = yaml.safe_load((REPO / "features" / "gldm.yaml").read_text(encoding="utf-8"))["features"]
 NGLDM_CATALOGUE = yaml.safe_load((REPO / "features" / "ngldm.yaml").read_text(encoding="utf-8"))["features"]
 
 # Hand example, as in test_ngldm.py: dependence counts j = 1 (4 corners, level 1), j = 3 (4
 # edges, level 2) and j = 1 (centre, level 3).
 IMAGE_3X3 = np.array([[1, 2, 1], [2, 3, 2], [1, 2, 1]])
-
-
-def _data_folder(*parts: str) -> Path:
-    folder = DATA.joinpath(*parts)
-    if not folder.is_dir():
-        pytest.skip(f"reference data folder {folder} is missing")
-    return folder
 
 
 def test_features_of_hand_example():
@@ -66,50 +58,20 @@ def test_bad_parameters_are_named(arguments, message):
         gldm.compute_gldm(IMAGE_3X3, IMAGE_3X3 > 0, 3, **arguments)
 
 
-@cache
-def _ibsi_phantom() -> tuple[np.ndarray, np.ndarray, list[str]]:
-    folder = _data_folder("ibsi1")
-    nifti = folder / "digital_phantom" / "nifti"
-    image = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "image" / "phantom.nii.gz"))
-    mask = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "mask" / "mask.nii.gz")).astype(bool)
-    rows = (folder / "reference_values" / "ibsi_1_dig_phantom.csv").read_text(encoding="utf-8").splitlines()[1:]
-    return image.astype(int), mask, rows
-
-
 @pytest.mark.reference
 @pytest.mark.parametrize("aggregation", ["2D", "2_5D", "3D"])
-def test_ibsi_digital_phantom(aggregation):
-    image, mask, rows = _ibsi_phantom()
-    ours = gldm.compute_gldm(image, mask, 6, aggregation=aggregation)
+def test_ibsi_digital_phantom(aggregation, digital_phantom_references):
+    phantom = ibsi_phantom()
+    levels = phantom.image.array.astype(int)
+    ours = gldm.compute_gldm(levels, phantom.mask.array, 6, aggregation=aggregation)
     # The IBSI tags of these features belong to the ngldm family, whose definitions GLDM shares.
     names = {
         entry["ibsi_tag"]: entry["name"]
         for entry in NGLDM_CATALOGUE
         if entry["name"] in gldm.FEATURE_NAMES
     }
-    checked, failures = 0, {}
-    for value, tolerance, tag in (row.split(";") for row in rows):
-        stem = tag[: -len(aggregation) - 1]
-        if not (tag.endswith("_" + aggregation) and stem in names and value):
-            continue
-        reference = float(value)
-        # The CSV gives 3 significant digits with tolerance 0: allow half a unit of the last one.
-        rounding = 0.5 * 10 ** (math.floor(math.log10(abs(reference))) - 2) if reference else 1e-9
-        checked += 1
-        if abs(ours[names[stem]] - reference) > float(tolerance) + rounding:
-            failures[stem] = (ours[names[stem]], reference)
-    assert checked == 14
-    assert not failures
-
-
-@cache
-def _pyradiomics_case(name: str) -> tuple[np.ndarray, np.ndarray]:
-    folder = _data_folder("pyradiomics_cases")
-    image = sitk.GetArrayFromImage(sitk.ReadImage(folder / f"{name}_image.nrrd"))
-    mask = sitk.GetArrayFromImage(sitk.ReadImage(folder / f"{name}_label.nrrd")) == 1
-    corners = np.argwhere(mask)
-    box = tuple(slice(low, high + 1) for low, high in zip(corners.min(0), corners.max(0)))
-    return image[box].astype(np.float64), mask[box]
+    references = digital_phantom_references.values()
+    assert ibsi_failures(ours, references, names, aggregation) == (14, {})
 
 
 def _pyradiomics_gldm(image: np.ndarray, mask: np.ndarray, **settings) -> dict[str, float]:
@@ -146,7 +108,8 @@ def _assert_pyradiomics_parity(ours: dict, reference: dict) -> None:
 @pytest.mark.parametrize("case", ["brain1", "breast1", "lung1"])
 @pytest.mark.parametrize("settings, aggregation", [({}, "3D"), ({"force2D": True}, "2_5D")])
 def test_pyradiomics_parity(case, settings, aggregation):
-    image, mask = _pyradiomics_case(case)
+    image, mask = pyradiomics_case(case).arrays(crop=True)
+    image = image.astype(np.float64)
     reference = _pyradiomics_gldm(image, mask, binWidth=25, **settings)
     levels, n_levels = _discretised(image, mask, 25.0)
     ours = gldm.compute_gldm(levels, mask, n_levels, aggregation=aggregation, mode="pyradiomics")
@@ -160,7 +123,8 @@ def test_pyradiomics_parity(case, settings, aggregation):
 )
 def test_pyradiomics_parity_of_options(settings, options):
     # pyradiomics' distances=[1, 2] is the Chebyshev ball of radius 2.
-    image, mask = _pyradiomics_case("brain1")
+    image, mask = pyradiomics_case("brain1").arrays(crop=True)
+    image = image.astype(np.float64)
     reference = _pyradiomics_gldm(image, mask, binWidth=25, **settings)
     levels, n_levels = _discretised(image, mask, 25.0)
     ours = gldm.compute_gldm(

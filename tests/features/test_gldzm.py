@@ -6,20 +6,23 @@ pyradiomics has no GLDZM, so there is no parity test.
 from __future__ import annotations
 
 import math
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
-import SimpleITK as sitk
 import yaml
+from reference_data import (
+    ct_phantom_config_a,
+    ibsi_failures,
+    ibsi_phantom,
+    ibsi_references,
+)
 
 from radiopipe.features import gldzm
-from radiopipe.preprocess.discretise import fixed_bin_size
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO.parent / "shared" / "data"
 CATALOGUE = yaml.safe_load((REPO / "features" / "gldzm.yaml").read_text(encoding="utf-8"))["features"]
+NAMES = {entry["ibsi_tag"]: entry["name"] for entry in CATALOGUE}
 
 # Hand example (one slice): three nested square rings. In-plane 4-connected distances to the
 # edge are 1 (outer ring, level 1), 2 (middle ring, level 2) and 3 (centre, level 3).
@@ -32,13 +35,6 @@ IMAGE_5X5 = np.array(
         [1, 1, 1, 1, 1],
     ]
 )
-
-
-def _data_folder(*parts: str) -> Path:
-    folder = DATA.joinpath(*parts)
-    if not folder.is_dir():
-        pytest.skip(f"reference data folder {folder} is missing")
-    return folder
 
 
 def test_edge_distance_of_hand_example():
@@ -129,64 +125,22 @@ def test_pyradiomics_mode_equals_ibsi_mode():
     assert pyradiomics == ibsi
 
 
-@cache
-def _ibsi_phantom() -> tuple[np.ndarray, np.ndarray, list[str]]:
-    folder = _data_folder("ibsi1")
-    nifti = folder / "digital_phantom" / "nifti"
-    image = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "image" / "phantom.nii.gz"))
-    mask = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "mask" / "mask.nii.gz")).astype(bool)
-    rows = (folder / "reference_values" / "ibsi_1_dig_phantom.csv").read_text(encoding="utf-8").splitlines()[1:]
-    return image.astype(int), mask, rows
-
-
-@cache
-def _ibsi_ct_phantom_config_a():
-    """IBSI-1 CT phantom, configuration A: no resampling, re-segmentation to [-500, 400] HU,
-    fixed bin size 25 HU from -500 HU; the unsegmented mask is the morphological mask."""
-    folder = _data_folder("ibsi1")
-    nifti = folder / "ct_phantom" / "nifti"
-    image = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "image" / "phantom.nii.gz"))
-    morphological = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "mask" / "mask.nii.gz")) > 0
-    mask = morphological & (image >= -500) & (image <= 400)
-    discretised = fixed_bin_size(image[mask].astype(np.float64), 25.0, lower_bound=-500.0)
-    levels = np.zeros(image.shape, dtype=np.int64)
-    levels[mask] = discretised.levels
-    rows = (folder / "reference_values" / "ibsi_1_chest_config_a.csv").read_text(encoding="utf-8").splitlines()[1:]
-    return levels, mask, morphological, discretised.n_levels, rows
-
-
-def _ibsi_failures(ours: dict, rows: list[str], aggregation: str) -> tuple[int, dict]:
-    """Compare with the dzm_ rows of an IBSI table for one aggregation.
-
-    The tables give 3 significant digits: half a unit of the last one is allowed on top of the
-    tolerance (which is 0 for the digital phantom).
-    """
-    names = {entry["ibsi_tag"]: entry["name"] for entry in CATALOGUE}
-    checked, failures = 0, {}
-    for value, tolerance, tag in (row.split(";") for row in rows):
-        if not (tag.startswith("dzm_") and tag.endswith("_" + aggregation) and value):
-            continue
-        stem, reference = tag[: -len(aggregation) - 1], float(value)
-        rounding = 0.5 * 10 ** (math.floor(math.log10(abs(reference))) - 2) if reference else 1e-9
-        checked += 1
-        if abs(ours[names[stem]] - reference) > float(tolerance) + rounding:
-            failures[stem] = (ours[names[stem]], reference)
-    return checked, failures
-
-
 @pytest.mark.reference
 @pytest.mark.parametrize("aggregation", ["2D", "2_5D", "3D"])
-def test_ibsi_digital_phantom(aggregation):
-    image, mask, rows = _ibsi_phantom()
-    ours = gldzm.compute_gldzm(image, mask, 6, aggregation=aggregation)
-    assert _ibsi_failures(ours, rows, aggregation) == (16, {})
+def test_ibsi_digital_phantom(aggregation, digital_phantom_references):
+    phantom = ibsi_phantom()
+    levels = phantom.image.array.astype(int)
+    ours = gldzm.compute_gldzm(levels, phantom.mask.array, 6, aggregation=aggregation)
+    references = digital_phantom_references.values()
+    assert ibsi_failures(ours, references, NAMES, aggregation) == (16, {})
 
 
 @pytest.mark.reference
 @pytest.mark.parametrize("aggregation", ["2D", "2_5D"])
 def test_ibsi_ct_phantom_config_a(aggregation):
-    levels, mask, morphological, n_levels, rows = _ibsi_ct_phantom_config_a()
+    levels, mask, morphological, n_levels = ct_phantom_config_a()
     ours = gldzm.compute_gldzm(
         levels, mask, n_levels, aggregation=aggregation, roi_edge_mask=morphological
     )
-    assert _ibsi_failures(ours, rows, aggregation) == (16, {})
+    references = ibsi_references("A").values()
+    assert ibsi_failures(ours, references, NAMES, aggregation) == (16, {})

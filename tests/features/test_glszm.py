@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import logging
 import math
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
 import SimpleITK as sitk
 import yaml
+from reference_data import (
+    ct_phantom_config_a,
+    ibsi_failures,
+    ibsi_phantom,
+    ibsi_references,
+    pyradiomics_case,
+)
 
 from radiopipe.features import glszm
-from radiopipe.preprocess.discretise import fixed_bin_size, fixed_bin_size_pyradiomics
+from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO.parent / "shared" / "data"
 CATALOGUE = yaml.safe_load((REPO / "features" / "glszm.yaml").read_text(encoding="utf-8"))["features"]
+NAMES = {entry["ibsi_tag"]: entry["name"] for entry in CATALOGUE}
 
 # Hand example (one slice). With 8-connectivity: level 1 forms one diagonal zone of 5 voxels,
 # level 2 a zone of 4 (joined through the (0,1)-(1,0) diagonal) and the lone (3,3), level 3 a zone
@@ -39,13 +45,6 @@ GLSZM_4X4 = np.array(
         [0, 1, 0, 0],
     ]
 )
-
-
-def _data_folder(*parts: str) -> Path:
-    folder = DATA.joinpath(*parts)
-    if not folder.is_dir():
-        pytest.skip(f"reference data folder {folder} is missing")
-    return folder
 
 
 def test_matrix_of_hand_example():
@@ -131,75 +130,23 @@ def test_degenerate_rois_give_finite_values(aggregation):
         assert all(math.isfinite(value) for value in values.values())
 
 
-@cache
-def _ibsi_phantom() -> tuple[np.ndarray, np.ndarray, list[str]]:
-    folder = _data_folder("ibsi1")
-    nifti = folder / "digital_phantom" / "nifti"
-    image = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "image" / "phantom.nii.gz"))
-    mask = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "mask" / "mask.nii.gz")).astype(bool)
-    rows = (folder / "reference_values" / "ibsi_1_dig_phantom.csv").read_text(encoding="utf-8").splitlines()[1:]
-    return image.astype(int), mask, rows
-
-
-@cache
-def _ibsi_ct_phantom_config_a():
-    """IBSI-1 CT phantom, configuration A: no resampling, re-segmentation to [-500, 400] HU,
-    fixed bin size 25 HU from -500 HU; the unsegmented mask is the morphological mask."""
-    folder = _data_folder("ibsi1")
-    nifti = folder / "ct_phantom" / "nifti"
-    image = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "image" / "phantom.nii.gz"))
-    morphological = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "mask" / "mask.nii.gz")) > 0
-    mask = morphological & (image >= -500) & (image <= 400)
-    discretised = fixed_bin_size(image[mask].astype(np.float64), 25.0, lower_bound=-500.0)
-    levels = np.zeros(image.shape, dtype=np.int64)
-    levels[mask] = discretised.levels
-    rows = (folder / "reference_values" / "ibsi_1_chest_config_a.csv").read_text(encoding="utf-8").splitlines()[1:]
-    return levels, mask, morphological, discretised.n_levels, rows
-
-
-def _ibsi_failures(ours: dict, rows: list[str], aggregation: str) -> tuple[int, dict]:
-    """Compare with the szm_ rows of an IBSI table for one aggregation.
-
-    The tables give 3 significant digits: half a unit of the last one is allowed on top of the
-    tolerance (which is 0 for the digital phantom).
-    """
-    names = {entry["ibsi_tag"]: entry["name"] for entry in CATALOGUE}
-    checked, failures = 0, {}
-    for value, tolerance, tag in (row.split(";") for row in rows):
-        if not (tag.startswith("szm_") and tag.endswith("_" + aggregation) and value):
-            continue
-        stem, reference = tag[: -len(aggregation) - 1], float(value)
-        rounding = 0.5 * 10 ** (math.floor(math.log10(abs(reference))) - 2) if reference else 1e-9
-        checked += 1
-        if abs(ours[names[stem]] - reference) > float(tolerance) + rounding:
-            failures[stem] = (ours[names[stem]], reference)
-    return checked, failures
-
-
 @pytest.mark.reference
 @pytest.mark.parametrize("aggregation", ["2D", "2_5D", "3D"])
-def test_ibsi_digital_phantom(aggregation):
-    image, mask, rows = _ibsi_phantom()
-    ours = glszm.compute_glszm(image, mask, 6, aggregation=aggregation)
-    assert _ibsi_failures(ours, rows, aggregation) == (16, {})
+def test_ibsi_digital_phantom(aggregation, digital_phantom_references):
+    phantom = ibsi_phantom()
+    levels = phantom.image.array.astype(int)
+    ours = glszm.compute_glszm(levels, phantom.mask.array, 6, aggregation=aggregation)
+    references = digital_phantom_references.values()
+    assert ibsi_failures(ours, references, NAMES, aggregation) == (16, {})
 
 
 @pytest.mark.reference
 @pytest.mark.parametrize("aggregation", ["2D", "2_5D"])
 def test_ibsi_ct_phantom_config_a(aggregation):
-    levels, mask, _, n_levels, rows = _ibsi_ct_phantom_config_a()
+    levels, mask, _, n_levels = ct_phantom_config_a()
     ours = glszm.compute_glszm(levels, mask, n_levels, aggregation=aggregation)
-    assert _ibsi_failures(ours, rows, aggregation) == (16, {})
-
-
-@cache
-def _pyradiomics_case(name: str) -> tuple[np.ndarray, np.ndarray]:
-    folder = _data_folder("pyradiomics_cases")
-    image = sitk.GetArrayFromImage(sitk.ReadImage(folder / f"{name}_image.nrrd"))
-    mask = sitk.GetArrayFromImage(sitk.ReadImage(folder / f"{name}_label.nrrd")) == 1
-    corners = np.argwhere(mask)
-    box = tuple(slice(low, high + 1) for low, high in zip(corners.min(0), corners.max(0)))
-    return image[box].astype(np.float64), mask[box]
+    references = ibsi_references("A").values()
+    assert ibsi_failures(ours, references, NAMES, aggregation) == (16, {})
 
 
 def _pyradiomics_glszm(image: np.ndarray, mask: np.ndarray, **settings) -> dict[str, float]:
@@ -236,7 +183,8 @@ def _assert_pyradiomics_parity(ours: dict, reference: dict) -> None:
 @pytest.mark.parametrize("case", ["brain1", "breast1", "lung1"])
 @pytest.mark.parametrize("settings, aggregation", [({}, "3D"), ({"force2D": True}, "2_5D")])
 def test_pyradiomics_parity(case, settings, aggregation):
-    image, mask = _pyradiomics_case(case)
+    image, mask = pyradiomics_case(case).arrays(crop=True)
+    image = image.astype(np.float64)
     reference = _pyradiomics_glszm(image, mask, binWidth=25, **settings)
     levels, n_levels = _discretised(image, mask, 25.0)
     ours = glszm.compute_glszm(levels, mask, n_levels, aggregation=aggregation, mode="pyradiomics")

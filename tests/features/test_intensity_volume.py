@@ -2,50 +2,20 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 import pytest
-import SimpleITK as sitk
 import yaml
+from reference_data import ibsi_phantom, with_a_reference_value
 
 from radiopipe.features.intensity_volume import FEATURE_NAMES, compute_intensity_volume
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO.parent / "shared" / "data"
-PHANTOM = DATA / "ibsi1" / "digital_phantom" / "nifti"
-REFERENCES = DATA / "ibsi1" / "reference_values"
 CATALOGUE = yaml.safe_load(
     (REPO / "features" / "intensity_volume.yaml").read_text(encoding="utf-8")
 )
 IBSI_TAGS = [(f["ibsi_tag"], f["name"]) for f in CATALOGUE["features"] if f["ibsi_tag"]]
-
-
-def with_a_reference_value(tags: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The (tag, name) pairs whose tag has a digital-phantom reference value (IBSI-1 gives none
-    for some features); all of them when the table is absent, whose tests then skip."""
-    path = REFERENCES / "ibsi_1_dig_phantom.csv"
-    if not path.is_file():
-        return tags
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = csv.DictReader(handle, delimiter=";")
-        valued = {row["tag"] for row in rows if row["reference value"].strip()}
-    return [(tag, name) for tag, name in tags if tag in valued]
-
-
-def require(folder: Path) -> Path:
-    if not folder.is_dir():
-        pytest.skip(f"reference data folder {folder} not found")
-    return folder
-
-
-def allowed_error(value: str, tolerance: str) -> float:
-    """IBSI tolerance; a tolerance of 0 means 'as rounded in the table' (half a last digit)."""
-    if float(tolerance) > 0:
-        return float(tolerance)
-    decimals = len(value.split(".")[1]) if "." in value else 0
-    return 0.5 * 10.0**-decimals
 
 
 def test_hand_computed_curve():
@@ -99,24 +69,13 @@ def test_bad_input_is_rejected():
 
 @pytest.fixture(scope="module")
 def phantom():
-    folder = require(PHANTOM)
-    image = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "image" / "phantom.nii.gz")))
-    mask = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "mask" / "mask.nii.gz"))) > 0
+    phantom = ibsi_phantom()
     # IBSI evaluates the phantom's IVH on its grey levels 1..6 directly.
-    return compute_intensity_volume(image, mask)
-
-
-@pytest.fixture(scope="module")
-def phantom_references():
-    path = require(REFERENCES) / "ibsi_1_dig_phantom.csv"
-    with open(path, newline="", encoding="utf-8") as handle:
-        return {row["tag"]: row for row in csv.DictReader(handle, delimiter=";")}
+    return compute_intensity_volume(phantom.image.array, phantom.mask.array)
 
 
 @pytest.mark.reference
 @pytest.mark.parametrize("tag, name", with_a_reference_value(IBSI_TAGS))
-def test_ibsi_digital_phantom(phantom, phantom_references, tag, name):
-    reference = phantom_references[tag]
-    expected = float(reference["reference value"])
-    error = allowed_error(reference["reference value"], reference["tolerance"])
-    assert abs(phantom[name] - expected) <= error + 1e-12, (tag, phantom[name], expected)
+def test_ibsi_digital_phantom(phantom, digital_phantom_references, tag, name):
+    reference = digital_phantom_references[tag]
+    assert reference.passes(phantom[name]), (tag, phantom[name], reference.value)

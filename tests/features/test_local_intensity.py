@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 import pytest
-import SimpleITK as sitk
 import yaml
+from reference_data import ibsi_phantom, with_a_reference_value
 
 from radiopipe.features.local_intensity import (
     FEATURE_NAMES,
@@ -18,27 +17,10 @@ from radiopipe.features.local_intensity import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO.parent / "shared" / "data"
-PHANTOM = DATA / "ibsi1" / "digital_phantom" / "nifti"
-REFERENCES = DATA / "ibsi1" / "reference_values"
 CATALOGUE = yaml.safe_load(
     (REPO / "features" / "local_intensity.yaml").read_text(encoding="utf-8")
 )
 IBSI_TAGS = [(f["ibsi_tag"], f["name"]) for f in CATALOGUE["features"] if f["ibsi_tag"]]
-
-
-def require(folder: Path) -> Path:
-    if not folder.is_dir():
-        pytest.skip(f"reference data folder {folder} not found")
-    return folder
-
-
-def allowed_error(value: str, tolerance: str) -> float:
-    """IBSI tolerance; a tolerance of 0 means 'as rounded in the table' (half a last digit)."""
-    if float(tolerance) > 0:
-        return float(tolerance)
-    decimals = len(value.split(".")[1]) if "." in value else 0
-    return 0.5 * 10.0**-decimals
 
 
 def test_sphere_holds_the_voxels_within_one_cubic_centimetre():
@@ -100,23 +82,12 @@ def test_bad_input_is_rejected():
 
 @pytest.fixture(scope="module")
 def phantom():
-    folder = require(PHANTOM)
-    image = sitk.ReadImage(str(folder / "image" / "phantom.nii.gz"))
-    mask = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "mask" / "mask.nii.gz"))) > 0
-    return compute_local_intensity(sitk.GetArrayFromImage(image), mask, image.GetSpacing()[::-1])
-
-
-@pytest.fixture(scope="module")
-def phantom_references():
-    path = require(REFERENCES) / "ibsi_1_dig_phantom.csv"
-    with open(path, newline="", encoding="utf-8") as handle:
-        return {row["tag"]: row for row in csv.DictReader(handle, delimiter=";")}
+    phantom = ibsi_phantom()
+    return compute_local_intensity(phantom.image.array, phantom.mask.array, phantom.image.spacing)
 
 
 @pytest.mark.reference
-@pytest.mark.parametrize("tag, name", IBSI_TAGS)
-def test_ibsi_digital_phantom(phantom, phantom_references, tag, name):
-    reference = phantom_references[tag]
-    expected = float(reference["reference value"])
-    error = allowed_error(reference["reference value"], reference["tolerance"])
-    assert abs(phantom[name] - expected) <= error + 1e-12, (tag, phantom[name], expected)
+@pytest.mark.parametrize("tag, name", with_a_reference_value(IBSI_TAGS))
+def test_ibsi_digital_phantom(phantom, digital_phantom_references, tag, name):
+    reference = digital_phantom_references[tag]
+    assert reference.passes(phantom[name]), (tag, phantom[name], reference.value)

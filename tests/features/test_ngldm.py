@@ -6,20 +6,23 @@ pyradiomics implements this matrix as its GLDM; parity is tested in ``test_gldm.
 from __future__ import annotations
 
 import math
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
-import SimpleITK as sitk
 import yaml
+from reference_data import (
+    ct_phantom_config_a,
+    ibsi_failures,
+    ibsi_phantom,
+    ibsi_references,
+)
 
 from radiopipe.features import ngldm
-from radiopipe.preprocess.discretise import fixed_bin_size
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO.parent / "shared" / "data"
 CATALOGUE = yaml.safe_load((REPO / "features" / "ngldm.yaml").read_text(encoding="utf-8"))["features"]
+NAMES = {entry["ibsi_tag"]: entry["name"] for entry in CATALOGUE}
 
 # Hand example (one slice, 8 in-plane neighbours, alpha = 0): a corner (level 1) sees 2, 2, 3 and
 # has no dependent neighbour (j = 1); an edge (level 2) sees 1, 1, 2, 2, 3 and has two (j = 3);
@@ -29,13 +32,6 @@ NGLDM_3X3 = np.array([[4, 0], [0, 4], [1, 0]])  # columns: j = 1, 3
 # With alpha = 1: a corner depends on its two 2s (j = 3), an edge on all five neighbours (j = 6),
 # the centre on its four 2s (j = 5).
 NGLDM_3X3_ALPHA_1 = np.array([[4, 0, 0], [0, 0, 4], [0, 1, 0]])  # columns: j = 3, 5, 6
-
-
-def _data_folder(*parts: str) -> Path:
-    folder = DATA.joinpath(*parts)
-    if not folder.is_dir():
-        pytest.skip(f"reference data folder {folder} is missing")
-    return folder
 
 
 def test_matrix_of_hand_example():
@@ -118,62 +114,20 @@ def test_degenerate_rois_give_finite_values(aggregation):
         assert all(math.isfinite(value) for value in values.values())
 
 
-@cache
-def _ibsi_phantom() -> tuple[np.ndarray, np.ndarray, list[str]]:
-    folder = _data_folder("ibsi1")
-    nifti = folder / "digital_phantom" / "nifti"
-    image = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "image" / "phantom.nii.gz"))
-    mask = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "mask" / "mask.nii.gz")).astype(bool)
-    rows = (folder / "reference_values" / "ibsi_1_dig_phantom.csv").read_text(encoding="utf-8").splitlines()[1:]
-    return image.astype(int), mask, rows
-
-
-@cache
-def _ibsi_ct_phantom_config_a():
-    """IBSI-1 CT phantom, configuration A: no resampling, re-segmentation to [-500, 400] HU,
-    fixed bin size 25 HU from -500 HU; the unsegmented mask is the morphological mask."""
-    folder = _data_folder("ibsi1")
-    nifti = folder / "ct_phantom" / "nifti"
-    image = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "image" / "phantom.nii.gz"))
-    morphological = sitk.GetArrayFromImage(sitk.ReadImage(nifti / "mask" / "mask.nii.gz")) > 0
-    mask = morphological & (image >= -500) & (image <= 400)
-    discretised = fixed_bin_size(image[mask].astype(np.float64), 25.0, lower_bound=-500.0)
-    levels = np.zeros(image.shape, dtype=np.int64)
-    levels[mask] = discretised.levels
-    rows = (folder / "reference_values" / "ibsi_1_chest_config_a.csv").read_text(encoding="utf-8").splitlines()[1:]
-    return levels, mask, morphological, discretised.n_levels, rows
-
-
-def _ibsi_failures(ours: dict, rows: list[str], aggregation: str) -> tuple[int, dict]:
-    """Compare with the ngl_ rows of an IBSI table for one aggregation.
-
-    The tables give 3 significant digits: half a unit of the last one is allowed on top of the
-    tolerance (which is 0 for the digital phantom).
-    """
-    names = {entry["ibsi_tag"]: entry["name"] for entry in CATALOGUE}
-    checked, failures = 0, {}
-    for value, tolerance, tag in (row.split(";") for row in rows):
-        if not (tag.startswith("ngl_") and tag.endswith("_" + aggregation) and value):
-            continue
-        stem, reference = tag[: -len(aggregation) - 1], float(value)
-        rounding = 0.5 * 10 ** (math.floor(math.log10(abs(reference))) - 2) if reference else 1e-9
-        checked += 1
-        if abs(ours[names[stem]] - reference) > float(tolerance) + rounding:
-            failures[stem] = (ours[names[stem]], reference)
-    return checked, failures
-
-
 @pytest.mark.reference
 @pytest.mark.parametrize("aggregation", ["2D", "2_5D", "3D"])
-def test_ibsi_digital_phantom(aggregation):
-    image, mask, rows = _ibsi_phantom()
-    ours = ngldm.compute_ngldm(image, mask, 6, aggregation=aggregation)
-    assert _ibsi_failures(ours, rows, aggregation) == (17, {})
+def test_ibsi_digital_phantom(aggregation, digital_phantom_references):
+    phantom = ibsi_phantom()
+    levels = phantom.image.array.astype(int)
+    ours = ngldm.compute_ngldm(levels, phantom.mask.array, 6, aggregation=aggregation)
+    references = digital_phantom_references.values()
+    assert ibsi_failures(ours, references, NAMES, aggregation) == (17, {})
 
 
 @pytest.mark.reference
 @pytest.mark.parametrize("aggregation", ["2D", "2_5D"])
 def test_ibsi_ct_phantom_config_a(aggregation):
-    levels, mask, _, n_levels, rows = _ibsi_ct_phantom_config_a()
+    levels, mask, _, n_levels = ct_phantom_config_a()
     ours = ngldm.compute_ngldm(levels, mask, n_levels, aggregation=aggregation)
-    assert _ibsi_failures(ours, rows, aggregation) == (17, {})
+    references = ibsi_references("A").values()
+    assert ibsi_failures(ours, references, NAMES, aggregation) == (17, {})

@@ -9,23 +9,16 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import yaml
+from reference_data import pyradiomics_case
 
 from radiopipe.features.mesh import contour
 from radiopipe.features.shape2d import FEATURE_NAMES, compute_shape2d
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO.parent / "shared" / "data"
-CASES = DATA / "pyradiomics_cases"
 CATALOGUE = yaml.safe_load((REPO / "features" / "shape2d.yaml").read_text(encoding="utf-8"))
 PYRADIOMICS = [
     (f["pyradiomics"], f["name"], f["tolerance"]) for f in CATALOGUE["features"] if f["pyradiomics"]
 ]
-
-
-def require(folder: Path) -> Path:
-    if not folder.is_dir():
-        pytest.skip(f"reference data folder {folder} not found")
-    return folder
 
 
 def test_single_pixel_contour_is_a_diamond():
@@ -79,8 +72,7 @@ def test_pyradiomics_parity_on_the_largest_slice(case):
     from radiomics import shape2D
 
     radiomics.setVerbosity(logging.ERROR)
-    folder = require(CASES)
-    label = sitk.ReadImage(str(folder / f"{case}_label.nrrd"))
+    _, label = pyradiomics_case(case).images()
     mask = sitk.GetArrayFromImage(label) == 1
     z = int(np.argmax(mask.sum(axis=(1, 2))))
     rows, columns = np.nonzero(mask[z])

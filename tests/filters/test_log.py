@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from reference_data import pyradiomics_case
 
 from radiopipe.filters import compute_image_types, pyradiomics_filter_input
 from radiopipe.filters.log import (
@@ -15,10 +14,7 @@ from radiopipe.filters.log import (
     log_images,
     recursive_laplacian_of_gaussian,
 )
-from radiopipe.io import Volume
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-CASES = DATA / "pyradiomics_cases"
 SIGMAS = [1.0, 2.0, 3.0]
 
 
@@ -90,14 +86,6 @@ def test_bad_sigma_is_refused():
         laplacian_of_gaussian(np.zeros((3, 5, 5)), (1.0, 1.0, 1.0), 1.0)
 
 
-def _case(name: str) -> tuple[Volume, Volume]:
-    if not CASES.is_dir():
-        pytest.skip(f"reference data folder {CASES} is missing")
-    image = Volume.from_sitk(sitk.ReadImage(str(CASES / f"{name}_image.nrrd")))
-    label = Volume.from_sitk(sitk.ReadImage(str(CASES / f"{name}_label.nrrd")))
-    return image, Volume(label.array == 1, label.spacing, label.origin, label.direction)
-
-
 def _pyradiomics_log(name: str, settings: dict) -> dict[str, np.ndarray]:
     """pyradiomics' LoG images, on the image its feature extractor prepares with ``settings``."""
     pytest.importorskip("radiomics")
@@ -105,8 +93,9 @@ def _pyradiomics_log(name: str, settings: dict) -> dict[str, np.ndarray]:
     from radiomics.featureextractor import RadiomicsFeatureExtractor
 
     arguments = {**RadiomicsFeatureExtractor._getDefaultSettings(), **settings}
+    case = pyradiomics_case(name)
     image, mask = RadiomicsFeatureExtractor.loadImage(
-        str(CASES / f"{name}_image.nrrd"), str(CASES / f"{name}_label.nrrd"), **arguments
+        str(case.image_path), str(case.label_path), **arguments
     )
     generated = imageoperations.getLoGImage(image, mask, **{**arguments, "sigma": SIGMAS})
     return {name: sitk.GetArrayFromImage(filtered) for filtered, name, _ in generated}
@@ -123,7 +112,7 @@ def _pyradiomics_log(name: str, settings: dict) -> dict[str, np.ndarray]:
     ],
 )
 def test_matches_pyradiomics_voxelwise(name, settings, ours):
-    image, mask = _case(name)
+    image, mask = pyradiomics_case(name).volumes()
     reference = _pyradiomics_log(name, settings)
     prepared, _ = pyradiomics_filter_input(image, mask, **ours)
     computed = compute_image_types(prepared.array, prepared.spacing, {"LoG": {"sigmas": SIGMAS}})
@@ -138,7 +127,7 @@ def test_matches_pyradiomics_voxelwise(name, settings, ours):
 @pytest.mark.reference
 @pytest.mark.slow
 def test_matches_pyradiomics_on_whole_lung1():
-    image, mask = _case("lung1")
+    image, _ = pyradiomics_case("lung1").volumes()
     reference = _pyradiomics_log("lung1", {})
     for sigma in SIGMAS:
         recursive = recursive_laplacian_of_gaussian(image.array, image.spacing, sigma)

@@ -7,11 +7,10 @@ pyradiomics' LoG. The wavelet over a region gathers the periodic neighbourhood i
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from reference_data import pyradiomics_case
 
 from radiopipe.filters import FILTERS, compute_image_types
 from radiopipe.filters.log import laplacian_of_gaussian
@@ -22,9 +21,6 @@ from radiopipe.filters.recursive_gaussian import (
 )
 from radiopipe.filters.wavelet import wavelet_images
 from radiopipe.preprocess.crop import crop_slices
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-CASES = DATA / "pyradiomics_cases"
 
 
 def _simpleitk_log(array: np.ndarray, spacing, sigma: float) -> np.ndarray:
@@ -119,13 +115,9 @@ def test_every_image_type_over_a_region_equals_the_whole_image_cropped():
 @pytest.mark.reference
 @pytest.mark.parametrize("name", ["brain1", "breast1"])
 def test_log_over_the_roi_box_of_a_real_case_equals_simpleitk(name):
-    if not CASES.is_dir():
-        pytest.skip(f"reference data folder {CASES} is missing")
-    image = sitk.ReadImage(str(CASES / f"{name}_image.nrrd"))
-    mask = sitk.GetArrayFromImage(sitk.ReadImage(str(CASES / f"{name}_label.nrrd"))) == 1
-    array = sitk.GetArrayFromImage(image).astype(np.float64)
-    spacing = tuple(reversed(image.GetSpacing()))
-    box = crop_slices(mask)
+    image, mask = pyradiomics_case(name).volumes()
+    array, spacing = image.array.astype(np.float64), image.spacing
+    box = crop_slices(mask.array)
     for sigma in (1.0, 3.0):
         computed = laplacian_of_gaussian(array, spacing, sigma, region=box)
         np.testing.assert_array_equal(computed, _simpleitk_log(array, spacing, sigma)[box])

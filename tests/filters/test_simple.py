@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from reference_data import pyradiomics_case
 
 from radiopipe.filters import FILTERS, compute_image_types, pyradiomics_filter_input
 from radiopipe.filters.simple import (
@@ -18,10 +18,7 @@ from radiopipe.filters.simple import (
     square,
     square_root,
 )
-from radiopipe.io import Volume
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-CASES = DATA / "pyradiomics_cases"
 SIMPLE_TYPES = {"Square": "square", "SquareRoot": "squareroot", "Logarithm": "logarithm",
                 "Exponential": "exponential", "Gradient": "gradient"}
 
@@ -69,14 +66,6 @@ def test_registry_names_are_pyradiomics_image_types():
     assert set(FILTERS) == {"Original", *SIMPLE_TYPES, "LoG", "Wavelet"}
 
 
-def _case(name: str) -> tuple[Volume, Volume]:
-    if not CASES.is_dir():
-        pytest.skip(f"reference data folder {CASES} is missing")
-    image = Volume.from_sitk(sitk.ReadImage(str(CASES / f"{name}_image.nrrd")))
-    label = Volume.from_sitk(sitk.ReadImage(str(CASES / f"{name}_label.nrrd")))
-    return image, Volume(label.array == 1, label.spacing, label.origin, label.direction)
-
-
 def _pyradiomics_images(name: str, settings: dict) -> dict[str, np.ndarray]:
     """pyradiomics' simple image types, on the image its extractor prepares with ``settings``."""
     pytest.importorskip("radiomics")
@@ -84,8 +73,9 @@ def _pyradiomics_images(name: str, settings: dict) -> dict[str, np.ndarray]:
     from radiomics.featureextractor import RadiomicsFeatureExtractor
 
     arguments = {**RadiomicsFeatureExtractor._getDefaultSettings(), **settings}
+    case = pyradiomics_case(name)
     image, mask = RadiomicsFeatureExtractor.loadImage(
-        str(CASES / f"{name}_image.nrrd"), str(CASES / f"{name}_label.nrrd"), **arguments
+        str(case.image_path), str(case.label_path), **arguments
     )
     images = {}
     for image_type in SIMPLE_TYPES:
@@ -108,7 +98,7 @@ def _pyradiomics_images(name: str, settings: dict) -> dict[str, np.ndarray]:
     ],
 )
 def test_matches_pyradiomics_voxelwise(name, settings, ours):
-    image, mask = _case(name)
+    image, mask = pyradiomics_case(name).volumes()
     reference = _pyradiomics_images(name, settings)
     prepared, _ = pyradiomics_filter_input(image, mask, **ours)
     computed = compute_image_types(prepared.array, prepared.spacing, {t: {} for t in SIMPLE_TYPES})
@@ -123,11 +113,12 @@ def test_matches_pyradiomics_voxelwise(name, settings, ours):
 
 @pytest.mark.reference
 def test_gradient_without_spacing_matches_pyradiomics():
-    image, mask = _case("breast1")
+    case = pyradiomics_case("breast1")
+    image, _ = case.volumes()
     pytest.importorskip("radiomics")
     from radiomics import imageoperations
 
-    sitk_image = sitk.ReadImage(str(CASES / "breast1_image.nrrd"))
+    sitk_image, _ = case.images()
     generated = imageoperations.getGradientImage(sitk_image, None, gradientUseSpacing=False)
     ((filtered, _, _),) = generated
     computed = compute_image_types(image.array, image.spacing, {"Gradient": {"use_spacing": False}})

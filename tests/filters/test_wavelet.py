@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import pywt
 import SimpleITK as sitk
+from reference_data import pyradiomics_case
 
 from radiopipe.filters import compute_image_types, pyradiomics_filter_input
 from radiopipe.filters.wavelet import wavelet_images
-from radiopipe.io import Volume
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-CASES = DATA / "pyradiomics_cases"
 BANDS_3D = ["LLH", "LHL", "LHH", "HLL", "HLH", "HHL", "HHH", "LLL"]
 
 
@@ -68,14 +65,6 @@ def test_bad_levels_are_refused():
         wavelet_images(np.ones((2, 2, 2)), start_level=-1)
 
 
-def _case(name: str) -> tuple[Volume, Volume]:
-    if not CASES.is_dir():
-        pytest.skip(f"reference data folder {CASES} is missing")
-    image = Volume.from_sitk(sitk.ReadImage(str(CASES / f"{name}_image.nrrd")))
-    label = Volume.from_sitk(sitk.ReadImage(str(CASES / f"{name}_label.nrrd")))
-    return image, Volume(label.array == 1, label.spacing, label.origin, label.direction)
-
-
 def _pyradiomics_wavelets(name: str, settings: dict, wavelet_settings: dict) -> dict:
     """pyradiomics' wavelet images, on the image its extractor prepares with ``settings``."""
     pytest.importorskip("radiomics")
@@ -83,8 +72,9 @@ def _pyradiomics_wavelets(name: str, settings: dict, wavelet_settings: dict) -> 
     from radiomics.featureextractor import RadiomicsFeatureExtractor
 
     arguments = {**RadiomicsFeatureExtractor._getDefaultSettings(), **settings}
+    case = pyradiomics_case(name)
     image, mask = RadiomicsFeatureExtractor.loadImage(
-        str(CASES / f"{name}_image.nrrd"), str(CASES / f"{name}_label.nrrd"), **arguments
+        str(case.image_path), str(case.label_path), **arguments
     )
     generated = imageoperations.getWaveletImage(image, mask, **{**arguments, **wavelet_settings})
     return {name: sitk.GetArrayFromImage(filtered) for filtered, name, _ in generated}
@@ -101,7 +91,7 @@ def _pyradiomics_wavelets(name: str, settings: dict, wavelet_settings: dict) -> 
     ],
 )
 def test_matches_pyradiomics_voxelwise(name, settings, ours):
-    image, mask = _case(name)
+    image, mask = pyradiomics_case(name).volumes()
     reference = _pyradiomics_wavelets(name, settings, {})
     prepared, _ = pyradiomics_filter_input(image, mask, **ours)
     computed = compute_image_types(prepared.array, prepared.spacing, {"Wavelet": {}})
@@ -122,7 +112,7 @@ def test_matches_pyradiomics_voxelwise(name, settings, ours):
     ],
 )
 def test_matches_pyradiomics_settings(wavelet_settings, ours):
-    image, mask = _case("breast1")
+    image, mask = pyradiomics_case("breast1").volumes()
     reference = _pyradiomics_wavelets("breast1", {"preCrop": True}, wavelet_settings)
     prepared, _ = pyradiomics_filter_input(image, mask, pre_crop=True)
     computed = compute_image_types(prepared.array, prepared.spacing, {"Wavelet": ours})
@@ -134,7 +124,7 @@ def test_matches_pyradiomics_settings(wavelet_settings, ours):
 @pytest.mark.reference
 @pytest.mark.slow
 def test_matches_pyradiomics_on_whole_lung1():
-    image, mask = _case("lung1")
+    image, _ = pyradiomics_case("lung1").volumes()
     reference = _pyradiomics_wavelets("lung1", {}, {})
     computed = wavelet_images(image.array)
     for key in reference:

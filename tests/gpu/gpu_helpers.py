@@ -1,4 +1,4 @@
-"""Helpers of the GPU tests: the ``xp`` fixture, data folder, random ROIs, value comparison.
+"""Helpers of the GPU tests: the ``xp`` fixture, random ROIs, value comparison.
 
 Tests taking ``xp`` run twice: with NumPy (the batched code on the CPU, which checks the
 batching bookkeeping everywhere) and with CuPy (marked ``gpu``: the CUDA kernels). Test modules
@@ -8,13 +8,10 @@ import the fixture from here (a conftest.py here would shadow tests/conftest.py'
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import ndimage
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 # float64 paths: the batched formulas equal the native ones to rounding (NumPy, any summation
 # order) or to relative 1e-6 (CuPy: atomic sums in another order, cuSOLVER eigenvalues).

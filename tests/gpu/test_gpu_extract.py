@@ -14,10 +14,9 @@ from collections import Counter
 
 import numpy as np
 import pytest
-import SimpleITK as sitk
-from gpu_helpers import DATA, assert_same_features, random_roi, xp  # noqa: F401 (xp: fixture)
+from gpu_helpers import assert_same_features, random_roi, xp  # noqa: F401 (xp: fixture)
+from reference_data import ibsi_phantom, ibsi_references, pyradiomics_case
 
-from radiopipe.compliance.data import DIGITAL_PHANTOM, read_phantom, read_reference_set
 from radiopipe.config import FeatureConfig
 from radiopipe.features.catalogue import ibsi_tag_index
 from radiopipe.features.extract import extract_features as native_extract
@@ -35,15 +34,7 @@ ALL_FAMILIES = [
     "firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm", "gldzm", "ngldm",
     "intensity_histogram", "intensity_volume", "local_intensity",
 ]
-IBSI = DATA / "ibsi1"
-CASES = DATA / "pyradiomics_cases"
 GEOMETRY = ((0.0, 0.0, 0.0), (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0))
-
-
-def _folder(path):
-    if not path.is_dir():
-        pytest.skip(f"reference data folder {path} is missing")
-    return path
 
 
 @pytest.fixture
@@ -60,7 +51,7 @@ def pinned_log(monkeypatch, xp):
 @pytest.mark.reference
 @pytest.mark.parametrize("aggregation", ["2D_avg", "2_5D_comb", "3D_avg", "3D_comb"])
 def test_digital_phantom_equals_native(xp, aggregation):
-    phantom = read_phantom(_folder(IBSI), DIGITAL_PHANTOM)
+    phantom = ibsi_phantom()
     settings = FeatureConfig(
         definitions="ibsi", families=ALL_FAMILIES, discretisation="fixed_bin_size",
         bin_width=1.0, aggregation=aggregation,
@@ -73,7 +64,7 @@ def test_digital_phantom_equals_native(xp, aggregation):
 @pytest.mark.reference
 def test_digital_phantom_reference_values(xp):
     """Every IBSI digital-phantom value of the batched families, computed in ``xp``."""
-    phantom = read_phantom(_folder(IBSI), DIGITAL_PHANTOM)
+    phantom = ibsi_phantom()
     box = crop_slices(phantom.mask.array)
     roi = phantom.mask.array[box]
     values = phantom.image.array[box][roi]
@@ -83,7 +74,7 @@ def test_digital_phantom_reference_values(xp):
     index = ibsi_tag_index()
     tables: dict = {}
     checked, failed = Counter(), []
-    for reference in read_reference_set(IBSI, DIGITAL_PHANTOM):
+    for reference in ibsi_references().values():
         family, name = index.get(reference.stem, (None, None))
         if family not in BATCHED:
             continue  # shape, histograms, local intensity: host families (native tests)
@@ -107,13 +98,6 @@ def _batched_values(batch, family: str, aggregation: str | None) -> dict[str, fl
     return dict(zip(FAMILIES[family].feature_names, to_numpy(table)[0].tolist()))
 
 
-def _case(name: str) -> tuple[Volume, Volume]:
-    folder = _folder(CASES)
-    image = Volume.from_sitk(sitk.ReadImage(str(folder / f"{name}_image.nrrd")))
-    label = Volume.from_sitk(sitk.ReadImage(str(folder / f"{name}_label.nrrd")))
-    return image, Volume(label.array == 1, label.spacing, label.origin, label.direction)
-
-
 @pytest.mark.reference
 @pytest.mark.slow
 @pytest.mark.parametrize(
@@ -126,7 +110,7 @@ def _case(name: str) -> tuple[Volume, Volume]:
     ids=["pyradiomics-defaults-log-wavelet", "ibsi-2D-fbn"],
 )
 def test_real_cases_in_one_batch_equal_native(xp, pinned_log, settings):
-    cases = [_case(name) for name in ("brain1", "breast1", "lung1")]
+    cases = [pyradiomics_case(name).volumes() for name in ("brain1", "breast1", "lung1")]
     ours = extract_batch(cases, settings, xp=xp)
     for name, (image, mask), values in zip(("brain1", "breast1", "lung1"), cases, ours):
         assert_same_features(values, native_extract(image, mask, settings), xp, name)

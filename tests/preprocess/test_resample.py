@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import functools
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from reference_data import ibsi_phantom, ibsi_references, pyradiomics_case
 
+from radiopipe.compliance.data import CT_PHANTOM
 from radiopipe.io import Volume
 from radiopipe.preprocess.crop import bounding_box, crop_slices, crop_to_mask
 from radiopipe.preprocess.resample import (
@@ -22,10 +22,6 @@ from radiopipe.preprocess.resample import (
 )
 from radiopipe.preprocess.resegment import resegment
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-CASES = DATA / "pyradiomics_cases"
-PHANTOM = DATA / "ibsi1" / "ct_phantom" / "nifti"
-REFERENCE = DATA / "ibsi1" / "reference_values"
 IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
 
 
@@ -125,13 +121,6 @@ def test_bad_arguments_are_refused():
 # --- IBSI-1 CT phantom, configurations A-E ---------------------------------------------------
 
 
-@functools.cache
-def _phantom() -> tuple[Volume, Volume]:
-    image = Volume.from_sitk(sitk.ReadImage(str(PHANTOM / "image" / "phantom.nii.gz")))
-    label = Volume.from_sitk(sitk.ReadImage(str(PHANTOM / "mask" / "mask.nii.gz")))
-    return image, Volume(label.array > 0, label.spacing, label.origin, label.direction)
-
-
 def _roi_tags(image, intensity_mask, morph_mask, stage: str) -> dict:
     tags = {}
     for masks, prefix in ((intensity_mask, "int"), (morph_mask, "morph")):
@@ -151,7 +140,8 @@ def _roi_tags(image, intensity_mask, morph_mask, stage: str) -> dict:
 def _configuration_tags(name: str) -> dict[str, float]:
     """The image-processing tags of one configuration, computed with radiopipe."""
     settings = IBSI_CONFIGURATIONS[name]
-    image, mask = _phantom()
+    phantom = ibsi_phantom(CT_PHANTOM)
+    image, mask = phantom.image, phantom.mask
     if settings.spacing is not None:
         image = resample_image_ibsi(image, settings.spacing, interpolator=settings.interpolator)
         image = Volume(np.rint(image.array), image.spacing, image.origin, image.direction)
@@ -174,39 +164,17 @@ def _configuration_tags(name: str) -> dict[str, float]:
     return tags
 
 
-def _reference(name: str) -> dict[str, tuple[float, float]]:
-    path = REFERENCE / f"ibsi_1_chest_config_{name}.csv"
-    with path.open(newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter=";"))
-    return {
-        row["tag"]: (float(row["reference value"]), float(row["tolerance"]))
-        for row in rows
-        if row["reference value"]
-    }
-
-
 @pytest.mark.reference
 @pytest.mark.parametrize("tag", IMAGE_TAGS + ROI_TAGS)
 @pytest.mark.parametrize("configuration", list(IBSI_CONFIGURATIONS))
 def test_ibsi_ct_phantom_reference_values(configuration, tag):
-    if not (PHANTOM.is_dir() and REFERENCE.is_dir()):
-        pytest.skip(f"reference data folder {PHANTOM} or {REFERENCE} is missing")
-    expected, tolerance = _reference(configuration)[tag]
+    reference = ibsi_references(configuration)[tag]
     value = _configuration_tags(configuration)[tag]
-    # Reference values are given to 3 significant digits (e.g. voxel size 0.977 for 0.97699...).
-    within = abs(value - expected) <= tolerance or float(f"{value:.3g}") == expected
-    assert within, (value, expected, tolerance)
+    # A tolerance of 0 admits rounding to 3 significant digits (voxel size 0.977 for 0.97699...).
+    assert reference.passes(value), (value, reference.value, reference.tolerance)
 
 
 # --- pyradiomics parity ----------------------------------------------------------------------
-
-
-def _case(name: str) -> tuple[Volume, Volume]:
-    if not CASES.is_dir():
-        pytest.skip(f"reference data folder {CASES} is missing")
-    image = Volume.from_sitk(sitk.ReadImage(str(CASES / f"{name}_image.nrrd")))
-    label = Volume.from_sitk(sitk.ReadImage(str(CASES / f"{name}_label.nrrd")))
-    return image, Volume(label.array == 1, label.spacing, label.origin, label.direction)
 
 
 def _assert_same_volume(ours: Volume, reference: sitk.Image) -> None:
@@ -230,10 +198,12 @@ def test_resampling_matches_pyradiomics(name, spacing_xyz, interpolator, pad_dis
     pytest.importorskip("radiomics")
     from radiomics import imageoperations
 
-    image, mask = _case(name)
+    case = pyradiomics_case(name)
+    image, mask = case.volumes()
+    sitk_image, sitk_label = case.images()
     reference_image, reference_mask = imageoperations.resampleImage(
-        sitk.ReadImage(str(CASES / f"{name}_image.nrrd")),
-        imageoperations.getMask(sitk.ReadImage(str(CASES / f"{name}_label.nrrd"))),
+        sitk_image,
+        imageoperations.getMask(sitk_label),
         resampledPixelSpacing=spacing_xyz,
         interpolator=INTERPOLATORS[interpolator],
         padDistance=pad_distance,
@@ -256,9 +226,10 @@ def test_crop_matches_pyradiomics(name, pad_distance):
     pytest.importorskip("radiomics")
     from radiomics import imageoperations
 
-    image, mask = _case(name)
-    sitk_image = sitk.ReadImage(str(CASES / f"{name}_image.nrrd"))
-    sitk_mask = imageoperations.getMask(sitk.ReadImage(str(CASES / f"{name}_label.nrrd")))
+    case = pyradiomics_case(name)
+    image, mask = case.volumes()
+    sitk_image, sitk_label = case.images()
+    sitk_mask = imageoperations.getMask(sitk_label)
     box, _ = imageoperations.checkMask(sitk_image, sitk_mask)
     reference_image, reference_mask = imageoperations.cropToTumorMask(
         sitk_image, sitk_mask, box, padDistance=pad_distance

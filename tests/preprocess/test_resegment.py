@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from reference_data import pyradiomics_case
 
 from radiopipe.preprocess.resegment import resegment, resegment_outliers, resegment_range
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-CASES = DATA / "pyradiomics_cases"
 
 # A 3x3 image; the ROI leaves out the corner 9.
 IMAGE = np.array([[-600.0, -500.0, 0.0], [400.0, 401.0, 10.0], [20.0, 30.0, 9.0]])
@@ -65,13 +61,12 @@ def test_bad_arguments_are_refused():
 @pytest.mark.parametrize("name", ["brain1", "breast1", "lung1"])
 @pytest.mark.parametrize("rule", ["range", "lower bound", "3 sigma", "1 sigma"])
 def test_matches_pyradiomics(name, rule):
-    if not CASES.is_dir():
-        pytest.skip(f"reference data folder {CASES} is missing")
+    case = pyradiomics_case(name)
     pytest.importorskip("radiomics")
     from radiomics import imageoperations
 
-    image = sitk.ReadImage(str(CASES / f"{name}_image.nrrd"))
-    mask = imageoperations.getMask(sitk.ReadImage(str(CASES / f"{name}_label.nrrd")))
+    image, label = case.images()
+    mask = imageoperations.getMask(label)
     array, roi = sitk.GetArrayFromImage(image), sitk.GetArrayFromImage(mask) == 1
     # Absolute thresholds at the ROI's quartiles, so every case keeps part of its ROI.
     low, high = (float(q) for q in np.percentile(array[roi], [25, 75]))

@@ -1,0 +1,236 @@
+"""The run config's model section: the model zoo, ensembles, preprocessing and validation.
+
+Validated by :mod:`radiopipe.config`, which re-exports every name here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from radiopipe.settings.base import Strict
+
+MODEL_NAMES = ("xgboost", "lightgbm", "svm", "random_forest", "logistic")
+SEARCH_SCORINGS = ("roc_auc", "average_precision", "neg_log_loss", "balanced_accuracy")
+
+
+class XGBoostParams(Strict):
+    """Hyperparameters of the XGBoost classifier."""
+
+    n_estimators: int = Field(300, ge=1)
+    max_depth: int = Field(4, ge=1)
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    subsample: float = Field(0.8, gt=0, le=1)
+    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    min_child_weight: float = Field(1.0, ge=0)
+    reg_lambda: float = Field(1.0, ge=0)
+    device: Literal["cpu", "cuda"] = "cpu"
+
+
+class LightGBMParams(Strict):
+    """Hyperparameters of the LightGBM classifier.
+
+    ``device``: 'gpu' is the OpenCL GPU learner that PyPI's LightGBM wheel includes (it needs an
+    OpenCL driver, which NVIDIA's driver provides); 'cuda' needs a LightGBM built with CUDA.
+    """
+
+    n_estimators: int = Field(300, ge=1)
+    num_leaves: int = Field(15, ge=2)
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    subsample: float = Field(0.8, gt=0, le=1)
+    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    min_child_samples: int = Field(10, ge=1)
+    reg_lambda: float = Field(1.0, ge=0)
+    device: Literal["cpu", "gpu", "cuda"] = "cpu"
+
+
+class SVMParams(Strict):
+    """RBF support-vector machine on standardised features, Platt-scaled to probabilities."""
+
+    C: float = Field(1.0, gt=0)
+    gamma: float | Literal["scale"] = "scale"
+
+    @model_validator(mode="after")
+    def _positive_gamma(self) -> SVMParams:
+        if self.gamma != "scale" and self.gamma <= 0:
+            raise ValueError("'gamma' must be 'scale' or a number > 0")
+        return self
+
+
+class RandomForestParams(Strict):
+    """Hyperparameters of the random forest."""
+
+    n_estimators: int = Field(300, ge=1)
+    max_depth: int | None = Field(None, ge=1)
+    min_samples_leaf: int = Field(1, ge=1)
+    max_features: float | Literal["sqrt", "log2"] = "sqrt"
+
+
+class LogisticParams(Strict):
+    """Elastic-net logistic regression (saga solver) on standardised features."""
+
+    C: float = Field(1.0, gt=0)
+    l1_ratio: float = Field(0.5, ge=0, le=1)
+    max_iter: int = Field(5000, ge=1)
+
+
+class EnsembleConfig(Strict):
+    """A soft-voting or stacking ensemble of zoo models; weights or meta-learner fitted in-fold."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+    method: Literal["soft_voting", "stacking"] = "soft_voting"
+    members: list[Literal[MODEL_NAMES]] = Field(min_length=2)  # type: ignore[valid-type]
+    # soft_voting only: 'equal', 'fitted' (on inner out-of-fold probabilities) or fixed weights.
+    weights: Literal["equal", "fitted"] | list[typing.Annotated[float, Field(ge=0)]] = "equal"
+    meta_C: float = Field(1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EnsembleConfig:
+        if len(set(self.members)) != len(self.members):
+            raise ValueError("'members' must not repeat a model")
+        if self.name in MODEL_NAMES:
+            raise ValueError(f"'name' '{self.name}' is a model of the zoo; name the ensemble apart")
+        if isinstance(self.weights, list):
+            if self.method != "soft_voting":
+                raise ValueError("'weights' apply to method 'soft_voting' only")
+            if len(self.weights) != len(self.members) or sum(self.weights) <= 0:
+                raise ValueError("'weights' needs one weight >= 0 per member, not all zero")
+        return self
+
+
+class PreprocessingConfig(Strict):
+    """Steps fitted inside every training fold, in this order."""
+
+    impute: Literal["median", "mean"] = "median"
+    harmonise: Literal["none", "combat"] = "none"  # ComBat by the manifest's 'site'
+    # Drop a column whose most frequent value covers at least this fraction of training rows.
+    near_constant: float | None = Field(0.95, gt=0, le=1)
+    # Drop the later column of each pair whose absolute Pearson correlation is at least this.
+    correlation_threshold: float | None = Field(0.95, gt=0, le=1)
+    scaler: Literal["standard", "robust"] = "standard"
+    selection: Literal["none", "univariate", "lasso", "mrmr"] = "none"
+    n_features: int = Field(20, ge=1)
+    class_weight: Literal["balanced", "none"] = "balanced"
+    smote: bool = False
+    smote_neighbours: int = Field(5, ge=1)
+    calibration: Literal["none", "isotonic", "sigmoid"] = "none"
+
+
+class ClinicalConfig(Strict):
+    """Manifest columns that join the image features, encoded and imputed in-fold."""
+
+    numeric: list[str] = Field(default_factory=list)
+    categorical: list[str] = Field(default_factory=list)
+    # With clinical columns: also compare image-only, clinical-only and combined (primary model).
+    compare_feature_sets: bool = True
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ClinicalConfig:
+        names = self.numeric + self.categorical
+        if len(set(names)) != len(names):
+            raise ValueError("a clinical column is listed twice")
+        reserved = {"case_id", "image", "mask", "label", "patient_id", "site"}
+        if reserved & set(names):
+            raise ValueError(f"{', '.join(sorted(reserved & set(names)))} cannot be clinical")
+        return self
+
+
+class CVConfig(Strict):
+    """The validation design; every split is grouped by patient and stratified by label.
+
+    kfold: k outer folds (nested when ``model.search.n_iter > 0``); repeated_kfold: kfold
+    ``n_repeats`` times with new shuffles; train_val_test: one split by ``fractions``, tuned on
+    the validation part; external: train on every site except ``external_sites``, test on them.
+    """
+
+    design: Literal["kfold", "repeated_kfold", "train_val_test", "external"] = "kfold"
+    n_splits: int = Field(5, ge=2)
+    n_repeats: int = Field(3, ge=1)
+    inner_splits: int = Field(3, ge=2)
+    fractions: list[typing.Annotated[float, Field(gt=0, lt=1)]] = Field(
+        default_factory=lambda: [0.70, 0.15, 0.15], min_length=3, max_length=3
+    )
+    external_sites: list[str] = Field(default_factory=list)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _design_settings(self) -> CVConfig:
+        if abs(sum(self.fractions) - 1.0) > 1e-9:
+            raise ValueError("'fractions' (train, validation, test) must sum to 1")
+        if self.design == "external" and not self.external_sites:
+            raise ValueError("design 'external' needs 'external_sites': the held-out site names")
+        if self.design != "external" and self.external_sites:
+            raise ValueError("'external_sites' applies to design 'external' only")
+        return self
+
+
+class SearchConfig(Strict):
+    """Hyperparameter search on inner patient-grouped folds (scikit-learn random search)."""
+
+    n_iter: int = Field(0, ge=0)  # candidates per search; 0 uses the configured values as given
+    scoring: Literal[SEARCH_SCORINGS] = "roc_auc"  # type: ignore[valid-type]
+
+
+class BootstrapConfig(Strict):
+    """Patient-level bootstrap of the 95% confidence intervals."""
+
+    n_resamples: int = Field(1000, ge=0)
+    seed: int = 0
+
+
+class ModelConfig(Strict):
+    """Which models to fit, how to preprocess in-fold, and how to validate them.
+
+    ``name`` is the primary model: its out-of-fold predictions give ``metrics.roc_auc``, the
+    report's figures and the saved bundle. ``compare`` lists further zoo models or ensembles that
+    are validated under the same splits.
+    """
+
+    name: str = "xgboost"
+    compare: list[str] = Field(default_factory=list)
+    ensembles: list[EnsembleConfig] = Field(default_factory=list)
+    xgboost: XGBoostParams = XGBoostParams()
+    lightgbm: LightGBMParams = LightGBMParams()
+    svm: SVMParams = SVMParams()
+    random_forest: RandomForestParams = RandomForestParams()
+    logistic: LogisticParams = LogisticParams()
+    preprocessing: PreprocessingConfig = PreprocessingConfig()
+    clinical: ClinicalConfig = ClinicalConfig()
+    cv: CVConfig = CVConfig()
+    search: SearchConfig = SearchConfig()
+    bootstrap: BootstrapConfig = BootstrapConfig()
+
+    @model_validator(mode="after")
+    def _known_names(self) -> ModelConfig:
+        ensembles = [e.name for e in self.ensembles]
+        if len(set(ensembles)) != len(ensembles):
+            raise ValueError("two ensembles share a name")
+        known = [*MODEL_NAMES, *ensembles]
+        for key, name in [("name", self.name), *(("compare", n) for n in self.compare)]:
+            if name not in known:
+                match = difflib.get_close_matches(name, known, n=1)
+                hint = f"; did you mean '{match[0]}'?" if match else ""
+                raise ValueError(
+                    f"{key} '{name}' is neither a zoo model ({', '.join(MODEL_NAMES)}) "
+                    f"nor a configured ensemble{hint}"
+                )
+        if len(set(self.compare)) != len(self.compare):
+            raise ValueError("'compare' lists a model twice")
+        return self
+
+    @model_validator(mode="after")
+    def _harmonise_known_sites(self) -> ModelConfig:
+        if self.preprocessing.harmonise == "combat" and self.cv.design == "external":
+            raise ValueError(
+                "ComBat adjusts only sites seen in training, and design 'external' tests on "
+                "unseen sites; turn preprocessing.harmonise off or choose another design"
+            )
+        return self
+
+    @property
+    def candidates(self) -> list[str]:
+        """The primary model followed by the compared ones (without repeats)."""
+        return [self.name, *(n for n in self.compare if n != self.name)]
