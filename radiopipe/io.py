@@ -140,7 +140,9 @@ def read_image(path: Path, *, case_id: str, channel_policy: str | None = None) -
         image comes without a channel policy.
     """
     path = Path(path)
-    image = _read_dicom_folder(path, case_id) if path.is_dir() else _read_file(path, case_id, "image")
+    image = (
+        _read_dicom_folder(path, case_id) if path.is_dir() else _read_file(path, case_id, "image")
+    )
     components = image.GetNumberOfComponentsPerPixel()
     if components == 1:
         return image
@@ -203,8 +205,16 @@ def read_mask(
     if not roi.any():
         present = np.unique(values)
         shown = ", ".join(f"{v:g}" for v in present[:_MAX_LABELS_SHOWN])
-        more = f" and {present.size - _MAX_LABELS_SHOWN} more" if present.size > _MAX_LABELS_SHOWN else ""
-        problem = "is empty" if present.size == 1 and present[0] == 0 else f"has no voxel with label {label}"
+        more = (
+            f" and {present.size - _MAX_LABELS_SHOWN} more"
+            if present.size > _MAX_LABELS_SHOWN
+            else ""
+        )
+        problem = (
+            "is empty"
+            if present.size == 1 and present[0] == 0
+            else f"has no voxel with label {label}"
+        )
         raise CaseError(
             case_id,
             f"{described} {problem} (labels present: {shown}{more}); "
@@ -234,7 +244,8 @@ def check_geometry(
         raise CaseError(
             case_id,
             f"the image and {mask_name} are not on the same grid: image "
-            f"{describe_geometry(image)}; mask {describe_geometry(mask)}; resample the mask onto the image "
+            f"{describe_geometry(image)}; mask {describe_geometry(mask)}; "
+            "resample the mask onto the image "
             "or raise data.geometry_tolerance if the difference is rounding",
         )
 

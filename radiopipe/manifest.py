@@ -125,7 +125,8 @@ def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
     classes = tuple(sorted(label for label in frame["label"].unique() if label))
     if require_labels and len(classes) < 2:
         raise ManifestError(
-            f"{name}: every case has label '{classes[0]}'; classification needs at least two classes"
+            f"{name}: every case has label '{classes[0]}'; "
+            "classification needs at least two classes"
         )
 
     extra = [c for c in frame.columns if c not in (*REQUIRED_COLUMNS, "site")]

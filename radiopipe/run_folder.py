@@ -34,14 +34,19 @@ one of them changed, and the verdict says which.
 from __future__ import annotations
 
 import json
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from radiopipe.storage import atomic_write_json, file_sha256, text_sha256
 
+logger = logging.getLogger(__name__)
+
 SCHEMA_VERSION = 1
+T = TypeVar("T")
 
 
 class RunFolder:
@@ -353,3 +358,53 @@ def record_stage(run: RunFolder, stage: str, reads: StageReads, outputs: list[Pa
 def forget_stage(run: RunFolder, stage: str) -> None:
     """Drop a stage's record (its outputs are about to be rewritten)."""
     run.stage_record(stage).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class StageRun(Generic[T]):
+    """What :func:`run_stage` did.
+
+    Attributes
+    ----------
+    reused : bool
+        The stage's earlier outputs stand; nothing ran.
+    value : object or None
+        What the stage's work returned (None when reused).
+    """
+
+    reused: bool
+    value: T | None = None
+
+
+def run_stage(run: RunFolder, stage: str, reads: StageReads,
+              work: Callable[[], tuple[T, list[Path] | None]]) -> StageRun[T]:
+    """Run a stage's work unless its earlier outputs may stand; the one mechanism of every stage.
+
+    Logs the verdict (``train: reused (settings and inputs unchanged)``, ``train: running
+    (settings changed: model)``) and, after the work, how long it took.
+
+    Parameters
+    ----------
+    run : RunFolder
+    stage : str
+    reads : StageReads
+        The settings and inputs the stage reads now.
+    work : callable
+        Computes the stage; returns (its value, the outputs it wrote), or (value, None) when
+        the result must not be reused (a stage with failed cases is retried on the next run).
+
+    Returns
+    -------
+    StageRun
+    """
+    verdict = reuse_verdict(run, stage, reads)
+    logger.info("%s", verdict.message(stage))
+    if verdict.reuse:
+        return StageRun(True)
+    started = time.perf_counter()
+    forget_stage(run, stage)
+    value, outputs = work()
+    if outputs is not None:
+        record_stage(run, stage, reads, outputs, started)
+    logger.info("%s: done in %.1f s", stage, time.perf_counter() - started)
+    return StageRun(False, value)

@@ -21,7 +21,9 @@ from radiopipe.compliance.reference import Reference
 REPO = Path(__file__).resolve().parents[1]
 
 
-def write_image(path: Path, array: np.ndarray, spacing=(1.0, 1.0, 1.0), origin=(0.0, 0.0, 0.0)) -> Path:
+def write_image(
+    path: Path, array: np.ndarray, spacing=(1.0, 1.0, 1.0), origin=(0.0, 0.0, 0.0)
+) -> Path:
     """Write a (z, y, x) array as an image file; the format follows the suffix."""
     image = sitk.GetImageFromArray(array)
     image.SetSpacing(tuple(float(s) for s in spacing))
@@ -114,6 +116,16 @@ def write_config(folder: Path, manifest: Path, **overrides) -> Path:
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
+
+
+@pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
+def xp(request):
+    """The array namespace of the GPU backend's tests: NumPy, and CuPy where a device is."""
+    if request.param == "numpy":
+        return np
+    import cupy
+
+    return cupy
 
 
 @pytest.fixture

@@ -44,18 +44,27 @@ def test_outputs_hold_no_absolute_path(config_file, tmp_path):
     assert main(["-q", "run", str(config_file)]) == 0
     out = tmp_path / "run"
     metadata = pq.read_schema(out / "features.parquet").metadata
-    texts = [(out / "report.html").read_text(encoding="utf-8"), (out / "metrics.json").read_text(encoding="utf-8"), str(metadata),
-             (out / "model" / "bundle.json").read_text(encoding="utf-8")]
+    texts = [
+        (out / "report.html").read_text(encoding="utf-8"),
+        (out / "metrics.json").read_text(encoding="utf-8"),
+        str(metadata),
+        (out / "model" / "bundle.json").read_text(encoding="utf-8"),
+    ]
     for text in texts:
         assert str(tmp_path) not in text
 
 
-def test_failed_case_gives_exit_code_1_and_the_rest_is_written(config_file, cohort, tmp_path, capsys):
+def test_failed_case_gives_exit_code_1_and_the_rest_is_written(
+    config_file, cohort, tmp_path, capsys
+):
     (cohort.parent / "masks" / "bright-02.nrrd").write_bytes(b"\0")
     assert main(["-q", "run", str(config_file)]) == 1
     out = tmp_path / "run"
     assert (out / "failures" / "bright-02.json").is_file()
-    assert json.loads((out / "metrics.json").read_text(encoding="utf-8"))["task"]["failed_cases"] == ["bright-02"]
+    assert (
+        json.loads((out / "metrics.json").read_text(encoding="utf-8"))["task"]["failed_cases"]
+        == ["bright-02"]
+    )
     assert "bright-02" in (out / "report.html").read_text(encoding="utf-8")
     assert "1 case(s) failed: bright-02" in capsys.readouterr().err
 
@@ -76,10 +85,14 @@ def test_predict_with_a_missing_bundle_exits_2_with_one_line(tmp_path, cohort, c
 
 def test_config_error_exits_2_with_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: x\noutput_dir: o\ndata: {builtin: mni152_tissue}\nmodel: {nam: xgboost}\n")
+    bad.write_text(
+        "name: x\noutput_dir: o\ndata: {builtin: mni152_tissue}\nmodel: {nam: xgboost}\n"
+    )
     assert main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err == "radiopipe: error: bad.yaml: unknown key 'model.nam'; did you mean 'model.name'?\n"
+    assert err == (
+        "radiopipe: error: bad.yaml: unknown key 'model.nam'; did you mean 'model.name'?\n"
+    )
 
 
 def test_validate_prints_the_hash(config_file, capsys):

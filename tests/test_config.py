@@ -61,7 +61,9 @@ def test_wrong_type_names_the_path_and_the_value(tmp_path):
 
 def test_out_of_range_value(tmp_path):
     data = {**BASE, "features": {"bin_width": -1}}
-    assert _error(tmp_path, data) == "config.yaml: 'features.bin_width' should be greater than 0; got -1"
+    assert _error(tmp_path, data) == (
+        "config.yaml: 'features.bin_width' should be greater than 0; got -1"
+    )
 
 
 def test_misspelt_choice_suggests_the_valid_one(tmp_path):
@@ -92,7 +94,9 @@ def test_duplicated_yaml_key_is_refused(tmp_path):
 
 def test_invalid_yaml_and_non_mapping(tmp_path):
     assert _error(tmp_path, "name: [unclosed").startswith("config.yaml: not valid YAML:")
-    assert _error(tmp_path, "- a\n- b\n") == "config.yaml: the top level must be a mapping of keys; got a list"
+    assert _error(tmp_path, "- a\n- b\n") == (
+        "config.yaml: the top level must be a mapping of keys; got a list"
+    )
 
 
 def test_missing_file(tmp_path):
@@ -120,13 +124,17 @@ def test_resolved_config_is_written_with_its_hash(tmp_path):
 def test_pyradiomics_backend_refuses_what_pyradiomics_lacks(tmp_path):
     data = {**BASE, "features": {"backend": "pyradiomics", "families": ["glcm", "gldzm"]}}
     assert _error(tmp_path, data).startswith(
-        "config.yaml: 'features' backend 'pyradiomics' does not support families gldzm; use backend 'native'"
+        "config.yaml: 'features' backend 'pyradiomics' does not support families gldzm; "
+        "use backend 'native'"
     )
 
 
 def test_unknown_wavelet_suggests_a_name(tmp_path):
     data = {**BASE, "features": {"wavelet": "coiff1"}}
-    assert "'wavelet' must be a discrete PyWavelets name such as 'coif1'; did you mean" in _error(tmp_path, data)
+    assert (
+        "'wavelet' must be a discrete PyWavelets name such as 'coif1'; did you mean"
+        in _error(tmp_path, data)
+    )
 
 
 def test_ivh_bins_from_the_resegmentation_range(tmp_path):

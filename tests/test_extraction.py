@@ -50,7 +50,8 @@ def test_rerun_after_interruption_reuses_finished_cases(config_file):
 def test_changed_inputs_or_settings_are_recomputed(config_file, cohort):
     first, out = _extract(config_file)
     mask = cohort.parent / "masks" / "dark-00.nrrd"
-    mask.write_bytes((cohort.parent / "masks" / "dark-01.nrrd").read_bytes() + b"")  # same bytes: reused
+    # same bytes: reused
+    mask.write_bytes((cohort.parent / "masks" / "dark-01.nrrd").read_bytes() + b"")
     (cohort.parent / "images" / "dark-00.nrrd").write_bytes(
         (cohort.parent / "images" / "dark-01.nrrd").read_bytes()
     )

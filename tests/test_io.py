@@ -51,7 +51,9 @@ def test_dicom_folder_with_two_series_is_refused_with_a_listing(tmp_path):
         "description '"
     )
     assert "description 'plain'" in message and "description 'contrast'" in message
-    assert message.endswith("put each series in its own folder and point the manifest at the one to use")
+    assert message.endswith(
+        "put each series in its own folder and point the manifest at the one to use"
+    )
     assert "dcm" not in message.replace("DICOM", "") and ".dcm" not in message  # no file names
 
 
@@ -66,8 +68,10 @@ def test_rgb_without_policy_is_refused(tmp_path):
     )
 
 
-@pytest.mark.parametrize(("policy", "expected"), [("luminance", 0.299 * 10 + 0.587 * 20 + 0.114 * 30),
-                                                  ("mean", 20.0), ("green", 20.0)])
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [("luminance", 0.299 * 10 + 0.587 * 20 + 0.114 * 30), ("mean", 20.0), ("green", 20.0)],
+)
 def test_rgb_with_policy(tmp_path, policy, expected):
     pixels = np.tile(np.array([10, 20, 30], dtype=np.uint8), (6, 6, 1))
     sitk.WriteImage(sitk.GetImageFromArray(pixels, isVector=True), str(tmp_path / "photo.png"))
@@ -77,27 +81,35 @@ def test_rgb_with_policy(tmp_path, policy, expected):
 
 
 def test_geometry_mismatch_shows_both_geometries(tmp_path):
-    image = read_image(write_image(tmp_path / "i.nrrd", np.zeros((4, 4, 4), np.float32)), case_id="c")
+    image = read_image(
+        write_image(tmp_path / "i.nrrd", np.zeros((4, 4, 4), np.float32)), case_id="c"
+    )
     write_image(tmp_path / "m.nrrd", np.ones((4, 4, 4), np.uint8), spacing=(1.0, 1.0, 3.0))
     with pytest.raises(CaseError) as info:
         read_mask(tmp_path / "m.nrrd", image, case_id="c3")
     assert str(info.value) == (
-        "case 'c3': the image and the mask (.nrrd file) are not on the same grid: image size (4, 4, 4), "
+        "case 'c3': the image and the mask (.nrrd file) are not on the same grid: "
+        "image size (4, 4, 4), "
         "spacing (1, 1, 1), origin (0, 0, 0), direction (1, 0, 0, 0, 1, 0, 0, 0, 1); mask size "
         "(4, 4, 4), spacing (1, 1, 3), origin (0, 0, 0), direction (1, 0, 0, 0, 1, 0, 0, 0, 1); "
-        "resample the mask onto the image or raise data.geometry_tolerance if the difference is rounding"
+        "resample the mask onto the image or raise data.geometry_tolerance "
+        "if the difference is rounding"
     )
 
 
 def test_geometry_within_tolerance_is_accepted(tmp_path):
-    image = read_image(write_image(tmp_path / "i.nrrd", np.zeros((4, 4, 4), np.float32)), case_id="c")
+    image = read_image(
+        write_image(tmp_path / "i.nrrd", np.zeros((4, 4, 4), np.float32)), case_id="c"
+    )
     write_image(tmp_path / "m.nrrd", np.ones((4, 4, 4), np.uint8), origin=(1e-6, 0, 0))
     mask = read_mask(tmp_path / "m.nrrd", image, case_id="c")
     assert sitk.GetArrayViewFromImage(mask).sum() == 64
 
 
 def test_empty_mask_lists_labels(tmp_path):
-    image = read_image(write_image(tmp_path / "i.nrrd", np.zeros((4, 4, 4), np.float32)), case_id="c")
+    image = read_image(
+        write_image(tmp_path / "i.nrrd", np.zeros((4, 4, 4), np.float32)), case_id="c"
+    )
     write_image(tmp_path / "m.nrrd", np.zeros((4, 4, 4), np.uint8))
     with pytest.raises(CaseError) as info:
         read_mask(tmp_path / "m.nrrd", image, case_id="c4")
@@ -108,7 +120,9 @@ def test_empty_mask_lists_labels(tmp_path):
 
 
 def test_missing_label_lists_labels_present(tmp_path):
-    image = read_image(write_image(tmp_path / "i.nrrd", np.zeros((4, 4, 4), np.float32)), case_id="c")
+    image = read_image(
+        write_image(tmp_path / "i.nrrd", np.zeros((4, 4, 4), np.float32)), case_id="c"
+    )
     labels = np.zeros((4, 4, 4), np.uint8)
     labels[0, 0, 0], labels[1, 1, 1] = 2, 3
     write_image(tmp_path / "m.nrrd", labels)
@@ -117,7 +131,9 @@ def test_missing_label_lists_labels_present(tmp_path):
 
 
 def test_selected_label_becomes_a_binary_mask(tmp_path):
-    image = read_image(write_image(tmp_path / "i.nrrd", np.zeros((12, 12, 12), np.float32)), case_id="c")
+    image = read_image(
+        write_image(tmp_path / "i.nrrd", np.zeros((12, 12, 12), np.float32)), case_id="c"
+    )
     labels = sphere_mask() * 2
     write_image(tmp_path / "m.nrrd", labels)
     mask = read_mask(tmp_path / "m.nrrd", image, case_id="c", label=2)
@@ -125,7 +141,9 @@ def test_selected_label_becomes_a_binary_mask(tmp_path):
 
 
 def test_no_mask_means_whole_image(tmp_path):
-    image = read_image(write_image(tmp_path / "i.nrrd", np.zeros((3, 4, 5), np.float32)), case_id="c")
+    image = read_image(
+        write_image(tmp_path / "i.nrrd", np.zeros((3, 4, 5), np.float32)), case_id="c"
+    )
     assert sitk.GetArrayViewFromImage(read_mask(None, image, case_id="c")).sum() == 60
 
 
@@ -133,7 +151,9 @@ def test_unreadable_file_is_named_by_role_and_type_only(tmp_path):
     folder = tmp_path / "Doe^Jane"
     folder.mkdir()
     (folder / "Doe^Jane-ct.nrrd").write_bytes(b"not an image")
-    with pytest.raises(CaseError, match=r"^case 'c6': cannot read the image \(\.nrrd file\) \(") as info:
+    with pytest.raises(
+        CaseError, match=r"^case 'c6': cannot read the image \(\.nrrd file\) \("
+    ) as info:
         read_image(folder / "Doe^Jane-ct.nrrd", case_id="c6")
     assert str(info.value).endswith("; check the file's format")
     assert "Doe" not in str(info.value) and str(tmp_path) not in str(info.value)

@@ -26,9 +26,9 @@ LAYERS = {
     "image": ("radiopipe.backends", "radiopipe.gpu", "radiopipe.features", "radiopipe.filters",
               "radiopipe.preprocess", "radiopipe.io", "radiopipe.xp"),
     "base": ("radiopipe.study", "radiopipe.config", "radiopipe.settings", "radiopipe.datasets",
-             "radiopipe.manifest", "radiopipe.run_folder", "radiopipe.records", "radiopipe.table", "radiopipe.columns",
-             "radiopipe.image_types", "radiopipe.storage", "radiopipe.errors",
-             "radiopipe.provenance"),
+             "radiopipe.manifest", "radiopipe.run_folder", "radiopipe.records", "radiopipe.table",
+             "radiopipe.columns", "radiopipe.image_types", "radiopipe.storage",
+             "radiopipe.errors", "radiopipe.provenance"),
 }
 RANK = {layer: i for i, layer in enumerate(LAYERS)}
 # The package itself only holds the version and the lazy facade onto radiopipe.api.

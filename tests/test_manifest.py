@@ -29,7 +29,9 @@ def test_valid_manifest_resolves_paths_relative_to_itself(tmp_path):
 
 def test_clinical_columns_and_site_are_kept(tmp_path):
     header = HEADER + ",site,age"
-    path = _manifest(tmp_path, ["c1,a.nrrd,m.nrrd,yes,p1,A,61", "c2,b.nrrd,m.nrrd,no,p2,B,70"], header)
+    path = _manifest(
+        tmp_path, ["c1,a.nrrd,m.nrrd,yes,p1,A,61", "c2,b.nrrd,m.nrrd,no,p2,B,70"], header
+    )
     case = read_manifest(path).cases[0]
     assert case.site == "A"
     assert case.clinical == {"age": "61"}

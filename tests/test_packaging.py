@@ -8,7 +8,11 @@ from conftest import REPO
 
 
 def test_every_subpackage_is_listed_in_pyproject():
-    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    listed = set(
+        tomllib.loads(
+            (REPO / "pyproject.toml").read_text(encoding="utf-8")
+        )["tool"]["setuptools"]["packages"]
+    )
     found = {
         ".".join(p.parent.relative_to(REPO).parts)
         for p in (REPO / "radiopipe").rglob("__init__.py")
@@ -19,7 +23,9 @@ def test_every_subpackage_is_listed_in_pyproject():
 def test_catalogue_installs_as_package_data():
     from importlib import resources
 
-    installed = {p.name for p in resources.files("radiopipe.catalogue").iterdir() if p.name.endswith(".yaml")}
+    installed = {
+        p.name for p in resources.files("radiopipe.catalogue").iterdir() if p.name.endswith(".yaml")
+    }
     assert installed == {p.name for p in (REPO / "features").glob("*.yaml")}
 
 

@@ -37,7 +37,9 @@ def _dicom_cohort(folder):
             roi = sitk.GetImageFromArray(mask)
             roi.CopyInformation(reader.Execute())
             sitk.WriteImage(roi, str(folder / f"{case_id}-mask.nrrd"))
-            rows.append([case_id, f"dicom/{case_id}", f"{case_id}-mask.nrrd", label, f"p{k}{i // 3}"])
+            rows.append(
+                [case_id, f"dicom/{case_id}", f"{case_id}-mask.nrrd", label, f"p{k}{i // 3}"]
+            )
     manifest = folder / "manifest.csv"
     with open(manifest, "w", newline="") as handle:
         csv.writer(handle).writerows([["case_id", "image", "mask", "label", "patient_id"], *rows])

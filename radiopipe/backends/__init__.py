@@ -27,7 +27,9 @@ class FeatureBackend(Protocol):
     def version(self) -> str:
         """Version string recorded with every feature row."""
 
-    def extract(self, image: sitk.Image, mask: sitk.Image, settings: FeatureConfig) -> dict[str, float]:
+    def extract(
+        self, image: sitk.Image, mask: sitk.Image, settings: FeatureConfig
+    ) -> dict[str, float]:
         """Compute the features of one region of interest."""
 
 

@@ -19,7 +19,9 @@ class NativeBackend:
         """radiopipe's version (the engine ships with the package)."""
         return __version__
 
-    def extract(self, image: sitk.Image, mask: sitk.Image, settings: FeatureConfig) -> dict[str, float]:
+    def extract(
+        self, image: sitk.Image, mask: sitk.Image, settings: FeatureConfig
+    ) -> dict[str, float]:
         """Compute the configured features of one region of interest."""
         # Views, not copies: both images outlive the extraction, which only reads them.
         return extract_features(

@@ -47,7 +47,9 @@ class PyradiomicsBackend:
         radiomics, _ = _radiomics()
         return str(radiomics.__version__)
 
-    def extract(self, image: sitk.Image, mask: sitk.Image, settings: FeatureConfig) -> dict[str, float]:
+    def extract(
+        self, image: sitk.Image, mask: sitk.Image, settings: FeatureConfig
+    ) -> dict[str, float]:
         """Compute the configured features of one region of interest.
 
         Parameters
@@ -70,7 +72,9 @@ class PyradiomicsBackend:
         extractor = featureextractor.RadiomicsFeatureExtractor(**self._params(settings, force_2d))
         extractor.disableAllFeatures()
         for family in settings.families:
-            extractor.enableFeatureClassByName("shape2D" if (planar and family == "shape") else family)
+            extractor.enableFeatureClassByName(
+                "shape2D" if (planar and family == "shape") else family
+            )
         extractor.disableAllImageTypes()
         for image_type in settings.image_types:
             extractor.enableImageTypeByName(IMAGE_TYPES[image_type].pyradiomics)

@@ -114,7 +114,9 @@ def _candidates(prob, brain, variant: _Variant, half: int):
     return centres, label[tuple(centres.T)], blocks
 
 
-def _sample(centres, labels, blocks, cases_per_class: int, rng) -> list[tuple[int, np.ndarray, tuple]]:
+def _sample(
+    centres, labels, blocks, cases_per_class: int, rng
+) -> list[tuple[int, np.ndarray, tuple]]:
     chosen = []
     for k, _ in enumerate(TISSUES):
         index = np.flatnonzero(labels == k)

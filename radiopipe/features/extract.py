@@ -439,7 +439,9 @@ def _intensity_mask(image: np.ndarray, mask: np.ndarray, settings: FeatureConfig
     kept = resegment(
         image,
         mask,
-        intensity_range=None if settings.resegment_range is None else tuple(settings.resegment_range),
+        intensity_range=(
+            None if settings.resegment_range is None else tuple(settings.resegment_range)
+        ),
         outlier_sigmas=settings.resegment_outliers,
     )
     if not kept.any():

@@ -301,7 +301,9 @@ def _intensity_features(image, mask, intensity_mask, spacing, volume, wanted) ->
     total = values.sum()
     # The intensity-weighted centre is undefined when the intensities sum to 0.
     weighted_centre = (
-        (np.argwhere(intensity_mask) * scale).T @ values / total if total != 0 else np.full(3, np.nan)
+        (np.argwhere(intensity_mask) * scale).T @ values / total
+        if total != 0
+        else np.full(3, np.nan)
     )
     features = {
         "CentreOfMassShift": float(np.linalg.norm(geometric_centre - weighted_centre)),

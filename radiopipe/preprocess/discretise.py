@@ -101,7 +101,10 @@ def fixed_bin_number(values, n_bins: int) -> Discretised:
     [1, 2, 3, 4]
     """
     if not (isinstance(n_bins, (int, np.integer)) and n_bins >= 1):
-        raise ValueError(f"The 'n_bins' parameter of fixed_bin_number must be an int >= 1. Got {n_bins!r} instead.")
+        raise ValueError(
+            "The 'n_bins' parameter of fixed_bin_number must be an int >= 1. "
+            f"Got {n_bins!r} instead."
+        )
     xp = get_namespace(values)
     low, high = xp.min(values), xp.max(values)
     if float(high) == float(low):
@@ -113,4 +116,6 @@ def fixed_bin_number(values, n_bins: int) -> Discretised:
 
 def _check_width(bin_width: float) -> None:
     if not (isinstance(bin_width, (int, float, np.floating, np.integer)) and bin_width > 0):
-        raise ValueError(f"The 'bin_width' parameter must be a float > 0. Got {bin_width!r} instead.")
+        raise ValueError(
+            f"The 'bin_width' parameter must be a float > 0. Got {bin_width!r} instead."
+        )

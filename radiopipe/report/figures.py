@@ -34,7 +34,14 @@ def confusion_figure(matrix: Sequence[Sequence[int]], classes: Sequence[str]) ->
     ax.set_ylabel("true")
     threshold = counts.max() / 2 if counts.size else 0
     for (i, j), value in np.ndenumerate(counts):
-        ax.text(j, i, str(value), ha="center", va="center", color="white" if value > threshold else "black")
+        ax.text(
+            j,
+            i,
+            str(value),
+            ha="center",
+            va="center",
+            color="white" if value > threshold else "black",
+        )
     ax.set_title("Out-of-fold confusion matrix")
     return to_data_uri(fig)
 

@@ -133,7 +133,10 @@ class FeatureConfig(Strict):
             ("discretisation", "fixed_bin_size" if self.discretisation == "fixed_bin_size" else ""),
             ("grid_alignment", "ibsi" if self.grid_alignment == "ibsi" else ""),
             ("aggregation", "" if self.aggregation in ("3D_avg", "2_5D_avg") else self.aggregation),
-            ("resegment_outliers", "" if self.resegment_outliers is None else "(use resegment_range)"),
+            (
+                "resegment_outliers",
+                "" if self.resegment_outliers is None else "(use resegment_range)",
+            ),
             ("round_resampled", "true" if self.round_resampled else ""),
             (
                 "resegment_range",

@@ -52,7 +52,8 @@ class ReportConfig(Strict):
     # (the most confident correct and the most confident wrong held-out prediction).
     cases: list[str] = Field(default_factory=list)
     n_cases: int = Field(6, ge=0, le=100)
-    pdf: Literal["auto", "never"] = "auto"  # auto: report.pdf through headless Chromium if installed
+    # auto: report.pdf through headless Chromium if installed
+    pdf: Literal["auto", "never"] = "auto"
     intended_use: str = (
         "Research use only: exploring which image features distinguish the classes in this "
         "cohort. Not a medical device; not for diagnosis or treatment decisions."

@@ -11,7 +11,6 @@ columns).
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 import pandas as pd
@@ -27,7 +26,7 @@ from radiopipe.manifest import Manifest
 from radiopipe.models.bundle import load_bundle
 from radiopipe.models.inputs import clinical_table, input_columns, model_inputs
 from radiopipe.records import ValidationRecord
-from radiopipe.run_folder import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
+from radiopipe.run_folder import RunFolder, StageReads, run_stage
 from radiopipe.storage import file_sha256
 from radiopipe.study import cohort_manifest, manifest_sha256, open_run
 from radiopipe.table import read_table
@@ -70,21 +69,14 @@ def explain(loaded: LoadedConfig, record: ValidationRecord) -> RunFolder:
     RunFolder
     """
     run = open_run(loaded)
-    reads = stage_reads(loaded, run)
-    verdict = reuse_verdict(run, STAGE, reads)
-    logger.info("%s", verdict.message(STAGE))
-    if verdict.reuse:
-        return run
-    started = time.perf_counter()
-    forget_stage(run, STAGE)
-    _explain(loaded, record, run, cohort_manifest(loaded))
-    record_stage(run, STAGE, reads, [run.shap_values, run.feature_maps, run.cnn_saliency], started)
-    logger.info("%s: done in %.1f s", STAGE, time.perf_counter() - started)
+    run_stage(run, STAGE, stage_reads(loaded, run),
+              lambda: _explain(loaded, record, run, cohort_manifest(loaded)))
     return run
 
 
 def _explain(loaded: LoadedConfig, record: ValidationRecord, run: RunFolder,
-             manifest: Manifest) -> None:
+             manifest: Manifest) -> tuple[None, list]:
+    """Explain and map; (nothing, the outputs)."""
     config = loaded.config
     oof = pd.read_parquet(run.oof_predictions)
     frame, _ = read_table(run.features)
@@ -124,6 +116,7 @@ def _explain(loaded: LoadedConfig, record: ValidationRecord, run: RunFolder,
     logger.info("explanations: %d held-out row(s) by %s, %d case page(s) (%d CNN saliency "
                 "map(s))", len(explanation.case_ids), explanation.method, len(cases),
                 len(saliency))
+    return None, [run.shap_values, run.feature_maps, run.cnn_saliency]
 
 
 def _case_maps(manifest: Manifest, cases: list[str], explanation: Explanation,

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass
 
 from radiopipe.config import LoadedConfig
 from radiopipe.extraction import extract_cohort
 from radiopipe.manifest import Manifest
-from radiopipe.run_folder import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
+from radiopipe.run_folder import RunFolder, StageReads, run_stage
 from radiopipe.scaleout import compute_cluster
 from radiopipe.storage import file_sha256, text_sha256
 from radiopipe.study import cohort_manifest, manifest_sha256, open_run
@@ -82,16 +81,21 @@ def extract(loaded: LoadedConfig, *, progress: bool = True) -> ExtractOutcome:
     ExtractOutcome
     """
     run = open_run(loaded)
-    config = loaded.config
     manifest = cohort_manifest(loaded)
-    reads = stage_reads(loaded, manifest)
-    verdict = reuse_verdict(run, STAGE, reads)
-    logger.info("%s", verdict.message(STAGE))
-    if verdict.reuse:
+    done = run_stage(run, STAGE, stage_reads(loaded, manifest),
+                     lambda: _extract(loaded, manifest, run, progress))
+    if done.reused:
         _, provenance = read_table(run.features)
-        return ExtractOutcome(run, None, list(provenance.get("failed_cases", [])), True)
-    started = time.perf_counter()
-    forget_stage(run, STAGE)
+        return ExtractOutcome(run, None, list(provenance["failed_cases"]), True)
+    results = done.value
+    failed = [r.case_id for r in results if r.status == "failed"]
+    return ExtractOutcome(run, results, failed, False)
+
+
+def _extract(loaded: LoadedConfig, manifest: Manifest, run: RunFolder, progress: bool):
+    """Extract every case and write the table; (the cases' results, the outputs to record, or
+    None when a case failed: a table with holes is never reused, so the next run retries)."""
+    config = loaded.config
     results = None
     if config.features.kind != "cnn":
         with compute_cluster(config.compute) as cluster:
@@ -109,9 +113,7 @@ def extract(loaded: LoadedConfig, *, progress: bool = True) -> ExtractOutcome:
     failed = [r.case_id for r in results if r.status == "failed"]
     write_table(build_table(manifest, results), run.features, config_hash=loaded.hash,
                 failed_cases=failed)
-    if failed:  # a rerun retries failed cases: never reuse a table with holes
+    if failed:
         logger.info("%s: %d case(s) failed; the next run retries them", STAGE, len(failed))
-    else:
-        record_stage(run, STAGE, reads, [run.features], started)
-    logger.info("%s: done in %.1f s", STAGE, time.perf_counter() - started)
-    return ExtractOutcome(run, results, failed, False)
+        return results, None
+    return results, [run.features]

@@ -9,8 +9,6 @@ given: it reads no file itself.
 from __future__ import annotations
 
 import json
-import logging
-import time
 
 import pandas as pd
 
@@ -19,12 +17,10 @@ from radiopipe.explain.store import maps_from_frame, read_explanation, read_meta
 from radiopipe.provenance import package_versions
 from radiopipe.records import ValidationRecord
 from radiopipe.report import HeldOutExplanations, ReportInputs, write_report
-from radiopipe.run_folder import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
+from radiopipe.run_folder import RunFolder, StageReads, run_stage
 from radiopipe.storage import file_sha256
 from radiopipe.study import open_run
 from radiopipe.table import read_table
-
-logger = logging.getLogger(__name__)
 
 STAGE = "report"
 
@@ -53,13 +49,12 @@ def report(loaded: LoadedConfig, record: ValidationRecord) -> RunFolder:
     RunFolder
     """
     run = open_run(loaded)
-    reads = stage_reads(loaded, run, record)
-    verdict = reuse_verdict(run, STAGE, reads)
-    logger.info("%s", verdict.message(STAGE))
-    if verdict.reuse:
-        return run
-    started = time.perf_counter()
-    forget_stage(run, STAGE)
+    run_stage(run, STAGE, stage_reads(loaded, run, record), lambda: _report(loaded, record, run))
+    return run
+
+
+def _report(loaded: LoadedConfig, record: ValidationRecord, run: RunFolder) -> tuple[None, list]:
+    """Render the report; (nothing, the outputs)."""
     config = loaded.config
     table, _ = read_table(run.features)
     inputs = ReportInputs(
@@ -75,9 +70,7 @@ def report(loaded: LoadedConfig, record: ValidationRecord) -> RunFolder:
                  versions=package_versions(), pdf=pdf)
     outputs = [run.report, *sorted(run.root.glob("report_*.csv"))]
     outputs += [p for p in (run.report_pdf, run.root / "report_cases") if p.exists()]
-    record_stage(run, STAGE, reads, outputs, started)
-    logger.info("%s: done in %.1f s", STAGE, time.perf_counter() - started)
-    return run
+    return None, outputs
 
 
 def _failure(run: RunFolder, case_id: str) -> dict:

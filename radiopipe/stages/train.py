@@ -53,7 +53,7 @@ from radiopipe.records import (
     TaskSummary,
     ValidationRecord,
 )
-from radiopipe.run_folder import RunFolder, StageReads, forget_stage, record_stage, reuse_verdict
+from radiopipe.run_folder import RunFolder, StageReads, run_stage
 from radiopipe.scaleout import compute_cluster
 from radiopipe.storage import atomic_write, atomic_write_json, file_sha256
 from radiopipe.study import cohort_manifest, manifest_sha256, open_run
@@ -99,14 +99,13 @@ def train(loaded: LoadedConfig) -> ValidationRecord:
         What ``metrics.json`` holds (reused when the stage's settings and inputs are unchanged).
     """
     run = open_run(loaded)
+    done = run_stage(run, STAGE, stage_reads(loaded, run), lambda: _run_training(loaded, run))
+    return read_validation(run) if done.reused else done.value
+
+
+def _run_training(loaded: LoadedConfig, run: RunFolder):
+    """Train and write every output; (the record, the outputs)."""
     frame, provenance = read_table(run.features)
-    reads = stage_reads(loaded, run)
-    verdict = reuse_verdict(run, STAGE, reads)
-    logger.info("%s", verdict.message(STAGE))
-    if verdict.reuse:
-        return read_validation(run)
-    started = time.perf_counter()
-    forget_stage(run, STAGE)
     clinical = loaded.config.model.clinical
     needs_manifest = bool(clinical.numeric or clinical.categorical)
     table = clinical_table(cohort_manifest(loaded)) if needs_manifest else None
@@ -115,11 +114,8 @@ def train(loaded: LoadedConfig) -> ValidationRecord:
         address = None if cluster is None else cluster.address
         record = _train(loaded, frame, provenance, table, run, address)
     atomic_write_json(run.metrics, record.to_json())
-    outputs = [run.metrics, run.oof_predictions, run.comparison_predictions, run.fold_models_dir,
-               run.bundle, run.final_predictions]
-    record_stage(run, STAGE, reads, outputs, started)
-    logger.info("%s: done in %.1f s", STAGE, time.perf_counter() - started)
-    return record
+    return record, [run.metrics, run.oof_predictions, run.comparison_predictions,
+                    run.fold_models_dir, run.bundle, run.final_predictions]
 
 
 def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,

@@ -54,9 +54,13 @@ SCENARIOS = [
 def test_every_pyradiomics_feature_matches(case, aggregation, n_features, backends):
     native, pyradiomics = backends
     image, mask = _case(case)
-    ours = native.extract(image, mask, FeatureConfig(image_types=IMAGE_TYPES, aggregation=aggregation))
+    ours = native.extract(
+        image, mask, FeatureConfig(image_types=IMAGE_TYPES, aggregation=aggregation)
+    )
     reference = pyradiomics.extract(
-        image, mask, FeatureConfig(backend="pyradiomics", image_types=IMAGE_TYPES, aggregation=aggregation)
+        image,
+        mask,
+        FeatureConfig(backend="pyradiomics", image_types=IMAGE_TYPES, aggregation=aggregation),
     )
     assert len(reference) == n_features
     assert set(ours) == set(reference)  # pyradiomics definitions report its feature set exactly

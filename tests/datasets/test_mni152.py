@@ -24,7 +24,9 @@ def test_balanced_three_tissue_classes(dataset):
 
 def test_every_roi_is_the_same_sphere_whatever_the_label(dataset):
     manifest, frame = dataset
-    masks = [sitk.GetArrayFromImage(sitk.ReadImage(str(manifest.parent / m))) for m in frame["mask"]]
+    masks = [
+        sitk.GetArrayFromImage(sitk.ReadImage(str(manifest.parent / m))) for m in frame["mask"]
+    ]
     assert all(np.array_equal(masks[0], m) for m in masks)
     assert masks[0].sum() == 123  # voxels of a radius-3 ball
 
@@ -33,8 +35,11 @@ def test_crops_lie_inside_their_patient_block(dataset):
     manifest, frame = dataset
     for row in frame.itertuples():
         image = sitk.ReadImage(str(manifest.parent / row.image))
-        # LPS origin back to MNI voxel indices: x and y flip sign, the template origin is (-98, -134, -72).
-        corner = np.rint([-image.GetOrigin()[0] + 98, -image.GetOrigin()[1] + 134, image.GetOrigin()[2] + 72])
+        # LPS origin back to MNI voxel indices: x and y flip sign, the template origin is
+        # (-98, -134, -72).
+        corner = np.rint(
+            [-image.GetOrigin()[0] + 98, -image.GetOrigin()[1] + 134, image.GetOrigin()[2] + 72]
+        )
         far = corner + np.asarray(image.GetSize()) - 1
         block = [int(b) for b in row.patient_id.split("-")[1:]]
         assert list(corner // BLOCK_SIZE) == block

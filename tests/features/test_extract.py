@@ -1,4 +1,5 @@
-"""One case through the native engine: degenerate ROIs give defined values, bad ones clear errors."""
+"""One case through the native engine: degenerate ROIs give defined values, bad ones clear
+errors."""
 
 from __future__ import annotations
 
@@ -133,7 +134,9 @@ def test_resegmentation_keeps_the_morphological_mask_for_shape_and_zone_distance
 def test_resegmentation_that_empties_the_roi_is_a_clear_error(image):
     mask = np.zeros(image.shape, bool)
     mask[2:8, 3:10, 3:10] = True
-    settings = FeatureConfig(image_types=["original"], resegment_range=[1e6, None], definitions="ibsi")
+    settings = FeatureConfig(
+        image_types=["original"], resegment_range=[1e6, None], definitions="ibsi"
+    )
     with pytest.raises(ValueError, match="leaves no voxel of the ROI"):
         _extract(image, mask, settings)
 

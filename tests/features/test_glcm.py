@@ -18,7 +18,9 @@ from radiopipe.features.directions import DIRECTIONAL_AGGREGATIONS, direction_of
 from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
 REPO = Path(__file__).resolve().parents[2]
-CATALOGUE = yaml.safe_load((REPO / "features" / "glcm.yaml").read_text(encoding="utf-8"))["features"]
+CATALOGUE = yaml.safe_load(
+    (REPO / "features" / "glcm.yaml").read_text(encoding="utf-8")
+)["features"]
 
 # Hand example: a 4x4 slice and its GLCM along +x (offset (0, 0, 1)), counted by hand.
 IMAGE_4X4 = np.array(

@@ -16,8 +16,12 @@ from radiopipe.features import gldm, ngldm
 from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
 REPO = Path(__file__).resolve().parents[2]
-CATALOGUE = yaml.safe_load((REPO / "features" / "gldm.yaml").read_text(encoding="utf-8"))["features"]
-NGLDM_CATALOGUE = yaml.safe_load((REPO / "features" / "ngldm.yaml").read_text(encoding="utf-8"))["features"]
+CATALOGUE = yaml.safe_load(
+    (REPO / "features" / "gldm.yaml").read_text(encoding="utf-8")
+)["features"]
+NGLDM_CATALOGUE = yaml.safe_load(
+    (REPO / "features" / "ngldm.yaml").read_text(encoding="utf-8")
+)["features"]
 
 # Hand example, as in test_ngldm.py: dependence counts j = 1 (4 corners, level 1), j = 3 (4
 # edges, level 2) and j = 1 (centre, level 3).

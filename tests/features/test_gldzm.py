@@ -21,7 +21,9 @@ from reference_data import (
 from radiopipe.features import gldzm
 
 REPO = Path(__file__).resolve().parents[2]
-CATALOGUE = yaml.safe_load((REPO / "features" / "gldzm.yaml").read_text(encoding="utf-8"))["features"]
+CATALOGUE = yaml.safe_load(
+    (REPO / "features" / "gldzm.yaml").read_text(encoding="utf-8")
+)["features"]
 NAMES = {entry["ibsi_tag"]: entry["name"] for entry in CATALOGUE}
 
 # Hand example (one slice): three nested square rings. In-plane 4-connected distances to the

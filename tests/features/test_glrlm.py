@@ -17,7 +17,9 @@ from radiopipe.features.directions import DIRECTIONAL_AGGREGATIONS
 from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
 REPO = Path(__file__).resolve().parents[2]
-CATALOGUE = yaml.safe_load((REPO / "features" / "glrlm.yaml").read_text(encoding="utf-8"))["features"]
+CATALOGUE = yaml.safe_load(
+    (REPO / "features" / "glrlm.yaml").read_text(encoding="utf-8")
+)["features"]
 
 # Hand example: a 4x4 slice and its run length matrix along +x (offset (0, 0, 1)); rows are grey
 # levels 1..4, columns run lengths 1..4.

@@ -22,7 +22,9 @@ from radiopipe.features import glszm
 from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
 REPO = Path(__file__).resolve().parents[2]
-CATALOGUE = yaml.safe_load((REPO / "features" / "glszm.yaml").read_text(encoding="utf-8"))["features"]
+CATALOGUE = yaml.safe_load(
+    (REPO / "features" / "glszm.yaml").read_text(encoding="utf-8")
+)["features"]
 NAMES = {entry["ibsi_tag"]: entry["name"] for entry in CATALOGUE}
 
 # Hand example (one slice). With 8-connectivity: level 1 forms one diagonal zone of 5 voxels,

@@ -21,7 +21,9 @@ from reference_data import (
 from radiopipe.features import ngldm
 
 REPO = Path(__file__).resolve().parents[2]
-CATALOGUE = yaml.safe_load((REPO / "features" / "ngldm.yaml").read_text(encoding="utf-8"))["features"]
+CATALOGUE = yaml.safe_load(
+    (REPO / "features" / "ngldm.yaml").read_text(encoding="utf-8")
+)["features"]
 NAMES = {entry["ibsi_tag"]: entry["name"] for entry in CATALOGUE}
 
 # Hand example (one slice, 8 in-plane neighbours, alpha = 0): a corner (level 1) sees 2, 2, 3 and

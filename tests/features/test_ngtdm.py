@@ -22,7 +22,9 @@ from radiopipe.features import ngtdm
 from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
 REPO = Path(__file__).resolve().parents[2]
-CATALOGUE = yaml.safe_load((REPO / "features" / "ngtdm.yaml").read_text(encoding="utf-8"))["features"]
+CATALOGUE = yaml.safe_load(
+    (REPO / "features" / "ngtdm.yaml").read_text(encoding="utf-8")
+)["features"]
 NAMES = {entry["ibsi_tag"]: entry["name"] for entry in CATALOGUE}
 
 # Hand example (one slice, 8 in-plane neighbours):

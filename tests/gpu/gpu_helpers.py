@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 from scipy import ndimage
 
 # float64 paths: the batched formulas equal the native ones to rounding (NumPy, any summation
@@ -19,16 +18,6 @@ TOLERANCE = {"numpy": (1e-9, 1e-12), "cupy": (1e-6, 1e-9)}
 # MCC is the square root of an eigenvalue: near 0, an eigensolver's 1e-16 becomes 1e-8.
 SQRT_EIGENVALUE_ATOL = 1e-6
 
-
-
-@pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
-def xp(request):
-    """The array namespace of the batched feature stage."""
-    if request.param == "numpy":
-        return np
-    import cupy
-
-    return cupy
 
 
 def assert_same_features(ours: dict, native: dict, xp, context: str = "") -> None:

@@ -42,8 +42,13 @@ def test_auto_falls_back_to_native_and_records_it(no_device, cohort, tmp_path):
     assert get_backend("auto").name == "native"
     manifest = read_manifest(cohort)
     settings = FeatureConfig(backend="auto", families=["firstorder"])
-    results = extract_cohort(manifest, settings, DataConfig(manifest="x.csv"), RunFolder(tmp_path / "run"),
-                             progress=False)
+    results = extract_cohort(
+        manifest,
+        settings,
+        DataConfig(manifest="x.csv"),
+        RunFolder(tmp_path / "run"),
+        progress=False,
+    )
     assert {r.status for r in results} == {"computed"}
     assert {r.provenance["backend"] for r in results} == {"native"}
 

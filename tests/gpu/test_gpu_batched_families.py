@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gpu_helpers import ROI_SHAPES, assert_same_features, random_roi, xp  # noqa: F401 (xp: fixture)
+from gpu_helpers import ROI_SHAPES, assert_same_features, random_roi
 
 from radiopipe.features import firstorder, glcm, gldm, gldzm, glrlm, glszm, ngldm, ngtdm
 from radiopipe.features.directions import DIRECTIONAL_AGGREGATIONS

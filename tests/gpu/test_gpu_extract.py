@@ -14,7 +14,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from gpu_helpers import assert_same_features, random_roi, xp  # noqa: F401 (xp: fixture)
+from gpu_helpers import assert_same_features, random_roi
 from reference_data import ibsi_phantom, ibsi_references, pyradiomics_case
 
 from radiopipe.config import FeatureConfig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gpu_helpers import random_roi, xp  # noqa: F401 (xp: fixture)
+from gpu_helpers import random_roi
 
 from radiopipe.features.neighbourhood import chebyshev_offsets
 from radiopipe.gpu import matrices

@@ -26,7 +26,8 @@ IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
 
 
 class IbsiConfiguration(NamedTuple):
-    """Image processing of one IBSI-1 CT phantom configuration (IBSI-1 reference manual, "Reference data sets")."""
+    """Image processing of one IBSI-1 CT phantom configuration (IBSI-1 reference manual,
+    "Reference data sets")."""
 
     spacing: tuple[float | None, ...] | None  # new voxel size (z, y, x) mm; None: no interpolation
     interpolator: str | None  # image interpolator; the ROI is always (bi/tri)linear, threshold 0.5
