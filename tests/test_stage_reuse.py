@@ -132,3 +132,15 @@ def test_the_explain_stage_fits_no_model(tiny, caplog, monkeypatch):
     monkeypatch.setattr(fitting, "fit_candidate", spy)
     explanations = api.explain_heldout(load_config(config))
     assert fits == [] and len(explanations.values) > 0
+
+
+def test_report_before_train_says_what_to_run(tiny, capsys):
+    from radiopipe.cli import main
+
+    config = tiny()
+    assert main(["-q", "extract", str(config)]) == 0
+    capsys.readouterr()
+    assert main(["-q", "report", str(config)]) == 2
+    assert capsys.readouterr().err == (
+        "radiopipe: error: no metrics.json in the run folder; run 'radiopipe train CONFIG' first\n"
+    )

@@ -50,6 +50,7 @@ from radiopipe.records import (
     FeatureSettingsRecord,
     FeatureSummary,
     FoldModel,
+    RecordError,
     TaskSummary,
     ValidationRecord,
 )
@@ -84,8 +85,25 @@ def stage_reads(loaded: LoadedConfig, run: RunFolder) -> StageReads:
 
 
 def read_validation(run: RunFolder) -> ValidationRecord:
-    """The train stage's record (``metrics.json``)."""
-    return ValidationRecord.from_json(json.loads(run.metrics.read_text(encoding="utf-8")))
+    """The train stage's record (``metrics.json``).
+
+    Raises
+    ------
+    RecordError
+        When the run folder has none (train has not run), or it is not a valid record.
+    """
+    try:
+        text = run.metrics.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecordError(
+            f"no {run.metrics.name} in the run folder; run 'radiopipe train CONFIG' first"
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        raise RecordError(f"{run.metrics.name} is not valid JSON; rerun 'radiopipe train "
+                          "CONFIG'") from None
+    return ValidationRecord.from_json(data)
 
 
 def train(loaded: LoadedConfig) -> ValidationRecord:
