@@ -95,6 +95,8 @@ def extract_cohort(
         for result in finished:
             by_id[result.case_id] = result
             bar.update()
+            if result.note is not None:
+                logger.warning("%s", result.note)
             if result.status == "failed":
                 logger.warning("%s", result.reason)
     results = [by_id[case.case_id] for case in manifest.cases]
@@ -130,7 +132,7 @@ def extract_case(
         provenance["image_sha256"] = file_sha256(case.image)
         provenance["mask_sha256"] = file_sha256(case.mask) if case.mask is not None else ""
         key = _case_key(provenance, features, data)
-        cached = _read_cached(cached_file, key)
+        cached, note = _read_cached(cached_file, key)
         if cached is not None:
             failure_file.unlink(missing_ok=True)
             return CaseResult(case.case_id, "reused", cached, provenance)
@@ -150,10 +152,11 @@ def extract_case(
     atomic_write_json(
         cached_file,
         {"case_id": case.case_id, "key": key, "seconds": seconds, "provenance": provenance,
-         "features": values},
+         "features": values, "checksum": _checksum(key, values)},
     )
     failure_file.unlink(missing_ok=True)
-    return CaseResult(case.case_id, "computed", values, provenance)
+    note = None if note is None else f"case '{case.case_id}': {note}; recomputed"
+    return CaseResult(case.case_id, "computed", values, provenance, note=note)
 
 
 def compute_features(case: Case, features: FeatureConfig, data: DataConfig) -> dict[str, float]:
@@ -188,12 +191,27 @@ def _case_key(provenance: dict[str, str], features: FeatureConfig, data: DataCon
     return text_sha256(json.dumps(payload, sort_keys=True))
 
 
-def _read_cached(path, key: str) -> dict[str, float] | None:
+def _read_cached(path, key: str) -> tuple[dict[str, float] | None, str | None]:
+    """A stored result's features when it verifies; otherwise (None, why it is not reused, or
+    None when there is simply nothing current to reuse)."""
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-    return record["features"] if record.get("key") == key else None
+    except FileNotFoundError:
+        return None, None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None, "its stored result is unreadable"
+    if not isinstance(record, dict) or not isinstance(record.get("features"), dict):
+        return None, "its stored result is not a result record"
+    if record.get("key") != key:
+        return None, None  # settings, inputs or backend changed: an ordinary recomputation
+    if record.get("checksum") != _checksum(key, record["features"]):
+        return None, "its stored result was altered after it was written"
+    return record["features"], None
+
+
+def _checksum(key: str, features: dict[str, float]) -> str:
+    """Hash of a result's key and values, stored with it and verified before reuse."""
+    return text_sha256(json.dumps({"key": key, "features": features}, sort_keys=True))
 
 
 def _lost_case(case: Case, exc: BaseException, *, provenance, run: RunFolder) -> CaseResult:

@@ -18,6 +18,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from radiopipe.errors import CaseError
+from radiopipe.image_integrity import truncation
 
 if TYPE_CHECKING:
     from radiopipe.config import DataConfig
@@ -292,6 +293,13 @@ def redact_paths(text: str, *paths: Path | None) -> str:
 
 
 def _read_file(path: Path, case_id: str, role: str) -> sitk.Image:
+    reason = truncation(path)
+    if reason is not None:
+        raise CaseError(
+            case_id,
+            f"{describe_file(role, path)} is truncated: {reason}; copy the file again from its "
+            "source",
+        )
     try:
         return sitk.ReadImage(str(path))
     except RuntimeError as exc:

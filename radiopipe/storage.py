@@ -2,6 +2,8 @@
 
 A file radiopipe writes is either complete or absent: data goes to a temporary file in the same
 folder, is flushed to disk, then renamed over the target (an atomic step on POSIX and Windows).
+The file gets the permissions an ordinary ``open`` would give it (0666 less the umask), not the
+private 0600 of the temporary file, so colleagues sharing a run folder can read it.
 """
 
 from __future__ import annotations
@@ -41,10 +43,25 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
         write(tmp)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system tells it (Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore at once
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: Path, text: str) -> Path:

@@ -42,6 +42,8 @@ class CaseResult:
         Image and mask hashes, backend name and version.
     reason : str or None
         Why the case failed.
+    note : str or None
+        Why a stored result was not reused (unreadable or altered), for the run's log.
     """
 
     case_id: str
@@ -49,6 +51,7 @@ class CaseResult:
     features: dict[str, float] | None
     provenance: dict[str, str]
     reason: str | None = None
+    note: str | None = None
 
 
 def feature_columns(frame: pd.DataFrame) -> list[str]:

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 
-from radiopipe.config import load_config
+import numpy as np
+import pytest
+from conftest import write_image
+
+from radiopipe.config import DataConfig, load_config
+from radiopipe.errors import CaseError
 from radiopipe.extraction import extract_cohort
-from radiopipe.manifest import read_manifest
+from radiopipe.io import read_case
+from radiopipe.manifest import Case, read_manifest
 from radiopipe.run_folder import RunFolder
 
 
@@ -73,3 +80,44 @@ def test_a_fixed_case_clears_its_failure(config_file, cohort):
     results, _ = _extract(config_file)
     assert all(r.status != "failed" for r in results)
     assert not (out / "failures" / "dark-03.json").exists()
+
+
+def _stored(out, case_id):
+    return json.loads((out / "cases" / f"{case_id}.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("damage", ["edited", "garbled", "empty list"])
+def test_a_damaged_stored_result_is_recomputed_not_trusted(config_file, damage, caplog):
+    first, out = _extract(config_file)
+    path = out / "cases" / "dark-02.json"
+    true_mean = _stored(out, "dark-02")["features"]["original__firstorder__Mean"]
+    if damage == "edited":  # still valid JSON, one value changed
+        record = _stored(out, "dark-02")
+        record["features"]["original__firstorder__Mean"] = 1.0
+        path.write_text(json.dumps(record), encoding="utf-8")
+    elif damage == "garbled":
+        path.write_bytes(bytes(range(256)) * 4)
+    else:
+        path.write_text("[]", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="radiopipe"):
+        results, _ = _extract(config_file)
+    statuses = {r.case_id: r.status for r in results}
+    assert statuses.pop("dark-02") == "computed" and set(statuses.values()) == {"reused"}
+    assert _stored(out, "dark-02")["features"]["original__firstorder__Mean"] == true_mean
+    why = {"edited": "was altered after it was written", "garbled": "is unreadable",
+           "empty list": "is not a result record"}[damage]
+    assert f"case 'dark-02': its stored result {why}; recomputed" in caplog.text
+
+
+@pytest.mark.parametrize("suffix", [".nii.gz", ".nii"])
+def test_a_truncated_nifti_image_is_refused(tmp_path, suffix):
+    volume = np.arange(8000, dtype=np.float32).reshape(20, 20, 20)
+    image = write_image(tmp_path / f"scan{suffix}", volume)
+    mask = write_image(tmp_path / f"mask{suffix}", np.ones((20, 20, 20), np.uint8))
+    case = Case(case_id="c1", image=image, mask=mask, label="a", patient_id="p1")
+    read_case(case, DataConfig(manifest="m.csv"))  # whole files read
+    data = image.read_bytes()
+    image.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CaseError, match=rf"^case 'c1': the image \({re.escape(suffix)} file\) is "
+                                        "truncated: .*; copy the file again from its source$"):
+        read_case(case, DataConfig(manifest="m.csv"))

@@ -14,6 +14,7 @@ import copy
 import dataclasses
 import hashlib
 import json
+import os
 import platform
 import shutil
 import tempfile
@@ -27,7 +28,7 @@ import numpy as np
 from radiopipe.errors import RadiopipeError
 from radiopipe.models.boosters import XGBoostClassifier, _BoosterClassifier
 from radiopipe.records import BUNDLE_FORMAT, BUNDLE_SCHEMA, BundleManifest, RecordError
-from radiopipe.storage import file_sha256
+from radiopipe.storage import current_umask, file_sha256
 
 MANIFEST_FILE = "bundle.json"
 ESTIMATOR_FILE = "estimator.skops"
@@ -146,6 +147,7 @@ def save_bundle(folder: Path, estimator, manifest: BundleManifest) -> Path:
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp's 0700 would hide the bundle
     try:
         shell = copy.deepcopy(estimator)
         boosters = _boosters(shell)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -163,3 +165,14 @@ def test_a_manifest_missing_a_field_is_refused(bundle_dir):
         load_bundle(bundle_dir)
     with pytest.raises(RecordError, match="schema version 1; this radiopipe reads version 2"):
         BundleManifest.from_json({"format": "radiopipe-model-bundle", "format_version": 1})
+
+
+def test_a_saved_bundle_is_readable_as_the_umask_says(tmp_path):
+    estimator, _, columns = _fit("logistic")
+    previous = os.umask(0o022)
+    try:
+        folder = _save(tmp_path / "model", estimator, columns)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755  # not mkdtemp's private 0700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o644}
