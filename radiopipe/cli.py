@@ -10,16 +10,34 @@ config, manifest or data errors, reported as one message without a traceback.
 from __future__ import annotations
 
 import argparse
+import datetime
+import errno
 import logging
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 
 from radiopipe import __version__, api
 from radiopipe.compliance.table import format_report
 from radiopipe.errors import RadiopipeError
 from radiopipe.records import ValidationRecord
+from radiopipe.storage import atomic_write_text
 
-EXIT_OK, EXIT_CASES_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_CASES_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+# What to do about an operating-system error, by its errno.
+_OS_FIXES = {
+    errno.EACCES: "check the folder's permissions, or set output_dir (--out) to a folder you can "
+                  "write",
+    errno.EPERM: "check the folder's permissions, or set output_dir (--out) to a folder you can "
+                 "write",
+    errno.EROFS: "the disk is read-only: set output_dir (--out) to a writable folder",
+    errno.ENOSPC: "free disk space; finished cases are kept and a rerun resumes from them",
+    errno.EDQUOT: "free disk space; finished cases are kept and a rerun resumes from them",
+    errno.EEXIST: "output_dir (--out) must name a folder, not a file",
+    errno.ENOTDIR: "output_dir (--out) must name a folder, not a file",
+    errno.ENAMETOOLONG: "shorten the output folder's path",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,6 +114,52 @@ def main(argv: list[str] | None = None) -> int:
     except RadiopipeError as exc:
         print(f"radiopipe: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("radiopipe: interrupted; finished cases are kept and a rerun resumes from them",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as exc:
+        print(f"radiopipe: error: {_os_error(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # a radiopipe bug: a short line, the traceback kept in a file
+        path = _save_traceback(args)
+        print(f"radiopipe: internal error ({type(exc).__name__}); the traceback is in {path}; "
+              "please report it with that file", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _os_error(exc: OSError) -> str:
+    """One line for an operating-system error: what failed, on which file, and the fix."""
+    name = f"'{Path(exc.filename).name}'" if exc.filename else "a file"
+    fix = _OS_FIXES.get(exc.errno, "check the disk and the path")
+    return f"cannot use {name} ({exc.strerror or type(exc).__name__}); {fix}"
+
+
+def _save_traceback(args: argparse.Namespace) -> Path:
+    """Write the current exception's traceback under ``errors/`` of the run (or output)
+    folder, else of the system's temporary folder; returns the file."""
+    text = traceback.format_exc()
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    for folder in (_output_folder(args), Path(tempfile.gettempdir()) / "radiopipe"):
+        if folder is None:
+            continue
+        try:
+            return atomic_write_text(folder / "errors" / f"traceback-{stamp}.txt", text)
+        except OSError:
+            continue
+    return Path("(not saved: no writable folder)")
+
+
+def _output_folder(args: argparse.Namespace) -> Path | None:
+    """The folder the command writes into, where it can be known without failing again."""
+    if getattr(args, "out", None):
+        return Path(args.out)
+    if getattr(args, "config", None):
+        try:
+            return api.load_config(args.config).output_dir
+        except RadiopipeError:
+            return None
+    return None
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from radiopipe.errors import ManifestError
 
 REQUIRED_COLUMNS = ("case_id", "image", "mask", "label", "patient_id")
 CASE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+MAX_CASE_ID_LENGTH = 128
 _SHOWN = 5
 
 
@@ -117,6 +118,9 @@ def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
             f"{name}: missing column(s) {', '.join(missing)}; "
             f"the header must contain {', '.join(REQUIRED_COLUMNS)}"
         )
+    if frame.empty:
+        raise ManifestError(f"{name}: the header is there but no case follows; add one row per "
+                            "case")
     _check_case_ids(frame, name)
     required = ("image", "label", "patient_id") if require_labels else ("image", "patient_id")
     _check_required_cells(frame, name, required)
@@ -157,6 +161,14 @@ def _check_case_ids(frame: pd.DataFrame, name: str) -> None:
         raise ManifestError(
             f"{name}: invalid case_id in {_listing(bad)}; use letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
+        )
+    # Case ids name files (cases/<case_id>.json): keep them well inside file-name limits.
+    long = [f"row {i + 2} ({len(v)} characters)" for i, v in enumerate(ids)
+            if len(v) > MAX_CASE_ID_LENGTH]
+    if long:
+        raise ManifestError(
+            f"{name}: case_id too long in {_listing(long)}; use at most {MAX_CASE_ID_LENGTH} "
+            "characters"
         )
     duplicated = sorted(ids[ids.duplicated()].unique())
     if duplicated:

@@ -126,6 +126,12 @@ def read_table(path: Path) -> tuple[pd.DataFrame, dict]:
             f"no feature table at '{path.name}' in the run folder; "
             "run 'radiopipe extract CONFIG' first"
         )
-    table = pq.read_table(path)
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise RadiopipeError(
+            f"the feature table '{path.name}' in the run folder cannot be read ({exc}); delete "
+            "it and run 'radiopipe extract CONFIG' again"
+        ) from None
     provenance = json.loads((table.schema.metadata or {}).get(METADATA_KEY, b"{}"))
     return table.to_pandas(), provenance

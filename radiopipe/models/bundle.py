@@ -204,7 +204,13 @@ def load_bundle(folder: Path) -> Bundle:
             "(its hash does not match); rebuild the bundle with 'radiopipe train'"
         )
     path = folder / ESTIMATOR_FILE
-    untrusted = sio.get_untrusted_types(file=path)
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
+        raise BundleError(
+            f"bundle '{folder.name}': {ESTIMATOR_FILE} is not a skops file "
+            f"({type(exc).__name__}); rebuild the bundle with 'radiopipe train'"
+        ) from None
     refused = [
         t for t in untrusted if t not in _TRUSTED_EXACT and not t.startswith(_TRUSTED_PREFIX)
     ]

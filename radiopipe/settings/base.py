@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Strict(BaseModel):
-    """A config section: unknown keys are errors, and a validated section is immutable."""
+    """A config section: unknown keys are errors, numbers must be finite (no inf or NaN), and a
+    validated section is immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
