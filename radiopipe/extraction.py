@@ -184,7 +184,7 @@ def compute_features(case: Case, features: FeatureConfig, data: DataConfig) -> d
 
 
 def _case_key(provenance: dict[str, str], features: FeatureConfig, data: DataConfig) -> str:
-    reading = data.model_dump(include={"mask_label", "channel_policy", "geometry_tolerance"})
+    reading = data.reading()
     # 'kind' picks the columns of the run, not the values of a case's radiomics features.
     settings = features.model_dump(mode="json", exclude={"kind"})
     payload = {"provenance": provenance, "features": settings, "reading": reading}

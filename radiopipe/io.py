@@ -112,7 +112,7 @@ def read_case(case: Case, data: DataConfig) -> tuple[sitk.Image, sitk.Image]:
     image = read_image(case.image, case_id=case.case_id, channel_policy=data.channel_policy)
     mask = read_mask(
         case.mask, image, case_id=case.case_id, label=data.mask_label,
-        tolerance=data.geometry_tolerance,
+        tolerance=data.geometry_tolerance, min_voxels=data.min_roi_voxels,
     )
     return image, mask
 
@@ -137,16 +137,25 @@ def read_image(path: Path, *, case_id: str, channel_policy: str | None = None) -
     Raises
     ------
     CaseError
-        If the file cannot be read, a DICOM folder does not hold exactly one series, or a colour
-        image comes without a channel policy.
+        If the file cannot be read, a DICOM folder does not hold exactly one series, a colour
+        image comes without a channel policy, the image is neither 2D nor 3D, or it holds NaN or
+        infinite voxels.
     """
     path = Path(path)
     image = (
         _read_dicom_folder(path, case_id) if path.is_dir() else _read_file(path, case_id, "image")
     )
+    if image.GetDimension() not in (2, 3):
+        size = "x".join(str(n) for n in image.GetSize())
+        raise CaseError(
+            case_id,
+            f"{describe_file('image', path)} has {image.GetDimension()} dimensions (size {size}); "
+            "radiopipe reads 2D and 3D images: save the time point or volume to analyse as its "
+            "own file",
+        )
     components = image.GetNumberOfComponentsPerPixel()
     if components == 1:
-        return image
+        return _finite(image, case_id, describe_file("image", path))
     if channel_policy is None:
         raise CaseError(
             case_id,
@@ -154,7 +163,22 @@ def read_image(path: Path, *, case_id: str, channel_policy: str | None = None) -
             f"data.channel_policy to one of {', '.join(CHANNEL_POLICIES)} to say how to make it "
             "single-channel",
         )
-    return _to_scalar(image, channel_policy, case_id, describe_file("image", path))
+    scalar = _to_scalar(image, channel_policy, case_id, describe_file("image", path))
+    return _finite(scalar, case_id, describe_file("image", path))
+
+
+def _finite(image: sitk.Image, case_id: str, described: str) -> sitk.Image:
+    """The image, unless it holds NaN or infinite voxels (features of them are meaningless)."""
+    values = sitk.GetArrayViewFromImage(image)
+    if np.issubdtype(values.dtype, np.floating):
+        bad = int(np.count_nonzero(~np.isfinite(values)))
+        if bad:
+            raise CaseError(
+                case_id,
+                f"{described} has {bad} non-finite voxel(s) (NaN or infinity); replace them "
+                "(e.g. by the background value) before extraction",
+            )
+    return image
 
 
 def read_mask(
@@ -164,6 +188,7 @@ def read_mask(
     case_id: str,
     label: int = 1,
     tolerance: float = 1e-4,
+    min_voxels: int = 1,
 ) -> sitk.Image:
     """Read a mask, check it against the image and keep one label as a binary mask.
 
@@ -180,6 +205,8 @@ def read_mask(
     tolerance : float
         Geometry tolerance relative to the largest voxel size (spacing and origin) and absolute
         for direction cosines.
+    min_voxels : int
+        Fewest voxels the region of interest may have.
 
     Returns
     -------
@@ -189,7 +216,8 @@ def read_mask(
     Raises
     ------
     CaseError
-        On unreadable or multi-channel masks, mismatched geometry, or a missing label.
+        On unreadable or multi-channel masks, mismatched geometry, a missing label, or a region
+        of interest with fewer than ``min_voxels`` voxels.
     """
     if path is None:
         whole = sitk.Image(image.GetSize(), sitk.sitkUInt8) + 1
@@ -220,6 +248,14 @@ def read_mask(
             case_id,
             f"{described} {problem} (labels present: {shown}{more}); "
             "set data.mask_label to the label of the region of interest or fix the mask",
+        )
+    size = int(roi.sum())
+    if size < min_voxels:
+        raise CaseError(
+            case_id,
+            f"the region of interest has {size} voxel(s), fewer than data.min_roi_voxels = "
+            f"{min_voxels}; its texture features would be undefined. Check the mask, or lower "
+            "data.min_roi_voxels",
         )
     binary = sitk.GetImageFromArray(roi.astype(np.uint8))
     binary.CopyInformation(image)

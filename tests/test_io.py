@@ -7,8 +7,10 @@ import pytest
 import SimpleITK as sitk
 from conftest import sphere_mask, write_dicom_series, write_image
 
+from radiopipe.config import DataConfig
 from radiopipe.errors import CaseError
-from radiopipe.io import Volume, describe_file, read_image, read_mask, redact_paths
+from radiopipe.io import Volume, describe_file, read_case, read_image, read_mask, redact_paths
+from radiopipe.manifest import Case
 
 
 @pytest.mark.parametrize("suffix", [".nii.gz", ".nrrd", ".mha"])
@@ -187,10 +189,6 @@ def test_volume_view_shares_the_image_buffer_read_only():
 
 
 def test_read_case_reads_as_extraction_does(tmp_path):
-    from radiopipe.config import DataConfig
-    from radiopipe.io import read_case
-    from radiopipe.manifest import Case
-
     labels = sphere_mask().astype(np.uint8) * 2
     values = np.arange(labels.size, dtype=np.float32).reshape(labels.shape)
     image = write_image(tmp_path / "img.nrrd", values)
@@ -202,3 +200,42 @@ def test_read_case_reads_as_extraction_does(tmp_path):
     np.testing.assert_array_equal(sitk.GetArrayFromImage(mask_read), labels == 2)
     with pytest.raises(CaseError, match="no voxel with label 1"):
         read_case(case, DataConfig(manifest="cohort.csv"))
+
+
+def _case(tmp_path, image_array, mask_array=None):
+    image = sitk.GetImageFromArray(image_array, isVector=False)
+    sitk.WriteImage(image, str(tmp_path / "image.nrrd"))
+    mask = None
+    if mask_array is not None:
+        write_image(tmp_path / "mask.nrrd", mask_array)
+        mask = tmp_path / "mask.nrrd"
+    return Case(case_id="c9", image=tmp_path / "image.nrrd", mask=mask, label="a", patient_id="p")
+
+
+def test_a_4d_image_is_refused_with_what_to_do(tmp_path):
+    case = _case(tmp_path, np.zeros((3, 4, 5, 6), np.float32))
+    with pytest.raises(CaseError, match=r"^case 'c9': the image \(\.nrrd file\) has 4 dimensions "
+                                        r"\(size 6x5x4x3\); radiopipe reads 2D and 3D images"):
+        read_case(case, DataConfig(manifest="m.csv"))
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_non_finite_voxels_are_refused(tmp_path, value):
+    array = np.ones((4, 4, 4), np.float32)
+    array[1, 2, 3] = value
+    array[0, 0, 0] = value
+    case = _case(tmp_path, array)
+    with pytest.raises(CaseError, match=r"has 2 non-finite voxel\(s\) \(NaN or infinity\); "
+                                        "replace them"):
+        read_case(case, DataConfig(manifest="m.csv"))
+
+
+def test_a_roi_below_the_minimum_size_fails_with_the_setting_to_change(tmp_path):
+    mask = np.zeros((6, 6, 6), np.uint8)
+    mask[2, 3, 3] = 1
+    case = _case(tmp_path, np.ones((6, 6, 6), np.float32), mask)
+    with pytest.raises(CaseError, match=r"the region of interest has 1 voxel\(s\), fewer than "
+                                        r"data.min_roi_voxels = 2"):
+        read_case(case, DataConfig(manifest="m.csv"))
+    image, roi = read_case(case, DataConfig(manifest="m.csv", min_roi_voxels=1))
+    assert sitk.GetArrayViewFromImage(roi).sum() == 1

@@ -273,7 +273,7 @@ def _case_key(
         "weights_sha256": backbone.weights_sha256,
         "runtime": f"{runtime} {metadata.version(runtime)}",
         "inputs": cnn.model_dump(mode="json", include=_INPUT_KEYS),
-        "reading": data.model_dump(include={"mask_label", "channel_policy", "geometry_tolerance"}),
+        "reading": data.reading(),
     }
     return text_sha256(json.dumps(payload, sort_keys=True))
 

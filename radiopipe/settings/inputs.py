@@ -23,6 +23,7 @@ IBSI_ONLY_FAMILIES = (
     "intensity_volume",
     "local_intensity",
 )
+READING_FIELDS = frozenset({"mask_label", "channel_policy", "geometry_tolerance", "min_roi_voxels"})
 AGGREGATIONS = ("3D_avg", "3D_comb", "2_5D_avg", "2_5D_comb", "2D_avg", "2D_comb")
 
 
@@ -43,6 +44,14 @@ class DataConfig(Strict):
     mask_label: int = Field(1, ge=1)
     channel_policy: Literal["luminance", "mean", "red", "green", "blue"] | None = None
     geometry_tolerance: float = Field(1e-4, gt=0, le=0.1)
+    # A region of interest with fewer voxels fails with that reason instead of giving a row of
+    # undefined texture features (pyradiomics likewise refuses a one-voxel ROI).
+    min_roi_voxels: int = Field(2, ge=1)
+
+    def reading(self) -> dict:
+        """The settings that decide how a case is read: part of every case's cache key, and
+        stored in model bundles so that new cases are read the same way."""
+        return self.model_dump(mode="json", include=READING_FIELDS)
 
     @model_validator(mode="after")
     def _one_source(self) -> DataConfig:

@@ -43,9 +43,7 @@ def stage_reads(loaded: LoadedConfig, run: RunFolder) -> StageReads:
         "explain": config.explain.model_dump(mode="json"),
         "cases": config.report.model_dump(mode="json", include={"cases", "n_cases"}),
         "features": config.features.model_dump(mode="json"),
-        "reading": config.data.model_dump(
-            mode="json", include={"mask_label", "channel_policy", "geometry_tolerance"}
-        ),
+        "reading": config.data.reading(),
         "cnn": config.cnn.model_dump(mode="json"),
         "seed": config.model.cv.seed,
     }

@@ -51,9 +51,7 @@ class ExtractOutcome:
 def stage_reads(loaded: LoadedConfig, manifest: Manifest) -> StageReads:
     """The settings and inputs the extract stage reads (the CNN weights file among them)."""
     config = loaded.config
-    reading = config.data.model_dump(
-        mode="json", include={"mask_label", "channel_policy", "geometry_tolerance"}
-    )
+    reading = config.data.reading()
     settings = {"features": config.features.model_dump(mode="json"), "reading": reading}
     if config.features.kind != "radiomics":
         settings["cnn"] = config.cnn.model_dump(mode="json")

@@ -71,9 +71,7 @@ def stage_reads(loaded: LoadedConfig, run: RunFolder) -> StageReads:
     settings = {
         "model": config.model.model_dump(mode="json"),
         "features": config.features.model_dump(mode="json"),
-        "reading": config.data.model_dump(
-            mode="json", include={"mask_label", "channel_policy", "geometry_tolerance"}
-        ),
+        "reading": config.data.reading(),
         "cnn": config.cnn.model_dump(mode="json"),
         "distributed_training": config.compute.distributed_training,
     }
@@ -245,9 +243,7 @@ def _feature_settings(loaded: LoadedConfig, frame: pd.DataFrame,
     config = loaded.config
     return FeatureSettingsRecord(
         features=config.features.model_dump(mode="json"),
-        reading=config.data.model_dump(
-            mode="json", include={"mask_label", "channel_policy", "geometry_tolerance"}
-        ),
+        reading=config.data.reading(),
         feature_backend_version=str(frame["backend_version"].iloc[0]),
         cnn=_cnn_settings(loaded) if inputs.columns.embedding else None,
     )
