@@ -20,6 +20,7 @@ from pathlib import Path
 
 from radiopipe import __version__, api
 from radiopipe.compliance.table import format_report
+from radiopipe.devices import check_devices
 from radiopipe.errors import RadiopipeError
 from radiopipe.records import ValidationRecord
 from radiopipe.storage import atomic_write_text
@@ -172,6 +173,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     loaded = api.load_config(args.config)
     progress = not args.quiet
     if args.command == "validate":
+        check_devices(loaded)
         print(f"{loaded.source}: valid (config hash {loaded.hash})")
         return EXIT_OK
     if args.command == "extract":

@@ -22,7 +22,7 @@ LAYERS = {
     "learning": ("radiopipe.explain", "radiopipe.models", "radiopipe.evaluate",
                  "radiopipe.checks"),
     "cohort": ("radiopipe.extraction", "radiopipe.cnn", "radiopipe.scaleout",
-               "radiopipe.compliance"),
+               "radiopipe.compliance", "radiopipe.devices"),
     "image": ("radiopipe.backends", "radiopipe.gpu", "radiopipe.features", "radiopipe.filters",
               "radiopipe.preprocess", "radiopipe.io", "radiopipe.image_integrity",
               "radiopipe.xp"),

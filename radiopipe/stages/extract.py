@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from radiopipe.config import LoadedConfig
+from radiopipe.devices import check_devices
 from radiopipe.extraction import extract_cohort
 from radiopipe.manifest import Manifest
 from radiopipe.run_folder import RunFolder, StageReads, run_stage
@@ -78,6 +79,7 @@ def extract(loaded: LoadedConfig, *, progress: bool = True) -> ExtractOutcome:
     -------
     ExtractOutcome
     """
+    check_devices(loaded)
     run = open_run(loaded)
     manifest = cohort_manifest(loaded)
     done = run_stage(run, STAGE, stage_reads(loaded, manifest),

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from radiopipe.config import LoadedConfig
+from radiopipe.devices import check_devices
 from radiopipe.errors import DataError
 from radiopipe.evaluate import classification_metrics
 from radiopipe.models.bundle import save_bundle
@@ -114,6 +115,7 @@ def train(loaded: LoadedConfig) -> ValidationRecord:
     ValidationRecord
         What ``metrics.json`` holds (reused when the stage's settings and inputs are unchanged).
     """
+    check_devices(loaded)
     run = open_run(loaded)
     done = run_stage(run, STAGE, stage_reads(loaded, run), lambda: _run_training(loaded, run))
     return read_validation(run) if done.reused else done.value
