@@ -40,7 +40,7 @@ from radiopipe.results import (
     Run,
     Training,
 )
-from radiopipe.run_folder import RunFolder
+from radiopipe.run_folder import RunFolder, hold
 from radiopipe.study import cohort_manifest
 from radiopipe.table import read_table
 
@@ -123,7 +123,9 @@ def extract(config: ConfigLike, *, progress: bool = True) -> Extraction:
     """
     from radiopipe.stages.extract import extract as extract_stage
 
-    outcome = extract_stage(_loaded(config), progress=progress)
+    loaded = _loaded(config)
+    with hold(RunFolder(loaded.output_dir)):
+        outcome = extract_stage(loaded, progress=progress)
     table = read_table(outcome.run.features)[0]
     if outcome.results is None:  # the whole stage was reused
         counts = {"computed": 0, "reused": len(table), "failed": len(outcome.failed_cases)}
@@ -295,7 +297,9 @@ def train(config: ConfigLike) -> Training:
     """
     from radiopipe.stages.train import train as train_stage
 
-    return Training(train_stage(_loaded(config)))
+    loaded = _loaded(config)
+    with hold(RunFolder(loaded.output_dir)):
+        return Training(train_stage(loaded))
 
 
 def explain_heldout(config: ConfigLike) -> Explanations:
@@ -310,7 +314,8 @@ def explain_heldout(config: ConfigLike) -> Explanations:
     from radiopipe.stages.train import read_validation
 
     loaded = _loaded(config)
-    run = explain_stage(loaded, read_validation(RunFolder(loaded.output_dir)))
+    with hold(RunFolder(loaded.output_dir)) as run:
+        explain_stage(loaded, read_validation(run))
     path = run.shap_values
     return Explanations(pd.read_parquet(path), read_metadata(path)["method"], path)
 
@@ -328,14 +333,18 @@ def write_report(config: ConfigLike) -> Document:
     from radiopipe.stages.train import read_validation
 
     loaded = _loaded(config)
-    record = read_validation(RunFolder(loaded.output_dir))
-    if loaded.config.explain.enabled:
-        explain_stage(loaded, record)
-    return Document(report_stage(loaded, record).report)
+    with hold(RunFolder(loaded.output_dir)) as run:
+        record = read_validation(run)
+        if loaded.config.explain.enabled:
+            explain_stage(loaded, record)
+        return Document(report_stage(loaded, record).report)
 
 
 def run(config: ConfigLike, *, progress: bool = True) -> Run:
-    """Extract, train and report: what ``python -m radiopipe run`` does.
+    """Extract, train, explain and report: what ``python -m radiopipe run`` does.
+
+    The run folder is held for the whole run: another radiopipe process asking for it is
+    refused.
 
     Examples
     --------
@@ -343,8 +352,9 @@ def run(config: ConfigLike, *, progress: bool = True) -> Run:
     >>> result.training.roc_auc  # doctest: +SKIP
     """
     loaded = _loaded(config)
-    extraction = extract(loaded, progress=progress)
-    return Run(extraction, train(loaded), write_report(loaded))
+    with hold(RunFolder(loaded.output_dir)):  # held across the stages, not only within each
+        extraction = extract(loaded, progress=progress)
+        return Run(extraction, train(loaded), write_report(loaded))
 
 
 def predict(
@@ -380,8 +390,9 @@ def predict(
         )
     from radiopipe.stages.predict import predict as predict_stage
 
-    outcome = predict_stage(Path(bundle), Path(manifest), Path(out), n_jobs=n_jobs,
-                            progress=progress)
+    with hold(RunFolder(Path(out))):
+        outcome = predict_stage(Path(bundle), Path(manifest), Path(out), n_jobs=n_jobs,
+                                progress=progress)
     table = pd.read_csv(outcome.predictions, dtype={"case_id": str, "patient_id": str})
     return Predictions(table, outcome.failed_cases, outcome.predictions)
 
@@ -403,8 +414,9 @@ def explain_case(
     """
     from radiopipe.stages.predict import explain_case as explain_case_stage
 
-    outcome = explain_case_stage(Path(bundle), Path(manifest), case_id, Path(out),
-                                 progress=progress)
+    with hold(RunFolder(Path(out))):
+        outcome = explain_case_stage(Path(bundle), Path(manifest), case_id, Path(out),
+                                     progress=progress)
     return Document(outcome.predictions, outcome.failed_cases)
 
 

@@ -33,14 +33,18 @@ one of them changed, and the verdict says which.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from radiopipe.errors import RadiopipeError
 from radiopipe.storage import atomic_write_json, file_sha256, text_sha256
 
 logger = logging.getLogger(__name__)
@@ -190,6 +194,62 @@ class RunFolder:
     def stage_record(self, stage: str) -> Path:
         """What ``stage`` read and wrote when it last ran."""
         return self.stages_dir / f"{stage}.json"
+
+    @property
+    def lock_file(self) -> Path:
+        """Held (``flock``) by the process that runs stages in this folder; holds its pid."""
+        return self.root / ".radiopipe.lock"
+
+
+class RunFolderBusy(RadiopipeError):
+    """Another process is running stages in the same run folder."""
+
+
+# Folders this process holds, with how many nested holders: resolved root -> (fd, depth).
+_HELD: dict[Path, tuple[int, int]] = {}
+
+
+@contextmanager
+def hold(run: RunFolder) -> Iterator[RunFolder]:
+    """Hold the run folder for this process while stages write into it.
+
+    A second process that asks for the same folder is refused at once (never both writing);
+    holding it again within this process (``run`` calls the stage functions) is allowed. The
+    operating system releases the lock if the process dies.
+
+    Raises
+    ------
+    RunFolderBusy
+        When another process holds the folder, naming its pid.
+    """
+    key = run.create().root.resolve()
+    if key in _HELD:
+        fd, depth = _HELD[key]
+        _HELD[key] = (fd, depth + 1)
+        try:
+            yield run
+        finally:
+            _HELD[key] = (fd, depth)
+        return
+    fd = os.open(run.lock_file, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        os.close(fd)
+        raise RunFolderBusy(
+            f"the run folder '{run.root.name}' is in use by another radiopipe process"
+            f"{f' (pid {holder})' if holder else ''}; wait for it to finish, or set another "
+            "output_dir (--out)"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+    _HELD[key] = (fd, 1)
+    try:
+        yield run
+    finally:
+        del _HELD[key]
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 @dataclass(frozen=True)

@@ -144,3 +144,32 @@ def test_report_before_train_says_what_to_run(tiny, capsys):
     assert capsys.readouterr().err == (
         "radiopipe: error: no metrics.json in the run folder; run 'radiopipe train CONFIG' first\n"
     )
+
+
+def test_a_second_process_on_the_same_run_folder_is_refused(tiny, capsys):
+    import subprocess
+    import sys
+
+    from radiopipe.cli import main
+
+    config = tiny()
+    run = RunFolder(load_config(config).output_dir)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time\n"
+         "from radiopipe.run_folder import RunFolder, hold\n"
+         f"with hold(RunFolder({str(run.root)!r})):\n"
+         "    print('held', flush=True)\n"
+         "    sys.stdin.readline()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        assert main(["-q", "run", str(config)]) == 2
+        err = capsys.readouterr().err
+        assert err == (f"radiopipe: error: the run folder 'run' is in use by another radiopipe "
+                       f"process (pid {holder.pid}); wait for it to finish, or set another "
+                       "output_dir (--out)\n")
+    finally:
+        holder.communicate("done\n", timeout=60)
+    assert main(["-q", "extract", str(config)]) == 0  # released when the holder ended
