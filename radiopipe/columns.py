@@ -3,7 +3,8 @@
 The image type is the filtered image's name (``original``, ``log-sigma-1-0-mm-3D``,
 ``wavelet-LLH``, ...), the family a registry name (``glcm``; planar shape reports as ``shape``)
 and the feature the family's own name (``Contrast``). The engine, the GPU backend and every
-reader of feature columns name and split them here.
+reader of feature columns name and split them here, and also the columns of the acquisition
+parameters recorded beside the features (``acquisition__spacing_x``, ...).
 
 Examples
 --------
@@ -44,3 +45,18 @@ def split_column(column: str) -> tuple[str, str, str]:
 def is_column(column: str) -> bool:
     """Whether ``column`` has the three parts of a radiomics feature column."""
     return len(column.split(SEPARATOR)) == 3
+
+
+ACQUISITION_PREFIX = "acquisition"
+ACQUISITION = ("spacing_x", "spacing_y", "spacing_z", "intensity_p01", "intensity_p99")
+
+
+def acquisition_column(name: str) -> str:
+    """The table column of an acquisition parameter (``acquisition__spacing_x``): two parts, so
+    never taken for a feature column."""
+    return f"{ACQUISITION_PREFIX}{SEPARATOR}{name}"
+
+
+def acquisition_columns(columns) -> list[str]:
+    """The acquisition-parameter columns among ``columns``, in order."""
+    return [c for c in columns if c.startswith(ACQUISITION_PREFIX + SEPARATOR)]

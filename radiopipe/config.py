@@ -49,6 +49,7 @@ from radiopipe.settings.model import (
     PreprocessingConfig,
     RandomForestParams,
     SearchConfig,
+    ShiftConfig,
     SVMParams,
     XGBoostParams,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "RunConfig",
     "SVMParams",
     "SearchConfig",
+    "ShiftConfig",
     "XGBoostParams",
     "config_hash",
     "load_config",

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from joblib import Parallel, delayed
 from tqdm import tqdm  # the text bar: tqdm.auto warns in kernels without ipywidgets
 
+from radiopipe.acquisition import acquisition_parameters
 from radiopipe.backends import get_backend
 from radiopipe.config import DataConfig, FeatureConfig
 from radiopipe.errors import CaseError
@@ -137,7 +138,9 @@ def extract_case(
             failure_file.unlink(missing_ok=True)
             return CaseResult(case.case_id, "reused", cached, provenance)
         start = time.perf_counter()
-        values = compute_features(case, features, data)
+        image, mask = read_case(case, data)
+        values = get_backend(features.backend).extract(image, mask, features)
+        values.update(acquisition_parameters(image))  # kept beside the features
         seconds = time.perf_counter() - start
     except CaseError as exc:
         return _record_failure(case, provenance, run, type(exc).__name__, exc.reason)

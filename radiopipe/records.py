@@ -251,6 +251,35 @@ class FeatureSettingsRecord:
 
 
 @dataclass(frozen=True)
+class ShiftReference:
+    """The training distribution a bundle's model saw (see :mod:`radiopipe.models.shift`).
+
+    Attributes
+    ----------
+    features : list of str
+        The numeric model inputs.
+    median, scale : list of float or None
+        Their robust centre and scale (1.4826 MAD, floored), None where undefined.
+    acquisition : dict
+        Acquisition parameter column -> [low, high] over the training cases.
+    z_threshold : float
+        A feature is far out beyond this robust |z|.
+    max_fraction : float
+        A case is flagged when more of its features than this share are far out.
+    acquisition_margin : float
+        Relative widening of the acquisition ranges before a value counts as outside.
+    """
+
+    features: list[str]
+    median: list[float | None]
+    scale: list[float | None]
+    acquisition: dict[str, list[float | None]]
+    z_threshold: float
+    max_fraction: float
+    acquisition_margin: float
+
+
+@dataclass(frozen=True)
 class BundleManifest:
     """``bundle.json``: a model bundle's facts, file hashes and versions.
 
@@ -268,6 +297,8 @@ class BundleManifest:
         The model refitted on every case, or an outer split's model.
     split : FoldModel or None
         For fold models: which outer split.
+    shift : ShiftReference or None
+        The training distribution, for flagging new cases (the refitted bundle only).
     feature_columns : list of str
         Input column order.
     versions : dict
@@ -290,6 +321,7 @@ class BundleManifest:
     settings: FeatureSettingsRecord
     role: str
     split: FoldModel | None
+    shift: ShiftReference | None
     feature_columns: list[str]
     versions: dict[str, str]
     files: dict[str, str]
@@ -314,10 +346,11 @@ class BundleManifest:
             raise RecordError(f"{what} is not a radiopipe bundle")
         _check_schema(data, "format_version", BUNDLE_SCHEMA, what)
         record = _build(cls, data, what)
-        split = data["split"]
+        split, shift = data["split"], data["shift"]
         return cls(**{
             **record.__dict__,
             "input_columns": _build(InputColumnsRecord, data["input_columns"], what),
             "settings": _build(FeatureSettingsRecord, data["settings"], what),
             "split": None if split is None else _build(FoldModel, split, what),
+            "shift": None if shift is None else _build(ShiftReference, shift, what),
         })

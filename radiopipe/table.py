@@ -1,8 +1,10 @@
 """The feature table: one row per case, written to parquet with its provenance.
 
-Columns: the case metadata (:data:`META_COLUMNS`), per-row provenance (:data:`PROVENANCE_COLUMNS`)
-and the features, named ``{image_type}__{family}__{feature}``. Run-level provenance (config hash,
-package versions) is stored in the parquet file's metadata under the key ``radiopipe``.
+Columns: the case metadata (:data:`META_COLUMNS`), per-row provenance (:data:`PROVENANCE_COLUMNS`),
+the case's acquisition parameters (``acquisition__spacing_x``, ...; see
+:mod:`radiopipe.acquisition`) and the features, named ``{image_type}__{family}__{feature}``.
+Run-level provenance (config hash, package versions) is stored in the parquet file's metadata
+under the key ``radiopipe``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from radiopipe.columns import is_column
+from radiopipe.columns import acquisition_columns, is_column
 from radiopipe.errors import RadiopipeError
 from radiopipe.manifest import Manifest
 from radiopipe.provenance import package_versions
@@ -81,8 +83,9 @@ def build_table(manifest: Manifest, results: Sequence[CaseResult]) -> pd.DataFra
         return pd.DataFrame(columns=columns)
     frame = pd.DataFrame(rows)
     features = [c for c in frame.columns if is_column(c)]
-    frame[features] = frame[features].astype("float64")
-    return frame[[*columns, *features]]
+    acquisition = acquisition_columns(frame.columns)
+    frame[[*acquisition, *features]] = frame[[*acquisition, *features]].astype("float64")
+    return frame[[*columns, *acquisition, *features]]
 
 
 def write_table(

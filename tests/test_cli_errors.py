@@ -121,7 +121,7 @@ def test_a_forged_skops_file_in_a_rehashed_bundle(tmp_path, capsys):
         "sites": None, "best_params": {},
         "settings": {"features": {}, "reading": {}, "feature_backend_version": "1",
                      "cnn": None},
-        "role": "final", "split": None, "feature_columns": [],
+        "role": "final", "split": None, "shift": None, "feature_columns": [],
         "versions": environment_versions(),
         "files": {ESTIMATOR_FILE: file_sha256(bundle / ESTIMATOR_FILE)},
     }

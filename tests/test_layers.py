@@ -25,7 +25,7 @@ LAYERS = {
                "radiopipe.compliance", "radiopipe.devices"),
     "image": ("radiopipe.backends", "radiopipe.gpu", "radiopipe.features", "radiopipe.filters",
               "radiopipe.preprocess", "radiopipe.io", "radiopipe.image_integrity",
-              "radiopipe.xp"),
+              "radiopipe.acquisition", "radiopipe.xp"),
     "base": ("radiopipe.study", "radiopipe.config", "radiopipe.settings", "radiopipe.datasets",
              "radiopipe.manifest", "radiopipe.run_folder", "radiopipe.records", "radiopipe.table",
              "radiopipe.columns", "radiopipe.image_types", "radiopipe.storage",

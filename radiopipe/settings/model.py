@@ -181,6 +181,15 @@ class BootstrapConfig(Strict):
     seed: int = 0
 
 
+class ShiftConfig(Strict):
+    """When ``predict`` flags a new case as outside the training distribution (stored in the
+    model bundle; see :mod:`radiopipe.models.shift`)."""
+
+    z_threshold: float = Field(6.0, gt=0)  # robust |z| beyond which a feature is far out
+    max_fraction: float = Field(0.1, ge=0, lt=1)  # flag when more features than this are
+    acquisition_margin: float = Field(0.1, ge=0)  # relative slack on spacing/intensity ranges
+
+
 class ModelConfig(Strict):
     """Which models to fit, how to preprocess in-fold, and how to validate them.
 
@@ -202,6 +211,7 @@ class ModelConfig(Strict):
     cv: CVConfig = CVConfig()
     search: SearchConfig = SearchConfig()
     bootstrap: BootstrapConfig = BootstrapConfig()
+    shift: ShiftConfig = ShiftConfig()
 
     @model_validator(mode="after")
     def _known_names(self) -> ModelConfig:

@@ -7,12 +7,14 @@ like a run folder (``cases/``, ``failures/``, ``features.parquet``, ``prediction
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from radiopipe.columns import acquisition_columns
 from radiopipe.config import CNNConfig, DataConfig, ExplainConfig, FeatureConfig
 from radiopipe.errors import DataError
 from radiopipe.explain.anatomy import embedding_pca
@@ -24,17 +26,19 @@ from radiopipe.extraction import extract_cohort
 from radiopipe.manifest import Case, Manifest, read_manifest
 from radiopipe.models.bundle import Bundle, BundleError, load_bundle
 from radiopipe.models.inputs import (
-    ModelInputs,
     clinical_table,
     columns_from_record,
     model_inputs,
 )
+from radiopipe.models.shift import shift_table
 from radiopipe.models.validation import predict_codes
 from radiopipe.report.case_pages import CaseView
 from radiopipe.report.new_case import write_new_case_page
 from radiopipe.run_folder import RunFolder
 from radiopipe.storage import atomic_write
 from radiopipe.table import build_table, feature_columns, write_table
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,8 @@ def predict(
     bundle = load_bundle(bundle_dir)
     manifest = read_manifest(manifest_path, require_labels=False)
     run = RunFolder(out_dir).create()
-    failed, inputs = _bundle_inputs(bundle, manifest, manifest_path, run, n_jobs=n_jobs,
-                                    progress=progress)
+    failed, inputs, shift = _bundle_inputs(bundle, manifest, manifest_path, run, n_jobs=n_jobs,
+                                           progress=progress)
     path = run.predictions
     if inputs is None:
         atomic_write(path, lambda tmp: pd.DataFrame(columns=["case_id"]).to_csv(tmp, index=False))
@@ -91,6 +95,9 @@ def predict(
     result["predicted"] = np.asarray(bundle.classes, dtype=object)[proba.argmax(axis=1)]
     for k, name in enumerate(bundle.classes):
         result[f"proba__{name}"] = proba[:, k]
+    if shift is not None:
+        result = result.join(shift, on="case_id")
+        _warn_shift(shift)
     atomic_write(path, lambda tmp: result.to_csv(tmp, index=False, float_format="%.17g"))
     return PredictOutcome(failed_cases=failed, predictions=path)
 
@@ -134,21 +141,26 @@ def explain_case(
         )
     single = Manifest(cases=(case,), classes=manifest.classes, name=manifest.name)
     run = RunFolder(out_dir).create()
-    failed, inputs = _bundle_inputs(bundle, single, manifest_path, run, n_jobs=1,
-                                    progress=progress)
+    failed, inputs, shift = _bundle_inputs(bundle, single, manifest_path, run, n_jobs=1,
+                                           progress=progress)
     if inputs is None:
         return PredictOutcome(failed_cases=failed, predictions=run.root)
+    warning = None
+    if shift is not None and shift["shift_flagged"].iloc[0]:
+        _warn_shift(shift)
+        warning = _shift_words(shift.iloc[0])
     view = _new_case_view(bundle, case, inputs.X[bundle.feature_columns],
-                          _reading(bundle, manifest_path), ExplainConfig(), run)
+                          _reading(bundle, manifest_path), ExplainConfig(), run, warning)
     page = write_new_case_page(view, run.new_case_page(case.case_id))
     return PredictOutcome(failed_cases=[], predictions=page)
 
 
 def _new_case_view(bundle: Bundle, case: Case, X: pd.DataFrame, data: DataConfig,
-                   settings: ExplainConfig, run: RunFolder) -> CaseView:
+                   settings: ExplainConfig, run: RunFolder, warning: str | None) -> CaseView:
     """Predict, explain and map one new case with a bundle's model; its SHAP values are saved.
 
-    A bundle with CNN columns adds the case's CNN saliency map (the bundle's PCA and backbone).
+    A bundle with CNN columns adds the case's CNN saliency map (the bundle's PCA and backbone);
+    ``warning`` (the case lies outside the training distribution) leads the page's source line.
     """
     classes = bundle.classes
     manifest = bundle.manifest
@@ -165,7 +177,8 @@ def _new_case_view(bundle: Bundle, case: Case, X: pd.DataFrame, data: DataConfig
         case_id=case.case_id,
         label=case.label or None,
         probabilities=probabilities,
-        source=f"New case, predicted and explained by the model bundle "
+        source=(f"{warning} " if warning else "")
+        + f"New case, predicted and explained by the model bundle "
         f"'{manifest.model}' (refitted on all training cases; config hash "
         f"{manifest.config_hash[:12]}). Cohort percentiles need the training data and "
         "are not shown.",
@@ -200,9 +213,10 @@ def _reading(bundle: Bundle, manifest_path: Path) -> DataConfig:
 
 
 def _bundle_inputs(bundle: Bundle, manifest: Manifest, manifest_path: Path, run: RunFolder, *,
-                   n_jobs: int, progress: bool) -> tuple[list[str], ModelInputs | None]:
+                   n_jobs: int, progress: bool):
     """Extract the manifest's cases with the bundle's settings; (failed case ids, the model's
-    inputs or None when no case has features)."""
+    inputs, and how far each case lies from the training distribution; the last two None when
+    no case has features, the last None for a bundle without a training distribution)."""
     settings = bundle.manifest.settings
     features = FeatureConfig.model_validate(settings.features)
     data = _reading(bundle, manifest_path)
@@ -223,11 +237,39 @@ def _bundle_inputs(bundle: Bundle, manifest: Manifest, manifest_path: Path, run:
     write_table(frame, run.features, config_hash=bundle.manifest.config_hash,
                 failed_cases=failed)
     if frame.empty:
-        return failed, None
+        return failed, None, None
     _check_compatible(bundle, frame)
     columns = columns_from_record(bundle.manifest.input_columns)
     table = clinical_table(manifest) if columns.numeric or columns.categorical else None
-    return failed, model_inputs(frame, table, columns, bundle.classes)
+    inputs = model_inputs(frame, table, columns, bundle.classes)
+    reference = bundle.manifest.shift
+    if reference is None:
+        return failed, inputs, None
+    acquisition = frame.set_index("case_id")[acquisition_columns(frame.columns)]
+    return failed, inputs, shift_table(reference, inputs.X, acquisition.loc[inputs.X.index])
+
+
+def _warn_shift(shift: pd.DataFrame) -> None:
+    """One warning naming the new cases outside the training distribution."""
+    flagged = shift.index[shift["shift_flagged"]].tolist()
+    if flagged:
+        shown = ", ".join(flagged[:5]) + (" ..." if len(flagged) > 5 else "")
+        logger.warning(
+            "%d of %d new case(s) lie outside the training distribution (%s): their predictions "
+            "extrapolate; see the shift_* columns of predictions.csv", len(flagged), len(shift),
+            shown,
+        )
+
+
+def _shift_words(row: pd.Series) -> str:
+    """What a case page says about a case outside the training distribution."""
+    parts = [f"{row['shift_far_fraction']:.0%} of its features lie far from the training cases"]
+    if row["shift_features"]:
+        parts.append(f"furthest: {row['shift_features']}")
+    if row["shift_acquisition"]:
+        parts.append(f"acquisition outside the training range: {row['shift_acquisition']}")
+    return ("Caution: this case lies outside the data the model was trained on ("
+            + "; ".join(parts) + "); the prediction extrapolates.")
 
 
 def _check_compatible(bundle: Bundle, frame: pd.DataFrame) -> None:

@@ -22,6 +22,7 @@ from contextlib import nullcontext
 import numpy as np
 import pandas as pd
 
+from radiopipe.columns import acquisition_columns
 from radiopipe.config import LoadedConfig
 from radiopipe.devices import check_devices
 from radiopipe.errors import DataError
@@ -38,6 +39,7 @@ from radiopipe.models.inputs import (
     input_columns,
     model_inputs,
 )
+from radiopipe.models.shift import fit_reference
 from radiopipe.models.summary import (
     candidate_summary,
     json_safe,
@@ -52,6 +54,7 @@ from radiopipe.records import (
     FeatureSummary,
     FoldModel,
     RecordError,
+    ShiftReference,
     TaskSummary,
     ValidationRecord,
 )
@@ -186,7 +189,9 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
     _write_predictions(run, inputs, classes, results)
     feature_settings = _feature_settings(loaded, frame, inputs)
     folds = _save_fold_models(run, loaded, primary, splits, inputs, classes, feature_settings)
-    final = _refit_and_save(run, loaded, inputs, classes, settings, feature_settings, dask_address)
+    shift = _shift_reference(loaded, frame, inputs)
+    final = _refit_and_save(run, loaded, inputs, classes, settings, feature_settings, shift,
+                            dask_address)
     tested = primary.tested
     return ValidationRecord(
         config_hash=loaded.hash,
@@ -253,14 +258,15 @@ def _feature_settings(loaded: LoadedConfig, frame: pd.DataFrame,
 
 def _bundle_manifest(loaded: LoadedConfig, kind: str, inputs: ModelInputs, classes,
                      best_params: dict, settings: FeatureSettingsRecord, *,
-                     split: FoldModel | None) -> BundleManifest:
+                     split: FoldModel | None, shift: ShiftReference | None = None
+                     ) -> BundleManifest:
     columns = inputs.columns
     return BundleManifest(
         model=loaded.config.model.name, kind=kind, classes=list(classes),
         config_hash=loaded.hash, input_columns=columns_record(columns),
         sites=sorted(set(inputs.X[columns.site])) if columns.site else None,
         best_params=best_params, settings=settings,
-        role="final" if split is None else "fold", split=split,
+        role="final" if split is None else "fold", split=split, shift=shift,
         feature_columns=list(columns.order), versions={}, files={},
     )
 
@@ -281,9 +287,20 @@ def _save_fold_models(run: RunFolder, loaded: LoadedConfig, primary, splits,
     return kept
 
 
+def _shift_reference(loaded: LoadedConfig, frame: pd.DataFrame,
+                     inputs: ModelInputs) -> ShiftReference:
+    """The training distribution of the model's inputs and the cases' acquisition parameters."""
+    acquisition = frame.set_index("case_id")[acquisition_columns(frame.columns)]
+    shift = loaded.config.model.shift
+    return fit_reference(
+        inputs.X, acquisition.loc[inputs.X.index], z_threshold=shift.z_threshold,
+        max_fraction=shift.max_fraction, acquisition_margin=shift.acquisition_margin,
+    )
+
+
 def _refit_and_save(run: RunFolder, loaded: LoadedConfig, inputs: ModelInputs, classes,
                     settings: FitSettings, feature_settings: FeatureSettingsRecord,
-                    dask_address: str | None) -> dict:
+                    shift: ShiftReference, dask_address: str | None) -> dict:
     """Fit the primary model on every case (searching on grouped folds of all of them)."""
     config = loaded.config
     model = config.model
@@ -293,7 +310,7 @@ def _refit_and_save(run: RunFolder, loaded: LoadedConfig, inputs: ModelInputs, c
     fitted = fit_candidate(candidate, inputs.X, inputs.y, inputs.groups, inner, settings)
     proba = predict_codes(fitted.estimator, inputs.X, len(classes))
     manifest = _bundle_manifest(loaded, candidate.kind, inputs, classes, fitted.best_params,
-                                feature_settings, split=None)
+                                feature_settings, split=None, shift=shift)
     save_bundle(run.bundle, fitted.estimator, manifest)
     table = pd.DataFrame({"case_id": inputs.X.index.to_numpy()})
     for k, name in enumerate(classes):

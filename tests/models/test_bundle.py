@@ -38,7 +38,8 @@ def _manifest(columns, classes=("0", "1")) -> BundleManifest:
         input_columns=columns_record(columns), sites=None, best_params={},
         settings=FeatureSettingsRecord(features={}, reading={}, feature_backend_version="1",
                                        cnn=None),
-        role="final", split=None, feature_columns=list(columns.order), versions={}, files={},
+        role="final", split=None, shift=None, feature_columns=list(columns.order), versions={},
+        files={},
     )
 
 

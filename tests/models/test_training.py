@@ -13,6 +13,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+import SimpleITK as sitk
 from conftest import make_cohort
 
 from radiopipe import api
@@ -20,7 +21,7 @@ from radiopipe.cli import main
 from radiopipe.config import parse_config
 from radiopipe.errors import DataError
 from radiopipe.run_folder import RunFolder
-from radiopipe.stages.predict import predict
+from radiopipe.stages.predict import explain_case, predict
 from radiopipe.stages.train import train
 
 FEATURES = {"backend": "pyradiomics", "families": ["firstorder"], "bin_width": 10}
@@ -197,3 +198,42 @@ def test_same_seed_same_data_same_metrics_json(tmp_path, extracted):
     _, second = _train(tmp_path, extracted, "second", **settings)
     first.pop("config_hash"), second.pop("config_hash")  # the output folders differ
     assert first == second
+
+
+def test_predict_flags_cases_outside_the_training_distribution(tmp_path, extracted, caplog):
+    loaded, _ = _train(tmp_path, extracted)
+    manifest, _ = extracted
+    frame = pd.read_csv(manifest, dtype=str, keep_default_na=False).head(3)
+    folder = tmp_path / "new"
+    folder.mkdir()
+    for i, row in frame.iterrows():
+        image = sitk.ReadImage(str(manifest.parent / row["image"]))
+        mask = sitk.ReadImage(str(manifest.parent / row["mask"]))
+        if i == 1:  # intensities rescaled, as from another scanner's calibration
+            image = sitk.Cast(image, sitk.sitkFloat32) * 10 + 1000
+        if i == 2:  # 2 mm voxels where training had 1 mm
+            image.SetSpacing((2.0, 2.0, 2.0))
+            mask.SetSpacing((2.0, 2.0, 2.0))
+        sitk.WriteImage(image, str(folder / f"image-{i}.nrrd"))
+        sitk.WriteImage(mask, str(folder / f"mask-{i}.nrrd"))
+        frame.loc[i, ["image", "mask"]] = [f"image-{i}.nrrd", f"mask-{i}.nrrd"]
+    frame.to_csv(folder / "new.csv", index=False)
+    with caplog.at_level("WARNING", logger="radiopipe"):
+        outcome = predict(RunFolder(loaded.output_dir).bundle, folder / "new.csv",
+                          tmp_path / "pred", progress=False)
+    table = pd.read_csv(outcome.predictions, keep_default_na=False).set_index("case_id")
+    first, rescaled, coarse = frame["case_id"]
+    assert not table.loc[first, "shift_flagged"] and table.loc[first, "shift_acquisition"] == ""
+    assert table.loc[rescaled, "shift_flagged"]
+    assert "intensity_p99" in table.loc[rescaled, "shift_acquisition"]
+    assert "original__firstorder__" in table.loc[rescaled, "shift_features"]
+    assert table.loc[coarse, "shift_flagged"]
+    assert table.loc[coarse, "shift_acquisition"].startswith("spacing_x 2 (training 1 to 1)")
+    assert f"2 of 3 new case(s) lie outside the training distribution ({rescaled}, {coarse})" in (
+        caplog.text
+    )
+    page = explain_case(RunFolder(loaded.output_dir).bundle, folder / "new.csv", rescaled,
+                        tmp_path / "page", progress=False).predictions
+    assert "Caution: this case lies outside the data the model was trained on" in (
+        page.read_text(encoding="utf-8")
+    )
