@@ -9,8 +9,10 @@ and never stops the others. The embeddings join the feature table as ``cnn__{bac
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -279,21 +281,35 @@ def _case_key(
 
 
 def _read_cached(path: Path, key: str) -> np.ndarray | None:
+    """The stored embedding when its key is current and its checksum verifies, else None."""
     try:
         with np.load(path, allow_pickle=False) as record:
             if str(record["key"]) != key:
                 return None
-            return np.asarray(record["embedding"], dtype=np.float64)
-    except (OSError, ValueError, KeyError):  # absent or unreadable: compute again
+            embedding = np.asarray(record["embedding"], dtype=np.float64)
+            checksum = str(record["checksum"])
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # absent or unreadable
         return None
+    if checksum != _checksum(key, embedding):
+        logger.warning("%s: the stored embedding was altered after it was written; recomputed",
+                       path.stem)
+        return None
+    return embedding
 
 
 def _write_cached(path: Path, key: str, embedding: np.ndarray) -> None:
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as handle:
-            np.savez(handle, key=np.asarray(key), embedding=embedding)
+            np.savez(handle, key=np.asarray(key), embedding=embedding,
+                     checksum=np.asarray(_checksum(key, embedding)))
 
     atomic_write(path, write)
+
+
+def _checksum(key: str, embedding: np.ndarray) -> str:
+    """Hash of an embedding's key and float64 values, stored with it and verified on reuse."""
+    values = np.ascontiguousarray(embedding, dtype=np.float64).tobytes()
+    return hashlib.sha256(key.encode() + b"\0" + values).hexdigest()
 
 
 def _record_failure(case: Case, provenance, run: RunFolder, exc: Exception) -> EmbeddingResult:

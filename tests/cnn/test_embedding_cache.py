@@ -127,3 +127,22 @@ def test_colour_images_keep_rgb_or_follow_the_channel_policy(tmp_path, colour, p
     assert image.shape == shape and mask.shape == (30, 40) and mask.all()
     assert spacing == (1.0, 1.0)
     assert image.max() == (200 if colour == "rgb" else pytest.approx(0.299 * 200))
+
+
+def test_an_edited_embedding_is_recomputed(tmp_path, caplog):
+    make_cohort(tmp_path / "cohort", n_per_class=1)
+    loaded = _loaded(tmp_path)
+    first = extract(loaded, progress=False).results
+    run = RunFolder(loaded.output_dir)
+    path = run.embedding_file(first[0].case_id)
+    with np.load(path) as record:
+        stored = {name: record[name] for name in record.files}
+    stored["embedding"] = stored["embedding"] + 1.0  # valid file, altered values
+    with open(path, "wb") as handle:
+        np.savez(handle, **stored)
+    run.stage_record("extract").unlink()
+    with caplog.at_level("WARNING", logger="radiopipe"):
+        again = extract(loaded, progress=False).results
+    assert [r.status for r in again] == ["computed", "reused"]
+    assert "the stored embedding was altered after it was written; recomputed" in caplog.text
+    assert again[0].features == first[0].features
