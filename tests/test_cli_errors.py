@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import errno
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
-from conftest import write_config
+from conftest import make_cohort, write_config
 
 from radiopipe import api
 from radiopipe.cli import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, main
@@ -144,3 +148,29 @@ def test_a_non_finite_setting_is_a_config_error(tmp_path, capsys):
     assert _one_line_error(capsys) == (
         "radiopipe: error: config.yaml: 'features.bin_width' should be a finite number; got inf\n"
     )
+
+
+def test_a_real_ctrl_c_keeps_finished_cases_and_the_rerun_resumes(tmp_path):
+    make_cohort(tmp_path / "cohort", n_per_class=20)
+    (tmp_path / "config.yaml").write_text(
+        "name: a\noutput_dir: run\ndata: {manifest: cohort/manifest.csv}\n"
+        "features: {backend: pyradiomics}\ncompute: {n_jobs: 2}\n", encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "radiopipe", "-q", "extract", "config.yaml"]
+    process = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    cases = tmp_path / "run" / "cases"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(cases.glob("*.json"))) < 3:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    err = process.communicate(timeout=120)[1]
+    if process.returncode == 0:
+        pytest.skip("the extraction finished before the signal arrived")
+    assert process.returncode == EXIT_INTERRUPTED
+    assert err == "radiopipe: interrupted; finished cases are kept and a rerun resumes from them\n"
+    kept = len(list(cases.glob("*.json")))
+    rerun = subprocess.run([*command[:3], "extract", "config.yaml"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0
+    assert kept >= 3
+    assert f"{40 - kept} computed, {kept} reused, 0 failed" in rerun.stderr

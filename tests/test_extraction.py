@@ -121,3 +121,14 @@ def test_a_truncated_nifti_image_is_refused(tmp_path, suffix):
     with pytest.raises(CaseError, match=rf"^case 'c1': the image \({re.escape(suffix)} file\) is "
                                         "truncated: .*; copy the file again from its source$"):
         read_case(case, DataConfig(manifest="m.csv"))
+
+
+@pytest.mark.parametrize("suffix", [".nrrd", ".mha"])
+def test_a_truncated_nrrd_or_metaimage_is_refused_by_its_reader(tmp_path, suffix):
+    image = write_image(tmp_path / f"scan{suffix}", np.ones((20, 20, 20), np.float32))
+    data = image.read_bytes()
+    image.write_bytes(data[: len(data) // 2])
+    case = Case(case_id="c1", image=image, mask=None, label="a", patient_id="p1")
+    with pytest.raises(CaseError, match=rf"^case 'c1': cannot read the image \({re.escape(suffix)} "
+                                        r"file\) \("):
+        read_case(case, DataConfig(manifest="m.csv"))
