@@ -258,12 +258,14 @@ class ShiftReference:
     ----------
     features : list of str
         The numeric model inputs.
-    median, scale : list of float or None
-        Their robust centre and scale (1.4826 MAD, floored), None where undefined.
+    low, high : list of float or None
+        Their training range, None where undefined.
+    scale : list of float or None
+        Their robust scale (1.4826 MAD, floored), None where undefined.
     acquisition : dict
         Acquisition parameter column -> [low, high] over the training cases.
     z_threshold : float
-        A feature is far out beyond this robust |z|.
+        A feature is far out this many robust standard deviations beyond its training range.
     max_fraction : float
         A case is flagged when more of its features than this share are far out.
     acquisition_margin : float
@@ -271,7 +273,8 @@ class ShiftReference:
     """
 
     features: list[str]
-    median: list[float | None]
+    low: list[float | None]
+    high: list[float | None]
     scale: list[float | None]
     acquisition: dict[str, list[float | None]]
     z_threshold: float

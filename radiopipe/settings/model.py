@@ -185,7 +185,7 @@ class ShiftConfig(Strict):
     """When ``predict`` flags a new case as outside the training distribution (stored in the
     model bundle; see :mod:`radiopipe.models.shift`)."""
 
-    z_threshold: float = Field(6.0, gt=0)  # robust |z| beyond which a feature is far out
+    z_threshold: float = Field(3.0, gt=0)  # robust SDs beyond the training range: far out
     max_fraction: float = Field(0.1, ge=0, lt=1)  # flag when more features than this are
     acquisition_margin: float = Field(0.1, ge=0)  # relative slack on spacing/intensity ranges
 
