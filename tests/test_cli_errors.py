@@ -157,7 +157,8 @@ def test_a_real_ctrl_c_keeps_finished_cases_and_the_rerun_resumes(tmp_path):
         "features: {backend: pyradiomics}\ncompute: {n_jobs: 2}\n", encoding="utf-8",
     )
     command = [sys.executable, "-m", "radiopipe", "-q", "extract", "config.yaml"]
-    process = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, encoding="utf-8",
+                               errors="replace")
     cases = tmp_path / "run" / "cases"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(cases.glob("*.json"))) < 3:
@@ -170,7 +171,7 @@ def test_a_real_ctrl_c_keeps_finished_cases_and_the_rerun_resumes(tmp_path):
     assert err == "radiopipe: interrupted; finished cases are kept and a rerun resumes from them\n"
     kept = len(list(cases.glob("*.json")))
     rerun = subprocess.run([*command[:3], "extract", "config.yaml"], cwd=tmp_path,
-                           capture_output=True, text=True, timeout=300)
+                           capture_output=True, encoding="utf-8", errors="replace", timeout=300)
     assert rerun.returncode == 0
     assert kept >= 3
     assert f"{40 - kept} computed, {kept} reused, 0 failed" in rerun.stderr

@@ -161,7 +161,7 @@ def test_a_second_process_on_the_same_run_folder_is_refused(tiny, capsys):
          f"with hold(RunFolder({str(run.root)!r})):\n"
          "    print('held', flush=True)\n"
          "    sys.stdin.readline()\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, encoding="utf-8",
     )
     try:
         assert holder.stdout.readline() == "held\n"
