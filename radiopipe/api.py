@@ -19,7 +19,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ from radiopipe.results import (
     Run,
     Training,
 )
-from radiopipe.run_folder import RunFolder, hold
+from radiopipe.run_folder import RunFolder, failure_reason, hold
 from radiopipe.study import cohort_manifest
 from radiopipe.table import read_table
 
@@ -129,7 +128,7 @@ def extract(config: ConfigLike, *, progress: bool = True) -> Extraction:
     table = read_table(outcome.run.features)[0]
     if outcome.results is None:  # the whole stage was reused
         counts = {"computed": 0, "reused": len(table), "failed": len(outcome.failed_cases)}
-        failures = {case_id: _failure_reason(outcome.run, case_id)
+        failures = {case_id: failure_reason(outcome.run, case_id)
                     for case_id in outcome.failed_cases}
     else:
         results = outcome.results
@@ -436,14 +435,6 @@ def check_compliance(data_dir: str | Path):
     from radiopipe.compliance.run import run_compliance
 
     return run_compliance(data_dir)
-
-
-def _failure_reason(run: RunFolder, case_id: str) -> str:
-    """Why a case failed, as its failure record says."""
-    try:
-        return json.loads(run.failure_file(case_id).read_text(encoding="utf-8"))["reason"]
-    except (OSError, ValueError, KeyError):
-        return f"case '{case_id}': failed (no reason recorded)"
 
 
 def _loaded(config: ConfigLike) -> LoadedConfig:

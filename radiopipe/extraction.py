@@ -138,8 +138,7 @@ def extract_case(
             failure_file.unlink(missing_ok=True)
             return CaseResult(case.case_id, "reused", cached, provenance)
         start = time.perf_counter()
-        image, mask = read_case(case, data)
-        values = get_backend(features.backend).extract(image, mask, features)
+        values, image = _read_and_compute(case, features, data)
         values.update(acquisition_parameters(image))  # kept beside the features
         seconds = time.perf_counter() - start
     except CaseError as exc:
@@ -182,8 +181,13 @@ def compute_features(case: Case, features: FeatureConfig, data: DataConfig) -> d
     CaseError
         When the image or mask cannot be read or do not fit together.
     """
+    return _read_and_compute(case, features, data)[0]
+
+
+def _read_and_compute(case: Case, features: FeatureConfig, data: DataConfig):
+    """(The case's feature values, its image) after reading it as every extraction does."""
     image, mask = read_case(case, data)
-    return get_backend(features.backend).extract(image, mask, features)
+    return get_backend(features.backend).extract(image, mask, features), image
 
 
 def _case_key(provenance: dict[str, str], features: FeatureConfig, data: DataConfig) -> str:

@@ -7,7 +7,7 @@ the extracted cases, the failures and the predictions of new cases.
 
 ::
 
-    config.resolved.yaml        resolved config and its hash (every stage)
+    config.resolved.yaml        resolved config and its hash (every stage; config.py writes it)
     cases/<case_id>.json        one case's features and the key they were computed under
     embeddings/<case_id>.npz    one case's CNN embedding (features.kind cnn or both)
     failures/<case_id>.json     why a case failed
@@ -61,8 +61,6 @@ class RunFolder:
     root : Path
         The folder; created by :meth:`create`, not by the constructor.
     """
-
-    resolved_config_name = "config.resolved.yaml"
 
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -181,11 +179,6 @@ class RunFolder:
         return self.root / "predictions.csv"
 
     # bookkeeping
-    @property
-    def resolved_config(self) -> Path:
-        """The resolved config the last stage ran with."""
-        return self.root / self.resolved_config_name
-
     @property
     def stages_dir(self) -> Path:
         """The stages' records."""
@@ -413,6 +406,21 @@ def record_stage(run: RunFolder, stage: str, reads: StageReads, outputs: list[Pa
     )
     atomic_write_json(run.stage_record(stage), record.to_json())
     return record
+
+
+def input_hashes(run: RunFolder, paths: list[Path]) -> dict[str, str]:
+    """SHA-256 of each existing file or folder among ``paths``, keyed by its path in the run
+    folder: the inputs part of a stage's :class:`StageReads`."""
+    return {p.relative_to(run.root).as_posix(): file_sha256(p) for p in paths if p.exists()}
+
+
+def failure_reason(run: RunFolder, case_id: str) -> str:
+    """Why a case failed, as ``failures/<case_id>.json`` says ("unknown" without a readable
+    record)."""
+    try:
+        return json.loads(run.failure_file(case_id).read_text(encoding="utf-8"))["reason"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "unknown"
 
 
 def forget_stage(run: RunFolder, stage: str) -> None:

@@ -26,8 +26,7 @@ from radiopipe.manifest import Manifest
 from radiopipe.models.bundle import load_bundle
 from radiopipe.models.inputs import clinical_table, input_columns, model_inputs
 from radiopipe.records import ValidationRecord
-from radiopipe.run_folder import RunFolder, StageReads, run_stage
-from radiopipe.storage import file_sha256
+from radiopipe.run_folder import RunFolder, StageReads, input_hashes, run_stage
 from radiopipe.study import cohort_manifest, manifest_sha256, open_run
 from radiopipe.table import read_table
 
@@ -47,8 +46,8 @@ def stage_reads(loaded: LoadedConfig, run: RunFolder) -> StageReads:
         "cnn": config.cnn.model_dump(mode="json"),
         "seed": config.model.cv.seed,
     }
-    inputs = {p.name: file_sha256(p) for p in (run.features, run.metrics, run.oof_predictions,
-                                               run.fold_models_dir) if p.exists()}
+    inputs = input_hashes(run, [run.features, run.metrics, run.oof_predictions,
+                                run.fold_models_dir])
     inputs["manifest"] = manifest_sha256(loaded)
     return StageReads(settings, inputs)
 

@@ -8,8 +8,6 @@ given: it reads no file itself.
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 
 from radiopipe.config import LoadedConfig, resolved_dict
@@ -17,8 +15,13 @@ from radiopipe.explain.store import maps_from_frame, read_explanation, read_meta
 from radiopipe.provenance import package_versions
 from radiopipe.records import ValidationRecord
 from radiopipe.report import HeldOutExplanations, ReportInputs, write_report
-from radiopipe.run_folder import RunFolder, StageReads, run_stage
-from radiopipe.storage import file_sha256
+from radiopipe.run_folder import (
+    RunFolder,
+    StageReads,
+    failure_reason,
+    input_hashes,
+    run_stage,
+)
 from radiopipe.study import open_run
 from radiopipe.table import read_table
 
@@ -31,8 +34,7 @@ def stage_reads(loaded: LoadedConfig, run: RunFolder, record: ValidationRecord) 
              *(run.failure_file(c) for c in record.task.failed_cases)]
     if loaded.config.explain.enabled:
         files += [run.shap_values, run.feature_maps, run.cnn_saliency]
-    inputs = {p.relative_to(run.root).as_posix(): file_sha256(p) for p in files if p.exists()}
-    return StageReads({"config": resolved_dict(loaded.config)}, inputs)
+    return StageReads({"config": resolved_dict(loaded.config)}, input_hashes(run, files))
 
 
 def report(loaded: LoadedConfig, record: ValidationRecord) -> RunFolder:
@@ -61,7 +63,8 @@ def _report(loaded: LoadedConfig, record: ValidationRecord, run: RunFolder) -> t
         record=record,
         oof=pd.read_parquet(run.oof_predictions),
         table=table,
-        failures=[_failure(run, c) for c in record.task.failed_cases],
+        failures=[{"case_id": c, "reason": failure_reason(run, c)}
+                  for c in record.task.failed_cases],
         explanations=_explanations(run) if config.explain.enabled else None,
     )
     pdf = run.report_pdf if config.report.pdf == "auto" else None
@@ -71,15 +74,6 @@ def _report(loaded: LoadedConfig, record: ValidationRecord, run: RunFolder) -> t
     outputs = [run.report, *sorted(run.root.glob("report_*.csv"))]
     outputs += [p for p in (run.report_pdf, run.root / "report_cases") if p.exists()]
     return None, outputs
-
-
-def _failure(run: RunFolder, case_id: str) -> dict:
-    """A failed case and its recorded reason."""
-    path = run.failure_file(case_id)
-    reason = "unknown"
-    if path.is_file():
-        reason = json.loads(path.read_text(encoding="utf-8"))["reason"]
-    return {"case_id": case_id, "reason": reason}
 
 
 def _explanations(run: RunFolder) -> HeldOutExplanations | None:

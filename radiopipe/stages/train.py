@@ -58,7 +58,7 @@ from radiopipe.records import (
     TaskSummary,
     ValidationRecord,
 )
-from radiopipe.run_folder import RunFolder, StageReads, run_stage
+from radiopipe.run_folder import RunFolder, StageReads, input_hashes, run_stage
 from radiopipe.scaleout import compute_cluster
 from radiopipe.storage import atomic_write, atomic_write_json, file_sha256
 from radiopipe.study import cohort_manifest, manifest_sha256, open_run
@@ -79,7 +79,7 @@ def stage_reads(loaded: LoadedConfig, run: RunFolder) -> StageReads:
         "cnn": config.cnn.model_dump(mode="json"),
         "distributed_training": config.compute.distributed_training,
     }
-    inputs = {"features.parquet": file_sha256(run.features)} if run.features.is_file() else {}
+    inputs = input_hashes(run, [run.features])
     clinical = config.model.clinical
     if clinical.numeric or clinical.categorical:
         inputs["manifest"] = manifest_sha256(loaded)
