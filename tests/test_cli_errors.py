@@ -133,7 +133,9 @@ def test_a_forged_skops_file_in_a_rehashed_bundle(tmp_path, capsys):
     (bundle / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
     cases = tmp_path / "new.csv"
     cases.write_text("case_id,image,mask,label,patient_id\n", encoding="utf-8")
-    assert main(["-q", "predict", "--model", str(bundle), "--manifest", str(cases)]) == EXIT_USAGE
+    out = str(tmp_path / "predicted")
+    assert main(["-q", "predict", "--model", str(bundle), "--manifest", str(cases),
+                 "--out", out]) == EXIT_USAGE
     assert _one_line_error(capsys) == (
         "radiopipe: error: bundle 'model': estimator.skops is not a skops file (BadZipFile); "
         "rebuild the bundle with 'radiopipe train'\n"
