@@ -10,6 +10,10 @@ RPD004  a single feature alone separates the classes (a leak or a trivial task).
 RPD005  cases failed feature extraction and are missing from the analysis.
 RPD006  the kept fold models that explain held-out cases no longer predict what validation
         recorded (a model file replaced or a non-deterministic prediction).
+RPD007-RPD011  the primary model's health (:mod:`radiopipe.models.health`): constant
+        predictions, an interval including chance, no better than the prevalence, far below the
+        best compared model, a fold with one class; found by the train stage and kept in its
+        records.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from radiopipe.models.health import HEALTH_CHECKS
+from radiopipe.records import HealthFinding
+
 CHECKS = {
     "RPD001": "patient in two splits",
     "RPD002": "highly correlated features",
@@ -29,6 +36,7 @@ CHECKS = {
     "RPD004": "a single feature separates the classes",
     "RPD005": "failed cases",
     "RPD006": "explained models differ from validated models",
+    **HEALTH_CHECKS,
 }
 
 
@@ -204,9 +212,15 @@ def explained_models_differ(difference: float, *, tolerance: float = 1e-6) -> Fi
     )
 
 
+def health_findings(health: Sequence[HealthFinding]) -> list[Finding]:
+    """RPD007-RPD011: the train stage's model health findings as diagnostics."""
+    return [Finding(h.code, h.severity, h.message) for h in health]
+
+
 def run_checks(features: pd.DataFrame, predictions: pd.DataFrame, *, failures: list[dict],
                correlation_filter: float | None = None,
-               model_difference: float = np.nan) -> list[Finding]:
+               model_difference: float = np.nan,
+               health: Sequence[HealthFinding] = ()) -> list[Finding]:
     """Every diagnostic of a run, errors first.
 
     Parameters
@@ -221,6 +235,8 @@ def run_checks(features: pd.DataFrame, predictions: pd.DataFrame, *, failures: l
         The run's in-fold correlation threshold.
     model_difference : float
         See :func:`explained_models_differ` (NaN: no explanations).
+    health : sequence of HealthFinding
+        The train stage's model health findings (``ValidationRecord.health``).
 
     Returns
     -------
@@ -233,6 +249,7 @@ def run_checks(features: pd.DataFrame, predictions: pd.DataFrame, *, failures: l
         single_feature_separation(features, predictions["label"]),
         failed_cases(failures),
         explained_models_differ(model_difference),
+        *health_findings(health),
     ]
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted((f for f in found if f is not None), key=lambda f: (order[f.severity], f.code))

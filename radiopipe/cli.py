@@ -22,7 +22,7 @@ from radiopipe import __version__, api
 from radiopipe.compliance.table import format_report
 from radiopipe.devices import check_devices
 from radiopipe.errors import RadiopipeError
-from radiopipe.records import ValidationRecord
+from radiopipe.records import CandidateSummary, ValidationRecord
 from radiopipe.storage import atomic_write_text
 
 EXIT_OK, EXIT_CASES_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -179,14 +179,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "extract":
         return _exit_for(api.extract(loaded, progress=progress).failed_cases)
     if args.command == "train":
-        _print_auc(api.train(loaded).record)
+        _print_summary(api.train(loaded).record)
         return EXIT_OK
     if args.command == "report":
         print(f"report: {api.write_report(loaded).path}")
         return EXIT_OK
     outcome = api.run(loaded, progress=progress)
     print(f"report: {outcome.report.path}")
-    _print_auc(outcome.training.record)
+    _print_summary(outcome.training.record)
     return _exit_for(outcome.failed_cases)
 
 
@@ -225,18 +225,32 @@ def _exit_for(failed: list[str]) -> int:
     return EXIT_OK
 
 
-def _print_auc(record: ValidationRecord) -> None:
-    """The primary model's held-out ROC-AUC with its 95% interval, and the best compared model."""
+def _print_summary(record: ValidationRecord) -> None:
+    """The saved (primary) model and its held-out ROC-AUC, the best compared model, and the
+    model's health findings, most severe first."""
     kind = "macro one-vs-rest " if len(record.classes) > 2 else ""
     where = "out-of-fold" if record.validation["design"].endswith("kfold") else "held-out test"
-    auc = record.metrics["roc_auc"]
-    interval = record.confidence_intervals["roc_auc"]
+    primary = record.primary
+    print(f"saved model: {primary.model} (primary, model.name), {where} {kind}ROC-AUC: "
+          f"{_auc_text(primary)}")
+    rivals = [c for c in record.comparison if c.feature_set == primary.feature_set]
+    if len(rivals) > 1:
+        best = next(c for c in rivals if c.model == record.best_model)
+        note = ("the saved model" if best.primary else
+                f"not saved; set model.name: {best.model} to save it")
+        print(f"best of {len(rivals)} compared: {best.model}, {where} {kind}ROC-AUC: "
+              f"{_auc_text(best)} ({note})")
+    for finding in record.health:
+        print(f"model health {finding.code} ({finding.severity}): {finding.message}")
+
+
+def _auc_text(candidate: CandidateSummary) -> str:
+    """ROC-AUC with its 95% interval, as the last lines print it."""
+    auc, interval = candidate.metrics["roc_auc"], candidate.ci["roc_auc"]
     text = "undefined" if auc is None else f"{auc:.4f}"
     if auc is not None and interval is not None:
         text += f" (95% CI {interval[0]:.4f} to {interval[1]:.4f})"
-    print(f"{where} {kind}ROC-AUC: {text} [{record.model}]")
-    if len(record.comparison) > 1:
-        print(f"best of {len(record.comparison)} compared: {record.best_model}")
+    return text
 
 
 def _configure_logging(args: argparse.Namespace) -> None:

@@ -14,9 +14,9 @@ from typing import Any
 
 from radiopipe.errors import RadiopipeError
 
-VALIDATION_SCHEMA = 1
+VALIDATION_SCHEMA = 2
 BUNDLE_FORMAT = "radiopipe-model-bundle"
-BUNDLE_SCHEMA = 2
+BUNDLE_SCHEMA = 3
 
 
 class RecordError(RadiopipeError):
@@ -135,6 +135,32 @@ class FoldModel:
 
 
 @dataclass(frozen=True)
+class HealthFinding:
+    """A model health finding (see :mod:`radiopipe.models.health`), kept in ``metrics.json`` and
+    in every bundle of the model, so each page made with the bundle shows it.
+
+    Attributes
+    ----------
+    code : str
+        Stable diagnostic code (``RPD007`` ...).
+    severity : {'error', 'warning'}
+        'error': the model learned nothing usable; 'warning': read its results with care.
+    message : str
+        What was found and what to do, in one sentence or two.
+    """
+
+    code: str
+    severity: str
+    message: str
+
+
+def _health(data: Any, what: str) -> list[HealthFinding]:
+    if not isinstance(data, list):
+        raise RecordError(f"{what} (health) is not a list")
+    return [_build(HealthFinding, item, f"{what} (health)") for item in data]
+
+
+@dataclass(frozen=True)
 class ValidationRecord:
     """``metrics.json``: what the train stage found.
 
@@ -161,6 +187,8 @@ class ValidationRecord:
         The refitted bundle's folder and hyperparameters.
     fold_models : list of FoldModel
         The primary model's kept outer-split models.
+    health : list of HealthFinding
+        The primary model's health findings, most severe first (empty when healthy).
     versions : dict
         Software versions.
     schema_version : int
@@ -178,6 +206,7 @@ class ValidationRecord:
     best_model: str
     final_model: dict[str, Any]
     fold_models: list[FoldModel]
+    health: list[HealthFinding]
     versions: dict[str, str]
     schema_version: int = VALIDATION_SCHEMA
 
@@ -214,6 +243,7 @@ class ValidationRecord:
                            for c in data["comparison"]],
             "fold_models": [_build(FoldModel, f, f"{what} (fold_models)")
                             for f in data["fold_models"]],
+            "health": _health(data["health"], what),
         })
 
 
@@ -302,6 +332,8 @@ class BundleManifest:
         For fold models: which outer split.
     shift : ShiftReference or None
         The training distribution, for flagging new cases (the refitted bundle only).
+    health : list of HealthFinding
+        The validated model's health findings (empty when healthy).
     feature_columns : list of str
         Input column order.
     versions : dict
@@ -325,6 +357,7 @@ class BundleManifest:
     role: str
     split: FoldModel | None
     shift: ShiftReference | None
+    health: list[HealthFinding]
     feature_columns: list[str]
     versions: dict[str, str]
     files: dict[str, str]
@@ -356,4 +389,5 @@ class BundleManifest:
             "settings": _build(FeatureSettingsRecord, data["settings"], what),
             "split": None if split is None else _build(FoldModel, split, what),
             "shift": None if shift is None else _build(ShiftReference, shift, what),
+            "health": _health(data["health"], what),
         })

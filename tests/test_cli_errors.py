@@ -118,14 +118,14 @@ def test_a_forged_skops_file_in_a_rehashed_bundle(tmp_path, capsys):
     bundle.mkdir()
     (bundle / ESTIMATOR_FILE).write_bytes(b"not a zip archive")
     manifest = {
-        "format": "radiopipe-model-bundle", "format_version": 2, "model": "m", "kind": "model",
+        "format": "radiopipe-model-bundle", "format_version": 3, "model": "m", "kind": "model",
         "classes": ["a", "b"], "config_hash": "0" * 64,
         "input_columns": {"image": [], "numeric": [], "categorical": [], "site": None,
                           "embedding": [], "embedding_components": 8},
         "sites": None, "best_params": {},
         "settings": {"features": {}, "reading": {}, "feature_backend_version": "1",
                      "cnn": None},
-        "role": "final", "split": None, "shift": None, "feature_columns": [],
+        "role": "final", "split": None, "shift": None, "health": [], "feature_columns": [],
         "versions": environment_versions(),
         "files": {ESTIMATOR_FILE: file_sha256(bundle / ESTIMATOR_FILE)},
     }

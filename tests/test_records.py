@@ -11,6 +11,7 @@ from radiopipe.records import (
     CandidateSummary,
     FeatureSummary,
     FoldModel,
+    HealthFinding,
     RecordError,
     TaskSummary,
     ValidationRecord,
@@ -39,6 +40,7 @@ def _record() -> ValidationRecord:
         per_fold=[{"fold": 0, "n_test": 5, "roc_auc": 0.9}],
         comparison=[primary, other], best_model="logistic", final_model={"bundle": "model"},
         fold_models=[FoldModel(split=0, fold=0, repeat=0), FoldModel(split=1, fold=1, repeat=0)],
+        health=[HealthFinding("RPD010", "warning", "the saved model is far below logistic")],
         versions={"radiopipe": "0.1.0"},
     )
 
@@ -50,13 +52,24 @@ def test_a_validation_record_round_trips_through_json():
     assert back == record
     assert back.primary.model == "xgboost" and back.classes == ["a", "b"]
     assert isinstance(back.fold_models[1], FoldModel) and back.fold_models[1].fold == 1
+    assert isinstance(back.health[0], HealthFinding) and back.health[0].code == "RPD010"
 
 
 def test_another_schema_version_is_refused_with_the_stage_to_rerun():
     data = _record().to_json()
     data["schema_version"] = 0
     with pytest.raises(RecordError, match="metrics.json has schema version 0; this radiopipe "
-                                          "reads version 1; rerun the stage that writes it"):
+                                          "reads version 2; rerun the stage that writes it"):
+        ValidationRecord.from_json(data)
+
+
+def test_a_record_without_health_findings_is_refused():
+    data = _record().to_json()
+    del data["health"][0]["severity"]
+    with pytest.raises(RecordError, match=r"metrics.json \(health\) lacks severity"):
+        ValidationRecord.from_json(data)
+    del data["health"]
+    with pytest.raises(RecordError, match="metrics.json lacks health"):
         ValidationRecord.from_json(data)
 
 

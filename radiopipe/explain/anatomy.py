@@ -24,6 +24,7 @@ from sklearn.pipeline import Pipeline
 from radiopipe.cnn.columns import PREFIX as CNN_PREFIX
 from radiopipe.cnn.columns import backbone_of
 from radiopipe.models.boosters import LightGBMClassifier, XGBoostClassifier
+from radiopipe.models.calibration import GroupedCalibratedClassifier
 from radiopipe.models.ensembles import SoftVotingEnsemble, StackingEnsemble
 
 Method = Literal["tree", "linear", "permutation"]
@@ -73,6 +74,8 @@ def fitted_pipelines(estimator) -> list:
         return [estimator]
     if isinstance(estimator, (SoftVotingEnsemble, StackingEnsemble)):
         return [p for member in estimator.estimators_ for p in fitted_pipelines(member)]
+    if isinstance(estimator, GroupedCalibratedClassifier):
+        return fitted_pipelines(estimator.calibrated_)
     if isinstance(estimator, CalibratedClassifierCV):
         return [p for c in estimator.calibrated_classifiers_ for p in fitted_pipelines(c.estimator)]
     return []

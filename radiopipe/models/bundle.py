@@ -53,6 +53,7 @@ _TRUSTED_EXACT = frozenset(
         "radiopipe.models.boosters.LightGBMClassifier",
         "radiopipe.models.boosters.XGBoostClassifier",
         "radiopipe.models.bundle.NativeBoosterFile",
+        "radiopipe.models.calibration.GroupedCalibratedClassifier",
         "radiopipe.models.combat.ComBatHarmoniser",
         "radiopipe.models.ensembles.SoftVotingEnsemble",
         "radiopipe.models.embedding.EmbeddingPCA",

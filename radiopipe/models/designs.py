@@ -78,20 +78,36 @@ def design_splits(
 
 
 def grouped_kfold(
-    y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int, *, lower: bool = False
+    y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int, *, lower: bool = False,
+    key: str = "model.cv.inner_splits",
 ) -> Splits:
     """Stratified k-fold over patients (``StratifiedGroupKFold``, shuffled by ``seed``).
 
     Parameters
     ----------
     lower : bool
-        Lower ``n_splits`` to the patient count of the smallest class (at least 2) instead of
-        raising; used for inner folds, whose training rows hold fewer patients.
+        Lower ``n_splits`` to the patient count of the smallest class instead of raising; used
+        for inner folds, whose training rows hold fewer patients. Fewer than 2 patients in a
+        class still raises.
+    key : str
+        The setting that configures ``n_splits``, named by the error.
+
+    Raises
+    ------
+    DataError
+        When a class spans fewer patients than the folds need.
     """
     fewest = min(len(np.unique(groups[y == k])) for k in np.unique(y))
     if lower:
+        if fewest < 2:
+            code = next(k for k in np.unique(y) if len(np.unique(groups[y == k])) == fewest)
+            raise DataError(
+                f"{key} needs every class in at least 2 patients of each training set; class "
+                f"code {code} has {fewest} patient(s) in a training set of {len(y)} cases; lower "
+                "model.cv.n_splits or add patients"
+            )
         n_splits = min(n_splits, fewest)
-    check_groups_per_class(y, groups, max(n_splits, 2), "model.cv.inner_splits")
+    check_groups_per_class(y, groups, max(n_splits, 2), key)
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     return [(train, test) for train, test in splitter.split(np.zeros(len(y)), y, groups)]
 

@@ -19,6 +19,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from radiopipe.errors import DataError
+from radiopipe.models.grouping import GroupedFit, group_fit_params
+
 _EPS = 1e-15
 
 
@@ -46,9 +49,10 @@ def inner_member_proba(estimators, X, y, groups, *, n_splits: int, seed: int) ->
     else:
         smallest = min(len(np.unique(groups[y == k])) for k in range(n_classes))
     if smallest < 2:
-        raise ValueError(
-            "an in-fold ensemble needs every class in at least 2 training rows (patients) to "
-            "fit its weights or meta-learner on inner folds"
+        raise DataError(
+            "model.cv.inner_splits: an in-fold ensemble needs every class in at least 2 "
+            "patients of each training set to fit its weights or meta-learner on inner folds; "
+            f"a training set of {len(y)} cases has fewer; lower model.cv.n_splits or add patients"
         )
     kind = StratifiedKFold if groups is None else StratifiedGroupKFold
     splitter = kind(n_splits=min(n_splits, smallest), shuffle=True, random_state=seed)
@@ -56,7 +60,9 @@ def inner_member_proba(estimators, X, y, groups, *, n_splits: int, seed: int) ->
     out = np.zeros((len(estimators), len(y), n_classes))
     for m, (_, estimator) in enumerate(estimators):
         for train, test in splits:
-            fitted = clone(estimator).fit(_rows(X, train), y[train])
+            inner = None if groups is None else groups[train]
+            fitted = clone(estimator).fit(_rows(X, train), y[train],
+                                          **group_fit_params(estimator, inner))
             proba = np.zeros((len(test), n_classes))
             proba[:, fitted.classes_] = fitted.predict_proba(_rows(X, test))
             out[m, test] = proba
@@ -94,7 +100,7 @@ def fit_vote_weights(member_proba: np.ndarray, y: np.ndarray) -> np.ndarray:
     return softmax(result.x)
 
 
-class _InFoldEnsemble(ClassifierMixin, BaseEstimator):
+class _InFoldEnsemble(GroupedFit, ClassifierMixin, BaseEstimator):
     """Member fitting and label handling shared by the two ensembles."""
 
     def _encode(self, X, y):
@@ -110,8 +116,9 @@ class _InFoldEnsemble(ClassifierMixin, BaseEstimator):
             )
         return X, codes
 
-    def _fit_members(self, X, codes):
-        self.estimators_ = [clone(est).fit(X, codes) for _, est in self.estimators]
+    def _fit_members(self, X, codes, groups):
+        self.estimators_ = [clone(est).fit(X, codes, **group_fit_params(est, groups))
+                            for _, est in self.estimators]
         self.named_estimators_ = dict(zip([n for n, _ in self.estimators], self.estimators_))
 
     def _member_proba(self, X) -> np.ndarray:
@@ -192,7 +199,7 @@ class SoftVotingEnsemble(_InFoldEnsemble):
             self.weights_ = fit_vote_weights(proba, codes)
         else:
             self.weights_ = np.full(len(self.estimators), 1.0 / len(self.estimators))
-        self._fit_members(X, codes)
+        self._fit_members(X, codes, _groups(groups))
         return self
 
     def predict_proba(self, X):
@@ -244,7 +251,7 @@ class StackingEnsemble(_InFoldEnsemble):
         self.meta_learner_ = LogisticRegression(C=self.meta_C, max_iter=1000).fit(
             _meta_features(proba), codes
         )
-        self._fit_members(X, codes)
+        self._fit_members(X, codes, _groups(groups))
         return self
 
     def predict_proba(self, X):

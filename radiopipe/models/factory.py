@@ -7,8 +7,10 @@ from typing import Literal
 
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from radiopipe.config import EnsembleConfig, ModelConfig
+from radiopipe.config import EnsembleConfig, ModelConfig, PreprocessingConfig
+from radiopipe.models.calibration import GroupedCalibratedClassifier
 from radiopipe.models.ensembles import SoftVotingEnsemble, StackingEnsemble
+from radiopipe.models.grouping import GroupedFit
 from radiopipe.models.infold import InputColumns, build_pipeline
 from radiopipe.models.zoo import DASK_MODELS, SEARCH_SPACES, ZOO
 
@@ -36,8 +38,9 @@ class Candidate:
 
     @property
     def takes_groups(self) -> bool:
-        """Whether ``fit`` accepts ``groups`` (ensembles: grouped inner folds)."""
-        return self.kind == "ensemble"
+        """Whether ``fit`` takes the rows' patients (ensembles and calibrated models: grouped
+        inner folds; see :func:`radiopipe.models.grouping.group_fit_params`)."""
+        return isinstance(self.estimator, GroupedFit)
 
 
 def make_classifier(
@@ -106,14 +109,28 @@ def make_candidate(
         classifier = make_classifier(
             model, name, n_jobs=n_jobs, seed=seed, dask_address=dask_address
         )
-        pipeline = build_pipeline(classifier, model.preprocessing, columns, seed=seed)
-        space = {f"classifier__{key}": value for key, value in SEARCH_SPACES[name].items()}
-        return Candidate(name, "model", pipeline, space)
+        estimator = _in_fold(classifier, model.preprocessing, columns, seed)
+        if isinstance(classifier, GroupedCalibratedClassifier):  # calibration wraps the pipeline
+            space = {f"estimator__classifier__{key.removeprefix('estimator__')}": value
+                     for key, value in SEARCH_SPACES[name].items()}
+        else:
+            space = {f"classifier__{key}": value for key, value in SEARCH_SPACES[name].items()}
+        return Candidate(name, "model", estimator, space)
     config = next((e for e in model.ensembles if e.name == name), None)
     if config is None:
         raise ValueError(f"'{name}' is neither a zoo model nor a configured ensemble")
     ensemble = _ensemble(model, config, columns, n_jobs, seed, dask_address)
     return Candidate(name, "ensemble", ensemble, None)
+
+
+def _in_fold(classifier: ClassifierMixin, settings: PreprocessingConfig, columns: InputColumns,
+             seed: int) -> BaseEstimator:
+    """The in-fold pipeline around ``classifier``; a calibrated classifier's calibration wraps
+    the whole pipeline, so every calibration fold refits the preprocessing on its own rows."""
+    if isinstance(classifier, GroupedCalibratedClassifier):
+        pipeline = build_pipeline(classifier.estimator, settings, columns, seed=seed)
+        return classifier.set_params(estimator=pipeline)
+    return build_pipeline(classifier, settings, columns, seed=seed)
 
 
 def _ensemble(
@@ -123,9 +140,9 @@ def _ensemble(
     members = [
         (
             member,
-            build_pipeline(
+            _in_fold(
                 make_classifier(model, member, n_jobs=n_jobs, seed=seed, dask_address=dask_address),
-                model.preprocessing, columns, seed=seed,
+                model.preprocessing, columns, seed,
             ),
         )
         for member in config.members

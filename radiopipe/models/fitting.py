@@ -13,6 +13,7 @@ from sklearn.model_selection import RandomizedSearchCV
 from radiopipe.config import SearchConfig
 from radiopipe.models.designs import Splits
 from radiopipe.models.factory import Candidate
+from radiopipe.models.grouping import group_fit_params
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def fit_candidate(
     FittedCandidate
     """
     estimator = clone(candidate.estimator)
-    fit_params = {"groups": groups} if candidate.takes_groups else {}
+    fit_params = group_fit_params(estimator, groups)
     best_params: dict = {}
     if candidate.search_space and settings.search.n_iter > 0:
         search = RandomizedSearchCV(

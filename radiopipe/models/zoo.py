@@ -6,13 +6,13 @@ from collections.abc import Callable
 
 from scipy.stats import loguniform, randint, uniform
 from sklearn.base import ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
 
 from radiopipe.config import ModelConfig
 from radiopipe.models.boosters import LightGBMClassifier, XGBoostClassifier
+from radiopipe.models.calibration import GroupedCalibratedClassifier
 
 
 def _xgboost(config: ModelConfig, class_weight, n_jobs: int, seed: int) -> ClassifierMixin:
@@ -29,9 +29,12 @@ def _lightgbm(config: ModelConfig, class_weight, n_jobs: int, seed: int) -> Clas
 
 def _svm(config: ModelConfig, class_weight, n_jobs: int, seed: int) -> ClassifierMixin:
     # scikit-learn 1.9 deprecates SVC(probability=True) for exactly this: Platt scaling of the
-    # SVM's decision values on 3 internal folds, then one SVM refitted on all rows.
+    # SVM's decision values on internal folds (here grouped by patient), then one SVM refitted
+    # on all rows. In-fold, the calibration wraps the whole pipeline (see factory.make_candidate).
     svc = SVC(kernel="rbf", C=config.svm.C, gamma=config.svm.gamma, class_weight=class_weight)
-    return CalibratedClassifierCV(svc, method="sigmoid", cv=3, ensemble=False)
+    return GroupedCalibratedClassifier(
+        svc, method="sigmoid", n_splits=config.svm.calibration_splits, random_state=seed
+    )
 
 
 def _random_forest(config: ModelConfig, class_weight, n_jobs: int, seed: int) -> ClassifierMixin:

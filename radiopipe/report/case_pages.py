@@ -18,6 +18,7 @@ from radiopipe.cnn.columns import PREFIX as CNN_PREFIX
 from radiopipe.explain.cnn_saliency import SaliencyMap
 from radiopipe.explain.feature_maps import FeatureMap
 from radiopipe.explain.store import component_weights_frame, maps_frame, saliency_frame
+from radiopipe.report.health import prediction_verdict
 from radiopipe.report.layout import feature_label, figure, save_csv, table
 from radiopipe.report.shap_figures import cnn_saliency_figure, feature_map_figure, waterfall_figure
 
@@ -96,9 +97,7 @@ def case_section(view: CaseView, tables_dir: Path, table_prefix: str = "") -> st
     waterfall_file = f"{view.case_id}_waterfall.csv"
     save_csv(tables_dir / waterfall_file, contributions, index=False)
     shown = _waterfall_rows(contributions)
-    verdict = ""
-    if view.label is not None:
-        verdict = " (correct)" if view.label == view.predicted else " (misclassified)"
+    verdict = prediction_verdict(view.label, view.probabilities)
     parts = [
         f'<section class="case" id="case-{escape(view.case_id)}">',
         f"<h3>Case {escape(view.case_id)}</h3>",

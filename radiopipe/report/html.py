@@ -1,6 +1,7 @@
 """Render ``report.html``: one self-contained page (figures embedded) from a run's records.
 
-Sections, in reading order: model card, cohort, performance with 95% intervals, figures (model
+Sections, in reading order: the model health banner (when the train stage found a problem),
+model card, cohort, performance with 95% intervals, figures (model
 comparison, ROC, precision-recall, calibration, confusion matrix, decision curves), what drives
 the predictions (SHAP), case pages, diagnostics, methods appendix (IBSI reporting items), and
 software versions. The report names cases by ``case_id`` only; it shows no file path. Every
@@ -22,6 +23,7 @@ from radiopipe.records import ValidationRecord
 from radiopipe.report.cohort import cohort_section
 from radiopipe.report.diagnostics import diagnostics_section
 from radiopipe.report.explanations import HeldOutExplanations, explanation_sections
+from radiopipe.report.health import health_banner
 from radiopipe.report.layout import save_csv, table, write_page
 from radiopipe.report.methods import methods_section, software_section
 from radiopipe.report.model_card import model_card, model_card_section
@@ -106,11 +108,12 @@ def write_report(
     findings = run_checks(
         features[feature_columns(frame)], oof, failures=failures,
         correlation_filter=config["model"]["preprocessing"]["correlation_threshold"],
-        model_difference=model_difference,
+        model_difference=model_difference, health=record.health,
     )
     contents = "".join(f'<li><a href="#{key}">{name}</a></li>' for key, name in _CONTENTS)
     body = "\n".join(
         [
+            health_banner(record.health),
             f"<h1>{escape(title)}</h1>",
             f'<p class="muted">Run <b>{escape(config["name"])}</b> · generated '
             f"{_dt.datetime.now(_dt.UTC):%Y-%m-%d %H:%M} UTC · config hash "

@@ -18,13 +18,18 @@ MODEL_CARD_FILE = "model_card.json"
 
 
 def model_card(config: dict, record: ValidationRecord, findings: list[Finding]) -> dict:
-    """The card's content, from the resolved config, the metrics and the diagnostics."""
+    """The card's content, from the resolved config, the metrics and the diagnostics.
+
+    ``health`` comes first: the train stage's model health findings (RPD007-RPD011), most
+    severe first; empty for a healthy model.
+    """
     task = record.task
     validation = record.validation
     auc = with_ci(record.metrics["roc_auc"], record.confidence_intervals["roc_auc"])
     balanced = with_ci(record.metrics["balanced_accuracy"],
                        record.confidence_intervals["balanced_accuracy"])
     return {
+        "health": [f"{h.code} ({h.severity}): {h.message}" for h in record.health],
         "intended_use": config["report"]["intended_use"],
         "task": f"classify a region of interest as {', '.join(task.classes)}",
         "data": (f"{task.n_cases} cases from {task.n_patients} patients"
@@ -45,7 +50,7 @@ def model_card_section(card: dict, run_dir: Path) -> str:
     """The card as HTML; its content goes to ``model_card.json``."""
     atomic_write_json(run_dir / MODEL_CARD_FILE, card)
     rows = "".join(
-        f"<tr><th>{escape(key.replace('_', ' '))}</th><td>{escape(str(value))}</td></tr>"
+        f"<tr><th>{escape(key.replace('_', ' '))}</th><td>{escape(_text(value))}</td></tr>"
         for key, value in card.items() if key != "limitations"
     )
     limits = "".join(f"<li>{escape(item)}</li>" for item in card["limitations"])
@@ -53,6 +58,13 @@ def model_card_section(card: dict, run_dir: Path) -> str:
         f'<section id="{SECTION_ID}"><h2>Model card</h2><table><tbody>{rows}</tbody></table>'
         f"<h3>Limitations</h3><ul>{limits}</ul></section>"
     )
+
+
+def _text(value) -> str:
+    """A card entry as text: lists (the health findings) joined, an empty one as 'no finding'."""
+    if isinstance(value, list):
+        return "; ".join(value) or "no finding"
+    return str(value)
 
 
 def _limitations(config: dict, record: ValidationRecord, findings: list[Finding]) -> list[str]:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
+from radiopipe.records import HealthFinding
 from radiopipe.report.case_pages import CaseView, case_section
+from radiopipe.report.health import health_banner
 from radiopipe.report.layout import write_page
 
 
-def write_new_case_page(view: CaseView, path: Path) -> Path:
+def write_new_case_page(view: CaseView, path: Path,
+                        health: Sequence[HealthFinding] = ()) -> Path:
     """Render one new case's page (prediction, waterfall, feature maps) to ``path``.
 
     Parameters
@@ -18,6 +22,8 @@ def write_new_case_page(view: CaseView, path: Path) -> Path:
         What the page shows, computed by the predict stage.
     path : Path
         The HTML file; its folder receives the page's CSV tables.
+    health : sequence of HealthFinding
+        The bundle's model health findings, shown as a banner above everything.
 
     Returns
     -------
@@ -25,5 +31,6 @@ def write_new_case_page(view: CaseView, path: Path) -> Path:
         The page.
     """
     title = f"Explanation of case {view.case_id}"
-    body = f"<h1>{escape(title)}</h1>" + case_section(view, Path(path).parent)
+    body = (health_banner(health) + f"<h1>{escape(title)}</h1>"
+            + case_section(view, Path(path).parent))
     return write_page(Path(path), title, body)

@@ -48,10 +48,15 @@ class LightGBMParams(Strict):
 
 
 class SVMParams(Strict):
-    """RBF support-vector machine on standardised features, Platt-scaled to probabilities."""
+    """RBF support-vector machine on standardised features, Platt-scaled to probabilities.
+
+    ``calibration_splits``: patient-grouped folds of each training set whose out-of-fold
+    decision values fit the Platt sigmoid (lowered to the patients of the smallest class).
+    """
 
     C: float = Field(1.0, gt=0)
     gamma: float | Literal["scale"] = "scale"
+    calibration_splits: int = Field(3, ge=2)
 
     @model_validator(mode="after")
     def _positive_gamma(self) -> SVMParams:

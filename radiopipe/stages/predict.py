@@ -82,6 +82,7 @@ def predict(
     PredictOutcome
     """
     bundle = load_bundle(bundle_dir)
+    _warn_health(bundle)
     manifest = read_manifest(manifest_path, require_labels=False)
     run = RunFolder(out_dir).create()
     failed, inputs, shift = _bundle_inputs(bundle, manifest, manifest_path, run, n_jobs=n_jobs,
@@ -131,6 +132,7 @@ def explain_case(
         ``failed_cases`` then names).
     """
     bundle = load_bundle(bundle_dir)
+    _warn_health(bundle)
     manifest = read_manifest(manifest_path, require_labels=False)
     case = next((c for c in manifest.cases if c.case_id == case_id), None)
     if case is None:
@@ -151,7 +153,8 @@ def explain_case(
         warning = _shift_words(shift.iloc[0])
     view = _new_case_view(bundle, case, inputs.X[bundle.feature_columns],
                           _reading(bundle, manifest_path), ExplainConfig(), run, warning)
-    page = write_new_case_page(view, run.new_case_page(case.case_id))
+    page = write_new_case_page(view, run.new_case_page(case.case_id),
+                               health=bundle.manifest.health)
     return PredictOutcome(failed_cases=[], predictions=page)
 
 
@@ -247,6 +250,13 @@ def _bundle_inputs(bundle: Bundle, manifest: Manifest, manifest_path: Path, run:
         return failed, inputs, None
     acquisition = frame.set_index("case_id")[acquisition_columns(frame.columns)]
     return failed, inputs, shift_table(reference, inputs.X, acquisition.loc[inputs.X.index])
+
+
+def _warn_health(bundle: Bundle) -> None:
+    """One warning per health finding the train stage recorded in the bundle."""
+    for finding in bundle.manifest.health:
+        logger.warning("the model bundle's health %s (%s): %s", finding.code, finding.severity,
+                       finding.message)
 
 
 def _warn_shift(shift: pd.DataFrame) -> None:

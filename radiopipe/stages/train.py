@@ -28,9 +28,11 @@ from radiopipe.devices import check_devices
 from radiopipe.errors import DataError
 from radiopipe.evaluate import classification_metrics
 from radiopipe.models.bundle import save_bundle
+from radiopipe.models.calibration import check_calibration_splits
 from radiopipe.models.designs import design_splits, grouped_kfold
 from radiopipe.models.factory import make_candidate
 from radiopipe.models.fitting import FitSettings, fit_candidate
+from radiopipe.models.health import model_health
 from radiopipe.models.inputs import (
     ModelInputs,
     clinical_table,
@@ -53,6 +55,7 @@ from radiopipe.records import (
     FeatureSettingsRecord,
     FeatureSummary,
     FoldModel,
+    HealthFinding,
     RecordError,
     ShiftReference,
     TaskSummary,
@@ -159,6 +162,9 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         frame, clinical, input_columns(frame, model, main_set, pca_components=k), classes
     )
     splits = design_splits(model.cv, inputs.y, inputs.groups, inputs.sites)
+    if _uses_svm(model):
+        check_calibration_splits(model.svm.calibration_splits, inputs.y, inputs.groups,
+                                 _training_sets(model, splits))
     settings = FitSettings(model.search, model.preprocessing.calibration, model.cv.seed)
 
     start = time.perf_counter()
@@ -186,12 +192,16 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         for i, (r, fs) in enumerate(results)
     ]
     primary = results[0][0]
+    health = model_health(inputs.y, primary.proba, primary.tested, splits, comparison)
+    for finding in health:
+        logger.warning("%s %s: %s", finding.code, finding.severity, finding.message)
     _write_predictions(run, inputs, classes, results)
     feature_settings = _feature_settings(loaded, frame, inputs)
-    folds = _save_fold_models(run, loaded, primary, splits, inputs, classes, feature_settings)
+    folds = _save_fold_models(run, loaded, primary, splits, inputs, classes, feature_settings,
+                              health)
     shift = _shift_reference(loaded, frame, inputs)
     final = _refit_and_save(run, loaded, inputs, classes, settings, feature_settings, shift,
-                            dask_address)
+                            health, dask_address)
     tested = primary.tested
     return ValidationRecord(
         config_hash=loaded.hash,
@@ -219,8 +229,25 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         ).model,
         final_model=final,
         fold_models=folds,
+        health=health,
         versions=package_versions(),
     )
+
+
+def _uses_svm(model) -> bool:
+    """Whether the SVM is validated, alone or inside an ensemble."""
+    used = set(model.candidates)
+    members = [m for e in model.ensembles if e.name in used for m in e.members]
+    return "svm" in used or "svm" in members
+
+
+def _training_sets(model, splits) -> list[np.ndarray]:
+    """Row positions of every training set a model is fitted on: the outer ones, and the inner
+    ones when a search fits models on them."""
+    sets = [split.train for split in splits]
+    if model.search.n_iter > 0:
+        sets += [split.train[train] for split in splits for train, _ in split.inner]
+    return sets
 
 
 def _write_predictions(run: RunFolder, inputs: ModelInputs, classes, results) -> None:
@@ -257,30 +284,30 @@ def _feature_settings(loaded: LoadedConfig, frame: pd.DataFrame,
 
 
 def _bundle_manifest(loaded: LoadedConfig, kind: str, inputs: ModelInputs, classes,
-                     best_params: dict, settings: FeatureSettingsRecord, *,
-                     split: FoldModel | None, shift: ShiftReference | None = None
-                     ) -> BundleManifest:
+                     best_params: dict, settings: FeatureSettingsRecord,
+                     health: list[HealthFinding], *, split: FoldModel | None,
+                     shift: ShiftReference | None = None) -> BundleManifest:
     columns = inputs.columns
     return BundleManifest(
         model=loaded.config.model.name, kind=kind, classes=list(classes),
         config_hash=loaded.hash, input_columns=columns_record(columns),
         sites=sorted(set(inputs.X[columns.site])) if columns.site else None,
         best_params=best_params, settings=settings,
-        role="final" if split is None else "fold", split=split, shift=shift,
+        role="final" if split is None else "fold", split=split, shift=shift, health=health,
         feature_columns=list(columns.order), versions={}, files={},
     )
 
 
 def _save_fold_models(run: RunFolder, loaded: LoadedConfig, primary, splits,
-                      inputs: ModelInputs, classes, settings: FeatureSettingsRecord
-                      ) -> list[FoldModel]:
+                      inputs: ModelInputs, classes, settings: FeatureSettingsRecord,
+                      health: list[HealthFinding]) -> list[FoldModel]:
     """Save the primary model of every outer split as a bundle under ``fold_models/``."""
     shutil.rmtree(run.fold_models_dir, ignore_errors=True)
     kept = []
     for i, (split, estimator) in enumerate(zip(splits, primary.models, strict=True)):
         entry = FoldModel(split=i, fold=int(split.fold), repeat=int(split.repeat))
         manifest = _bundle_manifest(loaded, primary.kind, inputs, classes, primary.best_params[i],
-                                    settings, split=entry)
+                                    settings, health, split=entry)
         save_bundle(run.fold_model(i), estimator, manifest)
         kept.append(entry)
     run.fold_models_dir.mkdir(parents=True, exist_ok=True)
@@ -300,7 +327,8 @@ def _shift_reference(loaded: LoadedConfig, frame: pd.DataFrame,
 
 def _refit_and_save(run: RunFolder, loaded: LoadedConfig, inputs: ModelInputs, classes,
                     settings: FitSettings, feature_settings: FeatureSettingsRecord,
-                    shift: ShiftReference, dask_address: str | None) -> dict:
+                    shift: ShiftReference, health: list[HealthFinding],
+                    dask_address: str | None) -> dict:
     """Fit the primary model on every case (searching on grouped folds of all of them)."""
     config = loaded.config
     model = config.model
@@ -310,7 +338,7 @@ def _refit_and_save(run: RunFolder, loaded: LoadedConfig, inputs: ModelInputs, c
     fitted = fit_candidate(candidate, inputs.X, inputs.y, inputs.groups, inner, settings)
     proba = predict_codes(fitted.estimator, inputs.X, len(classes))
     manifest = _bundle_manifest(loaded, candidate.kind, inputs, classes, fitted.best_params,
-                                feature_settings, split=None, shift=shift)
+                                feature_settings, health, split=None, shift=shift)
     save_bundle(run.bundle, fitted.estimator, manifest)
     table = pd.DataFrame({"case_id": inputs.X.index.to_numpy()})
     for k, name in enumerate(classes):

@@ -20,8 +20,9 @@ from radiopipe.models.bundle import (
     save_bundle,
 )
 from radiopipe.models.factory import make_candidate
+from radiopipe.models.grouping import group_fit_params
 from radiopipe.models.inputs import columns_record
-from radiopipe.records import BundleManifest, FeatureSettingsRecord, RecordError
+from radiopipe.records import BundleManifest, FeatureSettingsRecord, HealthFinding, RecordError
 
 MODEL = ModelConfig(
     ensembles=[{"name": "stack", "method": "stacking", "members": ["xgboost", "lightgbm", "svm"]}],
@@ -38,8 +39,9 @@ def _manifest(columns, classes=("0", "1")) -> BundleManifest:
         input_columns=columns_record(columns), sites=None, best_params={},
         settings=FeatureSettingsRecord(features={}, reading={}, feature_backend_version="1",
                                        cnn=None),
-        role="final", split=None, shift=None, feature_columns=list(columns.order), versions={},
-        files={},
+        role="final", split=None, shift=None,
+        health=[HealthFinding("RPD007", "error", "the model learned nothing")],
+        feature_columns=list(columns.order), versions={}, files={},
     )
 
 
@@ -50,7 +52,7 @@ def _save(folder, estimator, columns, **kwargs):
 def _fit(name, model=MODEL, **task):
     X, y, groups, _, columns = synthetic_task(40, **task)
     candidate = make_candidate(model, name, columns, seed=0)
-    extra = {"groups": groups} if candidate.kind == "ensemble" else {}
+    extra = group_fit_params(candidate.estimator, groups)
     return candidate.estimator.fit(X, y, **extra), X, columns
 
 
@@ -164,7 +166,7 @@ def test_a_manifest_missing_a_field_is_refused(bundle_dir):
     _edit_manifest(bundle_dir, lambda m: m.pop("input_columns"), rehash=True)
     with pytest.raises(BundleError, match="bundle.json lacks input_columns"):
         load_bundle(bundle_dir)
-    with pytest.raises(RecordError, match="schema version 1; this radiopipe reads version 2"):
+    with pytest.raises(RecordError, match="schema version 1; this radiopipe reads version 3"):
         BundleManifest.from_json({"format": "radiopipe-model-bundle", "format_version": 1})
 
 

@@ -7,6 +7,10 @@ test rows, so the log splits into one segment per task: every fit of a segment (
 inner ensemble folds, calibration, the refit) must lie within that split's training rows. A third
 spy sits right before the PCA of the CNN embedding columns, so the rows the PCA is fitted on are
 checked too.
+
+Calibration splits are spied on as well: every probability calibration (the SVM's own, the
+configured one on top of any model, inside searches, ensembles and the refit) logs the case ids
+on each side of its splits, and no patient may sit on both.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from model_tasks import synthetic_task
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
 
 from radiopipe.config import CVConfig, ModelConfig
-from radiopipe.models.designs import design_splits
+from radiopipe.errors import DataError
+from radiopipe.models import calibration, fitting
+from radiopipe.models.designs import design_splits, grouped_kfold
 from radiopipe.models.factory import make_candidate
 from radiopipe.models.fitting import FitSettings, fit_candidate
 from radiopipe.models.validation import validate
@@ -132,3 +139,68 @@ def test_embedding_pca_is_fitted_on_the_training_rows_only():
         assert list(fitted.named_steps["scale"].get_feature_names_out())[-3:] == [
             "cnn__toy__pc1", "cnn__toy__pc2", "cnn__toy__pc3"
         ]
+
+
+class CalibrationSpy(CalibratedClassifierCV):
+    """scikit-learn's calibration, logging the case ids of each calibration split it fits."""
+
+    def fit(self, X, y, **params):
+        ids = X.index.to_numpy()
+        CALIBRATIONS.extend((ids[train], ids[test]) for train, test in self.cv)
+        return super().fit(X, y, **params)
+
+
+CALIBRATIONS: list[tuple[np.ndarray, np.ndarray]] = []
+
+
+@pytest.mark.parametrize("design", DESIGNS)
+def test_no_patient_is_on_both_sides_of_a_calibration_split(design, monkeypatch):
+    # The SVM's own Platt scaling, the same inside an ensemble, and the configured calibration
+    # on top of every model; in searches, validation and the refit on every case.
+    monkeypatch.setattr(calibration, "CalibratedClassifierCV", CalibrationSpy)
+    monkeypatch.setattr(fitting, "CalibratedClassifierCV", CalibrationSpy)
+    cv = DESIGNS[design]
+    X, y, groups, sites, columns = synthetic_task(60)
+    model = ModelConfig(
+        name="svm",
+        compare=["vote"],
+        ensembles=[{"name": "vote", "members": ["logistic", "svm"], "weights": "fitted"}],
+        svm={"calibration_splits": 4},
+        preprocessing={"calibration": "sigmoid"},
+        cv=cv,
+        search={"n_iter": 2},
+    )
+    candidates = [make_candidate(model, name, columns, seed=0) for name in model.candidates]
+    splits = design_splits(cv, y, groups, sites)
+    settings = FitSettings(model.search, model.preprocessing.calibration, seed=0)
+    CALIBRATIONS.clear()
+    validate(candidates, X, y, groups, splits, settings, n_jobs=1)
+    inner = grouped_kfold(y, groups, cv.inner_splits, cv.seed, lower=True)
+    fit_candidate(candidates[0], X, y, groups, inner, settings)
+
+    patient = dict(zip(X.index, groups))
+    assert len(CALIBRATIONS) > 20  # searches, outer fits, ensemble members, the refit
+    assert any(len(set(train)) != len({patient[i] for i in train}) for train, _ in CALIBRATIONS)
+    for train, test in CALIBRATIONS:
+        shared = {patient[i] for i in train} & {patient[i] for i in test}
+        assert not shared, f"patients {sorted(shared)} on both sides of a calibration split"
+
+
+def test_the_svm_calibration_folds_follow_the_setting_and_shrink_to_the_patients():
+    X, y, groups, _, columns = synthetic_task(40)
+    model = ModelConfig(name="svm", svm={"calibration_splits": 5})
+    estimator = make_candidate(model, "svm", columns, seed=0).estimator
+    fitted = clone(estimator).fit(X, y, patients=groups)
+    assert fitted.n_splits_ == 5
+    few = np.isin(groups, np.unique(groups[y == 1])[:3]) | (y == 0)
+    fitted = clone(estimator).fit(X[few], y[few], patients=groups[few])
+    assert fitted.n_splits_ == 3  # three patients of class 1
+
+
+def test_a_class_with_one_patient_refuses_calibration_in_one_line():
+    X, y, groups, _, columns = synthetic_task(40)
+    estimator = make_candidate(ModelConfig(name="svm"), "svm", columns, seed=0).estimator
+    one = np.isin(groups, np.unique(groups[y == 1])[:1]) | (y == 0)
+    with pytest.raises(DataError, match=r"model\.svm\.calibration_splits needs every class in at "
+                                        r"least 2 patients"):
+        clone(estimator).fit(X[one], y[one], patients=groups[one])
