@@ -84,4 +84,4 @@ def test_run_checks_orders_errors_first():
     features = pd.DataFrame({"f": [1.0, 3.0, 2.0, 4.0]})  # a: 1, 2; b: 3, 4
     findings = run_checks(features, predictions, failures=[{"case_id": "z", "reason": "r"}])
     assert [f.code for f in findings] == ["RPD001", "RPD004", "RPD005"]
-    assert set(CHECKS) == {f"RPD00{i}" for i in range(1, 7)}
+    assert set(CHECKS) == {f"RPD{i:03d}" for i in range(1, 12)}
