@@ -230,12 +230,14 @@ def feature_maps(
     settings: Section = None,
     window: int = 5,
     max_windows: int = 400,
+    min_coverage: float = 0.5,
 ) -> FeatureMaps:
     """Voxel-wise maps of some features over one case's largest ROI slice.
 
     Each ROI voxel (every ``stride``-th one) gets the feature of the ``window``-voxel cube
-    centred there, computed as extraction computes the case's feature (see
-    :mod:`radiopipe.explain.feature_maps`).
+    centred there, computed as extraction computes the case's feature, where at least
+    ``min_coverage`` of the window lies in the ROI; sums over voxels such as Energy are shown
+    per voxel (see :mod:`radiopipe.explain.feature_maps`).
 
     Parameters
     ----------
@@ -249,6 +251,8 @@ def feature_maps(
         Window side in voxels (odd).
     max_windows : int
         Windows per map at most.
+    min_coverage : float
+        Fraction of a window that must lie in the ROI for it to be shown (1: wholly inside).
 
     Returns
     -------
@@ -266,7 +270,8 @@ def feature_maps(
     config = _case_settings(settings, 1, None).config
     image_read, mask_read = read_case(_single_case(image, mask), config.data)
     maps = compute_maps(Volume.from_sitk(image_read), Volume.from_sitk(mask_read), features,
-                        config.features, window=window, max_windows=max_windows)
+                        config.features, window=window, max_windows=max_windows,
+                        min_coverage=min_coverage)
     return FeatureMaps(maps)
 
 
