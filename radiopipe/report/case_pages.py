@@ -1,5 +1,6 @@
-"""One page per case: the prediction, why the model made it (waterfall), and where in the image
-the features that drove it live (feature maps; for CNN columns, the saliency map).
+"""One page per case: the prediction, why the model made it (waterfall), the local values of the
+features that drove it and where in the ROI they push it (feature and contribution maps; for CNN
+columns, the saliency map).
 
 The same page serves the report (a held-out case, explained by the fold model that never saw
 it) and ``radiopipe explain`` (a new case, explained by the bundle's model).
