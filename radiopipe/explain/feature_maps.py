@@ -14,11 +14,12 @@ Two rules keep a map about texture rather than about where the ROI's edge is:
 * **Coverage.** A window near the ROI's edge holds fewer ROI voxels than one inside it. A window
   is computed only where at least ``min_coverage`` of its voxels lie in the ROI (1.0: only
   windows wholly inside); the other ROI voxels are masked (NaN) and shown blank.
-* **Extensive features** (:data:`EXTENSIVE`) grow with the number of voxels they are computed
-  over at a fixed texture (a sum such as Energy, or the reciprocal of one such as Coarseness).
-  Their raw window value would map how many ROI voxels each window holds, not the texture, so
-  their maps show ``value / n ** exponent`` (``n``: the window's ROI voxels), e.g. Energy per
-  voxel; the whole-ROI value reads the same way with the ROI's voxel count (:meth:`per_voxel`).
+* **Extensive features** (``Family.extensive`` in :mod:`radiopipe.features.registry`) grow
+  with the number of voxels they are computed over at a fixed texture (a sum such as Energy, or
+  the reciprocal of one such as Coarseness). Their raw window value would map how many ROI voxels
+  each window holds, not the texture, so their maps show ``value / n ** exponent`` (``n``: the
+  window's ROI voxels), e.g. Energy per voxel; the whole-ROI value reads the same way with the
+  ROI's voxel count (:attr:`FeatureMap.whole_roi`).
   Intensive features (means, percentiles, normalised texture features) are shown as computed.
 """
 
@@ -40,32 +41,6 @@ from radiopipe.io import Volume
 _MARGIN = 3  # voxels of image shown around the ROI
 LOCAL_VALUE = "local value"
 CONTRIBUTION = "contribution"
-
-# (family, feature) -> exponent e: at a fixed texture the feature grows as n ** e with the number
-# n of voxels it is computed over. First-order Energy and TotalEnergy are sums over voxels; the
-# non-normalised non-uniformities are sums of squared counts over the number of runs, zones or
-# voxels (so grow as n); NGTDM busyness grows as n, coarseness and strength as 1 / n (their
-# denominators sum over voxels). Exact for first order; for texture matrices the counts of runs,
-# zones and neighbourhoods grow with n up to the effects of the edges.
-# tests/explain/test_feature_maps.py measures every exponent by doubling a texture.
-EXTENSIVE: dict[tuple[str, str], int] = {
-    ("firstorder", "Energy"): 1,
-    ("firstorder", "TotalEnergy"): 1,
-    ("glrlm", "GrayLevelNonUniformity"): 1,
-    ("glrlm", "RunLengthNonUniformity"): 1,
-    ("glszm", "GrayLevelNonUniformity"): 1,
-    ("glszm", "SizeZoneNonUniformity"): 1,
-    ("gldzm", "GrayLevelNonUniformity"): 1,
-    ("gldzm", "ZoneDistanceNonUniformity"): 1,
-    ("gldm", "GrayLevelNonUniformity"): 1,
-    ("gldm", "DependenceNonUniformity"): 1,
-    ("ngldm", "GrayLevelNonUniformity"): 1,
-    ("ngldm", "DependenceNonUniformity"): 1,
-    ("ngtdm", "Busyness"): 1,
-    ("ngtdm", "Coarseness"): -1,
-    ("ngtdm", "Strength"): -1,
-}
-
 
 @dataclass(frozen=True)
 class FeatureMap:
@@ -104,7 +79,7 @@ class FeatureMap:
     slice_spacing : float
         Voxel size across slices in mm (NaN for 2D images, whose window is a square).
     exponent : int
-        The feature's entry in :data:`EXTENSIVE` (0: intensive, shown as computed).
+        The feature's exponent in its family's ``extensive`` (0: intensive, shown as computed).
     kind : str
         ``'local value'`` or ``'contribution'``.
     output : str
@@ -135,15 +110,11 @@ class FeatureMap:
         return sides if np.isnan(self.slice_spacing) else (self.window * self.slice_spacing,
                                                            *sides)
 
-    def per_voxel(self, value: float) -> float:
-        """A whole-ROI value of this map's feature on the map's scale (``value / N ** e``)."""
-        return float(value) / float(self.roi_voxels) ** self.exponent
-
 
 def extensive_exponent(feature: str) -> int:
-    """The exponent of ``feature`` in :data:`EXTENSIVE` (0 for an intensive feature)."""
+    """How ``feature`` grows with its voxel count: ``n ** exponent`` (0 for an intensive one)."""
     _, family, name = split_column(feature)
-    return EXTENSIVE.get((family, name), 0)
+    return dict(FAMILIES[family].extensive).get(name, 0)
 
 
 def has_map(feature: str) -> bool:
