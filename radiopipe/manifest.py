@@ -1,8 +1,10 @@
 """The cohort manifest: one CSV row per case.
 
-Required columns: ``case_id, image, mask, label, patient_id``; optional: ``site`` and any clinical
-columns. Paths are relative to the manifest's folder. An empty ``mask`` cell means the whole image
-is the region of interest (photographs, X-rays).
+Required columns: ``case_id, image, mask, label, patient_id``; optional: ``site``, ``roi`` and any
+clinical columns. Paths are relative to the manifest's folder. An empty ``mask`` cell means the
+whole image is the region of interest (photographs, X-rays). ``roi`` names the structure of a DICOM
+RTSTRUCT or SEG mask (an exact name, a segment number or a pattern such as ``GTV.*``); one row
+per lesion keeps a patient's lesions together through ``patient_id``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class Case:
         Grouping key: cases of one patient never straddle a train/test split.
     site : str or None
         Acquisition site, if given.
+    roi : str or None
+        The structure of a DICOM RTSTRUCT or SEG mask, if given.
     clinical : dict
         Other manifest columns, by name.
     """
@@ -49,6 +53,7 @@ class Case:
     label: str
     patient_id: str
     site: str | None = None
+    roi: str | None = None
     clinical: dict[str, str] = field(default_factory=dict)
 
 
@@ -133,7 +138,7 @@ def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
             "classification needs at least two classes"
         )
 
-    extra = [c for c in frame.columns if c not in (*REQUIRED_COLUMNS, "site")]
+    extra = [c for c in frame.columns if c not in (*REQUIRED_COLUMNS, "site", "roi")]
     cases = tuple(
         Case(
             case_id=row["case_id"],
@@ -142,6 +147,7 @@ def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
             label=row["label"],
             patient_id=row["patient_id"],
             site=(row.get("site") or None),
+            roi=(row.get("roi") or None),
             clinical={c: row[c] for c in extra},
         )
         for row in frame.to_dict("records")
