@@ -163,13 +163,13 @@ def pick_structure(dataset, roi: str | None, *, case_id: str, described: str) ->
     if not matches:
         raise CaseError(
             case_id,
-            f"{described} has no structure matching roi '{safe_name(roi, secrets)}' (structures "
+            f"{described} has no structure matching roi '{roi}' (structures "
             f"present: {listing}); set the manifest's 'roi' to one of them",
         )
     if len(matches) > 1:
         exact = all(s.name == roi for s in matches)
-        what = (f"{len(matches)} structures named '{safe_name(roi, secrets)}'" if exact
-                else f"{len(matches)} structures matching roi '{safe_name(roi, secrets)}'")
+        what = (f"{len(matches)} structures named '{roi}'" if exact
+                else f"{len(matches)} structures matching roi '{roi}'")
         fix = ("rename the duplicates or give the structure's number" if exact
                else "give an exact name, or one manifest row per structure")
         raise CaseError(
