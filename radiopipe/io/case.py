@@ -1,8 +1,8 @@
 """One case as extraction reads it: the image and the mask of its region of interest.
 
 The mask may be a label map (any file SimpleITK reads), a DICOM RTSTRUCT or a DICOM-SEG; the two
-DICOM kinds pick their structure by the manifest's ``roi`` and need the image as its DICOM
-series folder.
+DICOM kinds pick their structure by the manifest's ``roi``, and an RTSTRUCT needs the image as its
+DICOM series folder (its UIDs are checked against the structure set's).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import SimpleITK as sitk
 from radiopipe.errors import CaseError
 from radiopipe.io.images import check_roi_size, read_image, read_mask
 from radiopipe.io.rtstruct import read_rtstruct_mask
+from radiopipe.io.seg import read_seg_mask
 from radiopipe.structures import dicom_mask_modality
 
 if TYPE_CHECKING:
@@ -53,13 +54,17 @@ def read_case(case: Case, data: DataConfig) -> tuple[sitk.Image, sitk.Image]:
             tolerance=data.geometry_tolerance, min_voxels=data.min_roi_voxels,
         )
         return image, mask
-    if not case.image.is_dir():
+    if modality == "SEG":
+        mask = read_seg_mask(case.mask, image, case.roi, case_id=case.case_id,
+                             tolerance=data.geometry_tolerance)
+    elif case.image.is_dir():
+        mask = read_rtstruct_mask(case.mask, image, case.image, case.roi, case_id=case.case_id)
+    else:
         raise CaseError(
             case.case_id,
-            f"the mask is a DICOM {modality}, which needs the image as its DICOM series folder; "
+            "the mask is a DICOM RTSTRUCT, which needs the image as its DICOM series folder; "
             "point the manifest's image at that folder",
         )
-    mask = read_rtstruct_mask(case.mask, image, case.image, case.roi, case_id=case.case_id)
     check_roi_size(sitk.GetArrayViewFromImage(mask), case_id=case.case_id,
                    min_voxels=data.min_roi_voxels)
     return image, mask
