@@ -72,6 +72,41 @@ def read_structures(dataset) -> tuple[Structure, ...]:
     )
 
 
+def expand_roi(path: Path, roi: str) -> list[tuple[str, str]]:
+    """The structures a pattern ``roi`` picks in a DICOM mask file, one per manifest row.
+
+    Parameters
+    ----------
+    path : Path
+        An RTSTRUCT or SEG file.
+    roi : str
+        The manifest's ``roi``.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(case id suffix, roi)`` per structure when ``roi`` matches several structures and none
+        by its exact name: the suffix is the structure's safe name (its number where that is
+        empty or shared), the roi the structure's exact name (its number where names repeat).
+        Empty when ``roi`` picks one structure or none (the reader reports the latter).
+    """
+    import pydicom
+
+    dataset = pydicom.dcmread(path, stop_before_pixels=True)
+    structures = read_structures(dataset)
+    matches = match_structures(structures, roi)
+    if len(matches) < 2 or any(s.name == roi for s in matches):
+        return []
+    secrets = identifiers(dataset)
+    names = [s.name for s in structures]
+    suffixes = [safe_name(s.name, secrets) for s in matches]
+    return [
+        (suffix if suffix and suffixes.count(suffix) == 1 else f"roi{s.number}",
+         s.name if names.count(s.name) == 1 else str(s.number))
+        for s, suffix in zip(matches, suffixes, strict=True)
+    ]
+
+
 def identifiers(dataset) -> tuple[str, ...]:
     """The identifying values of a DICOM header (patient name parts, ids, dates, UIDs)."""
     found = set()
