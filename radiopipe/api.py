@@ -423,8 +423,11 @@ def explain_case(
     return Document(outcome.predictions, outcome.failed_cases)
 
 
-def check_compliance(data_dir: str | Path):
+def check_compliance(data_dir: str | Path, *, ct_input: str = "nifti"):
     """Check the native engine against every IBSI-1 reference value in ``data_dir``.
+
+    ``ct_input='dicom'`` reads the CT phantom from its DICOM series and RTSTRUCT instead of its
+    NIfTI export.
 
     Returns
     -------
@@ -438,7 +441,7 @@ def check_compliance(data_dir: str | Path):
     """
     from radiopipe.compliance.run import run_compliance
 
-    return run_compliance(data_dir)
+    return run_compliance(data_dir, ct_input=ct_input)
 
 
 def _loaded(config: ConfigLike) -> LoadedConfig:
