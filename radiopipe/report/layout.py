@@ -44,22 +44,30 @@ _FAMILY_NAMES = {
 }
 
 
+class Html(str):
+    """Text that is already HTML: table cells print it as it is (other strings are escaped)."""
+
+
 def table(header: list[str], rows: list[list]) -> str:
-    """An HTML table; floats print with three decimals, right-aligned."""
+    """An HTML table; floats print with three decimals, right-aligned; :class:`Html` cells as
+    they are."""
     head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
     body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _cell(value) -> str:
+    if isinstance(value, Html):
+        return f"<td>{value}</td>"
     if isinstance(value, float):
         return f'<td class="num">{value:.3f}</td>'
     return f"<td>{escape(str(value))}</td>"
 
 
 def figure(uri: str, alt: str, caption: str = "", table_file: str | None = None) -> str:
-    """A figure with its caption and the name of the CSV table behind it."""
-    parts = [escape(caption)] if caption else []
+    """A figure with its caption (escaped, unless it is :class:`Html`) and the name of the CSV
+    table behind it."""
+    parts = [caption if isinstance(caption, Html) else escape(caption)] if caption else []
     if table_file:
         parts.append(f"Table: <code>{escape(table_file)}</code>")
     text = f"<figcaption>{' '.join(parts)}</figcaption>" if parts else ""
