@@ -20,7 +20,7 @@ from reference_data import data_folder
 
 from radiopipe.api import extract_case
 from radiopipe.config import DataConfig
-from radiopipe.explain.explainers import LOG_ODDS
+from radiopipe.explain.explainers import LOG_ODDS, PROBABILITY, SOFTMAX_INPUT
 from radiopipe.explain.location import case_location
 from radiopipe.manifest import Case
 from radiopipe.report.case_pages import CaseView
@@ -92,3 +92,23 @@ def test_case_page_screenshot(lung_page, tmp_path):
     artifacts = REPO / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     (artifacts / "case_page.png").write_bytes(shot.read_bytes())
+
+
+@pytest.mark.parametrize(("space", "said", "column"), [
+    (PROBABILITY, "Contributions are in probability of malignant: from 0.0% for the reference "
+     "to 12.0% for this case.", "probability of malignant without it"),
+    (SOFTMAX_INPUT, "the probability of malignant for this case is 88.0%", None),
+])
+def test_every_output_space_says_how_to_read_it(tmp_path, space, said, column):
+    shap = pd.Series({"original__shape__MeshVolume": 0.15, "original__firstorder__Mean": -0.03})
+    view = CaseView(
+        case_id="c1", label=None, probabilities={"benign": 0.12, "malignant": 0.88},
+        source="A fixed explanation.", output="malignant", output_space=space,
+        method="permutation (shap.PermutationExplainer)", base_value=0.0, shap=shap,
+        values=pd.Series({"original__shape__MeshVolume": 1.0, "original__firstorder__Mean": 2.0}),
+        cohort=None, maps=[],
+    )
+    text = html.unescape(write_new_case_page(view, tmp_path / "c1.html").read_text("utf-8"))
+    assert said in text
+    assert (column in text) if column else ("without it" not in text)
+    assert "position</td><td>unknown" in text  # no location: said, not drawn
