@@ -90,10 +90,14 @@ def feature_unit(column: str, *, intensity_unit: str | None, length_unit: str = 
         if intensity_unit is None or normalized or not original:
             return ""
         parts[0] = parts[0].replace("intensity", intensity_unit)
-    text = "·".join(part.replace("mm", length_unit) for part in parts)
+    return _pretty("·".join(part.replace("mm", length_unit) for part in parts))
+
+
+def _pretty(unit: str) -> str:
+    """Powers as superscripts: 'mm^3' -> 'mm³'."""
     for power, superscript in _SUPERSCRIPTS.items():
-        text = text.replace(power, superscript)
-    return text
+        unit = unit.replace(power, superscript)
+    return unit
 
 
 def glossary_section(columns) -> str:
@@ -116,7 +120,8 @@ def glossary_section(columns) -> str:
     rows = [
         [Html(f"<b>{escape(feature_label(f'original__{family}__{name}').rsplit(' (', 1)[0])}</b>"),
          entries[(family, name)].meaning,
-         entries[(family, name)].unit.replace("intensity", "image intensity unit") or "none",
+         _pretty(entries[(family, name)].unit.replace("intensity", "image intensity unit"))
+         or "none",
          ", ".join(used)]
         for (family, name), used in images.items()
     ]

@@ -79,7 +79,7 @@ def test_the_glossary_lists_each_used_feature_once_with_its_images():
     rows = re.findall(r"<tr>(.*?)</tr>", html)[1:]
     assert len(rows) == 2
     assert "GLCM Idmn" in rows[0] and "original, wavelet-LLH" in rows[0]
-    assert "mm^3" in rows[1]
+    assert "mm³" in rows[1]
     assert 'id="glossary"' in html
     assert "no catalogued" in glossary_section(["clinical__age"])
 
