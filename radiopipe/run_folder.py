@@ -21,6 +21,7 @@ the extracted cases, the failures and the predictions of new cases.
     shap_values.parquet         explain: SHAP values of the held-out rows
     feature_maps.parquet        explain: local value and contribution maps of the report's cases
     cnn_saliency.parquet        explain: CNN saliency maps of the report's cases
+    case_locations.parquet      explain: the whole slice through each report case's ROI
     report.html, report.pdf     report; report_*.csv and report_cases/ hold its figures' tables
     stages/<stage>.json         what each stage read and wrote (its reuse key)
     predictions.csv             predict (prediction folders only)
@@ -151,6 +152,11 @@ class RunFolder:
     def feature_maps(self) -> Path:
         """Feature maps of the report's cases."""
         return self.root / "feature_maps.parquet"
+
+    @property
+    def case_locations(self) -> Path:
+        """The whole slice through each report case's ROI, and where the ROI lies."""
+        return self.root / "case_locations.parquet"
 
     @property
     def cnn_saliency(self) -> Path:

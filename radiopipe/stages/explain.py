@@ -4,8 +4,8 @@ stage kept (nothing is fitted here), and the report cases' feature maps and CNN 
 Reads the train stage's ``metrics.json``, ``oof_predictions.parquet`` and ``fold_models/``, the
 feature table, the manifest (clinical columns, the cases' images), and the explanation, case
 selection, feature, reading and CNN settings; reruns only when one of them changed. Writes
-``shap_values.parquet``, ``feature_maps.parquet`` and ``cnn_saliency.parquet`` (empty without CNN
-columns).
+``shap_values.parquet``, ``feature_maps.parquet``, ``cnn_saliency.parquet`` (empty without CNN
+columns) and ``case_locations.parquet`` (the whole slice through each report case's ROI).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from radiopipe.explain.cnn_saliency import SaliencyMap, cnn_saliency, component_
 from radiopipe.explain.contribution_maps import CaseModel
 from radiopipe.explain.explainers import Explanation
 from radiopipe.explain.heldout import HeldOutExplanation, explain_held_out
+from radiopipe.explain.location import case_location, write_locations
 from radiopipe.explain.store import maps_frame, write_explanation, write_maps, write_saliency
 from radiopipe.manifest import Manifest
 from radiopipe.models.bundle import load_bundle
@@ -115,10 +116,14 @@ def _explain(loaded: LoadedConfig, record: ValidationRecord, run: RunFolder,
                {"cases": cases})
     saliency = _case_saliency(loaded, manifest, cases, held, predicted)
     write_saliency(run.cnn_saliency, saliency, {})
+    by_id = {case.case_id: case for case in manifest.cases}
+    located = {case_id: case_location(by_id[case_id], config.data) for case_id in cases}
+    write_locations(run.case_locations,
+                    {case_id: item for case_id, item in located.items() if item is not None})
     logger.info("explanations: %d held-out row(s) by %s, %d case page(s) (%d CNN saliency "
                 "map(s))", len(explanation.case_ids), explanation.method, len(cases),
                 len(saliency))
-    return None, [run.shap_values, run.feature_maps, run.cnn_saliency]
+    return None, [run.shap_values, run.feature_maps, run.cnn_saliency, run.case_locations]
 
 
 def _case_maps(manifest: Manifest, cases: list[str], explanation: Explanation,

@@ -22,6 +22,7 @@ from radiopipe.explain.case_maps import case_feature_maps, explained_output, top
 from radiopipe.explain.cnn_saliency import SaliencyMap, cnn_saliency, component_shap
 from radiopipe.explain.contribution_maps import CaseModel
 from radiopipe.explain.explainers import Explanation, explain
+from radiopipe.explain.location import case_location
 from radiopipe.explain.store import write_explanation
 from radiopipe.extraction import extract_cohort
 from radiopipe.manifest import Case, Manifest, read_manifest
@@ -194,6 +195,8 @@ def _new_case_view(bundle: Bundle, case: Case, X: pd.DataFrame, data: DataConfig
                                CaseModel(bundle.estimator, X, list(classes),
                                          explanation.outputs[k])),
         saliency=_saliency(bundle, case, explanation, k, data, settings),
+        location=case_location(case, data),
+        normalized=features.normalize,
     )
 
 
