@@ -132,6 +132,8 @@ def extract_case(
     try:
         provenance["image_sha256"] = file_sha256(case.image)
         provenance["mask_sha256"] = file_sha256(case.mask) if case.mask is not None else ""
+        if case.roi is not None:  # hashed: a structure's name may hold an identifier
+            provenance["roi_sha256"] = text_sha256(case.roi)
         key = _case_key(provenance, features, data)
         cached, note = _read_cached(cached_file, key)
         if cached is not None:

@@ -1,8 +1,13 @@
 """The cohort manifest: one CSV row per case.
 
-Required columns: ``case_id, image, mask, label, patient_id``; optional: ``site`` and any clinical
-columns. Paths are relative to the manifest's folder. An empty ``mask`` cell means the whole image
-is the region of interest (photographs, X-rays).
+Required columns: ``case_id, image, mask, label, patient_id``; optional: ``site``, ``roi`` and any
+clinical columns. Paths are relative to the manifest's folder. An empty ``mask`` cell means the
+whole image is the region of interest (photographs, X-rays). ``roi`` names the structure of a DICOM
+RTSTRUCT or SEG mask (an exact name, a segment number or a pattern such as ``GTV.*``). A pattern
+matching several structures of the file becomes one row per structure, with case ids
+``<case_id>-<structure name>`` (made safe: no identifier of the file, no character outside
+``[A-Za-z0-9._-]``); like one row per lesion written out, these lesion rows share the row's
+``patient_id``, which keeps a patient's lesions in one fold.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from radiopipe.errors import ManifestError
+from radiopipe.structures import dicom_mask_modality, expand_roi
 
 REQUIRED_COLUMNS = ("case_id", "image", "mask", "label", "patient_id")
 CASE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -39,6 +45,8 @@ class Case:
         Grouping key: cases of one patient never straddle a train/test split.
     site : str or None
         Acquisition site, if given.
+    roi : str or None
+        The structure of a DICOM RTSTRUCT or SEG mask, if given.
     clinical : dict
         Other manifest columns, by name.
     """
@@ -49,6 +57,7 @@ class Case:
     label: str
     patient_id: str
     site: str | None = None
+    roi: str | None = None
     clinical: dict[str, str] = field(default_factory=dict)
 
 
@@ -126,6 +135,9 @@ def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
     _check_required_cells(frame, name, required)
     base = path.resolve().parent
     _check_files(frame, base, name)
+    if "roi" in frame.columns:
+        frame = _expand_rois(frame, base)
+        _check_case_ids(frame, name)
     classes = tuple(sorted(label for label in frame["label"].unique() if label))
     if require_labels and len(classes) < 2:
         raise ManifestError(
@@ -133,7 +145,7 @@ def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
             "classification needs at least two classes"
         )
 
-    extra = [c for c in frame.columns if c not in (*REQUIRED_COLUMNS, "site")]
+    extra = [c for c in frame.columns if c not in (*REQUIRED_COLUMNS, "site", "roi")]
     cases = tuple(
         Case(
             case_id=row["case_id"],
@@ -142,6 +154,7 @@ def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
             label=row["label"],
             patient_id=row["patient_id"],
             site=(row.get("site") or None),
+            roi=(row.get("roi") or None),
             clinical={c: row[c] for c in extra},
         )
         for row in frame.to_dict("records")
@@ -182,6 +195,21 @@ def _check_required_cells(frame: pd.DataFrame, name: str, columns: tuple[str, ..
         empty = frame.loc[frame[column] == "", "case_id"].tolist()
         if empty:
             raise ManifestError(f"{name}: empty '{column}' for case(s) {_listing(empty)}")
+
+
+def _expand_rois(frame: pd.DataFrame, base: Path) -> pd.DataFrame:
+    """One row per structure where a row's ``roi`` pattern matches several structures of its
+    RTSTRUCT or SEG: case ids ``<case_id>-<structure>`` (safe names, no identifiers)."""
+    rows = []
+    for row in frame.to_dict("records"):
+        mask = base / row["mask"] if row["mask"] else None
+        expanded = (expand_roi(mask, row["roi"])
+                    if row["roi"] and dicom_mask_modality(mask) is not None else [])
+        if not expanded:
+            rows.append(row)
+        for suffix, roi in expanded:
+            rows.append({**row, "case_id": f"{row['case_id']}-{suffix}", "roi": roi})
+    return pd.DataFrame(rows, columns=frame.columns)
 
 
 def _check_files(frame: pd.DataFrame, base: Path, name: str) -> None:

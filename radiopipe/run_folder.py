@@ -19,8 +19,9 @@ the extracted cases, the failures and the predictions of new cases.
     model/                      train: the primary model refitted on every case (a bundle)
     final_model_predictions.parquet  train: that model's probabilities on the training cases
     shap_values.parquet         explain: SHAP values of the held-out rows
-    feature_maps.parquet        explain: feature maps of the report's cases
+    feature_maps.parquet        explain: local value and contribution maps of the report's cases
     cnn_saliency.parquet        explain: CNN saliency maps of the report's cases
+    case_locations.parquet      explain: the whole slice through each report case's ROI
     report.html, report.pdf     report; report_*.csv and report_cases/ hold its figures' tables
     stages/<stage>.json         what each stage read and wrote (its reuse key)
     predictions.csv             predict (prediction folders only)
@@ -151,6 +152,11 @@ class RunFolder:
     def feature_maps(self) -> Path:
         """Feature maps of the report's cases."""
         return self.root / "feature_maps.parquet"
+
+    @property
+    def case_locations(self) -> Path:
+        """The whole slice through each report case's ROI, and where the ROI lies."""
+        return self.root / "case_locations.parquet"
 
     @property
     def cnn_saliency(self) -> Path:

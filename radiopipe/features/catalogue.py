@@ -1,7 +1,9 @@
 """The feature catalogue: one YAML per family in the top-level ``features/`` folder.
 
 Each entry gives a feature's output name, IBSI identifier and reference-table tag, pyradiomics
-name, formula, parity tolerance and documented deviations. The catalogue is installed as the
+name, formula, parity tolerance, documented deviations, a one-sentence plain-language meaning (the
+report's glossary and tooltips) and its unit kind (:data:`UNITS`; the report turns ``intensity``
+into HU, SUV or a.u. from the case's modality). The catalogue is installed as the
 package ``radiopipe.catalogue``; tests hold it and the implementations against each other.
 """
 
@@ -10,9 +12,16 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
+# A feature's unit kind: "" for none (ratios, counts, grey-level indices), lengths in the image's
+# spacing unit (mm), and "intensity" for the image's own intensity unit (HU for CT, ...).
+Unit = Literal["", "mm", "mm^2", "mm^3", "mm^-1", "intensity", "intensity^2",
+               "intensity mm^3", "intensity^2 mm^3"]
+UNITS: tuple[str, ...] = Unit.__args__
 
 
 class _Strict(BaseModel):
@@ -36,6 +45,8 @@ class FeatureEntry(_Strict):
     formula: str
     tolerance: Tolerance
     deviations: str | None = None
+    meaning: str = Field(min_length=20, pattern=r"^[A-Z].*\.$")
+    unit: Unit
 
 
 class FamilyEntry(_Strict):
@@ -52,12 +63,12 @@ class FamilyEntry(_Strict):
 
 
 def _catalogue_folder():
-    """The installed catalogue, or the repository's ``features/`` folder in a source checkout
-    used without installing (``PYTHONPATH`` pointing at the repository)."""
-    try:
-        return resources.files("radiopipe.catalogue")
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parents[2] / "features"
+    """The catalogue beside this source tree (``features/`` of a checkout, so code and catalogue
+    always match, even when another checkout is the one installed), or the installed package."""
+    source = Path(__file__).resolve().parents[2] / "features"
+    if (source / "firstorder.yaml").is_file():
+        return source
+    return resources.files("radiopipe.catalogue")
 
 
 @cache
@@ -69,6 +80,15 @@ def load_catalogue() -> dict[str, FamilyEntry]:
             entry = FamilyEntry.model_validate(yaml.safe_load(item.read_text(encoding="utf-8")))
             families[entry.family] = entry
     return families
+
+
+def catalogue_entry(family: str, name: str) -> FeatureEntry | None:
+    """The catalogue entry of a family's feature, or None when the catalogue has no such
+    feature."""
+    entry = load_catalogue().get(family)
+    if entry is None:
+        return None
+    return next((f for f in entry.features if f.name == name), None)
 
 
 def ibsi_tag_index() -> dict[str, tuple[str, str]]:

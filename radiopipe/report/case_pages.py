@@ -1,5 +1,8 @@
-"""One page per case: the prediction, why the model made it (waterfall), and where in the image
-the features that drove it live (feature maps; for CNN columns, the saliency map).
+"""One page per case: the prediction, where the region lies in the image (the whole slice, its
+position in mm, orientation and a scale bar), why the model made it (waterfall and table, in
+probability), the local values of the features that drove it and where in the ROI they push it
+(feature and contribution maps; for CNN
+columns, the saliency map).
 
 The same page serves the report (a held-out case, explained by the fold model that never saw
 it) and ``radiopipe explain`` (a new case, explained by the bundle's model).
@@ -13,13 +16,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from radiopipe.cnn.columns import PREFIX as CNN_PREFIX
 from radiopipe.explain.cnn_saliency import SaliencyMap
-from radiopipe.explain.feature_maps import FeatureMap
+from radiopipe.explain.explainers import LOG_ODDS, PROBABILITY
+from radiopipe.explain.feature_maps import CONTRIBUTION, FeatureMap
+from radiopipe.explain.location import CaseLocation
+from radiopipe.explain.map_captions import map_caption
 from radiopipe.explain.store import component_weights_frame, maps_frame, saliency_frame
+from radiopipe.report.glossary import feature_term, feature_unit
 from radiopipe.report.health import prediction_verdict
 from radiopipe.report.layout import feature_label, figure, save_csv, table
+from radiopipe.report.location_figure import location_figure, location_frame
 from radiopipe.report.shap_figures import cnn_saliency_figure, feature_map_figure, waterfall_figure
 
 WATERFALL_BARS = 10
@@ -59,6 +68,10 @@ class CaseView:
     maps : list of FeatureMap
     saliency : SaliencyMap or None
         The CNN saliency map, for a model with CNN columns.
+    location : CaseLocation or None
+        The whole slice through the ROI, its position, orientation and intensity unit.
+    normalized : bool
+        Whether the features were computed on normalised intensities (no intensity unit).
     """
 
     case_id: str
@@ -74,6 +87,8 @@ class CaseView:
     cohort: pd.DataFrame | None
     maps: list[FeatureMap]
     saliency: SaliencyMap | None = None
+    location: CaseLocation | None = None
+    normalized: bool = False
 
     @property
     def predicted(self) -> str:
@@ -108,26 +123,99 @@ def case_section(view: CaseView, tables_dir: Path, table_prefix: str = "") -> st
                 ["true class", view.label if view.label is not None else "unknown"],
                 ["predicted class", f"{view.predicted}{verdict}"],
                 *[[f"probability of {c}", p] for c, p in view.probabilities.items()],
+                *_location_rows(view.location),
             ],
         ),
-        "<h4>Why the model predicted this</h4>",
-        f"<p>Each bar is one feature's contribution to the model's output for "
-        f"<b>{escape(view.output)}</b> ({escape(view.output_space)}), from the reference "
-        f"({escape(REFERENCES[view.method.split()[0]])}) to this case. Red bars push towards "
-        f"{escape(view.output)}, blue bars away from it.{_scale_note(view)} Explainer: "
-        f"{escape(view.method)}.</p>",
+        _location_part(view, tables_dir, table_prefix),
+        '<div class="keep"><h4>Why the model predicted this</h4>',
+        f"<p>{_contribution_text(view)} Explainer: {escape(view.method)}.</p></div>",
         figure(
-            waterfall_figure(shown, view.base_value, view.output, view.output_space),
+            waterfall_figure(shown, view.base_value, view.output, view.output_space,
+                             probability_axis=view.output_space == LOG_ODDS),
             f"waterfall of case {view.case_id}",
             "Contributions, largest first.",
             table_prefix + waterfall_file,
         ),
-        _top_table(contributions, with_cohort=view.cohort is not None),
+        _top_table(contributions, view),
         _maps_part(view, tables_dir, table_prefix),
         _saliency_part(view, tables_dir, table_prefix),
         "</section>",
     ]
     return "\n".join(parts)
+
+
+def _location_rows(location: CaseLocation | None) -> list[list]:
+    """The header rows saying where the ROI lies: slice, centre in mm, modality."""
+    if location is None:
+        return [["position", "unknown (the image could not be read again for this page)"]]
+    unit = location.length_unit
+    axes = ("x", "y", "z")
+    centre = ", ".join(f"{a} = {c:.1f}" for a, c in zip(axes, location.centre))
+    where = (f"slice index {location.slice_index} of {location.n_slices} (counted from 0 along "
+             "the image's stored slice axis; the slice with the ROI's largest cross-section)"
+             if location.n_slices > 1 else "2D image")
+    frame = (" (patient coordinates, LPS: x towards the patient's left, y posterior, "
+             "z superior)" if location.edges[0] else " (image coordinates)")
+    return [
+        ["shown slice", where],
+        [f"ROI centre ({unit})", f"{centre}{frame}"],
+        ["modality", (location.modality or "unknown")
+         + (f"; intensities in {location.intensity_unit}" if location.intensity_unit
+            else "; intensity unit unknown")],
+    ]
+
+
+def _location_part(view: CaseView, tables_dir: Path, table_prefix: str) -> str:
+    """The whole slice with the ROI outlined and the zoomed view with its scale bar; its table
+    (``<case_id>_location.csv``) holds the position, zoomed box and scale bar."""
+    location = view.location
+    if location is None:
+        return ""
+    location_file = f"{view.case_id}_location.csv"
+    save_csv(tables_dir / location_file, location_frame(view.case_id, location), index=False)
+    orientation = (
+        "Letters on the edges give the patient directions (R/L right/left, A/P anterior/"
+        "posterior, S/I superior/inferior) from the image's direction cosines."
+        if location.edges[0] else "The file records no patient orientation (2D image).")
+    return (
+        '<div class="keep"><h4>Where the region is</h4>'
+        + figure(
+            location_figure(location),
+            f"location of the ROI of case {view.case_id}",
+            f"Left: the whole slice as stored, the ROI outlined in yellow and the zoomed area "
+            f"boxed. Right: the zoomed view with a scale bar in {location.length_unit}. "
+            + orientation,
+            table_prefix + location_file,
+        )
+        + "</div>"
+    )
+
+
+def _contribution_text(view: CaseView) -> str:
+    """How to read the contributions: which class, which scale, the probabilities at both ends."""
+    output = escape(view.output)
+    reference = escape(REFERENCES[view.method.split()[0]])
+    final = view.base_value + float(np.nansum(view.shap.to_numpy(dtype=np.float64)))
+    probability = view.probabilities.get(view.output, np.nan)
+    lead = (f"Each bar is one feature's contribution to the model's output for <b>{output}</b>, "
+            f"from the reference ({reference}) to this case. Red bars push towards {output}, "
+            f"blue bars away from it.")
+    if view.output_space == PROBABILITY:
+        return (f"{lead} Contributions are in probability of {output}: from "
+                f"{_pct(view.base_value)} for the reference to {_pct(final)} for this case.")
+    if view.output_space == LOG_ODDS:
+        return (f"{lead} Contributions are in log-odds of {output} (log of p / (1 - p)); the "
+                f"top axis of the chart reads them as probability of {output}: "
+                f"{_pct(expit(view.base_value))} for the reference, {_pct(expit(final))} for "
+                f"this case. The table gives, per feature, the probability of {output} this "
+                "case would have without that feature's contribution.")
+    return (f"{lead} Contributions are in the model's raw score for {output} (before the "
+            f"softmax over all classes, which makes the probabilities); the probability of "
+            f"{output} for this case is {_pct(probability)}.")
+
+
+def _pct(value: float) -> str:
+    return "n/a" if np.isnan(value) else f"{100 * value:.1f}%"
 
 
 def _contributions(view: CaseView) -> pd.DataFrame:
@@ -139,6 +227,18 @@ def _contributions(view: CaseView) -> pd.DataFrame:
     frame["percentile"] = [_cohort_percentile(view.cohort, f, v)
                            for f, v in zip(frame["feature"], frame["value"])]
     frame["label"] = [feature_label(f) for f in frame["feature"]]
+    location = view.location
+    frame["unit"] = [
+        feature_unit(f, intensity_unit=location.intensity_unit if location else None,
+                     length_unit=location.length_unit if location else "mm",
+                     normalized=view.normalized)
+        for f in frame["feature"]
+    ]
+    final = view.base_value + float(np.nansum(frame["shap"]))
+    if view.output_space == LOG_ODDS:
+        frame["probability_without"] = expit(final - frame["shap"].to_numpy())
+    elif view.output_space == PROBABILITY:
+        frame["probability_without"] = final - frame["shap"].to_numpy()
     order = np.argsort(-np.abs(np.nan_to_num(frame["shap"].to_numpy())), kind="stable")
     return frame.iloc[order].reset_index(drop=True)
 
@@ -147,7 +247,7 @@ def _waterfall_rows(contributions: pd.DataFrame) -> pd.DataFrame:
     """The largest contributions, the rest summed in one bar."""
     top = contributions.head(WATERFALL_BARS)
     rows = pd.DataFrame(
-        {"label": [f"{r.label} = {_number(r.value)}" for r in top.itertuples()],
+        {"label": [f"{r.label} = {_number(r.value, r.unit)}" for r in top.itertuples()],
          "shap": top["shap"].to_numpy()}
     )
     rest = contributions.iloc[WATERFALL_BARS:]
@@ -158,44 +258,65 @@ def _waterfall_rows(contributions: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def _top_table(contributions: pd.DataFrame, *, with_cohort: bool) -> str:
-    """The largest contributions with the case's values (and their cohort percentiles)."""
+def _top_table(contributions: pd.DataFrame, view: CaseView) -> str:
+    """The largest contributions with the case's values (units, cohort percentiles) and, where
+    the output has a probability, the probability of the class without each contribution."""
     top = contributions.head(WATERFALL_BARS)
-    if not with_cohort:
-        return table(["feature", "this case", "contribution"],
-                     [[r.label, _number(r.value), float(r.shap)] for r in top.itertuples()])
-    return table(
-        ["feature", "this case", "cohort percentile", "contribution"],
-        [[r.label, _number(r.value), _percentile(r.percentile), float(r.shap)]
-         for r in top.itertuples()],
-    )
+    space = {LOG_ODDS: "log-odds", PROBABILITY: "probability"}.get(view.output_space, "score")
+    header = ["feature", "this case"]
+    with_cohort = view.cohort is not None
+    if with_cohort:
+        header.append("cohort percentile")
+    header.append(f"contribution ({space} of {view.output})")
+    with_probability = "probability_without" in top.columns
+    if with_probability:
+        header.append(f"probability of {view.output} without it")
+    rows = []
+    for r in top.itertuples():
+        row = [feature_term(r.feature), _number(r.value, r.unit)]
+        if with_cohort:
+            row.append(_percentile(r.percentile))
+        row.append(float(r.shap))
+        if with_probability:
+            row.append(_pct(r.probability_without))
+        rows.append(row)
+    note = ('<p class="muted">Hover over a feature name for its meaning (see also the feature '
+            "glossary). Units: HU for CT, SUV for PET, a.u. for MR intensities, mm for sizes; "
+            "texture features and ratios have none.</p>")
+    return table(header, rows) + note
 
 
 def _maps_part(view: CaseView, tables_dir: Path, table_prefix: str) -> str:
     if not view.maps:
         return ("<h4>Where in the image</h4><p class=\"muted\">No feature map: the case's top "
                 "features are shape, clinical or CNN features, which describe the whole region, "
-                "or maps are turned off (explain.feature_maps.enabled).</p>")
+                "its region is smaller than the map's window, or maps are turned off "
+                "(explain.feature_maps.enabled).</p>")
     maps_file = f"{view.case_id}_maps.csv"
     save_csv(tables_dir / maps_file, maps_frame(view.case_id, view.maps), index=False)
     figures = [
         figure(
-            feature_map_figure(item, feature_label(item.feature),
-                               float(view.values.get(item.feature, np.nan))),
-            f"feature map of {item.feature} for case {view.case_id}",
-            f"{feature_label(item.feature)}: the feature computed in a {item.window}-voxel window "
-            "around each ROI voxel of the ROI's largest slice"
-            + (f" (every {item.stride}th voxel)" if item.stride > 1 else "")
-            + ", with the extraction's settings. Bright areas hold high values.",
+            feature_map_figure(item, _map_label(item), item.whole_roi),
+            f"{'contribution' if item.kind == CONTRIBUTION else 'feature'} map of "
+            f"{item.feature} for case {view.case_id}",
+            map_caption(item, feature_label),
             table_prefix + maps_file,
         )
         for item in view.maps
     ]
     return (
-        "<h4>Where in the image</h4><p>The case's most influential image features, computed "
-        "voxel by voxel: the texture that drove the prediction, located in the region.</p>"
+        "<h4>Where in the image</h4><p>Local values of the case's most influential image "
+        "features, each computed in a small window around each voxel, then where in the region "
+        "those values push the prediction (contribution map). A local value says what the "
+        "texture is there, not that it drove the prediction.</p>"
         + "\n".join(figures)
     )
+
+
+def _map_label(item: FeatureMap) -> str:
+    if item.kind == CONTRIBUTION:
+        return f"contribution to log-odds of {item.output}"
+    return f"local {feature_label(item.feature)}" + (" per voxel" if item.exponent else "")
 
 
 def _saliency_part(view: CaseView, tables_dir: Path, table_prefix: str) -> str:
@@ -233,13 +354,6 @@ def _saliency_part(view: CaseView, tables_dir: Path, table_prefix: str) -> str:
     )
 
 
-def _scale_note(view: CaseView) -> str:
-    if view.output_space == "probability":
-        return ""
-    return (f" The output is a score, not a probability: the higher it is, the more likely "
-            f"{escape(view.output)}; the probabilities above come from these scores.")
-
-
 def _cohort_percentile(cohort: pd.DataFrame | None, feature: str, value) -> float:
     if cohort is None or feature not in cohort.columns or not isinstance(value, (int, float)):
         return np.nan
@@ -250,9 +364,14 @@ def _cohort_percentile(cohort: pd.DataFrame | None, feature: str, value) -> floa
     return 100.0 * float(np.mean(reference <= value))
 
 
-def _number(value) -> str:
+def _number(value, unit: str = "") -> str:
+    """A value with 4 significant digits (large ones with thousands separators, no exponent) and
+    its unit, if any."""
     if isinstance(value, (int, float, np.floating)):
-        return "n/a" if np.isnan(value) else f"{value:.4g}"
+        if np.isnan(value):
+            return "n/a"
+        text = f"{value:.4g}" if abs(value) < 1e4 else f"{float(f'{value:.4g}'):,.0f}"
+        return f"{text} {unit}" if unit else text
     return str(value)
 
 

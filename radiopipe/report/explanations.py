@@ -14,8 +14,10 @@ from radiopipe.explain.case_maps import explained_output
 from radiopipe.explain.cnn_saliency import SaliencyMap
 from radiopipe.explain.explainers import Explanation
 from radiopipe.explain.feature_maps import FeatureMap
+from radiopipe.explain.location import CaseLocation
 from radiopipe.report.case_pages import REFERENCES, CaseView, case_section
-from radiopipe.report.layout import feature_label, figure, save_csv, table
+from radiopipe.report.glossary import feature_term
+from radiopipe.report.layout import Html, feature_label, figure, save_csv, table
 from radiopipe.report.shap_figures import beeswarm_figure, dependence_figure, importance_figure
 
 SECTION_ID = "explanations"
@@ -43,6 +45,8 @@ class HeldOutExplanations:
         Case id -> its feature maps.
     saliency : dict
         Case id -> its CNN saliency map.
+    locations : dict
+        Case id -> the whole slice through its ROI and where the ROI lies.
     """
 
     explanation: Explanation
@@ -51,6 +55,7 @@ class HeldOutExplanations:
     cases: list[str]
     maps: dict[str, list[FeatureMap]] = field(default_factory=dict)
     saliency: dict[str, SaliencyMap] = field(default_factory=dict)
+    locations: dict[str, CaseLocation] = field(default_factory=dict)
 
 
 def explanation_sections(run_dir: Path, held: HeldOutExplanations | None, features: pd.DataFrame,
@@ -84,8 +89,10 @@ def explanation_sections(run_dir: Path, held: HeldOutExplanations | None, featur
     explanation, folds, meta, cases = held.explanation, held.folds, held.meta, held.cases
     maps, saliency = held.maps, held.saliency
     global_html = _global_section(run_dir, explanation, features, meta, config)
+    normalized = bool(config["features"].get("normalize", False))
     pages = [
-        case_section(_held_out_view(explanation, folds, case_id, features, oof, maps, saliency),
+        case_section(_held_out_view(explanation, folds, case_id, features, oof, maps, saliency,
+                                    held.locations.get(case_id), normalized),
                      run_dir / CASES_DIR, f"{CASES_DIR}/")
         for case_id in cases
         if case_id in explanation.case_ids
@@ -147,18 +154,19 @@ def _global_section(run_dir: Path, explanation: Explanation, features: pd.DataFr
             dependence_figure(values[:, top.index(feature)], explanation.values[:, j, :],
                               feature_label(feature), outputs, space),
             f"SHAP dependence of {feature}",
-            f"How {feature_label(feature)} moves the output across its range.",
+            Html(f"How {feature_term(feature)} moves the output across its range."),
             "report_shap_dependence.csv",
         ))
     parts.append(table(
         ["feature", "mean |SHAP|"],
-        [[feature_label(f), float(total[f])] for f in total.index[:IMPORTANCE_ROWS]],
+        [[feature_term(f), float(total[f])] for f in total.index[:IMPORTANCE_ROWS]],
     ))
     return "\n".join(parts) + "</section>"
 
 
 def _held_out_view(explanation: Explanation, folds, case_id: str, features: pd.DataFrame,
-                   oof: pd.DataFrame, maps: dict, saliency: dict) -> CaseView:
+                   oof: pd.DataFrame, maps: dict, saliency: dict, location: CaseLocation | None,
+                   normalized: bool) -> CaseView:
     row = explanation.case_ids.index(case_id)
     prediction = oof.set_index("case_id").loc[case_id]
     probabilities = {c.removeprefix("proba__"): float(prediction[c])
@@ -181,6 +189,8 @@ def _held_out_view(explanation: Explanation, folds, case_id: str, features: pd.D
         cohort=features,
         maps=maps.get(case_id, []),
         saliency=saliency.get(case_id),
+        location=location,
+        normalized=normalized,
     )
 
 

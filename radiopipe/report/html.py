@@ -3,10 +3,11 @@
 Sections, in reading order: the model health banner (when the train stage found a problem),
 model card, cohort, performance with 95% intervals, figures (model
 comparison, ROC, precision-recall, calibration, confusion matrix, decision curves), what drives
-the predictions (SHAP), case pages, diagnostics, methods appendix (IBSI reporting items), and
-software versions. The report names cases by ``case_id`` only; it shows no file path. Every
-figure's table is saved beside the report as CSV, and ``report.pdf`` is printed through headless
-Chromium when it is installed (``report.pdf: auto``).
+the predictions (SHAP), case pages, diagnostics, methods appendix (IBSI reporting items),
+software versions, and a glossary of the features the model uses (meaning and unit; the same
+meaning shows on hover over every feature name). The report names cases by ``case_id`` only; it
+shows no file path. Every figure's table is saved beside the report as CSV, and ``report.pdf`` is
+printed through headless Chromium when it is installed (``report.pdf: auto``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from radiopipe.records import ValidationRecord
 from radiopipe.report.cohort import cohort_section
 from radiopipe.report.diagnostics import diagnostics_section
 from radiopipe.report.explanations import HeldOutExplanations, explanation_sections
+from radiopipe.report.glossary import SECTION_ID as GLOSSARY_ID
+from radiopipe.report.glossary import glossary_section
 from radiopipe.report.health import health_banner
 from radiopipe.report.layout import save_csv, table, write_page
 from radiopipe.report.methods import methods_section, software_section
@@ -41,6 +44,7 @@ _CONTENTS = (
     ("diagnostics", "Diagnostics"),
     ("methods", "Methods"),
     ("software", "Software"),
+    (GLOSSARY_ID, "Feature glossary"),
 )
 
 
@@ -128,9 +132,18 @@ def write_report(
             diagnostics_section(findings, run_dir),
             methods_section(config, record, frame, run_dir),
             software_section(versions),
+            glossary_section(_model_features(inputs, frame)),
         ]
     )
     path = write_page(Path(path), title, body)
     if pdf is not None:
         export_pdf(path, pdf)
     return path
+
+
+def _model_features(inputs: ReportInputs, frame: pd.DataFrame) -> list[str]:
+    """The feature columns the glossary explains: the explained model inputs, else the table's
+    feature columns."""
+    if inputs.explanations is not None:
+        return list(inputs.explanations.explanation.features)
+    return feature_columns(frame)

@@ -11,6 +11,7 @@ import pandas as pd
 from radiopipe.columns import is_column, split_column
 from radiopipe.storage import atomic_write, atomic_write_text
 
+LONG_TABLE_ROWS = 25  # longer tables may break across printed pages (their header repeats)
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:980px;
 margin:2em auto;color:#1d2433;line-height:1.45;padding:0 1em}
@@ -25,7 +26,15 @@ figure img{max-width:100%;height:auto}figcaption{font-size:.85em;color:#5b6578;m
 nav ol{columns:2}section.case{border-top:2px solid #1d2433;margin-top:2em}
 .sev-error{color:#a4161a;font-weight:600}.sev-warning{color:#9a6700;font-weight:600}
 .sev-info{color:#1f5fa8}.sev-passed{color:#2b7a3d}
-@media print{section.case,section.appendix{break-before:page}figure{break-inside:avoid}}
+.term{text-decoration:underline dotted #8a94a6;cursor:help}
+@page{size:A4;margin:14mm 12mm 16mm;
+@bottom-center{content:"page " counter(page) " of " counter(pages);font-size:8pt;color:#5b6578}}
+@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}
+section.case,section.appendix{break-before:page}
+h1,h2,h3,h4{break-after:avoid}p{orphans:3;widows:3}
+figure,tr,.keep{break-inside:avoid}table{break-inside:avoid}table.long{break-inside:auto}
+thead{display:table-header-group}figure{display:block}figcaption{max-width:none}
+figure img{max-height:190mm;max-width:100%;width:auto}nav ol{columns:1}}
 """
 
 _FAMILY_NAMES = {
@@ -44,22 +53,32 @@ _FAMILY_NAMES = {
 }
 
 
+class Html(str):
+    """Text that is already HTML: table cells print it as it is (other strings are escaped)."""
+
+
 def table(header: list[str], rows: list[list]) -> str:
-    """An HTML table; floats print with three decimals, right-aligned."""
+    """An HTML table; floats print with three decimals, right-aligned; :class:`Html` cells as
+    they are. Printed, a table stays on one page, unless it is longer than
+    :data:`LONG_TABLE_ROWS` rows: then it breaks between rows and repeats its header."""
     head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
     body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    kind = ' class="long"' if len(rows) > LONG_TABLE_ROWS else ""
+    return f"<table{kind}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _cell(value) -> str:
+    if isinstance(value, Html):
+        return f"<td>{value}</td>"
     if isinstance(value, float):
         return f'<td class="num">{value:.3f}</td>'
     return f"<td>{escape(str(value))}</td>"
 
 
 def figure(uri: str, alt: str, caption: str = "", table_file: str | None = None) -> str:
-    """A figure with its caption and the name of the CSV table behind it."""
-    parts = [escape(caption)] if caption else []
+    """A figure with its caption (escaped, unless it is :class:`Html`) and the name of the CSV
+    table behind it."""
+    parts = [caption if isinstance(caption, Html) else escape(caption)] if caption else []
     if table_file:
         parts.append(f"Table: <code>{escape(table_file)}</code>")
     text = f"<figcaption>{' '.join(parts)}</figcaption>" if parts else ""

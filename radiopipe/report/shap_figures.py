@@ -12,10 +12,11 @@ import pandas as pd
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from scipy.special import expit, logit
 from scipy.stats import rankdata
 
 from radiopipe.explain.cnn_saliency import SaliencyMap
-from radiopipe.explain.feature_maps import FeatureMap
+from radiopipe.explain.feature_maps import CONTRIBUTION, FeatureMap
 from radiopipe.report.figures import to_data_uri
 
 _POSITIVE, _NEGATIVE = "#c0392b", "#2471a3"
@@ -92,7 +93,8 @@ def dependence_figure(values: np.ndarray, shap_values: np.ndarray, label: str,
     return to_data_uri(fig)
 
 
-def waterfall_figure(contributions: pd.DataFrame, base: float, output: str, space: str) -> str:
+def waterfall_figure(contributions: pd.DataFrame, base: float, output: str, space: str, *,
+                     probability_axis: bool = False) -> str:
     """From the reference output to the case's output, one bar per contribution.
 
     Parameters
@@ -106,8 +108,11 @@ def waterfall_figure(contributions: pd.DataFrame, base: float, output: str, spac
         The explained class.
     space : str
         Output space (axis label).
+    probability_axis : bool
+        For log-odds: a second axis on top reading the output as a probability, and the title
+        in probabilities.
     """
-    fig = Figure(figsize=(7.2, 0.9 + 0.36 * len(contributions)))
+    fig = Figure(figsize=(7.2, 1.2 + 0.36 * len(contributions)))
     ax = fig.subplots()
     positions = np.arange(len(contributions))[::-1]
     start = base + np.concatenate([[0.0], np.cumsum(contributions["shap"].to_numpy())[:-1]])
@@ -121,7 +126,14 @@ def waterfall_figure(contributions: pd.DataFrame, base: float, output: str, spac
     ax.axvline(final, color="black", linewidth=1)
     ax.set_yticks(positions, contributions["label"], fontsize=8)
     ax.set_xlabel(f"model output for '{output}' ({space})", fontsize=8)
-    ax.set_title(f"reference {base:.3g}  →  this case {final:.3g}", fontsize=9)
+    if probability_axis:
+        top = ax.secondary_xaxis("top", functions=(expit, logit))
+        top.set_xlabel(f"probability of '{output}'", fontsize=8)
+        top.tick_params(labelsize=7)
+        ax.set_title(f"probability of '{output}': reference {expit(base):.1%}  →  this case "
+                     f"{expit(final):.1%}", fontsize=9)
+    else:
+        ax.set_title(f"reference {base:.3g}  →  this case {final:.3g}", fontsize=9)
     ends = np.concatenate([start, start + contributions["shap"].to_numpy()])
     span = max(float(np.ptp(ends)), 1e-9)
     ax.set_xlim(ends.min() - 0.18 * span, ends.max() + 0.18 * span)  # room for the values
@@ -129,7 +141,8 @@ def waterfall_figure(contributions: pd.DataFrame, base: float, output: str, spac
 
 
 def feature_map_figure(item: FeatureMap, label: str, case_value: float) -> str:
-    """The image slice in grey, the ROI outlined, the feature map over the ROI in colour."""
+    """The image slice in grey, the ROI outlined, the map over the ROI in colour (a contribution
+    map on a diverging scale centred at 0)."""
     aspect = item.spacing[0] / item.spacing[1]
     fig = Figure(figsize=(7.6, 3.6))
     axes = fig.subplots(1, 2)
@@ -140,11 +153,14 @@ def feature_map_figure(item: FeatureMap, label: str, case_value: float) -> str:
         ax.set_yticks([])
     axes[0].set_title(f"slice {item.slice_index}, ROI outlined", fontsize=9)
     shown = np.ma.masked_invalid(item.values)
-    overlay = axes[1].imshow(shown, cmap="magma", alpha=0.75, aspect=aspect,
-                             interpolation="nearest")
+    style = {"cmap": "magma"}
+    if item.kind == CONTRIBUTION:  # signed: red towards the class, blue away, 0 white
+        reach = max(float(np.nanmax(np.abs(item.values))), 1e-9)
+        style = {"cmap": "RdBu_r", "vmin": -reach, "vmax": reach}
+    overlay = axes[1].imshow(shown, alpha=0.75, aspect=aspect, interpolation="nearest", **style)
     bar = fig.colorbar(overlay, ax=axes[1], fraction=0.046, pad=0.04)
     bar.ax.tick_params(labelsize=7)
-    axes[1].set_title(f"{label}\nwhole-ROI value {case_value:.4g}", fontsize=8)
+    axes[1].set_title(f"{label}\nwhole ROI {case_value:.4g}", fontsize=8)
     return to_data_uri(fig)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from radiopipe.config import LoadedConfig, resolved_dict
+from radiopipe.explain.location import read_locations
 from radiopipe.explain.store import maps_from_frame, read_explanation, read_metadata, read_saliency
 from radiopipe.provenance import package_versions
 from radiopipe.records import ValidationRecord
@@ -33,7 +34,7 @@ def stage_reads(loaded: LoadedConfig, run: RunFolder, record: ValidationRecord) 
     files = [run.features, run.metrics, run.oof_predictions,
              *(run.failure_file(c) for c in record.task.failed_cases)]
     if loaded.config.explain.enabled:
-        files += [run.shap_values, run.feature_maps, run.cnn_saliency]
+        files += [run.shap_values, run.feature_maps, run.cnn_saliency, run.case_locations]
     return StageReads({"config": resolved_dict(loaded.config)}, input_hashes(run, files))
 
 
@@ -84,4 +85,5 @@ def _explanations(run: RunFolder) -> HeldOutExplanations | None:
     maps = maps_from_frame(pd.read_parquet(run.feature_maps))
     cases = list(read_metadata(run.feature_maps)["cases"])
     saliency = read_saliency(run.cnn_saliency) if run.cnn_saliency.is_file() else {}
-    return HeldOutExplanations(explanation, folds, meta, cases, maps, saliency)
+    locations = read_locations(run.case_locations) if run.case_locations.is_file() else {}
+    return HeldOutExplanations(explanation, folds, meta, cases, maps, saliency, locations)

@@ -23,7 +23,7 @@ from radiopipe.report.pdf import chromium_command
 
 SECTIONS = (
     "Model card", "Cohort", "Performance (out-of-fold)", "Figures", "What drives the predictions",
-    "Case pages", "Diagnostics", "Methods", "Software",
+    "Case pages", "Diagnostics", "Methods", "Software", "Feature glossary",
 )
 N_CASE_PAGES = 4
 CHROMIUM = Path("/usr/bin/chromium")
@@ -67,7 +67,12 @@ def test_every_section_and_a_page_per_selected_case(explained_run):
     assert len(pages) == N_CASE_PAGES
     for page in pages:
         assert 'alt="waterfall of case' in page and "probability of bright" in page
-        assert 'alt="feature map of' in page
+        assert 'alt="feature map of' in page and 'alt="contribution map of' in page
+        assert "Local value of" in page and "log-odds of" in page
+        assert 'alt="location of the ROI of case' in page and "ROI centre (mm)" in page
+        assert "log-odds of dark" in page and "probability of dark without it" in page
+        assert '<span class="term" title="' in page  # feature names explain themselves
+        assert not re.search(r"\d\.\d+e[+-]\d", page.split("<img")[0])  # no 1.7e+06
     assert "IBSI reporting items" in report
     card = json.loads((explained_run / "model_card.json").read_text(encoding="utf-8"))
     assert {"intended_use", "data", "model", "evaluation", "limitations"} <= set(card)
@@ -105,6 +110,37 @@ def test_pdf_export(explained_run):
     if not CHROMIUM.is_file():
         pytest.skip(f"PDF export needs Chromium ({CHROMIUM} not found)")
     assert (explained_run / "report.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_pdf_pages_are_numbered_and_none_is_almost_empty(explained_run):
+    """Rendered to PNG pages (saved to test-artifacts/report-pdf/): every page says 'page i of
+    n', every page but the last is filled at least a fifth of its height (no page holding only a
+    heading or one line), and the case pages start on their own pages."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"PDF export needs Chromium ({CHROMIUM} not found)")
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(explained_run / "report.pdf")
+    n = len(pdf)
+    assert 10 <= n <= 80
+    artifacts = REPO / "test-artifacts" / "report-pdf"
+    shutil.rmtree(artifacts, ignore_errors=True)
+    artifacts.mkdir(parents=True)
+    filled, case_starts = [], 0
+    for i, page in enumerate(pdf):
+        text = page.get_textpage().get_text_range()
+        assert f"page {i + 1} of {n}" in text, f"page {i + 1} has no page number"
+        lines = [line.strip() for line in text.splitlines()
+                 if line.strip() and not line.startswith("page ")]
+        case_starts += bool(lines) and lines[0].startswith("Case ")
+        image = page.render(scale=1.0).to_pil()
+        image.save(artifacts / f"page-{i + 1:02d}.png")
+        ink = np.asarray(image.convert("L"))[: int(image.height * 0.93)] < 200  # above footer
+        rows = np.flatnonzero(ink.any(axis=1))
+        filled.append((rows.max() - rows.min()) / image.height if len(rows) else 0.0)
+    pdf.close()
+    assert all(f >= 0.2 for f in filled[:-1]), [round(f, 2) for f in filled]
+    assert case_starts == N_CASE_PAGES
 
 
 def test_report_renders_in_headless_chromium(explained_run, tmp_path):
@@ -153,6 +189,7 @@ def test_explain_command_writes_a_new_cases_page(explained_run, tmp_path, capsys
     text = html.unescape(page.read_text(encoding="utf-8"))
     assert "Case bright-03" in text and "model bundle 'xgboost'" in text
     assert 'alt="waterfall of case bright-03"' in text and 'alt="feature map of' in text
+    assert 'alt="contribution map of' in text  # by the bundle's model
     explanation, folds, _ = read_explanation(out / "shap_values.parquet")
     assert explanation.case_ids == ("bright-03",) and folds.tolist() == [-1]
     final = pd.read_parquet(explained_run / "final_model_predictions.parquet").set_index("case_id")
@@ -160,6 +197,8 @@ def test_explain_command_writes_a_new_cases_page(explained_run, tmp_path, capsys
         final.loc["bright-03", "proba__dark"], abs=1e-6
     )
     assert (out / "bright-03_waterfall.csv").is_file() and (out / "bright-03_maps.csv").is_file()
+    assert 'alt="location of the ROI of case bright-03"' in text
+    assert (out / "bright-03_location.csv").is_file()
 
 
 def test_explain_command_has_help(capsys):

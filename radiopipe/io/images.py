@@ -3,39 +3,27 @@
 Supported: NIfTI, NRRD, MHA/MHD and any other format SimpleITK reads from one file; a folder holding
 exactly one DICOM series; PNG/JPEG/TIFF/BMP for 2D images. Colour images need an explicit channel
 policy. Errors name the case, the file by its role and type ("the mask (.nrrd file)", never its
-name or folder: those may hold a patient's name) and what to do. DICOM metadata reaches messages
-only through an allow-list (:data:`SERIES_TAGS`).
+name or folder: those may hold a patient's name) and what to do. DICOM series folders are read by
+:mod:`radiopipe.io.dicom_series`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import SimpleITK as sitk
 
 from radiopipe.errors import CaseError
 from radiopipe.image_integrity import truncation
-
-if TYPE_CHECKING:
-    from radiopipe.config import DataConfig
-    from radiopipe.manifest import Case
+from radiopipe.io.dicom_series import read_dicom_folder
+from radiopipe.io.naming import describe_file, redact_paths
 
 CHANNEL_POLICIES = ("luminance", "mean", "red", "green", "blue")
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights
 _CHANNEL_INDEX = {"red": 0, "green": 1, "blue": 2}
 _MAX_LABELS_SHOWN = 10
-# File types messages may name; any other suffix could be part of a name and is not shown.
-_KNOWN_SUFFIXES = (
-    ".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".png", ".jpg", ".jpeg", ".tif",
-    ".tiff", ".bmp", ".dcm", ".gipl", ".hdr", ".img", ".vtk",
-)
-# The only DICOM tags a message may show (series listing of a folder with several series).
-SERIES_TAGS = {"0020|0011": "series number", "0008|0060": "modality", "0008|103e": "description"}
-_PATH_LIKE = re.compile(r"""["']?[^\s"']*[/\\][^\s"']*["']?""")
 
 
 @dataclass(frozen=True)
@@ -87,36 +75,6 @@ class Volume:
         return image
 
 
-def read_case(case: Case, data: DataConfig) -> tuple[sitk.Image, sitk.Image]:
-    """A case's image and mask as extraction reads them.
-
-    Parameters
-    ----------
-    case : Case
-        The case: its image (file or DICOM series folder) and mask (None: the whole image).
-    data : DataConfig
-        The reading settings: ``channel_policy``, ``mask_label``, ``geometry_tolerance``.
-
-    Returns
-    -------
-    image : SimpleITK.Image
-        The single-channel image (`read_image`).
-    mask : SimpleITK.Image
-        The binary uint8 mask of the case's label on the image's geometry (`read_mask`).
-
-    Raises
-    ------
-    CaseError
-        When the image or mask cannot be read or do not fit together.
-    """
-    image = read_image(case.image, case_id=case.case_id, channel_policy=data.channel_policy)
-    mask = read_mask(
-        case.mask, image, case_id=case.case_id, label=data.mask_label,
-        tolerance=data.geometry_tolerance, min_voxels=data.min_roi_voxels,
-    )
-    return image, mask
-
-
 def read_image(path: Path, *, case_id: str, channel_policy: str | None = None) -> sitk.Image:
     """Read a scalar image from a file or a single-series DICOM folder.
 
@@ -143,7 +101,7 @@ def read_image(path: Path, *, case_id: str, channel_policy: str | None = None) -
     """
     path = Path(path)
     image = (
-        _read_dicom_folder(path, case_id) if path.is_dir() else _read_file(path, case_id, "image")
+        read_dicom_folder(path, case_id) if path.is_dir() else _read_file(path, case_id, "image")
     )
     if image.GetDimension() not in (2, 3):
         size = "x".join(str(n) for n in image.GetSize())
@@ -249,7 +207,15 @@ def read_mask(
             f"{described} {problem} (labels present: {shown}{more}); "
             "set data.mask_label to the label of the region of interest or fix the mask",
         )
-    size = int(roi.sum())
+    check_roi_size(roi, case_id=case_id, min_voxels=min_voxels)
+    binary = sitk.GetImageFromArray(roi.astype(np.uint8))
+    binary.CopyInformation(image)
+    return binary
+
+
+def check_roi_size(roi: np.ndarray, *, case_id: str, min_voxels: int) -> None:
+    """Raise a CaseError when the region of interest has fewer than ``min_voxels`` voxels."""
+    size = int(np.count_nonzero(roi))
     if size < min_voxels:
         raise CaseError(
             case_id,
@@ -257,9 +223,6 @@ def read_mask(
             f"{min_voxels}; its texture features would be undefined. Check the mask, or lower "
             "data.min_roi_voxels",
         )
-    binary = sitk.GetImageFromArray(roi.astype(np.uint8))
-    binary.CopyInformation(image)
-    return binary
 
 
 def check_geometry(
@@ -299,35 +262,6 @@ def describe_geometry(image: sitk.Image) -> str:
     )
 
 
-def describe_file(role: str, path: Path) -> str:
-    """How messages name an input file: its role and type, never its name or folder.
-
-    Examples
-    --------
-    >>> describe_file("mask", Path("scans/Doe^Jane/mask.nii.gz"))
-    'the mask (.nii.gz file)'
-    """
-    path = Path(path)
-    if path.is_dir():
-        return f"the {role} (DICOM folder)"
-    name = path.name.lower()
-    suffix = next((s for s in _KNOWN_SUFFIXES if name.endswith(s)), None)
-    return f"the {role} ({suffix} file)" if suffix else f"the {role} (file of an unlisted type)"
-
-
-def redact_paths(text: str, *paths: Path | None) -> str:
-    """``text`` without the given paths, their parts, or anything shaped like a path.
-
-    Library messages (SimpleITK's, a backend's) often quote the file they failed on.
-    """
-    for path in (Path(p) for p in paths if p is not None):
-        tokens = {str(path), str(path.resolve()), path.name, path.name.split(".")[0]}
-        for token in sorted(tokens, key=len, reverse=True):
-            if len(token) > 2:
-                text = text.replace(token, "<file>")
-    return _PATH_LIKE.sub("<file>", text)
-
-
 def _read_file(path: Path, case_id: str, role: str) -> sitk.Image:
     reason = truncation(path)
     if reason is not None:
@@ -345,43 +279,6 @@ def _read_file(path: Path, case_id: str, role: str) -> sitk.Image:
             f"cannot read {describe_file(role, path)} ({redact_paths(first.strip(), path)}); "
             "check the file's format",
         ) from None
-
-
-def _read_dicom_folder(folder: Path, case_id: str) -> sitk.Image:
-    series = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
-    if not series:
-        raise CaseError(case_id, "the image (DICOM folder) holds no DICOM series")
-    if len(series) > 1:
-        listing = "; ".join(
-            f"{i + 1}) {_describe_series(folder, uid)}" for i, uid in enumerate(sorted(series))
-        )
-        raise CaseError(
-            case_id,
-            f"the image (DICOM folder) holds {len(series)} DICOM series: {listing}; "
-            "put each series in its own folder and point the manifest at the one to use",
-        )
-    reader = sitk.ImageSeriesReader()
-    reader.SetFileNames(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series[0]))
-    try:
-        return reader.Execute()
-    except RuntimeError as exc:
-        reason = redact_paths(str(exc).strip()[-200:], folder)
-        raise CaseError(case_id, f"cannot read the DICOM series of the image ({reason})") from None
-
-
-def _describe_series(folder: Path, uid: str) -> str:
-    """Series summary from the allow-listed tags only (:data:`SERIES_TAGS`) and a file count."""
-    files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), uid)
-    reader = sitk.ImageFileReader()
-    reader.SetFileName(files[0])
-    reader.ReadImageInformation()
-
-    values = {
-        label: reader.GetMetaData(key).strip()
-        for key, label in SERIES_TAGS.items()
-        if reader.HasMetaDataKey(key) and reader.GetMetaData(key).strip()
-    }
-    return ", ".join([f"{len(files)} file(s)", *(f"{k} '{v}'" for k, v in values.items())])
 
 
 def _to_scalar(image: sitk.Image, policy: str, case_id: str, described: str) -> sitk.Image:
