@@ -35,8 +35,8 @@ def test_run_end_to_end(config_file, tmp_path, capsys):
         assert f"<h2>{section}</h2>" in report
     # comparison, ROC, precision-recall, calibration, confusion matrix, decision curve (binary);
     # explanations (on by default): SHAP importance, beeswarm, 4 dependence plots, and 6 case
-    # pages with a waterfall and 3 feature maps each
-    assert report.count('src="data:image/png;base64,') == 6 + 6 + 6 * 4
+    # pages with a location view, a waterfall, 3 local value maps and a contribution map each
+    assert report.count('src="data:image/png;base64,') == 6 + 6 + 6 * 6
     assert (out / "model" / "bundle.json").is_file()
 
 
