@@ -1,0 +1,102 @@
+"""Multimodal cases: several images of one patient in one row, each with its own settings."""
+
+from __future__ import annotations
+
+import csv
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import sphere_mask, write_config, write_image
+
+from radiopipe.cli import main
+from radiopipe.columns import column_modality, is_column
+from radiopipe.errors import ManifestError
+from radiopipe.manifest import read_manifest
+
+MODALITIES = {
+    "ct": {"features": {"bin_width": 25}},
+    "pet": {"features": {"bin_width": 0.5}, "suv": {"units": "suv"}},
+    "mr": {"features": {"bin_width": 0.25}, "normalisation": {"method": "zscore",
+                                                               "region": "image"}},
+}
+
+
+def make_multimodal_cohort(folder, n_per_class=9, seed=0):
+    """CT (HU), PET (SUV) and MR (arbitrary units) spheres per case; the PET uptake and the CT
+    density differ between the classes, each case is its own patient but for pairs."""
+    rng = np.random.default_rng(seed)
+    mask = sphere_mask((12, 12, 12), 4.0)
+    rows = []
+    for k, label in enumerate(("low", "high")):
+        for i in range(n_per_class):
+            case_id = f"{label}-{i:02d}"
+            row = {"case_id": case_id}
+            means = {"ct": (40 + 30 * k, 15), "pet": (2 + 3 * k, 0.8), "mr": (700, 90)}
+            for modality, (mean, sd) in means.items():
+                image = rng.normal(mean, sd, mask.shape).astype(np.float32)
+                write_image(folder / modality / f"{case_id}.nrrd", image)
+                write_image(folder / modality / f"{case_id}-mask.nrrd", mask)
+                row[f"image__{modality}"] = f"{modality}/{case_id}.nrrd"
+                row[f"mask__{modality}"] = f"{modality}/{case_id}-mask.nrrd"
+            rows.append({**row, "label": label, "patient_id": f"p{k}-{i // 2}"})
+    manifest = folder / "manifest.csv"
+    with open(manifest, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return manifest
+
+
+def _config(tmp_path, manifest, **overrides):
+    features = {"backend": "native", "families": ["firstorder", "glcm"], "bin_width": 10,
+                "modalities": MODALITIES}
+    return write_config(tmp_path, manifest, features=features, **overrides)
+
+
+def test_a_multimodal_manifest_gives_each_case_its_images(tmp_path):
+    manifest = read_manifest(make_multimodal_cohort(tmp_path / "cohort", n_per_class=3))
+    assert manifest.modalities == ("ct", "pet", "mr")
+    case = manifest.cases[0]
+    assert [i.modality for i in case.images] == ["ct", "pet", "mr"]
+    assert case.image == case.images[0].image
+
+
+def test_a_manifest_with_image_and_image_columns_is_refused(tmp_path):
+    path = tmp_path / "m.csv"
+    write_image(tmp_path / "a.nrrd", np.zeros((4, 4, 4), np.float32))
+    path.write_text("case_id,image,mask,image__ct,label,patient_id\n"
+                    "a,a.nrrd,,a.nrrd,x,p\n", encoding="utf-8")
+    with pytest.raises(ManifestError, match="multimodal manifest names every image"):
+        read_manifest(path)
+
+
+def test_a_multimodal_cohort_trains_reports_and_predicts_end_to_end(tmp_path, caplog):
+    manifest = make_multimodal_cohort(tmp_path / "cohort")
+    config = _config(tmp_path, manifest)
+    assert main(["-q", "run", str(config)]) == 0
+    out = tmp_path / "run"
+    table = pd.read_parquet(out / "features.parquet")
+    features = [c for c in table.columns if is_column(c)]
+    assert {column_modality(c) for c in features} == {"ct", "pet", "mr"}
+    assert "pet__original__glcm__Contrast" in features
+    assert "acquisition__pet__spacing_x" in table.columns
+    assert set(table["diagnostics__pet__modality"]) == {"PT"}
+    # MR z-scored over the whole image: its mean is about 0 whatever the scanner's scale.
+    assert abs(table["mr__original__firstorder__Mean"].mean()) < 0.5
+    # PET in SUV with bin width 0.5, CT in HU with bin width 25: other grey-level counts.
+    assert (table["pet__original__glcm__JointEntropy"]
+            != table["ct__original__glcm__JointEntropy"]).all()
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "pet" in report and "Acquisition by modality" in report
+
+    with caplog.at_level(logging.INFO, logger="radiopipe"):
+        assert main(["run", str(config)]) == 0
+    assert "extract: reused" in caplog.text
+
+    new = tmp_path / "new"
+    assert main(["-q", "predict", "--model", str(out / "model"), "--manifest", str(manifest),
+                 "--out", str(new)]) == 0
+    predictions = pd.read_csv(new / "predictions.csv")
+    assert len(predictions) == 18 and predictions["predicted"].notna().all()
