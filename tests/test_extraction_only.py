@@ -11,8 +11,8 @@ from radiopipe.cli import main
 
 @pytest.mark.parametrize(("labels", "expected"), [
     ("none", "radiopipe: error: train needs a label for every case; 6 case(s) have none"),
-    ("one", "radiopipe: error: train needs at least two classes; every case with features has label "
-            "'dark'"),
+    ("one", "radiopipe: error: train needs at least two classes; every case with features has "
+            "label 'dark'"),
 ])
 def test_extract_runs_and_train_refuses_in_one_line(tmp_path, capsys, labels, expected):
     manifest = make_cohort(tmp_path / "cohort", n_per_class=3)
