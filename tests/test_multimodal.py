@@ -100,3 +100,23 @@ def test_a_multimodal_cohort_trains_reports_and_predicts_end_to_end(tmp_path, ca
                  "--out", str(new)]) == 0
     predictions = pd.read_csv(new / "predictions.csv")
     assert len(predictions) == 18 and predictions["predicted"].notna().all()
+
+
+def test_combat_harmonises_by_an_acquisition_provenance_column():
+    from radiopipe.config import ModelConfig
+    from radiopipe.models.inputs import input_columns, model_inputs
+
+    frame = pd.DataFrame({
+        "case_id": ["a", "b", "c", "d"], "patient_id": ["1", "2", "3", "4"],
+        "label": ["x", "y", "x", "y"], "site": [None] * 4,
+        "diagnostics__ct__convolution_kernel": ["SOFT", "SOFT", "BONE", "BONE"],
+        "ct__original__firstorder__Mean": [1.0, 2.0, 3.0, 4.0],
+    })
+    model = ModelConfig(preprocessing={"harmonise": "combat",
+                                       "harmonise_by": "diagnostics__ct__convolution_kernel"})
+    columns = input_columns(frame, model, "image")
+    assert columns.site == "diagnostics__ct__convolution_kernel"
+    inputs = model_inputs(frame, None, columns, ["x", "y"])
+    assert inputs.X[columns.site].tolist() == ["SOFT", "SOFT", "BONE", "BONE"]
+    with pytest.raises(ValueError, match="harmonise_by"):
+        ModelConfig(preprocessing={"harmonise_by": "label"})

@@ -293,9 +293,11 @@ def _check_compatible(bundle: Bundle, frame: pd.DataFrame) -> None:
         )
     known = bundle.manifest.sites
     if known is not None:
-        unknown = sorted(set(frame["site"].dropna().astype(str)) - set(known))
-        if unknown or frame["site"].isna().any():
+        batch = spec.site
+        values = frame[batch] if batch in frame.columns else pd.Series([None] * len(frame))
+        unknown = sorted(set(values.dropna().astype(str)) - set(known))
+        if unknown or values.isna().any():
             raise DataError(
-                f"the bundle harmonises by site (ComBat) and knows only {', '.join(known)}; "
-                f"new cases come from {', '.join(unknown) or 'no site'}"
+                f"the bundle harmonises by {batch} (ComBat) and knows only {', '.join(known)}; "
+                f"new cases come from {', '.join(unknown) or f'no {batch}'}"
             )
