@@ -89,7 +89,9 @@ def test_a_multimodal_cohort_trains_reports_and_predicts_end_to_end(tmp_path, ca
     assert (table["pet__original__glcm__JointEntropy"]
             != table["ct__original__glcm__JointEntropy"]).all()
     report = (out / "report.html").read_text(encoding="utf-8")
-    assert "pet" in report and "Acquisition by modality" in report
+    assert "Acquisition by modality" in report
+    for modality in ("ct", "pet", "mr"):  # one panel per image on each case page
+        assert f'alt="{modality} image of case' in report
 
     with caplog.at_level(logging.INFO, logger="radiopipe"):
         assert main(["run", str(config)]) == 0
@@ -100,6 +102,11 @@ def test_a_multimodal_cohort_trains_reports_and_predicts_end_to_end(tmp_path, ca
                  "--out", str(new)]) == 0
     predictions = pd.read_csv(new / "predictions.csv")
     assert len(predictions) == 18 and predictions["predicted"].notna().all()
+    page_dir = tmp_path / "page"
+    assert main(["-q", "explain", "--model", str(out / "model"), "--manifest", str(manifest),
+                 "--case", "high-03", "--out", str(page_dir)]) == 0
+    page = (page_dir / "explain-high-03.html").read_text(encoding="utf-8")
+    assert 'alt="pet image of case high-03"' in page
 
 
 def test_combat_harmonises_by_an_acquisition_provenance_column():

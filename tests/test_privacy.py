@@ -52,6 +52,9 @@ def test_dicom_identifiers_and_paths_stay_out_of_the_outputs(tmp_path):
     assert main(["-q", "run", str(config)]) == 0
     out = tmp_path / "run"
     table = pq.read_table(out / "features.parquet")
+    # The header was read (its provenance columns are there), and none of them holds an
+    # identifier.
+    assert table.column("diagnostics__modality").to_pylist() == ["CT"] * 18
     texts = [
         (out / "report.html").read_text(encoding="utf-8"),
         (out / "metrics.json").read_text(encoding="utf-8"),

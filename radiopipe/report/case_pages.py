@@ -7,7 +7,7 @@ it) and ``radiopipe explain`` (a new case, explained by the bundle's model).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
@@ -17,9 +17,15 @@ import pandas as pd
 from radiopipe.cnn.columns import PREFIX as CNN_PREFIX
 from radiopipe.explain.cnn_saliency import SaliencyMap
 from radiopipe.explain.feature_maps import FeatureMap
+from radiopipe.explain.modality_panels import ModalityPanel
 from radiopipe.explain.store import component_weights_frame, maps_frame, saliency_frame
 from radiopipe.report.layout import feature_label, figure, save_csv, table
-from radiopipe.report.shap_figures import cnn_saliency_figure, feature_map_figure, waterfall_figure
+from radiopipe.report.shap_figures import (
+    cnn_saliency_figure,
+    feature_map_figure,
+    modality_figure,
+    waterfall_figure,
+)
 
 WATERFALL_BARS = 10
 SALIENCY_COMPONENTS = 5  # components listed under a saliency map, largest |SHAP| first
@@ -58,6 +64,8 @@ class CaseView:
     maps : list of FeatureMap
     saliency : SaliencyMap or None
         The CNN saliency map, for a model with CNN columns.
+    modality_images : list of ModalityPanel
+        A multimodal case's images, one panel each.
     """
 
     case_id: str
@@ -73,6 +81,7 @@ class CaseView:
     cohort: pd.DataFrame | None
     maps: list[FeatureMap]
     saliency: SaliencyMap | None = None
+    modality_images: list[ModalityPanel] = field(default_factory=list)
 
     @property
     def predicted(self) -> str:
@@ -124,6 +133,9 @@ def case_section(view: CaseView, tables_dir: Path, table_prefix: str = "") -> st
             table_prefix + waterfall_file,
         ),
         _top_table(contributions, with_cohort=view.cohort is not None),
+        *(figure(modality_figure(p), f"{p.modality} image of case {view.case_id}",
+                 f"{p.modality}: slice {p.slice_index}, the ROI outlined")
+          for p in view.modality_images),
         _maps_part(view, tables_dir, table_prefix),
         _saliency_part(view, tables_dir, table_prefix),
         "</section>",

@@ -14,6 +14,7 @@ from radiopipe.explain.case_maps import explained_output
 from radiopipe.explain.cnn_saliency import SaliencyMap
 from radiopipe.explain.explainers import Explanation
 from radiopipe.explain.feature_maps import FeatureMap
+from radiopipe.explain.modality_panels import ModalityPanel
 from radiopipe.report.case_pages import REFERENCES, CaseView, case_section
 from radiopipe.report.layout import feature_label, figure, save_csv, table
 from radiopipe.report.shap_figures import beeswarm_figure, dependence_figure, importance_figure
@@ -43,6 +44,8 @@ class HeldOutExplanations:
         Case id -> its feature maps.
     saliency : dict
         Case id -> its CNN saliency map.
+    panels : dict
+        Case id -> its modality images (multimodal cases).
     """
 
     explanation: Explanation
@@ -51,6 +54,7 @@ class HeldOutExplanations:
     cases: list[str]
     maps: dict[str, list[FeatureMap]] = field(default_factory=dict)
     saliency: dict[str, SaliencyMap] = field(default_factory=dict)
+    panels: dict[str, list[ModalityPanel]] = field(default_factory=dict)
 
 
 def explanation_sections(run_dir: Path, held: HeldOutExplanations | None, features: pd.DataFrame,
@@ -85,8 +89,8 @@ def explanation_sections(run_dir: Path, held: HeldOutExplanations | None, featur
     maps, saliency = held.maps, held.saliency
     global_html = _global_section(run_dir, explanation, features, meta, config)
     pages = [
-        case_section(_held_out_view(explanation, folds, case_id, features, oof, maps, saliency),
-                     run_dir / CASES_DIR, f"{CASES_DIR}/")
+        case_section(_held_out_view(explanation, folds, case_id, features, oof, maps, saliency,
+                                    held.panels), run_dir / CASES_DIR, f"{CASES_DIR}/")
         for case_id in cases
         if case_id in explanation.case_ids
     ]
@@ -158,7 +162,7 @@ def _global_section(run_dir: Path, explanation: Explanation, features: pd.DataFr
 
 
 def _held_out_view(explanation: Explanation, folds, case_id: str, features: pd.DataFrame,
-                   oof: pd.DataFrame, maps: dict, saliency: dict) -> CaseView:
+                   oof: pd.DataFrame, maps: dict, saliency: dict, panels: dict) -> CaseView:
     row = explanation.case_ids.index(case_id)
     prediction = oof.set_index("case_id").loc[case_id]
     probabilities = {c.removeprefix("proba__"): float(prediction[c])
@@ -181,6 +185,7 @@ def _held_out_view(explanation: Explanation, folds, case_id: str, features: pd.D
         cohort=features,
         maps=maps.get(case_id, []),
         saliency=saliency.get(case_id),
+        modality_images=panels.get(case_id, []),
     )
 
 

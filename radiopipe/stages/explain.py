@@ -21,6 +21,7 @@ from radiopipe.explain.cases import select_cases
 from radiopipe.explain.cnn_saliency import SaliencyMap, cnn_saliency, component_shap
 from radiopipe.explain.explainers import Explanation
 from radiopipe.explain.heldout import HeldOutExplanation, explain_held_out
+from radiopipe.explain.modality_panels import modality_panels, panels_frame
 from radiopipe.explain.store import maps_frame, write_explanation, write_maps, write_saliency
 from radiopipe.manifest import Manifest
 from radiopipe.models.bundle import load_bundle
@@ -110,10 +111,15 @@ def _explain(loaded: LoadedConfig, record: ValidationRecord, run: RunFolder,
                {"cases": cases})
     saliency = _case_saliency(loaded, manifest, cases, held, predicted)
     write_saliency(run.cnn_saliency, saliency, {})
+    by_id = {case.case_id: case for case in manifest.cases}
+    panels = [panels_frame(c, modality_panels(by_id[c], config.features, config.data))
+              for c in cases if by_id[c].modalities]
+    write_maps(run.modality_images,
+               pd.concat(panels, ignore_index=True) if panels else panels_frame("", []), {})
     logger.info("explanations: %d held-out row(s) by %s, %d case page(s) (%d CNN saliency "
                 "map(s))", len(explanation.case_ids), explanation.method, len(cases),
                 len(saliency))
-    return None, [run.shap_values, run.feature_maps, run.cnn_saliency]
+    return None, [run.shap_values, run.feature_maps, run.cnn_saliency, run.modality_images]
 
 
 def _case_maps(manifest: Manifest, cases: list[str], explanation: Explanation,

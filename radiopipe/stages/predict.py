@@ -21,6 +21,7 @@ from radiopipe.explain.anatomy import embedding_pca
 from radiopipe.explain.case_maps import case_feature_maps, explained_output, top_features
 from radiopipe.explain.cnn_saliency import SaliencyMap, cnn_saliency, component_shap
 from radiopipe.explain.explainers import Explanation, explain
+from radiopipe.explain.modality_panels import modality_panels
 from radiopipe.explain.store import write_explanation
 from radiopipe.extraction import extract_cohort
 from radiopipe.manifest import Case, Manifest, read_manifest
@@ -191,6 +192,7 @@ def _new_case_view(bundle: Bundle, case: Case, X: pd.DataFrame, data: DataConfig
         cohort=None,
         maps=case_feature_maps(case, mapped, features, data, settings.feature_maps),
         saliency=_saliency(bundle, case, explanation, k, data, settings),
+        modality_images=modality_panels(case, features, data),
     )
 
 
