@@ -144,6 +144,7 @@ def extract_case(
     features: Section = None,
     mask_label: int = 1,
     channel_policy: str | None = None,
+    roi: str | None = None,
 ) -> pd.Series:
     """The features of one image and mask, computed now (nothing is written).
 
@@ -152,13 +153,16 @@ def extract_case(
     image : str or Path
         Image file or DICOM series folder.
     mask : str or Path, optional
-        Mask file; None makes the whole image the region of interest.
+        Mask file (label map, DICOM RTSTRUCT or SEG); None makes the whole image the region of
+        interest.
     features : dict or FeatureConfig, optional
         Feature settings (the config's ``features`` section); pyradiomics' defaults if omitted.
     mask_label : int
         Mask value of the region of interest.
     channel_policy : str, optional
         How colour images become grey ('luminance', 'mean', 'red', 'green', 'blue').
+    roi : str, optional
+        The structure of an RTSTRUCT or SEG mask (exact name, segment number or pattern).
 
     Returns
     -------
@@ -176,7 +180,7 @@ def extract_case(
     >>> values["original__firstorder__Mean"]  # doctest: +SKIP
     """
     settings = _case_settings(features, mask_label, channel_policy).config
-    case = _single_case(image, mask)
+    case = _single_case(image, mask, roi)
     values = compute_features(case, settings.features, settings.data)
     return pd.Series(values, name=case.case_id, dtype="float64")
 
@@ -230,12 +234,14 @@ def feature_maps(
     settings: Section = None,
     window: int = 5,
     max_windows: int = 400,
+    min_coverage: float = 0.5,
 ) -> FeatureMaps:
     """Voxel-wise maps of some features over one case's largest ROI slice.
 
     Each ROI voxel (every ``stride``-th one) gets the feature of the ``window``-voxel cube
-    centred there, computed as extraction computes the case's feature (see
-    :mod:`radiopipe.explain.feature_maps`).
+    centred there, computed as extraction computes the case's feature, where at least
+    ``min_coverage`` of the window lies in the ROI; sums over voxels such as Energy are shown
+    per voxel (see :mod:`radiopipe.explain.feature_maps`).
 
     Parameters
     ----------
@@ -249,6 +255,8 @@ def feature_maps(
         Window side in voxels (odd).
     max_windows : int
         Windows per map at most.
+    min_coverage : float
+        Fraction of a window that must lie in the ROI for it to be shown (1: wholly inside).
 
     Returns
     -------
@@ -266,7 +274,8 @@ def feature_maps(
     config = _case_settings(settings, 1, None).config
     image_read, mask_read = read_case(_single_case(image, mask), config.data)
     maps = compute_maps(Volume.from_sitk(image_read), Volume.from_sitk(mask_read), features,
-                        config.features, window=window, max_windows=max_windows)
+                        config.features, window=window, max_windows=max_windows,
+                        min_coverage=min_coverage)
     return FeatureMaps(maps)
 
 
@@ -419,8 +428,11 @@ def explain_case(
     return Document(outcome.predictions, outcome.failed_cases)
 
 
-def check_compliance(data_dir: str | Path):
+def check_compliance(data_dir: str | Path, *, ct_input: str = "nifti"):
     """Check the native engine against every IBSI-1 reference value in ``data_dir``.
+
+    ``ct_input='dicom'`` reads the CT phantom from its DICOM series and RTSTRUCT instead of its
+    NIfTI export.
 
     Returns
     -------
@@ -434,7 +446,7 @@ def check_compliance(data_dir: str | Path):
     """
     from radiopipe.compliance.run import run_compliance
 
-    return run_compliance(data_dir)
+    return run_compliance(data_dir, ct_input=ct_input)
 
 
 def _loaded(config: ConfigLike) -> LoadedConfig:
@@ -453,11 +465,11 @@ def _case_settings(features: Section, mask_label: int, channel_policy: str | Non
     return make_config("single-case", data=data, features=_section_dict(features))
 
 
-def _single_case(image: str | Path, mask: str | Path | None) -> Case:
+def _single_case(image: str | Path, mask: str | Path | None, roi: str | None = None) -> Case:
     image = Path(image)
     name = image.name.split(".")[0] or "case"
     return Case(case_id=name, image=image, mask=None if mask is None else Path(mask),
-                label="", patient_id=name)
+                label="", patient_id=name, roi=roi)
 
 
 __all__ = [

@@ -103,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="IBSI-1 data folder: digital_phantom/, ct_phantom/ and reference_values/",
     )
+    compliance.add_argument(
+        "--ct-input", choices=("nifti", "dicom"), default="nifti",
+        help="read the CT phantom from its NIfTI export (default) or its DICOM series + RTSTRUCT",
+    )
     return parser
 
 
@@ -165,7 +169,7 @@ def _output_folder(args: argparse.Namespace) -> Path | None:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "compliance":
-        return _compliance(args.data)
+        return _compliance(args.data, args.ct_input)
     if args.command == "predict":
         return _predict(args)
     if args.command == "explain":
@@ -210,9 +214,9 @@ def _explain(args: argparse.Namespace) -> int:
     return _exit_for(outcome.failed_cases)
 
 
-def _compliance(data_dir: str) -> int:
+def _compliance(data_dir: str, ct_input: str) -> int:
     """Print the IBSI-1 pass table; exit 0 when every reference value passed, 1 otherwise."""
-    report = api.check_compliance(data_dir)
+    report = api.check_compliance(data_dir, ct_input=ct_input)
     print(format_report(report))
     return EXIT_OK if not report.failures else EXIT_CASES_FAILED
 

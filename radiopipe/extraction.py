@@ -137,6 +137,8 @@ def extract_case(
     provenance = {"backend": backend.name, "backend_version": backend.version()}
     try:
         provenance["image_sha256"], provenance["mask_sha256"] = input_sha256(case)
+        if case.roi is not None and not case.modalities:  # hashed: a name may hold an identifier
+            provenance["roi_sha256"] = text_sha256(case.roi)
         key = _case_key(provenance, features, data)
         cached, note = _read_cached(cached_file, key)
         if cached is not None:
@@ -191,12 +193,12 @@ def compute_features(case: Case, features: FeatureConfig, data: DataConfig) -> d
 
 def input_sha256(case: Case) -> tuple[str, str]:
     """(image hash, mask hash) of a case: its files' SHA-256, or for a multimodal case the hash
-    of every modality's pair."""
-    pairs = [(i.modality, file_sha256(i.image), "" if i.mask is None else file_sha256(i.mask))
-             for i in case.images]
-    if case.modalities:
+    of every modality's files and structure name."""
+    pairs = [(i.modality, file_sha256(i.image), "" if i.mask is None else file_sha256(i.mask),
+              "" if i.roi is None else text_sha256(i.roi)) for i in case.images]
+    if case.modalities:  # the mask hash covers each modality's structure name too
         return text_sha256(json.dumps([p[:2] for p in pairs])), text_sha256(
-            json.dumps([[p[0], p[2]] for p in pairs]))
+            json.dumps([[p[0], *p[2:]] for p in pairs]))
     return pairs[0][1], pairs[0][2]
 
 

@@ -1,15 +1,21 @@
 """The cohort manifest: one CSV row per case.
 
-Required columns: ``case_id, image, mask, label, patient_id``; optional: ``site`` and any clinical
-columns. Paths are relative to the manifest's folder. An empty ``mask`` cell means the whole image
-is the region of interest (photographs, X-rays).
+Required columns: ``case_id, image, mask, label, patient_id``; optional: ``site``, ``roi`` and any
+clinical columns. Paths are relative to the manifest's folder. An empty ``mask`` cell means the
+whole image is the region of interest (photographs, X-rays). ``roi`` names the structure of a DICOM
+RTSTRUCT or SEG mask (an exact name, a segment number or a pattern such as ``GTV.*``). A pattern
+matching several structures of the file becomes one row per structure, with case ids
+``<case_id>-<structure name>`` (made safe: no identifier of the file, no character outside
+``[A-Za-z0-9._-]``); like one row per lesion written out, these lesion rows share the row's
+``patient_id``, which keeps a patient's lesions in one fold.
 
 A multimodal case (several images of one patient: CT, PET, MR, ...) gives each image in its own
-pair of columns ``image__<modality>``, ``mask__<modality>`` instead of ``image`` and ``mask``
-(modality names as :func:`radiopipe.columns.is_modality` allows: ``ct``, ``pet``, ``mr_t1``).
-Each image's features are prefixed by its modality (``pet__original__glcm__Contrast``). An empty
-``image__<modality>`` cell means the case lacks that image (its columns stay empty, imputed in
-the models); every case needs one image at least.
+columns ``image__<modality>``, ``mask__<modality>`` and, for a DICOM mask, ``roi__<modality>``
+instead of ``image``, ``mask`` and ``roi`` (modality names as
+:func:`radiopipe.columns.is_modality` allows: ``ct``, ``pet``, ``mr_t1``; a multimodal ``roi``
+names one structure, it is not expanded). Each image's features are prefixed by its modality
+(``pet__original__glcm__Contrast``). An empty ``image__<modality>`` cell means the case lacks that
+image (its columns stay empty, imputed in the models); every case needs one image at least.
 """
 
 from __future__ import annotations
@@ -22,10 +28,12 @@ import pandas as pd
 
 from radiopipe.columns import SEPARATOR, is_modality
 from radiopipe.errors import ManifestError
+from radiopipe.structures import dicom_mask_modality, expand_roi
 
 REQUIRED_COLUMNS = ("case_id", "image", "mask", "label", "patient_id")
 IMAGE_PREFIX = "image" + SEPARATOR
 MASK_PREFIX = "mask" + SEPARATOR
+ROI_PREFIX = "roi" + SEPARATOR
 CASE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 MAX_CASE_ID_LENGTH = 128
 _SHOWN = 5
@@ -41,11 +49,14 @@ class CaseImage:
         The modality that prefixes the image's feature columns; None for a case of one image.
     image : Path
     mask : Path or None
+    roi : str or None
+        The structure of a DICOM RTSTRUCT or SEG mask, if given.
     """
 
     modality: str | None
     image: Path
     mask: Path | None
+    roi: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,8 @@ class Case:
         Grouping key: cases of one patient never straddle a train/test split.
     site : str or None
         Acquisition site, if given.
+    roi : str or None
+        The structure of a DICOM RTSTRUCT or SEG mask, if given.
     clinical : dict
         Other manifest columns, by name.
     modalities : tuple of CaseImage
@@ -79,13 +92,14 @@ class Case:
     label: str
     patient_id: str
     site: str | None = None
+    roi: str | None = None
     clinical: dict[str, str] = field(default_factory=dict)
     modalities: tuple[CaseImage, ...] = ()
 
     @property
     def images(self) -> tuple[CaseImage, ...]:
         """Every image of the case: its modalities, or its one image (modality None)."""
-        return self.modalities or (CaseImage(None, self.image, self.mask),)
+        return self.modalities or (CaseImage(None, self.image, self.mask, self.roi),)
 
 
 @dataclass(frozen=True)
@@ -174,6 +188,9 @@ def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
     base = path.resolve().parent
     mask_columns = [MASK_PREFIX + m for m in modalities] or ["mask"]
     _check_files(frame, base, name, [*image_columns, *mask_columns])
+    if "roi" in frame.columns:
+        frame = _expand_rois(frame, base)
+        _check_case_ids(frame, name)
     classes = tuple(sorted(label for label in frame["label"].unique() if label))
     if require_labels and len(classes) < 2:
         raise ManifestError(
@@ -181,8 +198,9 @@ def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
             "classification needs at least two classes"
         )
 
-    extra = [c for c in frame.columns
-             if c not in (*REQUIRED_COLUMNS, "site", *image_columns, *mask_columns)]
+    roi_columns = [ROI_PREFIX + m for m in modalities if ROI_PREFIX + m in frame.columns]
+    extra = [c for c in frame.columns if c not in (*REQUIRED_COLUMNS, "site", "roi",
+                                                   *image_columns, *mask_columns, *roi_columns)]
     cases = tuple(_case(row, base, modalities, extra) for row in frame.to_dict("records"))
     return Manifest(cases=cases, classes=classes, name=name, modalities=modalities)
 
@@ -190,15 +208,17 @@ def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
 def _case(row: dict, base: Path, modalities: tuple[str, ...], extra: list[str]) -> Case:
     images = tuple(
         CaseImage(m, base / row[IMAGE_PREFIX + m],
-                  (base / row[MASK_PREFIX + m]) if row.get(MASK_PREFIX + m) else None)
+                  (base / row[MASK_PREFIX + m]) if row.get(MASK_PREFIX + m) else None,
+                  row.get(ROI_PREFIX + m) or None)
         for m in modalities if row[IMAGE_PREFIX + m]
     )
     first = images[0] if images else CaseImage(
-        None, base / row["image"], (base / row["mask"]) if row["mask"] else None
+        None, base / row["image"], (base / row["mask"]) if row["mask"] else None,
+        row.get("roi") or None,
     )
     return Case(
         case_id=row["case_id"], image=first.image, mask=first.mask, label=row["label"],
-        patient_id=row["patient_id"], site=(row.get("site") or None),
+        patient_id=row["patient_id"], site=(row.get("site") or None), roi=first.roi,
         clinical={c: row[c] for c in extra}, modalities=images,
     )
 
@@ -207,7 +227,8 @@ def _modalities(frame: pd.DataFrame, name: str) -> tuple[str, ...]:
     """The modalities of ``image__<modality>`` columns, checked against the other columns."""
     found = tuple(c.removeprefix(IMAGE_PREFIX) for c in frame.columns
                   if c.startswith(IMAGE_PREFIX))
-    masks = [c.removeprefix(MASK_PREFIX) for c in frame.columns if c.startswith(MASK_PREFIX)]
+    masks = [c.removeprefix(prefix) for c in frame.columns for prefix in (MASK_PREFIX, ROI_PREFIX)
+             if c.startswith(prefix)]
     if not found and not masks:
         return ()
     bad = [m for m in (*found, *masks) if not is_modality(m)]
@@ -216,15 +237,16 @@ def _modalities(frame: pd.DataFrame, name: str) -> tuple[str, ...]:
             f"{name}: invalid modality name(s) {_listing(bad)} in image__/mask__ columns; use "
             "lower-case letters, digits and single underscores (ct, pet, mr_t1)"
         )
-    orphans = [f"mask__{m}" for m in masks if m not in found]
+    orphans = [f"mask__{m} or roi__{m}" for m in masks if m not in found]
     if orphans:
         raise ManifestError(f"{name}: column(s) {_listing(orphans)} without their image__ "
                             "column; add it or remove the mask column")
-    single = [c for c in ("image", "mask") if c in frame.columns]
+    single = [c for c in ("image", "mask", "roi") if c in frame.columns]
     if single:
         raise ManifestError(
             f"{name}: has both image__<modality> columns and {' and '.join(single)}; a "
-            "multimodal manifest names every image by its modality (image__ct, mask__ct, ...)"
+            "multimodal manifest names every image by its modality (image__ct, mask__ct, "
+            "roi__ct, ...)"
         )
     return found
 
@@ -271,6 +293,21 @@ def _check_required_cells(frame: pd.DataFrame, name: str, columns: tuple[str, ..
         empty = frame.loc[frame[column] == "", "case_id"].tolist()
         if empty:
             raise ManifestError(f"{name}: empty '{column}' for case(s) {_listing(empty)}")
+
+
+def _expand_rois(frame: pd.DataFrame, base: Path) -> pd.DataFrame:
+    """One row per structure where a row's ``roi`` pattern matches several structures of its
+    RTSTRUCT or SEG: case ids ``<case_id>-<structure>`` (safe names, no identifiers)."""
+    rows = []
+    for row in frame.to_dict("records"):
+        mask = base / row["mask"] if row["mask"] else None
+        expanded = (expand_roi(mask, row["roi"])
+                    if row["roi"] and dicom_mask_modality(mask) is not None else [])
+        if not expanded:
+            rows.append(row)
+        for suffix, roi in expanded:
+            rows.append({**row, "case_id": f"{row['case_id']}-{suffix}", "roi": roi})
+    return pd.DataFrame(rows, columns=frame.columns)
 
 
 def _check_files(frame: pd.DataFrame, base: Path, name: str, columns: list[str]) -> None:

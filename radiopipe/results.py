@@ -272,12 +272,14 @@ class FeatureMaps:
     maps: list[FeatureMap]
 
     def frame(self) -> pd.DataFrame:
-        """One row per ROI voxel of the slice: its position and each feature's value there."""
+        """One row per ROI voxel of the slice: its position, the ROI voxels in its window (0:
+        not shown) and each feature's value there."""
         if not self.maps:
-            return pd.DataFrame(columns=["row", "column"])
+            return pd.DataFrame(columns=["row", "column", "window_voxels"])
         rows, columns = np.nonzero(self.maps[0].roi)
         values = {item.feature: item.values[rows, columns] for item in self.maps}
-        return pd.DataFrame({"row": rows, "column": columns, **values})
+        return pd.DataFrame({"row": rows, "column": columns,
+                             "window_voxels": self.maps[0].window_voxels[rows, columns], **values})
 
     def plot(self) -> Figure:
         """The slice's image and one panel per map (values over the ROI)."""

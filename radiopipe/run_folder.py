@@ -19,7 +19,7 @@ the extracted cases, the failures and the predictions of new cases.
     model/                      train: the primary model refitted on every case (a bundle)
     final_model_predictions.parquet  train: that model's probabilities on the training cases
     shap_values.parquet         explain: SHAP values of the held-out rows
-    feature_maps.parquet        explain: feature maps of the report's cases
+    feature_maps.parquet        explain: local value and contribution maps of the report's cases
     cnn_saliency.parquet        explain: CNN saliency maps of the report's cases
     modality_images.parquet     explain: each modality's image of the report's multimodal cases
     report.html, report.pdf     report; report_*.csv and report_cases/ hold its figures' tables

@@ -224,3 +224,46 @@ def pyradiomics_case(name: str) -> PyradiomicsCase:
 @cache
 def _read(path: Path) -> sitk.Image:
     return sitk.ReadImage(str(path))
+
+
+STS_PATIENTS = tuple(f"STS_00{i}" for i in range(1, 6))
+STS_MODALITIES = ("CT", "MR_T1", "PET")
+
+
+@dataclass(frozen=True)
+class DicomCase:
+    """A DICOM series with its RTSTRUCT, and the IBSI's NIfTI voxelisation of the same contour.
+
+    Attributes
+    ----------
+    series : Path
+        The DICOM series folder.
+    rtstruct : Path
+        The structure set.
+    roi : str
+        The structure's name.
+    nifti_image, nifti_mask : Path
+        The IBSI's NIfTI export of the image and of the structure (the oracle).
+    """
+
+    series: Path
+    rtstruct: Path
+    roi: str
+    nifti_image: Path
+    nifti_mask: Path
+
+
+def ct_phantom_dicom() -> DicomCase:
+    """The IBSI-1 CT phantom as a DICOM series with its RTSTRUCT, or skip the calling test."""
+    dicom = data_folder("ibsi1", "ct_phantom", "dicom")
+    nifti = data_folder("ibsi1", "ct_phantom", "nifti")
+    return DicomCase(dicom / "image", dicom / "mask" / "DCM_RS_00060.dcm", "GTV-1",
+                     nifti / "image" / "phantom.nii.gz", nifti / "mask" / "mask.nii.gz")
+
+
+def sts_dicom(patient: str, modality: str) -> DicomCase:
+    """One STS series (``modality`` CT, MR_T1 or PET) with its RTSTRUCT, or skip."""
+    dicom = data_folder("sts", "dicom", patient, modality)
+    nifti = data_folder("sts", "nifti", patient)
+    return DicomCase(dicom / "image", dicom / "mask" / "RS.dcm", f"GTV_Mass_{modality}",
+                     nifti / f"{modality}_image.nii.gz", nifti / f"{modality}_mask.nii.gz")

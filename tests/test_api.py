@@ -70,7 +70,10 @@ def test_feature_maps_draw_and_tabulate(cohort):
     maps = rp.feature_maps(case.image, case.mask, wanted, settings=FEATURES, max_windows=20)
     assert [m.feature for m in maps.maps] == wanted
     frame = maps.frame()
-    assert list(frame.columns) == ["row", "column", *wanted] and frame[wanted].notna().all().all()
+    assert list(frame.columns) == ["row", "column", "window_voxels", *wanted]
+    shown = frame["window_voxels"] > 0  # windows at least half inside the ROI
+    assert shown.any() and frame.loc[shown, wanted].notna().all().all()
+    assert frame.loc[~shown, wanted].isna().all().all()
     assert isinstance(maps.plot(), Figure)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from radiopipe.compliance.compute import feature_tags
 from radiopipe.compliance.configs import CONFIGURATIONS, feature_settings
 from radiopipe.compliance.data import (
+    CT_INPUTS,
     CT_PHANTOM,
     DIGITAL_PHANTOM,
     Phantom,
@@ -86,7 +87,8 @@ class ComplianceReport:
 
 
 def run_compliance(
-    data_dir: Path | str, reference_sets: Sequence[str] = REFERENCE_SETS
+    data_dir: Path | str, reference_sets: Sequence[str] = REFERENCE_SETS, *,
+    ct_input: str = "nifti",
 ) -> ComplianceReport:
     """Compute every IBSI-1 reference value radiopipe can and compare it with the tables.
 
@@ -97,6 +99,8 @@ def run_compliance(
         IBSI publishes them.
     reference_sets : sequence of str
         Which sets to check: ``DIGITAL_PHANTOM`` and/or configuration names 'A'..'E'.
+    ct_input : {'nifti', 'dicom'}
+        Read the CT phantom from its NIfTI export or from its DICOM series and RTSTRUCT.
 
     Returns
     -------
@@ -108,7 +112,10 @@ def run_compliance(
         When the folder lacks one of the IBSI files (the message names it).
     """
     data_dir = Path(data_dir)
-    check_data_folder(data_dir)
+    if ct_input not in CT_INPUTS:
+        raise ValueError(
+            f"The 'ct_input' parameter must be one of {CT_INPUTS}. Got {ct_input!r} instead.")
+    check_data_folder(data_dir, ct_input)
     unknown = [name for name in reference_sets if name not in REFERENCE_SETS]
     if unknown:
         raise ValueError(
@@ -120,7 +127,7 @@ def run_compliance(
     for name in reference_sets:
         which = DIGITAL_PHANTOM if name == DIGITAL_PHANTOM else CT_PHANTOM
         if which not in phantoms:
-            phantoms[which] = read_phantom(data_dir, which)
+            phantoms[which] = read_phantom(data_dir, which, ct_input)
         references = read_reference_set(data_dir, name)
         values = computed_values(phantoms[which], name, references)
         checks.extend(Check(name, tag_family(r.tag), r, values.get(r.tag)) for r in references)

@@ -1,4 +1,5 @@
-"""What a case page maps: the output it explains, its top mappable features, and their maps."""
+"""What a case page maps: the output it explains, its top mappable features, their local value
+maps and, given the model that predicted the case, their contribution map."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from radiopipe.config import DataConfig, FeatureConfig, FeatureMapConfig
 from radiopipe.errors import CaseError
+from radiopipe.explain.contribution_maps import CaseModel, contribution_map
 from radiopipe.explain.explainers import Explanation
 from radiopipe.explain.feature_maps import FeatureMap, feature_maps, has_map
 from radiopipe.io import Volume, read_case
@@ -31,8 +33,11 @@ def top_features(explanation: Explanation, case_id: str, predicted: str,
 
 
 def case_feature_maps(case: Case, features: list[str], settings: FeatureConfig, data: DataConfig,
-                      maps: FeatureMapConfig) -> list[FeatureMap]:
-    """Read one case as extraction does and map ``features``; [] (logged) if it cannot be read."""
+                      maps: FeatureMapConfig, model: CaseModel | None = None) -> list[FeatureMap]:
+    """Read one case as extraction does and map ``features``; [] (logged) if it cannot be read.
+
+    With ``model``, the local value maps are followed by their contribution map.
+    """
     if not features or not maps.enabled:
         return []
     try:
@@ -40,5 +45,13 @@ def case_feature_maps(case: Case, features: list[str], settings: FeatureConfig, 
     except CaseError as exc:
         logger.warning("no feature maps: %s", exc)
         return []
-    return feature_maps(Volume.from_sitk(image), Volume.from_sitk(mask), features, settings,
-                        window=maps.window, max_windows=maps.max_windows)
+    local = feature_maps(Volume.from_sitk(image), Volume.from_sitk(mask), features, settings,
+                         window=maps.window, max_windows=maps.max_windows,
+                         min_coverage=maps.min_coverage)
+    if not local:
+        logger.warning("no feature maps for case %s: no %d-voxel window of its ROI's largest "
+                       "slice lies %.0f%% in the ROI; lower explain.feature_maps.window or "
+                       "min_coverage", case.case_id, maps.window, 100 * maps.min_coverage)
+        return []
+    contribution = contribution_map(local, model) if model is not None else None
+    return local + ([contribution] if contribution is not None else [])

@@ -7,7 +7,8 @@ principal component (``Explanation.components``, listed in the metadata's ``comp
 file metadata (key ``radiopipe``) records the explainer, the output space, the explained model
 and the key of the inputs the file was computed from.
 
-Feature maps: one row per shown pixel of each map (:func:`maps_frame`).
+Feature maps: one row per shown pixel of each map (:func:`maps_frame`): local value maps and the
+contribution map (``kind``), with the ROI voxels in each pixel's window (``window_voxels``).
 
 CNN saliency maps: one row per pixel of each case's shown input (:func:`saliency_frame`), the
 components' SHAP weights in the metadata (``weights``: case id -> component -> weight).
@@ -31,8 +32,9 @@ from radiopipe.storage import atomic_write
 METADATA_KEY = b"radiopipe"
 _META_COLUMNS = ("case_id", "fold", "output", "base_value", "model_output")
 _MAP_COLUMNS = (
-    "case_id", "feature", "rank", "slice_index", "window", "stride", "spacing_row",
-    "spacing_column", "row", "column", "image", "roi", "value",
+    "case_id", "feature", "rank", "kind", "output", "slice_index", "window", "stride",
+    "spacing_row", "spacing_column", "spacing_slice", "min_coverage", "roi_voxels", "exponent",
+    "whole_roi", "row", "column", "image", "roi", "window_voxels", "value",
 )
 _SALIENCY_COLUMNS = ("case_id", "plane", "score", "row", "column", "image", "roi", "value")
 
@@ -118,17 +120,26 @@ def maps_frame(case_id: str, maps: list[FeatureMap]) -> pd.DataFrame:
                     "case_id": case_id,
                     "feature": item.feature,
                     "rank": rank,
+                    "kind": item.kind,
+                    "output": item.output,
                     "slice_index": item.slice_index,
                     "window": item.window,
                     "stride": item.stride,
                     "spacing_row": item.spacing[0],
                     "spacing_column": item.spacing[1],
+                    "spacing_slice": item.slice_spacing,
+                    "min_coverage": item.min_coverage,
+                    "roi_voxels": item.roi_voxels,
+                    "exponent": item.exponent,
+                    "whole_roi": item.whole_roi,
                     "row": rows.ravel(),
                     "column": columns.ravel(),
                     "image": item.image.ravel().astype(np.float64),
                     "roi": item.roi.ravel(),
+                    "window_voxels": item.window_voxels.ravel().astype(np.int64),
                     "value": item.values.ravel(),
-                }
+                },
+                columns=list(_MAP_COLUMNS),
             )
         )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_MAP_COLUMNS)
@@ -150,6 +161,14 @@ def maps_from_frame(frame: pd.DataFrame) -> dict[str, list[FeatureMap]]:
                 window=int(first["window"]),
                 stride=int(first["stride"]),
                 spacing=(float(first["spacing_row"]), float(first["spacing_column"])),
+                window_voxels=part["window_voxels"].to_numpy(dtype=np.int64).reshape(shape),
+                min_coverage=float(first["min_coverage"]),
+                roi_voxels=int(first["roi_voxels"]),
+                whole_roi=float(first["whole_roi"]),
+                slice_spacing=float(first["spacing_slice"]),
+                exponent=int(first["exponent"]),
+                kind=str(first["kind"]),
+                output=str(first["output"]),
             )
         )
     return out

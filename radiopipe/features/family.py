@@ -91,6 +91,10 @@ class Family:
     reach : callable or None
         For a family that reads the image past the ROI's bounding box (local intensity's
         spheres), ``reach(spacing)``: how many voxels past it, per axis; None for the others.
+    extensive : tuple of (str, int)
+        The family's extensive features and their exponent e: at a fixed texture they grow as
+        ``n ** e`` with the number n of voxels they are computed over (a sum over voxels: 1; the
+        reciprocal of one: -1). The others are intensive. Feature maps show these per voxel.
     """
 
     name: str
@@ -99,6 +103,7 @@ class Family:
     feature_names: tuple[str, ...]
     directional: bool = False
     reach: Callable[[tuple[float, ...]], np.ndarray] | None = None
+    extensive: tuple[tuple[str, int], ...] = ()
 
     def aggregation(self, settings: FeatureConfig) -> str:
         """The aggregation this family computes at under ``settings`` (see `plain_aggregation`)."""

@@ -107,10 +107,28 @@ def _local_intensity(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, 
     )
 
 
+# Extensive features (see `Family.extensive`). First-order Energy and TotalEnergy are sums over
+# voxels; the non-normalised non-uniformities are sums of squared counts over the number of runs,
+# zones or voxels, so grow as n; NGTDM busyness grows as n, coarseness and strength as 1 / n (their
+# denominators sum over voxels). Exact for first order; for texture matrices the counts of runs,
+# zones and neighbourhoods grow with n up to the effects of the edges.
+# tests/explain/test_feature_maps.py measures every exponent by doubling a texture.
+_NON_UNIFORMITIES = (("GrayLevelNonUniformity", 1),)
+_EXTENSIVE = {
+    "firstorder": (("Energy", 1), ("TotalEnergy", 1)),
+    "glrlm": (*_NON_UNIFORMITIES, ("RunLengthNonUniformity", 1)),
+    "glszm": (*_NON_UNIFORMITIES, ("SizeZoneNonUniformity", 1)),
+    "gldzm": (*_NON_UNIFORMITIES, ("ZoneDistanceNonUniformity", 1)),
+    "gldm": (*_NON_UNIFORMITIES, ("DependenceNonUniformity", 1)),
+    "ngldm": (*_NON_UNIFORMITIES, ("DependenceNonUniformity", 1)),
+    "ngtdm": (("Busyness", 1), ("Coarseness", -1), ("Strength", -1)),
+}
+
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
-        Family("firstorder", "intensity", _firstorder, firstorder.FEATURE_NAMES),
+        Family("firstorder", "intensity", _firstorder, firstorder.FEATURE_NAMES,
+               extensive=_EXTENSIVE["firstorder"]),
         Family("shape", "morphology", _shape, shape.FEATURE_NAMES),
         Family(
             "glcm", "texture", _texture("glcm", glcm.compute_glcm), glcm.FEATURE_NAMES,
@@ -118,13 +136,17 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             "glrlm", "texture", _texture("glrlm", glrlm.compute_glrlm), glrlm.FEATURE_NAMES,
-            directional=True,
+            directional=True, extensive=_EXTENSIVE["glrlm"],
         ),
-        Family("glszm", "texture", _texture("glszm", glszm.compute_glszm), glszm.FEATURE_NAMES),
-        Family("gldm", "texture", _texture("gldm", gldm.compute_gldm), gldm.FEATURE_NAMES),
-        Family("ngtdm", "texture", _texture("ngtdm", ngtdm.compute_ngtdm), ngtdm.FEATURE_NAMES),
-        Family("gldzm", "texture", _gldzm, gldzm.FEATURE_NAMES),
-        Family("ngldm", "texture", _texture("ngldm", ngldm.compute_ngldm), ngldm.FEATURE_NAMES),
+        Family("glszm", "texture", _texture("glszm", glszm.compute_glszm), glszm.FEATURE_NAMES,
+               extensive=_EXTENSIVE["glszm"]),
+        Family("gldm", "texture", _texture("gldm", gldm.compute_gldm), gldm.FEATURE_NAMES,
+               extensive=_EXTENSIVE["gldm"]),
+        Family("ngtdm", "texture", _texture("ngtdm", ngtdm.compute_ngtdm), ngtdm.FEATURE_NAMES,
+               extensive=_EXTENSIVE["ngtdm"]),
+        Family("gldzm", "texture", _gldzm, gldzm.FEATURE_NAMES, extensive=_EXTENSIVE["gldzm"]),
+        Family("ngldm", "texture", _texture("ngldm", ngldm.compute_ngldm), ngldm.FEATURE_NAMES,
+               extensive=_EXTENSIVE["ngldm"]),
         Family(
             "intensity_histogram", "histogram", _intensity_histogram,
             intensity_histogram.FEATURE_NAMES,

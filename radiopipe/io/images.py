@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import SimpleITK as sitk
@@ -20,10 +19,6 @@ from radiopipe.errors import CaseError
 from radiopipe.image_integrity import truncation
 from radiopipe.io.dicom_series import read_dicom_folder
 from radiopipe.io.naming import describe_file, redact_paths
-
-if TYPE_CHECKING:
-    from radiopipe.config import DataConfig
-    from radiopipe.manifest import Case
 
 CHANNEL_POLICIES = ("luminance", "mean", "red", "green", "blue")
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights
@@ -78,36 +73,6 @@ class Volume:
         image.SetOrigin(self.origin)
         image.SetDirection(self.direction)
         return image
-
-
-def read_case(case: Case, data: DataConfig) -> tuple[sitk.Image, sitk.Image]:
-    """A case's image and mask as extraction reads them.
-
-    Parameters
-    ----------
-    case : Case
-        The case: its image (file or DICOM series folder) and mask (None: the whole image).
-    data : DataConfig
-        The reading settings: ``channel_policy``, ``mask_label``, ``geometry_tolerance``.
-
-    Returns
-    -------
-    image : SimpleITK.Image
-        The single-channel image (`read_image`).
-    mask : SimpleITK.Image
-        The binary uint8 mask of the case's label on the image's geometry (`read_mask`).
-
-    Raises
-    ------
-    CaseError
-        When the image or mask cannot be read or do not fit together.
-    """
-    image = read_image(case.image, case_id=case.case_id, channel_policy=data.channel_policy)
-    mask = read_mask(
-        case.mask, image, case_id=case.case_id, label=data.mask_label,
-        tolerance=data.geometry_tolerance, min_voxels=data.min_roi_voxels,
-    )
-    return image, mask
 
 
 def read_image(path: Path, *, case_id: str, channel_policy: str | None = None) -> sitk.Image:
@@ -242,7 +207,15 @@ def read_mask(
             f"{described} {problem} (labels present: {shown}{more}); "
             "set data.mask_label to the label of the region of interest or fix the mask",
         )
-    size = int(roi.sum())
+    check_roi_size(roi, case_id=case_id, min_voxels=min_voxels)
+    binary = sitk.GetImageFromArray(roi.astype(np.uint8))
+    binary.CopyInformation(image)
+    return binary
+
+
+def check_roi_size(roi: np.ndarray, *, case_id: str, min_voxels: int) -> None:
+    """Raise a CaseError when the region of interest has fewer than ``min_voxels`` voxels."""
+    size = int(np.count_nonzero(roi))
     if size < min_voxels:
         raise CaseError(
             case_id,
@@ -250,9 +223,6 @@ def read_mask(
             f"{min_voxels}; its texture features would be undefined. Check the mask, or lower "
             "data.min_roi_voxels",
         )
-    binary = sitk.GetImageFromArray(roi.astype(np.uint8))
-    binary.CopyInformation(image)
-    return binary
 
 
 def check_geometry(

@@ -10,8 +10,9 @@ import numpy as np
 import SimpleITK as sitk
 
 from radiopipe.errors import CaseError
+from radiopipe.io.case import read_case
 from radiopipe.io.header import series_header
-from radiopipe.io.images import read_case, read_mask
+from radiopipe.io.images import read_mask
 from radiopipe.io.suv import to_suv
 from radiopipe.preprocess.region_normalise import zscore_by_region
 
@@ -56,7 +57,8 @@ def read_modality(case: Case, item: CaseImage, features: FeatureConfig,
         When the image or mask cannot be read, SUV cannot be computed, or the normalisation's
         region is missing.
     """
-    single = dataclasses.replace(case, image=item.image, mask=item.mask, modalities=())
+    single = dataclasses.replace(case, image=item.image, mask=item.mask, roi=item.roi,
+                                 modalities=())
     image, mask = read_case(single, data)
     header = series_header(item.image)
     if item.modality is None:

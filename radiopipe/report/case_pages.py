@@ -1,5 +1,6 @@
-"""One page per case: the prediction, why the model made it (waterfall), and where in the image
-the features that drove it live (feature maps; for CNN columns, the saliency map).
+"""One page per case: the prediction, why the model made it (waterfall), the local values of the
+features that drove it and where in the ROI they push it (feature and contribution maps; for CNN
+columns, the saliency map).
 
 The same page serves the report (a held-out case, explained by the fold model that never saw
 it) and ``radiopipe explain`` (a new case, explained by the bundle's model).
@@ -16,7 +17,8 @@ import pandas as pd
 
 from radiopipe.cnn.columns import PREFIX as CNN_PREFIX
 from radiopipe.explain.cnn_saliency import SaliencyMap
-from radiopipe.explain.feature_maps import FeatureMap
+from radiopipe.explain.feature_maps import CONTRIBUTION, FeatureMap
+from radiopipe.explain.map_captions import map_caption
 from radiopipe.explain.modality_panels import ModalityPanel
 from radiopipe.explain.store import component_weights_frame, maps_frame, saliency_frame
 from radiopipe.report.layout import feature_label, figure, save_csv, table
@@ -188,27 +190,33 @@ def _maps_part(view: CaseView, tables_dir: Path, table_prefix: str) -> str:
     if not view.maps:
         return ("<h4>Where in the image</h4><p class=\"muted\">No feature map: the case's top "
                 "features are shape, clinical or CNN features, which describe the whole region, "
-                "or maps are turned off (explain.feature_maps.enabled).</p>")
+                "its region is smaller than the map's window, or maps are turned off "
+                "(explain.feature_maps.enabled).</p>")
     maps_file = f"{view.case_id}_maps.csv"
     save_csv(tables_dir / maps_file, maps_frame(view.case_id, view.maps), index=False)
     figures = [
         figure(
-            feature_map_figure(item, feature_label(item.feature),
-                               float(view.values.get(item.feature, np.nan))),
-            f"feature map of {item.feature} for case {view.case_id}",
-            f"{feature_label(item.feature)}: the feature computed in a {item.window}-voxel window "
-            "around each ROI voxel of the ROI's largest slice"
-            + (f" (every {item.stride}th voxel)" if item.stride > 1 else "")
-            + ", with the extraction's settings. Bright areas hold high values.",
+            feature_map_figure(item, _map_label(item), item.whole_roi),
+            f"{'contribution' if item.kind == CONTRIBUTION else 'feature'} map of "
+            f"{item.feature} for case {view.case_id}",
+            map_caption(item, feature_label),
             table_prefix + maps_file,
         )
         for item in view.maps
     ]
     return (
-        "<h4>Where in the image</h4><p>The case's most influential image features, computed "
-        "voxel by voxel: the texture that drove the prediction, located in the region.</p>"
+        "<h4>Where in the image</h4><p>Local values of the case's most influential image "
+        "features, each computed in a small window around each voxel, then where in the region "
+        "those values push the prediction (contribution map). A local value says what the "
+        "texture is there, not that it drove the prediction.</p>"
         + "\n".join(figures)
     )
+
+
+def _map_label(item: FeatureMap) -> str:
+    if item.kind == CONTRIBUTION:
+        return f"contribution to log-odds of {item.output}"
+    return f"local {feature_label(item.feature)}" + (" per voxel" if item.exponent else "")
 
 
 def _saliency_part(view: CaseView, tables_dir: Path, table_prefix: str) -> str:

@@ -208,5 +208,7 @@ def _explain_rows(config: dict) -> list[list[str]]:
          f"most {explain['max_rows']} rows plus the case pages"],
         ["feature maps", "off" if not maps["enabled"] else
          f"top {maps['top_features']} features per case, {maps['window']}-voxel window, at most "
-         f"{maps['max_windows']} windows per map, on the ROI's largest slice"],
+         f"{maps['max_windows']} windows per map, on the ROI's largest slice; a window is shown "
+         f"where at least {maps['min_coverage']:.0%} of it lies in the ROI; sums over voxels "
+         "(e.g. Energy) per voxel; a contribution map in log-odds by the case's own model"],
     ]

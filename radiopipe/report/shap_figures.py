@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from scipy.stats import rankdata
 
 from radiopipe.explain.cnn_saliency import SaliencyMap
-from radiopipe.explain.feature_maps import FeatureMap
+from radiopipe.explain.feature_maps import CONTRIBUTION, FeatureMap
 from radiopipe.explain.modality_panels import ModalityPanel
 from radiopipe.report.figures import to_data_uri
 
@@ -130,7 +130,8 @@ def waterfall_figure(contributions: pd.DataFrame, base: float, output: str, spac
 
 
 def feature_map_figure(item: FeatureMap, label: str, case_value: float) -> str:
-    """The image slice in grey, the ROI outlined, the feature map over the ROI in colour."""
+    """The image slice in grey, the ROI outlined, the map over the ROI in colour (a contribution
+    map on a diverging scale centred at 0)."""
     aspect = item.spacing[0] / item.spacing[1]
     fig = Figure(figsize=(7.6, 3.6))
     axes = fig.subplots(1, 2)
@@ -141,11 +142,14 @@ def feature_map_figure(item: FeatureMap, label: str, case_value: float) -> str:
         ax.set_yticks([])
     axes[0].set_title(f"slice {item.slice_index}, ROI outlined", fontsize=9)
     shown = np.ma.masked_invalid(item.values)
-    overlay = axes[1].imshow(shown, cmap="magma", alpha=0.75, aspect=aspect,
-                             interpolation="nearest")
+    style = {"cmap": "magma"}
+    if item.kind == CONTRIBUTION:  # signed: red towards the class, blue away, 0 white
+        reach = max(float(np.nanmax(np.abs(item.values))), 1e-9)
+        style = {"cmap": "RdBu_r", "vmin": -reach, "vmax": reach}
+    overlay = axes[1].imshow(shown, alpha=0.75, aspect=aspect, interpolation="nearest", **style)
     bar = fig.colorbar(overlay, ax=axes[1], fraction=0.046, pad=0.04)
     bar.ax.tick_params(labelsize=7)
-    axes[1].set_title(f"{label}\nwhole-ROI value {case_value:.4g}", fontsize=8)
+    axes[1].set_title(f"{label}\nwhole ROI {case_value:.4g}", fontsize=8)
     return to_data_uri(fig)
 
 

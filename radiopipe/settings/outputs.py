@@ -19,6 +19,8 @@ class FeatureMapConfig(Strict):
     top_features: int = Field(3, ge=1, le=10)  # mapped features per case page
     window: int = Field(5, ge=3, le=15)  # window side in voxels (odd)
     max_windows: int = Field(400, ge=1)  # per map; the stride grows until the ROI slice fits
+    # A window is shown only where this fraction of its voxels lies in the ROI (1: wholly inside)
+    min_coverage: float = Field(0.5, gt=0, le=1)
 
     @model_validator(mode="after")
     def _odd_window(self) -> FeatureMapConfig:

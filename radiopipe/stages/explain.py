@@ -19,6 +19,7 @@ from radiopipe.config import LoadedConfig
 from radiopipe.explain.case_maps import case_feature_maps, explained_output, top_features
 from radiopipe.explain.cases import select_cases
 from radiopipe.explain.cnn_saliency import SaliencyMap, cnn_saliency, component_shap
+from radiopipe.explain.contribution_maps import CaseModel
 from radiopipe.explain.explainers import Explanation
 from radiopipe.explain.heldout import HeldOutExplanation, explain_held_out
 from radiopipe.explain.modality_panels import modality_panels, panels_frame
@@ -105,7 +106,11 @@ def _explain(loaded: LoadedConfig, record: ValidationRecord, run: RunFolder,
             "recorded; rerun 'radiopipe train'", held.model_difference
         )
     predicted = dict(zip(inputs.X.index, np.asarray(classes)[np.nan_to_num(validated).argmax(1)]))
-    maps = _case_maps(manifest, cases, explanation, predicted, config) if cases else []
+    estimators = dict(fold_models)
+    models = {case_id: (estimators[int(fold)], inputs.X.loc[[case_id]])
+              for case_id, fold in zip(explanation.case_ids, held.folds) if case_id in cases}
+    maps = (_case_maps(manifest, cases, explanation, predicted, models, classes, config)
+            if cases else [])
     write_maps(run.feature_maps,
                pd.concat(maps, ignore_index=True) if maps else maps_frame("", []),
                {"cases": cases})
@@ -123,15 +128,20 @@ def _explain(loaded: LoadedConfig, record: ValidationRecord, run: RunFolder,
 
 
 def _case_maps(manifest: Manifest, cases: list[str], explanation: Explanation,
-               predicted: dict[str, str], config) -> list[pd.DataFrame]:
-    """The maps tables of the report's cases."""
+               predicted: dict[str, str], models: dict[str, tuple], classes: list[str],
+               config) -> list[pd.DataFrame]:
+    """The maps tables of the report's cases; ``models``: per case, the fold model that held it
+    out and the case's model inputs, for its contribution map."""
     settings = config.explain.feature_maps
     by_id = {case.case_id: case for case in manifest.cases}
     frames = []
     for case_id in cases:
         if case_id in explanation.case_ids:
             wanted = top_features(explanation, case_id, predicted[case_id], settings)
-            maps = case_feature_maps(by_id[case_id], wanted, config.features, config.data, settings)
+            output = explanation.outputs[explained_output(explanation, predicted[case_id])]
+            model = CaseModel(*models[case_id], list(classes), output)
+            maps = case_feature_maps(by_id[case_id], wanted, config.features, config.data,
+                                     settings, model)
             frames.append(maps_frame(case_id, maps))
     return frames
 

@@ -20,6 +20,7 @@ from radiopipe.errors import DataError
 from radiopipe.explain.anatomy import embedding_pca
 from radiopipe.explain.case_maps import case_feature_maps, explained_output, top_features
 from radiopipe.explain.cnn_saliency import SaliencyMap, cnn_saliency, component_shap
+from radiopipe.explain.contribution_maps import CaseModel
 from radiopipe.explain.explainers import Explanation, explain
 from radiopipe.explain.modality_panels import modality_panels
 from radiopipe.explain.store import write_explanation
@@ -190,7 +191,9 @@ def _new_case_view(bundle: Bundle, case: Case, X: pd.DataFrame, data: DataConfig
         shap=pd.Series(explanation.values[0, :, k], index=list(explanation.features)),
         values=X.iloc[0],
         cohort=None,
-        maps=case_feature_maps(case, mapped, features, data, settings.feature_maps),
+        maps=case_feature_maps(case, mapped, features, data, settings.feature_maps,
+                               CaseModel(bundle.estimator, X, list(classes),
+                                         explanation.outputs[k])),
         saliency=_saliency(bundle, case, explanation, k, data, settings),
         modality_images=modality_panels(case, features, data),
     )

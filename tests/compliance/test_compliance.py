@@ -143,7 +143,7 @@ def test_table_by_hand():
 
 
 def test_command_exits_1_when_a_value_fails(monkeypatch, capsys):
-    monkeypatch.setattr(cli.api, "check_compliance", lambda data_dir: _report())
+    monkeypatch.setattr(cli.api, "check_compliance", lambda data_dir, ct_input: _report())
     assert cli.main(["compliance", "--data", "anywhere"]) == 1
     assert capsys.readouterr().out.splitlines()[-1] == "ibsi: 1/3 passed"
 
@@ -217,3 +217,19 @@ def test_command_prints_the_pass_table(report, capsys):
     total = len(report.checks)
     assert lines[-2].split()[-1] == f"{total}/{total}"
     assert lines[-1] == f"ibsi: {total}/{total} passed"
+
+
+@pytest.mark.reference
+@pytest.mark.slow
+def test_configurations_a_to_e_pass_from_the_dicom_series_and_rtstruct(report):
+    configurations = tuple(name for name in REFERENCE_SETS if name != DIGITAL_PHANTOM)
+    from_dicom = run_compliance(data_folder("ibsi1"), configurations, ct_input="dicom")
+    failures = {(c.reference_set, c.reference.tag) for c in from_dicom.failures}
+    unexpected = failures - set(EXPECTED_FAILURES)
+    assert not unexpected, f"{len(unexpected)} values miss the IBSI reference: {unexpected}"
+    assert len(from_dicom.checks) == sum(c.reference_set in configurations for c in report.checks)
+
+
+def test_the_cli_takes_the_ct_input(tmp_path, capsys):
+    assert cli.main(["compliance", "--data", str(tmp_path), "--ct-input", "dicom"]) == 2
+    assert "digital_phantom/nifti/image/phantom.nii.gz is missing" in capsys.readouterr().err

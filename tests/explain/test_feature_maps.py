@@ -1,13 +1,17 @@
-"""Feature maps: a feature computed voxel-wise in windows, with the extraction's settings."""
+"""Feature maps: a feature computed voxel-wise in windows, with the extraction's settings;
+windows mostly outside the ROI masked, extensive features per voxel."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.ndimage import gaussian_filter
 
+from radiopipe.columns import split_column
 from radiopipe.config import FeatureConfig
-from radiopipe.explain.feature_maps import feature_maps, has_map
+from radiopipe.explain.feature_maps import extensive_exponent, feature_maps, has_map
 from radiopipe.features.extract import extract_features
+from radiopipe.features.registry import FAMILIES
 from radiopipe.io import Volume
 
 PLANAR = ((1.0, 1.0), (0.0, 0.0), (1.0, 0.0, 0.0, 1.0))
@@ -27,17 +31,22 @@ def test_a_3x3_window_mean_by_hand():
     assert item.slice_index == 0 and item.stride == 1 and item.window == 3
     np.testing.assert_array_equal(item.image, image)  # the ROI plus a margin: all of it here
     np.testing.assert_array_equal(item.roi, roi)
-    assert item.values[1, 1] == pytest.approx((6 + 7 + 11 + 12) / 4)  # corner: 2x2 of the ROI
     assert item.values[1, 2] == pytest.approx((6 + 7 + 8 + 11 + 12 + 13) / 6)  # edge: 2x3
     assert item.values[2, 2] == pytest.approx(12.0)  # centre: the whole ROI
-    assert item.values[3, 3] == pytest.approx((12 + 13 + 17 + 18) / 4)
+    assert item.whole_roi == pytest.approx(12.0) and item.window_mm == (3.0, 3.0)
+    # corners: 2x2 of the ROI, 4 of 9 window voxels, under the default half: not shown
+    assert np.isnan(item.values[[1, 1, 3, 3], [1, 3, 1, 3]]).all()
+    assert item.window_voxels[1, 1] == 0 and item.window_voxels[1, 2] == 6
     assert np.isnan(item.values[~roi]).all()
+    (inside,) = feature_maps(*_planar(image, roi), ["original__firstorder__Mean"], settings,
+                             window=3, min_coverage=1.0)
+    assert np.flatnonzero(np.isfinite(inside.values)).tolist() == [12]  # only the centre
 
 
 @pytest.mark.parametrize(
     "feature",
     ["original__glcm__Contrast", "original__glszm__ZoneEntropy", "original__firstorder__Entropy",
-     "log-sigma-1-0-mm-3D__ngtdm__Busyness"],
+     "log-sigma-1-0-mm-3D__ngtdm__Busyness", "original__firstorder__Energy"],
 )
 def test_a_window_holding_the_whole_roi_gives_the_extracted_value(feature):
     rng = np.random.default_rng(0)
@@ -47,20 +56,83 @@ def test_a_window_holding_the_whole_roi_gives_the_extracted_value(feature):
     settings = FeatureConfig(image_types=["original", "log"], log_sigmas=[1.0], bin_width=10)
     volume, mask = Volume(image, *SPATIAL), Volume(roi, *SPATIAL)
     expected = extract_features(volume, mask, settings)[feature]
-    (item,) = feature_maps(volume, mask, [feature], settings, window=7)
+    (item,) = feature_maps(volume, mask, [feature], settings, window=7, min_coverage=0.05)
     assert item.slice_index == 3  # the first of the ROI's equally large slices
-    np.testing.assert_allclose(item.values[item.roi], expected, rtol=1e-12)
+    assert item.roi_voxels == 27 and (item.window_voxels[item.roi] == 27).all()
+    # extensive features (Busyness, Energy) are shown per voxel: n ** exponent times less
+    scale = 27.0 ** item.exponent
+    np.testing.assert_allclose(item.values[item.roi] * scale, expected, rtol=1e-12)
+    assert item.whole_roi * scale == pytest.approx(expected, rel=1e-12)
 
 
-def test_the_stride_keeps_the_windows_within_the_budget_and_covers_the_roi():
+def test_the_stride_keeps_the_windows_within_the_budget_and_covers_the_shown_roi():
     image = np.random.default_rng(1).normal(size=(20, 20))
     roi = np.zeros((20, 20), dtype=bool)
-    roi[2:12, 3:13] = True  # 100 voxels
+    roi[2:12, 3:13] = True  # 100 voxels; the 4 corners' windows are 4/9 inside: not shown
     settings = FeatureConfig(families=["glcm"], bin_width=0.5)
     (item,) = feature_maps(*_planar(image, roi), ["original__glcm__JointEntropy"], settings,
                            window=3, max_windows=30)
-    assert item.stride == 2  # 25 windows on every second voxel of both axes
-    assert np.isfinite(item.values[item.roi]).all()
+    assert item.stride == 2  # 24 windows on every second voxel of both axes
+    shown = item.window_voxels > 0
+    assert shown.sum() == 96 and np.isfinite(item.values[shown]).all()
+    assert np.isnan(item.values[~shown]).all()
+
+
+def _sphere(radius: int, size: int) -> np.ndarray:
+    grid = np.indices((size,) * 3) - size // 2
+    return (grid**2).sum(axis=0) <= radius**2
+
+
+def test_an_energy_map_reads_the_intensity_not_the_roi_voxels_in_the_window():
+    roi = _sphere(7, 21)
+    noisy = 100 + np.random.default_rng(2).normal(0, 5, roi.shape)
+    settings = FeatureConfig(families=["firstorder"], bin_width=5)
+    feature = "original__firstorder__Energy"
+    uniform_map, noisy_map = (
+        feature_maps(Volume(image, *SPATIAL), Volume(roi.astype(np.uint8), *SPATIAL), [feature],
+                     settings, window=5)[0]
+        for image in (np.full(roi.shape, 100.0), noisy)
+    )
+    shown = uniform_map.window_voxels > 0
+    counts = uniform_map.window_voxels[shown]
+    assert counts.min() < 0.75 * counts.max()  # rim windows hold fewer ROI voxels than inner ones
+    # a uniform region gives a flat map: Energy per ROI voxel of the window is 100 ** 2
+    np.testing.assert_allclose(uniform_map.values[shown], 100.0**2, rtol=1e-12)
+    assert uniform_map.whole_roi == pytest.approx(100.0**2)
+    values = noisy_map.values[shown]
+    assert abs(np.corrcoef(values, counts)[0, 1]) < 0.3
+    assert np.corrcoef(values * counts, counts)[0, 1] > 0.9  # what the window's sum would track
+    # windows less than half inside the ROI are not shown: ROI voxels at the rim stay blank
+    rim = uniform_map.roi & ~shown
+    assert rim.any() and np.isnan(uniform_map.values[rim]).all()
+    assert np.isnan(uniform_map.values[~uniform_map.roi]).all()
+
+
+def test_the_extensive_exponents_are_how_each_feature_grows_with_the_voxel_count():
+    """Doubling a periodic texture doubles the voxels at the same texture: a feature of exponent
+    e is multiplied by 2 ** e. GLDZM's distance features measure how far zones lie from the ROI's
+    edge, which depends on the ROI's thickness rather than its voxel count: not tested."""
+    block = 100 + 400 * gaussian_filter(np.random.default_rng(0).normal(size=(12, 12, 12)), 1.0,
+                                        mode="wrap")
+    settings = FeatureConfig(bin_width=10, families=["firstorder", "glcm", "glrlm", "glszm",
+                                                      "gldm", "ngtdm", "gldzm", "ngldm"])
+
+    def features(image):
+        roi = np.pad(np.ones(image.shape, np.uint8), 2)
+        return extract_features(Volume(np.pad(image, 2), *SPATIAL), Volume(roi, *SPATIAL),
+                                settings)
+
+    single, double = features(block), features(np.concatenate([block, block]))
+    distance = {"LargeDistanceEmphasis", "LargeDistanceLowGrayLevelEmphasis",
+                "LargeDistanceHighGrayLevelEmphasis", "ZoneDistanceVariance"}
+    tested = [f for f in single if has_map(f) and single[f] != 0
+              and not (split_column(f)[1] == "gldzm" and split_column(f)[2] in distance)]
+    declared = {(f.name, name) for f in FAMILIES.values() for name, _ in f.extensive}
+    assert {(split_column(f)[1], split_column(f)[2]) for f in tested} >= declared
+    measured = {f: np.log2(double[f] / single[f]) for f in tested}
+    wrong = {f: round(e, 2) for f, e in measured.items()
+             if not abs(e - extensive_exponent(f)) < 0.35}
+    assert wrong == {}
 
 
 def test_which_features_have_maps():

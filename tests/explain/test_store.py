@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from radiopipe.explain.explainers import Explanation
-from radiopipe.explain.feature_maps import FeatureMap
+from radiopipe.explain.feature_maps import CONTRIBUTION, FeatureMap
 from radiopipe.explain.store import (
     explanation_frame,
     maps_frame,
@@ -40,10 +42,17 @@ def test_maps_round_trip():
         feature="original__glcm__Contrast", slice_index=4, image=np.arange(6.0).reshape(2, 3),
         roi=np.array([[True, False, True], [True, True, False]]),
         values=np.array([[1.0, np.nan, 2.0], [3.0, 4.0, np.nan]]), window=5, stride=1,
-        spacing=(0.5, 0.7),
+        spacing=(0.5, 0.7), window_voxels=np.array([[90, 0, 80], [100, 125, 0]]),
+        min_coverage=0.5, roi_voxels=400, whole_roi=2.5, slice_spacing=2.0, exponent=1,
     )
-    (back,) = maps_from_frame(maps_frame("c1", [item]))["c1"]
-    assert back.feature == item.feature and back.spacing == item.spacing
-    np.testing.assert_array_equal(back.values, item.values)
-    np.testing.assert_array_equal(back.roi, item.roi)
+    contribution = replace(item, feature="original__glcm__Contrast + original__glcm__Idm",
+                           kind=CONTRIBUTION, output="malignant", exponent=0, whole_roi=-0.3)
+    back, back_contribution = maps_from_frame(maps_frame("c1", [item, contribution]))["c1"]
+    for original, read in ((item, back), (contribution, back_contribution)):
+        for name in ("feature", "spacing", "kind", "output", "exponent", "roi_voxels",
+                     "min_coverage", "whole_roi", "slice_spacing", "window_mm"):
+            assert getattr(read, name) == getattr(original, name), name
+        np.testing.assert_array_equal(read.values, original.values)
+        np.testing.assert_array_equal(read.roi, original.roi)
+        np.testing.assert_array_equal(read.window_voxels, original.window_voxels)
     assert maps_from_frame(maps_frame("c1", [])) == {}

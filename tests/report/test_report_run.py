@@ -67,7 +67,8 @@ def test_every_section_and_a_page_per_selected_case(explained_run):
     assert len(pages) == N_CASE_PAGES
     for page in pages:
         assert 'alt="waterfall of case' in page and "probability of bright" in page
-        assert 'alt="feature map of' in page
+        assert 'alt="feature map of' in page and 'alt="contribution map of' in page
+        assert "Local value of" in page and "log-odds of" in page
     assert "IBSI reporting items" in report
     card = json.loads((explained_run / "model_card.json").read_text(encoding="utf-8"))
     assert {"intended_use", "data", "model", "evaluation", "limitations"} <= set(card)
@@ -153,6 +154,7 @@ def test_explain_command_writes_a_new_cases_page(explained_run, tmp_path, capsys
     text = html.unescape(page.read_text(encoding="utf-8"))
     assert "Case bright-03" in text and "model bundle 'xgboost'" in text
     assert 'alt="waterfall of case bright-03"' in text and 'alt="feature map of' in text
+    assert 'alt="contribution map of' in text  # by the bundle's model
     explanation, folds, _ = read_explanation(out / "shap_values.parquet")
     assert explanation.case_ids == ("bright-03",) and folds.tolist() == [-1]
     final = pd.read_parquet(explained_run / "final_model_predictions.parquet").set_index("case_id")
