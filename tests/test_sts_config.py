@@ -1,4 +1,5 @@
-"""configs/sts_multimodal.yaml: five real STS patients, CT + PET + MR as one case each."""
+"""configs/sts_multimodal.yaml: five real STS patients, CT + PET + MR from DICOM + RTSTRUCT as one
+case each."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from radiopipe.columns import column_modality, is_column
 @pytest.mark.slow
 def test_the_sts_config_extracts_three_modalities_of_five_patients_and_reuses_them(
         tmp_path, caplog):
-    data_folder("sts", "nifti")
+    data_folder("sts", "dicom")
     config = yaml.safe_load((REPO / "configs" / "sts_multimodal.yaml").read_text("utf-8"))
     config["output_dir"] = str(tmp_path / "run")
     config["data"]["manifest"] = str(REPO / "configs" / config["data"]["manifest"])
