@@ -8,12 +8,15 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
+import SimpleITK as sitk
 from conftest import sphere_mask, write_config, write_image
 
 from radiopipe.cli import main
 from radiopipe.columns import column_modality, is_column
+from radiopipe.config import DataConfig, FeatureConfig
 from radiopipe.errors import ManifestError
-from radiopipe.manifest import read_manifest
+from radiopipe.io.modality import read_modality
+from radiopipe.manifest import Case, CaseImage, read_manifest
 
 MODALITIES = {
     "ct": {"features": {"bin_width": 25}},
@@ -127,3 +130,35 @@ def test_combat_harmonises_by_an_acquisition_provenance_column():
     assert inputs.X[columns.site].tolist() == ["SOFT", "SOFT", "BONE", "BONE"]
     with pytest.raises(ValueError, match="harmonise_by"):
         ModelConfig(preprocessing={"harmonise_by": "label"})
+
+
+def _mr_case(tmp_path):
+    rng = np.random.default_rng(1)
+    image = rng.normal(500, 50, (10, 10, 10)).astype(np.float32)
+    image[:, :, :3] = rng.normal(900, 30, (10, 10, 3))  # a bright reference region (fat)
+    labels = np.zeros(image.shape, np.uint8)
+    labels[3:7, 3:7, 4:8] = 1
+    labels[:, :, :3] = 2
+    write_image(tmp_path / "mr.nrrd", image)
+    write_image(tmp_path / "mr-mask.nrrd", labels)
+    item = CaseImage("mr", tmp_path / "mr.nrrd", tmp_path / "mr-mask.nrrd")
+    case = Case(case_id="c1", image=item.image, mask=item.mask, label="", patient_id="p",
+                modalities=(item,))
+    return case, item, image, labels
+
+
+@pytest.mark.parametrize("normalisation", [
+    {"method": "zscore", "region": "roi"},
+    {"method": "zscore", "region": "image"},
+    {"method": "reference", "reference_label": 2},
+])
+def test_mr_normalisation_uses_the_mean_and_sd_of_its_region(tmp_path, normalisation):
+    case, item, image, labels = _mr_case(tmp_path)
+    features = FeatureConfig(modalities={"mr": {"normalisation": normalisation}})
+    read = read_modality(case, item, features, DataConfig(manifest="m.csv"))
+    region = {"roi": labels == 1, "image": np.ones(image.shape, bool)}.get(
+        normalisation.get("region") if normalisation["method"] == "zscore" else None,
+        labels == 2)
+    expected = (image.astype(np.float64) - image[region].mean()) / image[region].std()
+    np.testing.assert_allclose(sitk.GetArrayFromImage(read.image), expected, rtol=1e-5,
+                               atol=1e-9)
