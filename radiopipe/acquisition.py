@@ -13,9 +13,10 @@ from radiopipe.columns import ACQUISITION, acquisition_column
 _SAMPLE = 1_000_000
 
 
-def acquisition_parameters(image: sitk.Image) -> dict[str, float]:
+def acquisition_parameters(image: sitk.Image, modality: str | None = None) -> dict[str, float]:
     """Spacing (mm; NaN for the third axis of a 2D image) and the 1st and 99th intensity
-    percentiles of the whole image, keyed by their table columns.
+    percentiles of the whole image, keyed by their table columns (with the image's modality in
+    the name for a multimodal case).
 
     Examples
     --------
@@ -29,4 +30,5 @@ def acquisition_parameters(image: sitk.Image) -> dict[str, float]:
     values = values[:: max(1, values.size // _SAMPLE)]
     low, high = np.percentile(values, [1, 99])
     found = [*map(float, spacing), float(low), float(high)]
-    return {acquisition_column(name): v for name, v in zip(ACQUISITION, found, strict=True)}
+    return {acquisition_column(name, modality): v
+            for name, v in zip(ACQUISITION, found, strict=True)}

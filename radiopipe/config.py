@@ -36,6 +36,12 @@ from radiopipe.settings.inputs import (
     FeatureConfig,
     MNI152Options,
 )
+from radiopipe.settings.modalities import (
+    MODALITY_KINDS,
+    ModalitySettings,
+    NormalisationSettings,
+    SUVSettings,
+)
 from radiopipe.settings.model import (
     MODEL_NAMES,
     SEARCH_SCORINGS,
@@ -61,6 +67,7 @@ __all__ = [
     "DASK_ADDRESS",
     "FEATURE_FAMILIES",
     "IBSI_ONLY_FAMILIES",
+    "MODALITY_KINDS",
     "MODEL_NAMES",
     "RESOLVED_CONFIG_NAME",
     "SEARCH_SCORINGS",
@@ -78,11 +85,14 @@ __all__ = [
     "LoadedConfig",
     "LogisticParams",
     "MNI152Options",
+    "ModalitySettings",
     "ModelConfig",
+    "NormalisationSettings",
     "PreprocessingConfig",
     "RandomForestParams",
     "ReportConfig",
     "RunConfig",
+    "SUVSettings",
     "SVMParams",
     "SearchConfig",
     "ShiftConfig",

@@ -2,6 +2,9 @@
 
 Each case's features are written atomically to ``cases/<case_id>.json`` together with a key that
 hashes the image and mask bytes, the feature and reading settings and the backend version. A
+multimodal case computes every image with its modality's settings (:mod:`radiopipe.io.modality`)
+into one row, each image's columns prefixed by its modality; beside the features the row holds
+each image's acquisition parameters and provenance (``acquisition__*``, ``diagnostics__*``). A
 rerun reuses every case whose key is unchanged and recomputes the rest. A case that fails is
 recorded in ``failures/<case_id>.json`` with its reason and never stops the others.
 
@@ -24,9 +27,12 @@ from tqdm import tqdm  # the text bar: tqdm.auto warns in kernels without ipywid
 
 from radiopipe.acquisition import acquisition_parameters
 from radiopipe.backends import get_backend
+from radiopipe.columns import with_modality
 from radiopipe.config import DataConfig, FeatureConfig
+from radiopipe.diagnostics import acquisition_diagnostics
 from radiopipe.errors import CaseError
-from radiopipe.io import read_case, redact_paths
+from radiopipe.io import redact_paths
+from radiopipe.io.modality import read_modality
 from radiopipe.manifest import Case, Manifest
 from radiopipe.run_folder import RunFolder
 from radiopipe.storage import atomic_write_json, file_sha256, text_sha256
@@ -130,9 +136,8 @@ def extract_case(
     failure_file = run.failure_file(case.case_id)
     provenance = {"backend": backend.name, "backend_version": backend.version()}
     try:
-        provenance["image_sha256"] = file_sha256(case.image)
-        provenance["mask_sha256"] = file_sha256(case.mask) if case.mask is not None else ""
-        if case.roi is not None:  # hashed: a structure's name may hold an identifier
+        provenance["image_sha256"], provenance["mask_sha256"] = input_sha256(case)
+        if case.roi is not None and not case.modalities:  # hashed: a name may hold an identifier
             provenance["roi_sha256"] = text_sha256(case.roi)
         key = _case_key(provenance, features, data)
         cached, note = _read_cached(cached_file, key)
@@ -140,15 +145,14 @@ def extract_case(
             failure_file.unlink(missing_ok=True)
             return CaseResult(case.case_id, "reused", cached, provenance)
         start = time.perf_counter()
-        values, image = _read_and_compute(case, features, data)
-        values.update(acquisition_parameters(image))  # kept beside the features
+        values = _read_and_compute(case, features, data, described=True)
         seconds = time.perf_counter() - start
     except CaseError as exc:
         return _record_failure(case, provenance, run, type(exc).__name__, exc.reason)
     except Exception as exc:  # one case's crash must not lose the cohort
         # Reasons and logs name no input file: the message is redacted, the traceback shows
         # code locations only.
-        detail = redact_paths(str(exc), case.image, case.mask)
+        detail = redact_paths(str(exc), *(p for i in case.images for p in (i.image, i.mask)))
         reason = f"{features.backend} raised {type(exc).__name__}: {detail}"
         logger.debug("case '%s': %s, raised at\n%s", case.case_id, reason,
                      "".join(traceback.format_tb(exc.__traceback__)))
@@ -176,20 +180,43 @@ def compute_features(case: Case, features: FeatureConfig, data: DataConfig) -> d
     Returns
     -------
     dict
-        Feature values keyed ``{image_type}__{family}__{feature}``.
+        Feature values keyed ``{image_type}__{family}__{feature}`` (prefixed by the modality
+        for a multimodal case).
 
     Raises
     ------
     CaseError
         When the image or mask cannot be read or do not fit together.
     """
-    return _read_and_compute(case, features, data)[0]
+    return _read_and_compute(case, features, data, described=False)
 
 
-def _read_and_compute(case: Case, features: FeatureConfig, data: DataConfig):
-    """(The case's feature values, its image) after reading it as every extraction does."""
-    image, mask = read_case(case, data)
-    return get_backend(features.backend).extract(image, mask, features), image
+def input_sha256(case: Case) -> tuple[str, str]:
+    """(image hash, mask hash) of a case: its files' SHA-256, or for a multimodal case the hash
+    of every modality's files and structure name."""
+    pairs = [(i.modality, file_sha256(i.image), "" if i.mask is None else file_sha256(i.mask),
+              "" if i.roi is None else text_sha256(i.roi)) for i in case.images]
+    if case.modalities:  # the mask hash covers each modality's structure name too
+        return text_sha256(json.dumps([p[:2] for p in pairs])), text_sha256(
+            json.dumps([[p[0], *p[2:]] for p in pairs]))
+    return pairs[0][1], pairs[0][2]
+
+
+def _read_and_compute(case: Case, features: FeatureConfig, data: DataConfig, *,
+                      described: bool) -> dict:
+    """The case's feature values after reading each image as every extraction does; with
+    ``described``, also each image's acquisition parameters and provenance."""
+    backend = get_backend(features.backend)
+    values = {}
+    for item in case.images:
+        read = read_modality(case, item, features, data)
+        computed = backend.extract(read.image, read.mask, read.features)
+        values.update({with_modality(item.modality, k): v for k, v in computed.items()})
+        if described:  # kept beside the features
+            values.update(acquisition_parameters(read.image, item.modality))
+            values.update(acquisition_diagnostics(read.header, modality=item.modality,
+                                                  kind=read.kind))
+    return values
 
 
 def _case_key(provenance: dict[str, str], features: FeatureConfig, data: DataConfig) -> str:

@@ -8,6 +8,14 @@ matching several structures of the file becomes one row per structure, with case
 ``<case_id>-<structure name>`` (made safe: no identifier of the file, no character outside
 ``[A-Za-z0-9._-]``); like one row per lesion written out, these lesion rows share the row's
 ``patient_id``, which keeps a patient's lesions in one fold.
+
+A multimodal case (several images of one patient: CT, PET, MR, ...) gives each image in its own
+columns ``image__<modality>``, ``mask__<modality>`` and, for a DICOM mask, ``roi__<modality>``
+instead of ``image``, ``mask`` and ``roi`` (modality names as
+:func:`radiopipe.columns.is_modality` allows: ``ct``, ``pet``, ``mr_t1``; a multimodal ``roi``
+names one structure, it is not expanded). Each image's features are prefixed by its modality
+(``pet__original__glcm__Contrast``). An empty ``image__<modality>`` cell means the case lacks that
+image (its columns stay empty, imputed in the models); every case needs one image at least.
 """
 
 from __future__ import annotations
@@ -18,13 +26,37 @@ from pathlib import Path
 
 import pandas as pd
 
+from radiopipe.columns import SEPARATOR, is_modality
 from radiopipe.errors import ManifestError
 from radiopipe.structures import dicom_mask_modality, expand_roi
 
 REQUIRED_COLUMNS = ("case_id", "image", "mask", "label", "patient_id")
+IMAGE_PREFIX = "image" + SEPARATOR
+MASK_PREFIX = "mask" + SEPARATOR
+ROI_PREFIX = "roi" + SEPARATOR
 CASE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 MAX_CASE_ID_LENGTH = 128
 _SHOWN = 5
+
+
+@dataclass(frozen=True)
+class CaseImage:
+    """One image of a case with its mask.
+
+    Attributes
+    ----------
+    modality : str or None
+        The modality that prefixes the image's feature columns; None for a case of one image.
+    image : Path
+    mask : Path or None
+    roi : str or None
+        The structure of a DICOM RTSTRUCT or SEG mask, if given.
+    """
+
+    modality: str | None
+    image: Path
+    mask: Path | None
+    roi: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +81,9 @@ class Case:
         The structure of a DICOM RTSTRUCT or SEG mask, if given.
     clinical : dict
         Other manifest columns, by name.
+    modalities : tuple of CaseImage
+        A multimodal case's images, in manifest column order; empty for a case of one image.
+        ``image`` and ``mask`` are then the first of them.
     """
 
     case_id: str
@@ -59,6 +94,12 @@ class Case:
     site: str | None = None
     roi: str | None = None
     clinical: dict[str, str] = field(default_factory=dict)
+    modalities: tuple[CaseImage, ...] = ()
+
+    @property
+    def images(self) -> tuple[CaseImage, ...]:
+        """Every image of the case: its modalities, or its one image (modality None)."""
+        return self.modalities or (CaseImage(None, self.image, self.mask, self.roi),)
 
 
 @dataclass(frozen=True)
@@ -73,11 +114,14 @@ class Manifest:
         Sorted class labels.
     name : str
         The manifest's file name (for messages).
+    modalities : tuple of str
+        A multimodal cohort's modalities, in column order; empty otherwise.
     """
 
     cases: tuple[Case, ...]
     classes: tuple[str, ...]
     name: str
+    modalities: tuple[str, ...] = ()
 
     def table(self) -> pd.DataFrame:
         """Case metadata (no paths) as a DataFrame indexed by ``case_id``."""
@@ -97,7 +141,8 @@ def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
         The CSV file.
     require_labels : bool
         Training cohorts need a label for every case and two classes at least; new cases to
-        predict (``require_labels=False``) may leave ``label`` empty or omit the column.
+        predict and cohorts only extracted (``require_labels=False``) may leave ``label`` empty
+        or omit the column.
 
     Returns
     -------
@@ -120,21 +165,29 @@ def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
     frame = frame.apply(lambda col: col.str.strip())
     if not require_labels and "label" not in frame.columns:
         frame["label"] = ""
-
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    modalities = _modalities(frame, name)
+    image_columns = [IMAGE_PREFIX + m for m in modalities] or ["image"]
+    needed = [c for c in REQUIRED_COLUMNS if not (modalities and c in ("image", "mask"))]
+    missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise ManifestError(
             f"{name}: missing column(s) {', '.join(missing)}; "
-            f"the header must contain {', '.join(REQUIRED_COLUMNS)}"
+            f"the header must contain {', '.join(REQUIRED_COLUMNS)} (or image__<modality> and "
+            "mask__<modality> columns instead of image and mask)"
         )
     if frame.empty:
         raise ManifestError(f"{name}: the header is there but no case follows; add one row per "
                             "case")
     _check_case_ids(frame, name)
-    required = ("image", "label", "patient_id") if require_labels else ("image", "patient_id")
+    required = ("label", "patient_id") if require_labels else ("patient_id",)
     _check_required_cells(frame, name, required)
+    if modalities:
+        _check_some_image(frame, name, image_columns)
+    else:
+        _check_required_cells(frame, name, ("image",))
     base = path.resolve().parent
-    _check_files(frame, base, name)
+    mask_columns = [MASK_PREFIX + m for m in modalities] or ["mask"]
+    _check_files(frame, base, name, [*image_columns, *mask_columns])
     if "roi" in frame.columns:
         frame = _expand_rois(frame, base)
         _check_case_ids(frame, name)
@@ -145,21 +198,66 @@ def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
             "classification needs at least two classes"
         )
 
-    extra = [c for c in frame.columns if c not in (*REQUIRED_COLUMNS, "site", "roi")]
-    cases = tuple(
-        Case(
-            case_id=row["case_id"],
-            image=base / row["image"],
-            mask=(base / row["mask"]) if row["mask"] else None,
-            label=row["label"],
-            patient_id=row["patient_id"],
-            site=(row.get("site") or None),
-            roi=(row.get("roi") or None),
-            clinical={c: row[c] for c in extra},
-        )
-        for row in frame.to_dict("records")
+    roi_columns = [ROI_PREFIX + m for m in modalities if ROI_PREFIX + m in frame.columns]
+    extra = [c for c in frame.columns if c not in (*REQUIRED_COLUMNS, "site", "roi",
+                                                   *image_columns, *mask_columns, *roi_columns)]
+    cases = tuple(_case(row, base, modalities, extra) for row in frame.to_dict("records"))
+    return Manifest(cases=cases, classes=classes, name=name, modalities=modalities)
+
+
+def _case(row: dict, base: Path, modalities: tuple[str, ...], extra: list[str]) -> Case:
+    images = tuple(
+        CaseImage(m, base / row[IMAGE_PREFIX + m],
+                  (base / row[MASK_PREFIX + m]) if row.get(MASK_PREFIX + m) else None,
+                  row.get(ROI_PREFIX + m) or None)
+        for m in modalities if row[IMAGE_PREFIX + m]
     )
-    return Manifest(cases=cases, classes=classes, name=name)
+    first = images[0] if images else CaseImage(
+        None, base / row["image"], (base / row["mask"]) if row["mask"] else None,
+        row.get("roi") or None,
+    )
+    return Case(
+        case_id=row["case_id"], image=first.image, mask=first.mask, label=row["label"],
+        patient_id=row["patient_id"], site=(row.get("site") or None), roi=first.roi,
+        clinical={c: row[c] for c in extra}, modalities=images,
+    )
+
+
+def _modalities(frame: pd.DataFrame, name: str) -> tuple[str, ...]:
+    """The modalities of ``image__<modality>`` columns, checked against the other columns."""
+    found = tuple(c.removeprefix(IMAGE_PREFIX) for c in frame.columns
+                  if c.startswith(IMAGE_PREFIX))
+    masks = [c.removeprefix(prefix) for c in frame.columns for prefix in (MASK_PREFIX, ROI_PREFIX)
+             if c.startswith(prefix)]
+    if not found and not masks:
+        return ()
+    bad = [m for m in (*found, *masks) if not is_modality(m)]
+    if bad:
+        raise ManifestError(
+            f"{name}: invalid modality name(s) {_listing(bad)} in image__/mask__ columns; use "
+            "lower-case letters, digits and single underscores (ct, pet, mr_t1)"
+        )
+    orphans = [f"mask__{m} or roi__{m}" for m in masks if m not in found]
+    if orphans:
+        raise ManifestError(f"{name}: column(s) {_listing(orphans)} without their image__ "
+                            "column; add it or remove the mask column")
+    single = [c for c in ("image", "mask", "roi") if c in frame.columns]
+    if single:
+        raise ManifestError(
+            f"{name}: has both image__<modality> columns and {' and '.join(single)}; a "
+            "multimodal manifest names every image by its modality (image__ct, mask__ct, "
+            "roi__ct, ...)"
+        )
+    return found
+
+
+def _check_some_image(frame: pd.DataFrame, name: str, columns: list[str]) -> None:
+    empty = frame.loc[(frame[columns] == "").all(axis=1), "case_id"].tolist()
+    if empty:
+        raise ManifestError(
+            f"{name}: no image for case(s) {_listing(empty)}; fill one image__<modality> cell "
+            "at least"
+        )
 
 
 def _listing(items: list[str]) -> str:
@@ -212,14 +310,14 @@ def _expand_rois(frame: pd.DataFrame, base: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=frame.columns)
 
 
-def _check_files(frame: pd.DataFrame, base: Path, name: str) -> None:
+def _check_files(frame: pd.DataFrame, base: Path, name: str, columns: list[str]) -> None:
     # Cases are named by case_id and the file's role only: input paths may hold identifiers.
     missing = []
-    for row in frame.itertuples():
-        for column in ("image", "mask"):
-            value = getattr(row, column)
+    for row in frame.to_dict("records"):
+        for column in columns:
+            value = row[column]
             if value and not (base / value).exists():
-                missing.append(f"{row.case_id} ({column})")
+                missing.append(f"{row['case_id']} ({column})")
     if missing:
         raise ManifestError(
             f"{name}: {len(missing)} file(s) not found: {_listing(missing)}; "

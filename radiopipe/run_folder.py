@@ -22,6 +22,7 @@ the extracted cases, the failures and the predictions of new cases.
     feature_maps.parquet        explain: local value and contribution maps of the report's cases
     cnn_saliency.parquet        explain: CNN saliency maps of the report's cases
     case_locations.parquet      explain: the whole slice through each report case's ROI
+    modality_images.parquet     explain: each modality's image of the report's multimodal cases
     report.html, report.pdf     report; report_*.csv and report_cases/ hold its figures' tables
     stages/<stage>.json         what each stage read and wrote (its reuse key)
     predictions.csv             predict (prediction folders only)
@@ -162,6 +163,11 @@ class RunFolder:
     def cnn_saliency(self) -> Path:
         """CNN saliency maps of the report's cases."""
         return self.root / "cnn_saliency.parquet"
+
+    @property
+    def modality_images(self) -> Path:
+        """Each modality's image (a slice) of the report's multimodal cases."""
+        return self.root / "modality_images.parquet"
 
     # report
     @property

@@ -9,9 +9,10 @@ from radiopipe.run_folder import RunFolder
 from radiopipe.storage import file_sha256
 
 
-def cohort_manifest(loaded: LoadedConfig) -> Manifest:
-    """The run's cohort: a built-in dataset (written on first use) or the configured manifest."""
-    return read_manifest(manifest_path(loaded))
+def cohort_manifest(loaded: LoadedConfig, *, require_labels: bool = True) -> Manifest:
+    """The run's cohort: a built-in dataset (written on first use) or the configured manifest
+    (``require_labels=False``: a cohort only extracted may have one class or no labels)."""
+    return read_manifest(manifest_path(loaded), require_labels=require_labels)
 
 
 def manifest_path(loaded: LoadedConfig):

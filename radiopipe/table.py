@@ -2,7 +2,9 @@
 
 Columns: the case metadata (:data:`META_COLUMNS`), per-row provenance (:data:`PROVENANCE_COLUMNS`),
 the case's acquisition parameters (``acquisition__spacing_x``, ...; see
-:mod:`radiopipe.acquisition`) and the features, named ``{image_type}__{family}__{feature}``.
+:mod:`radiopipe.acquisition`), its acquisition provenance (``diagnostics__manufacturer``, ...;
+see :mod:`radiopipe.diagnostics`) and the features, named ``{image_type}__{family}__{feature}``
+(``{modality}__{image_type}__{family}__{feature}`` for a multimodal case).
 Run-level provenance (config hash, package versions) is stored in the parquet file's metadata
 under the key ``radiopipe``.
 """
@@ -19,7 +21,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from radiopipe.columns import acquisition_columns, is_column
+from radiopipe.columns import (
+    acquisition_columns,
+    diagnostics_columns,
+    is_column,
+    split_diagnostics,
+)
+from radiopipe.diagnostics import NUMBERS
 from radiopipe.errors import RadiopipeError
 from radiopipe.manifest import Manifest
 from radiopipe.provenance import package_versions
@@ -84,8 +92,11 @@ def build_table(manifest: Manifest, results: Sequence[CaseResult]) -> pd.DataFra
     frame = pd.DataFrame(rows)
     features = [c for c in frame.columns if is_column(c)]
     acquisition = acquisition_columns(frame.columns)
-    frame[[*acquisition, *features]] = frame[[*acquisition, *features]].astype("float64")
-    return frame[[*columns, *acquisition, *features]]
+    diagnostics = diagnostics_columns(frame.columns)
+    numeric = [*acquisition, *(c for c in diagnostics if split_diagnostics(c)[1] in NUMBERS),
+               *features]
+    frame[numeric] = frame[numeric].astype("float64")
+    return frame[[*columns, *acquisition, *diagnostics, *features]]
 
 
 def write_table(

@@ -29,7 +29,8 @@ LAYERS = {
     "base": ("radiopipe.study", "radiopipe.config", "radiopipe.settings", "radiopipe.datasets",
              "radiopipe.manifest", "radiopipe.run_folder", "radiopipe.records", "radiopipe.table",
              "radiopipe.columns", "radiopipe.image_types", "radiopipe.storage",
-             "radiopipe.errors", "radiopipe.provenance", "radiopipe.structures"),
+             "radiopipe.errors", "radiopipe.provenance", "radiopipe.structures",
+             "radiopipe.diagnostics"),
 }
 RANK = {layer: i for i, layer in enumerate(LAYERS)}
 # The package itself only holds the version and the lazy facade onto radiopipe.api.

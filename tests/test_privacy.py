@@ -21,7 +21,10 @@ def _write_series(folder, array, series_uid):
     write_dicom_series(
         folder, array, series_uid, study_uid=STUDY_UID,
         tags={"0010|0010": PATIENT_NAME, "0010|0020": PATIENT_ID,
-              "0020|0052": f"{series_uid}.0"},
+              "0020|0052": f"{series_uid}.0",
+              # Beside the scanner tags radiopipe reads: identifying ones it must not.
+              "0008|0070": "Acme Scanners", "0008|0080": PATIENT_NAME,
+              "0008|1010": PATIENT_NAME, "0018|1000": PATIENT_ID},
     )
 
 
@@ -54,6 +57,10 @@ def test_dicom_identifiers_and_paths_stay_out_of_the_outputs(tmp_path):
     assert main(["-q", "run", str(config)]) == 0
     out = tmp_path / "run"
     table = pq.read_table(out / "features.parquet")
+    # The header was read (its provenance columns are there), and none of them holds an
+    # identifier.
+    assert table.column("diagnostics__modality").to_pylist() == ["CT"] * 18
+    assert table.column("diagnostics__manufacturer").to_pylist() == ["Acme Scanners"] * 18
     texts = [
         (out / "report.html").read_text(encoding="utf-8"),
         (out / "metrics.json").read_text(encoding="utf-8"),

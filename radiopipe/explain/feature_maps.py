@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import correlate, distance_transform_edt
 
-from radiopipe.columns import column_name, is_column, split_column
+from radiopipe.columns import column_modality, column_name, is_column, split_column
 from radiopipe.config import FeatureConfig
 from radiopipe.features.extract import discretise, filter_images, prepare_case
 from radiopipe.features.family import FamilyInput
@@ -118,8 +118,9 @@ def extensive_exponent(feature: str) -> int:
 
 
 def has_map(feature: str) -> bool:
-    """Whether a feature column can be mapped (a texture, histogram or first-order feature)."""
-    if not is_column(feature):
+    """Whether a feature column can be mapped (a texture, histogram or first-order feature of a
+    case of one image; a multimodal case's modality columns are not mapped)."""
+    if not is_column(feature) or column_modality(feature) is not None:
         return False
     image_name, family, _ = split_column(feature)
     # Shape describes the whole ROI, and families reading past its box (local intensity) are

@@ -21,7 +21,6 @@ from radiopipe.records import InputColumnsRecord
 from radiopipe.table import feature_columns
 
 CLINICAL_PREFIX = "clinical__"
-SITE_COLUMN = "site"
 
 
 @dataclass(frozen=True)
@@ -86,13 +85,19 @@ def model_inputs(
         parts[name] = _clinical_column(clinical, name, index, numeric=name in columns.numeric)
     sites = frame["site"].to_numpy(dtype=object)
     if columns.site is not None:
-        missing = index[pd.isna(sites)].tolist()
+        if columns.site not in frame.columns:
+            raise DataError(
+                f"ComBat harmonises by '{columns.site}', which the feature table lacks; set "
+                "model.preprocessing.harmonise_by to 'site' or a diagnostics__ column it has"
+            )
+        batches = frame[columns.site].to_numpy(dtype=object)
+        missing = index[pd.isna(batches)].tolist()
         if missing:
             raise DataError(
-                f"ComBat harmonisation needs a 'site' for every case; missing for "
+                f"ComBat harmonisation needs a '{columns.site}' for every case; missing for "
                 f"{', '.join(missing[:5])}"
             )
-        parts[columns.site] = sites.astype(str)
+        parts[columns.site] = batches.astype(str)
     X = pd.DataFrame(parts, index=index, columns=columns.order)
     codes = {c: i for i, c in enumerate(classes)}
     y = frame["label"].map(lambda label: codes.get(label, -1)).to_numpy(dtype=np.int64)
@@ -140,7 +145,7 @@ def input_columns(
         categorical=(
             tuple(CLINICAL_PREFIX + c for c in clinical.categorical) if use_clinical else ()
         ),
-        site=SITE_COLUMN if combat else None,
+        site=model.preprocessing.harmonise_by if combat else None,
         embedding=tuple(embedding) if use_cnn else (),
         embedding_components=pca_components,
     )

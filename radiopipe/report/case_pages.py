@@ -10,7 +10,7 @@ it) and ``radiopipe explain`` (a new case, explained by the bundle's model).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
@@ -24,12 +24,18 @@ from radiopipe.explain.explainers import LOG_ODDS, PROBABILITY
 from radiopipe.explain.feature_maps import CONTRIBUTION, FeatureMap
 from radiopipe.explain.location import CaseLocation
 from radiopipe.explain.map_captions import map_caption
+from radiopipe.explain.modality_panels import ModalityPanel
 from radiopipe.explain.store import component_weights_frame, maps_frame, saliency_frame
 from radiopipe.report.glossary import feature_term, feature_unit
 from radiopipe.report.health import prediction_verdict
 from radiopipe.report.layout import feature_label, figure, save_csv, table
 from radiopipe.report.location_figure import location_figure, location_frame
-from radiopipe.report.shap_figures import cnn_saliency_figure, feature_map_figure, waterfall_figure
+from radiopipe.report.shap_figures import (
+    cnn_saliency_figure,
+    feature_map_figure,
+    modality_figure,
+    waterfall_figure,
+)
 
 WATERFALL_BARS = 10
 SALIENCY_COMPONENTS = 5  # components listed under a saliency map, largest |SHAP| first
@@ -72,6 +78,8 @@ class CaseView:
         The whole slice through the ROI, its position, orientation and intensity unit.
     normalized : bool
         Whether the features were computed on normalised intensities (no intensity unit).
+    modality_images : list of ModalityPanel
+        A multimodal case's images, one panel each.
     """
 
     case_id: str
@@ -89,6 +97,7 @@ class CaseView:
     saliency: SaliencyMap | None = None
     location: CaseLocation | None = None
     normalized: bool = False
+    modality_images: list[ModalityPanel] = field(default_factory=list)
 
     @property
     def predicted(self) -> str:
@@ -137,6 +146,9 @@ def case_section(view: CaseView, tables_dir: Path, table_prefix: str = "") -> st
             table_prefix + waterfall_file,
         ),
         _top_table(contributions, view),
+        *(figure(modality_figure(p), f"{p.modality} image of case {view.case_id}",
+                 f"{p.modality}: slice {p.slice_index}, the ROI outlined")
+          for p in view.modality_images),
         _maps_part(view, tables_dir, table_prefix),
         _saliency_part(view, tables_dir, table_prefix),
         "</section>",

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from radiopipe.columns import diagnostics_columns, split_diagnostics
 from radiopipe.records import ValidationRecord
 from radiopipe.report.layout import save_csv, table
 
@@ -60,7 +61,34 @@ def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str]
         counts = pd.crosstab(sites, features.loc[sites.index, "label"])
         parts += ["<h3>Sites</h3>", table(["site", *counts.columns],
                                           [[s, *map(int, r)] for s, r in counts.iterrows()])]
+    acquisition = acquisition_summary(features)
+    if len(acquisition):
+        save_csv(run_dir / "report_acquisition.csv", acquisition, index=False)
+        parts += ["<h3>Acquisition by modality</h3>",
+                  "<p>From the images' DICOM headers (scanner, never patient, tags). Table: "
+                  "<code>report_acquisition.csv</code></p>",
+                  table(list(acquisition.columns), acquisition.to_numpy().tolist())]
     if failures:
         parts.append("<h3>Failed cases</h3>")
         parts.append(table(["case", "reason"], [[f["case_id"], f["reason"]] for f in failures]))
     return "\n".join(parts) + "</section>"
+
+
+def acquisition_summary(features: pd.DataFrame) -> pd.DataFrame:
+    """The cohort's acquisition provenance (``diagnostics__*`` columns) by modality: each text
+    value with its number of cases, each number's range."""
+    rows = []
+    for column in diagnostics_columns(features.columns):
+        modality, name = split_diagnostics(column)
+        values = features[column].dropna()
+        if values.empty:
+            continue
+        if pd.api.types.is_numeric_dtype(values):
+            low, high = float(values.min()), float(values.max())
+            shown = f"{low:.4g}" if low == high else f"{low:.4g} to {high:.4g}"
+        else:
+            counts = values.astype(str).value_counts()
+            shown = ", ".join(f"{v} ({n})" for v, n in counts.items())
+        rows.append({"modality": modality or "image", "parameter": name.replace("_", " "),
+                     "values": shown, "cases": len(values)})
+    return pd.DataFrame(rows, columns=["modality", "parameter", "values", "cases"])

@@ -15,6 +15,7 @@ from radiopipe.explain.cnn_saliency import SaliencyMap
 from radiopipe.explain.explainers import Explanation
 from radiopipe.explain.feature_maps import FeatureMap
 from radiopipe.explain.location import CaseLocation
+from radiopipe.explain.modality_panels import ModalityPanel
 from radiopipe.report.case_pages import REFERENCES, CaseView, case_section
 from radiopipe.report.glossary import feature_term
 from radiopipe.report.layout import Html, feature_label, figure, save_csv, table
@@ -47,6 +48,8 @@ class HeldOutExplanations:
         Case id -> its CNN saliency map.
     locations : dict
         Case id -> the whole slice through its ROI and where the ROI lies.
+    panels : dict
+        Case id -> its modality images (multimodal cases).
     """
 
     explanation: Explanation
@@ -56,6 +59,7 @@ class HeldOutExplanations:
     maps: dict[str, list[FeatureMap]] = field(default_factory=dict)
     saliency: dict[str, SaliencyMap] = field(default_factory=dict)
     locations: dict[str, CaseLocation] = field(default_factory=dict)
+    panels: dict[str, list[ModalityPanel]] = field(default_factory=dict)
 
 
 def explanation_sections(run_dir: Path, held: HeldOutExplanations | None, features: pd.DataFrame,
@@ -92,7 +96,8 @@ def explanation_sections(run_dir: Path, held: HeldOutExplanations | None, featur
     normalized = bool(config["features"].get("normalize", False))
     pages = [
         case_section(_held_out_view(explanation, folds, case_id, features, oof, maps, saliency,
-                                    held.locations.get(case_id), normalized),
+                                    held.locations.get(case_id), normalized,
+                                    held.panels),
                      run_dir / CASES_DIR, f"{CASES_DIR}/")
         for case_id in cases
         if case_id in explanation.case_ids
@@ -166,7 +171,7 @@ def _global_section(run_dir: Path, explanation: Explanation, features: pd.DataFr
 
 def _held_out_view(explanation: Explanation, folds, case_id: str, features: pd.DataFrame,
                    oof: pd.DataFrame, maps: dict, saliency: dict, location: CaseLocation | None,
-                   normalized: bool) -> CaseView:
+                   normalized: bool, panels: dict) -> CaseView:
     row = explanation.case_ids.index(case_id)
     prediction = oof.set_index("case_id").loc[case_id]
     probabilities = {c.removeprefix("proba__"): float(prediction[c])
@@ -191,6 +196,7 @@ def _held_out_view(explanation: Explanation, folds, case_id: str, features: pd.D
         saliency=saliency.get(case_id),
         location=location,
         normalized=normalized,
+        modality_images=panels.get(case_id, []),
     )
 
 

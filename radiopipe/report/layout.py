@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from radiopipe.columns import is_column, split_column
+from radiopipe.columns import column_modality, is_column, split_column
 from radiopipe.storage import atomic_write, atomic_write_text
 
 LONG_TABLE_ROWS = 25  # longer tables may break across printed pages (their header repeats)
@@ -91,11 +91,14 @@ def save_csv(path: Path, frame: pd.DataFrame, *, index: bool = True) -> None:
 
 
 def feature_label(column: str) -> str:
-    """``'original__glcm__Contrast'`` -> ``'GLCM Contrast (original)'``; clinical and other
-    columns keep their name without the role prefix."""
+    """``'original__glcm__Contrast'`` -> ``'GLCM Contrast (original)'``,
+    ``'pet__original__glcm__Contrast'`` -> ``'GLCM Contrast (pet, original)'``; clinical and
+    other columns keep their name without the role prefix."""
     if is_column(column):
         image, family, name = split_column(column)
-        return f"{_FAMILY_NAMES.get(family, family)} {name} ({image})"
+        modality = column_modality(column)
+        where = image if modality is None else f"{modality}, {image}"
+        return f"{_FAMILY_NAMES.get(family, family)} {name} ({where})"
     return column.removeprefix("clinical__")
 
 

@@ -17,6 +17,7 @@ from scipy.stats import rankdata
 
 from radiopipe.explain.cnn_saliency import SaliencyMap
 from radiopipe.explain.feature_maps import CONTRIBUTION, FeatureMap
+from radiopipe.explain.modality_panels import ModalityPanel
 from radiopipe.report.figures import to_data_uri
 
 _POSITIVE, _NEGATIVE = "#c0392b", "#2471a3"
@@ -161,6 +162,20 @@ def feature_map_figure(item: FeatureMap, label: str, case_value: float) -> str:
     bar = fig.colorbar(overlay, ax=axes[1], fraction=0.046, pad=0.04)
     bar.ax.tick_params(labelsize=7)
     axes[1].set_title(f"{label}\nwhole ROI {case_value:.4g}", fontsize=8)
+    return to_data_uri(fig)
+
+
+def modality_figure(panel: ModalityPanel) -> str:
+    """One modality's slice in grey with the ROI outlined."""
+    fig = Figure(figsize=(3.6, 3.6))
+    ax = fig.subplots()
+    ax.imshow(panel.image, cmap="gray", aspect=panel.spacing[0] / panel.spacing[1],
+              interpolation="nearest")
+    if panel.roi.any():
+        ax.contour(panel.roi.astype(float), levels=[0.5], colors="yellow", linewidths=0.8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(panel.modality, fontsize=9)
     return to_data_uri(fig)
 
 

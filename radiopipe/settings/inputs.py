@@ -10,10 +10,12 @@ import re
 import typing
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from radiopipe.columns import is_modality
 from radiopipe.image_types import IMAGE_TYPES
 from radiopipe.settings.base import Strict
+from radiopipe.settings.modalities import ModalitySettings, SUVSettings, modality_kind
 
 FEATURE_FAMILIES = ("firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm")
 IBSI_ONLY_FAMILIES = (
@@ -111,6 +113,45 @@ class FeatureConfig(Strict):
     ivh_discretisation: Literal["texture", "none", "fixed_bin_size", "fixed_bin_number"] = "texture"
     ivh_bin_width: float = Field(2.5, gt=0)
     ivh_bin_count: int = Field(1000, ge=1)
+    # A multimodal cohort's per-modality settings, by modality name (see
+    # radiopipe.settings.modalities): feature overrides, PET SUV, MR normalisation.
+    modalities: dict[str, ModalitySettings] = Field(default_factory=dict)
+
+    def for_modality(self, name: str | None) -> FeatureConfig:
+        """The feature settings of one modality's image: this section with the modality's
+        ``features`` keys applied (and no ``modalities``); this section itself for None."""
+        if name is None:
+            return self
+        settings = self.modalities.get(name)
+        overrides = {} if settings is None else settings.features
+        base = self.model_dump(exclude={"modalities"})
+        return FeatureConfig.model_validate({**base, **overrides})
+
+    def modality(self, name: str) -> tuple[str, ModalitySettings]:
+        """(kind, settings) of one modality: configured, or the defaults with the kind read
+        from its name."""
+        settings = self.modalities.get(name, ModalitySettings())
+        return modality_kind(name, settings), settings
+
+    @model_validator(mode="after")
+    def _modalities(self) -> FeatureConfig:
+        for name, settings in self.modalities.items():
+            where = f"modalities.{name}"
+            if not is_modality(name):
+                raise ValueError(
+                    f"'{where}': a modality name is lower-case letters, digits and single "
+                    "underscores (ct, pet, mr_t1), as in the manifest's image__<modality> columns"
+                )
+            kind = modality_kind(name, settings)
+            if kind != "pet" and settings.suv != SUVSettings():
+                raise ValueError(f"'{where}.suv' applies to PET; this modality's kind is {kind}")
+            try:
+                self.for_modality(name)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                key = ".".join(str(part) for part in first["loc"])
+                raise ValueError(f"'{where}.features.{key}': {first['msg']}") from None
+        return self
 
     @model_validator(mode="after")
     def _known_wavelet(self) -> FeatureConfig:

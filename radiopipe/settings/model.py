@@ -110,7 +110,10 @@ class PreprocessingConfig(Strict):
     """Steps fitted inside every training fold, in this order."""
 
     impute: Literal["median", "mean"] = "median"
-    harmonise: Literal["none", "combat"] = "none"  # ComBat by the manifest's 'site'
+    harmonise: Literal["none", "combat"] = "none"  # ComBat by the batch column below
+    # ComBat's batch variable: the manifest's 'site', or an acquisition-provenance column of the
+    # feature table ('diagnostics__manufacturer', 'diagnostics__ct__convolution_kernel', ...).
+    harmonise_by: str = Field("site", pattern=r"^(site|diagnostics__[a-z0-9_]+)$")
     # Drop a column whose most frequent value covers at least this fraction of training rows.
     near_constant: float | None = Field(0.95, gt=0, le=1)
     # Drop the later column of each pair whose absolute Pearson correlation is at least this.

@@ -23,6 +23,7 @@ from radiopipe.explain.contribution_maps import CaseModel
 from radiopipe.explain.explainers import Explanation
 from radiopipe.explain.heldout import HeldOutExplanation, explain_held_out
 from radiopipe.explain.location import case_location, write_locations
+from radiopipe.explain.modality_panels import modality_panels, panels_frame
 from radiopipe.explain.store import maps_frame, write_explanation, write_maps, write_saliency
 from radiopipe.manifest import Manifest
 from radiopipe.models.bundle import load_bundle
@@ -120,10 +121,15 @@ def _explain(loaded: LoadedConfig, record: ValidationRecord, run: RunFolder,
     located = {case_id: case_location(by_id[case_id], config.data) for case_id in cases}
     write_locations(run.case_locations,
                     {case_id: item for case_id, item in located.items() if item is not None})
+    panels = [panels_frame(c, modality_panels(by_id[c], config.features, config.data))
+              for c in cases if by_id[c].modalities]
+    write_maps(run.modality_images,
+               pd.concat(panels, ignore_index=True) if panels else panels_frame("", []), {})
     logger.info("explanations: %d held-out row(s) by %s, %d case page(s) (%d CNN saliency "
                 "map(s))", len(explanation.case_ids), explanation.method, len(cases),
                 len(saliency))
-    return None, [run.shap_values, run.feature_maps, run.cnn_saliency, run.case_locations]
+    return None, [run.shap_values, run.feature_maps, run.cnn_saliency, run.case_locations,
+                  run.modality_images]
 
 
 def _case_maps(manifest: Manifest, cases: list[str], explanation: Explanation,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from radiopipe.config import LoadedConfig
 from radiopipe.devices import check_devices
-from radiopipe.extraction import extract_cohort
+from radiopipe.extraction import extract_cohort, input_sha256
 from radiopipe.manifest import Manifest
 from radiopipe.run_folder import RunFolder, StageReads, run_stage
 from radiopipe.scaleout import compute_cluster
@@ -56,10 +56,7 @@ def stage_reads(loaded: LoadedConfig, manifest: Manifest) -> StageReads:
     settings = {"features": config.features.model_dump(mode="json"), "reading": reading}
     if config.features.kind != "radiomics":
         settings["cnn"] = config.cnn.model_dump(mode="json")
-    cases = [
-        [c.case_id, file_sha256(c.image), file_sha256(c.mask) if c.mask is not None else ""]
-        for c in manifest.cases
-    ]
+    cases = [[c.case_id, *input_sha256(c)] for c in manifest.cases]
     inputs = {"manifest": manifest_sha256(loaded), "images": text_sha256(json.dumps(cases))}
     if config.features.kind != "radiomics" and config.cnn.weights is not None:
         inputs["cnn weights"] = file_sha256(loaded.resolve(config.cnn.weights))
@@ -81,7 +78,7 @@ def extract(loaded: LoadedConfig, *, progress: bool = True) -> ExtractOutcome:
     """
     check_devices(loaded)
     run = open_run(loaded)
-    manifest = cohort_manifest(loaded)
+    manifest = cohort_manifest(loaded, require_labels=False)
     done = run_stage(run, STAGE, stage_reads(loaded, manifest),
                      lambda: _extract(loaded, manifest, run, progress))
     if done.reused:

@@ -23,6 +23,7 @@ from radiopipe.explain.cnn_saliency import SaliencyMap, cnn_saliency, component_
 from radiopipe.explain.contribution_maps import CaseModel
 from radiopipe.explain.explainers import Explanation, explain
 from radiopipe.explain.location import case_location
+from radiopipe.explain.modality_panels import modality_panels
 from radiopipe.explain.store import write_explanation
 from radiopipe.extraction import extract_cohort
 from radiopipe.manifest import Case, Manifest, read_manifest
@@ -200,6 +201,7 @@ def _new_case_view(bundle: Bundle, case: Case, X: pd.DataFrame, data: DataConfig
         saliency=_saliency(bundle, case, explanation, k, data, settings),
         location=case_location(case, data),
         normalized=features.normalize,
+        modality_images=modality_panels(case, features, data),
     )
 
 
@@ -309,9 +311,11 @@ def _check_compatible(bundle: Bundle, frame: pd.DataFrame) -> None:
         )
     known = bundle.manifest.sites
     if known is not None:
-        unknown = sorted(set(frame["site"].dropna().astype(str)) - set(known))
-        if unknown or frame["site"].isna().any():
+        batch = spec.site
+        values = frame[batch] if batch in frame.columns else pd.Series([None] * len(frame))
+        unknown = sorted(set(values.dropna().astype(str)) - set(known))
+        if unknown or values.isna().any():
             raise DataError(
-                f"the bundle harmonises by site (ComBat) and knows only {', '.join(known)}; "
-                f"new cases come from {', '.join(unknown) or 'no site'}"
+                f"the bundle harmonises by {batch} (ComBat) and knows only {', '.join(known)}; "
+                f"new cases come from {', '.join(unknown) or f'no {batch}'}"
             )

@@ -12,6 +12,7 @@ import pandas as pd
 
 from radiopipe.config import LoadedConfig, resolved_dict
 from radiopipe.explain.location import read_locations
+from radiopipe.explain.modality_panels import panels_from_frame
 from radiopipe.explain.store import maps_from_frame, read_explanation, read_metadata, read_saliency
 from radiopipe.provenance import package_versions
 from radiopipe.records import ValidationRecord
@@ -35,6 +36,7 @@ def stage_reads(loaded: LoadedConfig, run: RunFolder, record: ValidationRecord) 
              *(run.failure_file(c) for c in record.task.failed_cases)]
     if loaded.config.explain.enabled:
         files += [run.shap_values, run.feature_maps, run.cnn_saliency, run.case_locations]
+        files += [run.modality_images] if run.modality_images.is_file() else []
     return StageReads({"config": resolved_dict(loaded.config)}, input_hashes(run, files))
 
 
@@ -86,4 +88,6 @@ def _explanations(run: RunFolder) -> HeldOutExplanations | None:
     cases = list(read_metadata(run.feature_maps)["cases"])
     saliency = read_saliency(run.cnn_saliency) if run.cnn_saliency.is_file() else {}
     locations = read_locations(run.case_locations) if run.case_locations.is_file() else {}
-    return HeldOutExplanations(explanation, folds, meta, cases, maps, saliency, locations)
+    panels = (panels_from_frame(pd.read_parquet(run.modality_images))
+              if run.modality_images.is_file() else {})
+    return HeldOutExplanations(explanation, folds, meta, cases, maps, saliency, locations, panels)

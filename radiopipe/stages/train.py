@@ -152,9 +152,19 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         raise DataError(
             "the feature table has no cases with features; see the run's failures/ folder"
         )
+    unlabelled = frame.loc[frame["label"].fillna("") == "", "case_id"].tolist()
+    if unlabelled:
+        shown = ", ".join(unlabelled[:5]) + (" ..." if len(unlabelled) > 5 else "")
+        raise DataError(
+            f"train needs a label for every case; {len(unlabelled)} case(s) have none ({shown}): "
+            "fill the manifest's label column ('radiopipe extract' alone needs no labels)"
+        )
     classes = sorted(frame["label"].unique())
     if len(classes) < 2:
-        raise DataError(f"only class '{classes[0]}' has cases with features; need at least two")
+        raise DataError(
+            f"train needs at least two classes; every case with features has label "
+            f"'{classes[0]}' ('radiopipe extract' alone works on one class)"
+        )
     sets = feature_sets(loaded)
     main_set = sets[0]
     k = config.cnn.pca_components
