@@ -38,6 +38,10 @@ CHECKS = {
     "RPD006": "explained models differ from validated models",
     **HEALTH_CHECKS,
 }
+# RPD002 skips a column whose standard deviation is at most this share of its largest absolute
+# value: the rounding noise of a feature that is constant in exact arithmetic.
+NEAR_CONSTANT = 1e-9
+_LISTED = 5  # skipped columns named in a message
 
 
 @dataclass(frozen=True)
@@ -97,21 +101,31 @@ def correlated_features(features: pd.DataFrame, *, threshold: float = 0.95,
                         filtered_in_fold: float | None = None) -> Finding | None:
     """RPD002: feature pairs whose absolute Pearson correlation is at least ``threshold``.
 
+    Constant and near-constant columns are skipped: a column whose standard deviation is at most
+    :data:`NEAR_CONSTANT` times its largest absolute value (floating-point noise around one value,
+    such as the shape of a fixed ROI) has no correlation to speak of, yet its noise can correlate
+    at :math:`|r| = 1` with another such column. The finding's message names the skipped columns.
+
     Parameters
     ----------
     features : pandas.DataFrame
-        One column per feature (NaN filled by the column mean; constant columns skipped).
+        One column per feature (NaN filled by the column mean).
     threshold : float
     filtered_in_fold : float or None
         The run's in-fold correlation filter threshold, if any (the finding is then
         informational: the filter keeps one feature of each such pair in every training fold).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [2.0, 4, 6, 8.1], "c": [5.0] * 4})
+    >>> correlated_features(table).table[["feature_a", "feature_b"]].values.tolist()
+    [['a', 'b']]
     """
     values = features.to_numpy(dtype=np.float64)
     with np.errstate(invalid="ignore"):
         values = np.where(np.isnan(values), np.nanmean(values, axis=0), values)
-    spread = values.std(axis=0)
-    keep = np.flatnonzero(np.isfinite(spread) & (spread > 0))
-    z = (values[:, keep] - values[:, keep].mean(axis=0)) / spread[keep]
+    keep, constant = _varying_columns(values)
+    z = (values[:, keep] - values[:, keep].mean(axis=0)) / values[:, keep].std(axis=0)
     r = (z.T @ z) / len(z)
     i, j = np.triu_indices(len(keep), k=1)
     strong = np.abs(r[i, j]) >= threshold
@@ -126,12 +140,27 @@ def correlated_features(features: pd.DataFrame, *, threshold: float = 0.95,
     how = ("the in-fold correlation filter keeps one feature of each pair in every training fold"
            if handled else "set model.preprocessing.correlation_threshold to drop one of each "
            "pair inside the folds")
+    skipped = ""
+    if len(constant):
+        shown = [str(c) for c in features.columns[constant]]
+        listed = ", ".join(shown[:_LISTED]) + (
+            f" and {len(shown) - _LISTED} more" if len(shown) > _LISTED else "")
+        skipped = (f" {len(shown)} constant or near-constant feature(s) were skipped (no "
+                   f"correlation to measure): {listed}.")
     return Finding(
         "RPD002", "info" if handled else "warning",
         f"{len(table)} feature pair(s) correlate with |r| >= {threshold:g}; importances spread "
-        f"over redundant features. {how[0].upper() + how[1:]}.",
+        f"over redundant features. {how[0].upper() + how[1:]}.{skipped}",
         table.reset_index(drop=True),
     )
+
+
+def _varying_columns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the columns that vary, and of the constant or near-constant ones."""
+    spread = values.std(axis=0)
+    scale = np.abs(values).max(axis=0, initial=0.0)
+    varying = np.isfinite(spread) & (spread > NEAR_CONSTANT * scale)
+    return np.flatnonzero(varying), np.flatnonzero(~varying)
 
 
 def class_imbalance(labels: Sequence[str], *, ratio: float = 0.5) -> Finding | None:

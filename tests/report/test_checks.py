@@ -49,6 +49,23 @@ def test_rpd002_correlated_pairs_with_their_r():
     assert correlated_features(features[["f_a", "f_c"]]) is None
 
 
+def test_rpd002_skips_constant_and_near_constant_features_and_names_them():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=60)
+    # Two columns constant in exact arithmetic, carrying rounding noise that correlates at
+    # |r| = 1 between them (as a fixed ROI's shape features do), and one real correlated pair.
+    noise = rng.normal(size=60) * 1e-13
+    features = pd.DataFrame({
+        "shape_volume": 33.5 + noise, "shape_area": 0.0 + 2 * noise * 1e-3 + 1.2e-3,
+        "real_a": a, "real_b": 3 * a + 0.05 * rng.normal(size=60), "other": rng.normal(size=60),
+    })
+    assert np.corrcoef(features["shape_volume"], features["shape_area"])[0, 1] > 0.999
+    finding = correlated_features(features, threshold=0.95)
+    assert finding.table[["feature_a", "feature_b"]].values.tolist() == [["real_a", "real_b"]]
+    assert "2 constant or near-constant feature(s) were skipped" in finding.message
+    assert "shape_volume, shape_area" in finding.message
+
+
 def test_rpd003_class_imbalance():
     assert class_imbalance(["a"] * 10 + ["b"] * 6) is None
     finding = class_imbalance(["a"] * 10 + ["b"] * 4)
