@@ -201,14 +201,52 @@ def classification_metrics(y: np.ndarray, proba: np.ndarray, classes: Sequence[s
     }
 
 
+def patient_resamples(groups: np.ndarray, *, n_resamples: int, seed: int):
+    """Row indices of bootstrap resamples over patients, one array per resample.
+
+    Each resample draws as many patients as there are, with replacement, and takes all their
+    cases, so cases of one patient stay together. The same ``groups`` and ``seed`` draw the same
+    patients, so every interval of a run (metrics, per-class AUCs, calibration bands) comes from
+    the same resamples.
+
+    Parameters
+    ----------
+    groups : array
+        Patient id per row.
+    n_resamples : int
+    seed : int
+
+    Yields
+    ------
+    numpy.ndarray
+        Row indices of one resample.
+    """
+    patients, codes = np.unique(groups, return_inverse=True)
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(patients)))
+    sizes = np.bincount(codes, minlength=len(patients))
+    rng = np.random.default_rng(seed)
+    for _ in range(n_resamples):
+        drawn = rng.integers(0, len(patients), len(patients))
+        yield order[_expand(starts[drawn], sizes[drawn])]
+
+
+def percentile_interval(values: np.ndarray) -> list[float] | None:
+    """The central :data:`CI_LEVEL` percentile interval of the defined (non-NaN) values."""
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return None
+    tail = (1 - CI_LEVEL) / 2 * 100
+    return [float(v) for v in np.percentile(values, [tail, 100 - tail])]
+
+
 def bootstrap_intervals(
     y: np.ndarray, proba: np.ndarray, groups: np.ndarray, *, n_resamples: int, seed: int
 ) -> dict[str, list[float] | None]:
     """Percentile 95% confidence intervals by resampling patients with replacement.
 
-    Each resample draws as many patients as there are, with replacement, and takes all their
-    cases, so cases of one patient stay together. Resamples where a metric is undefined (a class
-    missing) are left out of that metric's interval.
+    Resamples come from :func:`patient_resamples`. Resamples where a metric is undefined (a
+    class missing) are left out of that metric's interval.
 
     Parameters
     ----------
@@ -226,26 +264,41 @@ def bootstrap_intervals(
     dict
         ``metric -> [low, high]``, or None where no resample defined the metric.
     """
-    if n_resamples == 0:
-        return dict.fromkeys(SCALAR_METRICS)
-    patients, codes = np.unique(groups, return_inverse=True)
-    order = np.argsort(codes, kind="stable")
-    starts = np.searchsorted(codes[order], np.arange(len(patients)))
-    sizes = np.bincount(codes, minlength=len(patients))
-    rng = np.random.default_rng(seed)
     values = np.full((n_resamples, len(SCALAR_METRICS)), np.nan)
-    for r in range(n_resamples):
-        drawn = rng.integers(0, len(patients), len(patients))
-        rows = order[_expand(starts[drawn], sizes[drawn])]
+    for r, rows in enumerate(patient_resamples(groups, n_resamples=n_resamples, seed=seed)):
         scores = scalar_metrics(y[rows], proba[rows])
         values[r] = [scores[m] for m in SCALAR_METRICS]
-    tail = (1 - CI_LEVEL) / 2 * 100
-    out = {}
-    for j, name in enumerate(SCALAR_METRICS):
-        column = values[:, j][~np.isnan(values[:, j])]
-        bounds = np.percentile(column, [tail, 100 - tail]) if len(column) else None
-        out[name] = None if bounds is None else [float(v) for v in bounds]
-    return out
+    return {name: percentile_interval(values[:, j]) for j, name in enumerate(SCALAR_METRICS)}
+
+
+def per_class_auc_intervals(
+    y: np.ndarray, proba: np.ndarray, classes: Sequence[str], groups: np.ndarray, *,
+    n_resamples: int, seed: int,
+) -> dict[str, list[float] | None]:
+    """95% patient-bootstrap intervals of every class's one-vs-rest ROC-AUC.
+
+    Parameters
+    ----------
+    y : array of int
+    proba : array of shape (n, K)
+    classes : sequence of str
+    groups : array
+        Patient id per row.
+    n_resamples : int
+        0 gives no intervals.
+    seed : int
+        The seed of the run's other intervals (:func:`bootstrap_intervals`).
+
+    Returns
+    -------
+    dict
+        ``class -> [low, high]``, or None where no resample defined the AUC.
+    """
+    onehot = np.eye(len(classes), dtype=bool)[y]
+    values = np.full((n_resamples, len(classes)), np.nan)
+    for r, rows in enumerate(patient_resamples(groups, n_resamples=n_resamples, seed=seed)):
+        values[r] = [binary_auc(onehot[rows, k], proba[rows, k]) for k in range(len(classes))]
+    return {name: percentile_interval(values[:, k]) for k, name in enumerate(classes)}
 
 
 def _expand(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
@@ -288,28 +341,64 @@ def pr_curves(y: np.ndarray, proba: np.ndarray, classes: Sequence[str]) -> pd.Da
 
 
 def calibration_table(
-    y: np.ndarray, proba: np.ndarray, classes: Sequence[str], *, n_bins: int = 10
+    y: np.ndarray, proba: np.ndarray, classes: Sequence[str], *, n_bins: int = 10,
+    groups: np.ndarray | None = None, n_resamples: int = 0, seed: int = 0,
 ) -> pd.DataFrame:
-    """Observed frequency against mean predicted probability in equal-width bins (one-vs-rest).
+    """Observed frequency against mean predicted probability in equal-width bins (one-vs-rest),
+    with each bin's case count and a patient-bootstrap band of the observed frequency.
+
+    Parameters
+    ----------
+    y : array of int
+    proba : array of shape (n, K)
+    classes : sequence of str
+    n_bins : int
+        Equal-width bins over [0, 1].
+    groups : array, optional
+        Patient id per row (needed for the band).
+    n_resamples, seed : int
+        The bootstrap of :func:`patient_resamples`; 0 resamples (or no ``groups``) gives no band.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``class, bin, n, mean_predicted, observed``; empty bins are left out.
+        Columns ``class, bin, bin_low, bin_high, n, n_patients, mean_predicted, observed,
+        observed_low, observed_high``: ``n`` cases of ``n_patients`` patients fall in the bin;
+        ``observed_low``/``observed_high`` bound the 95% band of the observed frequency (NaN
+        without a bootstrap). Empty bins are left out.
     """
+    shown = _shown(classes)
+    bins = np.minimum((proba[:, shown] * n_bins).astype(int), n_bins - 1)  # (n, shown)
+    cells = bins + n_bins * np.arange(len(shown))  # one cell per (class, bin)
+    positive = y[:, None] == np.asarray(shown)[None, :]
+    n_cells = n_bins * len(shown)
+    bands = np.full((n_resamples if groups is not None else 0, n_cells), np.nan)
+    if groups is not None:
+        for r, rows in enumerate(patient_resamples(groups, n_resamples=n_resamples, seed=seed)):
+            count = np.bincount(cells[rows].ravel(), minlength=n_cells)
+            hits = np.bincount(cells[rows].ravel(), weights=positive[rows].ravel(),
+                               minlength=n_cells)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                bands[r] = hits / count
     rows = []
-    for k in _shown(classes):
+    for j, k in enumerate(shown):
         p = proba[:, k]
-        bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
-        for b in np.unique(bins):
-            inside = bins == b
+        for b in np.unique(bins[:, j]):
+            inside = bins[:, j] == b
+            band = percentile_interval(bands[:, j * n_bins + b]) or [np.nan, np.nan]
             rows.append(
                 {
                     "class": classes[k],
                     "bin": int(b),
+                    "bin_low": b / n_bins,
+                    "bin_high": (b + 1) / n_bins,
                     "n": int(inside.sum()),
+                    "n_patients": (int(len(np.unique(groups[inside])))
+                                   if groups is not None else np.nan),
                     "mean_predicted": float(p[inside].mean()),
                     "observed": float((y[inside] == k).mean()),
+                    "observed_low": band[0],
+                    "observed_high": band[1],
                 }
             )
     return pd.DataFrame(rows)

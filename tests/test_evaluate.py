@@ -15,6 +15,8 @@ from radiopipe.evaluate import (
     calibration_table,
     classification_metrics,
     decision_curve,
+    patient_resamples,
+    per_class_auc_intervals,
     pr_curves,
     roc_curves,
 )
@@ -142,3 +144,56 @@ def test_curve_tables_cover_each_class():
     assert roc_curves(y, proba, ["a", "b", "c"]).groupby("class")["tpr"].max().eq(1.0).all()
     calibration = calibration_table(y, proba, ["a", "b", "c"])
     assert calibration.groupby("class")["n"].sum().eq(6).all()
+
+
+def _three_class_cohort(seed: int = 2, patients: int = 80):
+    rng = np.random.default_rng(seed)
+    groups = np.repeat(np.arange(patients), 3)
+    y = np.repeat(rng.integers(0, 3, patients), 3)
+    logits = 1.5 * np.eye(3)[y] + rng.normal(size=(len(y), 3))
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return y, proba, groups
+
+
+def test_patient_resamples_keep_a_patients_cases_together():
+    groups = np.array(["p1", "p1", "p2", "p3", "p3", "p3"])
+    for rows in patient_resamples(groups, n_resamples=20, seed=0):
+        drawn = groups[rows]
+        for patient, size in (("p1", 2), ("p2", 1), ("p3", 3)):
+            assert (drawn == patient).sum() % size == 0
+        assert len(np.unique(drawn)) <= 3
+
+
+def test_per_class_auc_intervals_bracket_each_class_auc():
+    y, proba, groups = _three_class_cohort()
+    classes = ["a", "b", "c"]
+    intervals = per_class_auc_intervals(y, proba, classes, groups, n_resamples=200, seed=0)
+    point = classification_metrics(y, proba, classes)["roc_auc_per_class"]
+    assert list(intervals) == classes
+    for name in classes:
+        low, high = intervals[name]
+        assert low < point[name] < high
+    none = per_class_auc_intervals(y, proba, classes, groups, n_resamples=0, seed=0)
+    assert none == dict.fromkeys(classes)
+
+
+def test_calibration_table_has_bin_counts_and_bootstrap_bands():
+    y, proba, groups = _three_class_cohort()
+    classes = ["a", "b", "c"]
+    table = calibration_table(y, proba, classes, groups=groups, n_resamples=200, seed=0)
+    assert {"n", "n_patients", "observed_low", "observed_high", "bin_low", "bin_high"} <= set(
+        table.columns)
+    assert table.groupby("class")["n"].sum().eq(len(y)).all()
+    assert (table["n_patients"] <= table["n"]).all()
+    assert (table["observed_low"] <= table["observed"] + 1e-12).all()
+    assert (table["observed"] <= table["observed_high"] + 1e-12).all()
+    wide = table[table["n"] >= 30]
+    assert (wide["observed_high"] - wide["observed_low"] > 0).all()
+    # By hand: the bin's observed frequency is the share of its cases of that class.
+    first = table.iloc[0]
+    k = classes.index(first["class"])
+    inside = np.minimum((proba[:, k] * 10).astype(int), 9) == first["bin"]
+    assert first["n"] == inside.sum()
+    assert first["observed"] == pytest.approx((y[inside] == k).mean())
+    plain = calibration_table(y, proba, classes)
+    assert plain["observed_low"].isna().all() and plain["n"].tolist() == table["n"].tolist()

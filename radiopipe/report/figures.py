@@ -46,12 +46,18 @@ def confusion_figure(matrix: Sequence[Sequence[int]], classes: Sequence[str]) ->
     return to_data_uri(fig)
 
 
-def roc_figure(curves: pd.DataFrame, auc_per_class: dict[str, float]) -> str:
-    """ROC curves (one-vs-rest per class) as a data URI."""
+def roc_figure(curves: pd.DataFrame, auc_per_class: dict[str, float],
+               intervals: dict[str, list[float] | None] | None = None) -> str:
+    """ROC curves (one-vs-rest per class) as a data URI; the legend gives each class's AUC, with
+    its 95% interval where ``intervals`` has one."""
     fig = Figure(figsize=(4.6, 4.2))
     ax = fig.subplots()
     for name, curve in curves.groupby("class", sort=False):
-        ax.plot(curve["fpr"], curve["tpr"], label=f"{name} (AUC {auc_per_class[name]:.3f})")
+        auc, ci = auc_per_class[name], (intervals or {}).get(name)
+        text = "n/a" if auc is None else f"{auc:.3f}"
+        if auc is not None and ci is not None:
+            text += f", 95% CI {ci[0]:.3f}-{ci[1]:.3f}"
+        ax.plot(curve["fpr"], curve["tpr"], label=f"{name} (AUC {text})")
     ax.plot([0, 1], [0, 1], linestyle=":", color="grey", linewidth=1)
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")

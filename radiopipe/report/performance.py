@@ -2,8 +2,10 @@
 model's metrics, and its figures (ROC, precision-recall, calibration, decision curve, confusion).
 
 Every figure's table is saved beside the report as CSV, and each figure's caption names it.
-With more than two classes the decision curves are one-vs-rest: acting on one class against all
-others.
+Per-class ROC-AUCs and the calibration curve carry 95% bands from the bootstrap over patients
+that gives the run's other intervals (same resamples, same seed); the calibration figure shows how
+many cases each bin holds. With more than two classes the decision curves are one-vs-rest, one
+panel per class: acting on one class against all others.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from matplotlib.figure import Figure
 from radiopipe.evaluate import (
     calibration_table,
     decision_curve,
+    per_class_auc_intervals,
     pr_curves,
     roc_curves,
 )
@@ -81,6 +84,10 @@ def performance_html(
     tested = ~np.isnan(proba).any(axis=1)
     y = oof["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()[tested]
     proba = proba[tested]
+    groups = oof["patient_id"].to_numpy()[tested]
+    bootstrap = record.validation["bootstrap"]
+    auc_ci = per_class_auc_intervals(y, proba, classes, groups,
+                                     n_resamples=bootstrap["n_resamples"], seed=bootstrap["seed"])
     where = "out-of-fold" if record.validation["design"].endswith("kfold") else "held-out test"
     sections = [
         f"<h2>Performance ({where})</h2>",
@@ -100,9 +107,9 @@ def performance_html(
         ),
         "<h3>ROC-AUC and PR-AUC per class (one-vs-rest)</h3>",
         table(
-            ["class", "ROC-AUC", "PR-AUC"],
+            ["class", "ROC-AUC (95% CI)", "PR-AUC"],
             [
-                [c, _num(record.metrics["roc_auc_per_class"][c]),
+                [c, with_ci(record.metrics["roc_auc_per_class"][c], auc_ci[c]),
                  _num(record.metrics["pr_auc_per_class"][c])]
                 for c in classes
             ],
@@ -116,7 +123,8 @@ def performance_html(
                 [[f["fold"], f["n_test"], _num(f["roc_auc"])] for f in record.per_fold],
             ),
         ]
-    return "\n".join(sections), _figures(record, y, proba, classes, save_csv, run_dir)
+    figures = _figures(record, y, proba, groups, auc_ci, save_csv, run_dir)
+    return "\n".join(sections), figures
 
 
 def _num(value) -> str:
@@ -140,11 +148,23 @@ def _comparison_table(comparison: list[dict], table) -> str:
     return table(header, rows) + '<p class="muted">★ highest ROC-AUC.</p>'
 
 
-def _figures(record: ValidationRecord, y, proba, classes, save_csv, run_dir: Path) -> str:
+def _figures(record: ValidationRecord, y, proba, groups, auc_ci: dict, save_csv,
+             run_dir: Path) -> str:
+    classes = record.classes
+    bootstrap = record.validation["bootstrap"]
     matrix = record.metrics["confusion_matrix"]
     curves = roc_curves(y, proba, classes)
     pr = pr_curves(y, proba, classes)
-    calibration = calibration_table(y, proba, classes)
+    calibration = calibration_table(y, proba, classes, groups=groups,
+                                    n_resamples=bootstrap["n_resamples"], seed=bootstrap["seed"])
+    per_class = pd.DataFrame(
+        [
+            {"class": c, "roc_auc": record.metrics["roc_auc_per_class"][c],
+             "low": (auc_ci[c] or [np.nan, np.nan])[0],
+             "high": (auc_ci[c] or [np.nan, np.nan])[1]}
+            for c in classes
+        ]
+    )
     forest = pd.DataFrame(
         [
             {
@@ -160,6 +180,7 @@ def _figures(record: ValidationRecord, y, proba, classes, save_csv, run_dir: Pat
     save_csv(run_dir / "report_pr_curves.csv", pr)
     save_csv(run_dir / "report_calibration.csv", calibration)
     save_csv(run_dir / "report_model_comparison.csv", forest)
+    save_csv(run_dir / "report_roc_auc_per_class.csv", per_class)
     save_csv(
         run_dir / "report_confusion_matrix.csv",
         pd.DataFrame(matrix, index=pd.Index(classes, name="true"), columns=classes),
@@ -167,20 +188,28 @@ def _figures(record: ValidationRecord, y, proba, classes, save_csv, run_dir: Pat
     images = [
         ("model comparison", _forest_figure(forest), "ROC-AUC of every compared model.",
          "report_model_comparison.csv"),
-        ("ROC curves", roc_figure(curves, record.metrics["roc_auc_per_class"]),
-         "One-vs-rest ROC curves of the primary model.", "report_roc_curves.csv"),
+        ("ROC curves", roc_figure(curves, record.metrics["roc_auc_per_class"], auc_ci),
+         "One-vs-rest ROC curves of the primary model; the legend gives each class's ROC-AUC "
+         "with its 95% CI.", "report_roc_curves.csv"),
+        ("ROC-AUC per class", _per_class_figure(per_class),
+         "One-vs-rest ROC-AUC of each class with its 95% CI (bootstrap over patients).",
+         "report_roc_auc_per_class.csv"),
         ("precision-recall curves", _pr_figure(pr), "One-vs-rest precision-recall curves.",
          "report_pr_curves.csv"),
         ("calibration", _calibration_figure(calibration),
-         "Predicted probability against observed frequency.", "report_calibration.csv"),
+         "Observed frequency against mean predicted probability in ten equal-width bins, with "
+         "the 95% band of a bootstrap over patients; below, the cases in each bin (column n of "
+         "the table). Few cases in a bin: a wide band.", "report_calibration.csv"),
         ("confusion matrix", confusion_figure(matrix, classes), "Most probable class against "
          "true class.", "report_confusion_matrix.csv"),
     ]
     net = _decision_curves(y, proba, classes)
     save_csv(run_dir / "report_decision_curve.csv", net)
-    caption = ("Net benefit of acting on the model's probability at each threshold."
-               if len(classes) == 2 else "One-vs-rest net benefit: acting on one class against "
-               "all others at each threshold.")
+    caption = ("Net benefit of acting on the model's probability at each threshold, against "
+               "treating every case and treating none."
+               if len(classes) == 2 else "One-vs-rest net benefit, one panel per class: acting "
+               "on that class against all others at each threshold, against treating every case "
+               "as that class and treating none.")
     images.append(("decision curve", _decision_figure(net), caption, "report_decision_curve.csv"))
     return '<h2>Figures</h2>\n' + "\n".join(
         figure(uri, alt, caption, name) for alt, uri, caption, name in images
@@ -222,31 +251,59 @@ def _pr_figure(curves: pd.DataFrame) -> str:
     return to_data_uri(fig)
 
 
-def _calibration_figure(table: pd.DataFrame) -> str:
-    fig = Figure(figsize=(4.6, 4.2))
+def _per_class_figure(per_class: pd.DataFrame) -> str:
+    fig = Figure(figsize=(4.6, 0.9 + 0.42 * len(per_class)))
     ax = fig.subplots()
-    for name, part in table.groupby("class", sort=False):
-        ax.plot(part["mean_predicted"], part["observed"], marker="o", label=str(name))
-    ax.plot([0, 1], [0, 1], linestyle=":", color="grey", linewidth=1)
-    ax.set_xlabel("mean predicted probability")
-    ax.set_ylabel("observed frequency")
-    ax.set_title("Calibration")
-    ax.legend(loc="upper left", fontsize=8)
+    positions = np.arange(len(per_class))[::-1]
+    low = (per_class["roc_auc"] - per_class["low"]).fillna(0).clip(lower=0)
+    high = (per_class["high"] - per_class["roc_auc"]).fillna(0).clip(lower=0)
+    ax.errorbar(per_class["roc_auc"], positions, xerr=[low, high], fmt="o", capsize=3)
+    ax.set_yticks(positions, per_class["class"])
+    ax.set_xlabel("one-vs-rest ROC-AUC (95% CI)")
+    ax.set_title("ROC-AUC per class")
+    return to_data_uri(fig)
+
+
+def _calibration_figure(table: pd.DataFrame) -> str:
+    """Calibration curves with their bootstrap bands; below, the cases per bin and class."""
+    fig = Figure(figsize=(5.0, 5.6))
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    groups = list(table.groupby("class", sort=False))
+    width = 0.1 / (len(groups) + 1)
+    for j, ((name, part), colour) in enumerate(zip(groups, colormaps["tab10"].colors)):
+        below = (part["observed"] - part["observed_low"]).clip(lower=0)
+        above = (part["observed_high"] - part["observed"]).clip(lower=0)
+        top.errorbar(part["mean_predicted"], part["observed"], yerr=[below, above], marker="o",
+                     markersize=4, capsize=2, elinewidth=0.8, color=colour, label=str(name))
+        bottom.bar(part["bin_low"] + (j + 1) * width, part["n"], width=width, color=colour)
+    top.plot([0, 1], [0, 1], linestyle=":", color="grey", linewidth=1)
+    top.set_ylabel("observed frequency")
+    top.set_title("Calibration (bars: 95% band)")
+    if len(groups) > 1:
+        top.legend(loc="upper left", fontsize=8, title="class", title_fontsize=8)
+    bottom.set_xlabel("predicted probability")
+    bottom.set_ylabel("cases per bin", fontsize=8)
+    bottom.set_xlim(0, 1)
     return to_data_uri(fig)
 
 
 def _decision_figure(net: pd.DataFrame) -> str:
-    fig = Figure(figsize=(4.6, 4.2))
-    ax = fig.subplots()
-    for (name, curve), colour in zip(net.groupby("class", sort=False), colormaps["tab10"].colors):
-        ax.plot(curve["threshold"], curve["model"], color=colour, label=f"model ({name})")
-        ax.plot(curve["threshold"], curve["treat_all"], color=colour, linestyle="--",
-                linewidth=0.9, label=f"treat all ({name})")
-    ax.axhline(0.0, linestyle=":", color="grey", label="treat none")
+    """One panel per class; the line styles are named once, in a legend beside the panels."""
+    parts = list(net.groupby("class", sort=False))
+    fig = Figure(figsize=(3.4 * len(parts) + 0.6, 3.8))
+    axes = fig.subplots(1, len(parts), sharey=True, squeeze=False)[0]
     top = max(float(net["model"].max()), float(net["treat_all"].max()), 0.01)
-    ax.set_ylim(-0.05 * top, 1.1 * top)
-    ax.set_xlabel("threshold probability")
-    ax.set_ylabel("net benefit")
-    ax.set_title("Decision curve")
-    ax.legend(fontsize=8)
+    for ax, (name, curve) in zip(axes, parts):
+        ax.plot(curve["threshold"], curve["model"], color="#1f77b4", label="model")
+        ax.plot(curve["threshold"], curve["treat_all"], color="#d62728", linestyle="--",
+                linewidth=1.0, label="treat all")
+        ax.axhline(0.0, linestyle=":", color="grey", label="treat none")
+        ax.set_ylim(-0.05 * top, 1.1 * top)
+        ax.set_xlabel("threshold probability")
+        ax.set_title(f"{name} vs rest" if len(parts) > 1 else f"{name}", fontsize=9)
+    axes[0].set_ylabel("net benefit")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.99, 0.5), fontsize=8,
+               frameon=False)
+    fig.suptitle("Decision curve", fontsize=10)
     return to_data_uri(fig)

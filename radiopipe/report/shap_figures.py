@@ -80,17 +80,30 @@ def beeswarm_figure(shap_values: np.ndarray, feature_values: np.ndarray, labels:
 
 def dependence_figure(values: np.ndarray, shap_values: np.ndarray, label: str,
                       outputs: list[str], space: str) -> str:
-    """A feature's SHAP value against its value, one colour per explained class."""
-    fig = Figure(figsize=(4.6, 3.6))
-    ax = fig.subplots()
-    for k, name in enumerate(outputs):
-        ax.scatter(values, shap_values[:, k], s=8, alpha=0.7, linewidths=0, label=str(name))
-    ax.axhline(0, color="grey", linewidth=0.8)
-    ax.set_xlabel(label, fontsize=8)
-    ax.set_ylabel(f"SHAP value ({space})", fontsize=8)
-    ax.set_title("Dependence", fontsize=10)
-    if len(outputs) > 1:
-        ax.legend(fontsize=7, title="class", title_fontsize=7)
+    """A feature's SHAP value against its value: one panel per explained class's score.
+
+    Parameters
+    ----------
+    values : array of shape (n,)
+        The feature's value per held-out case (x axis).
+    shap_values : array of shape (n, m)
+        Its SHAP value for each of the ``m`` explained outputs.
+    label : str
+        The feature's label (title and x axis).
+    outputs : list of str
+        The class whose score each output is (two classes: the second class only).
+    space : str
+        The explained output space, the unit of the y axis (``'log-odds'``, ...).
+    """
+    fig = Figure(figsize=(3.4 * len(outputs) + 0.8, 3.6))
+    axes = fig.subplots(1, len(outputs), sharey=True, squeeze=False)[0]
+    for k, (ax, name) in enumerate(zip(axes, outputs)):
+        ax.scatter(values, shap_values[:, k], s=8, alpha=0.7, linewidths=0)
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set_xlabel("feature value", fontsize=8)
+        ax.set_title(f"score of class '{name}'", fontsize=9)
+    axes[0].set_ylabel(f"SHAP value ({space} of the class)", fontsize=8)
+    fig.suptitle(f"SHAP dependence: {label}", fontsize=10)
     return to_data_uri(fig)
 
 

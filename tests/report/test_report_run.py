@@ -87,6 +87,21 @@ def test_every_figure_names_a_table_saved_beside_the_report(explained_run):
         assert (explained_run / name).is_file(), name
 
 
+def test_per_class_aucs_and_calibration_bins_carry_patient_bootstrap_intervals(explained_run):
+    report = _report(explained_run)
+    per_class = pd.read_csv(explained_run / "report_roc_auc_per_class.csv")
+    assert per_class["class"].tolist() == ["bright", "dark"]
+    assert per_class[["roc_auc", "low", "high"]].notna().all().all()
+    assert (per_class["low"] <= per_class["roc_auc"]).all()
+    assert (per_class["roc_auc"] <= per_class["high"]).all()
+    assert "<th>ROC-AUC (95% CI)</th>" in report and 'alt="ROC-AUC per class"' in report
+    calibration = pd.read_csv(explained_run / "report_calibration.csv")
+    assert {"n", "n_patients", "observed_low", "observed_high"} <= set(calibration.columns)
+    assert calibration["n"].sum() == 24
+    assert calibration[["observed_low", "observed_high"]].notna().all().all()
+    assert "cases in each bin (column n of the table)" in report
+
+
 def test_shap_values_cover_every_held_out_case_and_add_up_to_its_prediction(explained_run):
     explanation, folds, meta = read_explanation(explained_run / "shap_values.parquet")
     oof = pd.read_parquet(explained_run / "oof_predictions.parquet").set_index("case_id")
