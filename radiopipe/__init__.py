@@ -33,6 +33,7 @@ __all__ = [
     "predict",
     "run",
     "train",
+    "validate_config",
     "write_report",
 ]
 

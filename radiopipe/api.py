@@ -25,10 +25,10 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
-from radiopipe.config import LoadedConfig, load_config, parse_config
-from radiopipe.errors import RadiopipeError
+from radiopipe.config import LoadedConfig, load_config, parse_config, read_config_data
+from radiopipe.errors import ConfigError, ManifestError, RadiopipeError
 from radiopipe.extraction import compute_features
-from radiopipe.manifest import Case, Manifest
+from radiopipe.manifest import Case, Manifest, read_manifest
 from radiopipe.results import (
     BackendChoice,
     Document,
@@ -95,6 +95,57 @@ def make_config(
         if value is not None:
             document[key] = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
     return parse_config(document, base_dir=base_dir, source=f"config '{name}'")
+
+
+def validate_config(path: str | Path) -> tuple[LoadedConfig | None, list[str]]:
+    """Every problem of a config file and of the cohort manifest it names, found in one pass.
+
+    Checks the config's keys and values (model names included), the manifest (its columns,
+    case ids, labels and that every image and mask it lists exists; a built-in dataset is written
+    on first use and not checked here) and the devices the config asks for.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML config file.
+
+    Returns
+    -------
+    (LoadedConfig or None, list of str)
+        The config (None when it is invalid) and the problems, one line each (empty: valid).
+
+    Examples
+    --------
+    >>> validate_config("configs/demo.yaml")[1]  # doctest: +SKIP
+    []
+    """
+    path = Path(path)
+    try:
+        data = read_config_data(path)
+    except ConfigError as exc:
+        return None, str(exc).splitlines()
+    problems: list[str] = []
+    base_dir = path.resolve().parent
+    loaded = None
+    try:
+        loaded = parse_config(data, base_dir=base_dir, source=path.name)
+    except ConfigError as exc:
+        problems += str(exc).splitlines()
+    section = data.get("data") if isinstance(data, dict) else None
+    manifest = section.get("manifest") if isinstance(section, dict) else None
+    if isinstance(manifest, str):
+        try:
+            read_manifest(base_dir / manifest)
+        except ManifestError as exc:
+            problems += [f"{path.name}: data.manifest: {line}" for line in str(exc).splitlines()]
+    if loaded is not None:
+        from radiopipe.devices import check_devices
+
+        try:
+            check_devices(loaded)
+        except ConfigError as exc:
+            problems += str(exc).splitlines()
+    return loaded, problems
 
 
 def cohort(config: ConfigLike) -> Manifest:
@@ -487,5 +538,6 @@ __all__ = [
     "predict",
     "run",
     "train",
+    "validate_config",
     "write_report",
 ]

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from radiopipe import __version__, api
 from radiopipe.compliance.table import format_report
-from radiopipe.devices import check_devices
 from radiopipe.errors import RadiopipeError
 from radiopipe.records import CandidateSummary, ValidationRecord
 from radiopipe.storage import atomic_write_text
@@ -58,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     helps = {
         "run": "extract features, cross-validate the model and write the report",
-        "validate": "check a config file and print its hash",
+        "validate": "check a config file, its manifest and the files the manifest lists, "
+        "report every problem found, and print the config's hash",
         "extract": "extract features into features.parquet (finished cases are reused)",
         "train": "validate and compare the models on features.parquet; write metrics.json and "
         "the model bundle",
@@ -174,12 +174,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _predict(args)
     if args.command == "explain":
         return _explain(args)
+    if args.command == "validate":
+        return _validate(args.config)
     loaded = api.load_config(args.config)
     progress = not args.quiet
-    if args.command == "validate":
-        check_devices(loaded)
-        print(f"{loaded.source}: valid (config hash {loaded.hash})")
-        return EXIT_OK
     if args.command == "extract":
         return _exit_for(api.extract(loaded, progress=progress).failed_cases)
     if args.command == "train":
@@ -192,6 +190,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     print(f"report: {outcome.report.path}")
     _print_summary(outcome.training.record)
     return _exit_for(outcome.failed_cases)
+
+
+def _validate(path: str) -> int:
+    """Print every problem of the config and its manifest (exit 2), or its hash (exit 0)."""
+    loaded, problems = api.validate_config(path)
+    if problems:
+        for problem in problems:
+            print(f"radiopipe: error: {problem}", file=sys.stderr)
+        if len(problems) > 1:
+            print(f"radiopipe: {len(problems)} problems found", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{loaded.source}: valid (config hash {loaded.hash})")
+    return EXIT_OK
 
 
 def _predict(args: argparse.Namespace) -> int:

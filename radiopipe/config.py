@@ -100,6 +100,7 @@ __all__ = [
     "config_hash",
     "load_config",
     "parse_config",
+    "read_config_data",
     "resolved_dict",
     "write_resolved_config",
 ]
@@ -201,14 +202,24 @@ def load_config(path: str | Path) -> LoadedConfig:
         If the file is missing, is not valid YAML, or fails validation.
     """
     path = Path(path)
-    source = path.name
+    return parse_config(read_config_data(path), base_dir=path.resolve().parent, source=path.name)
+
+
+def read_config_data(path: str | Path) -> Any:
+    """A YAML config file's content, not yet validated (see :func:`parse_config`).
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not valid YAML, or gives a key twice.
+    """
+    path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file '{path}' does not exist; pass the path of a YAML file")
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {' '.join(str(exc).split())}") from None
-    return parse_config(data, base_dir=path.resolve().parent, source=source)
+        raise ConfigError(f"{path.name}: not valid YAML: {' '.join(str(exc).split())}") from None
 
 
 def parse_config(data: Any, *, base_dir: str | Path = ".", source: str = "config") -> LoadedConfig:

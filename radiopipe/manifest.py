@@ -151,7 +151,8 @@ def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
     Raises
     ------
     ManifestError
-        On missing columns, bad or duplicated case ids, missing files or labels, or a single class.
+        On missing columns, bad or duplicated case ids, missing files or labels, or a single
+        class: every problem found, one line each.
     """
     path = Path(path)
     name = path.name
@@ -178,25 +179,25 @@ def read_manifest(path: str | Path, *, require_labels: bool = True) -> Manifest:
     if frame.empty:
         raise ManifestError(f"{name}: the header is there but no case follows; add one row per "
                             "case")
-    _check_case_ids(frame, name)
     required = ("label", "patient_id") if require_labels else ("patient_id",)
-    _check_required_cells(frame, name, required)
-    if modalities:
-        _check_some_image(frame, name, image_columns)
-    else:
-        _check_required_cells(frame, name, ("image",))
     base = path.resolve().parent
     mask_columns = [MASK_PREFIX + m for m in modalities] or ["mask"]
-    _check_files(frame, base, name, [*image_columns, *mask_columns])
-    if "roi" in frame.columns:
+    problems = [
+        *_case_id_problems(frame),
+        *_empty_cell_problems(frame, required),
+        *(_no_image_problems(frame, image_columns) if modalities
+          else _empty_cell_problems(frame, ("image",))),
+        *_file_problems(frame, base, [*image_columns, *mask_columns]),
+    ]
+    if not problems and "roi" in frame.columns:  # structures are listed from existing files
         frame = _expand_rois(frame, base)
-        _check_case_ids(frame, name)
+        problems = _case_id_problems(frame)
     classes = tuple(sorted(label for label in frame["label"].unique() if label))
-    if require_labels and len(classes) < 2:
-        raise ManifestError(
-            f"{name}: every case has label '{classes[0]}'; "
-            "classification needs at least two classes"
-        )
+    if require_labels and len(classes) == 1:
+        problems.append(f"every case has label '{classes[0]}'; classification needs at least "
+                        "two classes")
+    if problems:  # every problem found, one line each
+        raise ManifestError("\n".join(f"{name}: {problem}" for problem in problems))
 
     roi_columns = [ROI_PREFIX + m for m in modalities if ROI_PREFIX + m in frame.columns]
     extra = [c for c in frame.columns if c not in (*REQUIRED_COLUMNS, "site", "roi",
@@ -251,13 +252,11 @@ def _modalities(frame: pd.DataFrame, name: str) -> tuple[str, ...]:
     return found
 
 
-def _check_some_image(frame: pd.DataFrame, name: str, columns: list[str]) -> None:
+def _no_image_problems(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     empty = frame.loc[(frame[columns] == "").all(axis=1), "case_id"].tolist()
-    if empty:
-        raise ManifestError(
-            f"{name}: no image for case(s) {_listing(empty)}; fill one image__<modality> cell "
-            "at least"
-        )
+    if not empty:
+        return []
+    return [f"no image for case(s) {_listing(empty)}; fill one image__<modality> cell at least"]
 
 
 def _listing(items: list[str]) -> str:
@@ -265,34 +264,33 @@ def _listing(items: list[str]) -> str:
     return shown + (f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")
 
 
-def _check_case_ids(frame: pd.DataFrame, name: str) -> None:
+def _case_id_problems(frame: pd.DataFrame) -> list[str]:
     ids = frame["case_id"]
+    problems = []
     bad = [f"row {i + 2} ('{v}')" for i, v in enumerate(ids) if not CASE_ID_PATTERN.match(v)]
     if bad:
-        raise ManifestError(
-            f"{name}: invalid case_id in {_listing(bad)}; use letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
+        problems.append(f"invalid case_id in {_listing(bad)}; use letters, digits, '.', '_' or "
+                        "'-', starting with a letter or digit")
     # Case ids name files (cases/<case_id>.json): keep them well inside file-name limits.
     long = [f"row {i + 2} ({len(v)} characters)" for i, v in enumerate(ids)
             if len(v) > MAX_CASE_ID_LENGTH]
     if long:
-        raise ManifestError(
-            f"{name}: case_id too long in {_listing(long)}; use at most {MAX_CASE_ID_LENGTH} "
-            "characters"
-        )
+        problems.append(f"case_id too long in {_listing(long)}; use at most "
+                        f"{MAX_CASE_ID_LENGTH} characters")
     duplicated = sorted(ids[ids.duplicated()].unique())
     if duplicated:
-        raise ManifestError(
-            f"{name}: duplicated case_id {_listing(duplicated)}; every row needs its own case_id"
-        )
+        problems.append(f"duplicated case_id {_listing(duplicated)}; every row needs its own "
+                        "case_id")
+    return problems
 
 
-def _check_required_cells(frame: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
+def _empty_cell_problems(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[str]:
+    problems = []
     for column in columns:
         empty = frame.loc[frame[column] == "", "case_id"].tolist()
         if empty:
-            raise ManifestError(f"{name}: empty '{column}' for case(s) {_listing(empty)}")
+            problems.append(f"empty '{column}' for case(s) {_listing(empty)}")
+    return problems
 
 
 def _expand_rois(frame: pd.DataFrame, base: Path) -> pd.DataFrame:
@@ -310,7 +308,7 @@ def _expand_rois(frame: pd.DataFrame, base: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=frame.columns)
 
 
-def _check_files(frame: pd.DataFrame, base: Path, name: str, columns: list[str]) -> None:
+def _file_problems(frame: pd.DataFrame, base: Path, columns: list[str]) -> list[str]:
     # Cases are named by case_id and the file's role only: input paths may hold identifiers.
     missing = []
     for row in frame.to_dict("records"):
@@ -318,8 +316,7 @@ def _check_files(frame: pd.DataFrame, base: Path, name: str, columns: list[str])
             value = row[column]
             if value and not (base / value).exists():
                 missing.append(f"{row['case_id']} ({column})")
-    if missing:
-        raise ManifestError(
-            f"{name}: {len(missing)} file(s) not found: {_listing(missing)}; "
-            "paths are relative to the manifest's folder"
-        )
+    if not missing:
+        return []
+    return [f"{len(missing)} file(s) not found: {_listing(missing)}; paths are relative to the "
+            "manifest's folder"]

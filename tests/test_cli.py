@@ -6,6 +6,7 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import write_config
 
 from radiopipe.cli import main
 
@@ -93,6 +94,41 @@ def test_config_error_exits_2_with_one_line(tmp_path, capsys):
     assert err == (
         "radiopipe: error: bad.yaml: unknown key 'model.nam'; did you mean 'model.name'?\n"
     )
+
+
+def test_validate_lists_every_problem_in_one_run_and_a_missing_manifest_is_one(tmp_path,
+                                                                                capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: x\noutput_dir: o\ndata: {manifest: nowhere.csv}\nfeaturs: {}\n"
+        "features: {backend: nativ}\nmodel: {name: xgbost, compare: [svm, ridge], cvv: {}}\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", str(bad)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1] == "radiopipe: 6 problems found"
+    found = "\n".join(lines)
+    for expected in (
+        "unknown key 'featurs'; did you mean 'features'?",
+        "'features.backend' should be 'native',",
+        "unknown key 'model.cvv'; did you mean 'model.cv'?",
+        "name 'xgbost' is neither a zoo model",
+        "compare 'ridge' is neither a zoo model",
+        "data.manifest: manifest '",
+    ):
+        assert expected in found, expected
+    assert "nowhere.csv' does not exist" in found
+
+
+def test_validate_checks_the_manifest_and_every_file_it_lists(tmp_path, cohort, capsys):
+    rows = cohort.read_text(encoding="utf-8").splitlines()
+    broken = [rows[0], rows[1], rows[1], rows[2].replace(".nrrd", "-gone.nrrd", 1), *rows[3:]]
+    cohort.write_text("\n".join(broken) + "\n", encoding="utf-8")
+    config = write_config(tmp_path, cohort)
+    assert main(["validate", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "duplicated case_id" in err and "1 file(s) not found" in err
+    assert err.splitlines()[-1] == "radiopipe: 2 problems found"
 
 
 def test_validate_prints_the_hash(config_file, capsys):

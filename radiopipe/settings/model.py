@@ -9,7 +9,8 @@ import difflib
 import typing
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from radiopipe.settings.base import Strict
 
@@ -221,23 +222,24 @@ class ModelConfig(Strict):
     bootstrap: BootstrapConfig = BootstrapConfig()
     shift: ShiftConfig = ShiftConfig()
 
-    @model_validator(mode="after")
-    def _known_names(self) -> ModelConfig:
-        ensembles = [e.name for e in self.ensembles]
-        if len(set(ensembles)) != len(ensembles):
-            raise ValueError("two ensembles share a name")
-        known = [*MODEL_NAMES, *ensembles]
-        for key, name in [("name", self.name), *(("compare", n) for n in self.compare)]:
-            if name not in known:
-                match = difflib.get_close_matches(name, known, n=1)
-                hint = f"; did you mean '{match[0]}'?" if match else ""
-                raise ValueError(
-                    f"{key} '{name}' is neither a zoo model ({', '.join(MODEL_NAMES)}) "
-                    f"nor a configured ensemble{hint}"
-                )
-        if len(set(self.compare)) != len(self.compare):
+    @model_validator(mode="wrap")
+    @classmethod
+    def _known_names(cls, data: typing.Any, handler) -> ModelConfig:
+        """Unknown model names are reported with the section's other errors, in one pass."""
+        unknown = _unknown_names(data) if isinstance(data, dict) else []
+        try:
+            model = handler(data)
+        except ValidationError as exc:
+            if not unknown:
+                raise
+            raise ValidationError.from_exception_data(
+                exc.title, [*_init_details(exc), *unknown]
+            ) from None
+        if unknown:
+            raise ValidationError.from_exception_data(cls.__name__, unknown)
+        if len(set(model.compare)) != len(model.compare):
             raise ValueError("'compare' lists a model twice")
-        return self
+        return model
 
     @model_validator(mode="after")
     def _harmonise_known_sites(self) -> ModelConfig:
@@ -252,3 +254,41 @@ class ModelConfig(Strict):
     def candidates(self) -> list[str]:
         """The primary model followed by the compared ones (without repeats)."""
         return [self.name, *(n for n in self.compare if n != self.name)]
+
+
+def _unknown_names(data: dict) -> list[InitErrorDetails]:
+    """Errors for the raw section's primary and compared names that name no zoo model and no
+    configured ensemble (ensembles read from the raw section as far as they are well formed)."""
+    ensembles = data.get("ensembles", [])
+    names = [e["name"] for e in ensembles if isinstance(e, dict) and isinstance(e.get("name"), str)
+             ] if isinstance(ensembles, list) else []
+    if len(set(names)) != len(names):
+        return [_value_error((), "two ensembles share a name", data)]
+    known = [*MODEL_NAMES, *names]
+    compare = data.get("compare", [])
+    given = [(("name",), "name", data.get("name", "xgboost"))]
+    if isinstance(compare, list):
+        given += [(("compare", i), "compare", n) for i, n in enumerate(compare)]
+    errors = []
+    for loc, key, name in given:
+        if isinstance(name, str) and name not in known:
+            match = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean '{match[0]}'?" if match else ""
+            errors.append(_value_error(
+                loc, f"{key} '{name}' is neither a zoo model ({', '.join(MODEL_NAMES)}) nor a "
+                f"configured ensemble{hint}", name))
+    return errors
+
+
+def _value_error(loc: tuple, message: str, given: typing.Any) -> InitErrorDetails:
+    return InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc,
+                            input=given)
+
+
+def _init_details(exc: ValidationError) -> list[InitErrorDetails]:
+    """A validation error's line errors, to raise again beside others."""
+    return [
+        InitErrorDetails(type=PydanticCustomError(e["type"], e["msg"], e.get("ctx")),
+                         loc=e["loc"], input=e.get("input"))
+        for e in exc.errors(include_url=False)
+    ]
