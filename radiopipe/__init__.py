@@ -23,6 +23,7 @@ __all__ = [
     "check_compliance",
     "cohort",
     "compare_backends",
+    "default_output",
     "explain_case",
     "explain_heldout",
     "extract",

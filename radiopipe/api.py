@@ -419,7 +419,7 @@ def run(config: ConfigLike, *, progress: bool = True) -> Run:
 def predict(
     bundle: str | Path,
     manifest: str | Path,
-    out: str | Path = "predictions",
+    out: str | Path | None = None,
     *,
     n_jobs: int = 1,
     progress: bool = True,
@@ -432,8 +432,9 @@ def predict(
         A ``model`` folder written by :func:`train`.
     manifest : str or Path
         The new cases (labels may be empty).
-    out : str or Path
-        Folder for ``predictions.csv``, their features and any ``failures/``.
+    out : str or Path, optional
+        Folder for ``predictions.csv``, their features and any ``failures/``; by default
+        ``predictions/`` beside the bundle, in its run folder (see :func:`default_output`).
     n_jobs : int
         Extraction processes (-1: all cores).
     progress : bool
@@ -449,6 +450,7 @@ def predict(
         )
     from radiopipe.stages.predict import predict as predict_stage
 
+    out = default_output(bundle, "predict") if out is None else Path(out)
     with hold(RunFolder(Path(out))):
         outcome = predict_stage(Path(bundle), Path(manifest), Path(out), n_jobs=n_jobs,
                                 progress=progress)
@@ -460,23 +462,49 @@ def explain_case(
     bundle: str | Path,
     manifest: str | Path,
     case_id: str,
-    out: str | Path = "explanations",
+    out: str | Path | None = None,
     *,
     progress: bool = True,
 ) -> Document:
     """Write one new case's explanation page (prediction, SHAP waterfall, feature maps).
 
+    ``out`` defaults to ``explanations/`` beside the bundle, in its run folder (see
+    :func:`default_output`).
+
     Examples
     --------
     >>> explain_case("runs/demo/model", "new_cases.csv", "p042-ct").path  # doctest: +SKIP
-    PosixPath('explanations/explain-p042-ct.html')
+    PosixPath('runs/demo/explanations/explain-p042-ct.html')
     """
     from radiopipe.stages.predict import explain_case as explain_case_stage
+
+    out = default_output(bundle, "explain") if out is None else Path(out)
 
     with hold(RunFolder(Path(out))):
         outcome = explain_case_stage(Path(bundle), Path(manifest), case_id, Path(out),
                                      progress=progress)
     return Document(outcome.predictions, outcome.failed_cases)
+
+
+def default_output(bundle: str | Path, command: str) -> Path:
+    """Where ``predict`` and ``explain`` write without an explicit output folder.
+
+    ``predictions/`` or ``explanations/`` in the folder holding the bundle: for the bundle
+    ``train`` writes (``<run folder>/model``), inside that run folder, never the current folder.
+
+    Parameters
+    ----------
+    bundle : str or Path
+        The model bundle's folder.
+    command : {'predict', 'explain'}
+
+    Examples
+    --------
+    >>> default_output("runs/demo/model", "predict")
+    PosixPath('runs/demo/predictions')
+    """
+    folder = {"predict": "predictions", "explain": "explanations"}[command]
+    return Path(bundle).parent / folder
 
 
 def check_compliance(data_dir: str | Path, *, ct_input: str = "nifti"):
@@ -528,6 +556,7 @@ __all__ = [
     "check_compliance",
     "cohort",
     "compare_backends",
+    "default_output",
     "explain_case",
     "explain_heldout",
     "extract",

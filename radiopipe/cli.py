@@ -77,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--manifest", required=True, metavar="NEW.csv", help="manifest of the cases to predict"
     )
     predict.add_argument(
-        "--out", default="predictions", metavar="DIR",
-        help="output folder for predictions.csv and features (default: ./predictions)",
+        "--out", metavar="DIR",
+        help="output folder for predictions.csv and features (default: predictions/ in the "
+        "folder holding the bundle, i.e. the bundle's run folder; never the current folder)",
     )
     predict.add_argument("--n-jobs", type=int, default=1, help="extraction processes (-1: all)")
     text = ("explain one new case with a saved model bundle: its prediction, the features that "
@@ -92,8 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--manifest", required=True, metavar="NEW.csv", help="manifest holding the case"
     )
     explain.add_argument(
-        "--out", default="explanations", metavar="DIR",
-        help="output folder for explain-<ID>.html and its tables (default: ./explanations)",
+        "--out", metavar="DIR",
+        help="output folder for explain-<ID>.html and its tables (default: explanations/ in the "
+        "folder holding the bundle, i.e. the bundle's run folder; never the current folder)",
     )
     text = "check radiopipe's features against the IBSI-1 reference values"
     compliance = commands.add_parser("compliance", help=text, description=text)
@@ -159,6 +161,8 @@ def _output_folder(args: argparse.Namespace) -> Path | None:
     """The folder the command writes into, where it can be known without failing again."""
     if getattr(args, "out", None):
         return Path(args.out)
+    if args.command in ("predict", "explain"):
+        return api.default_output(args.model, args.command)
     if getattr(args, "config", None):
         try:
             return api.load_config(args.config).output_dir
@@ -208,7 +212,7 @@ def _validate(path: str) -> int:
 def _predict(args: argparse.Namespace) -> int:
     """Write predictions.csv for a new manifest; exit 1 when any case failed extraction."""
     outcome = api.predict(
-        Path(args.model), Path(args.manifest), Path(args.out), n_jobs=args.n_jobs,
+        Path(args.model), Path(args.manifest), args.out, n_jobs=args.n_jobs,
         progress=not args.quiet,
     )
     print(f"predictions: {outcome.path}")
@@ -218,7 +222,7 @@ def _predict(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     """Write one new case's explanation page; exit 1 when its extraction failed."""
     outcome = api.explain_case(
-        Path(args.model), Path(args.manifest), args.case, Path(args.out), progress=not args.quiet
+        Path(args.model), Path(args.manifest), args.case, args.out, progress=not args.quiet
     )
     if not outcome.failed_cases:
         print(f"explanation: {outcome.path}")

@@ -123,6 +123,25 @@ def test_predict_reproduces_the_final_model_and_refuses_a_tampered_bundle(
     assert err.count("\n") == 1
 
 
+def test_predict_and_explain_write_into_the_bundles_run_folder_not_the_current_folder(
+    tmp_path, extracted, monkeypatch
+):
+    loaded, _ = _train(tmp_path, extracted)
+    manifest, _ = extracted
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    bundle = loaded.output_dir / "model"
+    assert main(["-q", "predict", "--model", str(bundle), "--manifest", str(manifest)]) == 0
+    case = pd.read_csv(manifest)["case_id"].iloc[0]
+    assert main(["-q", "explain", "--model", str(bundle), "--manifest", str(manifest),
+                 "--case", case]) == 0
+    assert list(elsewhere.iterdir()) == []
+    assert (loaded.output_dir / "predictions" / "predictions.csv").is_file()
+    assert (loaded.output_dir / "explanations" / f"explain-{case}.html").is_file()
+    assert api.default_output(bundle, "predict") == loaded.output_dir / "predictions"
+
+
 def test_predict_needs_no_labels_for_new_cases(tmp_path, extracted):
     loaded, _ = _train(tmp_path, extracted)
     manifest, _ = extracted
