@@ -11,6 +11,7 @@ columns) and ``case_locations.parquet`` (the whole slice through each report cas
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 import pandas as pd
@@ -140,7 +141,8 @@ def _case_maps(manifest: Manifest, cases: list[str], explanation: Explanation,
     settings = config.explain.feature_maps
     by_id = {case.case_id: case for case in manifest.cases}
     frames = []
-    for case_id in cases:
+    start = time.perf_counter()
+    for done, case_id in enumerate(cases, start=1):
         if case_id in explanation.case_ids:
             wanted = top_features(explanation, case_id, predicted[case_id], settings)
             output = explanation.outputs[explained_output(explanation, predicted[case_id])]
@@ -148,6 +150,8 @@ def _case_maps(manifest: Manifest, cases: list[str], explanation: Explanation,
             maps = case_feature_maps(by_id[case_id], wanted, config.features, config.data,
                                      settings, model)
             frames.append(maps_frame(case_id, maps))
+        logger.info("feature maps: %d/%d cases (%.0f s)", done, len(cases),
+                    time.perf_counter() - start)
     return frames
 
 

@@ -345,7 +345,10 @@ def _refit_and_save(run: RunFolder, loaded: LoadedConfig, inputs: ModelInputs, c
     candidate = make_candidate(model, model.name, inputs.columns, n_jobs=config.compute.n_jobs,
                                seed=model.cv.seed, dask_address=dask_address)
     inner = grouped_kfold(inputs.y, inputs.groups, model.cv.inner_splits, model.cv.seed, lower=True)
+    logger.info("train: refitting %s on all %d cases", model.name, len(inputs.y))
+    start = time.perf_counter()
     fitted = fit_candidate(candidate, inputs.X, inputs.y, inputs.groups, inner, settings)
+    logger.info("train: final %s fitted (%.0f s)", model.name, time.perf_counter() - start)
     proba = predict_codes(fitted.estimator, inputs.X, len(classes))
     manifest = _bundle_manifest(loaded, candidate.kind, inputs, classes, fitted.best_params,
                                 feature_settings, health, split=None, shift=shift)
