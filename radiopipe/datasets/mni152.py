@@ -5,9 +5,12 @@ the tissue (grey matter, white matter or CSF) with the highest probability at th
 from nilearn's tissue probability maps (CSF is the brain mask minus grey and white matter). The ROI
 never depends on the maps that give the label, so shape features carry no label information.
 
-``patient_id`` stands for a cubic block of the brain: every crop lies wholly inside its block, so
-patches of different "patients" share no voxel and grouped cross-validation cannot leak
-neighbouring tissue between folds.
+There are no patients: every case comes from the one template brain. ``patient_id`` names a
+16 mm cubic block of it (``block-XX-YY-ZZ``): every crop lies wholly inside its block, so patches of
+different blocks share no voxel and grouped cross-validation cannot leak neighbouring tissue between
+folds. The dataset's grouping unit is therefore "blocks of one template brain"
+(``radiopipe.settings.inputs.BUILTIN_GROUPING_UNITS``), which the report shows wherever it counts
+the groups.
 
 Variants
 --------

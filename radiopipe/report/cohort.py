@@ -1,7 +1,9 @@
-"""The cohort summary: cases and patients per class, sites, ROI size, failed cases."""
+"""The cohort summary: cases and grouping units (patients) per class, sites, ROI size, failed
+cases."""
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,7 @@ _VOLUME_COLUMNS = ("original__shape__MeshVolume", "original__shape__VoxelVolume"
 
 def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str],
                    record: ValidationRecord,
-                   failures: list[dict], run_dir: Path) -> str:
+                   failures: list[dict], run_dir: Path, *, unit: str = "patients") -> str:
     """Cohort summary; its table is saved as ``report_cohort.csv``.
 
     Parameters
@@ -31,6 +33,9 @@ def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str]
     failures : list of dict
         Failed cases with their reasons.
     run_dir : Path
+    unit : str
+        What ``patient_id`` counts (the config's ``data.grouping_unit``): the column header and
+        the counts say it.
     """
     task = record.task
     volume = next((c for c in _VOLUME_COLUMNS if c in features.columns), None)
@@ -46,14 +51,16 @@ def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str]
         rows.append(row)
     summary = pd.DataFrame(rows)
     save_csv(run_dir / "report_cohort.csv", summary, index=False)
-    header = ["class", "cases", "patients"]
+    header = ["class", "cases", unit]
     if volume is not None:
         header += ["ROI volume, median (mm³)", "ROI volume, IQR (mm³)"]
     parts = [
         f'<section id="{SECTION_ID}"><h2>Cohort</h2>',
-        f"<p>{task.n_cases} cases with features from {task.n_patients} patients; "
+        f"<p>{task.n_cases} cases with features from {task.n_patients} {escape(unit)}; "
         f"{len(failures)} case(s) failed feature extraction and are excluded. Cases are named by "
         "their case id only.</p>",
+        f"<p>Grouping unit: {escape(unit)} (the manifest's patient_id). The cases of one never "
+        "straddle a train/test split, and the bootstrap intervals resample them whole.</p>",
         table(header, summary.to_numpy().tolist()),
     ]
     sites = features["site"].dropna().astype(str)

@@ -105,7 +105,8 @@ def write_report(
     record, oof, frame, failures = inputs.record, inputs.oof, inputs.table, inputs.failures
     features = frame.set_index("case_id")
     classes = record.classes
-    performance, figures = performance_html(record, oof, save_csv, run_dir, table)
+    unit = config["data"]["grouping_unit"]
+    performance, figures = performance_html(record, oof, save_csv, run_dir, table, unit=unit)
     explanations, cases, model_difference = explanation_sections(
         run_dir, inputs.explanations, features, oof, config
     )
@@ -124,7 +125,7 @@ def write_report(
             f"<code>{config_hash[:12]}</code></p>",
             f"<nav><ol>{contents}</ol></nav>",
             model_card_section(model_card(config, record, findings), run_dir),
-            cohort_section(oof, features, classes, record, failures, run_dir),
+            cohort_section(oof, features, classes, record, failures, run_dir, unit=unit),
             f'<section id="performance">{performance}</section>',
             f'<section id="figures">{figures}</section>',
             explanations,

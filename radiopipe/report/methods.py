@@ -49,7 +49,8 @@ def methods_section(config: dict, record: ValidationRecord, features: pd.DataFra
             "<h3>Image processing and features (IBSI reporting items)</h3>",
             table(["item", "setting"], _ibsi_rows(config, record, catalogue, deviating)),
             "<h3>Model and validation</h3>",
-            table(["item", "setting"], _model_rows(config["model"], record)),
+            table(["item", "setting"],
+                  _model_rows(config["model"], record, config["data"]["grouping_unit"])),
             "<h3>Explanations</h3>",
             table(["item", "setting"], _explain_rows(config)),
             "</section>",
@@ -144,7 +145,7 @@ def _catalogue_rows(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["feature", "ibsi_id", "pyradiomics", "deviation"])
 
 
-def _model_rows(model: dict, record: ValidationRecord) -> list[list[str]]:
+def _model_rows(model: dict, record: ValidationRecord, unit: str) -> list[list[str]]:
     """Primary model, compared models, ensembles, in-fold preprocessing and validation."""
     ensembles = {e["name"]: e for e in model["ensembles"]}
     searched = model["search"]["n_iter"] > 0
@@ -188,7 +189,8 @@ def _model_rows(model: dict, record: ValidationRecord) -> list[list[str]]:
         "predictions for cases the model never saw",
     ])
     rows.append(["confidence intervals",
-                 f"patient-level bootstrap, {model['bootstrap']['n_resamples']} resamples"])
+                 f"bootstrap over {unit} (the manifest's patient_id), "
+                 f"{model['bootstrap']['n_resamples']} resamples"])
     return rows
 
 

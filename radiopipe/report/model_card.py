@@ -24,6 +24,7 @@ def model_card(config: dict, record: ValidationRecord, findings: list[Finding]) 
     severe first; empty for a healthy model.
     """
     task = record.task
+    unit = config["data"]["grouping_unit"]
     validation = record.validation
     auc = with_ci(record.metrics["roc_auc"], record.confidence_intervals["roc_auc"])
     balanced = with_ci(record.metrics["balanced_accuracy"],
@@ -32,14 +33,14 @@ def model_card(config: dict, record: ValidationRecord, findings: list[Finding]) 
         "health": [f"{h.code} ({h.severity}): {h.message}" for h in record.health],
         "intended_use": config["report"]["intended_use"],
         "task": f"classify a region of interest as {', '.join(task.classes)}",
-        "data": (f"{task.n_cases} cases from {task.n_patients} patients"
+        "data": (f"{task.n_cases} cases from {task.n_patients} {unit}"
                  f" ({len(task.failed_cases)} failed feature extraction)"),
         "model": (f"{record.model} on {record.features.n_features} radiomics features "
                   f"({record.features.backend} engine)"
                   + (f" and clinical covariates {', '.join(record.features.clinical)}"
                      if record.features.clinical else "")),
         "evaluation": (f"{validation['scheme']}; ROC-AUC {auc}, balanced accuracy {balanced} "
-                       "(95% patient-bootstrap CIs)"),
+                       f"(95% CIs by bootstrap over {unit})"),
         "bundle": f"{record.final_model['bundle']}/ (refitted on all cases; "
         "'radiopipe predict' and 'radiopipe explain' apply it to new cases)",
         "limitations": _limitations(config, record, findings),
@@ -75,7 +76,8 @@ def _limitations(config: dict, record: ValidationRecord, findings: list[Finding]
                      "performance on other scanners, sites or populations is unknown until "
                      "tested externally.")
     if record.task.n_patients < 100:
-        items.append(f"Small cohort ({record.task.n_patients} patients): wide "
+        items.append(f"Small cohort ({record.task.n_patients} "
+                     f"{config['data']['grouping_unit']}): wide "
                      "confidence intervals, and features may be selected by chance.")
     items.append("SHAP values explain the model, not the disease: a feature that drives the "
                   "prediction is associated with the label in this cohort, not a cause of it.")

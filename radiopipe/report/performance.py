@@ -58,6 +58,8 @@ def performance_html(
     record: ValidationRecord, oof: pd.DataFrame, save_csv: Callable[[Path, pd.DataFrame], None],
     run_dir: Path,
     table: Callable[[list[str], list[list]], str],
+    *,
+    unit: str = "patients",
 ) -> tuple[str, str]:
     """The performance section and the figures section of the report.
 
@@ -73,6 +75,9 @@ def performance_html(
         The run folder.
     table : callable
         Renders an HTML table from a header and rows.
+    unit : str
+        What the cohort's ``patient_id`` counts (the config's ``data.grouping_unit``), the unit
+        the bootstrap resamples.
 
     Returns
     -------
@@ -92,7 +97,7 @@ def performance_html(
     sections = [
         f"<h2>Performance ({where})</h2>",
         f"<p>{escape(record.validation['scheme'])}. 95% confidence intervals by bootstrap "
-        "over patients. Primary model (figures, saved bundle): "
+        f"over {escape(unit)} (the cohort's patient_id). Primary model (figures, saved bundle): "
         f"<b>{escape(record.model)}</b>; best ROC-AUC: "
         f"<b>{escape(record.best_model)}</b>.</p>",
         "<h3>Model comparison (same splits)</h3>",
@@ -123,7 +128,7 @@ def performance_html(
                 [[f["fold"], f["n_test"], _num(f["roc_auc"])] for f in record.per_fold],
             ),
         ]
-    figures = _figures(record, y, proba, groups, auc_ci, save_csv, run_dir)
+    figures = _figures(record, y, proba, groups, auc_ci, save_csv, run_dir, unit)
     return "\n".join(sections), figures
 
 
@@ -149,7 +154,7 @@ def _comparison_table(comparison: list[dict], table) -> str:
 
 
 def _figures(record: ValidationRecord, y, proba, groups, auc_ci: dict, save_csv,
-             run_dir: Path) -> str:
+             run_dir: Path, unit: str) -> str:
     classes = record.classes
     bootstrap = record.validation["bootstrap"]
     matrix = record.metrics["confusion_matrix"]
@@ -192,13 +197,13 @@ def _figures(record: ValidationRecord, y, proba, groups, auc_ci: dict, save_csv,
          "One-vs-rest ROC curves of the primary model; the legend gives each class's ROC-AUC "
          "with its 95% CI.", "report_roc_curves.csv"),
         ("ROC-AUC per class", _per_class_figure(per_class),
-         "One-vs-rest ROC-AUC of each class with its 95% CI (bootstrap over patients).",
+         f"One-vs-rest ROC-AUC of each class with its 95% CI (bootstrap over {unit}).",
          "report_roc_auc_per_class.csv"),
         ("precision-recall curves", _pr_figure(pr), "One-vs-rest precision-recall curves.",
          "report_pr_curves.csv"),
         ("calibration", _calibration_figure(calibration),
          "Observed frequency against mean predicted probability in ten equal-width bins, with "
-         "the 95% band of a bootstrap over patients; below, the cases in each bin (column n of "
+         f"the 95% band of a bootstrap over {unit}; below, the cases in each bin (column n of "
          "the table). Few cases in a bin: a wide band.", "report_calibration.csv"),
         ("confusion matrix", confusion_figure(matrix, classes), "Most probable class against "
          "true class.", "report_confusion_matrix.csv"),

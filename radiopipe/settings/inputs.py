@@ -37,12 +37,24 @@ class MNI152Options(Strict):
     seed: int = 0
 
 
+# What a built-in dataset's patient_id counts (see radiopipe.datasets): the MNI152 patches are
+# grouped by 16 mm blocks of the one template brain, not by patients.
+BUILTIN_GROUPING_UNITS = {"mni152_tissue": "blocks of one template brain"}
+DEFAULT_GROUPING_UNIT = "patients"
+
+
 class DataConfig(Strict):
-    """Where the cohort comes from and how its images are read."""
+    """Where the cohort comes from and how its images are read.
+
+    ``grouping_unit`` says what the manifest's ``patient_id`` counts, as a plural noun: reports
+    write "600 cases from 306 <unit>" and bootstrap "over <unit>". It defaults to the built-in
+    dataset's own unit, and to ``'patients'`` for a manifest.
+    """
 
     builtin: Literal["mni152_tissue"] | None = None
     builtin_options: MNI152Options = MNI152Options()
     manifest: str | None = None
+    grouping_unit: str = Field(DEFAULT_GROUPING_UNIT, min_length=1, max_length=60)
     mask_label: int = Field(1, ge=1)
     channel_policy: Literal["luminance", "mean", "red", "green", "blue"] | None = None
     geometry_tolerance: float = Field(1e-4, gt=0, le=0.1)
@@ -62,6 +74,15 @@ class DataConfig(Strict):
                 "set exactly one of 'builtin' (a built-in dataset) or 'manifest' (a CSV path)"
             )
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _builtin_grouping_unit(cls, data: typing.Any) -> typing.Any:
+        if isinstance(data, dict) and data.get("grouping_unit") is None:
+            builtin = data.get("builtin")
+            if isinstance(builtin, str) and builtin in BUILTIN_GROUPING_UNITS:
+                return {**data, "grouping_unit": BUILTIN_GROUPING_UNITS[builtin]}
+        return data
 
 
 class FeatureConfig(Strict):

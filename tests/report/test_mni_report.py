@@ -3,6 +3,7 @@ quickly on a smaller cohort, and in full as the README runs it (slow)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -48,6 +49,13 @@ def _check_report(run, n_cases: int) -> None:
         assert page.count('alt="waterfall of case') == 1
         assert page.count('alt="feature map of') == 3
     assert (run / "report_decision_curve.csv").read_text(encoding="utf-8").count("csf") == 99
+    # The built-in dataset's patient_id counts blocks of one template brain, not patients.
+    assert re.search(r"\d+ cases with features from \d+ blocks of one template brain;", report)
+    assert "<th>blocks of one template brain</th>" in report
+    assert "bootstrap over blocks of one template brain" in report
+    card = json.loads((run / "model_card.json").read_text(encoding="utf-8"))
+    assert re.fullmatch(r"\d+ cases from \d+ blocks of one template brain .*", card["data"])
+    assert "patients" not in card["data"]
 
 
 def test_demo_report_on_a_smaller_mni152_cohort(tmp_path, monkeypatch):

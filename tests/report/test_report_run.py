@@ -76,6 +76,8 @@ def test_every_section_and_a_page_per_selected_case(explained_run):
     assert "IBSI reporting items" in report
     card = json.loads((explained_run / "model_card.json").read_text(encoding="utf-8"))
     assert {"intended_use", "data", "model", "evaluation", "limitations"} <= set(card)
+    assert re.fullmatch(r"24 cases from \d+ patients .*", card["data"])  # a manifest's unit
+    assert "<th>patients</th>" in report
     assert "<code>RPD004</code>" in report  # intensity alone separates the synthetic classes
 
 
