@@ -72,3 +72,15 @@ def test_a_typo_inside_an_ensemble_suggests_the_key():
     with pytest.raises(ConfigError, match="unknown key 'model.ensembles.0.membrs'; did you mean "
                                           "'model.ensembles.0.members'"):
         _model(ensembles=[{"name": "e", "membrs": ["svm", "logistic"]}])
+
+
+def test_unknown_model_names_are_listed_with_the_sections_other_errors():
+    with pytest.raises(ConfigError) as raised:
+        _model(name="xgbost", compare=["svm", "ridge"], cvv={}, svm={"C": -1})
+    lines = str(raised.value).splitlines()
+    assert len(lines) == 4
+    found = "\n".join(lines)
+    for expected in ("unknown key 'model.cvv'", "'model.svm.C' should be greater than 0",
+                     "'model.name' name 'xgbost' is neither a zoo model",
+                     "'model.compare.1' compare 'ridge' is neither a zoo model"):
+        assert expected in found, expected
