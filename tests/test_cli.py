@@ -34,10 +34,11 @@ def test_run_end_to_end(config_file, tmp_path, capsys):
     report = (out / "report.html").read_text(encoding="utf-8")
     for section in ("Cohort", "Methods", "Performance (out-of-fold)", "Figures", "Software"):
         assert f"<h2>{section}</h2>" in report
-    # comparison, ROC, precision-recall, calibration, confusion matrix, decision curve (binary);
-    # explanations (on by default): SHAP importance, beeswarm, 4 dependence plots, and 6 case
-    # pages with a location view, a waterfall, 3 local value maps and a contribution map each
-    assert report.count('src="data:image/png;base64,') == 6 + 6 + 6 * 6
+    # comparison, ROC, per-class ROC-AUC, precision-recall, calibration, confusion matrix,
+    # decision curve (binary); explanations (on by default): SHAP importance, beeswarm, 4
+    # dependence plots, and 6 case pages with a location view, a waterfall, 3 local value maps
+    # and a contribution map each
+    assert report.count('src="data:image/png;base64,') == 7 + 6 + 6 * 6
     assert (out / "model" / "bundle.json").is_file()
 
 
