@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import csv
 
+import highdicom as hd
 import numpy as np
 import pyarrow.parquet as pq
 import pydicom
+import pytest
 import SimpleITK as sitk
 from conftest import sphere_mask, write_config, write_dicom_series
+from pydicom.sr.codedict import codes
+from reference_data import ct_phantom_dicom
 
 from radiopipe.cli import main
 
@@ -149,4 +153,48 @@ def test_rtstruct_identifiers_and_structure_names_stay_out_of_the_outputs(tmp_pa
     for text in texts:
         for secret in (PATIENT_NAME, *name_parts, PATIENT_ID, STUDY_UID, STRUCTURE_SET_DATE,
                        str(tmp_path)):
+            assert secret not in text
+
+
+@pytest.mark.reference
+def test_seg_identifiers_and_segment_labels_stay_out_of_the_outputs(tmp_path):
+    """A DICOM-SEG (written by highdicom on the real CT phantom) whose header and segment labels
+    carry the canary's identifiers: none reaches the feature table or the case records."""
+    case = ct_phantom_dicom()
+    files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(case.series))
+    sources = [pydicom.dcmread(f) for f in files]
+    for source in sources:  # the SEG copies the patient module from its sources
+        source.PatientName, source.PatientID = PATIENT_NAME, PATIENT_ID
+    mask = sitk.GetArrayFromImage(sitk.ReadImage(str(case.nifti_mask))) > 0
+    segments = [
+        hd.seg.SegmentDescription(
+            segment_number=number, segment_label=label,
+            segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure,
+            segmented_property_type=codes.SCT.Neoplasm,
+            algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL)
+        for number, label in ((1, f"GTV {PATIENT_NAME}"), (2, f"GTV {PATIENT_ID}"))
+    ]
+    seg = hd.seg.Segmentation(
+        source_images=sources, pixel_array=np.stack([mask, mask], axis=-1).astype(np.uint8),
+        segmentation_type=hd.seg.SegmentationTypeValues.BINARY, segment_descriptions=segments,
+        series_instance_uid=hd.UID(), series_number=100, sop_instance_uid=hd.UID(),
+        instance_number=1, manufacturer=PATIENT_NAME, manufacturer_model_name="tests",
+        software_versions="0", device_serial_number=PATIENT_ID,
+        series_description=f"{PATIENT_NAME} {PATIENT_ID}",
+    )
+    seg.save_as(tmp_path / "seg.dcm")
+    manifest = tmp_path / "manifest.csv"
+    with open(manifest, "w", newline="") as handle:
+        csv.writer(handle).writerows([["case_id", "image", "mask", "label", "patient_id", "roi"],
+                                      ["phantom", str(case.series), "seg.dcm", "", "p0",
+                                       "GTV.*"]])
+    config = write_config(tmp_path, manifest, features={"families": ["firstorder"]})
+    assert main(["-q", "extract", str(config)]) == 0
+    out = tmp_path / "run"
+    table = pq.read_table(out / "features.parquet")
+    assert table.num_rows == 2  # one row per matching segment
+    texts = [str(table.schema.metadata), table.to_pandas().to_csv(),
+             *(p.read_text(encoding="utf-8") for p in (out / "cases").iterdir())]
+    for text in texts:
+        for secret in (PATIENT_NAME, *PATIENT_NAME.split("^"), PATIENT_ID, str(tmp_path)):
             assert secret not in text
