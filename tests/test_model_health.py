@@ -20,8 +20,7 @@ CONSTANT = {"cv": {"n_splits": 3, "seed": 0},
 
 def test_a_model_that_learned_nothing_is_flagged_everywhere(tmp_path, capsys):
     manifest = make_cohort(tmp_path / "cohort")
-    config = write_config(tmp_path, manifest, model=CONSTANT,
-                          explain={"enabled": False})
+    config = write_config(tmp_path, manifest, model=CONSTANT)
     assert main(["-q", "run", str(config)]) == 0
     lines = capsys.readouterr().out.splitlines()
     saved = next(i for i, line in enumerate(lines) if line.startswith("saved model: "))
@@ -38,6 +37,8 @@ def test_a_model_that_learned_nothing_is_flagged_everywhere(tmp_path, capsys):
     body = report[report.index("<body>"):]
     assert body.index('id="model-health"') < body.index("<h1>")
     assert "This model learned nothing" in body
+    # No empty SHAP figures and no case pages of a model with nothing to explain.
+    assert body.count("nothing to explain") == 2 and '<section class="case"' not in body
     card = json.loads((run / "model_card.json").read_text(encoding="utf-8"))
     assert next(iter(card)) == "health" and card["health"][0].startswith("RPD007 (error)")
     diagnostics = (run / "report_diagnostics.csv").read_text(encoding="utf-8")

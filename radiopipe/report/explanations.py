@@ -63,7 +63,8 @@ class HeldOutExplanations:
 
 
 def explanation_sections(run_dir: Path, held: HeldOutExplanations | None, features: pd.DataFrame,
-                         oof: pd.DataFrame, config: dict) -> tuple[str, str, float]:
+                         oof: pd.DataFrame, config: dict, *, learned_nothing: bool = False,
+                         ) -> tuple[str, str, float]:
     """The global SHAP section and the case pages.
 
     Parameters
@@ -78,6 +79,9 @@ def explanation_sections(run_dir: Path, held: HeldOutExplanations | None, featur
         Held-out predictions.
     config : dict
         The resolved config.
+    learned_nothing : bool
+        The model's held-out predictions are constant (RPD007): its SHAP values are all zero, so
+        the sections say so instead of drawing empty figures and case pages.
 
     Returns
     -------
@@ -88,6 +92,12 @@ def explanation_sections(run_dir: Path, held: HeldOutExplanations | None, featur
     if not config["explain"]["enabled"] or held is None:
         note = ('<p class="muted">Not computed: set <code>explain.enabled: true</code> for SHAP '
                 "explanations, case pages and feature maps.</p>")
+        return (f'<section id="{SECTION_ID}"><h2>What drives the predictions</h2>{note}</section>',
+                f'<section id="{CASES_ID}"><h2>Case pages</h2>{note}</section>', np.nan)
+    if learned_nothing:
+        note = ('<p class="muted">Not shown: this model predicts the same probabilities for every '
+                "case (<code>RPD007</code>), so no feature moves its prediction and there is "
+                "nothing to explain. See the banner at the top of the report.</p>")
         return (f'<section id="{SECTION_ID}"><h2>What drives the predictions</h2>{note}</section>',
                 f'<section id="{CASES_ID}"><h2>Case pages</h2>{note}</section>', np.nan)
     explanation, folds, meta, cases = held.explanation, held.folds, held.meta, held.cases

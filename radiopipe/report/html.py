@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from radiopipe.checks import run_checks
+from radiopipe.models.health import learned_nothing
 from radiopipe.records import ValidationRecord
 from radiopipe.report.cohort import cohort_section
 from radiopipe.report.diagnostics import diagnostics_section
@@ -108,7 +109,8 @@ def write_report(
     unit = config["data"]["grouping_unit"]
     performance, figures = performance_html(record, oof, save_csv, run_dir, table, unit=unit)
     explanations, cases, model_difference = explanation_sections(
-        run_dir, inputs.explanations, features, oof, config
+        run_dir, inputs.explanations, features, oof, config,
+        learned_nothing=learned_nothing(record.health),
     )
     findings = run_checks(
         features[feature_columns(frame)], oof, failures=failures,
