@@ -208,8 +208,9 @@ def single_feature_separation(features: pd.DataFrame, labels: Sequence[str], *,
     return Finding(
         "RPD004", "warning",
         f"{table['feature'].nunique()} feature(s) alone separate a class from the others "
-        f"(best: {best['feature']}, one-vs-rest ROC-AUC {best['auc']:.3f} for "
-        f"'{best['class']}', separation {best['separation']:.3f}); check "
+        f"(best: {best['feature']}, whose {'higher' if best['auc'] >= 0.5 else 'lower'} "
+        f"values alone tell '{best['class']}' from the rest with ROC-AUC "
+        f"{best['separation']:.3f}); check "
         "that no feature encodes the label, the site or the scanner before trusting the model.",
         table.reset_index(drop=True),
     )

@@ -82,11 +82,14 @@ def test_rpd004_one_feature_separates_the_classes():
     assert finding.table.to_dict("records") == [
         {"feature": "leak", "class": "b", "auc": 1.0, "separation": 1.0}
     ]
+    assert "whose higher values alone tell 'b' from the rest with ROC-AUC 1.000" in (
+        finding.message)
     assert single_feature_separation(features[["noise"]], labels) is None
     # one-vs-rest for three classes: 'low' values mark class c only
     three = pd.DataFrame({"f": [9, 8, 7, 6, 5, 4, 1, 2, 3]}, dtype=float)
     found = single_feature_separation(three, list("aaabbbccc"))
     assert found.table["class"].tolist() == ["a", "c"]
+    assert "whose higher values alone tell 'a'" in found.message  # the first of equal ones
 
 
 def test_rpd005_and_rpd006():
