@@ -165,7 +165,8 @@ def maps_from_frame(frame: pd.DataFrame) -> dict[str, list[FeatureMap]]:
                 min_coverage=float(first["min_coverage"]),
                 roi_voxels=int(first["roi_voxels"]),
                 whole_roi=float(first["whole_roi"]),
-                slice_spacing=float(first["spacing_slice"]),
+                # NaN for a planar image; a column of planar maps only reads back as nulls.
+                slice_spacing=float(pd.to_numeric(part["spacing_slice"]).iloc[0]),
                 exponent=int(first["exponent"]),
                 kind=str(first["kind"]),
                 output=str(first["output"]),

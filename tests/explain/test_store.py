@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from radiopipe.explain.explainers import Explanation
 from radiopipe.explain.feature_maps import CONTRIBUTION, FeatureMap
@@ -15,6 +16,7 @@ from radiopipe.explain.store import (
     read_explanation,
     read_metadata,
     write_explanation,
+    write_maps,
 )
 
 
@@ -56,3 +58,17 @@ def test_maps_round_trip():
         np.testing.assert_array_equal(read.roi, original.roi)
         np.testing.assert_array_equal(read.window_voxels, original.window_voxels)
     assert maps_from_frame(maps_frame("c1", [])) == {}
+
+
+def test_planar_maps_round_trip_through_parquet(tmp_path):
+    """A 2D case's maps have no slice spacing (NaN); a table of only such maps stores the column
+    as nulls, which must read back as NaN."""
+    item = FeatureMap(
+        feature="original__firstorder__Mean", slice_index=0, image=np.ones((2, 2)),
+        roi=np.ones((2, 2), dtype=bool), values=np.ones((2, 2)), window=3, stride=1,
+        spacing=(1.0, 1.0), window_voxels=np.full((2, 2), 9), min_coverage=0.5, roi_voxels=4,
+        whole_roi=1.0,
+    )
+    path = write_maps(tmp_path / "maps.parquet", maps_frame("c1", [item]), {})
+    (back,) = maps_from_frame(pd.read_parquet(path))["c1"]
+    assert np.isnan(back.slice_spacing) and back.window_mm == item.window_mm
