@@ -59,6 +59,23 @@ def dicom_mask_modality(path: Path | None) -> str | None:
     return modality if modality in DICOM_MASK_MODALITIES else None
 
 
+def read_mask_file(path: Path, modality: str, *, case_id: str, described: str):
+    """Read a DICOM mask file (pydicom dataset), refused in one line when it cannot be read or
+    holds another modality than ``modality`` ('RTSTRUCT' or 'SEG')."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        dataset = pydicom.dcmread(path)
+    except (InvalidDicomError, OSError, ValueError) as exc:
+        raise CaseError(
+            case_id, f"cannot read {described} ({type(exc).__name__}); check the file"
+        ) from None
+    if str(dataset.get("Modality", "")) != modality:
+        raise CaseError(case_id, f"{described} is a DICOM file but no {modality}; check the file")
+    return dataset
+
+
 def read_structures(dataset) -> tuple[Structure, ...]:
     """The structures of an RTSTRUCT or SEG dataset (pydicom), in file order."""
     if dataset.Modality == "SEG":

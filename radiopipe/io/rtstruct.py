@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import SimpleITK as sitk
-from pydicom.errors import InvalidDicomError
 
 from radiopipe.errors import CaseError
 from radiopipe.io.dicom_series import series_files
 from radiopipe.io.polygons import fill_polygons
-from radiopipe.structures import Structure, identifiers, pick_structure, safe_name
+from radiopipe.structures import Structure, identifiers, pick_structure, read_mask_file, safe_name
 
 DESCRIBED = "the mask (RTSTRUCT)"
 SLICE_TOLERANCE = 0.25
@@ -60,7 +59,7 @@ def read_rtstruct_mask(
         belongs to another series, a contour is empty or lies on no slice of the image, or the
         contours cover no voxel centre.
     """
-    dataset = _read(path, case_id)
+    dataset = read_mask_file(path, "RTSTRUCT", case_id=case_id, described=DESCRIBED)
     structure = pick_structure(dataset, roi, case_id=case_id, described=DESCRIBED)
     check_reference(dataset, series_folder, case_id=case_id)
     name = safe_name(structure.name, identifiers(dataset))
@@ -196,15 +195,3 @@ def _contours(dataset, structure: Structure, name: str, case_id: str) -> list[np
             "lines); pick a structure drawn as closed contours",
         )
     return contours
-
-
-def _read(path: Path, case_id: str):
-    try:
-        dataset = pydicom.dcmread(path)
-    except (InvalidDicomError, OSError, ValueError) as exc:
-        raise CaseError(
-            case_id, f"cannot read {DESCRIBED} ({type(exc).__name__}); check the file"
-        ) from None
-    if str(dataset.get("Modality", "")) != "RTSTRUCT":
-        raise CaseError(case_id, f"{DESCRIBED} is a DICOM file but no RTSTRUCT; check the file")
-    return dataset

@@ -11,13 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pydicom
 import SimpleITK as sitk
-from pydicom.errors import InvalidDicomError
 
 from radiopipe.errors import CaseError
 from radiopipe.io.images import describe_geometry
-from radiopipe.structures import identifiers, pick_structure, safe_name
+from radiopipe.structures import identifiers, pick_structure, read_mask_file, safe_name
 
 DESCRIBED = "the mask (DICOM-SEG)"
 FRACTION_INSIDE = 0.5
@@ -54,7 +52,7 @@ def read_seg_mask(
         When the file is no SEG, the segment is absent or ambiguous, or the SEG's geometry does
         not match the image's.
     """
-    dataset = _read(path, case_id)
+    dataset = read_mask_file(path, "SEG", case_id=case_id, described=DESCRIBED)
     segment = pick_structure(dataset, roi, case_id=case_id, described=DESCRIBED)
     name = safe_name(segment.name, identifiers(dataset))
     frames = _frames(dataset)
@@ -75,17 +73,6 @@ def read_seg_mask(
     mask.CopyInformation(image)
     return mask
 
-
-def _read(path: Path, case_id: str):
-    try:
-        dataset = pydicom.dcmread(path)
-    except (InvalidDicomError, OSError, ValueError) as exc:
-        raise CaseError(
-            case_id, f"cannot read {DESCRIBED} ({type(exc).__name__}); check the file"
-        ) from None
-    if str(dataset.get("Modality", "")) != "SEG":
-        raise CaseError(case_id, f"{DESCRIBED} is a DICOM file but no SEG; check the file")
-    return dataset
 
 
 def _frames(dataset) -> np.ndarray:
