@@ -10,7 +10,8 @@ There are no patients: every case comes from the one template brain. ``patient_i
 different blocks share no voxel and grouped cross-validation cannot leak neighbouring tissue between
 folds. The dataset's grouping unit is therefore "blocks of one template brain"
 (``radiopipe.settings.inputs.BUILTIN_GROUPING_UNITS``), which the report shows wherever it counts
-the groups.
+the groups. The manifest's ``modality`` column (``MR``) gives the case pages their intensity unit
+(arbitrary units).
 
 Variants
 --------
@@ -33,7 +34,7 @@ import SimpleITK as sitk
 
 from radiopipe.datasets.cache import build_once, cache_root
 
-DATASET_VERSION = 1
+DATASET_VERSION = 2  # 2: the manifest declares the modality (MR)
 BLOCK_SIZE = 16  # voxels (1 mm) per side of a "patient" block
 CROP_MARGIN = 2  # voxels of image kept around the ROI sphere
 TISSUES = ("grey_matter", "white_matter", "csf")
@@ -174,6 +175,7 @@ def _build(out: Path, variant: _Variant, cases_per_class: int, seed: int) -> Non
                 "mask": f"masks/{case_id}.nrrd",
                 "label": TISSUES[k],
                 "patient_id": "block-{:02d}-{:02d}-{:02d}".format(*block),
+                "modality": "MR",
             }
         )
     with open(out / "manifest.csv", "w", newline="", encoding="utf-8") as handle:

@@ -48,6 +48,7 @@ def _check_report(run, n_cases: int) -> None:
         assert "predicted class" in page and "probability of grey_matter" in page
         assert page.count('alt="waterfall of case') == 1
         assert page.count('alt="feature map of') == 3
+        assert "MR; intensities in a.u." in page  # the dataset declares its modality
     assert (run / "report_decision_curve.csv").read_text(encoding="utf-8").count("csf") == 99
     # The built-in dataset's patient_id counts blocks of one template brain, not patients.
     assert re.search(r"\d+ cases with features from \d+ blocks of one template brain;", report)
