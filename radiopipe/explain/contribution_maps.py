@@ -84,7 +84,10 @@ def contribution_map(maps: list[FeatureMap], model: CaseModel) -> FeatureMap | N
     if not local:
         return None
     first = local[0]
-    shown = first.window_voxels > 0
+    # Windows the local value maps leave blank (too little of them in the ROI) stay blank here:
+    # the model would otherwise impute the missing values and paint the reference's colour.
+    shown = (first.window_voxels > 0) & np.logical_and.reduce(
+        [np.isfinite(item.values) for item in local])
     rows = model.row.loc[model.row.index.repeat(int(shown.sum()))].reset_index(drop=True)
     for item in local:
         rows[item.feature] = item.values[shown] * float(item.roi_voxels) ** item.exponent
