@@ -401,7 +401,11 @@ def _filter_region(box, intensity_mask, spacing, settings: FeatureConfig) -> tup
 
 
 def _prepare_grid(image: Volume, mask: Volume, settings: FeatureConfig) -> tuple[Volume, Volume]:
-    if settings.normalize or settings.resampled_spacing is not None:
+    # pyradiomics resamples in the image's own pixel type (an int16 CT stays int16: SimpleITK
+    # casts the interpolated values back, truncating), so its definitions keep the dtype; IBSI
+    # resamples in float64.
+    in_pixel_type = settings.definitions == "pyradiomics" and settings.grid_alignment != "ibsi"
+    if settings.normalize or (settings.resampled_spacing is not None and not in_pixel_type):
         array = image.array.astype(np.float64, copy=False)
         image = Volume(array, image.spacing, image.origin, image.direction)
     if settings.normalize:

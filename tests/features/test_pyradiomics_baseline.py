@@ -54,7 +54,6 @@ BASELINE_DRIFT: dict[tuple[str, str], frozenset[str]] = {
 KNOWN_GAPS: dict[str, str] = {
     "default": "voxelArrayShift 2000 cannot be expressed",
     "normalization": "normalizeScale 100 cannot be expressed",
-    "resampling": "the native engine resamples in float64, pyradiomics in the image's pixel type",
 }
 
 
