@@ -93,6 +93,8 @@ class PyradiomicsBackend:
         params = {
             "interpolator": _INTERPOLATORS[settings.interpolator],
             "normalize": settings.normalize,
+            "normalizeScale": settings.normalize_scale,
+            "removeOutliers": settings.normalize_outliers,
             "force2D": force_2d,
             "force2Ddimension": 0,
             "additionalInfo": False,

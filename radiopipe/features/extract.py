@@ -43,7 +43,7 @@ from radiopipe.preprocess.discretise import (
     fixed_bin_size,
     fixed_bin_size_pyradiomics,
 )
-from radiopipe.preprocess.intensity import normalise
+from radiopipe.preprocess.intensity import normalise, normalise_pyradiomics
 from radiopipe.preprocess.resample import resample_image_ibsi, resample_mask_ibsi
 from radiopipe.preprocess.resegment import resegment
 
@@ -405,11 +405,17 @@ def _prepare_grid(image: Volume, mask: Volume, settings: FeatureConfig) -> tuple
     # casts the interpolated values back, truncating), so its definitions keep the dtype; IBSI
     # resamples in float64.
     in_pixel_type = settings.definitions == "pyradiomics" and settings.grid_alignment != "ibsi"
-    if settings.normalize or (settings.resampled_spacing is not None and not in_pixel_type):
-        array = image.array.astype(np.float64, copy=False)
+    if settings.normalize and settings.definitions == "pyradiomics":
+        # SimpleITK's statistics (sample standard deviation) in SimpleITK's pixel types.
+        array = normalise_pyradiomics(
+            image.array, settings.normalize_scale, settings.normalize_outliers
+        )
         image = Volume(array, image.spacing, image.origin, image.direction)
-    if settings.normalize:
-        image = Volume(normalise(image.array), image.spacing, image.origin, image.direction)
+    elif settings.normalize or (settings.resampled_spacing is not None and not in_pixel_type):
+        array = image.array.astype(np.float64, copy=False)
+        if settings.normalize:
+            array = normalise(array, settings.normalize_scale, settings.normalize_outliers)
+        image = Volume(array, image.spacing, image.origin, image.direction)
     if settings.resampled_spacing is None:
         return image, mask
     spacing_zyx = _spacing_zyx(settings.resampled_spacing)

@@ -126,6 +126,10 @@ class FeatureConfig(Strict):
     resegment_range: list[float | None] | None = Field(None, min_length=2, max_length=2)
     resegment_outliers: float | None = Field(None, gt=0)
     normalize: bool = False
+    # pyradiomics' normalizeScale (z-scores times this) and removeOutliers (z-scores clipped to
+    # +-this before the scaling).
+    normalize_scale: float = Field(1.0, gt=0)
+    normalize_outliers: float | None = Field(None, gt=0)
     # The intensity-volume histogram's discretisation (IBSI-1, "Intensity-volume histogram
     # features"): 'texture' reads the texture grey levels (step 1 over 1..N_g); 'none' the
     # intensities themselves, discrete by nature (step 1 over the re-segmentation range);

@@ -53,7 +53,6 @@ BASELINE_DRIFT: dict[tuple[str, str], frozenset[str]] = {
 # Configurations the native engine cannot reproduce yet, with the reason.
 KNOWN_GAPS: dict[str, str] = {
     "default": "voxelArrayShift 2000 cannot be expressed",
-    "normalization": "normalizeScale 100 cannot be expressed",
 }
 
 
