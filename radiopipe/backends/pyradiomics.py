@@ -94,6 +94,7 @@ class PyradiomicsBackend:
             "interpolator": _INTERPOLATORS[settings.interpolator],
             "normalize": settings.normalize,
             "normalizeScale": settings.normalize_scale,
+            "voxelArrayShift": settings.voxel_array_shift,
             "removeOutliers": settings.normalize_outliers,
             "force2D": force_2d,
             "force2Ddimension": 0,

@@ -37,6 +37,7 @@ def _firstorder(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float
     return firstorder.compute_firstorder(
         inputs.image, inputs.roi, spacing=inputs.spacing, mode=settings.definitions,
         levels=inputs.levels, n_levels=inputs.n_levels,
+        voxel_array_shift=settings.voxel_array_shift,
     )
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def _firstorder(batch: PackedBatch, settings: FeatureConfig):
     return firstorder_batch(
         batch.voxel_values, batch.voxel_levels, batch.roi_start, batch.voxel_volumes,
-        mode=settings.definitions,
+        voxel_array_shift=settings.voxel_array_shift, mode=settings.definitions,
     )
 
 

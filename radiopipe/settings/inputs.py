@@ -125,6 +125,9 @@ class FeatureConfig(Strict):
     round_resampled: bool = False
     resegment_range: list[float | None] | None = Field(None, min_length=2, max_length=2)
     resegment_outliers: float | None = Field(None, gt=0)
+    # pyradiomics' voxelArrayShift: added to every intensity in Energy, TotalEnergy and
+    # RootMeanSquared (first order).
+    voxel_array_shift: float = 0.0
     normalize: bool = False
     # pyradiomics' normalizeScale (z-scores times this) and removeOutliers (z-scores clipped to
     # +-this before the scaling).

@@ -221,7 +221,7 @@ _TRANSLATORS: dict[str, Callable[[Any, Mapping], dict]] = {
     "start_level": _refuse_unless(0)("start_level"),
     "normalizeScale": lambda value, _: {"normalize_scale": float(value)},
     "removeOutliers": lambda value, _: {} if value is None else {"normalize_outliers": value},
-    "voxelArrayShift": _refuse_unless(0)("voxelArrayShift"),
+    "voxelArrayShift": lambda value, _: {"voxel_array_shift": float(value)},
     "distances": _refuse_unless([1])("distances"),
     "gldm_a": _refuse_unless(0)("gldm_a"),
     "force2Ddimension": _refuse_unless(0)("force2Ddimension"),

@@ -126,3 +126,16 @@ def test_normalised_small_roi_matches_pyradiomics(settings, backends):
     reference = pyradiomics.extract(image, mask, FeatureConfig(backend="pyradiomics", **settings))
     assert set(ours) == set(reference)
     assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}
+
+
+@pytest.mark.reference
+def test_voxel_array_shift_matches_pyradiomics(backends):
+    native, pyradiomics = backends
+    image, mask = _case("lung1")
+    settings = {"families": ["firstorder"], "voxel_array_shift": 2000.0}
+    ours = native.extract(image, mask, FeatureConfig(**settings))
+    reference = pyradiomics.extract(image, mask, FeatureConfig(backend="pyradiomics", **settings))
+    assert set(ours) == set(reference)
+    assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}
+    unshifted = native.extract(image, mask, FeatureConfig(families=["firstorder"]))
+    assert unshifted["original__firstorder__Energy"] < ours["original__firstorder__Energy"]
