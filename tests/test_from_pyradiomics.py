@@ -22,6 +22,17 @@ def test_flat_settings_become_the_native_engine_with_pyradiomics_definitions():
     assert config.resegment_outliers == 3.0
 
 
+def test_normalisation_shift_and_coarseness_are_expressed():
+    config = rp.from_pyradiomics({
+        "normalize": True, "normalizeScale": 100, "removeOutliers": 3, "voxelArrayShift": 2000,
+        "gldm_a": 1,
+    })
+    assert (config.normalize, config.normalize_scale, config.normalize_outliers) == (
+        True, 100.0, 3
+    )
+    assert (config.voxel_array_shift, config.gldm_a) == (2000.0, 1)
+
+
 def test_a_parameter_file_gives_image_types_and_families(tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text(
@@ -45,6 +56,8 @@ def test_a_parameter_file_gives_image_types_and_families(tmp_path):
         ({"label": 2}, "'label'"),
         ({"resegmentRange": [-2, 3], "resegmentMode": "sigma"}, "'resegmentRange'"),
         ({"madeUpSetting": 1}, "'madeUpSetting'"),
+        ({"distances": [1, 2]}, "'distances'"),
+        ({"weightingNorm": "euclidean"}, "'weightingNorm'"),
         ({"imageType": {"LBP3D": {}}}, "'LBP3D'"),
         ({"featureClass": {"glcm": ["Contrast"]}}, "'glcm'"),
     ],

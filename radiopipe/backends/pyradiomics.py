@@ -95,6 +95,7 @@ class PyradiomicsBackend:
             "normalize": settings.normalize,
             "normalizeScale": settings.normalize_scale,
             "voxelArrayShift": settings.voxel_array_shift,
+            "gldm_a": settings.gldm_a,
             "removeOutliers": settings.normalize_outliers,
             "force2D": force_2d,
             "force2Ddimension": 0,

@@ -44,7 +44,10 @@ BATCHED: dict[str, Callable] = {
     "glcm": _texture("glcm", texture.glcm_batch),
     "glrlm": _texture("glrlm", texture.glrlm_batch),
     "glszm": _texture("glszm", texture.glszm_batch),
-    "gldm": _texture("gldm", texture.gldm_batch),
+    "gldm": lambda batch, settings: texture.gldm_batch(
+        batch, aggregation=FAMILIES["gldm"].aggregation(settings), mode=settings.definitions,
+        gldm_a=settings.gldm_a,
+    ),
     "ngtdm": _texture("ngtdm", texture.ngtdm_batch),
     "gldzm": _texture("gldzm", texture.gldzm_batch),
     "ngldm": _texture("ngldm", texture.ngldm_batch),

@@ -125,6 +125,8 @@ class FeatureConfig(Strict):
     round_resampled: bool = False
     resegment_range: list[float | None] | None = Field(None, min_length=2, max_length=2)
     resegment_outliers: float | None = Field(None, gt=0)
+    # pyradiomics' gldm_a (an integer): grey levels within this of the centre's are dependent.
+    gldm_a: int = Field(0, ge=0)
     # pyradiomics' voxelArrayShift: added to every intensity in Energy, TotalEnergy and
     # RootMeanSquared (first order).
     voxel_array_shift: float = 0.0

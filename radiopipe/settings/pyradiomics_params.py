@@ -223,7 +223,7 @@ _TRANSLATORS: dict[str, Callable[[Any, Mapping], dict]] = {
     "removeOutliers": lambda value, _: {} if value is None else {"normalize_outliers": value},
     "voxelArrayShift": lambda value, _: {"voxel_array_shift": float(value)},
     "distances": _refuse_unless([1])("distances"),
-    "gldm_a": _refuse_unless(0)("gldm_a"),
+    "gldm_a": lambda value, _: {"gldm_a": int(value)},
     "force2Ddimension": _refuse_unless(0)("force2Ddimension"),
     "padDistance": _refuse_unless(5)("padDistance"),
     "level": _refuse_unless(1)("level"),

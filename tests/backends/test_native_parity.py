@@ -139,3 +139,16 @@ def test_voxel_array_shift_matches_pyradiomics(backends):
     assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}
     unshifted = native.extract(image, mask, FeatureConfig(families=["firstorder"]))
     assert unshifted["original__firstorder__Energy"] < ours["original__firstorder__Energy"]
+
+
+@pytest.mark.reference
+def test_gldm_coarseness_matches_pyradiomics(backends):
+    native, pyradiomics = backends
+    image, mask = _case("brain1")
+    settings = {"families": ["gldm"], "gldm_a": 2}
+    ours = native.extract(image, mask, FeatureConfig(**settings))
+    reference = pyradiomics.extract(image, mask, FeatureConfig(backend="pyradiomics", **settings))
+    assert set(ours) == set(reference)
+    assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}
+    exact = native.extract(image, mask, FeatureConfig(families=["gldm"]))
+    assert exact["original__gldm__DependenceEntropy"] != ours["original__gldm__DependenceEntropy"]
