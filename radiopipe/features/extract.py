@@ -425,7 +425,8 @@ def _prepare_grid(image: Volume, mask: Volume, settings: FeatureConfig) -> tuple
         array = resampled.array
     else:
         resampled, resampled_mask = pyradiomics_filter_input(
-            image, mask, resampled_spacing=spacing_zyx, interpolator=settings.interpolator
+            image, mask, resampled_spacing=spacing_zyx, interpolator=settings.interpolator,
+            pad_distance=settings.pad_distance,
         )
         array = resampled.array.astype(np.float64)
     if settings.round_resampled:

@@ -119,6 +119,9 @@ class FeatureConfig(Strict):
         None, min_length=2, max_length=3
     )
     grid_alignment: Literal["pyradiomics", "ibsi"] = "pyradiomics"
+    # pyradiomics' padDistance: new voxels kept around the ROI's box when resampling on
+    # pyradiomics' grid (the filters see no further).
+    pad_distance: int = Field(5, ge=0)
     interpolator: Literal["nearest", "linear", "bspline"] = "bspline"
     # IBSI rounds resampled intensities to the nearest integer when they are integers by nature
     # (CT in HU; IBSI-1 configurations B-E).

@@ -225,7 +225,7 @@ _TRANSLATORS: dict[str, Callable[[Any, Mapping], dict]] = {
     "distances": _refuse_unless([1])("distances"),
     "gldm_a": lambda value, _: {"gldm_a": int(value)},
     "force2Ddimension": _refuse_unless(0)("force2Ddimension"),
-    "padDistance": _refuse_unless(5)("padDistance"),
+    "padDistance": lambda value, _: {"pad_distance": int(value)},
     "level": _refuse_unless(1)("level"),
     "symmetricalGLCM": _refuse_unless(True)("symmetricalGLCM"),
 }

@@ -152,3 +152,21 @@ def test_gldm_coarseness_matches_pyradiomics(backends):
     assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}
     exact = native.extract(image, mask, FeatureConfig(families=["gldm"]))
     assert exact["original__gldm__DependenceEntropy"] != ours["original__gldm__DependenceEntropy"]
+
+
+@pytest.mark.reference
+def test_pad_distance_of_a_resampled_filtered_image_matches_pyradiomics(backends):
+    """A LoG of the resampled grid sees only pad_distance voxels past the ROI's box."""
+    native, pyradiomics = backends
+    image, mask = _case("breast1")
+    settings = {
+        "families": ["firstorder"], "image_types": ["log"], "log_sigmas": [2.0],
+        "resampled_spacing": [1.0, 1.0, 1.0], "pad_distance": 1,
+    }
+    ours = native.extract(image, mask, FeatureConfig(**settings))
+    reference = pyradiomics.extract(image, mask, FeatureConfig(backend="pyradiomics", **settings))
+    assert set(ours) == set(reference)
+    assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}
+    padded = native.extract(image, mask, FeatureConfig(**{**settings, "pad_distance": 5}))
+    key = "log-sigma-2-0-mm-3D__firstorder__Mean"
+    assert padded[key] != ours[key]
