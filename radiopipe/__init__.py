@@ -29,6 +29,7 @@ __all__ = [
     "extract",
     "extract_case",
     "feature_maps",
+    "from_pyradiomics",
     "load_config",
     "make_config",
     "predict",

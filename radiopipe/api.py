@@ -40,6 +40,7 @@ from radiopipe.results import (
     Training,
 )
 from radiopipe.run_folder import RunFolder, failure_reason, hold
+from radiopipe.settings.pyradiomics_params import from_pyradiomics
 from radiopipe.study import cohort_manifest
 from radiopipe.table import read_table
 
@@ -562,6 +563,7 @@ __all__ = [
     "extract",
     "extract_case",
     "feature_maps",
+    "from_pyradiomics",
     "load_config",
     "make_config",
     "predict",

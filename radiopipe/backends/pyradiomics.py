@@ -93,6 +93,11 @@ class PyradiomicsBackend:
         params = {
             "interpolator": _INTERPOLATORS[settings.interpolator],
             "normalize": settings.normalize,
+            "normalizeScale": settings.normalize_scale,
+            "voxelArrayShift": settings.voxel_array_shift,
+            "gldm_a": settings.gldm_a,
+            "padDistance": settings.pad_distance,
+            "removeOutliers": settings.normalize_outliers,
             "force2D": force_2d,
             "force2Ddimension": 0,
             "additionalInfo": False,

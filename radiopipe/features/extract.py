@@ -43,7 +43,7 @@ from radiopipe.preprocess.discretise import (
     fixed_bin_size,
     fixed_bin_size_pyradiomics,
 )
-from radiopipe.preprocess.intensity import normalise
+from radiopipe.preprocess.intensity import normalise, normalise_pyradiomics
 from radiopipe.preprocess.resample import resample_image_ibsi, resample_mask_ibsi
 from radiopipe.preprocess.resegment import resegment
 
@@ -401,11 +401,21 @@ def _filter_region(box, intensity_mask, spacing, settings: FeatureConfig) -> tup
 
 
 def _prepare_grid(image: Volume, mask: Volume, settings: FeatureConfig) -> tuple[Volume, Volume]:
-    if settings.normalize or settings.resampled_spacing is not None:
-        array = image.array.astype(np.float64, copy=False)
+    # pyradiomics resamples in the image's own pixel type (an int16 CT stays int16: SimpleITK
+    # casts the interpolated values back, truncating), so its definitions keep the dtype; IBSI
+    # resamples in float64.
+    in_pixel_type = settings.definitions == "pyradiomics" and settings.grid_alignment != "ibsi"
+    if settings.normalize and settings.definitions == "pyradiomics":
+        # SimpleITK's statistics (sample standard deviation) in SimpleITK's pixel types.
+        array = normalise_pyradiomics(
+            image.array, settings.normalize_scale, settings.normalize_outliers
+        )
         image = Volume(array, image.spacing, image.origin, image.direction)
-    if settings.normalize:
-        image = Volume(normalise(image.array), image.spacing, image.origin, image.direction)
+    elif settings.normalize or (settings.resampled_spacing is not None and not in_pixel_type):
+        array = image.array.astype(np.float64, copy=False)
+        if settings.normalize:
+            array = normalise(array, settings.normalize_scale, settings.normalize_outliers)
+        image = Volume(array, image.spacing, image.origin, image.direction)
     if settings.resampled_spacing is None:
         return image, mask
     spacing_zyx = _spacing_zyx(settings.resampled_spacing)
@@ -415,7 +425,8 @@ def _prepare_grid(image: Volume, mask: Volume, settings: FeatureConfig) -> tuple
         array = resampled.array
     else:
         resampled, resampled_mask = pyradiomics_filter_input(
-            image, mask, resampled_spacing=spacing_zyx, interpolator=settings.interpolator
+            image, mask, resampled_spacing=spacing_zyx, interpolator=settings.interpolator,
+            pad_distance=settings.pad_distance,
         )
         array = resampled.array.astype(np.float64)
     if settings.round_resampled:

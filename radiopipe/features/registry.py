@@ -37,6 +37,7 @@ def _firstorder(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float
     return firstorder.compute_firstorder(
         inputs.image, inputs.roi, spacing=inputs.spacing, mode=settings.definitions,
         levels=inputs.levels, n_levels=inputs.n_levels,
+        voxel_array_shift=settings.voxel_array_shift,
     )
 
 
@@ -72,6 +73,14 @@ def _texture(name: str, compute):
         )
 
     return adapted
+
+
+def _gldm(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
+    return gldm.compute_gldm(
+        inputs.levels, inputs.roi, inputs.n_levels,
+        aggregation=FAMILIES["gldm"].aggregation(settings), mode=settings.definitions,
+        gldm_a=settings.gldm_a,
+    )
 
 
 def _gldzm(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
@@ -140,7 +149,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family("glszm", "texture", _texture("glszm", glszm.compute_glszm), glszm.FEATURE_NAMES,
                extensive=_EXTENSIVE["glszm"]),
-        Family("gldm", "texture", _texture("gldm", gldm.compute_gldm), gldm.FEATURE_NAMES,
+        Family("gldm", "texture", _gldm, gldm.FEATURE_NAMES,
                extensive=_EXTENSIVE["gldm"]),
         Family("ngtdm", "texture", _texture("ngtdm", ngtdm.compute_ngtdm), ngtdm.FEATURE_NAMES,
                extensive=_EXTENSIVE["ngtdm"]),

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def _firstorder(batch: PackedBatch, settings: FeatureConfig):
     return firstorder_batch(
         batch.voxel_values, batch.voxel_levels, batch.roi_start, batch.voxel_volumes,
-        mode=settings.definitions,
+        voxel_array_shift=settings.voxel_array_shift, mode=settings.definitions,
     )
 
 
@@ -44,7 +44,10 @@ BATCHED: dict[str, Callable] = {
     "glcm": _texture("glcm", texture.glcm_batch),
     "glrlm": _texture("glrlm", texture.glrlm_batch),
     "glszm": _texture("glszm", texture.glszm_batch),
-    "gldm": _texture("gldm", texture.gldm_batch),
+    "gldm": lambda batch, settings: texture.gldm_batch(
+        batch, aggregation=FAMILIES["gldm"].aggregation(settings), mode=settings.definitions,
+        gldm_a=settings.gldm_a,
+    ),
     "ngtdm": _texture("ngtdm", texture.ngtdm_batch),
     "gldzm": _texture("gldzm", texture.gldzm_batch),
     "ngldm": _texture("ngldm", texture.ngldm_batch),

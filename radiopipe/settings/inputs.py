@@ -119,13 +119,25 @@ class FeatureConfig(Strict):
         None, min_length=2, max_length=3
     )
     grid_alignment: Literal["pyradiomics", "ibsi"] = "pyradiomics"
+    # pyradiomics' padDistance: new voxels kept around the ROI's box when resampling on
+    # pyradiomics' grid (the filters see no further).
+    pad_distance: int = Field(5, ge=0)
     interpolator: Literal["nearest", "linear", "bspline"] = "bspline"
     # IBSI rounds resampled intensities to the nearest integer when they are integers by nature
     # (CT in HU; IBSI-1 configurations B-E).
     round_resampled: bool = False
     resegment_range: list[float | None] | None = Field(None, min_length=2, max_length=2)
     resegment_outliers: float | None = Field(None, gt=0)
+    # pyradiomics' gldm_a (an integer): grey levels within this of the centre's are dependent.
+    gldm_a: int = Field(0, ge=0)
+    # pyradiomics' voxelArrayShift: added to every intensity in Energy, TotalEnergy and
+    # RootMeanSquared (first order).
+    voxel_array_shift: float = 0.0
     normalize: bool = False
+    # pyradiomics' normalizeScale (z-scores times this) and removeOutliers (z-scores clipped to
+    # +-this before the scaling).
+    normalize_scale: float = Field(1.0, gt=0)
+    normalize_outliers: float | None = Field(None, gt=0)
     # The intensity-volume histogram's discretisation (IBSI-1, "Intensity-volume histogram
     # features"): 'texture' reads the texture grey levels (step 1 over 1..N_g); 'none' the
     # intensities themselves, discrete by nature (step 1 over the re-segmentation range);

@@ -1,0 +1,68 @@
+"""pyradiomics parameters translated into radiopipe's feature settings."""
+
+from __future__ import annotations
+
+import pytest
+
+import radiopipe as rp
+from radiopipe.errors import ConfigError
+
+
+def test_flat_settings_become_the_native_engine_with_pyradiomics_definitions():
+    config = rp.from_pyradiomics({
+        "binCount": 64, "force2D": True, "resampledPixelSpacing": [2, 2, 0],
+        "interpolator": "sitkLinear", "resegmentRange": [-3, 3], "resegmentMode": "sigma",
+        "additionalInfo": True, "label": 1,
+    })
+    assert (config.backend, config.definitions) == ("native", "pyradiomics")
+    assert (config.discretisation, config.bin_count) == ("fixed_bin_number", 64)
+    assert config.aggregation == "2_5D_avg"
+    assert config.resampled_spacing == [2.0, 2.0, None]
+    assert config.interpolator == "linear"
+    assert config.resegment_outliers == 3.0
+
+
+def test_normalisation_shift_and_coarseness_are_expressed():
+    config = rp.from_pyradiomics({
+        "normalize": True, "normalizeScale": 100, "removeOutliers": 3, "voxelArrayShift": 2000,
+        "gldm_a": 1,
+    })
+    assert (config.normalize, config.normalize_scale, config.normalize_outliers) == (
+        True, 100.0, 3
+    )
+    assert (config.voxel_array_shift, config.gldm_a) == (2000.0, 1)
+
+
+def test_a_parameter_file_gives_image_types_and_families(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        "imageType:\n  Original: {}\n  LoG:\n    sigma: [1.0, 3.0]\n"
+        "featureClass:\n  firstorder:\n  shape2D:\n"
+        "setting:\n  binWidth: 10\n  weightingNorm: no_weighting\n  resegmentRange: [0]\n",
+        encoding="utf-8",
+    )
+    config = rp.from_pyradiomics(params)
+    assert config.image_types == ["original", "log"]
+    assert config.log_sigmas == [1.0, 3.0]
+    assert config.families == ["firstorder", "shape"]
+    assert config.bin_width == 10.0
+    assert config.aggregation == "3D_comb"
+    assert config.resegment_range == [0.0, None]
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"label": 2}, "'label'"),
+        ({"resegmentRange": [-2, 3], "resegmentMode": "sigma"}, "'resegmentRange'"),
+        ({"madeUpSetting": 1}, "'madeUpSetting'"),
+        ({"distances": [1, 2]}, "'distances'"),
+        ({"weightingNorm": "euclidean"}, "'weightingNorm'"),
+        ({"imageType": {"LBP3D": {}}}, "'LBP3D'"),
+        ({"featureClass": {"glcm": ["Contrast"]}}, "'glcm'"),
+    ],
+)
+def test_what_cannot_be_expressed_is_refused_in_one_line_naming_it(params, named):
+    with pytest.raises(ConfigError, match=named) as error:
+        rp.from_pyradiomics(params)
+    assert "\n" not in str(error.value)
