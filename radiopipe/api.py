@@ -528,6 +528,25 @@ def check_compliance(data_dir: str | Path, *, ct_input: str = "nifti"):
     return run_compliance(data_dir, ct_input=ct_input)
 
 
+def check_filter_compliance(data_dir: str | Path):
+    """Check the IBSI-2 filters against every phase-1 reference response map in ``data_dir``.
+
+    Returns
+    -------
+    radiopipe.compliance.ibsi2.run.FilterComplianceReport
+        One check per reference map (33); ``failures`` lists the maps outside the tolerance
+        (1 % of the reference range) and those whose filter radiopipe lacks.
+
+    Examples
+    --------
+    >>> check_filter_compliance("../shared/data/ibsi2").n_passed  # doctest: +SKIP
+    33
+    """
+    from radiopipe.compliance.ibsi2.run import run_filter_compliance
+
+    return run_filter_compliance(data_dir)
+
+
 def _loaded(config: ConfigLike) -> LoadedConfig:
     return config if isinstance(config, LoadedConfig) else load_config(config)
 
@@ -554,6 +573,7 @@ def _single_case(image: str | Path, mask: str | Path | None, roi: str | None = N
 __all__ = [
     "backend_status",
     "check_compliance",
+    "check_filter_compliance",
     "cohort",
     "compare_backends",
     "default_output",
