@@ -16,6 +16,7 @@ from radiopipe.filters.ibsi2.riesz import riesz_transform
 from radiopipe.filters.ibsi2.rotations import pooled, rotations
 from radiopipe.filters.ibsi2.simoncelli import simoncelli_response
 from radiopipe.filters.ibsi2.wavelets import wavelet_response, wavelet_taps
+from radiopipe.xp import get_namespace, to_numpy
 
 AXES = (0, 1, 2)
 
@@ -172,3 +173,26 @@ def test_riesz_first_order_turns_a_cosine_into_a_sine():
 def test_extension_crops_back_to_the_image():
     line = np.array([1.0, 2.0, 3.0])
     assert extended(lambda a: a * 2, line, 4, (0,), "mirror").tolist() == [2.0, 4.0, 6.0]
+
+
+FILTER_CALLS = {
+    "mean": lambda a: mean_filter(a, 3, AXES, "mirror"),
+    "log": lambda a: laplacian_of_gaussian(a, 1.0, AXES, "nearest"),
+    "laws": lambda a: laws_response(a, "E3L3S3", AXES, "periodic", rotation_invariant=True,
+                                    energy_distance=1),
+    "gabor": lambda a: gabor_response(a, 1.0, 3.0, 1.5, [0.0, math.pi / 2], (0, 1), "mirror"),
+    "wavelet": lambda a: wavelet_response(a, "db2", "LH", (1, 2), "zero", level=2,
+                                          rotation_invariant=True),
+    "simoncelli": lambda a: simoncelli_response(a, 2, AXES),
+    "riesz": lambda a: riesz_transform(a, [0, 2, 0], AXES),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FILTER_CALLS))
+def test_filters_stay_in_their_array_namespace(xp, name):
+    """The same call on CuPy gives the NumPy result (the oracle) on the device."""
+    image = np.random.default_rng(1).normal(size=(9, 10, 11))
+    out = FILTER_CALLS[name](xp.asarray(image))
+    assert get_namespace(out) is xp
+    assert out.shape == image.shape
+    assert np.allclose(to_numpy(out), FILTER_CALLS[name](image), atol=1e-10)
