@@ -1,7 +1,7 @@
 """Command line: ``python -m radiopipe {run,validate,extract,train,report} CONFIG``,
 ``python -m radiopipe predict --model BUNDLE --manifest NEW.csv``,
 ``python -m radiopipe explain --model BUNDLE --case ID --manifest NEW.csv`` and
-``python -m radiopipe compliance [--chapter {1,2}] --data DIR``.
+``python -m radiopipe compliance [--chapter {1,2}] --data DIR [--ct-phantom IBSI1_DIR]``.
 
 Exit codes: 0 success; 1 when any case failed (everything else is still written); 2 for usage,
 config, manifest or data errors, reported as one message without a traceback.
@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="IBSI chapter: 1 features (default), 2 convolutional filters",
     )
     compliance.add_argument(
+        "--ct-phantom", metavar="IBSI1_DIR",
+        help="with --chapter 2: the IBSI-1 data folder, whose CT phantom IBSI-2 phase 2 "
+        "filters (phase 2 runs only when given)",
+    )
+    compliance.add_argument(
         "--ct-input", choices=("nifti", "dicom"), default="nifti",
         help="read the CT phantom from its NIfTI export (default) or its DICOM series + RTSTRUCT",
     )
@@ -181,7 +186,7 @@ def _output_folder(args: argparse.Namespace) -> Path | None:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "compliance":
         if args.chapter == 2:
-            return _filter_compliance(args.data)
+            return _filter_compliance(args.data, args.ct_phantom)
         return _compliance(args.data, args.ct_input)
     if args.command == "predict":
         return _predict(args)
@@ -245,11 +250,12 @@ def _compliance(data_dir: str, ct_input: str) -> int:
     return EXIT_OK if not report.failures else EXIT_CASES_FAILED
 
 
-def _filter_compliance(data_dir: str) -> int:
-    """Print the IBSI-2 phase-1 table; exit 0 when every reference map passed, 1 otherwise."""
-    report = api.check_filter_compliance(data_dir)
+def _filter_compliance(data_dir: str, ct_phantom: str | None) -> int:
+    """Print the IBSI-2 tables; exit 0 when every reference passed, 1 otherwise."""
+    report = api.check_filter_compliance(data_dir, ct_phantom=ct_phantom)
     print(format_filter_report(report))
-    return EXIT_OK if not report.failures else EXIT_CASES_FAILED
+    failed = report.failures or report.phase_2_failures
+    return EXIT_CASES_FAILED if failed else EXIT_OK
 
 
 def _exit_for(failed: list[str]) -> int:

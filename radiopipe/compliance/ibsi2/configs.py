@@ -1,4 +1,5 @@
-"""The IBSI-2 phase-1 configurations: one per reference response map, and how each is filtered.
+"""The IBSI-2 phase-1 configurations (one per reference response map) and the filter table
+both phases compute through.
 
 Arrays are in the reference maps' voxel order ``(i, j, k)`` (NIfTI x, y, z): 3D filters act
 along axes (0, 1, 2), 2D filters in the (i, j) plane of every k slice. Lengths in the parameters
@@ -72,6 +73,10 @@ def _axes(config: FilterConfiguration) -> tuple[int, ...]:
     return AXES_3D if config.dims == 3 else AXES_2D
 
 
+def _original(image, config, spacing):
+    return image
+
+
 def _mean(image, config, spacing):
     return mean_filter(image, config.parameters["support"], _axes(config), config.boundary)
 
@@ -135,8 +140,9 @@ def _riesz_simoncelli(image, config, spacing):
 
 
 FILTERS: Mapping[str, Callable] = MappingProxyType({
-    "mean": _mean, "log": _log, "laws": _laws, "gabor": _gabor, "wavelet": _wavelet,
-    "simoncelli": _simoncelli, "riesz_log": _riesz_log, "riesz_simoncelli": _riesz_simoncelli,
+    "original": _original, "mean": _mean, "log": _log, "laws": _laws, "gabor": _gabor,
+    "wavelet": _wavelet, "simoncelli": _simoncelli, "riesz_log": _riesz_log,
+    "riesz_simoncelli": _riesz_simoncelli,
 })
 """Filter name -> ``f(image, configuration, spacing_mm)`` returning the response map."""
 

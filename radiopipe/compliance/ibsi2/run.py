@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from radiopipe.compliance.data import check_data_folder as check_ibsi1_folder
 from radiopipe.compliance.ibsi2.configs import FILTERS, PHASE_1, FilterConfiguration
 from radiopipe.compliance.ibsi2.data import (
     check_data_folder,
@@ -27,6 +28,7 @@ from radiopipe.compliance.ibsi2.data import (
     phantom_path,
     read_voxels,
 )
+from radiopipe.compliance.ibsi2.phase2 import FeatureCheck, reference_table, run_phase_2
 
 TOLERANCE = 0.01
 """Allowed voxel difference as a fraction of the reference map's range."""
@@ -59,9 +61,18 @@ class MapCheck:
 
 @dataclass(frozen=True)
 class FilterComplianceReport:
-    """Every map check of a phase-1 run, in IBSI order."""
+    """Every map check of a phase-1 run, in IBSI order, and the phase-2 checks where run.
+
+    Attributes
+    ----------
+    checks : tuple of MapCheck
+        Phase 1, one per reference map.
+    phase_2 : tuple of FeatureCheck
+        Phase 2, one per reference value; empty when phase 2 was not run.
+    """
 
     checks: tuple[MapCheck, ...]
+    phase_2: tuple[FeatureCheck, ...] = ()
 
     @property
     def n_passed(self) -> int:
@@ -72,6 +83,11 @@ class FilterComplianceReport:
     def failures(self) -> tuple[MapCheck, ...]:
         """The maps that did not pass (filter missing included)."""
         return tuple(check for check in self.checks if not check.passed)
+
+    @property
+    def phase_2_failures(self) -> tuple[FeatureCheck, ...]:
+        """The phase-2 values outside their tolerance."""
+        return tuple(check for check in self.phase_2 if not check.passed)
 
 
 def relative_error(response: np.ndarray, reference: np.ndarray) -> float:
@@ -99,17 +115,21 @@ def check_configuration(data_dir: Path, configuration: FilterConfiguration) -> M
 
 
 def run_filter_compliance(
-    data_dir: Path | str, configurations: Sequence[FilterConfiguration] = PHASE_1
+    data_dir: Path | str, configurations: Sequence[FilterConfiguration] = PHASE_1, *,
+    ct_phantom: Path | str | None = None,
 ) -> FilterComplianceReport:
-    """Run IBSI-2 phase 1: every configuration against its reference response map.
+    """Run IBSI-2 phase 1: every configuration against its reference response map; and phase 2
+    when the IBSI-1 folder holding the CT phantom is given.
 
     Parameters
     ----------
     data_dir : path
-        Folder holding ``digital_phantom/`` and ``reference_response_maps/`` as the IBSI
-        publishes them.
+        Folder holding ``digital_phantom/``, ``reference_response_maps/`` and (for phase 2)
+        ``reference_feature_values/`` as the IBSI publishes them.
     configurations : sequence of FilterConfiguration
         Which configurations to check (default: all 33 with a reference map).
+    ct_phantom : path, optional
+        The IBSI-1 data folder (``ct_phantom/``); phase 2 runs only when given.
 
     Returns
     -------
@@ -122,5 +142,9 @@ def run_filter_compliance(
     """
     data_dir = Path(data_dir)
     check_data_folder(data_dir, configurations)
-    return FilterComplianceReport(
-        tuple(check_configuration(data_dir, c) for c in configurations))
+    if ct_phantom is not None:
+        reference_table(data_dir)
+        check_ibsi1_folder(Path(ct_phantom))
+    phase_1 = tuple(check_configuration(data_dir, c) for c in configurations)
+    phase_2 = () if ct_phantom is None else run_phase_2(data_dir, ct_phantom)
+    return FilterComplianceReport(phase_1, phase_2)
