@@ -21,6 +21,7 @@ __all__ = [
     "__version__",
     "backend_status",
     "check_compliance",
+    "check_filter_compliance",
     "cohort",
     "compare_backends",
     "default_output",

@@ -529,6 +529,28 @@ def check_compliance(data_dir: str | Path, *, ct_input: str = "nifti"):
     return run_compliance(data_dir, ct_input=ct_input)
 
 
+def check_filter_compliance(data_dir: str | Path, *, ct_phantom: str | Path | None = None):
+    """Check the IBSI-2 filters against every phase-1 reference response map in ``data_dir``,
+    and against the phase-2 reference values when ``ct_phantom`` (the IBSI-1 data folder) is
+    given.
+
+    Returns
+    -------
+    radiopipe.compliance.ibsi2.run.FilterComplianceReport
+        One check per reference map (33); ``failures`` lists the maps outside the tolerance
+        (1 % of the reference range) and those whose filter radiopipe lacks;
+        ``phase_2_failures`` the phase-2 values outside theirs.
+
+    Examples
+    --------
+    >>> check_filter_compliance("../shared/data/ibsi2").n_passed  # doctest: +SKIP
+    33
+    """
+    from radiopipe.compliance.ibsi2.run import run_filter_compliance
+
+    return run_filter_compliance(data_dir, ct_phantom=ct_phantom)
+
+
 def _loaded(config: ConfigLike) -> LoadedConfig:
     return config if isinstance(config, LoadedConfig) else load_config(config)
 
@@ -555,6 +577,7 @@ def _single_case(image: str | Path, mask: str | Path | None, roi: str | None = N
 __all__ = [
     "backend_status",
     "check_compliance",
+    "check_filter_compliance",
     "cohort",
     "compare_backends",
     "default_output",

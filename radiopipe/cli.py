@@ -1,7 +1,7 @@
 """Command line: ``python -m radiopipe {run,validate,extract,train,report} CONFIG``,
 ``python -m radiopipe predict --model BUNDLE --manifest NEW.csv``,
 ``python -m radiopipe explain --model BUNDLE --case ID --manifest NEW.csv`` and
-``python -m radiopipe compliance --data DIR``.
+``python -m radiopipe compliance [--chapter {1,2}] --data DIR [--ct-phantom IBSI1_DIR]``.
 
 Exit codes: 0 success; 1 when any case failed (everything else is still written); 2 for usage,
 config, manifest or data errors, reported as one message without a traceback.
@@ -19,6 +19,7 @@ import traceback
 from pathlib import Path
 
 from radiopipe import __version__, api
+from radiopipe.compliance.ibsi2.table import format_filter_report
 from radiopipe.compliance.table import format_report
 from radiopipe.errors import RadiopipeError
 from radiopipe.records import CandidateSummary, ValidationRecord
@@ -97,13 +98,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="output folder for explain-<ID>.html and its tables (default: explanations/ in the "
         "folder holding the bundle, i.e. the bundle's run folder; never the current folder)",
     )
-    text = "check radiopipe's features against the IBSI-1 reference values"
+    text = ("check radiopipe against the IBSI reference data: chapter 1 features (reference "
+            "values) or chapter 2 filters (phase-1 reference response maps)")
     compliance = commands.add_parser("compliance", help=text, description=text)
     compliance.add_argument(
         "--data",
         required=True,
         metavar="DIR",
-        help="IBSI-1 data folder: digital_phantom/, ct_phantom/ and reference_values/",
+        help="IBSI-1 data folder: digital_phantom/, ct_phantom/ and reference_values/; with "
+        "--chapter 2 the IBSI-2 folder: digital_phantom/ and reference_response_maps/",
+    )
+    compliance.add_argument(
+        "--chapter", type=int, choices=(1, 2), default=1,
+        help="IBSI chapter: 1 features (default), 2 convolutional filters",
+    )
+    compliance.add_argument(
+        "--ct-phantom", metavar="IBSI1_DIR",
+        help="with --chapter 2: the IBSI-1 data folder, whose CT phantom IBSI-2 phase 2 "
+        "filters (phase 2 runs only when given)",
     )
     compliance.add_argument(
         "--ct-input", choices=("nifti", "dicom"), default="nifti",
@@ -173,6 +185,8 @@ def _output_folder(args: argparse.Namespace) -> Path | None:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "compliance":
+        if args.chapter == 2:
+            return _filter_compliance(args.data, args.ct_phantom)
         return _compliance(args.data, args.ct_input)
     if args.command == "predict":
         return _predict(args)
@@ -234,6 +248,14 @@ def _compliance(data_dir: str, ct_input: str) -> int:
     report = api.check_compliance(data_dir, ct_input=ct_input)
     print(format_report(report))
     return EXIT_OK if not report.failures else EXIT_CASES_FAILED
+
+
+def _filter_compliance(data_dir: str, ct_phantom: str | None) -> int:
+    """Print the IBSI-2 tables; exit 0 when every reference passed, 1 otherwise."""
+    report = api.check_filter_compliance(data_dir, ct_phantom=ct_phantom)
+    print(format_filter_report(report))
+    failed = report.failures or report.phase_2_failures
+    return EXIT_CASES_FAILED if failed else EXIT_OK
 
 
 def _exit_for(failed: list[str]) -> int:

@@ -1,0 +1,1 @@
+"""The IBSI chapter-2 compliance run: filter configurations against the reference response maps."""
