@@ -12,6 +12,9 @@ from radiopipe.columns import column_modality, is_column, split_column
 from radiopipe.storage import atomic_write, atomic_write_text
 
 LONG_TABLE_ROWS = 25  # longer tables may break across printed pages (their header repeats)
+# Printed, the diagnostics' collapsed <details> (a finding's first rows, behind a summary line
+# naming its CSV) are left out: paper cannot unfold them, and a lone summary line would otherwise
+# spill onto a page of its own.
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:980px;
 margin:2em auto;color:#1d2433;line-height:1.45;padding:0 1em}
@@ -34,7 +37,7 @@ section.case,section.appendix{break-before:page}
 h1,h2,h3,h4{break-after:avoid}p{orphans:3;widows:3}
 figure,tr,.keep{break-inside:avoid}table{break-inside:avoid}table.long{break-inside:auto}
 thead{display:table-header-group}figure{display:block}figcaption{max-width:none}
-figure img{max-height:190mm;max-width:100%;width:auto}nav ol{columns:1}}
+figure img{max-height:190mm;max-width:100%;width:auto}nav ol{columns:1}details{display:none}}
 """
 
 _FAMILY_NAMES = {
