@@ -238,7 +238,7 @@ def filter_images(
         whole = prepared.image.array
         if not set(wanted) <= _READ_AS_FLOAT64:
             whole = whole.astype(np.float64, copy=False)
-    selection = _selection(settings)
+    selection = _selection(settings, planar=prepared.planar)
     return compute_image_types(
         whole, prepared.image.spacing, {IMAGE_TYPES[t].pyradiomics: selection[t] for t in wanted},
         region=prepared.region if region is None else region,
@@ -464,14 +464,16 @@ def _intensity_mask(image: np.ndarray, mask: np.ndarray, settings: FeatureConfig
     return kept
 
 
-def _selection(settings: FeatureConfig) -> dict[str, dict]:
-    """Filter parameters by config image type."""
+def _selection(settings: FeatureConfig, *, planar: bool) -> dict[str, dict]:
+    """Filter parameters by config image type; a planar case (one-slice volume of a 2D image) is
+    filtered in its plane, as pyradiomics filters a 2D image (2D LoG, 4 wavelet sub-bands)."""
+    in_plane = planar or settings.aggregation.startswith("2")
     params = {
-        "log": {"sigmas": list(settings.log_sigmas)},
+        "log": {"sigmas": list(settings.log_sigmas), "planar": planar},
         "wavelet": {
             "wavelet": settings.wavelet,
             # pyradiomics' force2D leaves the slice axis out of the wavelet transform.
-            "force_2d_axis": 0 if settings.aggregation.startswith("2") else None,
+            "force_2d_axis": 0 if in_plane else None,
         },
     }
     return {t: params.get(t, {}) for t in settings.image_types}

@@ -38,8 +38,13 @@ def _original(image, spacing, *, region=None) -> dict:
     return {"original": _crop(image, region)}
 
 
-def _log(image, spacing, *, sigmas: Sequence[float], region=None) -> dict:
-    return log_images(image, spacing, sigmas, region=region)
+def _log(image, spacing, *, sigmas: Sequence[float], planar: bool = False, region=None) -> dict:
+    if not planar:
+        return log_images(image, spacing, sigmas, region=region)
+    # A 2D image is filtered in its plane (pyradiomics' LoG of a 2D image); names keep '3D'.
+    in_plane = None if region is None else region[1:]
+    images = log_images(image[0], spacing[1:], sigmas, region=in_plane)
+    return {name: filtered[None] for name, filtered in images.items()}
 
 
 def _wavelet(
@@ -91,7 +96,8 @@ FILTERS: dict[str, Callable[..., dict]] = {
 """pyradiomics image-type name (``radiopipe.image_types.IMAGE_TYPES[...].pyradiomics``) ->
 ``f(image, spacing, **params) -> {image name: array}``.
 
-Parameters: LoG ``sigmas`` (mm, required); Wavelet ``wavelet``, ``level``, ``start_level``,
+Parameters: LoG ``sigmas`` (mm, required) and ``planar`` (the image is one slice of a 2D image,
+filtered in its plane along axes 1 and 2); Wavelet ``wavelet``, ``level``, ``start_level``,
 ``force_2d_axis``; Gradient ``use_spacing``; the others none. Every filter also takes ``region``
 (see `compute_image_types`).
 """

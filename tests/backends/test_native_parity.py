@@ -170,3 +170,54 @@ def test_pad_distance_of_a_resampled_filtered_image_matches_pyradiomics(backends
     padded = native.extract(image, mask, FeatureConfig(**{**settings, "pad_distance": 5}))
     key = "log-sigma-2-0-mm-3D__firstorder__Mean"
     assert padded[key] != ours[key]
+
+
+def _largest_slice(name):
+    """brain1's slice holding most of its ROI, as a 2D image and mask (2D geometry)."""
+    import numpy as np
+    import SimpleITK as sitk
+
+    image, mask = _case(name)
+    labels = sitk.GetArrayFromImage(mask)
+    z = int(np.argmax((labels == 1).sum(axis=(1, 2))))
+    return image[:, :, z], mask[:, :, z]
+
+
+@pytest.mark.reference
+def test_planar_image_filters_match_pyradiomics_on_a_2d_image(backends, tmp_path):
+    """A 2D image is filtered in its plane: 2D LoG (still named '-3D') and 4 wavelet sub-bands.
+
+    pyradiomics reads the 2D image as 2D (no force2D): the oracle runs its extractor on it
+    directly, every class of features enabled (shape as shape2D).
+    """
+    import SimpleITK as sitk
+    from radiomics import featureextractor
+
+    native, _ = backends
+    image_2d, mask_2d = _largest_slice("brain1")
+    sitk.WriteImage(image_2d, str(tmp_path / "image.nrrd"))
+    sitk.WriteImage(mask_2d, str(tmp_path / "mask.nrrd"))
+    image = read_image(tmp_path / "image.nrrd", case_id="brain1_2d")
+    mask = read_mask(tmp_path / "mask.nrrd", image, case_id="brain1_2d")
+    assert image.GetDimension() == 2
+    settings = FeatureConfig(image_types=IMAGE_TYPES)
+    ours = native.extract(image, mask, settings)
+
+    extractor = featureextractor.RadiomicsFeatureExtractor(
+        binWidth=settings.bin_width, sigma=list(settings.log_sigmas), additionalInfo=False
+    )
+    extractor.enableAllFeatures()
+    extractor.disableAllImageTypes()
+    for image_type in ("Original", "LoG", "Wavelet"):
+        extractor.enableImageTypeByName(image_type)
+    raw = extractor.execute(str(tmp_path / "image.nrrd"), str(tmp_path / "mask.nrrd"), label=1)
+    reference = {
+        "__".join(key.replace("shape2D", "shape").split("_", 2)): float(value)
+        for key, value in raw.items()
+        if not key.startswith("diagnostics_")
+    }
+    images = {key.split("__")[0] for key in reference}
+    wavelets = {f"wavelet-{band}" for band in ("LH", "HL", "HH", "LL")}
+    assert images == {"original", *(f"log-sigma-{s}-0-mm-3D" for s in (1, 2, 3)), *wavelets}
+    assert set(ours) == set(reference)
+    assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}
