@@ -36,8 +36,8 @@ def _radiomics():
 class PyradiomicsBackend:
     """Features computed by pyradiomics (all seven classes, settings mapped from the config).
 
-    Two-dimensional images are passed as one-slice volumes with ``force2D`` and the 2D shape
-    class, which is what pyradiomics itself expects of 2D input.
+    Two-dimensional images are passed as they are, with the 2D shape class: pyradiomics then
+    filters them in their plane (2D LoG, four wavelet sub-bands) and reads in-plane texture.
     """
 
     name = "pyradiomics"
@@ -66,10 +66,13 @@ class PyradiomicsBackend:
         """
         _, featureextractor = _radiomics()
         planar = image.GetDimension() == 2
-        if planar:
-            image, mask = sitk.JoinSeries(image), sitk.JoinSeries(mask)
-        force_2d = planar or settings.aggregation == "2_5D_avg"
-        extractor = featureextractor.RadiomicsFeatureExtractor(**self._params(settings, force_2d))
+        # A 2D image stays 2D: its texture is in-plane already, force2D (which drops the axis
+        # force2Ddimension) would drop one of its two axes.
+        force_2d = not planar and settings.aggregation == "2_5D_avg"
+        params = self._params(settings, force_2d)
+        if planar and "resampledPixelSpacing" in params:
+            params["resampledPixelSpacing"] = params["resampledPixelSpacing"][:2]
+        extractor = featureextractor.RadiomicsFeatureExtractor(**params)
         extractor.disableAllFeatures()
         for family in settings.families:
             extractor.enableFeatureClassByName(

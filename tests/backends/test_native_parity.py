@@ -188,12 +188,13 @@ def test_planar_image_filters_match_pyradiomics_on_a_2d_image(backends, tmp_path
     """A 2D image is filtered in its plane: 2D LoG (still named '-3D') and 4 wavelet sub-bands.
 
     pyradiomics reads the 2D image as 2D (no force2D): the oracle runs its extractor on it
-    directly, every class of features enabled (shape as shape2D).
+    directly, every class of features enabled (shape as shape2D); the pyradiomics backend
+    passes it the same way.
     """
     import SimpleITK as sitk
     from radiomics import featureextractor
 
-    native, _ = backends
+    native, pyradiomics = backends
     image_2d, mask_2d = _largest_slice("brain1")
     sitk.WriteImage(image_2d, str(tmp_path / "image.nrrd"))
     sitk.WriteImage(mask_2d, str(tmp_path / "mask.nrrd"))
@@ -221,3 +222,5 @@ def test_planar_image_filters_match_pyradiomics_on_a_2d_image(backends, tmp_path
     assert images == {"original", *(f"log-sigma-{s}-0-mm-3D" for s in (1, 2, 3)), *wavelets}
     assert set(ours) == set(reference)
     assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}
+    through_backend = settings.model_copy(update={"backend": "pyradiomics"})
+    assert pyradiomics.extract(image, mask, through_backend) == reference
