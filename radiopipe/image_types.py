@@ -51,13 +51,15 @@ IMAGE_TYPES: dict[str, ImageType] = {
         ImageType("logarithm", "Logarithm", "logarithm"),
         ImageType("exponential", "Exponential", "exponential"),
         ImageType("gradient", "Gradient", "gradient magnitude"),
+        ImageType("lbp2d", "LBP2D", "local binary pattern (2D)"),
     )
 }
 """Config name -> image type, in pyradiomics' order."""
 
 
 def image_type_of(image_name: str) -> str | None:
-    """The config image type of a filtered image's name (``'log-sigma-1-0-mm-3D'`` -> ``'log'``);
-    None when the name is not that of an image of a known type."""
-    name = image_name.split("-")[0]
+    """The config image type of a filtered image's name (``'log-sigma-1-0-mm-3D'`` -> ``'log'``,
+    ``'lbp-2D'`` -> ``'lbp2d'``); None when the name is not that of an image of a known type."""
+    parts = image_name.split("-")
+    name = "".join(parts[:2]).lower() if parts[0] == "lbp" else parts[0]
     return name if name in IMAGE_TYPES else None

@@ -21,4 +21,5 @@ def test_image_names_map_back_to_their_type():
     assert image_type_of("log-sigma-1-0-mm-3D") == "log"
     assert image_type_of("wavelet-LLH") == "wavelet"
     assert image_type_of("squareroot") == "squareroot"
+    assert image_type_of("lbp-2D") == "lbp2d"
     assert image_type_of("cnn") is None

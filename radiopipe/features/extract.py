@@ -48,7 +48,7 @@ from radiopipe.preprocess.resample import resample_image_ibsi, resample_mask_ibs
 from radiopipe.preprocess.resegment import resegment
 
 # Image types whose filters read the image as float64 themselves (see filter_images).
-_READ_AS_FLOAT64 = {"original", "log", "wavelet"}
+_READ_AS_FLOAT64 = {"original", "log", "wavelet", "lbp2d"}
 # Background threads running a case's filters while its families are computed (see
 # `_filtered_in_background`); 3 ran slower than 2 on two cores.
 FILTER_THREADS = 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from radiopipe.filters.lbp import local_binary_pattern_2d
 from radiopipe.filters.log import laplacian_of_gaussian, log_images
 from radiopipe.filters.simple import exponential, gradient_magnitude, logarithm, square, square_root
 from radiopipe.filters.wavelet import wavelet_images
@@ -25,6 +26,7 @@ __all__ = [
     "exponential",
     "gradient_magnitude",
     "laplacian_of_gaussian",
+    "local_binary_pattern_2d",
     "log_images",
     "logarithm",
     "pyradiomics_filter_input",
@@ -79,6 +81,10 @@ def _gradient(image, spacing, *, use_spacing: bool = True, region=None) -> dict:
     return {"gradient": _crop(gradient_magnitude(image, spacing, use_spacing=use_spacing), region)}
 
 
+def _lbp_2d(image, spacing, *, region=None) -> dict:
+    return {"lbp-2D": local_binary_pattern_2d(image, region=region)}
+
+
 def _crop(image, region):
     return image if region is None else image[region]
 
@@ -92,6 +98,7 @@ FILTERS: dict[str, Callable[..., dict]] = {
     "Logarithm": _logarithm,
     "Exponential": _exponential,
     "Gradient": _gradient,
+    "LBP2D": _lbp_2d,
 }
 """pyradiomics image-type name (``radiopipe.image_types.IMAGE_TYPES[...].pyradiomics``) ->
 ``f(image, spacing, **params) -> {image name: array}``.

@@ -224,3 +224,17 @@ def test_planar_image_filters_match_pyradiomics_on_a_2d_image(backends, tmp_path
     assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}
     through_backend = settings.model_copy(update={"backend": "pyradiomics"})
     assert pyradiomics.extract(image, mask, through_backend) == reference
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("aggregation", ["3D_avg", "2_5D_avg"])
+def test_local_binary_pattern_2d_matches_pyradiomics(aggregation, backends):
+    """LBP 2D slice by slice on a volume; its codes (0-9) read with bin width 1."""
+    native, pyradiomics = backends
+    image, mask = _case("brain1")
+    settings = {"image_types": ["lbp2d"], "bin_width": 1.0, "aggregation": aggregation}
+    ours = native.extract(image, mask, FeatureConfig(**settings))
+    reference = pyradiomics.extract(image, mask, FeatureConfig(backend="pyradiomics", **settings))
+    assert {key.split("__")[0] for key in reference} == {"original", "lbp-2D"}  # original: shape
+    assert set(ours) == set(reference)
+    assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}
