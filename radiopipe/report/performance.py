@@ -191,12 +191,16 @@ def _figures(record: ValidationRecord, y, proba, groups, auc_ci: dict, save_csv,
         pd.DataFrame(matrix, index=pd.Index(classes, name="true"), columns=classes),
     )
     images = [
-        ("model comparison", _forest_figure(forest), "ROC-AUC of every compared model.",
-         "report_model_comparison.csv"),
+        ("model comparison",
+         _interval_figure(forest, "model", width=5.2, height=0.6, xlabel="ROC-AUC (95% CI)",
+                          title="Model comparison"),
+         "ROC-AUC of every compared model.", "report_model_comparison.csv"),
         ("ROC curves", roc_figure(curves, record.metrics["roc_auc_per_class"], auc_ci),
          "One-vs-rest ROC curves of the primary model; the legend gives each class's ROC-AUC "
          "with its 95% CI.", "report_roc_curves.csv"),
-        ("ROC-AUC per class", _per_class_figure(per_class),
+        ("ROC-AUC per class",
+         _interval_figure(per_class, "class", width=4.6, height=0.9,
+                          xlabel="one-vs-rest ROC-AUC (95% CI)", title="ROC-AUC per class"),
          f"One-vs-rest ROC-AUC of each class with its 95% CI (bootstrap over {unit}).",
          "report_roc_auc_per_class.csv"),
         ("precision-recall curves", _pr_figure(pr), "One-vs-rest precision-recall curves.",
@@ -231,16 +235,19 @@ def _decision_curves(y: np.ndarray, proba: np.ndarray, classes: list[str]) -> pd
     )
 
 
-def _forest_figure(forest: pd.DataFrame) -> str:
-    fig = Figure(figsize=(5.2, 0.6 + 0.42 * len(forest)))
+def _interval_figure(table: pd.DataFrame, label: str, *, width: float, height: float,
+                     xlabel: str, title: str) -> str:
+    """ROC-AUCs with their 95% intervals (columns ``roc_auc``, ``low``, ``high``), one row per
+    ``label``, first on top."""
+    fig = Figure(figsize=(width, height + 0.42 * len(table)))
     ax = fig.subplots()
-    positions = np.arange(len(forest))[::-1]
-    low = (forest["roc_auc"] - forest["low"]).fillna(0).clip(lower=0)
-    high = (forest["high"] - forest["roc_auc"]).fillna(0).clip(lower=0)
-    ax.errorbar(forest["roc_auc"], positions, xerr=[low, high], fmt="o", capsize=3)
-    ax.set_yticks(positions, forest["model"])
-    ax.set_xlabel("ROC-AUC (95% CI)")
-    ax.set_title("Model comparison")
+    positions = np.arange(len(table))[::-1]
+    low = (table["roc_auc"] - table["low"]).fillna(0).clip(lower=0)
+    high = (table["high"] - table["roc_auc"]).fillna(0).clip(lower=0)
+    ax.errorbar(table["roc_auc"], positions, xerr=[low, high], fmt="o", capsize=3)
+    ax.set_yticks(positions, table[label])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
     return to_data_uri(fig)
 
 
@@ -253,19 +260,6 @@ def _pr_figure(curves: pd.DataFrame) -> str:
     ax.set_ylabel("precision")
     ax.set_title("Precision-recall curves")
     ax.legend(loc="lower left", fontsize=8)
-    return to_data_uri(fig)
-
-
-def _per_class_figure(per_class: pd.DataFrame) -> str:
-    fig = Figure(figsize=(4.6, 0.9 + 0.42 * len(per_class)))
-    ax = fig.subplots()
-    positions = np.arange(len(per_class))[::-1]
-    low = (per_class["roc_auc"] - per_class["low"]).fillna(0).clip(lower=0)
-    high = (per_class["high"] - per_class["roc_auc"]).fillna(0).clip(lower=0)
-    ax.errorbar(per_class["roc_auc"], positions, xerr=[low, high], fmt="o", capsize=3)
-    ax.set_yticks(positions, per_class["class"])
-    ax.set_xlabel("one-vs-rest ROC-AUC (95% CI)")
-    ax.set_title("ROC-AUC per class")
     return to_data_uri(fig)
 
 
