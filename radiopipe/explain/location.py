@@ -33,6 +33,7 @@ import SimpleITK as sitk
 from radiopipe.config import DataConfig
 from radiopipe.errors import CaseError
 from radiopipe.io import read_case
+from radiopipe.io.header import series_header
 from radiopipe.manifest import Case
 from radiopipe.storage import atomic_write
 
@@ -46,7 +47,6 @@ _MODALITY_UNITS = {"CT": "HU", "MR": "a.u.", "MRI": "a.u.", "PET": "SUV", "PT": 
 # PET pixel units as the DICOM Units tag (0054,1001) names them.
 _PET_UNITS = {"GML": "SUV", "BQML": "Bq/mL"}
 _PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-_MODALITY_TAG, _UNITS_TAG = "0008|0060", "0054|1001"
 
 
 @dataclass(frozen=True)
@@ -181,33 +181,14 @@ def case_location(case: Case, data: DataConfig) -> CaseLocation | None:
     except CaseError as exc:
         logger.warning("no case location: %s", exc)
         return None
-    modality, pet_units = _dicom_modality(Path(case.image))
+    header = series_header(Path(case.image)) or {}
+    modality, pet_units = header.get("Modality"), header.get("Units")
     declared = (case.clinical.get("modality") or "").strip()
     if declared:
         modality, pet_units = declared.upper(), None
     picture = Path(case.image).suffix.lower() in _PICTURE_SUFFIXES
     return locate(image, mask, modality=modality, unit=intensity_unit(modality, pet_units),
                   length_unit="px" if picture else "mm")
-
-
-def _dicom_modality(image: Path) -> tuple[str | None, str | None]:
-    """The Modality and Units tags of a DICOM series folder's first file (None, None else)."""
-    if not image.is_dir():
-        return None, None
-    files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(image))
-    if not files:
-        return None, None
-    reader = sitk.ImageFileReader()
-    reader.SetFileName(files[0])
-    try:
-        reader.ReadImageInformation()
-    except RuntimeError:
-        return None, None
-
-    def tag(key: str) -> str | None:
-        return reader.GetMetaData(key).strip() or None if reader.HasMetaDataKey(key) else None
-
-    return tag(_MODALITY_TAG), tag(_UNITS_TAG)
 
 
 def write_locations(path: Path, locations: dict[str, CaseLocation]) -> Path:
