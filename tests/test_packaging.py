@@ -90,3 +90,10 @@ def test_version_has_one_source():
 def test_wheel_ships_py_typed():
     assert (REPO / "radiopipe" / "py.typed").is_file()
     assert "py.typed" in _pyproject()["tool"]["setuptools"]["package-data"]["radiopipe"]
+
+
+def test_the_wheel_smoke_config_is_valid():
+    from radiopipe.api import load_config
+
+    config = load_config(REPO / "configs" / "smoke.yaml")
+    assert config.config.data.builtin_options.cases_per_class == 12
