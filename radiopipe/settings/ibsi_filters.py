@@ -77,7 +77,7 @@ class MeanFilter(_Filter):
     @classmethod
     def _odd(cls, value: int) -> int:
         if value % 2 == 0:
-            raise ValueError(f"'support' must be an odd number of voxels; got {value}")
+            raise ValueError("'support' must be an odd number of voxels")
         return value
 
     def image_name(self) -> str:
@@ -124,7 +124,7 @@ class LawsFilter(_Filter):
         if "".join(parts) != self.kernel or any(p not in LAWS_1D for p in parts):
             raise ValueError(
                 f"'kernel' must join one 1D Laws kernel per filtered axis from {LAWS_1D} "
-                f"(e.g. 'L5E5E5'); got {self.kernel!r}")
+                f"(e.g. 'L5E5E5')")
         if len(parts) != self.dims:
             raise ValueError(
                 f"'kernel' {self.kernel!r} names {len(parts)} 1D kernels; dims {self.dims} "
@@ -172,8 +172,7 @@ class GaborFilter(_Filter):
                 "(degrees; rotation invariance over 0..360)")
         if self.orientation_step is not None and abs(
                 360 / self.orientation_step - round(360 / self.orientation_step)) > 1e-9:
-            raise ValueError(f"'orientation_step' must divide 360 degrees; got "
-                             f"{self.orientation_step:g}")
+            raise ValueError("'orientation_step' must divide 360 degrees")
         return self
 
     def angles(self) -> list[float]:
@@ -282,7 +281,7 @@ class RieszFilter(_Filter):
     def _valid(self) -> RieszFilter:
         if len(self.order) != self.dims:
             raise ValueError(f"'order' needs one int per filtered axis: {self.dims} for dims "
-                             f"{self.dims}; got {self.order}")
+                             f"{self.dims}")
         needed, other = ("sigma", "level") if self.base == "log" else ("level", "sigma")
         if getattr(self, needed) is None or getattr(self, other) is not None:
             raise ValueError(f"base '{self.base}' takes '{needed}' (and not '{other}')")
