@@ -267,3 +267,15 @@ def test_the_glossary_names_the_filtered_image():
     meaning = feature_meaning("laws-L5E5E5-ri-max-energy-7-3D-mirror__firstorder__Mean")
     assert meaning.endswith(
         "Computed on the Laws kernel-filtered image (laws-L5E5E5-ri-max-energy-7-3D-mirror).")
+
+
+def test_the_config_reference_example_is_a_valid_features_section():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "image_types.md").read_text(
+        encoding="utf-8")
+    example = yaml.safe_load(text.split("```yaml\n")[1].split("```")[0])
+    settings = FeatureConfig.model_validate(example["features"])
+    assert [e.type for e in settings.ibsi_filters] == ["ibsi_log", "laws", "ibsi_wavelet", "gabor"]
+    documented = {c.id: c.entry for c in PHASE_2 if c.id in PROVEN}
+    assert settings.ibsi_filters[:3] == [documented[i] for i in PROVEN]
