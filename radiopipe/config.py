@@ -294,22 +294,30 @@ def _message(err: dict[str, Any]) -> str:
 
 def _fields_at(model: type[BaseModel], loc: list[str]) -> list[str]:
     """Field names of the (sub)model reached by following ``loc`` from ``model``."""
+    models = [model]
     for part in loc:
         if part.isdigit():  # an item of a list of sub-models
             continue
-        field = model.model_fields.get(part)
-        sub = _model_in(field.annotation) if field is not None else None
-        if sub is None:
+        # A tagged union's member is named by its tag ('features.ibsi_filters.0.laws').
+        tagged = [m for m in models if _tag(m) == part]
+        if tagged:
+            models = tagged
+            continue
+        field = models[0].model_fields.get(part)
+        models = _models_in(field.annotation) if field is not None else []
+        if not models:
             return []
-        model = sub
-    return list(model.model_fields)
+    return list(models[0].model_fields)
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
+def _tag(model: type[BaseModel]) -> str | None:
+    """The one value of a model's ``type: Literal[...]`` field (a tagged union's tag)."""
+    field = model.model_fields.get("type")
+    values = typing.get_args(field.annotation) if field is not None else ()
+    return values[0] if len(values) == 1 else None
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
+        return [annotation]
+    return [model for arg in typing.get_args(annotation) for model in _models_in(arg)]
