@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -128,8 +129,14 @@ def _write_images(run: RunFolder, case_id: str, version: Perturbation, images) -
         prefix = stem if read.modality is None else f"{stem}__{read.modality}"
         for role, image in (("image", read.image), ("mask", read.mask)):
             atomic_write(folder / f"{prefix}_{role}.nii",
-                         lambda tmp, image=image: sitk.WriteImage(image, str(tmp), False, -1,
-                                                                  "NiftiImageIO"))
+                         lambda tmp, image=image: _write_nifti(image, tmp))
+
+
+def _write_nifti(image: sitk.Image, path) -> None:
+    """NIfTI at ``path`` whatever its (temporary) suffix: written beside it, then moved on it."""
+    named = f"{path}.nii"
+    sitk.WriteImage(image, named)
+    os.replace(named, path)
 
 
 def _failed(case: Case, failure, reason: str) -> PerturbedCase:
