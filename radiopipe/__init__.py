@@ -34,6 +34,7 @@ __all__ = [
     "load_config",
     "make_config",
     "predict",
+    "robustness",
     "run",
     "train",
     "validate_config",

@@ -36,6 +36,7 @@ from radiopipe.results import (
     Extraction,
     FeatureMaps,
     Predictions,
+    Robustness,
     Run,
     Training,
 )
@@ -58,6 +59,7 @@ def make_config(
     explain: Section = None,
     report: Section = None,
     cnn: Section = None,
+    robustness: Section = None,
     output_dir: str | Path | None = None,
     base_dir: str | Path = ".",
 ) -> LoadedConfig:
@@ -67,7 +69,7 @@ def make_config(
     ----------
     name : str
         The run's name.
-    data, features, model, compute, explain, report, cnn : dict or section model
+    data, features, model, compute, explain, report, cnn, robustness : dict or section model
         The config's sections (see ``configs/demo.yaml``); omitted ones take their defaults.
     output_dir : str or Path, optional
         The run folder; ``runs/<name>`` by default.
@@ -90,7 +92,7 @@ def make_config(
     2
     """
     sections = {"data": data, "features": features, "model": model, "compute": compute,
-                "explain": explain, "report": report, "cnn": cnn}
+                "explain": explain, "report": report, "cnn": cnn, "robustness": robustness}
     document = {"name": name, "output_dir": str(output_dir or Path("runs") / name)}
     for key, value in sections.items():
         if value is not None:
@@ -347,6 +349,27 @@ def backend_status(backend: str = "auto") -> BackendChoice:
     return BackendChoice(backend, chosen, reason)
 
 
+def robustness(config: ConfigLike, *, progress: bool = True) -> Robustness:
+    """The ICC of every feature under the perturbations of the config's ``robustness`` section
+    (and across repeated scans with a ``repeat`` column) -> ``robustness.parquet``.
+
+    Every case's perturbed versions go through the extraction's own reading and feature engine;
+    the table is reused when nothing it reads changed.
+
+    Examples
+    --------
+    >>> result = robustness("configs/sts_robustness.yaml")  # doctest: +SKIP
+    >>> result.summary()  # doctest: +SKIP
+    """
+    from radiopipe.stages.robustness import robustness as robustness_stage
+
+    loaded = _loaded(config)
+    with hold(RunFolder(loaded.output_dir)):
+        outcome = robustness_stage(loaded, progress=progress)
+    return Robustness(outcome.table, outcome.failures, loaded.config.robustness.threshold,
+                      outcome.run.robustness)
+
+
 def train(config: ConfigLike) -> Training:
     """Validate and compare the configured models on ``features.parquet``; save the primary one.
 
@@ -590,6 +613,7 @@ __all__ = [
     "load_config",
     "make_config",
     "predict",
+    "robustness",
     "run",
     "train",
     "validate_config",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m radiopipe {run,validate,extract,train,report} CONFIG``,
+"""Command line: ``python -m radiopipe {run,validate,extract,train,report,robustness} CONFIG``,
 ``python -m radiopipe predict --model BUNDLE --manifest NEW.csv``,
 ``python -m radiopipe explain --model BUNDLE --case ID --manifest NEW.csv`` and
 ``python -m radiopipe compliance [--chapter {1,2}] --data DIR [--ct-phantom IBSI1_DIR]``.
@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         "the model bundle",
         "report": "write report.html (and report.pdf) from the run folder, explaining the "
         "held-out predictions first when explain.enabled",
+        "robustness": "extract every case's perturbed versions (the config's robustness "
+        "section) and write the ICC of every feature into robustness.parquet",
     }
     for name, text in helps.items():
         sub = commands.add_parser(name, help=text, description=text)
@@ -204,10 +206,22 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "report":
         print(f"report: {api.write_report(loaded).path}")
         return EXIT_OK
+    if args.command == "robustness":
+        return _robustness(loaded, progress)
     outcome = api.run(loaded, progress=progress)
     print(f"report: {outcome.report.path}")
     _print_summary(outcome.training.record)
     return _exit_for(outcome.failed_cases)
+
+
+def _robustness(loaded, progress: bool) -> int:
+    """Write robustness.parquet and print the robust fraction by modality, family and kind."""
+    result = api.robustness(loaded, progress=progress)
+    summary = result.summary()
+    print(f"robustness: {result.path}")
+    print(f"fraction of features with ICC(1,1) >= {result.threshold:g}:")
+    print(summary.to_string(float_format=lambda v: f"{v:.2f}"))
+    return _exit_for(result.failed_cases, where="robustness/failures/")
 
 
 def _validate(path: str) -> int:
@@ -258,10 +272,10 @@ def _filter_compliance(data_dir: str, ct_phantom: str | None) -> int:
     return EXIT_CASES_FAILED if failed else EXIT_OK
 
 
-def _exit_for(failed: list[str]) -> int:
+def _exit_for(failed: list[str], where: str = "failures/") -> int:
     if failed:
         shown = ", ".join(failed[:10]) + (" ..." if len(failed) > 10 else "")
-        print(f"{len(failed)} case(s) failed: {shown} (reasons in failures/)", file=sys.stderr)
+        print(f"{len(failed)} case(s) failed: {shown} (reasons in {where})", file=sys.stderr)
         return EXIT_CASES_FAILED
     return EXIT_OK
 

@@ -60,6 +60,15 @@ from radiopipe.settings.model import (
     XGBoostParams,
 )
 from radiopipe.settings.outputs import ExplainConfig, FeatureMapConfig, ReportConfig
+from radiopipe.settings.robustness import (
+    PERTURBATION_KINDS,
+    ContourPerturbation,
+    NoisePerturbation,
+    RobustnessConfig,
+    RotationPerturbation,
+    TranslationPerturbation,
+    VolumePerturbation,
+)
 
 __all__ = [
     "AGGREGATIONS",
@@ -69,12 +78,14 @@ __all__ = [
     "IBSI_ONLY_FAMILIES",
     "MODALITY_KINDS",
     "MODEL_NAMES",
+    "PERTURBATION_KINDS",
     "RESOLVED_CONFIG_NAME",
     "SEARCH_SCORINGS",
     "BootstrapConfig",
     "CNNConfig",
     "CVConfig",
     "ClinicalConfig",
+    "ContourPerturbation",
     "ComputeConfig",
     "DataConfig",
     "EnsembleConfig",
@@ -87,15 +98,20 @@ __all__ = [
     "MNI152Options",
     "ModalitySettings",
     "ModelConfig",
+    "NoisePerturbation",
     "NormalisationSettings",
     "PreprocessingConfig",
     "RandomForestParams",
     "ReportConfig",
+    "RobustnessConfig",
+    "RotationPerturbation",
     "RunConfig",
     "SUVSettings",
     "SVMParams",
     "SearchConfig",
     "ShiftConfig",
+    "TranslationPerturbation",
+    "VolumePerturbation",
     "XGBoostParams",
     "config_hash",
     "load_config",
@@ -109,7 +125,7 @@ RESOLVED_CONFIG_NAME = "config.resolved.yaml"
 
 
 class RunConfig(Strict):
-    """A whole run: data, features, model and report."""
+    """A whole run: data, features, model, report and the robustness run's perturbations."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     output_dir: str
@@ -120,6 +136,7 @@ class RunConfig(Strict):
     model: ModelConfig = ModelConfig()
     explain: ExplainConfig = ExplainConfig()
     report: ReportConfig = ReportConfig()
+    robustness: RobustnessConfig = RobustnessConfig()
 
 
 @dataclass(frozen=True)
