@@ -43,12 +43,15 @@ from radiopipe.settings.modalities import (
     SUVSettings,
 )
 from radiopipe.settings.model import (
+    BUILTIN_FEATURE_SETS,
     MODEL_NAMES,
     SEARCH_SCORINGS,
     BootstrapConfig,
     ClinicalConfig,
+    ControlsConfig,
     CVConfig,
     EnsembleConfig,
+    FeatureSetConfig,
     LightGBMParams,
     LogisticParams,
     ModelConfig,
@@ -63,6 +66,7 @@ from radiopipe.settings.outputs import ExplainConfig, FeatureMapConfig, ReportCo
 
 __all__ = [
     "AGGREGATIONS",
+    "BUILTIN_FEATURE_SETS",
     "CNN_BACKBONES",
     "DASK_ADDRESS",
     "FEATURE_FAMILIES",
@@ -76,10 +80,12 @@ __all__ = [
     "CVConfig",
     "ClinicalConfig",
     "ComputeConfig",
+    "ControlsConfig",
     "DataConfig",
     "EnsembleConfig",
     "ExplainConfig",
     "FeatureConfig",
+    "FeatureSetConfig",
     "FeatureMapConfig",
     "LightGBMParams",
     "LoadedConfig",
