@@ -174,6 +174,11 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
             f"train needs at least two classes; every case with features has label "
             f"'{classes[0]}' ('radiopipe extract' alone works on one class)"
         )
+    if model.threshold != "none" and len(classes) != 2:
+        raise DataError(
+            f"model.threshold '{model.threshold}' needs two classes; the cohort has "
+            f"{len(classes)} ({', '.join(classes)}): set model.threshold to 'none'"
+        )
     sets = feature_sets(loaded)
     main_set = sets[0]
     k = config.cnn.pca_components
@@ -185,11 +190,6 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         check_calibration_splits(model.svm.calibration_splits, inputs.y, inputs.groups,
                                  _training_sets(model, splits))
     settings = FitSettings(model.search, model.preprocessing.calibration, model.cv.seed)
-    if model.threshold != "none" and len(classes) != 2:
-        raise DataError(
-            f"model.threshold '{model.threshold}' needs two classes; the cohort has "
-            f"{len(classes)} ({', '.join(classes)}): set model.threshold to 'none'"
-        )
     # Dask fits run one at a time: a booster fit occupies every worker at once (its workers
     # train together), so two concurrent fits could each hold some workers and wait forever.
     n_jobs = 1 if dask_address is not None else config.compute.n_jobs
