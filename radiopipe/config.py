@@ -43,12 +43,15 @@ from radiopipe.settings.modalities import (
     SUVSettings,
 )
 from radiopipe.settings.model import (
+    BUILTIN_FEATURE_SETS,
     MODEL_NAMES,
     SEARCH_SCORINGS,
     BootstrapConfig,
     ClinicalConfig,
+    ControlsConfig,
     CVConfig,
     EnsembleConfig,
+    FeatureSetConfig,
     LightGBMParams,
     LogisticParams,
     ModelConfig,
@@ -72,6 +75,7 @@ from radiopipe.settings.robustness import (
 
 __all__ = [
     "AGGREGATIONS",
+    "BUILTIN_FEATURE_SETS",
     "CNN_BACKBONES",
     "DASK_ADDRESS",
     "FEATURE_FAMILIES",
@@ -87,10 +91,12 @@ __all__ = [
     "ClinicalConfig",
     "ContourPerturbation",
     "ComputeConfig",
+    "ControlsConfig",
     "DataConfig",
     "EnsembleConfig",
     "ExplainConfig",
     "FeatureConfig",
+    "FeatureSetConfig",
     "FeatureMapConfig",
     "LightGBMParams",
     "LoadedConfig",

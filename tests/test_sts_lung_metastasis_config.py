@@ -7,7 +7,9 @@ import pandas as pd
 from conftest import REPO
 from reference_data import data_folder
 
+from radiopipe.columns import column_name, with_modality
 from radiopipe.config import load_config
+from radiopipe.models.inputs import matched_columns
 from radiopipe.study import cohort_manifest
 
 CONFIG = REPO / "configs" / "sts_lung_metastasis.yaml"
@@ -43,3 +45,24 @@ def test_the_protocol_names_the_settings_the_config_uses():
     assert "10 repeats of 5-fold" in protocol
     assert config.model.name == "logistic" and "elastic-net logistic regression" in protocol
     assert config.model.preprocessing.n_features == 10 and "mRMR selection of 10" in protocol
+
+
+def test_the_protocols_comparisons_and_controls_are_configured():
+    model = load_config(CONFIG).config.model
+    sets = {s.name: s.columns for s in model.feature_sets}
+    assert sets == {"volume": ["mr_t1__original__shape__MeshVolume"],
+                    "suvmax": ["pet__original__firstorder__Maximum"],
+                    "pet": ["pet__*"], "mr": ["mr_t1__*"]}
+    # The patterns pick the columns a PET + MR extraction names, and nothing of the other image.
+    columns = [with_modality(m, column_name(t, f, n)) for m in ("pet", "mr_t1")
+               for t, f, n in (("original", "shape", "MeshVolume"),
+                               ("original", "firstorder", "Maximum"),
+                               ("log-sigma-4-0-mm-3D", "glcm", "Contrast"))]
+    assert matched_columns(columns, "volume", sets["volume"]) == [
+        "mr_t1__original__shape__MeshVolume"]
+    assert matched_columns(columns, "suvmax", sets["suvmax"]) == [
+        "pet__original__firstorder__Maximum"]
+    assert all(c.startswith("pet__") for c in matched_columns(columns, "pet", sets["pet"]))
+    assert len(matched_columns(columns, "mr", sets["mr"])) == 3
+    assert model.controls.shuffled_labels == 5 and model.threshold == "youden_in_fold"
+    assert model.cv.seeds == list(range(10))
