@@ -19,13 +19,20 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel
 
-from radiopipe.config import LoadedConfig, load_config, parse_config, read_config_data
+from radiopipe.config import (
+    LoadedConfig,
+    apply_overrides,
+    load_config,
+    parse_config,
+    read_config_data,
+)
 from radiopipe.errors import ConfigError, ManifestError, RadiopipeError
 from radiopipe.extraction import compute_features
 from radiopipe.manifest import Case, Manifest, read_manifest
@@ -100,7 +107,9 @@ def make_config(
     return parse_config(document, base_dir=base_dir, source=f"config '{name}'")
 
 
-def validate_config(path: str | Path) -> tuple[LoadedConfig | None, list[str]]:
+def validate_config(
+    path: str | Path, overrides: Sequence[str] = ()
+) -> tuple[LoadedConfig | None, list[str]]:
     """Every problem of a config file and of the cohort manifest it names, found in one pass.
 
     Checks the config's keys and values (model names included), the manifest (its columns,
@@ -111,6 +120,8 @@ def validate_config(path: str | Path) -> tuple[LoadedConfig | None, list[str]]:
     ----------
     path : str or Path
         The YAML config file.
+    overrides : sequence of str
+        ``KEY.PATH=VALUE`` settings over the file's (the command line's ``--set``).
 
     Returns
     -------
@@ -124,14 +135,14 @@ def validate_config(path: str | Path) -> tuple[LoadedConfig | None, list[str]]:
     """
     path = Path(path)
     try:
-        data = read_config_data(path)
+        data = apply_overrides(read_config_data(path), overrides, source=path.name)
     except ConfigError as exc:
         return None, str(exc).splitlines()
     problems: list[str] = []
     base_dir = path.resolve().parent
     loaded = None
     try:
-        loaded = parse_config(data, base_dir=base_dir, source=path.name)
+        loaded = load_config(path, overrides)
     except ConfigError as exc:
         problems += str(exc).splitlines()
     section = data.get("data") if isinstance(data, dict) else None
