@@ -36,6 +36,7 @@ from radiopipe.config import (
 from radiopipe.errors import ConfigError, ManifestError, RadiopipeError
 from radiopipe.extraction import compute_features
 from radiopipe.manifest import Case, Manifest, read_manifest
+from radiopipe.pyradiomics_names import from_pyradiomics_names, to_pyradiomics_names
 from radiopipe.results import (
     BackendChoice,
     Document,
@@ -621,11 +622,13 @@ __all__ = [
     "extract_case",
     "feature_maps",
     "from_pyradiomics",
+    "from_pyradiomics_names",
     "load_config",
     "make_config",
     "predict",
     "robustness",
     "run",
+    "to_pyradiomics_names",
     "train",
     "validate_config",
     "write_report",
