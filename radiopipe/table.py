@@ -3,7 +3,9 @@
 Columns: the case metadata (:data:`META_COLUMNS`), per-row provenance (:data:`PROVENANCE_COLUMNS`),
 the case's acquisition parameters (``acquisition__spacing_x``, ...; see
 :mod:`radiopipe.acquisition`), its acquisition provenance (``diagnostics__manufacturer``, ...;
-see :mod:`radiopipe.diagnostics`) and the features, named ``{image_type}__{family}__{feature}``
+see :mod:`radiopipe.diagnostics`), the pyradiomics backend's own diagnostics
+(``pyradiomics__diagnostics_*``, never features) and the features, named
+``{image_type}__{family}__{feature}``
 (``{modality}__{image_type}__{family}__{feature}`` for a multimodal case).
 Run-level provenance (config hash, package versions) is stored in the parquet file's metadata
 under the key ``radiopipe``.
@@ -25,6 +27,7 @@ from radiopipe.columns import (
     acquisition_columns,
     diagnostics_columns,
     is_column,
+    pyradiomics_columns,
     split_diagnostics,
 )
 from radiopipe.diagnostics import NUMBERS
@@ -96,7 +99,8 @@ def build_table(manifest: Manifest, results: Sequence[CaseResult]) -> pd.DataFra
     numeric = [*acquisition, *(c for c in diagnostics if split_diagnostics(c)[1] in NUMBERS),
                *features]
     frame[numeric] = frame[numeric].astype("float64")
-    return frame[[*columns, *acquisition, *diagnostics, *features]]
+    return frame[[*columns, *acquisition, *diagnostics, *pyradiomics_columns(frame.columns),
+                  *features]]
 
 
 def write_table(
