@@ -32,6 +32,7 @@ __all__ = [
     "feature_maps",
     "from_pyradiomics",
     "from_pyradiomics_names",
+    "import_features",
     "load_config",
     "make_config",
     "predict",

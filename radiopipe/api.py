@@ -203,6 +203,38 @@ def extract(config: ConfigLike, *, progress: bool = True) -> Extraction:
     return Extraction(table, failures, counts, outcome.run.features)
 
 
+def import_features(
+    config: ConfigLike, csv: str | Path, *, id_column: str | None = None
+) -> Extraction:
+    """Import a pyradiomics batch CSV as the run's ``features.parquet`` (in place of
+    :func:`extract`); :func:`train` and :func:`write_report` then run on it.
+
+    Parameters
+    ----------
+    config : LoadedConfig or path
+        The run's config; its manifest gives the cases' ids, patients and labels.
+    csv : str or Path
+        The CSV pyradiomics' command line wrote (``--format csv``).
+    id_column : str, optional
+        The CSV column of case ids; by default ``case_id`` where the CSV has one, else each row
+        is matched by its ``Image`` and ``Mask`` paths.
+
+    Examples
+    --------
+    >>> imported = import_features("configs/demo.yaml", "pyradiomics.csv")  # doctest: +SKIP
+    >>> train("configs/demo.yaml").roc_auc  # doctest: +SKIP
+    """
+    from radiopipe.stages.import_features import import_features as import_stage
+
+    loaded = _loaded(config)
+    with hold(RunFolder(loaded.output_dir)):
+        outcome = import_stage(loaded, Path(csv), id_column)
+    table = read_table(outcome.run.features)[0]
+    failures = {r.case_id: r.reason for r in outcome.results if r.status == "failed"}
+    counts = {"imported": len(outcome.results) - len(failures), "failed": len(failures)}
+    return Extraction(table, failures, counts, outcome.run.features)
+
+
 def extract_case(
     image: str | Path,
     mask: str | Path | None = None,
@@ -623,6 +655,7 @@ __all__ = [
     "feature_maps",
     "from_pyradiomics",
     "from_pyradiomics_names",
+    "import_features",
     "load_config",
     "make_config",
     "predict",

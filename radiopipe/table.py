@@ -104,7 +104,8 @@ def build_table(manifest: Manifest, results: Sequence[CaseResult]) -> pd.DataFra
 
 
 def write_table(
-    frame: pd.DataFrame, path: Path, *, config_hash: str, failed_cases: Sequence[str] = ()
+    frame: pd.DataFrame, path: Path, *, config_hash: str, failed_cases: Sequence[str] = (),
+    source: dict | None = None,
 ) -> Path:
     """Write the table to parquet atomically, with run provenance in the file metadata.
 
@@ -118,12 +119,16 @@ def write_table(
         Hash of the resolved config that produced the table.
     failed_cases : sequence of str
         Case ids of the cohort that have no row because their extraction failed.
+    source : dict, optional
+        Where features computed elsewhere came from (``description``, ``file``, ``sha256``;
+        see :mod:`radiopipe.stages.import_features`); absent for extracted features.
     """
     table = pa.Table.from_pandas(frame, preserve_index=False)
     provenance = {
         "config_hash": config_hash,
         "versions": package_versions(),
         "failed_cases": list(failed_cases),
+        **({"source": source} if source else {}),
     }
     metadata = {**(table.schema.metadata or {}), METADATA_KEY: json.dumps(provenance).encode()}
     table = table.replace_schema_metadata(metadata)

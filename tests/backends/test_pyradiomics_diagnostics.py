@@ -18,7 +18,7 @@ from radiopipe.table import feature_columns, read_table
 
 @pytest.fixture(scope="module")
 def radiomics():
-    return pytest.importorskip("radiomics", reason="pyradiomics (the reference extra) not installed")
+    return pytest.importorskip("radiomics", reason="pyradiomics (the reference extra) absent")
 
 
 def test_the_backend_returns_the_diagnostics_beside_the_same_features(radiomics, cohort):
