@@ -12,10 +12,14 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import SimpleITK as sitk
 from conftest import make_cohort, write_config
+from reference_data import pyradiomics_case
 
 from radiopipe import api
+from radiopipe.backends import get_backend
 from radiopipe.cli import EXIT_CASES_FAILED, EXIT_OK, EXIT_USAGE, main
+from radiopipe.io import read_image, read_mask
 from radiopipe.storage import file_sha256
 from radiopipe.table import feature_columns, read_table
 
@@ -139,3 +143,33 @@ def test_a_csv_that_is_not_pyradiomics_output(tmp_path, cohort, text, message, c
     assert main(["import-features", str(tmp_path / "bad.csv"), "--config", str(config)]) \
         == EXIT_USAGE
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.reference
+def test_pyradiomics_output_on_real_cases_imports_to_the_reference_backends_values(tmp_path):
+    pytest.importorskip("radiomics", reason="pyradiomics (the reference extra) not installed")
+    cases = {name: pyradiomics_case(name) for name in ("brain1", "breast1")}
+    rows = [{"case_id": n, "Image": str(c.image_path), "Mask": str(c.label_path)}
+            for n, c in cases.items()]
+    out = _pyradiomics_cli(tmp_path, rows)
+    manifest = tmp_path / "manifest.csv"
+    pd.DataFrame([{"case_id": n, "image": str(c.image_path), "mask": str(c.label_path),
+                   "label": label, "patient_id": n}
+                  for (n, c), label in zip(cases.items(), ("a", "b"), strict=True)]
+                 ).to_csv(manifest, index=False)
+    config = write_config(tmp_path, manifest)  # the pyradiomics backend, PARAMS' settings
+    imported = api.import_features(config, out)
+    assert imported.failed_cases == [] and imported.counts == {"imported": 2, "failed": 0}
+    assert list(imported.table["case_id"]) == ["brain1", "breast1"]
+    backend = get_backend("pyradiomics")
+    settings = api.load_config(config).config.features
+    for index, (name, case) in enumerate(cases.items()):
+        image = read_image(case.image_path, case_id=name)
+        expected = backend.extract(image, read_mask(case.label_path, image, case_id=name),
+                                   settings)
+        assert sorted(expected) == sorted(imported.features.columns)
+        got = imported.features.loc[name, list(expected)].to_numpy(dtype=float)
+        np.testing.assert_allclose(got, list(expected.values()), rtol=1e-12)
+        voxels = imported.table.loc[index, "pyradiomics__diagnostics_Mask-original_VoxelNum"]
+        assert voxels == int(np.count_nonzero(
+            sitk.GetArrayFromImage(sitk.ReadImage(str(case.label_path))) == 1))
