@@ -7,8 +7,9 @@ and its own per-case diagnostics ``diagnostics_{...}``; radiopipe's columns are
 ``pyradiomics__[{modality}__]diagnostics_...`` (:mod:`radiopipe.columns`). The image types'
 names are the same in both; a modality, which pyradiomics does not have, leads the pyradiomics
 name (``pet_original_glcm_Contrast``), and planar shape, pyradiomics' ``shape2D``, is
-radiopipe's ``shape``. Families with an underscore in their name (``intensity_histogram``) are
-read back because image types and feature names hold none.
+radiopipe's ``shape``. A name is read back by its first known image type
+(:func:`radiopipe.image_types.image_type_of`), so families with an underscore
+(``intensity_histogram``) and IBSI-2 images (``ibsi_mean-support-5-3D-mirror``) map too.
 Every other column (``case_id``, ``label``, ``acquisition__spacing_x``, pyradiomics' ``Image``
 and ``Mask``) is left as it is.
 
@@ -73,16 +74,19 @@ def from_pyradiomics_name(name: str) -> str:
     if SEPARATOR in name:  # radiopipe's own
         return name
     parts = name.split("_")
-    for start, part in enumerate(parts):
+    for start in range(len(parts)):
         modality = "_".join(parts[:start]) or None
         if modality is not None and not is_modality(modality):
             continue
-        if part == DIAGNOSTICS and start < len(parts) - 1:
+        if parts[start] == DIAGNOSTICS and start < len(parts) - 1:
             return pyradiomics_column("_".join(parts[start:]), modality)
-        if image_type_of(part) is not None and len(parts) - start >= 3:
-            family = "_".join(parts[start + 1:-1])
-            family = "shape" if family == PLANAR_SHAPE else family
-            return with_modality(modality, column_name(part, family, parts[-1]))
+        # an IBSI-2 image's name may hold underscores ('ibsi_mean-support-5-3D-mirror')
+        for end in range(start + 1, len(parts) - 1):
+            image = "_".join(parts[start:end])
+            if image_type_of(image) is not None:
+                family = "_".join(parts[end:-1])
+                family = "shape" if family == PLANAR_SHAPE else family
+                return with_modality(modality, column_name(image, family, parts[-1]))
     return name
 
 
