@@ -4,7 +4,8 @@ Each case's features are written atomically to ``cases/<case_id>.json`` together
 hashes the image and mask bytes, the feature and reading settings and the backend version. A
 multimodal case computes every image with its modality's settings (:mod:`radiopipe.io.modality`)
 into one row, each image's columns prefixed by its modality; beside the features the row holds
-each image's acquisition parameters and provenance (``acquisition__*``, ``diagnostics__*``). A
+each image's acquisition parameters and provenance (``acquisition__*``, ``diagnostics__*``) and
+the backend's own diagnostics (pyradiomics' ``diagnostics_*`` as ``pyradiomics__*``). A
 rerun reuses every case whose key is unchanged and recomputes the rest. A case that fails is
 recorded in ``failures/<case_id>.json`` with its reason and never stops the others.
 
@@ -27,7 +28,7 @@ from tqdm import tqdm  # the text bar: tqdm.auto warns in kernels without ipywid
 
 from radiopipe.acquisition import acquisition_parameters
 from radiopipe.backends import get_backend
-from radiopipe.columns import with_modality
+from radiopipe.columns import pyradiomics_column, with_modality
 from radiopipe.config import DataConfig, FeatureConfig
 from radiopipe.diagnostics import acquisition_diagnostics
 from radiopipe.errors import CaseError
@@ -217,11 +218,15 @@ def compute_images(images: list[ModalityImage], features: FeatureConfig, *,
                    described: bool = False) -> dict:
     """The feature values of a case's read images (:func:`read_images`), each image's columns
     prefixed by its modality; with ``described``, also each image's acquisition parameters and
-    provenance."""
+    provenance and the backend's own diagnostics."""
     backend = get_backend(features.backend)
     values = {}
     for read in images:
-        computed = backend.extract(read.image, read.mask, read.features)
+        if described:
+            computed, found = backend.extract_described(read.image, read.mask, read.features)
+            values.update({pyradiomics_column(k, read.modality): v for k, v in found.items()})
+        else:
+            computed = backend.extract(read.image, read.mask, read.features)
         values.update({with_modality(read.modality, k): v for k, v in computed.items()})
         if described:  # kept beside the features
             values.update(acquisition_parameters(read.image, read.modality))

@@ -32,7 +32,8 @@ LAYERS = {
              "radiopipe.manifest", "radiopipe.run_folder", "radiopipe.records", "radiopipe.table",
              "radiopipe.columns", "radiopipe.image_types", "radiopipe.storage",
              "radiopipe.errors", "radiopipe.provenance", "radiopipe.structures",
-             "radiopipe.diagnostics"),
+             "radiopipe.diagnostics", "radiopipe.pyradiomics_names",
+             "radiopipe.pyradiomics_csv"),
 }
 RANK = {layer: i for i, layer in enumerate(LAYERS)}
 # The package itself only holds the version and the lazy facade onto radiopipe.api.
