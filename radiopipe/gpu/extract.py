@@ -129,7 +129,7 @@ def prepare_cases(cases: Sequence[tuple[Volume, Volume]], settings: FeatureConfi
         Every image type of every case, ready to be packed into batches.
     """
     workers = max(1, min(len(cases), os.cpu_count() or 1, HOST_THREADS))
-    if any(image_type != "original" for image_type in settings.image_types):
+    if settings.ibsi_filters or any(t != "original" for t in settings.image_types):
         workers = 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
         prepared = list(pool.map(
@@ -149,7 +149,7 @@ def _prepare_case(index: int, image: Volume, mask: Volume, settings: FeatureConf
         if FAMILIES[name].kind != "morphology" and name not in BATCHED
     ]
     source = None
-    if any(image_type != "original" for image_type in settings.image_types):
+    if settings.ibsi_filters or any(t != "original" for t in settings.image_types):
         # The filters see the whole image in float64, as the native engine's; on the device.
         source = xp.asarray(prepared.image.array, dtype=xp.float64)
     inner = prepared.in_region(prepared.roi_box)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 import pytest
+from conftest import REPO
 from sklearn.linear_model import LogisticRegression
 
 from radiopipe.models.boosters import XGBoostClassifier
@@ -101,3 +104,23 @@ def test_booster_refuses_negative_and_all_zero_weights():
         XGBoostClassifier(n_estimators=2).fit(X, Y, sample_weight=-np.ones(len(Y)))
     with pytest.raises(ValueError, match="the sample weights are all zero"):
         XGBoostClassifier(n_estimators=2).fit(X, Y, sample_weight=np.zeros(len(Y)))
+
+
+def _private(dotted: str) -> bool:
+    return any(part.startswith("_") for part in dotted.split("."))
+
+
+def test_no_module_uses_private_scikit_learn_api():
+    found = []
+    for path in sorted((REPO / "radiopipe").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sklearn"):
+                names = [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names if a.name.startswith("sklearn")]
+            elif isinstance(node, ast.Attribute) and node.attr == "_validate_params":
+                names = [node.attr]
+            else:
+                continue
+            found += [f"{path.relative_to(REPO)}: {n}" for n in names if _private(n)]
+    assert not found, found
