@@ -265,6 +265,7 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         health=health,
         versions=package_versions(),
         checks=checks,
+        interval_method=model.bootstrap.method,
     )
 
 
