@@ -1,6 +1,9 @@
 """Classification metrics of held-out predictions, patient-bootstrap confidence intervals, and the
 tables behind the report's curves (ROC, precision-recall, calibration, decision curve).
 
+Every interval comes from the resamples of :func:`patient_resamples`, as BCa (the default; its
+acceleration from the patient-level jackknife) or percentile intervals (:mod:`radiopipe.bca`).
+
 Binary tasks score the positive (second) class; multi-class tasks average one-vs-rest scores over
 the classes (macro). Rank metrics are computed here with NumPy (equal to scikit-learn's
 ``roc_auc_score`` and ``average_precision_score``; the tests hold them to it) so a thousand
@@ -9,14 +12,16 @@ bootstrap resamples per model stay fast.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 from sklearn import metrics
 
-CI_LEVEL = 0.95
+from radiopipe.bca import confidence_interval, patient_jackknife
+
 _LOGIT_EPS = 1e-8  # probabilities are clipped to [eps, 1 - eps] before the logit
 SCALAR_METRICS = (
     "roc_auc",
@@ -231,19 +236,68 @@ def patient_resamples(groups: np.ndarray, *, n_resamples: int, seed: int):
         yield order[_expand(starts[drawn], sizes[drawn])]
 
 
-def percentile_interval(values: np.ndarray) -> list[float] | None:
-    """The central :data:`CI_LEVEL` percentile interval of the defined (non-NaN) values."""
-    values = values[~np.isnan(values)]
-    if not len(values):
-        return None
-    tail = (1 - CI_LEVEL) / 2 * 100
-    return [float(v) for v in np.percentile(values, [tail, 100 - tail])]
+@dataclass(frozen=True)
+class Intervals:
+    """95% intervals by name, and the names whose BCa interval was undefined.
+
+    Attributes
+    ----------
+    bounds : dict
+        ``name -> [low, high]``, or None where no resample defined the statistic.
+    fallback : list of str
+        Names for which BCa was asked for but undefined (all resamples equal, a jackknife value
+        undefined, ...): their bounds are the percentile interval.
+    """
+
+    bounds: dict[str, list[float] | None]
+    fallback: list[str]
+
+
+def interval_table(names: Sequence[str], statistic: Callable[[np.ndarray], Sequence[float]],
+                   groups: np.ndarray, *, n_resamples: int, seed: int,
+                   method: str) -> Intervals:
+    """Intervals of the statistics ``statistic(rows)`` over the patient bootstrap.
+
+    Parameters
+    ----------
+    names : sequence of str
+        What ``statistic`` returns, in order.
+    statistic : callable
+        Row indices -> one value per name (NaN where undefined).
+    groups : array
+        Patient id per row.
+    n_resamples, seed : int
+        The resamples of :func:`patient_resamples`; 0 gives no intervals.
+    method : {'bca', 'percentile'}
+        BCa reads the statistic on all rows and on the patient-level jackknife
+        (:func:`radiopipe.bca.patient_jackknife`).
+
+    Returns
+    -------
+    Intervals
+    """
+    values = np.full((n_resamples, len(names)), np.nan)
+    for r, rows in enumerate(patient_resamples(groups, n_resamples=n_resamples, seed=seed)):
+        values[r] = statistic(rows)
+    estimates = jackknife = np.full((1, len(names)), np.nan)
+    if method == "bca" and n_resamples:
+        estimates = np.asarray(statistic(np.arange(len(groups))), dtype=np.float64)[None]
+        jackknife = np.array([statistic(rows) for rows in patient_jackknife(groups)],
+                             dtype=np.float64).reshape(-1, len(names))
+    bounds, fallback = {}, []
+    for j, name in enumerate(names):
+        bounds[name], fell_back = confidence_interval(values[:, j], estimates[0, j],
+                                                      jackknife[:, j], method)
+        if fell_back:
+            fallback.append(name)
+    return Intervals(bounds, fallback)
 
 
 def bootstrap_intervals(
-    y: np.ndarray, proba: np.ndarray, groups: np.ndarray, *, n_resamples: int, seed: int
-) -> dict[str, list[float] | None]:
-    """Percentile 95% confidence intervals by resampling patients with replacement.
+    y: np.ndarray, proba: np.ndarray, groups: np.ndarray, *, n_resamples: int, seed: int,
+    method: str = "bca",
+) -> Intervals:
+    """95% confidence intervals of :data:`SCALAR_METRICS` by resampling patients.
 
     Resamples come from :func:`patient_resamples`. Resamples where a metric is undefined (a
     class missing) are left out of that metric's interval.
@@ -258,23 +312,25 @@ def bootstrap_intervals(
         0 gives no intervals.
     seed : int
         The same seed draws the same patients for every model (paired intervals).
+    method : {'bca', 'percentile'}
 
     Returns
     -------
-    dict
+    Intervals
         ``metric -> [low, high]``, or None where no resample defined the metric.
     """
-    values = np.full((n_resamples, len(SCALAR_METRICS)), np.nan)
-    for r, rows in enumerate(patient_resamples(groups, n_resamples=n_resamples, seed=seed)):
+    def statistic(rows):
         scores = scalar_metrics(y[rows], proba[rows])
-        values[r] = [scores[m] for m in SCALAR_METRICS]
-    return {name: percentile_interval(values[:, j]) for j, name in enumerate(SCALAR_METRICS)}
+        return [scores[m] for m in SCALAR_METRICS]
+
+    return interval_table(SCALAR_METRICS, statistic, groups, n_resamples=n_resamples, seed=seed,
+                          method=method)
 
 
 def per_class_auc_intervals(
     y: np.ndarray, proba: np.ndarray, classes: Sequence[str], groups: np.ndarray, *,
-    n_resamples: int, seed: int,
-) -> dict[str, list[float] | None]:
+    n_resamples: int, seed: int, method: str = "bca",
+) -> Intervals:
     """95% patient-bootstrap intervals of every class's one-vs-rest ROC-AUC.
 
     Parameters
@@ -288,17 +344,20 @@ def per_class_auc_intervals(
         0 gives no intervals.
     seed : int
         The seed of the run's other intervals (:func:`bootstrap_intervals`).
+    method : {'bca', 'percentile'}
 
     Returns
     -------
-    dict
+    Intervals
         ``class -> [low, high]``, or None where no resample defined the AUC.
     """
     onehot = np.eye(len(classes), dtype=bool)[y]
-    values = np.full((n_resamples, len(classes)), np.nan)
-    for r, rows in enumerate(patient_resamples(groups, n_resamples=n_resamples, seed=seed)):
-        values[r] = [binary_auc(onehot[rows, k], proba[rows, k]) for k in range(len(classes))]
-    return {name: percentile_interval(values[:, k]) for k, name in enumerate(classes)}
+
+    def statistic(rows):
+        return [binary_auc(onehot[rows, k], proba[rows, k]) for k in range(len(classes))]
+
+    return interval_table(list(classes), statistic, groups, n_resamples=n_resamples, seed=seed,
+                          method=method)
 
 
 def roc_auc(y: np.ndarray, proba: np.ndarray) -> float:
@@ -311,10 +370,11 @@ def roc_auc(y: np.ndarray, proba: np.ndarray) -> float:
 
 def paired_auc_difference(
     y: np.ndarray, proba: np.ndarray, reference: np.ndarray, groups: np.ndarray, *,
-    n_resamples: int, seed: int,
-) -> tuple[float, list[float] | None]:
+    n_resamples: int, seed: int, method: str = "bca",
+) -> tuple[float, Intervals]:
     """:func:`roc_auc` of ``proba`` minus that of ``reference`` on the same rows, with its paired
-    95% patient-bootstrap interval (both AUCs on each resample of :func:`patient_resamples`).
+    95% patient-bootstrap interval (both AUCs on each resample of :func:`patient_resamples`, and
+    on each jackknife replicate for BCa).
 
     Parameters
     ----------
@@ -326,25 +386,28 @@ def paired_auc_difference(
         Patient id per row.
     n_resamples, seed : int
         The run's bootstrap (the same resamples as its other intervals).
+    method : {'bca', 'percentile'}
 
     Returns
     -------
-    (float, list or None)
-        The difference (NaN when undefined) and ``[low, high]``.
+    (float, Intervals)
+        The difference (NaN when undefined) and its interval, named ``roc_auc_difference``.
 
     Examples
     --------
     >>> y = np.array([0, 0, 1, 1])
     >>> a = np.array([[.9, .1], [.8, .2], [.2, .8], [.1, .9]])
     >>> b = np.array([[.9, .1], [.1, .9], [.2, .8], [.8, .2]])
-    >>> paired_auc_difference(y, a, b, np.arange(4), n_resamples=0, seed=0)
-    (0.5, None)
+    >>> value, interval = paired_auc_difference(y, a, b, np.arange(4), n_resamples=0, seed=0)
+    >>> value, interval.bounds
+    (0.5, {'roc_auc_difference': None})
     """
-    difference = roc_auc(y, proba) - roc_auc(y, reference)
-    values = np.full(n_resamples, np.nan)
-    for r, rows in enumerate(patient_resamples(groups, n_resamples=n_resamples, seed=seed)):
-        values[r] = roc_auc(y[rows], proba[rows]) - roc_auc(y[rows], reference[rows])
-    return difference, percentile_interval(values)
+    def statistic(rows):
+        return [roc_auc(y[rows], proba[rows]) - roc_auc(y[rows], reference[rows])]
+
+    difference = statistic(np.arange(len(y)))[0]
+    return difference, interval_table(["roc_auc_difference"], statistic, groups,
+                                      n_resamples=n_resamples, seed=seed, method=method)
 
 
 def youden_threshold(positive: np.ndarray, score: np.ndarray) -> float:
@@ -388,14 +451,14 @@ def threshold_rates(positive: np.ndarray, calls: np.ndarray) -> tuple[float, flo
 
 
 def threshold_intervals(
-    positive: np.ndarray, calls: np.ndarray, groups: np.ndarray, *, n_resamples: int, seed: int
-) -> dict[str, list[float] | None]:
-    """95% patient-bootstrap intervals of :func:`threshold_rates` (the run's resamples)."""
-    values = np.full((n_resamples, 2), np.nan)
-    for r, rows in enumerate(patient_resamples(groups, n_resamples=n_resamples, seed=seed)):
-        values[r] = threshold_rates(positive[rows], calls[:, rows])
-    return {"sensitivity": percentile_interval(values[:, 0]),
-            "specificity": percentile_interval(values[:, 1])}
+    positive: np.ndarray, calls: np.ndarray, groups: np.ndarray, *, n_resamples: int, seed: int,
+    method: str = "bca",
+) -> Intervals:
+    """95% patient-bootstrap intervals of :func:`threshold_rates` (the run's resamples),
+    named ``sensitivity`` and ``specificity``."""
+    return interval_table(["sensitivity", "specificity"],
+                          lambda rows: threshold_rates(positive[rows], calls[:, rows]), groups,
+                          n_resamples=n_resamples, seed=seed, method=method)
 
 
 def _expand(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
@@ -439,7 +502,7 @@ def pr_curves(y: np.ndarray, proba: np.ndarray, classes: Sequence[str]) -> pd.Da
 
 def calibration_table(
     y: np.ndarray, proba: np.ndarray, classes: Sequence[str], *, n_bins: int = 10,
-    groups: np.ndarray | None = None, n_resamples: int = 0, seed: int = 0,
+    groups: np.ndarray | None = None, n_resamples: int = 0, seed: int = 0, method: str = "bca",
 ) -> pd.DataFrame:
     """Observed frequency against mean predicted probability in equal-width bins (one-vs-rest),
     with each bin's case count and a patient-bootstrap band of the observed frequency.
@@ -455,34 +518,42 @@ def calibration_table(
         Patient id per row (needed for the band).
     n_resamples, seed : int
         The bootstrap of :func:`patient_resamples`; 0 resamples (or no ``groups``) gives no band.
+    method : {'bca', 'percentile'}
+        The band's interval (see :func:`interval_table`).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``class, bin, bin_low, bin_high, n, n_patients, mean_predicted, observed,
-        observed_low, observed_high``: ``n`` cases of ``n_patients`` patients fall in the bin;
-        ``observed_low``/``observed_high`` bound the 95% band of the observed frequency (NaN
-        without a bootstrap). Empty bins are left out.
+        observed_low, observed_high, band_method``: ``n`` cases of ``n_patients`` patients fall
+        in the bin; ``observed_low``/``observed_high`` bound the 95% band of the observed
+        frequency (NaN without a bootstrap), a ``band_method`` interval (``percentile`` where
+        BCa was undefined). Empty bins are left out.
     """
     shown = _shown(classes)
     bins = np.minimum((proba[:, shown] * n_bins).astype(int), n_bins - 1)  # (n, shown)
     cells = bins + n_bins * np.arange(len(shown))  # one cell per (class, bin)
     positive = y[:, None] == np.asarray(shown)[None, :]
     n_cells = n_bins * len(shown)
-    bands = np.full((n_resamples if groups is not None else 0, n_cells), np.nan)
-    if groups is not None:
-        for r, rows in enumerate(patient_resamples(groups, n_resamples=n_resamples, seed=seed)):
-            count = np.bincount(cells[rows].ravel(), minlength=n_cells)
-            hits = np.bincount(cells[rows].ravel(), weights=positive[rows].ravel(),
-                               minlength=n_cells)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                bands[r] = hits / count
+
+    def observed(rows):
+        count = np.bincount(cells[rows].ravel(), minlength=n_cells)
+        hits = np.bincount(cells[rows].ravel(), weights=positive[rows].ravel(),
+                           minlength=n_cells)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return hits / count
+
+    names = [str(c) for c in range(n_cells)]
+    bands = (interval_table(names, observed, groups, n_resamples=n_resamples, seed=seed,
+                            method=method)
+             if groups is not None else Intervals(dict.fromkeys(names), []))
     rows = []
     for j, k in enumerate(shown):
         p = proba[:, k]
         for b in np.unique(bins[:, j]):
             inside = bins[:, j] == b
-            band = percentile_interval(bands[:, j * n_bins + b]) or [np.nan, np.nan]
+            cell = names[j * n_bins + b]
+            band = bands.bounds[cell] or [np.nan, np.nan]
             rows.append(
                 {
                     "class": classes[k],
@@ -496,6 +567,7 @@ def calibration_table(
                     "observed": float((y[inside] == k).mean()),
                     "observed_low": band[0],
                     "observed_high": band[1],
+                    "band_method": ("percentile" if cell in bands.fallback else method),
                 }
             )
     return pd.DataFrame(rows)

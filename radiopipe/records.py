@@ -14,7 +14,7 @@ from typing import Any
 
 from radiopipe.errors import RadiopipeError
 
-VALIDATION_SCHEMA = 3
+VALIDATION_SCHEMA = 4
 BUNDLE_FORMAT = "radiopipe-model-bundle"
 BUNDLE_SCHEMA = 3
 
@@ -101,12 +101,16 @@ class CandidateSummary:
     metrics : dict
         Scalar held-out metrics (None where undefined).
     ci : dict
-        Metric -> [low, high] 95% patient-bootstrap interval (None where undefined).
+        Metric -> [low, high] 95% patient-bootstrap interval (None where undefined), of the
+        record's ``interval_method``.
     best_params : list of dict
         The search's choice per outer split.
     auc_difference : dict or None
         For the primary model on another feature set: its ROC-AUC minus the main set's on the
-        same rows, ``{"versus", "value", "ci"}`` (paired patient bootstrap); None otherwise.
+        same rows, ``{"versus", "value", "ci", "ci_fallback"}`` (paired patient bootstrap);
+        None otherwise.
+    ci_fallback : list of str
+        Metrics whose BCa interval was undefined, so ``ci`` holds their percentile interval.
     """
 
     model: str
@@ -117,6 +121,7 @@ class CandidateSummary:
     ci: dict[str, Any]
     best_params: list[dict]
     auc_difference: dict[str, Any] | None = None
+    ci_fallback: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -136,8 +141,8 @@ class DesignChecks:
         across patients (``model.controls.shuffled_labels``; empty when off).
     threshold : dict or None
         ``model.threshold: youden_in_fold``: ``{"method", "thresholds", "sensitivity",
-        "specificity", "ci", "n_calls"}``, the calls pooled over every outer test fold; None
-        when off.
+        "specificity", "ci", "ci_fallback", "n_calls"}``, the calls pooled over every outer
+        test fold; None when off.
     """
 
     repeats: list[dict] = field(default_factory=list)
@@ -224,6 +229,9 @@ class ValidationRecord:
         Software versions.
     checks : DesignChecks
         Spread over repeats and seeds, shuffled-label control, in-fold threshold.
+    interval_method : {'bca', 'percentile'}
+        How every interval was computed from the patient bootstrap (``model.bootstrap.method``;
+        each ``ci_fallback`` names the BCa intervals that were undefined and are percentile).
     schema_version : int
     """
 
@@ -242,6 +250,7 @@ class ValidationRecord:
     health: list[HealthFinding]
     versions: dict[str, str]
     checks: DesignChecks = field(default_factory=DesignChecks)
+    interval_method: str = "bca"
     schema_version: int = VALIDATION_SCHEMA
 
     @property

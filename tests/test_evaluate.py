@@ -130,15 +130,16 @@ def test_bootstrap_resamples_patients_and_brackets_the_estimate():
     y = np.repeat(rng.integers(0, 2, 100), 2)
     p1 = np.clip(0.5 + 0.3 * (y - 0.5) + 0.25 * rng.normal(size=200), 0.01, 0.99)
     proba = np.column_stack([1 - p1, p1])
-    intervals = bootstrap_intervals(y, proba, groups, n_resamples=300, seed=0)
+    intervals = bootstrap_intervals(y, proba, groups, n_resamples=300, seed=0).bounds
     point = classification_metrics(y, proba, ["a", "b"])
     assert set(intervals) == set(SCALAR_METRICS)
     for name in ("roc_auc", "pr_auc", "accuracy", "brier"):
         low, high = intervals[name]
         assert low < point[name] < high, name
-    again = bootstrap_intervals(y, proba, groups, n_resamples=300, seed=0)
+    again = bootstrap_intervals(y, proba, groups, n_resamples=300, seed=0).bounds
     assert again == intervals
-    assert bootstrap_intervals(y, proba, groups, n_resamples=0, seed=0)["roc_auc"] is None
+    none = bootstrap_intervals(y, proba, groups, n_resamples=0, seed=0)
+    assert none.bounds["roc_auc"] is None and none.fallback == []
 
 
 def test_curve_tables_cover_each_class():
@@ -172,14 +173,15 @@ def test_patient_resamples_keep_a_patients_cases_together():
 def test_per_class_auc_intervals_bracket_each_class_auc():
     y, proba, groups = _three_class_cohort()
     classes = ["a", "b", "c"]
-    intervals = per_class_auc_intervals(y, proba, classes, groups, n_resamples=200, seed=0)
+    intervals = per_class_auc_intervals(y, proba, classes, groups, n_resamples=200,
+                                        seed=0).bounds
     point = classification_metrics(y, proba, classes)["roc_auc_per_class"]
     assert list(intervals) == classes
     for name in classes:
         low, high = intervals[name]
         assert low < point[name] < high
     none = per_class_auc_intervals(y, proba, classes, groups, n_resamples=0, seed=0)
-    assert none == dict.fromkeys(classes)
+    assert none.bounds == dict.fromkeys(classes)
 
 
 def test_calibration_table_has_bin_counts_and_bootstrap_bands():
@@ -222,7 +224,7 @@ def test_threshold_rates_pool_every_repeats_calls_and_skip_untested_rows():
     assert sensitivity == 3 / 4  # 3 positive calls of 4 positive rows called
     assert specificity == 2 / 3  # 2 negative calls of 3 negative rows called
     groups = np.array(["a", "b", "c", "d"])
-    intervals = threshold_intervals(positive, calls, groups, n_resamples=200, seed=0)
+    intervals = threshold_intervals(positive, calls, groups, n_resamples=200, seed=0).bounds
     for key, value in (("sensitivity", sensitivity), ("specificity", specificity)):
         low, high = intervals[key]
         assert 0 <= low <= value <= high <= 1
@@ -234,9 +236,12 @@ def test_paired_auc_difference_uses_the_same_resamples_for_both_models():
     good = np.column_stack([1 - (y * 0.6 + rng.random(60) * 0.4), y * 0.6 + rng.random(60) * 0.4])
     weak = np.column_stack([1 - (y * 0.1 + rng.random(60) * 0.9), y * 0.1 + rng.random(60) * 0.9])
     groups = np.arange(60) // 2
-    value, (low, high) = paired_auc_difference(y, good, weak, groups, n_resamples=300, seed=1)
+    value, interval = paired_auc_difference(y, good, weak, groups, n_resamples=300, seed=1)
+    low, high = interval.bounds["roc_auc_difference"]
     assert value == pytest.approx(roc_auc(y, good) - roc_auc(y, weak))
     assert 0 < low <= value <= high
     same, interval = paired_auc_difference(y, good, good, groups, n_resamples=50, seed=1)
-    assert same == 0 and interval == [0.0, 0.0]  # paired: identical models never differ
+    # Paired: identical models never differ; BCa is undefined there, and says so.
+    assert same == 0 and interval.bounds["roc_auc_difference"] == [0.0, 0.0]
+    assert interval.fallback == ["roc_auc_difference"]
     assert roc_auc(y, good) == pytest.approx(metrics.roc_auc_score(y, good[:, 1]))

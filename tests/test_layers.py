@@ -19,7 +19,7 @@ LAYERS = {
     "entry": ("radiopipe.__main__", "radiopipe.cli", "radiopipe.api", "radiopipe.results"),
     "stages": ("radiopipe.stages",),
     "report": ("radiopipe.report",),
-    "learning": ("radiopipe.explain", "radiopipe.models", "radiopipe.evaluate",
+    "learning": ("radiopipe.explain", "radiopipe.models", "radiopipe.evaluate", "radiopipe.bca",
                  "radiopipe.checks", "radiopipe.icc"),
     "cohort": ("radiopipe.extraction", "radiopipe.perturbed_extraction", "radiopipe.cnn",
                "radiopipe.scaleout", "radiopipe.compliance", "radiopipe.compliance.ibsi2",

@@ -63,13 +63,14 @@ def threshold_summary(y: np.ndarray, groups: np.ndarray, result: ValidationResul
     positive = y == 1
     sensitivity, specificity = threshold_rates(positive, calls)
     intervals = threshold_intervals(positive, calls, groups, n_resamples=bootstrap.n_resamples,
-                                    seed=bootstrap.seed)
+                                    seed=bootstrap.seed, method=bootstrap.method)
     return {
         "method": "youden_in_fold",
         "thresholds": [_none_if_nan(t) for t in result.thresholds],
         "sensitivity": _none_if_nan(sensitivity),
         "specificity": _none_if_nan(specificity),
-        "ci": intervals,
+        "ci": intervals.bounds,
+        "ci_fallback": intervals.fallback,
         "n_calls": int((calls >= 0).sum()),
     }
 
@@ -82,6 +83,7 @@ def auc_difference(y: np.ndarray, groups: np.ndarray, result: ValidationResult,
     both = result.tested & reference.tested
     value, interval = paired_auc_difference(
         y[both], result.proba[both], reference.proba[both], groups[both],
-        n_resamples=bootstrap.n_resamples, seed=bootstrap.seed,
+        n_resamples=bootstrap.n_resamples, seed=bootstrap.seed, method=bootstrap.method,
     )
-    return {"versus": versus, "value": _none_if_nan(value), "ci": interval}
+    return {"versus": versus, "value": _none_if_nan(value),
+            "ci": interval.bounds["roc_auc_difference"], "ci_fallback": interval.fallback}

@@ -21,10 +21,12 @@ def candidate_summary(result: ValidationResult, feature_set: str, inputs: ModelI
     intervals = bootstrap_intervals(
         inputs.y[tested], result.proba[tested], inputs.groups[tested],
         n_resamples=model.bootstrap.n_resamples, seed=model.bootstrap.seed,
+        method=model.bootstrap.method,
     )
     return CandidateSummary(
         model=result.name, kind=result.kind, feature_set=feature_set, primary=primary,
-        metrics=json_safe(scalars), ci=intervals, best_params=result.best_params,
+        metrics=json_safe(scalars), ci=intervals.bounds, best_params=result.best_params,
+        ci_fallback=intervals.fallback,
     )
 
 

@@ -14,6 +14,7 @@ from radiopipe.features.catalogue import load_catalogue, load_image_types
 from radiopipe.image_types import IMAGE_TYPES, image_type_of
 from radiopipe.records import ValidationRecord
 from radiopipe.report.layout import save_csv, table
+from radiopipe.report.performance import interval_name
 from radiopipe.settings.ibsi_filters import IBSI_FILTER
 from radiopipe.table import feature_columns
 
@@ -233,8 +234,8 @@ def _model_rows(model: dict, record: ValidationRecord, unit: str) -> list[list[s
         "predictions for cases the model never saw",
     ])
     rows.append(["confidence intervals",
-                 f"bootstrap over {unit} (the manifest's patient_id), "
-                 f"{model['bootstrap']['n_resamples']} resamples"])
+                 f"{interval_name(record)} intervals by bootstrap over {unit} (the manifest's "
+                 f"patient_id), {model['bootstrap']['n_resamples']} resamples"])
     return rows
 
 

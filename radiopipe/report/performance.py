@@ -55,6 +55,19 @@ def with_ci(value, interval) -> str:
     return f"{value:.3f} ({interval[0]:.3f} to {interval[1]:.3f})"
 
 
+def interval_name(record: ValidationRecord) -> str:
+    """Which interval the report shows, in words, naming the primary model's metrics whose BCa
+    interval was undefined and is percentile instead."""
+    if record.interval_method == "percentile":
+        return "percentile"
+    text = ("bias-corrected and accelerated (BCa; acceleration from a jackknife leaving out one "
+            "patient at a time)")
+    fallback = [METRIC_NAMES.get(m, m) for m in record.primary.ci_fallback]
+    if fallback:
+        text += f"; percentile for {', '.join(fallback)}, where BCa was undefined"
+    return text
+
+
 def performance_html(
     record: ValidationRecord, oof: pd.DataFrame, save_csv: Callable[[Path, pd.DataFrame], None],
     run_dir: Path,
@@ -93,12 +106,16 @@ def performance_html(
     groups = oof["patient_id"].to_numpy()[tested]
     bootstrap = record.validation["bootstrap"]
     auc_ci = per_class_auc_intervals(y, proba, classes, groups,
-                                     n_resamples=bootstrap["n_resamples"], seed=bootstrap["seed"])
+                                     n_resamples=bootstrap["n_resamples"], seed=bootstrap["seed"],
+                                     method=record.interval_method)
+    per_class_fallback = auc_ci.fallback
+    auc_ci = auc_ci.bounds
     where = "out-of-fold" if record.validation["design"].endswith("kfold") else "held-out test"
     sections = [
         f"<h2>Performance ({where})</h2>",
-        f"<p>{escape(record.validation['scheme'])}. 95% confidence intervals by bootstrap "
-        f"over {escape(unit)} (the cohort's patient_id). Primary model (figures, saved bundle): "
+        f"<p>{escape(record.validation['scheme'])}. 95% confidence intervals "
+        f"({escape(interval_name(record))}) by bootstrap over {escape(unit)} (the cohort's "
+        f"patient_id). Primary model (figures, saved bundle): "
         f"<b>{escape(record.model)}</b>; best ROC-AUC: "
         f"<b>{escape(record.best_model)}</b>.</p>",
         "<h3>Model comparison (same splits)</h3>",
@@ -121,6 +138,9 @@ def performance_html(
             ],
         ),
     ]
+    if per_class_fallback:
+        sections.append(f'<p class="muted">Percentile interval for '
+                        f'{escape(", ".join(per_class_fallback))}: BCa was undefined.</p>')
     if record.per_fold:
         sections += [
             "<h3>Per fold</h3>",
@@ -175,7 +195,8 @@ def _figures(record: ValidationRecord, y, proba, groups, auc_ci: dict, save_csv,
     curves = roc_curves(y, proba, classes)
     pr = pr_curves(y, proba, classes)
     calibration = calibration_table(y, proba, classes, groups=groups,
-                                    n_resamples=bootstrap["n_resamples"], seed=bootstrap["seed"])
+                                    n_resamples=bootstrap["n_resamples"], seed=bootstrap["seed"],
+                                    method=record.interval_method)
     per_class = pd.DataFrame(
         [
             {"class": c, "roc_auc": record.metrics["roc_auc_per_class"][c],

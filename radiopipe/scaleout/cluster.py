@@ -102,6 +102,14 @@ class DaskCluster:
                     "folder on a shared filesystem, at the same paths as on this machine"
                 )
 
+    def joblib_backend(self) -> AbstractContextManager:
+        """joblib's Dask backend on this cluster (distributed's joblib integration): inside the
+        context, every ``joblib.Parallel`` with ``n_jobs != 1`` runs its calls as tasks on the
+        workers; ``n_jobs=-1`` uses them all."""
+        from joblib import parallel_config
+
+        return parallel_config(backend="dask", client=self.client)
+
     def map_unordered(
         self,
         function: Callable[..., Result],

@@ -308,18 +308,20 @@ class ComputeConfig(Strict):
     each case as one Dask task on the cluster whose scheduler listens at ``address`` (e.g.
     ``tcp://10.0.0.5:8786``), or on a LocalCluster of ``n_workers`` single-threaded worker
     processes started for the run when no address is given; the workers must see the data and
-    the run folder at the same paths. ``distributed_training`` (engine 'dask' only) fits XGBoost
-    and LightGBM with their Dask estimators on that cluster, one fit at a time (their trees can
-    differ slightly from a local fit's: row subsampling draws per worker, LightGBM learns
-    data-parallel). ``n_jobs`` keeps counting the local processes of the work that stays on
-    this machine (the other models, explanations).
+    the run folder at the same paths. ``distributed_training`` (engine 'dask' only) trains on
+    that cluster too: ``joblib`` runs every (candidate, outer split) fit as a task on the
+    workers through joblib's Dask backend, with the results of a local run; ``boosters`` fits
+    XGBoost and LightGBM with their Dask estimators, one fit at a time (their trees can differ
+    slightly from a local fit's: row subsampling draws per worker, LightGBM learns
+    data-parallel), the other models locally; ``none`` (default) trains on this machine.
+    ``n_jobs`` keeps counting the local processes of the work that stays on this machine.
     """
 
     engine: Literal["joblib", "dask"] = "joblib"
     n_jobs: int = Field(1, ge=-1)
     address: str | None = None
     n_workers: int | None = Field(None, ge=1)
-    distributed_training: bool = False
+    distributed_training: Literal["none", "joblib", "boosters"] = "none"
 
     @model_validator(mode="after")
     def _nonzero(self) -> ComputeConfig:
@@ -331,7 +333,7 @@ class ComputeConfig(Strict):
     def _dask_settings(self) -> ComputeConfig:
         if self.engine != "dask":
             given = [k for k in ("address", "n_workers") if getattr(self, k) is not None]
-            given += ["distributed_training"] if self.distributed_training else []
+            given += ["distributed_training"] if self.distributed_training != "none" else []
             if given:
                 keys = " and ".join(repr(k) for k in given)
                 which = "which apply" if len(given) > 1 else "which applies"

@@ -191,10 +191,16 @@ class SearchConfig(Strict):
 
 
 class BootstrapConfig(Strict):
-    """Patient-level bootstrap of the 95% confidence intervals."""
+    """Patient-level bootstrap of the 95% confidence intervals.
+
+    ``method``: ``bca`` (bias-corrected and accelerated, the acceleration from a jackknife
+    leaving out one patient at a time; percentile where BCa is undefined, recorded) or
+    ``percentile``.
+    """
 
     n_resamples: int = Field(1000, ge=0)
     seed: int = 0
+    method: Literal["bca", "percentile"] = "bca"
 
 
 BUILTIN_FEATURE_SETS = ("image", "fused", "radiomics", "cnn", "clinical", "combined")

@@ -123,7 +123,9 @@ def read_validation(run: RunFolder) -> ValidationRecord:
 def train(loaded: LoadedConfig) -> ValidationRecord:
     """Validate and compare the configured models, keep the fold models, save the primary one.
 
-    With ``compute.distributed_training`` the boosters fit on the Dask cluster.
+    With ``compute.distributed_training`` the fits run on the Dask cluster: every (candidate,
+    outer split) fit as a task through joblib's Dask backend (``joblib``), or the boosters
+    through their Dask estimators (``boosters``).
 
     Returns
     -------
@@ -142,10 +144,11 @@ def _run_training(loaded: LoadedConfig, run: RunFolder):
     clinical = loaded.config.model.clinical
     needs_manifest = bool(clinical.numeric or clinical.categorical)
     table = clinical_table(cohort_manifest(loaded)) if needs_manifest else None
-    compute = loaded.config.compute
-    with compute_cluster(compute) if compute.distributed_training else nullcontext() as cluster:
-        address = None if cluster is None else cluster.address
-        record = _train(loaded, frame, provenance, table, run, address)
+    mode = loaded.config.compute.distributed_training
+    with compute_cluster(loaded.config.compute) if mode != "none" else nullcontext() as cluster:
+        address = cluster.address if mode == "boosters" else None
+        with cluster.joblib_backend() if mode == "joblib" else nullcontext():
+            record = _train(loaded, frame, provenance, table, run, address)
     atomic_write_json(run.metrics, record.to_json())
     return record, [run.metrics, run.oof_predictions, run.comparison_predictions,
                     run.fold_models_dir, run.bundle, run.final_predictions]
@@ -192,7 +195,9 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
     settings = FitSettings(model.search, model.preprocessing.calibration, model.cv.seed)
     # Dask fits run one at a time: a booster fit occupies every worker at once (its workers
     # train together), so two concurrent fits could each hold some workers and wait forever.
-    n_jobs = 1 if dask_address is not None else config.compute.n_jobs
+    # Under joblib's Dask backend every fit is a task on the cluster, spread over all workers.
+    n_jobs = {"none": config.compute.n_jobs, "joblib": -1,
+              "boosters": 1}[config.compute.distributed_training]
 
     start = time.perf_counter()
     results = []
@@ -265,6 +270,7 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         health=health,
         versions=package_versions(),
         checks=checks,
+        interval_method=model.bootstrap.method,
     )
 
 

@@ -56,7 +56,8 @@ def test_same_seed_same_data_same_metrics():
         assert a.best_params == b.best_params
         tested = a.tested
         intervals = [
-            bootstrap_intervals(y[tested], r.proba[tested], groups[tested], n_resamples=50, seed=0)
+            bootstrap_intervals(y[tested], r.proba[tested], groups[tested], n_resamples=50,
+                                seed=0).bounds
             for r in (a, b)
         ]
         assert intervals[0] == intervals[1]

@@ -102,6 +102,11 @@ def test_per_class_aucs_and_calibration_bins_carry_patient_bootstrap_intervals(e
     assert calibration["n"].sum() == 24
     assert calibration[["observed_low", "observed_high"]].notna().all().all()
     assert "cases in each bin (column n of the table)" in report
+    # The interval shown is named, in the performance section and the methods appendix.
+    assert report.count("bias-corrected and accelerated (BCa") == 2
+    metrics = json.loads((explained_run / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["interval_method"] == "bca"
+    assert set(calibration["band_method"]) <= {"bca", "percentile"}
 
 
 def test_shap_values_cover_every_held_out_case_and_add_up_to_its_prediction(explained_run):

@@ -25,7 +25,7 @@ def test_joblib_is_the_default_engine():
     assert (compute.engine, compute.n_jobs, compute.address, compute.n_workers) == (
         "joblib", 1, None, None
     )
-    assert not compute.distributed_training
+    assert compute.distributed_training == "none"
 
 
 @pytest.mark.parametrize(
@@ -36,15 +36,21 @@ def test_dask_scheduler_addresses_are_accepted(address):
 
 
 def test_a_local_cluster_takes_a_worker_count():
-    compute = _compute(engine="dask", n_workers=2, distributed_training=True)
-    assert (compute.n_workers, compute.distributed_training) == (2, True)
+    compute = _compute(engine="dask", n_workers=2, distributed_training="joblib")
+    assert (compute.n_workers, compute.distributed_training) == (2, "joblib")
+
+
+def test_distributed_training_names_how_the_cluster_trains():
+    assert _compute(engine="dask", distributed_training="boosters").distributed_training == (
+        "boosters")
+    assert "compute.distributed_training" in _error(engine="dask", distributed_training=True)
 
 
 def test_dask_settings_need_engine_dask():
-    assert _error(address="tcp://10.0.0.5:8786", distributed_training=True) == (
+    assert _error(address="tcp://10.0.0.5:8786", distributed_training="joblib") == (
         "c.yaml: 'compute' sets 'address' and 'distributed_training', which apply to engine "
         "'dask' only; add 'engine: dask' or remove them; got {'address': 'tcp://10.0.0.5:8786', "
-        "'distributed_training': True}"
+        "'distributed_training': 'joblib'}"
     )
     assert "'compute' sets 'n_workers', which applies to engine 'dask' only" in _error(
         n_workers=2

@@ -7,11 +7,19 @@ import pytest
 
 pytest.importorskip("distributed", reason="the Dask tests need the 'dask' extra")
 
-from distributed import LocalCluster
+import pandas as pd
+from distributed import Client, LocalCluster
 
 import radiopipe as rp
+from radiopipe.config import CVConfig, ModelConfig, SearchConfig
 from radiopipe.models.boosters import LightGBMClassifier, XGBoostClassifier
 from radiopipe.models.bundle import load_bundle
+from radiopipe.models.designs import design_splits
+from radiopipe.models.factory import make_candidate
+from radiopipe.models.fitting import FitSettings
+from radiopipe.models.infold import InputColumns
+from radiopipe.models.validation import validate
+from radiopipe.scaleout.cluster import DaskCluster
 
 
 def _two_workers() -> LocalCluster:
@@ -53,6 +61,41 @@ def test_lightgbm_on_dask_gives_a_native_booster(local_cluster):
     assert (model.predict(X) == y).mean() > 0.8
 
 
+def _cohort(n_patients=30, seed=0):
+    """Two cases per patient; features 0 and 1 carry the class."""
+    rng = np.random.default_rng(seed)
+    groups = np.repeat([f"p{i:02d}" for i in range(n_patients)], 2)
+    y = np.repeat(np.arange(n_patients) % 2, 2)
+    values = rng.normal(size=(len(y), 6))
+    values[:, :2] += 1.5 * y[:, None]
+    names = [f"original__firstorder__f{i}" for i in range(6)]
+    return pd.DataFrame(values, columns=names), y, groups, InputColumns(image=tuple(names))
+
+
+def _validate(X, y, groups, columns, n_jobs):
+    model = ModelConfig(name="xgboost", compare=["random_forest", "logistic"],
+                        xgboost={"n_estimators": 20}, random_forest={"n_estimators": 20},
+                        cv=CVConfig(n_splits=3, inner_splits=2))
+    splits = design_splits(model.cv, y, groups, None)
+    candidates = [make_candidate(model, name, columns, seed=0) for name in model.candidates]
+    settings = FitSettings(SearchConfig(n_iter=2), seed=0)
+    return validate(candidates, X, y, groups, splits, settings, n_jobs=n_jobs)
+
+
+def test_fits_spread_by_joblibs_dask_backend_equal_the_local_run(local_cluster):
+    X, y, groups, columns = _cohort()
+    local = _validate(X, y, groups, columns, n_jobs=1)
+    with Client(local_cluster, set_as_default=False) as client:
+        with DaskCluster(client, local=True).joblib_backend():
+            spread = _validate(X, y, groups, columns, n_jobs=-1)
+        prefixes = set(local_cluster.scheduler.task_prefixes)
+    assert any("_fit_predict" in prefix for prefix in prefixes), prefixes
+    for a, b in zip(local, spread, strict=True):
+        assert a.name == b.name
+        np.testing.assert_array_equal(a.proba, b.proba)  # out-of-fold predictions, exactly
+        assert a.best_params == b.best_params
+
+
 @pytest.mark.slow
 def test_train_stage_fits_the_boosters_on_the_cluster(tmp_path, cohort):
     with _two_workers() as cluster:
@@ -75,7 +118,7 @@ def _dask_training_config(tmp_path, address):
         "dask-training",
         data={"manifest": "cohort/manifest.csv"},
         features={"backend": "native", "families": ["firstorder"], "bin_width": 10},
-        compute={"engine": "dask", "address": address, "distributed_training": True},
+        compute={"engine": "dask", "address": address, "distributed_training": "boosters"},
         model={"name": "xgboost", "compare": ["lightgbm", "logistic"],
                "cv": {"n_splits": 3}, "xgboost": {"n_estimators": 20},
                "lightgbm": {"n_estimators": 20, "min_child_samples": 3},
