@@ -426,6 +426,8 @@ def write_report(config: ConfigLike) -> Document:
 def run(config: ConfigLike, *, progress: bool = True) -> Run:
     """Extract, train, explain and report: what ``python -m radiopipe run`` does.
 
+    With ``model.preprocessing.stability_threshold`` the robustness run comes before training.
+
     The run folder is held for the whole run: another radiopipe process asking for it is
     refused.
 
@@ -437,6 +439,8 @@ def run(config: ConfigLike, *, progress: bool = True) -> Run:
     loaded = _loaded(config)
     with hold(RunFolder(loaded.output_dir)):  # held across the stages, not only within each
         extraction = extract(loaded, progress=progress)
+        if loaded.config.model.preprocessing.stability_threshold is not None:
+            robustness(loaded, progress=progress)  # the stability filter reads its versions
         return Run(extraction, train(loaded), write_report(loaded))
 
 

@@ -375,6 +375,9 @@ class BundleManifest:
         Library versions the bundle must be loaded with.
     files : dict
         File name -> SHA-256.
+    stability : dict or None
+        The in-fold stability filter's features, their ICC on the training cases and whether
+        each was kept (``models.stability.stability_record``); None without the filter.
     manifest_sha256 : str
         Hash of every other field.
     format, format_version
@@ -396,6 +399,7 @@ class BundleManifest:
     feature_columns: list[str]
     versions: dict[str, str]
     files: dict[str, str]
+    stability: dict[str, Any] | None = None
     manifest_sha256: str = ""
     format: str = BUNDLE_FORMAT
     format_version: int = BUNDLE_SCHEMA
