@@ -370,18 +370,23 @@ def robustness(config: ConfigLike, *, progress: bool = True) -> Robustness:
                       outcome.run.robustness)
 
 
-def train(config: ConfigLike) -> Training:
+def train(config: ConfigLike, *, progress: bool = True) -> Training:
     """Validate and compare the configured models on ``features.parquet``; save the primary one.
+
+    With ``model.controls.negative_images`` the cases' negative-control images are extracted
+    first (``negative_controls.parquet``, reused when nothing they read changed).
 
     Examples
     --------
     >>> training = train("configs/demo.yaml")  # doctest: +SKIP
     >>> training.comparison[["model", "roc_auc"]]  # doctest: +SKIP
     """
+    from radiopipe.stages.controls import negative_controls
     from radiopipe.stages.train import train as train_stage
 
     loaded = _loaded(config)
     with hold(RunFolder(loaded.output_dir)):
+        negative_controls(loaded, progress=progress)
         return Training(train_stage(loaded))
 
 
@@ -441,7 +446,7 @@ def run(config: ConfigLike, *, progress: bool = True) -> Run:
         extraction = extract(loaded, progress=progress)
         if loaded.config.model.preprocessing.stability_threshold is not None:
             robustness(loaded, progress=progress)  # the stability filter reads its versions
-        return Run(extraction, train(loaded), write_report(loaded))
+        return Run(extraction, train(loaded, progress=progress), write_report(loaded))
 
 
 def predict(

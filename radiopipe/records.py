@@ -138,12 +138,17 @@ class DesignChecks:
         ``model.threshold: youden_in_fold``: ``{"method", "thresholds", "sensitivity",
         "specificity", "ci", "n_calls"}``, the calls pooled over every outer test fold; None
         when off.
+    negative_images : list of dict
+        ``{"control", "roc_auc", "ci"}``: the primary model validated under the main design's
+        splits on each negative-control image's features (``model.controls.negative_images``;
+        empty when off).
     """
 
     repeats: list[dict] = field(default_factory=list)
     seeds: list[dict] = field(default_factory=list)
     shuffled_labels: list[dict] = field(default_factory=list)
     threshold: dict[str, Any] | None = None
+    negative_images: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """What the design checks of ``metrics.json`` hold: the primary model's ROC-AUC per repeat, the
-labels a shuffled-label control learns from, the pooled calls of an in-fold threshold, and the
-paired ROC-AUC difference of a feature set against the main one.
+labels a shuffled-label control learns from, a negative-control image's ROC-AUC with its
+interval, the pooled calls of an in-fold threshold, and the paired ROC-AUC difference of a
+feature set against the main one.
 
 Plain functions on validation results; the train stage runs the extra validations they need.
 """
@@ -12,6 +13,8 @@ import numpy as np
 from radiopipe.config import BootstrapConfig
 from radiopipe.evaluate import (
     paired_auc_difference,
+    patient_resamples,
+    percentile_interval,
     roc_auc,
     threshold_intervals,
     threshold_rates,
@@ -85,3 +88,17 @@ def auc_difference(y: np.ndarray, groups: np.ndarray, result: ValidationResult,
         n_resamples=bootstrap.n_resamples, seed=bootstrap.seed,
     )
     return {"versus": versus, "value": _none_if_nan(value), "ci": interval}
+
+
+def control_auc(y: np.ndarray, groups: np.ndarray, result: ValidationResult, control: str,
+                bootstrap: BootstrapConfig) -> dict:
+    """ROC-AUC of a negative control's held-out probabilities with its 95% patient-bootstrap
+    interval (the run's resamples): ``{"control", "roc_auc", "ci"}``."""
+    tested = result.tested
+    y, proba, groups = y[tested], result.proba[tested], groups[tested]
+    values = np.full(bootstrap.n_resamples, np.nan)
+    resamples = patient_resamples(groups, n_resamples=bootstrap.n_resamples, seed=bootstrap.seed)
+    for r, rows in enumerate(resamples):
+        values[r] = roc_auc(y[rows], proba[rows])
+    return {"control": control, "roc_auc": _none_if_nan(roc_auc(y, proba)),
+            "ci": percentile_interval(values)}

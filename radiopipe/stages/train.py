@@ -23,7 +23,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from radiopipe.columns import acquisition_columns
+from radiopipe.columns import acquisition_columns, is_column
 from radiopipe.config import LoadedConfig
 from radiopipe.devices import check_devices
 from radiopipe.errors import DataError
@@ -33,6 +33,7 @@ from radiopipe.models.calibration import check_calibration_splits
 from radiopipe.models.design_checks import (
     auc_difference,
     auc_of,
+    control_auc,
     repeat_aucs,
     shuffled_labels,
     threshold_summary,
@@ -95,6 +96,8 @@ def stage_reads(loaded: LoadedConfig, run: RunFolder) -> StageReads:
     inputs = input_hashes(run, [run.features])
     if config.model.preprocessing.stability_threshold is not None:
         inputs.update(input_hashes(run, [run.robustness_values]))
+    if config.model.controls.negative_images:
+        inputs.update(input_hashes(run, [run.control_values]))
     clinical = config.model.clinical
     if clinical.numeric or clinical.categorical:
         inputs["manifest"] = manifest_sha256(loaded)
@@ -230,6 +233,9 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         for c, (r, fs) in zip(comparison, results, strict=True)
     ]
     checks = _design_checks(model, inputs, splits, primary, n_jobs, dask_address, perturbed)
+    if model.controls.negative_images:
+        checks = replace(checks, negative_images=_negative_images(
+            run, model, frame, clinical, inputs, splits, n_jobs, dask_address, perturbed))
     health = model_health(inputs.y, primary.proba, primary.tested, splits, comparison)
     for finding in health:
         logger.warning("%s %s: %s", finding.code, finding.severity, finding.message)
@@ -312,6 +318,36 @@ def _validate_primary(model, inputs: ModelInputs, y: np.ndarray, cv, n_jobs: int
     settings = FitSettings(model.search, model.preprocessing.calibration, cv.seed)
     [result] = validate([candidate], inputs.X, y, inputs.groups, splits, settings, n_jobs=n_jobs)
     return auc_of(y, result)
+
+
+def _negative_images(run: RunFolder, model, frame: pd.DataFrame, clinical: pd.DataFrame | None,
+                     inputs: ModelInputs, splits, n_jobs: int, dask_address: str | None,
+                     perturbed: pd.DataFrame | None) -> list[dict]:
+    """The primary model on the main set validated under ``splits`` on each negative-control
+    image's features (the cases' radiomics columns replaced, every other column kept)."""
+    values = pd.read_parquet(run.control_values)
+    radiomics = [c for c in frame.columns if is_column(c)]
+    classes = sorted(frame["label"].unique())
+    settings = FitSettings(model.search, model.preprocessing.calibration, model.cv.seed)
+    found = []
+    for control in model.controls.negative_images:
+        part = values[values["control"] == control].set_index("case_id")
+        missing = [c for c in frame["case_id"] if c not in part.index]
+        if missing:
+            raise DataError(
+                f"case '{missing[0]}' has features but no '{control}' negative-control features "
+                f"({len(missing)} case(s) in all): see controls/failures/ and rerun 'radiopipe "
+                "train CONFIG', which retries them")
+        swapped = frame.copy()
+        swapped[radiomics] = part.loc[frame["case_id"], radiomics].to_numpy()
+        subset = model_inputs(swapped, clinical, inputs.columns, classes)
+        logger.info("train: negative control '%s' under the main design's splits", control)
+        candidate = make_candidate(model, model.name, subset.columns, seed=model.cv.seed,
+                                   dask_address=dask_address, perturbed=perturbed)
+        [result] = validate([candidate], subset.X, inputs.y, inputs.groups, splits, settings,
+                            n_jobs=n_jobs)
+        found.append(control_auc(inputs.y, inputs.groups, result, control, model.bootstrap))
+    return found
 
 
 def _uses_svm(model) -> bool:
