@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 
+import pandas as pd
 import pytest
 from conftest import make_cohort, write_config
 
@@ -62,10 +63,39 @@ def test_train_filters_by_the_icc_and_the_bundles_record_the_kept_features(confi
     assert "train: running (inputs changed: robustness_features.parquet)" in caplog.text
 
 
-def test_run_runs_the_robustness_stage_before_training(config):
+def test_run_runs_the_robustness_stage_and_the_report_shows_the_iccs(config):
     result = api.run(config, progress=False)
-    assert (config.parent / "run" / "robustness_features.parquet").exists()
-    assert result.training.record.final_model["stability"]["n_kept"] > 0
+    run = config.parent / "run"
+    stability = result.training.record.final_model["stability"]
+    assert stability["n_kept"] > 0
+    table = pd.read_parquet(run / "robustness.parquet")
+    noise = table[table["icc_kind"] == "ICC(1,1)"].set_index("feature")["icc"]
+    catalogue = pd.read_csv(run / "report_feature_catalogue.csv").set_index("feature")
+    assert catalogue.loc["original__firstorder__Mean", "icc"] == pytest.approx(
+        noise["original__firstorder__Mean"])
+    reach = int((noise >= 0.9).sum())
+    html = (run / "report.html").read_text(encoding="utf-8")
+    assert ('<a href="#robustness">Feature robustness</a>' in html
+            and '<section id="robustness"><h2>Feature robustness</h2>' in html)
+    assert (f"ICC(1,1) of every feature, its lowest over the perturbation kinds (noise), by "
+            f"image type and family, on 16 cases; the dashed line marks the threshold 0.90, "
+            f"which {reach} of the {len(noise)} features reach.") in html
+    assert (f"the final model, fitted on every case, kept {stability['n_kept']} of the "
+            f"{stability['n_measured']} measured features") in html
+    figure_table = pd.read_csv(run / "report_robustness.csv")
+    assert list(figure_table.columns) == ["feature", "image_type", "family", "icc"]
+    assert len(figure_table) == len(noise)
+
+
+def test_the_report_leaves_robustness_out_without_a_robustness_run(tmp_path):
+    manifest = make_cohort(tmp_path / "cohort", n_per_class=8)
+    config = write_config(tmp_path, manifest, features=FEATURES,
+                          model={"name": "logistic", "cv": {"n_splits": 2, "seed": 0}},
+                          explain={"enabled": False})
+    api.run(config, progress=False)
+    html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert "Feature robustness" not in html
+    assert "icc" not in pd.read_csv(tmp_path / "run" / "report_feature_catalogue.csv").columns
 
 
 def test_a_threshold_without_a_perturbation_names_the_fix(tmp_path):
