@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import logging
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import make_cohort, write_config
 
 from radiopipe import api
+from radiopipe.cli import main
 from radiopipe.config import load_config
 from radiopipe.errors import ConfigError, DataError
 from radiopipe.models.bundle import load_bundle
@@ -51,6 +53,14 @@ def test_train_filters_by_the_icc_and_the_bundles_record_the_kept_features(confi
     bundle = load_bundle(run / "model")  # skops rebuilds the filter without the perturbed table
     [selector] = [s for _, s in bundle.estimator.steps if type(s).__name__ == "StabilityFilter"]
     assert selector.perturbed is None and selector.support_.sum() == final["n_kept"]
+    out = config.parent / "predicted"
+    args = ["-q", "predict", "--model", str(run / "model"), "--manifest",
+            str(config.parent / "cohort" / "manifest.csv"), "--out", str(out)]
+    assert main(args) == 0  # the saved filter predicts new cases as the refitted model did
+    predicted = pd.read_csv(out / "predictions.csv")
+    refitted = pd.read_parquet(run / "final_model_predictions.parquet")
+    columns = ["proba__bright", "proba__dark"]
+    np.testing.assert_allclose(predicted[columns].to_numpy(), refitted[columns].to_numpy())
 
     caplog.set_level(logging.INFO, logger="radiopipe")
     api.train(config)
