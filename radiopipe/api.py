@@ -414,18 +414,23 @@ def robustness(config: ConfigLike, *, progress: bool = True) -> Robustness:
                       outcome.run.robustness)
 
 
-def train(config: ConfigLike) -> Training:
+def train(config: ConfigLike, *, progress: bool = True) -> Training:
     """Validate and compare the configured models on ``features.parquet``; save the primary one.
+
+    With ``model.controls.negative_images`` the cases' negative-control images are extracted
+    first (``negative_controls.parquet``, reused when nothing they read changed).
 
     Examples
     --------
     >>> training = train("configs/demo.yaml")  # doctest: +SKIP
     >>> training.comparison[["model", "roc_auc"]]  # doctest: +SKIP
     """
+    from radiopipe.stages.controls import negative_controls
     from radiopipe.stages.train import train as train_stage
 
     loaded = _loaded(config)
     with hold(RunFolder(loaded.output_dir)):
+        negative_controls(loaded, progress=progress)
         return Training(train_stage(loaded))
 
 
@@ -470,6 +475,8 @@ def write_report(config: ConfigLike) -> Document:
 def run(config: ConfigLike, *, progress: bool = True) -> Run:
     """Extract, train, explain and report: what ``python -m radiopipe run`` does.
 
+    With ``model.preprocessing.stability_threshold`` the robustness run comes before training.
+
     The run folder is held for the whole run: another radiopipe process asking for it is
     refused.
 
@@ -481,7 +488,9 @@ def run(config: ConfigLike, *, progress: bool = True) -> Run:
     loaded = _loaded(config)
     with hold(RunFolder(loaded.output_dir)):  # held across the stages, not only within each
         extraction = extract(loaded, progress=progress)
-        return Run(extraction, train(loaded), write_report(loaded))
+        if loaded.config.model.preprocessing.stability_threshold is not None:
+            robustness(loaded, progress=progress)  # the stability filter reads its versions
+        return Run(extraction, train(loaded, progress=progress), write_report(loaded))
 
 
 def predict(

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from radiopipe.errors import ConfigError
 from radiopipe.settings.base import Strict
@@ -147,6 +147,22 @@ class RunConfig(Strict):
     explain: ExplainConfig = ExplainConfig()
     report: ReportConfig = ReportConfig()
     robustness: RobustnessConfig = RobustnessConfig()
+
+    @model_validator(mode="after")
+    def _robustness_for_the_model(self) -> RunConfig:
+        """The stability filter reads the robustness run; controls and it need radiomics."""
+        stability = self.model.preprocessing.stability_threshold is not None
+        if stability and not self.robustness.chosen():
+            raise ValueError(
+                "model.preprocessing.stability_threshold filters features by their ICC over the "
+                "robustness run's perturbed versions, and the robustness section chooses no "
+                "perturbation: add one (robustness: {noise: {repetitions: 2}}) or set the "
+                "threshold to null")
+        if (stability or self.model.controls.negative_images) and self.features.kind == "cnn":
+            raise ValueError(
+                "model.preprocessing.stability_threshold and model.controls.negative_images "
+                "work on radiomics features; set features.kind to radiomics or both")
+        return self
 
 
 @dataclass(frozen=True)

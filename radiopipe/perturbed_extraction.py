@@ -56,7 +56,8 @@ class PerturbedCase:
 
 def extract_perturbed(manifest: Manifest, features: FeatureConfig, data: DataConfig,
                       settings: RobustnessConfig, run: RunFolder, *, n_jobs: int = 1,
-                      progress: bool = True) -> list[PerturbedCase]:
+                      progress: bool = True, versions: list[Perturbation] | None = None,
+                      failures: str = "robustness") -> list[PerturbedCase]:
     """Every case's versions, in manifest order.
 
     Parameters
@@ -72,9 +73,14 @@ def extract_perturbed(manifest: Manifest, features: FeatureConfig, data: DataCon
         Local worker processes (-1 for all cores).
     progress : bool
         Show a progress bar.
+    versions : list of Perturbation, optional
+        The versions to compute; :func:`plan` of ``settings`` by default (the negative controls
+        pass :func:`~radiopipe.preprocess.perturbations.control_plan`).
+    failures : {'robustness', 'controls'}
+        Where a failed case is recorded: ``robustness/failures/`` or ``controls/failures/``.
     """
-    versions = plan(settings)
-    jobs = (delayed(perturb_case)(case, features, data, settings, versions, run)
+    versions = plan(settings) if versions is None else versions
+    jobs = (delayed(perturb_case)(case, features, data, settings, versions, run, failures)
             for case in manifest.cases)
     by_id = {}
     bar = tqdm(total=len(manifest.cases), desc="perturbed cases", unit="case",
@@ -90,9 +96,10 @@ def extract_perturbed(manifest: Manifest, features: FeatureConfig, data: DataCon
 
 def perturb_case(case: Case, features: FeatureConfig, data: DataConfig,
                  settings: RobustnessConfig, versions: list[Perturbation],
-                 run: RunFolder) -> PerturbedCase:
-    """One case's versions (the original first); never raises for a problem of the case."""
-    failure = run.robustness_failure_file(case.case_id)
+                 run: RunFolder, failures: str = "robustness") -> PerturbedCase:
+    """One case's versions (in ``versions`` order); never raises for a problem of the case."""
+    failure = (run.robustness_failure_file(case.case_id) if failures == "robustness"
+               else run.control_failure_file(case.case_id))
     try:
         images = read_images(case, features, data)
         rows = []

@@ -143,12 +143,17 @@ class DesignChecks:
         ``model.threshold: youden_in_fold``: ``{"method", "thresholds", "sensitivity",
         "specificity", "ci", "ci_fallback", "n_calls"}``, the calls pooled over every outer
         test fold; None when off.
+        negative_images : list of dict
+        ``{"control", "roc_auc", "ci", "ci_fallback"}``: the primary model validated under the
+        main design's splits on each negative-control image's features
+        (``model.controls.negative_images``; empty when off).
     """
 
     repeats: list[dict] = field(default_factory=list)
     seeds: list[dict] = field(default_factory=list)
     shuffled_labels: list[dict] = field(default_factory=list)
     threshold: dict[str, Any] | None = None
+    negative_images: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -384,6 +389,9 @@ class BundleManifest:
         Library versions the bundle must be loaded with.
     files : dict
         File name -> SHA-256.
+    stability : dict or None
+        The in-fold stability filter's features, their ICC on the training cases and whether
+        each was kept (``models.stability.stability_record``); None without the filter.
     manifest_sha256 : str
         Hash of every other field.
     format, format_version
@@ -405,6 +413,7 @@ class BundleManifest:
     feature_columns: list[str]
     versions: dict[str, str]
     files: dict[str, str]
+    stability: dict[str, Any] | None = None
     manifest_sha256: str = ""
     format: str = BUNDLE_FORMAT
     format_version: int = BUNDLE_SCHEMA

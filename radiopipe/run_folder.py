@@ -215,6 +215,16 @@ class RunFolder:
         """One case's perturbed images and masks (``robustness.write_images``)."""
         return self.robustness_dir / "images" / case_id
 
+    # negative controls
+    @property
+    def control_values(self) -> Path:
+        """The features of every case's negative-control images (``model.controls``)."""
+        return self.root / "negative_controls.parquet"
+
+    def control_failure_file(self, case_id: str) -> Path:
+        """Why one case's negative-control images failed."""
+        return self.root / "controls" / "failures" / f"{case_id}.json"
+
     @property
     def stages_dir(self) -> Path:
         """The stages' records."""

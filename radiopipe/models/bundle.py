@@ -27,6 +27,8 @@ import numpy as np
 
 from radiopipe.errors import RadiopipeError
 from radiopipe.models.boosters import XGBoostClassifier, _BoosterClassifier
+from radiopipe.models.stability import StabilityFilter
+from radiopipe.models.walk import fitted_parts
 from radiopipe.records import BUNDLE_FORMAT, BUNDLE_SCHEMA, BundleManifest, RecordError
 from radiopipe.storage import current_umask, file_sha256
 
@@ -63,10 +65,10 @@ _TRUSTED_EXACT = frozenset(
         "radiopipe.models.selection.LassoSelector",
         "radiopipe.models.selection.MRMRSelector",
         "radiopipe.models.selection.UnivariateSelector",
+        "radiopipe.models.stability.StabilityFilter",
     }
 )
 _TRUSTED_PREFIX = "sklearn."
-_WALKED_MODULES = ("sklearn", "imblearn", "radiopipe")
 
 
 class BundleError(RadiopipeError):
@@ -151,6 +153,8 @@ def save_bundle(folder: Path, estimator, manifest: BundleManifest) -> Path:
     os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp's 0700 would hide the bundle
     try:
         shell = copy.deepcopy(estimator)
+        for selector in fitted_parts(shell, StabilityFilter, "perturbed"):
+            selector.perturbed = None  # fitted or template: predicting reads support_ alone
         boosters = _boosters(shell)
         for i, model in enumerate(boosters):
             model.dask_address = None  # the run's Dask cluster ends with it; bundles predict here
@@ -306,29 +310,7 @@ def _load_booster(folder: Path, ref):
 
 def _boosters(root) -> list[_BoosterClassifier]:
     """Every booster wrapper inside a (fitted) estimator tree, in a stable order."""
-    found: list[_BoosterClassifier] = []
-    seen: set[int] = set()
-
-    def walk(obj):
-        if id(obj) in seen:
-            return
-        seen.add(id(obj))
-        if isinstance(obj, _BoosterClassifier):
-            if "booster_" in vars(obj):  # unfitted templates (ensemble parameters) hold none
-                found.append(obj)
-            return
-        if isinstance(obj, (list, tuple)):
-            for item in obj:
-                walk(item)
-        elif isinstance(obj, dict):
-            for item in obj.values():
-                walk(item)
-        elif hasattr(obj, "__dict__") and type(obj).__module__.split(".")[0] in _WALKED_MODULES:
-            for item in vars(obj).values():
-                walk(item)
-
-    walk(root)
-    return found
+    return fitted_parts(root, _BoosterClassifier, "booster_")
 
 
 def _input_names(estimator) -> list[str] | None:

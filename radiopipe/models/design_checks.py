@@ -1,6 +1,7 @@
 """What the design checks of ``metrics.json`` hold: the primary model's ROC-AUC per repeat, the
-labels a shuffled-label control learns from, the pooled calls of an in-fold threshold, and the
-paired ROC-AUC difference of a feature set against the main one.
+labels a shuffled-label control learns from, a negative-control image's ROC-AUC with its
+interval, the pooled calls of an in-fold threshold, and the paired ROC-AUC difference of a
+feature set against the main one.
 
 Plain functions on validation results; the train stage runs the extra validations they need.
 """
@@ -11,6 +12,7 @@ import numpy as np
 
 from radiopipe.config import BootstrapConfig
 from radiopipe.evaluate import (
+    interval_table,
     paired_auc_difference,
     roc_auc,
     threshold_intervals,
@@ -87,3 +89,17 @@ def auc_difference(y: np.ndarray, groups: np.ndarray, result: ValidationResult,
     )
     return {"versus": versus, "value": _none_if_nan(value),
             "ci": interval.bounds["roc_auc_difference"], "ci_fallback": interval.fallback}
+
+
+def control_auc(y: np.ndarray, groups: np.ndarray, result: ValidationResult, control: str,
+                bootstrap: BootstrapConfig) -> dict:
+    """ROC-AUC of a negative control's held-out probabilities with its 95% patient-bootstrap
+    interval (the run's resamples and interval method): ``{"control", "roc_auc", "ci",
+    "ci_fallback"}``."""
+    tested = result.tested
+    y, proba, groups = y[tested], result.proba[tested], groups[tested]
+    intervals = interval_table(["roc_auc"], lambda rows: [roc_auc(y[rows], proba[rows])], groups,
+                               n_resamples=bootstrap.n_resamples, seed=bootstrap.seed,
+                               method=bootstrap.method)
+    return {"control": control, "roc_auc": _none_if_nan(roc_auc(y, proba)),
+            "ci": intervals.bounds["roc_auc"], "ci_fallback": intervals.fallback}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from radiopipe.config import EnsembleConfig, ModelConfig, PreprocessingConfig
@@ -89,6 +90,7 @@ def make_candidate(
     n_jobs: int = 1,
     seed: int = 0,
     dask_address: str | None = None,
+    perturbed: pd.DataFrame | None = None,
 ) -> Candidate:
     """The in-fold pipeline of zoo model ``name``, or the ensemble of that name.
 
@@ -104,12 +106,15 @@ def make_candidate(
     seed : int
     dask_address : str, optional
         Fit the boosters (alone or as ensemble members) on this Dask cluster.
+    perturbed : pandas.DataFrame, optional
+        The perturbed feature values the stability filter reads (``preprocessing.
+        stability_threshold``), indexed by ``(case_id, perturbation)``.
     """
     if name in ZOO:
         classifier = make_classifier(
             model, name, n_jobs=n_jobs, seed=seed, dask_address=dask_address
         )
-        estimator = _in_fold(classifier, model.preprocessing, columns, seed)
+        estimator = _in_fold(classifier, model.preprocessing, columns, seed, perturbed)
         if isinstance(classifier, GroupedCalibratedClassifier):  # calibration wraps the pipeline
             space = {f"estimator__classifier__{key.removeprefix('estimator__')}": value
                      for key, value in SEARCH_SPACES[name].items()}
@@ -119,30 +124,31 @@ def make_candidate(
     config = next((e for e in model.ensembles if e.name == name), None)
     if config is None:
         raise ValueError(f"'{name}' is neither a zoo model nor a configured ensemble")
-    ensemble = _ensemble(model, config, columns, n_jobs, seed, dask_address)
+    ensemble = _ensemble(model, config, columns, n_jobs, seed, dask_address, perturbed)
     return Candidate(name, "ensemble", ensemble, None)
 
 
 def _in_fold(classifier: ClassifierMixin, settings: PreprocessingConfig, columns: InputColumns,
-             seed: int) -> BaseEstimator:
+             seed: int, perturbed: pd.DataFrame | None = None) -> BaseEstimator:
     """The in-fold pipeline around ``classifier``; a calibrated classifier's calibration wraps
     the whole pipeline, so every calibration fold refits the preprocessing on its own rows."""
     if isinstance(classifier, GroupedCalibratedClassifier):
-        pipeline = build_pipeline(classifier.estimator, settings, columns, seed=seed)
+        pipeline = build_pipeline(classifier.estimator, settings, columns, seed=seed,
+                                  perturbed=perturbed)
         return classifier.set_params(estimator=pipeline)
-    return build_pipeline(classifier, settings, columns, seed=seed)
+    return build_pipeline(classifier, settings, columns, seed=seed, perturbed=perturbed)
 
 
 def _ensemble(
     model: ModelConfig, config: EnsembleConfig, columns: InputColumns, n_jobs: int, seed: int,
-    dask_address: str | None,
+    dask_address: str | None, perturbed: pd.DataFrame | None,
 ) -> ClassifierMixin:
     members = [
         (
             member,
             _in_fold(
                 make_classifier(model, member, n_jobs=n_jobs, seed=seed, dask_address=dask_address),
-                model.preprocessing, columns, seed,
+                model.preprocessing, columns, seed, perturbed,
             ),
         )
         for member in config.members

@@ -2,16 +2,18 @@
 training rows of each fold only.
 
 Order: imputation and encoding (image features, CNN embeddings, clinical numeric and categorical
-columns) -> ComBat by site (image features) -> PCA of the CNN embeddings -> near-constant removal
--> correlation filter -> scaling -> feature selection -> SMOTE (optional) -> classifier. The
-pipeline outputs pandas DataFrames (``set_output(transform="pandas")``), so column names reach the
-classifier and SHAP.
+columns) -> ComBat by site (image features) -> stability filter (the ICC over the robustness
+run's perturbed versions of the training cases, optional) -> PCA of the CNN embeddings ->
+near-constant removal -> correlation filter -> scaling -> feature selection -> SMOTE (optional)
+-> classifier. The pipeline outputs pandas DataFrames (``set_output(transform="pandas")``), so
+column names reach the classifier and SHAP.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 from sklearn.base import ClassifierMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
@@ -24,6 +26,7 @@ from radiopipe.models.combat import ComBatHarmoniser
 from radiopipe.models.embedding import EmbeddingPCA
 from radiopipe.models.reduction import CorrelationFilter, NearConstantFilter
 from radiopipe.models.selection import make_selector
+from radiopipe.models.stability import StabilityFilter
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,8 @@ class InputColumns:
 
 
 def build_pipeline(
-    classifier: ClassifierMixin, settings: PreprocessingConfig, columns: InputColumns, *, seed: int
+    classifier: ClassifierMixin, settings: PreprocessingConfig, columns: InputColumns, *, seed: int,
+    perturbed: pd.DataFrame | None = None,
 ) -> Pipeline:
     """Assemble the unfitted in-fold pipeline around ``classifier``.
 
@@ -75,6 +79,10 @@ def build_pipeline(
         The input columns by role.
     seed : int
         Seed of the random steps (LASSO solver, SMOTE).
+    perturbed : pandas.DataFrame, optional
+        Every case's perturbed feature values indexed by ``(case_id, perturbation)``, for the
+        stability filter (:class:`~radiopipe.models.stability.StabilityFilter`); required when
+        ``settings.stability_threshold`` is set.
 
     Returns
     -------
@@ -82,6 +90,12 @@ def build_pipeline(
         imbalanced-learn's pipeline when SMOTE is on (it resamples training rows only).
     """
     steps = [("encode", _encoder(settings, columns))]
+    if settings.stability_threshold is not None:
+        if perturbed is None:
+            raise ValueError("preprocessing.stability_threshold needs the perturbed feature "
+                             "values; pass build_pipeline(..., perturbed=...)")
+        steps.append(("stability", StabilityFilter(perturbed, settings.stability_threshold,
+                                                   settings.stability_icc)))
     if columns.embedding:
         pca = EmbeddingPCA(
             columns.embedding_components, list(columns.embedding),

@@ -2,7 +2,8 @@
 perturbed versions of the fold's training cases alone is at least a threshold.
 
 The perturbed versions are the robustness run's ``robustness_features.parquet``
-(:mod:`radiopipe.stages.robustness`), given as a table indexed by ``(case_id, perturbation)``;
+(:mod:`radiopipe.stages.robustness`), given as a table indexed by ``(case_id, perturbation)``
+(:func:`perturbed_table`); every version of every kind is a rater of one ICC;
 the rows ``X`` the filter is fitted on are indexed by ``case_id``, so the ICC never sees a test
 case of the fold.
 """
@@ -17,8 +18,10 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from radiopipe.columns import is_column
 from radiopipe.icc import ICC_KINDS, icc
 from radiopipe.models.params import Interval, Options, check_params
+from radiopipe.models.walk import fitted_parts
 
 
 class StabilityFilter(SelectorMixin, BaseEstimator):
@@ -92,3 +95,51 @@ class StabilityFilter(SelectorMixin, BaseEstimator):
     def _get_support_mask(self):
         check_is_fitted(self)
         return self.support_
+
+
+def perturbed_table(values: pd.DataFrame) -> pd.DataFrame:
+    """The robustness run's rows as :class:`StabilityFilter` reads them.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        ``robustness_features.parquet``: ``case_id``, ``perturbation`` and the feature columns
+        (other columns are dropped).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Feature columns indexed by ``(case_id, perturbation)``, every case with the same versions
+        in one order (the versions every case has).
+    """
+    features = [c for c in values.columns if is_column(c)]
+    cases = list(dict.fromkeys(values["case_id"]))
+    counts = values.groupby("perturbation", sort=False)["case_id"].nunique()
+    versions = [v for v in dict.fromkeys(values["perturbation"]) if counts[v] == len(cases)]
+    index = pd.MultiIndex.from_product([cases, versions], names=["case_id", "perturbation"])
+    return values.set_index(["case_id", "perturbation"]).loc[index, features]
+
+
+def stability_record(estimator) -> dict | None:
+    """Which features a fitted model's stability filter kept, and their ICC.
+
+    Returns
+    -------
+    dict or None
+        ``{"threshold", "icc_kind", "n_kept", "n_measured", "features": [{"feature", "icc",
+        "kept"}]}`` of the first fitted filter in the estimator tree (an ensemble's members
+        are fitted on the same rows); None when the model has no stability filter.
+    """
+    found = fitted_parts(estimator, StabilityFilter, "support_")
+    if not found:
+        return None
+    selector = found[0]
+    features = [  # ICC None: not measured (NaN) or undefined (-inf, a constant feature)
+        {"feature": str(name), "icc": float(value) if np.isfinite(value) else None,
+         "kept": bool(kept)}
+        for name, value, kept in zip(selector.feature_names_in_, selector.icc_,
+                                     selector.support_, strict=True)
+    ]
+    return {"threshold": float(selector.threshold), "icc_kind": selector.icc_kind,
+            "n_kept": int(selector.support_.sum()),
+            "n_measured": int((~np.isnan(selector.icc_)).sum()), "features": features}

@@ -18,6 +18,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from radiopipe.errors import CaseError
+from radiopipe.preprocess.negative_controls import NEGATIVE_CONTROLS, negative_image
 from radiopipe.preprocess.perturb import (
     adapt_volume,
     add_noise,
@@ -41,7 +42,9 @@ class Step:
 
     @property
     def name(self) -> str:
-        """``rotation=15``, ``volume=-0.1``, ``noise#2``."""
+        """``rotation=15``, ``volume=-0.1``, ``noise#2``, ``shuffled_voxels``."""
+        if self.kind in NEGATIVE_CONTROLS:
+            return self.kind
         if self.kind in ("noise", "contour"):
             return f"{self.kind}#{int(self.value) + 1}"
         return f"{self.kind}={self.value:g}"
@@ -113,6 +116,8 @@ def apply(perturbation: Perturbation, image: sitk.Image, mask: sitk.Image,
             image = add_noise(image, estimate_noise(sitk.GetArrayViewFromImage(image)), rng)
         elif step.kind == "volume":
             mask = adapt_volume(mask, step.value, case_id=case_id)
+        elif step.kind in NEGATIVE_CONTROLS:
+            image = negative_image(step.kind, image, mask, rng)
         else:
             contour = settings.contour
             mask = randomise_contour(mask, rng, amplitude=contour.amplitude,
@@ -124,6 +129,18 @@ def apply(perturbation: Perturbation, image: sitk.Image, mask: sitk.Image,
     return image, mask
 
 
+def control_plan(controls: list[str]) -> list[Perturbation]:
+    """One version per negative-control image (:mod:`radiopipe.preprocess.negative_controls`),
+    applied by :func:`apply` like any perturbation (no original: the extraction has it).
+
+    Examples
+    --------
+    >>> [p.name for p in control_plan(["shuffled_voxels", "random_roi"])]
+    ['shuffled_voxels', 'random_roi']
+    """
+    return [Perturbation(kind, (Step(kind, 0.0),)) for kind in controls]
+
+
 def _steps(settings: RobustnessConfig, kind: str) -> list[Step]:
     section = getattr(settings, kind)
     if kind in ("noise", "contour"):
@@ -132,4 +149,5 @@ def _steps(settings: RobustnessConfig, kind: str) -> list[Step]:
     return [Step(kind, float(v)) for v in values]
 
 
-__all__ = ["COMBINED", "ORIGINAL", "PERTURBATION_KINDS", "Perturbation", "Step", "apply", "plan"]
+__all__ = ["COMBINED", "NEGATIVE_CONTROLS", "ORIGINAL", "PERTURBATION_KINDS", "Perturbation",
+           "Step", "apply", "control_plan", "plan"]

@@ -1,6 +1,7 @@
 """The report's design checks: how much the primary ROC-AUC moves over repeats and seeds, what
-a model learns from shuffled labels, and sensitivity and specificity at a threshold fixed inside
-the training folds. Rendered from ``metrics.json`` (:class:`~radiopipe.records.DesignChecks`).
+a model learns from shuffled labels and from negative-control images, and sensitivity and
+specificity at a threshold fixed inside the training folds. Rendered from ``metrics.json``
+(:class:`~radiopipe.records.DesignChecks`).
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ def design_checks_html(record: ValidationRecord,
             "(through preprocessing, selection or splits), and the real estimate cannot be "
             "trusted either.</p>",
         ]
+    if checks.negative_images:
+        parts += _negative_images_html(record, table)
     if checks.threshold is not None:
         t = checks.threshold
         thresholds = [v for v in t["thresholds"] if v is not None]
@@ -99,3 +102,31 @@ def design_checks_html(record: ValidationRecord,
             ]),
         ]
     return "\n".join(parts)
+
+
+CONTROL_MEANINGS = {
+    "shuffled_voxels": "the ROI's intensities permuted within it: histogram and shape kept, "
+                       "texture gone",
+    "random_roi": "the ROI's intensities drawn at random from the whole image: only the ROI's "
+                  "shape and position kept",
+}
+
+
+def _negative_images_html(record: ValidationRecord,
+                          table: Callable[[list[str], list[list]], str]) -> list[str]:
+    """The negative-control images' ROC-AUCs beside the real one."""
+    primary = record.confidence_intervals.get("roc_auc")
+    rows = [["real images", "the cases' own images", _ci(record.metrics["roc_auc"], primary)]]
+    rows += [[c["control"], CONTROL_MEANINGS.get(c["control"], ""), _ci(c["roc_auc"], c["ci"])]
+             for c in record.checks.negative_images]
+    return [
+        "<h3>Negative-control images</h3>",
+        "<p>The primary model validated under the same splits on the features of images made "
+        "to carry no tissue information inside the ROI (every other column kept), 95% CI by the "
+        "bootstrap of the other intervals. A control's ROC-AUC should lie near 0.5. Far from "
+        "0.5, the model reads something the control kept: on <b>shuffled_voxels</b>, the ROI's "
+        "intensity histogram or its volume and shape rather than texture; on <b>random_roi</b>, "
+        "the ROI's volume, shape or position, or the whole image's intensities (scanner, "
+        "acquisition), not the tissue.</p>",
+        table(["images", "what they keep", "ROC-AUC (95% CI)"], rows),
+    ]

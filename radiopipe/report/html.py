@@ -2,7 +2,8 @@
 
 Sections, in reading order: the model health banner (when the train stage found a problem),
 model card, cohort, performance with 95% intervals, figures (model
-comparison, ROC, precision-recall, calibration, confusion matrix, decision curves), what drives
+comparison, ROC, precision-recall, calibration, confusion matrix, decision curves), feature
+robustness (when the run folder has a robustness run), what drives
 the predictions (SHAP), case pages, diagnostics, methods appendix (IBSI reporting items),
 software versions, and a glossary of the features the model uses (meaning and unit; the same
 meaning shows on hover over every feature name). The report names cases by ``case_id`` only; it
@@ -33,6 +34,8 @@ from radiopipe.report.methods import methods_section, software_section
 from radiopipe.report.model_card import model_card, model_card_section
 from radiopipe.report.pdf import export_pdf
 from radiopipe.report.performance import performance_html
+from radiopipe.report.robustness import SECTION_ID as ROBUSTNESS_ID
+from radiopipe.report.robustness import robustness_section
 from radiopipe.table import feature_columns
 
 _CONTENTS = (
@@ -40,6 +43,7 @@ _CONTENTS = (
     ("cohort", "Cohort"),
     ("performance", "Performance"),
     ("figures", "Figures"),
+    (ROBUSTNESS_ID, "Feature robustness"),
     ("explanations", "What drives the predictions"),
     ("cases", "Case pages"),
     ("diagnostics", "Diagnostics"),
@@ -65,6 +69,8 @@ class ReportInputs:
         Failed cases (``case_id``, ``reason``).
     explanations : HeldOutExplanations or None
         The explain stage's results (None when explanations are off).
+    robustness : pandas.DataFrame or None
+        The robustness run's ICC table (``robustness.parquet``), None when it has not run.
     """
 
     record: ValidationRecord
@@ -72,6 +78,7 @@ class ReportInputs:
     table: pd.DataFrame
     failures: list[dict]
     explanations: HeldOutExplanations | None
+    robustness: pd.DataFrame | None = None
 
 
 def write_report(
@@ -117,7 +124,9 @@ def write_report(
         correlation_filter=config["model"]["preprocessing"]["correlation_threshold"],
         model_difference=model_difference, health=record.health,
     )
-    contents = "".join(f'<li><a href="#{key}">{name}</a></li>' for key, name in _CONTENTS)
+    robustness = inputs.robustness
+    contents = "".join(f'<li><a href="#{key}">{name}</a></li>' for key, name in _CONTENTS
+                       if key != ROBUSTNESS_ID or robustness is not None)
     body = "\n".join(
         [
             health_banner(record.health),
@@ -130,10 +139,11 @@ def write_report(
             cohort_section(oof, features, classes, record, failures, run_dir, unit=unit),
             f'<section id="performance">{performance}</section>',
             f'<section id="figures">{figures}</section>',
+            "" if robustness is None else robustness_section(robustness, record, config, run_dir),
             explanations,
             cases,
             diagnostics_section(findings, run_dir),
-            methods_section(config, record, frame, run_dir),
+            methods_section(config, record, frame, run_dir, robustness),
             software_section(versions),
             glossary_section(_model_features(inputs, frame)),
         ]

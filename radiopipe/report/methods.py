@@ -15,6 +15,7 @@ from radiopipe.image_types import IMAGE_TYPES, image_type_of
 from radiopipe.records import ValidationRecord
 from radiopipe.report.layout import save_csv, table
 from radiopipe.report.performance import interval_name
+from radiopipe.report.robustness import feature_iccs
 from radiopipe.settings.ibsi_filters import IBSI_FILTER
 from radiopipe.table import feature_columns
 
@@ -36,13 +37,18 @@ _DISCRETISATION = {
 
 
 def methods_section(config: dict, record: ValidationRecord, features: pd.DataFrame,
-                    run_dir: Path) -> str:
+                    run_dir: Path, robustness: pd.DataFrame | None = None) -> str:
     """The appendix: IBSI reporting items, model and validation, explanations.
 
     Writes ``report_feature_catalogue.csv``: each feature column with its IBSI identifier,
-    pyradiomics name, any documented deviation from IBSI and the image it was computed on.
+    pyradiomics name, any documented deviation from IBSI, the image it was computed on and, with
+    a robustness run (``robustness``, its ICC table), its lowest ICC over the perturbation kinds
+    (of the kind ``model.preprocessing.stability_icc`` names).
     """
     catalogue = catalogue_rows(feature_columns(features), config["features"])
+    if robustness is not None:
+        iccs = feature_iccs(robustness, config["model"]["preprocessing"]["stability_icc"])
+        catalogue["icc"] = catalogue["feature"].map(iccs.set_index("feature")["icc"])
     save_csv(run_dir / "report_feature_catalogue.csv", catalogue, index=False)
     deviating = int(catalogue["deviation"].fillna("").astype(bool).sum())
     return "\n".join(

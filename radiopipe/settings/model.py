@@ -126,6 +126,10 @@ class PreprocessingConfig(Strict):
     smote: bool = False
     smote_neighbours: int = Field(5, ge=1)
     calibration: Literal["none", "isotonic", "sigmoid"] = "none"
+    # Keep a feature when its ICC over the robustness run's perturbed versions of the fold's
+    # training cases reaches this (null: off); needs a robustness section choosing a perturbation.
+    stability_threshold: float | None = Field(None, ge=0, le=1)
+    stability_icc: Literal["ICC(1,1)", "ICC(2,1)", "ICC(3,1)"] = "ICC(1,1)"
 
 
 class ClinicalConfig(Strict):
@@ -232,9 +236,20 @@ class ControlsConfig(Strict):
 
     ``shuffled_labels``: how many times the primary model on the main feature set is validated
     again with the labels permuted across patients (0: off); its ROC-AUC should be near 0.5.
+    ``negative_images``: negative-control images whose features replace the real ones in the
+    same design (see :mod:`radiopipe.preprocess.negative_controls`): ``shuffled_voxels`` (the
+    ROI's intensities permuted within it: texture gone, histogram and shape kept) and
+    ``random_roi`` (the ROI's intensities drawn from the whole image: only shape kept).
     """
 
     shuffled_labels: int = Field(0, ge=0)
+    negative_images: list[Literal["shuffled_voxels", "random_roi"]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _distinct_images(self) -> ControlsConfig:
+        if len(set(self.negative_images)) != len(self.negative_images):
+            raise ValueError("'negative_images' lists a control twice")
+        return self
 
 
 class ShiftConfig(Strict):

@@ -1,8 +1,9 @@
 """The report stage: ``report.html`` (and ``report.pdf``) from the run's records.
 
 Reads the train stage's ``metrics.json`` and ``oof_predictions.parquet``, the feature table, the
-failures and, with explanations on, the explain stage's outputs, and the whole resolved config
-(the report shows it); reruns only when one of them changed. The report only renders what it is
+failures, ``robustness.parquet`` where the robustness run wrote it and, with explanations on, the
+explain stage's outputs, and the whole resolved config (the report shows it); reruns only when
+one of them changed. The report only renders what it is
 given: it reads no file itself.
 """
 
@@ -37,6 +38,7 @@ def stage_reads(loaded: LoadedConfig, run: RunFolder, record: ValidationRecord) 
     if loaded.config.explain.enabled:
         files += [run.shap_values, run.feature_maps, run.cnn_saliency, run.case_locations]
         files += [run.modality_images] if run.modality_images.is_file() else []
+    files += [run.robustness] if run.robustness.is_file() else []
     return StageReads({"config": resolved_dict(loaded.config)}, input_hashes(run, files))
 
 
@@ -69,6 +71,7 @@ def _report(loaded: LoadedConfig, record: ValidationRecord, run: RunFolder) -> t
         failures=[{"case_id": c, "reason": failure_reason(run, c)}
                   for c in record.task.failed_cases],
         explanations=_explanations(run) if config.explain.enabled else None,
+        robustness=pd.read_parquet(run.robustness) if run.robustness.is_file() else None,
     )
     pdf = run.report_pdf if config.report.pdf == "auto" else None
     write_report(inputs, run.report, title=config.report.title,

@@ -23,7 +23,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from radiopipe.columns import acquisition_columns
+from radiopipe.columns import acquisition_columns, is_column
 from radiopipe.config import LoadedConfig
 from radiopipe.devices import check_devices
 from radiopipe.errors import DataError
@@ -33,6 +33,7 @@ from radiopipe.models.calibration import check_calibration_splits
 from radiopipe.models.design_checks import (
     auc_difference,
     auc_of,
+    control_auc,
     repeat_aucs,
     shuffled_labels,
     threshold_summary,
@@ -50,6 +51,7 @@ from radiopipe.models.inputs import (
     model_inputs,
 )
 from radiopipe.models.shift import fit_reference
+from radiopipe.models.stability import perturbed_table, stability_record
 from radiopipe.models.summary import (
     candidate_summary,
     json_safe,
@@ -92,6 +94,10 @@ def stage_reads(loaded: LoadedConfig, run: RunFolder) -> StageReads:
         "distributed_training": config.compute.distributed_training,
     }
     inputs = input_hashes(run, [run.features])
+    if config.model.preprocessing.stability_threshold is not None:
+        inputs.update(input_hashes(run, [run.robustness_values]))
+    if config.model.controls.negative_images:
+        inputs.update(input_hashes(run, [run.control_values]))
     clinical = config.model.clinical
     if clinical.numeric or clinical.categorical:
         inputs["manifest"] = manifest_sha256(loaded)
@@ -141,6 +147,7 @@ def train(loaded: LoadedConfig) -> ValidationRecord:
 def _run_training(loaded: LoadedConfig, run: RunFolder):
     """Train and write every output; (the record, the outputs)."""
     frame, provenance = read_table(run.features)
+    perturbed = _perturbed(loaded, run, frame)
     clinical = loaded.config.model.clinical
     needs_manifest = bool(clinical.numeric or clinical.categorical)
     table = clinical_table(cohort_manifest(loaded)) if needs_manifest else None
@@ -148,7 +155,7 @@ def _run_training(loaded: LoadedConfig, run: RunFolder):
     with compute_cluster(loaded.config.compute) if mode != "none" else nullcontext() as cluster:
         address = cluster.address if mode == "boosters" else None
         with cluster.joblib_backend() if mode == "joblib" else nullcontext():
-            record = _train(loaded, frame, provenance, table, run, address)
+            record = _train(loaded, frame, provenance, table, run, address, perturbed)
     atomic_write_json(run.metrics, record.to_json())
     return record, [run.metrics, run.oof_predictions, run.comparison_predictions,
                     run.fold_models_dir, run.bundle, run.final_predictions]
@@ -156,7 +163,7 @@ def _run_training(loaded: LoadedConfig, run: RunFolder):
 
 def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
            clinical: pd.DataFrame | None, run: RunFolder,
-           dask_address: str | None) -> ValidationRecord:
+           dask_address: str | None, perturbed: pd.DataFrame | None) -> ValidationRecord:
     """Validate, compare, keep the fold models, refit and save."""
     config = loaded.config
     model = config.model
@@ -207,7 +214,8 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         subset = model_inputs(frame, clinical, columns, classes)
         names = model.candidates if feature_set == main_set else [model.name]
         candidates = [
-            make_candidate(model, n, subset.columns, seed=model.cv.seed, dask_address=dask_address)
+            make_candidate(model, n, subset.columns, seed=model.cv.seed, dask_address=dask_address,
+                           perturbed=perturbed)
             for n in names
         ]
         main = feature_set == main_set
@@ -229,7 +237,10 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         if fs != main_set and r.name == model.name else c
         for c, (r, fs) in zip(comparison, results, strict=True)
     ]
-    checks = _design_checks(model, inputs, splits, primary, n_jobs, dask_address)
+    checks = _design_checks(model, inputs, splits, primary, n_jobs, dask_address, perturbed)
+    if model.controls.negative_images:
+        checks = replace(checks, negative_images=_negative_images(
+            run, model, frame, clinical, inputs, splits, n_jobs, dask_address, perturbed))
     health = model_health(inputs.y, primary.proba, primary.tested, splits, comparison)
     for finding in health:
         logger.warning("%s %s: %s", finding.code, finding.severity, finding.message)
@@ -239,7 +250,7 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
                               health)
     shift = _shift_reference(loaded, frame, inputs)
     final = _refit_and_save(run, loaded, inputs, classes, settings, feature_settings, shift,
-                            health, dask_address)
+                            health, dask_address, perturbed)
     tested = primary.tested
     return ValidationRecord(
         config_hash=loaded.hash,
@@ -275,7 +286,7 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
 
 
 def _design_checks(model, inputs: ModelInputs, splits, primary, n_jobs: int,
-                   dask_address: str | None) -> DesignChecks:
+                   dask_address: str | None, perturbed: pd.DataFrame | None) -> DesignChecks:
     """Spread over repeats and seeds, the shuffled-label control and the in-fold threshold of
     the primary model on the main feature set (extra validations where configured)."""
     cv = model.cv
@@ -285,14 +296,14 @@ def _design_checks(model, inputs: ModelInputs, splits, primary, n_jobs: int,
         for seed in (s for s in cv.seeds if s != cv.seed):
             logger.info("train: the design again with seed %d (model.cv.seeds)", seed)
             auc = _validate_primary(model, inputs, inputs.y, cv.model_copy(update={"seed": seed}),
-                                    n_jobs, dask_address)
+                                    n_jobs, dask_address, perturbed)
             seeds.append({"seed": seed, "roc_auc": auc})
     shuffled = []
     permutations = shuffled_labels(inputs.y, inputs.groups, model.controls.shuffled_labels,
                                    cv.seed)
     for k, y in enumerate(permutations):
         logger.info("train: shuffled-label control %d/%d", k + 1, len(permutations))
-        auc = _validate_primary(model, inputs, y, cv, n_jobs, dask_address)
+        auc = _validate_primary(model, inputs, y, cv, n_jobs, dask_address, perturbed)
         shuffled.append({"permutation": k, "roc_auc": auc})
     return DesignChecks(
         repeats=repeat_aucs(inputs.y, primary) if cv.design == "repeated_kfold" else [],
@@ -304,15 +315,45 @@ def _design_checks(model, inputs: ModelInputs, splits, primary, n_jobs: int,
 
 
 def _validate_primary(model, inputs: ModelInputs, y: np.ndarray, cv, n_jobs: int,
-                      dask_address: str | None) -> float | None:
+                      dask_address: str | None, perturbed: pd.DataFrame | None) -> float | None:
     """ROC-AUC of the primary model on the main feature set, validated with labels ``y`` under
     the design ``cv`` (its splits drawn anew)."""
     splits = design_splits(cv, y, inputs.groups, inputs.sites)
     candidate = make_candidate(model, model.name, inputs.columns, seed=cv.seed,
-                               dask_address=dask_address)
+                               dask_address=dask_address, perturbed=perturbed)
     settings = FitSettings(model.search, model.preprocessing.calibration, cv.seed)
     [result] = validate([candidate], inputs.X, y, inputs.groups, splits, settings, n_jobs=n_jobs)
     return auc_of(y, result)
+
+
+def _negative_images(run: RunFolder, model, frame: pd.DataFrame, clinical: pd.DataFrame | None,
+                     inputs: ModelInputs, splits, n_jobs: int, dask_address: str | None,
+                     perturbed: pd.DataFrame | None) -> list[dict]:
+    """The primary model on the main set validated under ``splits`` on each negative-control
+    image's features (the cases' radiomics columns replaced, every other column kept)."""
+    values = pd.read_parquet(run.control_values)
+    radiomics = [c for c in frame.columns if is_column(c)]
+    classes = sorted(frame["label"].unique())
+    settings = FitSettings(model.search, model.preprocessing.calibration, model.cv.seed)
+    found = []
+    for control in model.controls.negative_images:
+        part = values[values["control"] == control].set_index("case_id")
+        missing = [c for c in frame["case_id"] if c not in part.index]
+        if missing:
+            raise DataError(
+                f"case '{missing[0]}' has features but no '{control}' negative-control features "
+                f"({len(missing)} case(s) in all): see controls/failures/ and rerun 'radiopipe "
+                "train CONFIG', which retries them")
+        swapped = frame.copy()
+        swapped[radiomics] = part.loc[frame["case_id"], radiomics].to_numpy()
+        subset = model_inputs(swapped, clinical, inputs.columns, classes)
+        logger.info("train: negative control '%s' under the main design's splits", control)
+        candidate = make_candidate(model, model.name, subset.columns, seed=model.cv.seed,
+                                   dask_address=dask_address, perturbed=perturbed)
+        [result] = validate([candidate], subset.X, inputs.y, inputs.groups, splits, settings,
+                            n_jobs=n_jobs)
+        found.append(control_auc(inputs.y, inputs.groups, result, control, model.bootstrap))
+    return found
 
 
 def _uses_svm(model) -> bool:
@@ -367,7 +408,8 @@ def _feature_settings(loaded: LoadedConfig, frame: pd.DataFrame,
 def _bundle_manifest(loaded: LoadedConfig, kind: str, inputs: ModelInputs, classes,
                      best_params: dict, settings: FeatureSettingsRecord,
                      health: list[HealthFinding], *, split: FoldModel | None,
-                     shift: ShiftReference | None = None) -> BundleManifest:
+                     shift: ShiftReference | None = None,
+                     stability: dict | None = None) -> BundleManifest:
     columns = inputs.columns
     return BundleManifest(
         model=loaded.config.model.name, kind=kind, classes=list(classes),
@@ -375,7 +417,7 @@ def _bundle_manifest(loaded: LoadedConfig, kind: str, inputs: ModelInputs, class
         sites=sorted(set(inputs.X[columns.site])) if columns.site else None,
         best_params=best_params, settings=settings,
         role="final" if split is None else "fold", split=split, shift=shift, health=health,
-        feature_columns=list(columns.order), versions={}, files={},
+        feature_columns=list(columns.order), versions={}, files={}, stability=stability,
     )
 
 
@@ -388,7 +430,8 @@ def _save_fold_models(run: RunFolder, loaded: LoadedConfig, primary, splits,
     for i, (split, estimator) in enumerate(zip(splits, primary.models, strict=True)):
         entry = FoldModel(split=i, fold=int(split.fold), repeat=int(split.repeat))
         manifest = _bundle_manifest(loaded, primary.kind, inputs, classes, primary.best_params[i],
-                                    settings, health, split=entry)
+                                    settings, health, split=entry,
+                                    stability=stability_record(estimator))
         save_bundle(run.fold_model(i), estimator, manifest)
         kept.append(entry)
     run.fold_models_dir.mkdir(parents=True, exist_ok=True)
@@ -409,26 +452,61 @@ def _shift_reference(loaded: LoadedConfig, frame: pd.DataFrame,
 def _refit_and_save(run: RunFolder, loaded: LoadedConfig, inputs: ModelInputs, classes,
                     settings: FitSettings, feature_settings: FeatureSettingsRecord,
                     shift: ShiftReference, health: list[HealthFinding],
-                    dask_address: str | None) -> dict:
+                    dask_address: str | None, perturbed: pd.DataFrame | None) -> dict:
     """Fit the primary model on every case (searching on grouped folds of all of them)."""
     config = loaded.config
     model = config.model
     candidate = make_candidate(model, model.name, inputs.columns, n_jobs=config.compute.n_jobs,
-                               seed=model.cv.seed, dask_address=dask_address)
+                               seed=model.cv.seed, dask_address=dask_address, perturbed=perturbed)
     inner = grouped_kfold(inputs.y, inputs.groups, model.cv.inner_splits, model.cv.seed, lower=True)
     logger.info("train: refitting %s on all %d cases", model.name, len(inputs.y))
     start = time.perf_counter()
     fitted = fit_candidate(candidate, inputs.X, inputs.y, inputs.groups, inner, settings)
     logger.info("train: final %s fitted (%.0f s)", model.name, time.perf_counter() - start)
     proba = predict_codes(fitted.estimator, inputs.X, len(classes))
+    stability = stability_record(fitted.estimator)
     manifest = _bundle_manifest(loaded, candidate.kind, inputs, classes, fitted.best_params,
-                                feature_settings, health, split=None, shift=shift)
+                                feature_settings, health, split=None, shift=shift,
+                                stability=stability)
     save_bundle(run.bundle, fitted.estimator, manifest)
     table = pd.DataFrame({"case_id": inputs.X.index.to_numpy()})
     for k, name in enumerate(classes):
         table[f"proba__{name}"] = proba[:, k]
     atomic_write(run.final_predictions, lambda tmp: table.to_parquet(tmp, index=False))
-    return {"bundle": run.bundle.name, "best_params": fitted.best_params}
+    final = {"bundle": run.bundle.name, "best_params": fitted.best_params}
+    if stability is not None:  # counts only: bundle.json lists each feature's ICC
+        final["stability"] = {k: stability[k] for k in ("threshold", "icc_kind", "n_kept",
+                                                         "n_measured")}
+    return final
+
+
+def _perturbed(loaded: LoadedConfig, run: RunFolder, frame: pd.DataFrame) -> pd.DataFrame | None:
+    """The robustness run's perturbed features the stability filter reads (None when off).
+
+    Raises
+    ------
+    DataError
+        When the robustness run has not run, or has no versions of a case of the feature table.
+    """
+    if loaded.config.model.preprocessing.stability_threshold is None:
+        return None
+    try:
+        values = pd.read_parquet(run.robustness_values)
+    except FileNotFoundError:
+        raise DataError(
+            f"model.preprocessing.stability_threshold reads {run.robustness_values.name}, and the "
+            "run folder has none: run 'radiopipe robustness CONFIG' first ('radiopipe run' does)"
+        ) from None
+    table = perturbed_table(values)
+    known = set(table.index.get_level_values(0))
+    missing = [c for c in frame["case_id"] if c not in known]
+    if missing:
+        raise DataError(
+            f"case '{missing[0]}' has features but no perturbed versions in "
+            f"{run.robustness_values.name} ({len(missing)} case(s) in all): see robustness/"
+            "failures/ and rerun 'radiopipe robustness CONFIG' over the same cohort"
+        )
+    return table
 
 
 def _cnn_settings(loaded: LoadedConfig) -> dict:

@@ -245,5 +245,6 @@ def test_each_repeats_auc_scores_that_repeats_predictions_alone():
 def test_the_design_check_section_is_empty_without_checks(study):
     _, metrics = study
     data = json.loads(json.dumps(metrics))
-    data["checks"] = {"repeats": [], "seeds": [], "shuffled_labels": [], "threshold": None}
+    data["checks"] = {"repeats": [], "seeds": [], "shuffled_labels": [], "threshold": None,
+                      "negative_images": []}
     assert design_checks_html(ValidationRecord.from_json(data), table) == ""

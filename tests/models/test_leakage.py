@@ -6,7 +6,8 @@ A spy transformer, placed first in every in-fold pipeline and again just before 
 test rows, so the log splits into one segment per task: every fit of a segment (searches,
 inner ensemble folds, calibration, the refit) must lie within that split's training rows. A third
 spy sits right before the PCA of the CNN embedding columns, so the rows the PCA is fitted on are
-checked too.
+checked too. The stability filter logs the cases whose perturbed versions its ICC reads, checked
+like a fit.
 
 Calibration splits are spied on as well: every probability calibration (the SVM's own, the
 configured one on top of any model, inside searches, ensembles and the refit) logs the case ids
@@ -16,6 +17,7 @@ on each side of its splits, and no patient may sit on both.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from model_tasks import synthetic_task
 from sklearn.base import BaseEstimator, TransformerMixin, clone
@@ -23,7 +25,7 @@ from sklearn.calibration import CalibratedClassifierCV
 
 from radiopipe.config import CVConfig, ModelConfig
 from radiopipe.errors import DataError
-from radiopipe.models import calibration, fitting
+from radiopipe.models import calibration, fitting, stability
 from radiopipe.models.designs import design_splits, grouped_kfold
 from radiopipe.models.factory import make_candidate
 from radiopipe.models.fitting import FitSettings, fit_candidate
@@ -58,10 +60,29 @@ def _spied(pipeline):
     return pipeline.set_params(steps=steps)
 
 
-def _candidates(model, columns):
+def _perturbed(X, columns, versions=3):
+    """Three versions of every case's image features: the case's values plus a little noise."""
+    rng = np.random.default_rng(1)
+    image = X[list(columns.image)]
+    frames = [image + rng.normal(0, 0.1, image.shape) for _ in range(versions)]
+    table = pd.concat(frames, keys=[f"v{v}" for v in range(versions)], names=["perturbation"])
+    return table.swaplevel().sort_index(level=0, sort_remaining=False)
+
+
+def _spy_on_stability(monkeypatch):
+    training_icc = stability.StabilityFilter._training_icc
+
+    def spied(self, cases):
+        LOG.append(("stability", frozenset(cases)))
+        return training_icc(self, cases)
+
+    monkeypatch.setattr(stability.StabilityFilter, "_training_icc", spied)
+
+
+def _candidates(model, columns, perturbed=None):
     candidates = []
     for name in model.candidates:
-        candidate = make_candidate(model, name, columns, seed=0)
+        candidate = make_candidate(model, name, columns, seed=0, perturbed=perturbed)
         if candidate.kind == "model":
             _spied(candidate.estimator)
         else:
@@ -80,7 +101,8 @@ DESIGNS = {
 
 
 @pytest.mark.parametrize("design", DESIGNS)
-def test_every_fitted_step_saw_only_training_rows(design):
+def test_every_fitted_step_saw_only_training_rows(design, monkeypatch):
+    _spy_on_stability(monkeypatch)
     cv = DESIGNS[design]
     combat = cv.design != "external"  # ComBat cannot adjust held-out sites
     X, y, groups, sites, columns = synthetic_task(90, clinical=True, combat=combat, embedding=6)
@@ -94,6 +116,7 @@ def test_every_fitted_step_saw_only_training_rows(design):
             "selection": "mrmr",
             "n_features": 4,
             "calibration": "sigmoid",
+            "stability_threshold": 0.5,
         },
         cv=cv,
         search={"n_iter": 2},
@@ -101,7 +124,9 @@ def test_every_fitted_step_saw_only_training_rows(design):
     splits = design_splits(cv, y, groups, sites)
     settings = FitSettings(model.search, model.preprocessing.calibration, seed=0)
     LOG.clear()
-    results = validate(_candidates(model, columns), X, y, groups, splits, settings, n_jobs=1)
+    candidates = _candidates(model, columns, _perturbed(X, columns))
+    results = validate(candidates, X, y, groups, splits, settings, n_jobs=1)
+    assert sum(kind == "stability" for kind, _ in LOG) >= len(splits)
 
     ids = X.index.to_numpy()
     position = 0
