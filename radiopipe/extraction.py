@@ -31,6 +31,7 @@ from radiopipe.columns import with_modality
 from radiopipe.config import DataConfig, FeatureConfig
 from radiopipe.diagnostics import acquisition_diagnostics
 from radiopipe.errors import CaseError
+from radiopipe.features.blas import single_threaded_blas
 from radiopipe.io import redact_paths
 from radiopipe.io.modality import read_modality
 from radiopipe.manifest import Case, Manifest
@@ -98,7 +99,8 @@ def extract_cohort(
         )
     by_id = {}
     bar = tqdm(total=len(manifest.cases), desc="features", unit="case", disable=not progress)
-    with bar:
+    # One BLAS limit for the whole loop: in-process cases (n_jobs=1) then skip setting their own.
+    with bar, single_threaded_blas():
         for result in finished:
             by_id[result.case_id] = result
             bar.update()

@@ -9,7 +9,10 @@ per worker (joblib, Dask), whose pools already limit BLAS to one thread.
 OpenBLAS' thread count is process-wide, and threadpoolctl lets only the thread that changed it
 change it back. Extractions may overlap in threads of one process (a threaded Dask worker), so
 the limit is shared: the first extraction to start sets it, the last to finish restores it, and
-both changes run on one dedicated thread, the owner threadpoolctl expects.
+both changes run on one dedicated thread, the owner threadpoolctl expects. Setting and restoring
+cost about a millisecond, as much as the features of a small ROI: code that extracts many cases
+in a row (the batch API, a cohort's local loop) holds the limit once around all of them, and each
+extraction inside then only counts itself in.
 """
 
 from __future__ import annotations
