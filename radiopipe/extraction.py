@@ -11,6 +11,9 @@ recorded in ``failures/<case_id>.json`` with its reason and never stops the othe
 Cases run in local processes (joblib) or as one task each on a Dask cluster. Either way a case's
 file is written by the process that computed it, as soon as it is done: a lost worker loses only
 the case it was computing, which Dask runs again elsewhere, and a rerun resumes from the files.
+A local job takes up to ``CASES_PER_JOB`` consecutive cases: with the native backend, the small
+ROIs among them (`radiopipe.features.batch.SMALL_ROI_VOXELS`) are computed as one batch, equal to
+their one-by-one extraction; the others, and every case of another backend, one by one.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import traceback
 from functools import partial
 from typing import TYPE_CHECKING
 
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from tqdm import tqdm  # the text bar: tqdm.auto warns in kernels without ipywidgets
 
 from radiopipe.acquisition import acquisition_parameters
@@ -32,7 +35,7 @@ from radiopipe.config import DataConfig, FeatureConfig
 from radiopipe.diagnostics import acquisition_diagnostics
 from radiopipe.errors import CaseError
 from radiopipe.features.blas import single_threaded_blas
-from radiopipe.io import redact_paths
+from radiopipe.io import Volume, redact_paths
 from radiopipe.io.modality import read_modality
 from radiopipe.manifest import Case, Manifest
 from radiopipe.run_folder import RunFolder
@@ -43,6 +46,9 @@ if TYPE_CHECKING:
     from radiopipe.scaleout import DaskCluster
 
 logger = logging.getLogger(__name__)
+
+# Cases per local job (fewer when there are fewer cases than workers): one batch of small ROIs.
+CASES_PER_JOB = 32
 
 
 def extract_cohort(
@@ -84,8 +90,11 @@ def extract_cohort(
     run.cases_dir.mkdir(parents=True, exist_ok=True)
     backend = get_backend(features.backend)  # fail fast, before any worker starts
     if cluster is None:
-        jobs = (delayed(extract_case)(case, features, data, run) for case in manifest.cases)
-        finished = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
+        size = min(CASES_PER_JOB, -(-len(manifest.cases) // effective_n_jobs(n_jobs)))
+        chunks = [manifest.cases[k:k + size] for k in range(0, len(manifest.cases), size)]
+        jobs = (delayed(extract_cases)(chunk, features, data, run) for chunk in chunks)
+        done = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
+        finished = (result for results in done for result in results)
     else:
         cluster.check_workers(
             readable=manifest.cases[0].image, writable=run.cases_dir,
@@ -117,8 +126,60 @@ def extract_cohort(
     return results
 
 
+def extract_cases(
+    cases: list[Case], features: FeatureConfig, data: DataConfig, run: RunFolder
+) -> list[CaseResult]:
+    """Extract (or reuse) several cases in this process, the native backend's small ROIs among
+    them computed as one batch; never raises for a problem of a case itself.
+
+    Returns
+    -------
+    list of CaseResult
+        In the order of ``cases``.
+    """
+    batched = {}
+    if len(cases) > 1 and get_backend(features.backend).name == "native":
+        batched = _batched_features(cases, features, data, run)
+    return [
+        extract_case(case, features, data, run, computed=batched.get(case.case_id))
+        for case in cases
+    ]
+
+
+def _batched_features(cases: list[Case], features: FeatureConfig, data: DataConfig,
+                      run: RunFolder) -> dict[str, dict[str, float]]:
+    """The features of the small single-image ROIs among ``cases`` that are not stored yet,
+    computed as one batch (`radiopipe.features.batch.extract_many`). A case that cannot be read
+    is left out, and so is every case when the batch raises: each is then extracted alone, and
+    fails alone with its own reason."""
+    from radiopipe.features.batch import extract_many, is_small  # the engine, when it runs
+
+    provenance = {"backend": "native", "backend_version": get_backend("native").version()}
+    small = {}
+    for case in cases:
+        if case.modalities:
+            continue
+        try:
+            key = _case_key(_input_provenance(case, provenance), features, data)
+            if _read_cached(run.case_file(case.case_id), key)[0] is not None:
+                continue
+            read = read_modality(case, case.images[0], features, data)
+            mask = Volume.from_sitk(read.mask, copy=False)
+            if read.features == features and is_small(mask):
+                small[case.case_id] = (Volume.from_sitk(read.image, copy=False), mask)
+        except Exception:  # the case's own extraction reports it
+            continue
+    if len(small) < 2:
+        return {}
+    try:
+        return dict(zip(small, extract_many(list(small.values()), features)))
+    except Exception:  # each case is then computed, and fails, alone
+        return {}
+
+
 def extract_case(
-    case: Case, features: FeatureConfig, data: DataConfig, run: RunFolder
+    case: Case, features: FeatureConfig, data: DataConfig, run: RunFolder, *,
+    computed: dict[str, float] | None = None,
 ) -> CaseResult:
     """Extract (or reuse) one case's features; never raises for a problem of the case itself.
 
@@ -128,6 +189,9 @@ def extract_case(
     features : FeatureConfig
     data : DataConfig
     run : RunFolder
+    computed : dict, optional
+        The case's feature values when a batch computed them already (single-image cases);
+        the case's image is still read, for its acquisition parameters and provenance.
 
     Returns
     -------
@@ -138,16 +202,14 @@ def extract_case(
     failure_file = run.failure_file(case.case_id)
     provenance = {"backend": backend.name, "backend_version": backend.version()}
     try:
-        provenance["image_sha256"], provenance["mask_sha256"] = input_sha256(case)
-        if case.roi is not None and not case.modalities:  # hashed: a name may hold an identifier
-            provenance["roi_sha256"] = text_sha256(case.roi)
+        provenance = _input_provenance(case, provenance)
         key = _case_key(provenance, features, data)
         cached, note = _read_cached(cached_file, key)
         if cached is not None:
             failure_file.unlink(missing_ok=True)
             return CaseResult(case.case_id, "reused", cached, provenance)
         start = time.perf_counter()
-        values = _read_and_compute(case, features, data, described=True)
+        values = _read_and_compute(case, features, data, described=True, computed=computed)
         seconds = time.perf_counter() - start
     except CaseError as exc:
         return _record_failure(case, provenance, run, type(exc).__name__, exc.reason)
@@ -204,15 +266,28 @@ def input_sha256(case: Case) -> tuple[str, str]:
     return pairs[0][1], pairs[0][2]
 
 
+def _input_provenance(case: Case, provenance: dict[str, str]) -> dict[str, str]:
+    """``provenance`` with the case's input hashes added."""
+    provenance = dict(provenance)
+    provenance["image_sha256"], provenance["mask_sha256"] = input_sha256(case)
+    if case.roi is not None and not case.modalities:  # hashed: a name may hold an identifier
+        provenance["roi_sha256"] = text_sha256(case.roi)
+    return provenance
+
+
 def _read_and_compute(case: Case, features: FeatureConfig, data: DataConfig, *,
-                      described: bool) -> dict:
-    """The case's feature values after reading each image as every extraction does; with
-    ``described``, also each image's acquisition parameters and provenance."""
+                      described: bool, computed: dict[str, float] | None = None) -> dict:
+    """The case's feature values after reading each image as every extraction does (or, for a
+    single-image case, ``computed`` when given); with ``described``, also each image's
+    acquisition parameters and provenance."""
     backend = get_backend(features.backend)
     values = {}
+    precomputed = computed
     for item in case.images:
         read = read_modality(case, item, features, data)
-        computed = backend.extract(read.image, read.mask, read.features)
+        computed = precomputed
+        if computed is None:
+            computed = backend.extract(read.image, read.mask, read.features)
         values.update({with_modality(item.modality, k): v for k, v in computed.items()})
         if described:  # kept beside the features
             values.update(acquisition_parameters(read.image, item.modality))
