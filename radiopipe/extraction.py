@@ -137,13 +137,14 @@ def extract_cases(
     list of CaseResult
         In the order of ``cases``.
     """
-    batched = {}
-    if len(cases) > 1 and get_backend(features.backend).name == "native":
-        batched = _batched_features(cases, features, data, run)
-    return [
-        extract_case(case, features, data, run, computed=batched.get(case.case_id))
-        for case in cases
-    ]
+    with single_threaded_blas():  # once for the job, not once per case
+        batched = {}
+        if len(cases) > 1 and get_backend(features.backend).name == "native":
+            batched = _batched_features(cases, features, data, run)
+        return [
+            extract_case(case, features, data, run, computed=batched.get(case.case_id))
+            for case in cases
+        ]
 
 
 def _batched_features(cases: list[Case], features: FeatureConfig, data: DataConfig,
