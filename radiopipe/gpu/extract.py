@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -116,16 +117,22 @@ def extract_batch(
 
 
 def _in_native_order(row: dict[str, float], settings: FeatureConfig) -> dict[str, float]:
-    """A row's columns in the native engine's order: shape, then each image type (in the order
-    its ROIs came) with its families in ``settings.families`` order."""
-    rank = {name: k for k, name in enumerate(settings.families)}
+    """A row's columns in the native engine's order (see `_native_order`)."""
+    return {key: row[key] for key in _native_order(tuple(row), tuple(settings.families))}
+
+
+@lru_cache(maxsize=16)
+def _native_order(keys: tuple[str, ...], families: tuple[str, ...]) -> tuple[str, ...]:
+    """Columns in the native engine's order: shape, then each image type (in the order its ROIs
+    came) with its families in ``families`` order (memoised: the rows of a batch share them)."""
+    rank = {name: k for k, name in enumerate(families)}
     images: dict[str, int] = {}
-    keys = []
-    for key in row:
+    ranked = []
+    for key in keys:
         image_name, family, _ = split_column(key)
         first = FAMILIES[family].kind != "morphology"
-        keys.append((first, images.setdefault(image_name, len(images)), rank[family], key))
-    return {key: row[key] for *_, key in sorted(keys, key=lambda k: k[:3])}
+        ranked.append((first, images.setdefault(image_name, len(images)), rank[family], key))
+    return tuple(key for *_, key in sorted(ranked, key=lambda k: k[:3]))
 
 
 def prepare_cases(cases: Sequence[tuple[Volume, Volume]], settings: FeatureConfig, xp):
