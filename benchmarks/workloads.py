@@ -27,7 +27,9 @@ Each line is ``name: R.Rx``, R = pyradiomics time / native time (> 1: native is 
 line, ``worst``, is the smallest ratio. Timings are warm: each workload runs once per backend
 untimed, then the best of ``--repeats`` runs is kept. Values are checked while timing: the
 largest relative difference of a feature both backends output (absolute near zero) is printed
-beside each ratio, and a difference over ``TOLERANCE`` is reported as a mismatch (exit 1).
+beside each ratio, and a difference over ``TOLERANCE`` is reported as a mismatch (exit 1). The
+MNI152 patches and the value check are those of ``extract_vs_pyradiomics.py`` (which also
+measures peak memory).
 ``--quick`` (a few minutes on two cores) times 50 patches, one run each, and skips the filters
 on real cases larger than ``QUICK_FILTER_VOXELS`` voxels.
 """
@@ -35,7 +37,6 @@ on real cases larger than ``QUICK_FILTER_VOXELS`` voxels.
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import statistics
 import sys
@@ -45,12 +46,12 @@ from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
+from extract_vs_pyradiomics import largest_difference, small_cases
 from scipy import ndimage
 
 from radiopipe.backends.native import NativeBackend
 from radiopipe.backends.pyradiomics import PyradiomicsBackend
 from radiopipe.config import FeatureConfig
-from radiopipe.datasets import mni152_tissue
 from radiopipe.features.batch import extract_many
 from radiopipe.io import Volume
 
@@ -73,7 +74,7 @@ def main() -> int:
     repeats = 1 if args.quick else args.repeats
     real = read_cases(args.cases_dir)
     workloads: list[tuple[str, list[Case], FeatureConfig]] = [
-        ("small-rois", small_rois(50 if args.quick else 200), DEFAULT),
+        ("small-rois", small_cases(50 if args.quick else 200), DEFAULT),
         ("large-roi", [synthetic_3d()], DEFAULT),
         ("large-roi-filters", [synthetic_3d()], FILTERS),
         ("2d", [synthetic_2d()], DEFAULT),
@@ -112,19 +113,6 @@ def read_cases(folder: Path) -> list[Case]:
     if not cases:
         raise SystemExit(f"{folder} holds no {{case}}_image.* / {{case}}_label.* pairs")
     return cases
-
-
-def small_rois(count: int) -> list[Case]:
-    """The first ``count`` patches of the MNI152 tissue dataset (built into its cache once)."""
-    manifest = mni152_tissue(cases_per_class=-(-count // 3))
-    with open(manifest, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))[:count]
-    folder = manifest.parent
-    return [
-        (row["case_id"], sitk.ReadImage(str(folder / row["image"])),
-         sitk.ReadImage(str(folder / row["mask"])))
-        for row in rows
-    ]
 
 
 def synthetic_3d() -> Case:
@@ -184,17 +172,6 @@ def _best(run: Callable[[], object], repeats: int) -> float:
         run()
         best = min(best, time.perf_counter() - start)
     return best
-
-
-def largest_difference(native: dict[str, float], reference: dict[str, float]) -> float:
-    """Largest ``|a - b| / max(|b|, 1e-3)`` over the features both backends output: relative,
-    absolute near zero (where round-off such as an entropy of -3e-16 against -0.0 lives)."""
-    shared = sorted(set(native) & set(reference))
-    a = np.array([native[k] for k in shared])
-    b = np.array([reference[k] for k in shared])
-    both_nan = np.isnan(a) & np.isnan(b)
-    difference = np.abs(a - b)[~both_nan] / np.maximum(np.abs(b[~both_nan]), 1e-3)
-    return float(difference.max(initial=0.0))
 
 
 if __name__ == "__main__":
