@@ -36,7 +36,7 @@ from radiopipe.diagnostics import acquisition_diagnostics
 from radiopipe.errors import CaseError
 from radiopipe.features.blas import single_threaded_blas
 from radiopipe.io import Volume, redact_paths
-from radiopipe.io.modality import read_modality
+from radiopipe.io.modality import ModalityImage, read_modality
 from radiopipe.manifest import Case, Manifest
 from radiopipe.run_folder import RunFolder
 from radiopipe.storage import atomic_write_json, file_sha256, text_sha256
@@ -132,55 +132,68 @@ def extract_cases(
     """Extract (or reuse) several cases in this process, the native backend's small ROIs among
     them computed as one batch; never raises for a problem of a case itself.
 
+    Each case is read once: a case that is not batched is extracted as soon as it is read, so
+    only the small ROIs wait for their batch.
+
     Returns
     -------
     list of CaseResult
         In the order of ``cases``.
     """
     with single_threaded_blas():  # once for the job, not once per case
-        batched = {}
-        if len(cases) > 1 and get_backend(features.backend).name == "native":
-            batched = _batched_features(cases, features, data, run)
-        return [
-            extract_case(case, features, data, run, computed=batched.get(case.case_id))
-            for case in cases
-        ]
+        if len(cases) == 1 or get_backend(features.backend).name != "native":
+            return [extract_case(case, features, data, run) for case in cases]
+        from radiopipe.features.batch import is_small  # the engine, when it runs
+
+        results, small = {}, {}
+        for case in cases:
+            read = _read_if_pending(case, features, data, run)
+            mask = None if read is None else Volume.from_sitk(read.mask, copy=False)
+            if read is not None and read.features == features and is_small(mask):
+                small[case.case_id] = (case, read, mask)
+            else:
+                results[case.case_id] = extract_case(case, features, data, run, read=read)
+        computed = _batch(small, features)
+        for case_id, (case, read, _) in small.items():
+            results[case_id] = extract_case(case, features, data, run, read=read,
+                                            computed=computed.get(case_id))
+        return [results[case.case_id] for case in cases]
 
 
-def _batched_features(cases: list[Case], features: FeatureConfig, data: DataConfig,
-                      run: RunFolder) -> dict[str, dict[str, float]]:
-    """The features of the small single-image ROIs among ``cases`` that are not stored yet,
-    computed as one batch (`radiopipe.features.batch.extract_many`). A case that cannot be read
-    is left out, and so is every case when the batch raises: each is then extracted alone, and
-    fails alone with its own reason."""
-    from radiopipe.features.batch import extract_many, is_small  # the engine, when it runs
-
+def _read_if_pending(case: Case, features: FeatureConfig, data: DataConfig,
+                     run: RunFolder) -> ModalityImage | None:
+    """A single-image case's image and mask when its features are not stored yet; None for a
+    stored or multimodal case, or one that cannot be read (its own extraction reports it)."""
+    if case.modalities:
+        return None
     provenance = {"backend": "native", "backend_version": get_backend("native").version()}
-    small = {}
-    for case in cases:
-        if case.modalities:
-            continue
-        try:
-            key = _case_key(_input_provenance(case, provenance), features, data)
-            if _read_cached(run.case_file(case.case_id), key)[0] is not None:
-                continue
-            read = read_modality(case, case.images[0], features, data)
-            mask = Volume.from_sitk(read.mask, copy=False)
-            if read.features == features and is_small(mask):
-                small[case.case_id] = (Volume.from_sitk(read.image, copy=False), mask)
-        except Exception:  # the case's own extraction reports it
-            continue
+    try:
+        key = _case_key(_input_provenance(case, provenance), features, data)
+        if _read_cached(run.case_file(case.case_id), key)[0] is not None:
+            return None
+        return read_modality(case, case.images[0], features, data)
+    except Exception:  # the case's own extraction reads it again and reports why it fails
+        return None
+
+
+def _batch(small: dict, features: FeatureConfig) -> dict[str, dict[str, float]]:
+    """Features of the small ROIs by case id, computed as one batch
+    (`radiopipe.features.batch.extract_many`); empty when the batch raises: each case is then
+    computed, and fails, alone."""
+    from radiopipe.features.batch import extract_many
+
     if len(small) < 2:
         return {}
+    volumes = [(Volume.from_sitk(read.image, copy=False), mask) for _, read, mask in small.values()]
     try:
-        return dict(zip(small, extract_many(list(small.values()), features)))
+        return dict(zip(small, extract_many(volumes, features)))
     except Exception:  # each case is then computed, and fails, alone
         return {}
 
 
 def extract_case(
     case: Case, features: FeatureConfig, data: DataConfig, run: RunFolder, *,
-    computed: dict[str, float] | None = None,
+    read: ModalityImage | None = None, computed: dict[str, float] | None = None,
 ) -> CaseResult:
     """Extract (or reuse) one case's features; never raises for a problem of the case itself.
 
@@ -190,9 +203,11 @@ def extract_case(
     features : FeatureConfig
     data : DataConfig
     run : RunFolder
+    read : ModalityImage, optional
+        A single-image case's image and mask when the caller read them already.
     computed : dict, optional
-        The case's feature values when a batch computed them already (single-image cases);
-        the case's image is still read, for its acquisition parameters and provenance.
+        A single-image case's feature values when a batch computed them already (from
+        ``read``, which then gives the acquisition parameters and provenance).
 
     Returns
     -------
@@ -210,7 +225,8 @@ def extract_case(
             failure_file.unlink(missing_ok=True)
             return CaseResult(case.case_id, "reused", cached, provenance)
         start = time.perf_counter()
-        values = _read_and_compute(case, features, data, described=True, computed=computed)
+        values = _read_and_compute(case, features, data, described=True, read=read,
+                                   computed=computed)
         seconds = time.perf_counter() - start
     except CaseError as exc:
         return _record_failure(case, provenance, run, type(exc).__name__, exc.reason)
@@ -277,16 +293,18 @@ def _input_provenance(case: Case, provenance: dict[str, str]) -> dict[str, str]:
 
 
 def _read_and_compute(case: Case, features: FeatureConfig, data: DataConfig, *,
-                      described: bool, computed: dict[str, float] | None = None) -> dict:
-    """The case's feature values after reading each image as every extraction does (or, for a
-    single-image case, ``computed`` when given); with ``described``, also each image's
-    acquisition parameters and provenance."""
+                      described: bool, read: ModalityImage | None = None,
+                      computed: dict[str, float] | None = None) -> dict:
+    """The case's feature values after reading each image as every extraction does (for a
+    single-image case, ``read`` and ``computed`` when given); with ``described``, also each
+    image's acquisition parameters and provenance."""
     backend = get_backend(features.backend)
     values = {}
-    precomputed = computed
+    given = (read, computed)
     for item in case.images:
-        read = read_modality(case, item, features, data)
-        computed = precomputed
+        read, computed = given if not case.modalities else (None, None)
+        if read is None:
+            read = read_modality(case, item, features, data)
         if computed is None:
             computed = backend.extract(read.image, read.mask, read.features)
         values.update({with_modality(item.modality, k): v for k, v in computed.items()})
