@@ -51,6 +51,9 @@ from radiopipe.xp import get_namespace, to_numpy
 
 # Voxels of one packed lattice (int32): batches of ROIs are split to stay under it.
 PACKED_VOXELS = 1 << 27
+# On the CPU, ROIs per batch times the square of their largest grey-level count at most: a batch
+# costs its dense matrices, so beyond this many ROIs of many levels it stops paying off.
+CPU_MATRIX_ENTRIES = 1 << 16
 # Threads preparing cases on the host (NumPy, SciPy and SimpleITK release the GIL in their loops).
 HOST_THREADS = 8
 
@@ -111,7 +114,11 @@ def extract_batch(
         gpu.require()
         import cupy as xp
     rows, rois = prepare_cases(cases, settings, xp)
-    for batch in _split(rois):
+    if xp is np:
+        # The batch's matrices are dense, n_roi x N_g x N_g for the batch's largest N_g: on the
+        # CPU, ROIs of alike grey-level counts go together, in batches of bounded matrices.
+        rois = sorted(rois, key=lambda roi: roi.item.n_levels)
+    for batch in _split(rois, max_entries=CPU_MATRIX_ENTRIES if xp is np else None):
         _add_batch_features(rows, batch, settings, xp)
     return [_in_native_order(reported(row, settings.definitions), settings) for row in rows]
 
@@ -198,18 +205,22 @@ def _prepare_case(index: int, image: Volume, mask: Volume, settings: FeatureConf
     return host_values, rois
 
 
-def _split(rois: list[_Roi]) -> list[list[_Roi]]:
-    """Consecutive groups of ROIs whose packed lattice stays under ``PACKED_VOXELS``."""
+def _split(rois: list[_Roi], *, max_entries: int | None = None) -> list[list[_Roi]]:
+    """Consecutive groups of ROIs whose packed lattice stays under ``PACKED_VOXELS`` and, with
+    ``max_entries``, whose ``n_roi * N_g**2`` (a matrix stack's size) stays under it."""
     batches, current = [], []
-    planes, rows, columns = 1, 0, 0  # the leading empty plane
+    planes, rows, columns, levels = 1, 0, 0, 0  # the leading empty plane
     for roi in rois:
         depth, height, width = roi.item.mask.shape
         grown = (planes + depth + 1, max(rows, height + 2), max(columns, width + 2))
-        if current and grown[0] * grown[1] * grown[2] > PACKED_VOXELS:
+        more = max(levels, roi.item.n_levels)
+        too_many = max_entries is not None and (len(current) + 1) * more**2 > max_entries
+        if current and (grown[0] * grown[1] * grown[2] > PACKED_VOXELS or too_many):
             batches.append(current)
-            current, grown = [], (1 + depth + 1, height + 2, width + 2)
+            current, grown, more = [], (1 + depth + 1, height + 2, width + 2), roi.item.n_levels
         current.append(roi)
         planes, rows, columns = grown
+        levels = more
     if current:
         batches.append(current)
     return batches

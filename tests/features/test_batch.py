@@ -14,6 +14,8 @@ from radiopipe.config import FeatureConfig
 from radiopipe.datasets import mni152_tissue
 from radiopipe.features.batch import SMALL_ROI_VOXELS, extract_many, is_small
 from radiopipe.features.extract import extract_features
+from radiopipe.gpu import extract as gpu_extract
+from radiopipe.gpu.packing import RoiItem
 from radiopipe.io import Volume
 
 ALL_FAMILIES = [
@@ -110,5 +112,25 @@ def test_large_and_small_rois_mixed_keep_their_order():
     assert not is_small(large[1])
     cases = [small[0], large, small[1], small[2]]
     settings = FeatureConfig()
+    single = [extract_features(image, mask, settings) for image, mask in cases]
+    assert_rows_equal(extract_many(cases, settings), single)
+
+
+def test_cpu_batches_are_bounded_by_their_grey_level_matrices():
+    def roi(n_levels):
+        mask = np.ones((1, 2, 2), dtype=bool)
+        item = RoiItem(mask, np.ones(4), np.ones(4, dtype=np.int64), n_levels, 1.0)
+        return gpu_extract._Roi(0, "original", item)
+
+    rois = [roi(2), roi(3), roi(10), roi(10)]
+    batches = gpu_extract._split(rois, max_entries=250)
+    assert [[r.item.n_levels for r in batch] for batch in batches] == [[2, 3], [10, 10]]
+    assert len(gpu_extract._split(rois)) == 1
+
+
+def test_rois_split_into_several_batches_equal_one_case_extraction(monkeypatch):
+    monkeypatch.setattr(gpu_extract, "CPU_MATRIX_ENTRIES", 300)
+    settings = FeatureConfig(bin_width=5.0)
+    cases = synthetic_cases(9, 16)
     single = [extract_features(image, mask, settings) for image, mask in cases]
     assert_rows_equal(extract_many(cases, settings), single)
