@@ -19,16 +19,24 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel
 
-from radiopipe.config import LoadedConfig, load_config, parse_config, read_config_data
+from radiopipe.config import (
+    LoadedConfig,
+    apply_overrides,
+    load_config,
+    parse_config,
+    read_config_data,
+)
 from radiopipe.errors import ConfigError, ManifestError, RadiopipeError
 from radiopipe.extraction import compute_features
 from radiopipe.manifest import Case, Manifest, read_manifest
+from radiopipe.pyradiomics_names import from_pyradiomics_names, to_pyradiomics_names
 from radiopipe.results import (
     BackendChoice,
     Document,
@@ -36,6 +44,7 @@ from radiopipe.results import (
     Extraction,
     FeatureMaps,
     Predictions,
+    Robustness,
     Run,
     Training,
 )
@@ -58,6 +67,7 @@ def make_config(
     explain: Section = None,
     report: Section = None,
     cnn: Section = None,
+    robustness: Section = None,
     output_dir: str | Path | None = None,
     base_dir: str | Path = ".",
 ) -> LoadedConfig:
@@ -67,7 +77,7 @@ def make_config(
     ----------
     name : str
         The run's name.
-    data, features, model, compute, explain, report, cnn : dict or section model
+    data, features, model, compute, explain, report, cnn, robustness : dict or section model
         The config's sections (see ``configs/demo.yaml``); omitted ones take their defaults.
     output_dir : str or Path, optional
         The run folder; ``runs/<name>`` by default.
@@ -90,7 +100,7 @@ def make_config(
     2
     """
     sections = {"data": data, "features": features, "model": model, "compute": compute,
-                "explain": explain, "report": report, "cnn": cnn}
+                "explain": explain, "report": report, "cnn": cnn, "robustness": robustness}
     document = {"name": name, "output_dir": str(output_dir or Path("runs") / name)}
     for key, value in sections.items():
         if value is not None:
@@ -98,7 +108,9 @@ def make_config(
     return parse_config(document, base_dir=base_dir, source=f"config '{name}'")
 
 
-def validate_config(path: str | Path) -> tuple[LoadedConfig | None, list[str]]:
+def validate_config(
+    path: str | Path, overrides: Sequence[str] = ()
+) -> tuple[LoadedConfig | None, list[str]]:
     """Every problem of a config file and of the cohort manifest it names, found in one pass.
 
     Checks the config's keys and values (model names included), the manifest (its columns,
@@ -109,6 +121,8 @@ def validate_config(path: str | Path) -> tuple[LoadedConfig | None, list[str]]:
     ----------
     path : str or Path
         The YAML config file.
+    overrides : sequence of str
+        ``KEY.PATH=VALUE`` settings over the file's (the command line's ``--set``).
 
     Returns
     -------
@@ -122,14 +136,14 @@ def validate_config(path: str | Path) -> tuple[LoadedConfig | None, list[str]]:
     """
     path = Path(path)
     try:
-        data = read_config_data(path)
+        data = apply_overrides(read_config_data(path), overrides, source=path.name)
     except ConfigError as exc:
         return None, str(exc).splitlines()
     problems: list[str] = []
     base_dir = path.resolve().parent
     loaded = None
     try:
-        loaded = parse_config(data, base_dir=base_dir, source=path.name)
+        loaded = load_config(path, overrides)
     except ConfigError as exc:
         problems += str(exc).splitlines()
     section = data.get("data") if isinstance(data, dict) else None
@@ -186,6 +200,38 @@ def extract(config: ConfigLike, *, progress: bool = True) -> Extraction:
         results = outcome.results
         counts = {s: sum(r.status == s for r in results) for s in ("computed", "reused", "failed")}
         failures = {r.case_id: r.reason for r in results if r.status == "failed"}
+    return Extraction(table, failures, counts, outcome.run.features)
+
+
+def import_features(
+    config: ConfigLike, csv: str | Path, *, id_column: str | None = None
+) -> Extraction:
+    """Import a pyradiomics batch CSV as the run's ``features.parquet`` (in place of
+    :func:`extract`); :func:`train` and :func:`write_report` then run on it.
+
+    Parameters
+    ----------
+    config : LoadedConfig or path
+        The run's config; its manifest gives the cases' ids, patients and labels.
+    csv : str or Path
+        The CSV pyradiomics' command line wrote (``--format csv``).
+    id_column : str, optional
+        The CSV column of case ids; by default ``case_id`` where the CSV has one, else each row
+        is matched by its ``Image`` and ``Mask`` paths.
+
+    Examples
+    --------
+    >>> imported = import_features("configs/demo.yaml", "pyradiomics.csv")  # doctest: +SKIP
+    >>> train("configs/demo.yaml").roc_auc  # doctest: +SKIP
+    """
+    from radiopipe.stages.import_features import import_features as import_stage
+
+    loaded = _loaded(config)
+    with hold(RunFolder(loaded.output_dir)):
+        outcome = import_stage(loaded, Path(csv), id_column)
+    table = read_table(outcome.run.features)[0]
+    failures = {r.case_id: r.reason for r in outcome.results if r.status == "failed"}
+    counts = {"imported": len(outcome.results) - len(failures), "failed": len(failures)}
     return Extraction(table, failures, counts, outcome.run.features)
 
 
@@ -345,6 +391,27 @@ def backend_status(backend: str = "auto") -> BackendChoice:
     chosen = get_backend(backend).name
     reason = gpu.unavailable_reason() if chosen != "cupy" and backend in ("auto", "cupy") else ""
     return BackendChoice(backend, chosen, reason)
+
+
+def robustness(config: ConfigLike, *, progress: bool = True) -> Robustness:
+    """The ICC of every feature under the perturbations of the config's ``robustness`` section
+    (and across repeated scans with a ``repeat`` column) -> ``robustness.parquet``.
+
+    Every case's perturbed versions go through the extraction's own reading and feature engine;
+    the table is reused when nothing it reads changed.
+
+    Examples
+    --------
+    >>> result = robustness("configs/sts_robustness.yaml")  # doctest: +SKIP
+    >>> result.summary()  # doctest: +SKIP
+    """
+    from radiopipe.stages.robustness import robustness as robustness_stage
+
+    loaded = _loaded(config)
+    with hold(RunFolder(loaded.output_dir)):
+        outcome = robustness_stage(loaded, progress=progress)
+    return Robustness(outcome.table, outcome.failures, loaded.config.robustness.threshold,
+                      outcome.run.robustness)
 
 
 def train(config: ConfigLike) -> Training:
@@ -587,10 +654,14 @@ __all__ = [
     "extract_case",
     "feature_maps",
     "from_pyradiomics",
+    "from_pyradiomics_names",
+    "import_features",
     "load_config",
     "make_config",
     "predict",
+    "robustness",
     "run",
+    "to_pyradiomics_names",
     "train",
     "validate_config",
     "write_report",

@@ -1,10 +1,16 @@
-"""Command line: ``python -m radiopipe {run,validate,extract,train,report} CONFIG``,
+"""Command line: ``python -m radiopipe {run,validate,extract,train,report,robustness} CONFIG``,
+``python -m radiopipe import-features PYRADIOMICS.csv --config CONFIG``,
 ``python -m radiopipe predict --model BUNDLE --manifest NEW.csv``,
 ``python -m radiopipe explain --model BUNDLE --case ID --manifest NEW.csv`` and
 ``python -m radiopipe compliance [--chapter {1,2}] --data DIR [--ct-phantom IBSI1_DIR]``.
 
-Exit codes: 0 success; 1 when any case failed (everything else is still written); 2 for usage,
-config, manifest or data errors, reported as one message without a traceback.
+Global options (``-v``, ``-q``, ``--version``) go before or after the subcommand; a subcommand
+that reads a config takes ``--set KEY.PATH=VALUE`` settings over the file's.
+
+Exit codes (:data:`EXIT_CODES`): 0 success; 1 when any case failed (everything else is still
+written); 2 for usage, config, manifest or data errors, reported as one message without a
+traceback; 3 for an internal error (one line naming the file that keeps the traceback, which
+``-v`` also prints); 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -39,21 +45,43 @@ _OS_FIXES = {
 }
 
 
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}    success
+  {EXIT_CASES_FAILED}    some cases failed (the rest is written; reasons in failures/), or an IBSI
+       compliance check failed
+  {EXIT_USAGE}    usage, config, manifest, data or file error: one line saying what to fix
+  {EXIT_INTERNAL}    internal error: one line naming where the traceback was saved (-v prints it)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C); finished cases are kept and a rerun resumes
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
+    """The argument parser of every subcommand.
+
+    The global options (``-v``, ``-q``, ``--version``) are accepted before the subcommand and
+    after it; every subcommand that reads a config also takes ``--set KEY.PATH=VALUE``.
+    """
     parser = argparse.ArgumentParser(
         prog="radiopipe",
         description=(
             "Radiomics features, grouped cross-validated models and reports for medical images."
         ),
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"radiopipe {__version__}")
-    verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
-    verbosity.add_argument(
-        "-q", "--quiet", action="store_true", help="log warnings and errors only"
-    )
+    _add_global_options(parser, default=False)
+    # The subcommands' copy leaves an option it was not given unset, so one given before the
+    # subcommand is kept.
+    global_options = argparse.ArgumentParser(add_help=False)
+    _add_global_options(global_options, default=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, help=text, description=text, epilog=EXIT_CODES, parents=[global_options],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
     helps = {
         "run": "extract features, cross-validate the model and write the report",
         "validate": "check a config file, its manifest and the files the manifest lists, "
@@ -63,12 +91,27 @@ def build_parser() -> argparse.ArgumentParser:
         "the model bundle",
         "report": "write report.html (and report.pdf) from the run folder, explaining the "
         "held-out predictions first when explain.enabled",
+        "robustness": "extract every case's perturbed versions (the config's robustness "
+        "section) and write the ICC of every feature into robustness.parquet",
     }
     for name, text in helps.items():
-        sub = commands.add_parser(name, help=text, description=text)
+        sub = command(name, text)
         sub.add_argument("config", metavar="CONFIG", help="YAML config file")
+        _add_set_option(sub)
+    text = ("import a pyradiomics batch CSV (the output of pyradiomics' command line) as the "
+            "run's features.parquet, its rows matched to the config's manifest; 'train' and "
+            "'report' then use it")
+    imported = command("import-features", text)
+    imported.add_argument("csv", metavar="CSV", help="pyradiomics batch output (--format csv)")
+    imported.add_argument("--config", required=True, metavar="CONFIG", help="YAML config file")
+    imported.add_argument(
+        "--id-column", metavar="NAME",
+        help="the CSV column holding the manifest's case ids (default: 'case_id' where the CSV "
+        "has it, else each row is matched by its Image and Mask paths)",
+    )
+    _add_set_option(imported)
     text = "predict new cases with a saved model bundle (features extracted with its settings)"
-    predict = commands.add_parser("predict", help=text, description=text)
+    predict = command("predict", text)
     predict.add_argument(
         "--model", required=True, metavar="BUNDLE", help="model folder written by 'train'"
     )
@@ -83,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--n-jobs", type=int, default=1, help="extraction processes (-1: all)")
     text = ("explain one new case with a saved model bundle: its prediction, the features that "
             "drove it and where they are in the image (an HTML page)")
-    explain = commands.add_parser("explain", help=text, description=text)
+    explain = command("explain", text)
     explain.add_argument(
         "--model", required=True, metavar="BUNDLE", help="model folder written by 'train'"
     )
@@ -98,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     text = ("check radiopipe against the IBSI reference data: chapter 1 features (reference "
             "values) or chapter 2 filters (phase-1 reference response maps)")
-    compliance = commands.add_parser("compliance", help=text, description=text)
+    compliance = command("compliance", text)
     compliance.add_argument(
         "--data",
         required=True,
@@ -122,9 +165,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_global_options(parser: argparse.ArgumentParser, *, default) -> None:
+    """``--version``, ``-v`` and ``-q`` (unset unless given, with ``default=SUPPRESS``)."""
+    parser.add_argument("--version", action="version", version=f"radiopipe {__version__}")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", default=default,
+                           help="log debugging detail (and print an internal error's traceback)")
+    verbosity.add_argument("-q", "--quiet", action="store_true", default=default,
+                           help="log warnings and errors only")
+
+
+def _add_set_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set", action="append", default=[], dest="overrides", metavar="KEY.PATH=VALUE",
+        help="a setting over the config file's, the value read as YAML (repeatable): "
+        "--set model.cv.n_splits=3 --set features.image_types=[original,log]; checked as the "
+        "file is and recorded in the run's resolved config (and so its hash)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verbose and args.quiet:
+        parser.error("-v/--verbose and -q/--quiet exclude each other")
     _configure_logging(args)
     try:
         return _dispatch(args)
@@ -140,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except Exception as exc:  # a radiopipe bug: a short line, the traceback kept in a file
         path = _save_traceback(args)
+        if args.verbose:
+            traceback.print_exc(file=sys.stderr)
         print(f"radiopipe: internal error ({type(exc).__name__}); the traceback is in {path}; "
               "please report it with that file", file=sys.stderr)
         return EXIT_INTERNAL
@@ -175,7 +242,7 @@ def _output_folder(args: argparse.Namespace) -> Path | None:
         return api.default_output(args.model, args.command)
     if getattr(args, "config", None):
         try:
-            return api.load_config(args.config).output_dir
+            return api.load_config(args.config, args.overrides).output_dir
         except RadiopipeError:
             return None
     return None
@@ -191,9 +258,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "explain":
         return _explain(args)
     if args.command == "validate":
-        return _validate(args.config)
-    loaded = api.load_config(args.config)
+        return _validate(args.config, args.overrides)
+    loaded = api.load_config(args.config, args.overrides)
     progress = not args.quiet
+    if args.command == "import-features":
+        imported = api.import_features(loaded, args.csv, id_column=args.id_column)
+        print(f"features: {imported.path} ({len(imported.features)} case(s) imported)")
+        return _exit_for(imported.failed_cases)
     if args.command == "extract":
         return _exit_for(api.extract(loaded, progress=progress).failed_cases)
     if args.command == "train":
@@ -202,15 +273,27 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "report":
         print(f"report: {api.write_report(loaded).path}")
         return EXIT_OK
+    if args.command == "robustness":
+        return _robustness(loaded, progress)
     outcome = api.run(loaded, progress=progress)
     print(f"report: {outcome.report.path}")
     _print_summary(outcome.training.record)
     return _exit_for(outcome.failed_cases)
 
 
-def _validate(path: str) -> int:
+def _robustness(loaded, progress: bool) -> int:
+    """Write robustness.parquet and print the robust fraction by modality, family and kind."""
+    result = api.robustness(loaded, progress=progress)
+    summary = result.summary()
+    print(f"robustness: {result.path}")
+    print(f"fraction of features with ICC(1,1) >= {result.threshold:g}:")
+    print(summary.to_string(float_format=lambda v: f"{v:.2f}"))
+    return _exit_for(result.failed_cases, where="robustness/failures/")
+
+
+def _validate(path: str, overrides: list[str]) -> int:
     """Print every problem of the config and its manifest (exit 2), or its hash (exit 0)."""
-    loaded, problems = api.validate_config(path)
+    loaded, problems = api.validate_config(path, overrides)
     if problems:
         for problem in problems:
             print(f"radiopipe: error: {problem}", file=sys.stderr)
@@ -260,10 +343,10 @@ def _filter_compliance(data_dir: str, ct_phantom: str | None) -> int:
     return EXIT_CASES_FAILED if failed else EXIT_OK
 
 
-def _exit_for(failed: list[str]) -> int:
+def _exit_for(failed: list[str], where: str = "failures/") -> int:
     if failed:
         shown = ", ".join(failed[:10]) + (" ..." if len(failed) > 10 else "")
-        print(f"{len(failed)} case(s) failed: {shown} (reasons in failures/)", file=sys.stderr)
+        print(f"{len(failed)} case(s) failed: {shown} (reasons in {where})", file=sys.stderr)
         return EXIT_CASES_FAILED
     return EXIT_OK
 

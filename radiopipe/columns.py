@@ -10,8 +10,11 @@ Columns that describe a case's image rather than its region of interest carry a 
 first, then the modality where there is one: the acquisition parameters
 (``acquisition__spacing_x``, ``acquisition__pet__spacing_x``; see :mod:`radiopipe.acquisition`)
 and the acquisition provenance (``diagnostics__manufacturer``, ``diagnostics__pet__manufacturer``;
-see :mod:`radiopipe.diagnostics`). The engine, the GPU backend and every reader of feature columns
-name and split them here.
+see :mod:`radiopipe.diagnostics`). The pyradiomics backend's own per-case diagnostics keep
+pyradiomics' key after the role prefix ``pyradiomics``
+(``pyradiomics__diagnostics_Mask-original_VoxelNum``, ``pyradiomics__pet__diagnostics_...``).
+None of these is ever a feature column. The engine, the GPU backend and every reader of feature
+columns name and split them here.
 
 Examples
 --------
@@ -32,8 +35,11 @@ import re
 SEPARATOR = "__"
 ACQUISITION_PREFIX = "acquisition"
 DIAGNOSTICS_PREFIX = "diagnostics"
+PYRADIOMICS_PREFIX = "pyradiomics"
+# Prefixes of the columns that describe a case beside its features, never a feature themselves.
+_NOT_FEATURES = (ACQUISITION_PREFIX, DIAGNOSTICS_PREFIX, PYRADIOMICS_PREFIX)
 # Role prefixes of columns that are never features, and so never a modality's name either.
-RESERVED = frozenset({ACQUISITION_PREFIX, DIAGNOSTICS_PREFIX, "clinical", "cnn", "proba", "shift"})
+RESERVED = frozenset({*_NOT_FEATURES, "clinical", "cnn", "proba", "shift"})
 # A modality name: lower-case letters, digits and single underscores ('ct', 'pet', 'mr_t1').
 MODALITY_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 
@@ -84,7 +90,7 @@ def is_column(column: str) -> bool:
     parts = column.split(SEPARATOR)
     if len(parts) == 4 and is_modality(parts[0]):
         parts = parts[1:]
-    return len(parts) == 3 and parts[0] not in (ACQUISITION_PREFIX, DIAGNOSTICS_PREFIX)
+    return len(parts) == 3 and parts[0] not in _NOT_FEATURES
 
 
 ACQUISITION = ("spacing_x", "spacing_y", "spacing_z", "intensity_p01", "intensity_p99")
@@ -114,5 +120,22 @@ def diagnostics_columns(columns) -> list[str]:
 
 def split_diagnostics(column: str) -> tuple[str | None, str]:
     """``(modality or None, name)`` of a ``diagnostics__`` column."""
+    parts = column.split(SEPARATOR)[1:]
+    return (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
+
+
+def pyradiomics_column(key: str, modality: str | None = None) -> str:
+    """The table column of one of pyradiomics' own diagnostics (``diagnostics_Image-original_Mean``
+    -> ``pyradiomics__diagnostics_Image-original_Mean``): never taken for a feature column."""
+    return SEPARATOR.join([PYRADIOMICS_PREFIX, *([modality] if modality else []), key])
+
+
+def pyradiomics_columns(columns) -> list[str]:
+    """The pyradiomics-diagnostics columns among ``columns``, in order."""
+    return [c for c in columns if c.startswith(PYRADIOMICS_PREFIX + SEPARATOR)]
+
+
+def split_pyradiomics(column: str) -> tuple[str | None, str]:
+    """``(modality or None, pyradiomics' key)`` of a ``pyradiomics__`` column."""
     parts = column.split(SEPARATOR)[1:]
     return (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])

@@ -10,11 +10,14 @@ Relative paths in a config file resolve against the folder holding that file.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import difflib
 import hashlib
 import json
 import re
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,12 +46,15 @@ from radiopipe.settings.modalities import (
     SUVSettings,
 )
 from radiopipe.settings.model import (
+    BUILTIN_FEATURE_SETS,
     MODEL_NAMES,
     SEARCH_SCORINGS,
     BootstrapConfig,
     ClinicalConfig,
+    ControlsConfig,
     CVConfig,
     EnsembleConfig,
+    FeatureSetConfig,
     LightGBMParams,
     LogisticParams,
     ModelConfig,
@@ -60,26 +66,40 @@ from radiopipe.settings.model import (
     XGBoostParams,
 )
 from radiopipe.settings.outputs import ExplainConfig, FeatureMapConfig, ReportConfig
+from radiopipe.settings.robustness import (
+    PERTURBATION_KINDS,
+    ContourPerturbation,
+    NoisePerturbation,
+    RobustnessConfig,
+    RotationPerturbation,
+    TranslationPerturbation,
+    VolumePerturbation,
+)
 
 __all__ = [
     "AGGREGATIONS",
+    "BUILTIN_FEATURE_SETS",
     "CNN_BACKBONES",
     "DASK_ADDRESS",
     "FEATURE_FAMILIES",
     "IBSI_ONLY_FAMILIES",
     "MODALITY_KINDS",
     "MODEL_NAMES",
+    "PERTURBATION_KINDS",
     "RESOLVED_CONFIG_NAME",
     "SEARCH_SCORINGS",
     "BootstrapConfig",
     "CNNConfig",
     "CVConfig",
     "ClinicalConfig",
+    "ContourPerturbation",
     "ComputeConfig",
+    "ControlsConfig",
     "DataConfig",
     "EnsembleConfig",
     "ExplainConfig",
     "FeatureConfig",
+    "FeatureSetConfig",
     "FeatureMapConfig",
     "LightGBMParams",
     "LoadedConfig",
@@ -87,16 +107,22 @@ __all__ = [
     "MNI152Options",
     "ModalitySettings",
     "ModelConfig",
+    "NoisePerturbation",
     "NormalisationSettings",
     "PreprocessingConfig",
     "RandomForestParams",
     "ReportConfig",
+    "RobustnessConfig",
+    "RotationPerturbation",
     "RunConfig",
     "SUVSettings",
     "SVMParams",
     "SearchConfig",
     "ShiftConfig",
+    "TranslationPerturbation",
+    "VolumePerturbation",
     "XGBoostParams",
+    "apply_overrides",
     "config_hash",
     "load_config",
     "parse_config",
@@ -109,7 +135,7 @@ RESOLVED_CONFIG_NAME = "config.resolved.yaml"
 
 
 class RunConfig(Strict):
-    """A whole run: data, features, model and report."""
+    """A whole run: data, features, model, report and the robustness run's perturbations."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     output_dir: str
@@ -120,6 +146,7 @@ class RunConfig(Strict):
     model: ModelConfig = ModelConfig()
     explain: ExplainConfig = ExplainConfig()
     report: ReportConfig = ReportConfig()
+    robustness: RobustnessConfig = RobustnessConfig()
 
 
 @dataclass(frozen=True)
@@ -134,11 +161,15 @@ class LoadedConfig:
         Folder that relative paths in the config resolve against.
     source : str
         Name of the config for messages (the file name, never an absolute path).
+    overrides : tuple of str
+        The ``KEY.PATH=VALUE`` settings given over the file's (``--set``), in order; their
+        values are part of ``config`` and so of its hash.
     """
 
     config: RunConfig
     base_dir: Path
     source: str
+    overrides: tuple[str, ...] = ()
 
     def resolve(self, path: str) -> Path:
         """Resolve a path from the config against the config's folder."""
@@ -184,13 +215,16 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_config(path: str | Path) -> LoadedConfig:
-    """Read and validate a YAML config file.
+def load_config(path: str | Path, overrides: Sequence[str] = ()) -> LoadedConfig:
+    """Read and validate a YAML config file, with settings given over it.
 
     Parameters
     ----------
     path : str or Path
         The YAML file.
+    overrides : sequence of str
+        ``KEY.PATH=VALUE`` settings applied over the file's before validation (see
+        :func:`apply_overrides`), as the command line's ``--set`` gives them.
 
     Returns
     -------
@@ -199,10 +233,64 @@ def load_config(path: str | Path) -> LoadedConfig:
     Raises
     ------
     ConfigError
-        If the file is missing, is not valid YAML, or fails validation.
+        If the file is missing, is not valid YAML, an override is malformed, or the result
+        fails validation.
+
+    Examples
+    --------
+    >>> load_config("configs/demo.yaml", ["model.cv.n_splits=3"])  # doctest: +SKIP
     """
     path = Path(path)
-    return parse_config(read_config_data(path), base_dir=path.resolve().parent, source=path.name)
+    overrides = tuple(overrides)
+    source = f"{path.name} with --set" if overrides else path.name
+    data = apply_overrides(read_config_data(path), overrides, source=source)
+    loaded = parse_config(data, base_dir=path.resolve().parent, source=source)
+    return dataclasses.replace(loaded, source=path.name, overrides=overrides)
+
+
+def apply_overrides(data: Any, overrides: Sequence[str], *, source: str = "config") -> Any:
+    """A config's data with ``KEY.PATH=VALUE`` settings written over it (a new mapping).
+
+    Each value is read as YAML (``3``, ``0.5``, ``true``, ``null``, ``[original, log]``); the
+    sections on the path are created where the file omits them. Validation stays with
+    :func:`parse_config`, so an unknown key or a wrong value is the same error as in the file.
+
+    Raises
+    ------
+    ConfigError
+        If a setting has no ``=``, an empty key part, a value that is not YAML, or a path
+        through a value that is not a section.
+
+    Examples
+    --------
+    >>> apply_overrides({"model": {"cv": {"n_splits": 5}}}, ["model.cv.n_splits=3"])
+    {'model': {'cv': {'n_splits': 3}}}
+    >>> apply_overrides({}, ["features.image_types=[original, log]"])
+    {'features': {'image_types': ['original', 'log']}}
+    """
+    data = copy.deepcopy(data)
+    for override in overrides:
+        key, sep, text = override.partition("=")
+        parts = key.strip().split(".")
+        if not sep or not all(parts):
+            raise ConfigError(f"--set '{override}': expected KEY.PATH=VALUE, e.g. "
+                              "--set model.cv.n_splits=3")
+        try:
+            value = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--set '{override}': the value is not valid YAML: "
+                              f"{' '.join(str(exc).split())}") from None
+        if not isinstance(data, dict):
+            break  # parse_config reports a top level that is not a mapping
+        section = data
+        for depth, part in enumerate(parts[:-1]):
+            section = section.setdefault(part, {})
+            if not isinstance(section, dict):
+                where = ".".join(parts[:depth + 1])
+                raise ConfigError(f"{source}: --set '{override}': '{where}' is {_kind(section)}, "
+                                  "not a section of keys")
+        section[parts[-1]] = value
+    return data
 
 
 def read_config_data(path: str | Path) -> Any:
@@ -254,6 +342,8 @@ def write_resolved_config(loaded: LoadedConfig, folder: Path) -> Path:
     from radiopipe.storage import atomic_write_text
 
     body = {"config_hash": loaded.hash, "config": resolved_dict(loaded.config)}
+    if loaded.overrides:  # their values are in 'config' already; listed to show where they came
+        body["overrides"] = list(loaded.overrides)
     return atomic_write_text(folder / RESOLVED_CONFIG_NAME, yaml.safe_dump(body, sort_keys=False))
 
 
@@ -294,22 +384,30 @@ def _message(err: dict[str, Any]) -> str:
 
 def _fields_at(model: type[BaseModel], loc: list[str]) -> list[str]:
     """Field names of the (sub)model reached by following ``loc`` from ``model``."""
+    models = [model]
     for part in loc:
         if part.isdigit():  # an item of a list of sub-models
             continue
-        field = model.model_fields.get(part)
-        sub = _model_in(field.annotation) if field is not None else None
-        if sub is None:
+        # A tagged union's member is named by its tag ('features.ibsi_filters.0.laws').
+        tagged = [m for m in models if _tag(m) == part]
+        if tagged:
+            models = tagged
+            continue
+        field = models[0].model_fields.get(part)
+        models = _models_in(field.annotation) if field is not None else []
+        if not models:
             return []
-        model = sub
-    return list(model.model_fields)
+    return list(models[0].model_fields)
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
+def _tag(model: type[BaseModel]) -> str | None:
+    """The one value of a model's ``type: Literal[...]`` field (a tagged union's tag)."""
+    field = model.model_fields.get("type")
+    values = typing.get_args(field.annotation) if field is not None else ()
+    return values[0] if len(values) == 1 else None
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
+        return [annotation]
+    return [model for arg in typing.get_args(annotation) for model in _models_in(arg)]

@@ -301,6 +301,103 @@ def per_class_auc_intervals(
     return {name: percentile_interval(values[:, k]) for k, name in enumerate(classes)}
 
 
+def roc_auc(y: np.ndarray, proba: np.ndarray) -> float:
+    """ROC-AUC as :func:`scalar_metrics` gives it: the positive class's for two classes, the
+    one-vs-rest macro average for more (NaN where a class is missing)."""
+    onehot = np.eye(proba.shape[1], dtype=bool)[y]
+    shown = [1] if proba.shape[1] == 2 else range(proba.shape[1])
+    return _mean([binary_auc(onehot[:, k], proba[:, k]) for k in shown])
+
+
+def paired_auc_difference(
+    y: np.ndarray, proba: np.ndarray, reference: np.ndarray, groups: np.ndarray, *,
+    n_resamples: int, seed: int,
+) -> tuple[float, list[float] | None]:
+    """:func:`roc_auc` of ``proba`` minus that of ``reference`` on the same rows, with its paired
+    95% patient-bootstrap interval (both AUCs on each resample of :func:`patient_resamples`).
+
+    Parameters
+    ----------
+    y : array of int
+        Class codes.
+    proba, reference : array of shape (n, K)
+        Two models' probabilities of the same rows.
+    groups : array
+        Patient id per row.
+    n_resamples, seed : int
+        The run's bootstrap (the same resamples as its other intervals).
+
+    Returns
+    -------
+    (float, list or None)
+        The difference (NaN when undefined) and ``[low, high]``.
+
+    Examples
+    --------
+    >>> y = np.array([0, 0, 1, 1])
+    >>> a = np.array([[.9, .1], [.8, .2], [.2, .8], [.1, .9]])
+    >>> b = np.array([[.9, .1], [.1, .9], [.2, .8], [.8, .2]])
+    >>> paired_auc_difference(y, a, b, np.arange(4), n_resamples=0, seed=0)
+    (0.5, None)
+    """
+    difference = roc_auc(y, proba) - roc_auc(y, reference)
+    values = np.full(n_resamples, np.nan)
+    for r, rows in enumerate(patient_resamples(groups, n_resamples=n_resamples, seed=seed)):
+        values[r] = roc_auc(y[rows], proba[rows]) - roc_auc(y[rows], reference[rows])
+    return difference, percentile_interval(values)
+
+
+def youden_threshold(positive: np.ndarray, score: np.ndarray) -> float:
+    """The score threshold :math:`t` (a case is positive when its score is :math:`\\ge t`) that
+    maximises Youden's :math:`J = \\mathrm{sensitivity} + \\mathrm{specificity} - 1`; of tied
+    thresholds the highest. NaN without both classes.
+
+    Examples
+    --------
+    >>> youden_threshold(np.array([False, False, True, True]), np.array([.1, .4, .35, .8]))
+    0.8
+    """
+    if positive.all() or not positive.any():
+        return float("nan")
+    fpr, tpr, thresholds = metrics.roc_curve(positive, score)
+    best = int(np.argmax(tpr[1:] - fpr[1:])) + 1  # the first point (threshold inf) calls none
+    return float(thresholds[best])
+
+
+def threshold_rates(positive: np.ndarray, calls: np.ndarray) -> tuple[float, float]:
+    """Pooled sensitivity and specificity of positive/negative calls.
+
+    Parameters
+    ----------
+    positive : array of bool, shape (n,)
+    calls : array of int, shape (R, n)
+        1 (called positive), 0 (called negative) or -1 (not tested) per repeat and row; every
+        call counts once.
+
+    Returns
+    -------
+    (float, float)
+        NaN where a class has no call.
+    """
+    made = calls >= 0
+    hit = calls == 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sensitivity = (hit & positive).sum() / (made & positive).sum()
+        specificity = (made & ~hit & ~positive).sum() / (made & ~positive).sum()
+    return float(sensitivity), float(specificity)
+
+
+def threshold_intervals(
+    positive: np.ndarray, calls: np.ndarray, groups: np.ndarray, *, n_resamples: int, seed: int
+) -> dict[str, list[float] | None]:
+    """95% patient-bootstrap intervals of :func:`threshold_rates` (the run's resamples)."""
+    values = np.full((n_resamples, 2), np.nan)
+    for r, rows in enumerate(patient_resamples(groups, n_resamples=n_resamples, seed=seed)):
+        values[r] = threshold_rates(positive[rows], calls[:, rows])
+    return {"sensitivity": percentile_interval(values[:, 0]),
+            "specificity": percentile_interval(values[:, 1])}
+
+
 def _expand(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """Concatenate the ranges ``starts[i] .. starts[i] + sizes[i] - 1``."""
     total = int(sizes.sum())

@@ -4,7 +4,8 @@ Each case's features are written atomically to ``cases/<case_id>.json`` together
 hashes the image and mask bytes, the feature and reading settings and the backend version. A
 multimodal case computes every image with its modality's settings (:mod:`radiopipe.io.modality`)
 into one row, each image's columns prefixed by its modality; beside the features the row holds
-each image's acquisition parameters and provenance (``acquisition__*``, ``diagnostics__*``). A
+each image's acquisition parameters and provenance (``acquisition__*``, ``diagnostics__*``) and
+the backend's own diagnostics (pyradiomics' ``diagnostics_*`` as ``pyradiomics__*``). A
 rerun reuses every case whose key is unchanged and recomputes the rest. A case that fails is
 recorded in ``failures/<case_id>.json`` with its reason and never stops the others.
 
@@ -30,7 +31,7 @@ from tqdm import tqdm  # the text bar: tqdm.auto warns in kernels without ipywid
 
 from radiopipe.acquisition import acquisition_parameters
 from radiopipe.backends import get_backend
-from radiopipe.columns import with_modality
+from radiopipe.columns import pyradiomics_column, with_modality
 from radiopipe.config import DataConfig, FeatureConfig
 from radiopipe.diagnostics import acquisition_diagnostics
 from radiopipe.errors import CaseError
@@ -292,27 +293,49 @@ def _input_provenance(case: Case, provenance: dict[str, str]) -> dict[str, str]:
     return provenance
 
 
+def read_images(case: Case, features: FeatureConfig, data: DataConfig) -> list[ModalityImage]:
+    """Every image of a case read as extraction reads it, with its modality's settings.
+
+    Raises
+    ------
+    CaseError
+        When an image or mask cannot be read or they do not fit together.
+    """
+    return [read_modality(case, item, features, data) for item in case.images]
+
+
+def compute_images(images: list[ModalityImage], features: FeatureConfig, *,
+                   described: bool = False, precomputed: dict[str, float] | None = None) -> dict:
+    """The feature values of a case's read images (:func:`read_images`), each image's columns
+    prefixed by its modality; with ``described``, also each image's acquisition parameters and
+    provenance and the backend's own diagnostics. ``precomputed``: the features of a case's one
+    image, computed already in a batch by the native engine (which keeps no diagnostics)."""
+    backend = get_backend(features.backend)
+    values = {}
+    for read in images:
+        if precomputed is not None:
+            computed = precomputed
+        elif described:
+            computed, found = backend.extract_described(read.image, read.mask, read.features)
+            values.update({pyradiomics_column(k, read.modality): v for k, v in found.items()})
+        else:
+            computed = backend.extract(read.image, read.mask, read.features)
+        values.update({with_modality(read.modality, k): v for k, v in computed.items()})
+        if described:  # kept beside the features
+            values.update(acquisition_parameters(read.image, read.modality))
+            values.update(acquisition_diagnostics(read.header, modality=read.modality,
+                                                  kind=read.kind))
+    return values
+
+
 def _read_and_compute(case: Case, features: FeatureConfig, data: DataConfig, *,
                       described: bool, read: ModalityImage | None = None,
                       computed: dict[str, float] | None = None) -> dict:
     """The case's feature values after reading each image as every extraction does (for a
-    single-image case, ``read`` and ``computed`` when given); with ``described``, also each
-    image's acquisition parameters and provenance."""
-    backend = get_backend(features.backend)
-    values = {}
-    given = (read, computed)
-    for item in case.images:
-        read, computed = given if not case.modalities else (None, None)
-        if read is None:
-            read = read_modality(case, item, features, data)
-        if computed is None:
-            computed = backend.extract(read.image, read.mask, read.features)
-        values.update({with_modality(item.modality, k): v for k, v in computed.items()})
-        if described:  # kept beside the features
-            values.update(acquisition_parameters(read.image, item.modality))
-            values.update(acquisition_diagnostics(read.header, modality=item.modality,
-                                                  kind=read.kind))
-    return values
+    single-image case, ``read`` and ``computed`` when the caller has them)."""
+    images = [read] if read is not None else read_images(case, features, data)
+    return compute_images(images, features, described=described,
+                          precomputed=computed if read is not None else None)
 
 
 def _case_key(provenance: dict[str, str], features: FeatureConfig, data: DataConfig) -> str:

@@ -12,6 +12,8 @@ Examples
 'LoG'
 >>> image_type_of("wavelet-LLH")
 'wavelet'
+>>> image_type_of("laws-L5E5E5-ri-max-energy-7-3D-mirror")
+'laws'
 """
 
 from __future__ import annotations
@@ -28,15 +30,15 @@ class ImageType:
     name : str
         Config name (``features.image_types``) and the first part of its images' names
         (``log-sigma-1-0-mm-3D``, ``wavelet-LLH``, ``square``).
-    pyradiomics : str
+    pyradiomics : str or None
         pyradiomics' image-type name (``enableImageTypeByName``), the key of
-        ``radiopipe.filters.FILTERS``.
+        ``radiopipe.filters.FILTERS``; None for the IBSI-2 filters, which pyradiomics lacks.
     label : str
         Its name in prose (the report's methods table).
     """
 
     name: str
-    pyradiomics: str
+    pyradiomics: str | None
     label: str
 
 
@@ -56,10 +58,32 @@ IMAGE_TYPES: dict[str, ImageType] = {
 }
 """Config name -> image type, in pyradiomics' order."""
 
+IBSI2_IMAGE_TYPES: dict[str, ImageType] = {
+    t.name: t
+    for t in (
+        ImageType("ibsi_mean", None, "IBSI mean"),
+        ImageType("ibsi_log", None, "IBSI Laplacian of Gaussian"),
+        ImageType("laws", None, "Laws kernel"),
+        ImageType("gabor", None, "Gabor"),
+        ImageType("ibsi_wavelet", None, "IBSI wavelet"),
+        ImageType("simoncelli", None, "Simoncelli wavelet"),
+        ImageType("riesz", None, "Riesz transform"),
+    )
+}
+"""IBSI-2 filter type (``features.ibsi_filters[].type``) -> image type, in IBSI-2 order. Each
+entry of ``ibsi_filters`` is one image whose name starts with its type and encodes its
+parameters (``radiopipe.settings.ibsi_filters``)."""
+
+
+def image_type(name: str) -> ImageType:
+    """The image type of a config name or IBSI-2 filter type."""
+    return IMAGE_TYPES[name] if name in IMAGE_TYPES else IBSI2_IMAGE_TYPES[name]
+
 
 def image_type_of(image_name: str) -> str | None:
     """The config image type of a filtered image's name (``'log-sigma-1-0-mm-3D'`` -> ``'log'``,
-    ``'lbp-2D'`` -> ``'lbp2d'``); None when the name is not that of an image of a known type."""
+    ``'lbp-2D'`` -> ``'lbp2d'``, ``'laws-L5E5-2D-mirror'`` -> ``'laws'``); None when the name is
+    not that of an image of a known type."""
     parts = image_name.split("-")
     name = "".join(parts[:2]).lower() if parts[0] == "lbp" else parts[0]
-    return name if name in IMAGE_TYPES else None
+    return name if name in IMAGE_TYPES or name in IBSI2_IMAGE_TYPES else None

@@ -9,12 +9,12 @@ defaults.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from radiopipe.errors import RadiopipeError
 
-VALIDATION_SCHEMA = 2
+VALIDATION_SCHEMA = 3
 BUNDLE_FORMAT = "radiopipe-model-bundle"
 BUNDLE_SCHEMA = 3
 
@@ -104,6 +104,9 @@ class CandidateSummary:
         Metric -> [low, high] 95% patient-bootstrap interval (None where undefined).
     best_params : list of dict
         The search's choice per outer split.
+    auc_difference : dict or None
+        For the primary model on another feature set: its ROC-AUC minus the main set's on the
+        same rows, ``{"versus", "value", "ci"}`` (paired patient bootstrap); None otherwise.
     """
 
     model: str
@@ -113,6 +116,34 @@ class CandidateSummary:
     metrics: dict[str, Any]
     ci: dict[str, Any]
     best_params: list[dict]
+    auc_difference: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class DesignChecks:
+    """How much the primary estimate moves with the design, and whether it survives controls.
+
+    Attributes
+    ----------
+    repeats : list of dict
+        ``{"repeat", "roc_auc"}``: the primary model's ROC-AUC on each repeat's held-out
+        probabilities alone (design 'repeated_kfold'; empty otherwise).
+    seeds : list of dict
+        ``{"seed", "roc_auc"}``: the primary model's ROC-AUC with the outer design shuffled by
+        ``model.cv.seed`` and each of ``model.cv.seeds`` (empty without them).
+    shuffled_labels : list of dict
+        ``{"permutation", "roc_auc"}``: the primary model validated with the labels permuted
+        across patients (``model.controls.shuffled_labels``; empty when off).
+    threshold : dict or None
+        ``model.threshold: youden_in_fold``: ``{"method", "thresholds", "sensitivity",
+        "specificity", "ci", "n_calls"}``, the calls pooled over every outer test fold; None
+        when off.
+    """
+
+    repeats: list[dict] = field(default_factory=list)
+    seeds: list[dict] = field(default_factory=list)
+    shuffled_labels: list[dict] = field(default_factory=list)
+    threshold: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +222,8 @@ class ValidationRecord:
         The primary model's health findings, most severe first (empty when healthy).
     versions : dict
         Software versions.
+    checks : DesignChecks
+        Spread over repeats and seeds, shuffled-label control, in-fold threshold.
     schema_version : int
     """
 
@@ -208,6 +241,7 @@ class ValidationRecord:
     fold_models: list[FoldModel]
     health: list[HealthFinding]
     versions: dict[str, str]
+    checks: DesignChecks = field(default_factory=DesignChecks)
     schema_version: int = VALIDATION_SCHEMA
 
     @property
@@ -244,6 +278,7 @@ class ValidationRecord:
             "fold_models": [_build(FoldModel, f, f"{what} (fold_models)")
                             for f in data["fold_models"]],
             "health": _health(data["health"], what),
+            "checks": _build(DesignChecks, data["checks"], f"{what} (checks)"),
         })
 
 

@@ -94,6 +94,57 @@ class Extraction:
 
 
 @dataclass(frozen=True)
+class Robustness:
+    """The ICC of every feature under perturbations (``robustness.parquet``).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per feature, perturbation kind and ICC kind: ``feature, modality, image_type,
+        family, perturbation, icc_kind, icc, ci_low, ci_high, n_cases, n_perturbations``.
+    failures : dict
+        ``case_id -> reason`` of the cases left out (also in ``robustness/failures/``).
+    threshold : float
+        The ICC at or above which a feature counts as robust (``robustness.threshold``).
+    path : Path
+        The written ``robustness.parquet``.
+    """
+
+    table: pd.DataFrame
+    failures: dict[str, str]
+    threshold: float
+    path: Path
+
+    @property
+    def failed_cases(self) -> list[str]:
+        """Ids of the cases left out."""
+        return list(self.failures)
+
+    def summary(self, icc_kind: str = "ICC(1,1)") -> pd.DataFrame:
+        """The fraction of features whose ``icc_kind`` is at or above the threshold, by
+        modality, family and perturbation kind (columns ``robust``, ``n_features``)."""
+        rows = self.table[self.table["icc_kind"] == icc_kind].assign(
+            modality=lambda t: t["modality"].fillna("-"),
+            robust=lambda t: t["icc"] >= self.threshold,
+        )
+        grouped = rows.groupby(["modality", "family", "perturbation"], sort=True)
+        return grouped.agg(robust=("robust", "mean"), n_features=("feature", "nunique"))
+
+    def _lines(self) -> list[str]:
+        robust = (self.table["icc"] >= self.threshold).mean() if len(self.table) else 0.0
+        head = (f"{self.table['feature'].nunique()} features, "
+                f"{self.table['perturbation'].nunique()} perturbation kind(s): "
+                f"{100 * robust:.0f}% of ICCs at or above {self.threshold:g}")
+        return [head, *(f"{case}: {why}" for case, why in self.failures.items())]
+
+    def __repr__(self) -> str:
+        return f"Robustness({self._lines()[0]})"
+
+    def _repr_html_(self) -> str:
+        return _summary_html("Feature robustness", self._lines(), self.summary())
+
+
+@dataclass(frozen=True)
 class Training:
     """The validated and compared models (the content of ``metrics.json``).
 

@@ -191,6 +191,30 @@ class RunFolder:
         return self.root / "predictions.csv"
 
     # bookkeeping
+    # robustness
+    @property
+    def robustness(self) -> Path:
+        """The ICC of every feature under each kind of perturbation (and across repeat scans)."""
+        return self.root / "robustness.parquet"
+
+    @property
+    def robustness_values(self) -> Path:
+        """The features of every perturbed version of every case."""
+        return self.root / "robustness_features.parquet"
+
+    @property
+    def robustness_dir(self) -> Path:
+        """The robustness run's failures and, when asked, its perturbed images."""
+        return self.root / "robustness"
+
+    def robustness_failure_file(self, case_id: str) -> Path:
+        """Why one case's perturbed versions failed."""
+        return self.robustness_dir / "failures" / f"{case_id}.json"
+
+    def perturbed_images_dir(self, case_id: str) -> Path:
+        """One case's perturbed images and masks (``robustness.write_images``)."""
+        return self.robustness_dir / "images" / case_id
+
     @property
     def stages_dir(self) -> Path:
         """The stages' records."""

@@ -3,7 +3,9 @@
 Columns: the case metadata (:data:`META_COLUMNS`), per-row provenance (:data:`PROVENANCE_COLUMNS`),
 the case's acquisition parameters (``acquisition__spacing_x``, ...; see
 :mod:`radiopipe.acquisition`), its acquisition provenance (``diagnostics__manufacturer``, ...;
-see :mod:`radiopipe.diagnostics`) and the features, named ``{image_type}__{family}__{feature}``
+see :mod:`radiopipe.diagnostics`), the pyradiomics backend's own diagnostics
+(``pyradiomics__diagnostics_*``, never features) and the features, named
+``{image_type}__{family}__{feature}``
 (``{modality}__{image_type}__{family}__{feature}`` for a multimodal case).
 Run-level provenance (config hash, package versions) is stored in the parquet file's metadata
 under the key ``radiopipe``.
@@ -25,6 +27,7 @@ from radiopipe.columns import (
     acquisition_columns,
     diagnostics_columns,
     is_column,
+    pyradiomics_columns,
     split_diagnostics,
 )
 from radiopipe.diagnostics import NUMBERS
@@ -96,11 +99,13 @@ def build_table(manifest: Manifest, results: Sequence[CaseResult]) -> pd.DataFra
     numeric = [*acquisition, *(c for c in diagnostics if split_diagnostics(c)[1] in NUMBERS),
                *features]
     frame[numeric] = frame[numeric].astype("float64")
-    return frame[[*columns, *acquisition, *diagnostics, *features]]
+    return frame[[*columns, *acquisition, *diagnostics, *pyradiomics_columns(frame.columns),
+                  *features]]
 
 
 def write_table(
-    frame: pd.DataFrame, path: Path, *, config_hash: str, failed_cases: Sequence[str] = ()
+    frame: pd.DataFrame, path: Path, *, config_hash: str, failed_cases: Sequence[str] = (),
+    source: dict | None = None,
 ) -> Path:
     """Write the table to parquet atomically, with run provenance in the file metadata.
 
@@ -114,12 +119,16 @@ def write_table(
         Hash of the resolved config that produced the table.
     failed_cases : sequence of str
         Case ids of the cohort that have no row because their extraction failed.
+    source : dict, optional
+        Where features computed elsewhere came from (``description``, ``file``, ``sha256``;
+        see :mod:`radiopipe.stages.import_features`); absent for extracted features.
     """
     table = pa.Table.from_pandas(frame, preserve_index=False)
     provenance = {
         "config_hash": config_hash,
         "versions": package_versions(),
         "failed_cases": list(failed_cases),
+        **({"source": source} if source else {}),
     }
     metadata = {**(table.schema.metadata or {}), METADATA_KEY: json.dumps(provenance).encode()}
     table = table.replace_schema_metadata(metadata)

@@ -11,7 +11,7 @@ from conftest import write_config
 from radiopipe.cli import main
 
 
-@pytest.mark.parametrize("command", ["run", "validate", "extract", "train", "report"])
+@pytest.mark.parametrize("command", ["run", "validate", "extract", "train", "report", "robustness"])
 def test_every_subcommand_has_help(command, capsys):
     with pytest.raises(SystemExit) as info:
         main([command, "--help"])

@@ -15,10 +15,15 @@ from radiopipe.evaluate import (
     calibration_table,
     classification_metrics,
     decision_curve,
+    paired_auc_difference,
     patient_resamples,
     per_class_auc_intervals,
     pr_curves,
+    roc_auc,
     roc_curves,
+    threshold_intervals,
+    threshold_rates,
+    youden_threshold,
 )
 
 
@@ -197,3 +202,41 @@ def test_calibration_table_has_bin_counts_and_bootstrap_bands():
     assert first["observed"] == pytest.approx((y[inside] == k).mean())
     plain = calibration_table(y, proba, classes)
     assert plain["observed_low"].isna().all() and plain["n"].tolist() == table["n"].tolist()
+
+
+def test_youden_threshold_by_hand():
+    # Scores 0.1 0.4 (negative) and 0.35 0.8 (positive): J is 0.5 at >= 0.8 and at >= 0.35,
+    # 0 at >= 0.4 and at >= 0.1; the higher of the tied thresholds is taken.
+    positive = np.array([False, False, True, True])
+    assert youden_threshold(positive, np.array([0.1, 0.4, 0.35, 0.8])) == 0.8
+    # Separable: J = 1 only at the lowest positive score.
+    assert youden_threshold(positive, np.array([0.1, 0.2, 0.6, 0.9])) == 0.6
+    assert np.isnan(youden_threshold(np.array([True, True]), np.array([0.1, 0.2])))
+
+
+def test_threshold_rates_pool_every_repeats_calls_and_skip_untested_rows():
+    positive = np.array([True, True, False, False])
+    calls = np.array([[1, 0, 0, -1],    # repeat 0: row 3 untested
+                      [1, 1, 1, 0]])    # repeat 1
+    sensitivity, specificity = threshold_rates(positive, calls)
+    assert sensitivity == 3 / 4  # 3 positive calls of 4 positive rows called
+    assert specificity == 2 / 3  # 2 negative calls of 3 negative rows called
+    groups = np.array(["a", "b", "c", "d"])
+    intervals = threshold_intervals(positive, calls, groups, n_resamples=200, seed=0)
+    for key, value in (("sensitivity", sensitivity), ("specificity", specificity)):
+        low, high = intervals[key]
+        assert 0 <= low <= value <= high <= 1
+
+
+def test_paired_auc_difference_uses_the_same_resamples_for_both_models():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 30)
+    good = np.column_stack([1 - (y * 0.6 + rng.random(60) * 0.4), y * 0.6 + rng.random(60) * 0.4])
+    weak = np.column_stack([1 - (y * 0.1 + rng.random(60) * 0.9), y * 0.1 + rng.random(60) * 0.9])
+    groups = np.arange(60) // 2
+    value, (low, high) = paired_auc_difference(y, good, weak, groups, n_resamples=300, seed=1)
+    assert value == pytest.approx(roc_auc(y, good) - roc_auc(y, weak))
+    assert 0 < low <= value <= high
+    same, interval = paired_auc_difference(y, good, good, groups, n_resamples=50, seed=1)
+    assert same == 0 and interval == [0.0, 0.0]  # paired: identical models never differ
+    assert roc_auc(y, good) == pytest.approx(metrics.roc_auc_score(y, good[:, 1]))

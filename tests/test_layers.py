@@ -20,9 +20,10 @@ LAYERS = {
     "stages": ("radiopipe.stages",),
     "report": ("radiopipe.report",),
     "learning": ("radiopipe.explain", "radiopipe.models", "radiopipe.evaluate",
-                 "radiopipe.checks"),
-    "cohort": ("radiopipe.extraction", "radiopipe.cnn", "radiopipe.scaleout",
-               "radiopipe.compliance", "radiopipe.compliance.ibsi2", "radiopipe.devices"),
+                 "radiopipe.checks", "radiopipe.icc"),
+    "cohort": ("radiopipe.extraction", "radiopipe.perturbed_extraction", "radiopipe.cnn",
+               "radiopipe.scaleout", "radiopipe.compliance", "radiopipe.compliance.ibsi2",
+               "radiopipe.devices"),
     "image": ("radiopipe.backends", "radiopipe.gpu", "radiopipe.features", "radiopipe.filters",
               "radiopipe.filters.ibsi2",
               "radiopipe.preprocess", "radiopipe.io", "radiopipe.image_integrity",
@@ -31,7 +32,8 @@ LAYERS = {
              "radiopipe.manifest", "radiopipe.run_folder", "radiopipe.records", "radiopipe.table",
              "radiopipe.columns", "radiopipe.image_types", "radiopipe.storage",
              "radiopipe.errors", "radiopipe.provenance", "radiopipe.structures",
-             "radiopipe.diagnostics"),
+             "radiopipe.diagnostics", "radiopipe.pyradiomics_names",
+             "radiopipe.pyradiomics_csv"),
 }
 RANK = {layer: i for i, layer in enumerate(LAYERS)}
 # The package itself only holds the version and the lazy facade onto radiopipe.api.

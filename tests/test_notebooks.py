@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from conftest import REPO
@@ -56,3 +58,68 @@ def test_notebook_runs(notebook, tmp_path, monkeypatch):
     assert "Warning" not in stderr, stderr
     figures = [o for o in outputs if "image/png" in o.get("data", {})]
     assert figures or "plot()" not in notebook.read_text(encoding="utf-8"), "figures must show"
+
+
+def _execute(cells: list[str], work, monkeypatch):
+    """Run code cells in a fresh kernel (this interpreter's) with ``work`` as its folder."""
+    nbclient = pytest.importorskip("nbclient", reason="the notebook tests need the 'dev' extra")
+    import nbformat
+
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    monkeypatch.setenv("RADIOPIPE_CACHE", str(work / "cache"))
+    document = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbclient.NotebookClient(
+        document, timeout=CELL_TIMEOUT, kernel_name=KERNEL,
+        resources={"metadata": {"path": str(work)}},
+    ).execute()
+    return document
+
+
+@pytest.mark.slow
+def test_radiopipe_leaves_the_kernels_matplotlib_backend_alone(tmp_path, monkeypatch):
+    from conftest import make_cohort, write_config
+
+    config = write_config(
+        tmp_path, make_cohort(tmp_path, n_per_class=6),
+        features={"backend": "native", "families": ["firstorder"], "bin_width": 10},
+        report={"n_cases": 1, "pdf": "never"},
+    )
+    document = _execute(
+        [
+            "%matplotlib inline\nimport matplotlib\nbefore = matplotlib.get_backend()\nbefore",
+            "import radiopipe as rp",
+            f"run = rp.run({str(config)!r}, progress=False)\nrun",
+            f"rp.explain_heldout({str(config)!r}).plot()",
+            "import sys\n"
+            "assert matplotlib.get_backend() == before, matplotlib.get_backend()\n"
+            "pyplot = sys.modules.get('matplotlib.pyplot')\n"
+            "assert pyplot is None or not pyplot.get_fignums(), 'pyplot figures left open'",
+        ],
+        tmp_path, monkeypatch,
+    )
+    before, _, run, plot, _ = (c.outputs for c in document.cells)
+    assert "inline" in before[0]["data"]["text/plain"]
+    assert "<strong>" in run[-1]["data"]["text/html"]  # the Run's _repr_html_
+    assert "image/png" in plot[-1]["data"]
+
+
+@pytest.mark.slow
+def test_notebooks_execute_from_the_command_line(tmp_path, monkeypatch):
+    pytest.importorskip("nbconvert", reason="jupyter nbconvert needs the 'dev' extra")
+    import nbformat
+
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    notebook = tmp_path / "version.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("import radiopipe\nradiopipe.__version__")]
+    ), notebook)
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+         "--output", "executed.ipynb", str(notebook)],
+        capture_output=True, encoding="utf-8", cwd=tmp_path, timeout=CELL_TIMEOUT,
+    )
+    assert done.returncode == 0, done.stderr
+    executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
+    import radiopipe
+
+    assert executed.cells[0].outputs[0]["data"]["text/plain"] == repr(radiopipe.__version__)

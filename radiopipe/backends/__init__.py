@@ -6,12 +6,14 @@ backend's ``name``, recorded with every row, says which ran); ``pyradiomics`` is
 they are checked against.
 
 A backend turns one (image, mask) pair into a flat mapping of feature values keyed
-``{image_type}__{family}__{feature}``.
+``{image_type}__{family}__{feature}``; ``extract_described`` also returns the backend's own
+per-case diagnostics (pyradiomics' ``diagnostics_*`` values; none for radiopipe's engine), which
+the extraction keeps beside the features as ``pyradiomics__`` columns, never as features.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import SimpleITK as sitk
 
@@ -31,6 +33,11 @@ class FeatureBackend(Protocol):
         self, image: sitk.Image, mask: sitk.Image, settings: FeatureConfig
     ) -> dict[str, float]:
         """Compute the features of one region of interest."""
+
+    def extract_described(
+        self, image: sitk.Image, mask: sitk.Image, settings: FeatureConfig
+    ) -> tuple[dict[str, float], dict[str, Any]]:
+        """The features of one region of interest and the backend's own diagnostics of it."""
 
 
 def get_backend(name: str) -> FeatureBackend:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import SimpleITK as sitk
 
 from radiopipe import __version__
@@ -27,3 +29,9 @@ class NativeBackend:
         return extract_features(
             Volume.from_sitk(image, copy=False), Volume.from_sitk(mask, copy=False), settings
         )
+
+    def extract_described(
+        self, image: sitk.Image, mask: sitk.Image, settings: FeatureConfig
+    ) -> tuple[dict[str, float], dict[str, Any]]:
+        """The features; the engine keeps no diagnostics of its own (see ``acquisition__``)."""
+        return self.extract(image, mask, settings), {}

@@ -1,8 +1,15 @@
-"""pyradiomics as a feature backend: the reference implementation radiopipe is checked against."""
+"""pyradiomics as a feature backend: the reference implementation radiopipe is checked against.
+
+Beside the features it keeps pyradiomics' own ``diagnostics_*`` values of every case (versions,
+settings, image and mask hashes, spacing, ROI voxel count, ...), which the extraction stores as
+``pyradiomics__diagnostics_*`` columns: diagnostics of the run, never model features.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 import numpy as np
 import SimpleITK as sitk
@@ -64,12 +71,30 @@ class PyradiomicsBackend:
         dict
             ``{image_type}__{family}__{feature}`` -> value.
         """
+        return self._execute(image, mask, settings, diagnostics=False)[0]
+
+    def extract_described(
+        self, image: sitk.Image, mask: sitk.Image, settings: FeatureConfig
+    ) -> tuple[dict[str, float], dict[str, Any]]:
+        """The features and pyradiomics' ``diagnostics_*`` values of one region of interest.
+
+        Returns
+        -------
+        (dict, dict)
+            The features as :meth:`extract` gives them, and pyradiomics' diagnostics keyed as
+            pyradiomics keys them (``diagnostics_Mask-original_VoxelNum``): numbers stay numbers,
+            text stays text, tuples and settings become JSON text.
+        """
+        return self._execute(image, mask, settings, diagnostics=True)
+
+    def _execute(self, image, mask, settings: FeatureConfig, *, diagnostics: bool):
         _, featureextractor = _radiomics()
         planar = image.GetDimension() == 2
         # A 2D image stays 2D: its texture is in-plane already, force2D (which drops the axis
         # force2Ddimension) would drop one of its two axes.
         force_2d = not planar and settings.aggregation == "2_5D_avg"
         params = self._params(settings, force_2d)
+        params["additionalInfo"] = diagnostics
         if planar and "resampledPixelSpacing" in params:
             params["resampledPixelSpacing"] = params["resampledPixelSpacing"][:2]
         extractor = featureextractor.RadiomicsFeatureExtractor(**params)
@@ -82,14 +107,15 @@ class PyradiomicsBackend:
         for image_type in settings.image_types:
             extractor.enableImageTypeByName(IMAGE_TYPES[image_type].pyradiomics)
         raw = extractor.execute(image, mask, label=1)
-        features = {}
+        features, found = {}, {}
         for key, value in raw.items():
             if key.startswith("diagnostics_"):
+                found[key] = _plain(value)
                 continue
             image_type, family, feature = key.split("_", 2)
             family = "shape" if family == "shape2D" else family
             features[f"{image_type}__{family}__{feature}"] = float(np.asarray(value))
-        return features
+        return features, found
 
     @staticmethod
     def _params(settings: FeatureConfig, force_2d: bool) -> dict:
@@ -103,7 +129,6 @@ class PyradiomicsBackend:
             "removeOutliers": settings.normalize_outliers,
             "force2D": force_2d,
             "force2Ddimension": 0,
-            "additionalInfo": False,
             "sigma": list(settings.log_sigmas),
             "wavelet": settings.wavelet,
         }
@@ -117,3 +142,12 @@ class PyradiomicsBackend:
             low, high = settings.resegment_range  # the config refuses an open lower bound here
             params["resegmentRange"] = [low] if high is None else [low, high]
         return params
+
+
+def _plain(value: Any) -> Any:
+    """A diagnostic value as a parquet cell: a number, or text (tuples and dicts as JSON)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 or isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool | int | float | str):
+        return value
+    return json.dumps(value, default=str, sort_keys=True)

@@ -5,6 +5,10 @@ name, formula, parity tolerance, documented deviations, a one-sentence plain-lan
 report's glossary and tooltips) and its unit kind (:data:`UNITS`; the report turns ``intensity``
 into HU, SUV or a.u. from the case's modality). The catalogue is installed as the
 package ``radiopipe.catalogue``; tests hold it and the implementations against each other.
+
+``image_types.yaml`` beside the family files lists the image types the features are computed on
+(pyradiomics' and the IBSI-2 filters), with the config keys that set each, a plain-language
+meaning and the unit kind of the filtered image's values (:func:`load_image_types`).
 """
 
 from __future__ import annotations
@@ -62,6 +66,20 @@ class FamilyEntry(_Strict):
         return tuple(f.name for f in self.features)
 
 
+class ImageTypeEntry(_Strict):
+    """One image type of the catalogue (``image_types.yaml``)."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    label: str
+    source: Literal["pyradiomics", "ibsi2"]
+    parameters: str
+    meaning: str = Field(min_length=20, pattern=r"^[A-Z].*\.$")
+    unit: Unit
+
+
+IMAGE_TYPES_FILE = "image_types.yaml"
+
+
 def _catalogue_folder():
     """The catalogue beside this source tree (``features/`` of a checkout, so code and catalogue
     always match, even when another checkout is the one installed), or the installed package."""
@@ -76,10 +94,18 @@ def load_catalogue() -> dict[str, FamilyEntry]:
     """Every family of the catalogue, by family name."""
     families = {}
     for item in sorted(_catalogue_folder().iterdir(), key=lambda p: p.name):
-        if item.name.endswith(".yaml"):
+        if item.name.endswith(".yaml") and item.name != IMAGE_TYPES_FILE:
             entry = FamilyEntry.model_validate(yaml.safe_load(item.read_text(encoding="utf-8")))
             families[entry.family] = entry
     return families
+
+
+@cache
+def load_image_types() -> dict[str, ImageTypeEntry]:
+    """Every image type of the catalogue, by config name (or IBSI-2 filter type)."""
+    text = (_catalogue_folder() / IMAGE_TYPES_FILE).read_text(encoding="utf-8")
+    entries = (ImageTypeEntry.model_validate(e) for e in yaml.safe_load(text)["image_types"])
+    return {entry.name: entry for entry in entries}
 
 
 def catalogue_entry(family: str, name: str) -> FeatureEntry | None:

@@ -34,6 +34,7 @@ from radiopipe.features.blas import single_threaded_blas
 from radiopipe.features.family import FamilyInput
 from radiopipe.features.registry import FAMILIES, reported
 from radiopipe.filters import compute_image_types, pyradiomics_filter_input
+from radiopipe.filters.ibsi2.response import filter_spec, filter_volume
 from radiopipe.image_types import IMAGE_TYPES
 from radiopipe.io import Volume
 from radiopipe.preprocess.crop import crop_slices
@@ -159,16 +160,24 @@ def _filtered_in_background(prepared: PreparedCase, settings: FeatureConfig):
 
 
 def _filter_tasks(settings: FeatureConfig) -> list[FeatureConfig]:
-    """The settings of each filter task: one per config image type, one per LoG sigma."""
+    """The settings of each filter task: one per config image type, one per LoG sigma, one per
+    IBSI-2 filter."""
     tasks = []
+    alone = {"ibsi_filters": []}
     for image_type in settings.image_types:
         if image_type == "log":
             tasks.extend(
-                settings.model_copy(update={"image_types": ["log"], "log_sigmas": [sigma]})
+                settings.model_copy(
+                    update={"image_types": ["log"], "log_sigmas": [sigma], **alone}
+                )
                 for sigma in settings.log_sigmas
             )
         else:
-            tasks.append(settings.model_copy(update={"image_types": [image_type]}))
+            tasks.append(settings.model_copy(update={"image_types": [image_type], **alone}))
+    tasks.extend(
+        settings.model_copy(update={"image_types": [], "ibsi_filters": [entry]})
+        for entry in settings.ibsi_filters
+    )
     return tasks
 
 
@@ -216,7 +225,8 @@ def filter_images(
     prepared : PreparedCase
     settings : FeatureConfig
     image_types : collection of str, optional
-        Config image types to compute (a subset of ``settings.image_types``); default all.
+        Config image types to compute (a subset of ``settings.image_types``, and types of
+        ``settings.ibsi_filters`` entries); default all.
     region : tuple of slice, optional
         The box the filtered images cover; default ``prepared.region``. Each equals the whole
         filtered image cropped to it.
@@ -227,9 +237,28 @@ def filter_images(
     Returns
     -------
     dict of str to array
-        Filtered image by pyradiomics' image name ('original', 'log-sigma-1-0-mm-3D', ...).
+        Filtered image by pyradiomics' image name ('original', 'log-sigma-1-0-mm-3D', ...),
+        then the IBSI-2 filters' images by their names (``laws-L5E5E5-...``).
+
+    Notes
+    -----
+    An IBSI-2 filter runs on the whole prepared image (as the IBSI-2 compliance run does, with
+    the same ``filter_volume`` call) and its response is cropped to the region.
     """
     wanted = [t for t in settings.image_types if image_types is None or t in image_types]
+    ibsi = [e for e in settings.ibsi_filters if image_types is None or e.type in image_types]
+    box = prepared.region if region is None else region
+    images = _pyradiomics_images(prepared, settings, wanted, box, source) if wanted else {}
+    for entry in ibsi:
+        whole = prepared.image.array if source is None else source
+        response = filter_volume(whole, filter_spec(entry), prepared.image.spacing)
+        images[entry.image_name()] = response[box]
+    return images
+
+
+def _pyradiomics_images(prepared: PreparedCase, settings: FeatureConfig, wanted: list[str],
+                        region: tuple[slice, ...], source) -> dict:
+    """The pyradiomics image types ``wanted`` of a prepared case over ``region``."""
     whole = source
     if whole is None:
         # The voxel-wise and gradient filters see the whole image in float64, as pyradiomics'
@@ -241,7 +270,7 @@ def filter_images(
     selection = _selection(settings, planar=prepared.planar)
     return compute_image_types(
         whole, prepared.image.spacing, {IMAGE_TYPES[t].pyradiomics: selection[t] for t in wanted},
-        region=prepared.region if region is None else region,
+        region=region,
     )
 
 

@@ -114,31 +114,33 @@ def extract_batch(
         gpu.require()
         import cupy as xp
     rows, rois = prepare_cases(cases, settings, xp)
+    images = tuple(dict.fromkeys(roi.image_name for roi in rois))  # in filter_images' order
     if xp is np:
         # The batch's matrices are dense, n_roi x N_g x N_g for the batch's largest N_g: on the
         # CPU, ROIs of alike grey-level counts go together, in batches of bounded matrices.
         rois = sorted(rois, key=lambda roi: roi.item.n_levels)
     for batch in _split(rois, max_entries=CPU_MATRIX_ENTRIES if xp is np else None):
         _add_batch_features(rows, batch, settings, xp)
-    return [_in_native_order(reported(row, settings.definitions), settings) for row in rows]
-
-
-def _in_native_order(row: dict[str, float], settings: FeatureConfig) -> dict[str, float]:
-    """A row's columns in the native engine's order (see `_native_order`)."""
-    return {key: row[key] for key in _native_order(tuple(row), tuple(settings.families))}
+    families = tuple(settings.families)
+    return [
+        {key: row[key] for key in _native_order(tuple(row), families, images)}
+        for row in (reported(row, settings.definitions) for row in rows)
+    ]
 
 
 @lru_cache(maxsize=16)
-def _native_order(keys: tuple[str, ...], families: tuple[str, ...]) -> tuple[str, ...]:
-    """Columns in the native engine's order: shape, then each image type (in the order its ROIs
-    came) with its families in ``families`` order (memoised: the rows of a batch share them)."""
-    rank = {name: k for k, name in enumerate(families)}
-    images: dict[str, int] = {}
+def _native_order(
+    keys: tuple[str, ...], families: tuple[str, ...], images: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Columns in the native engine's order: shape, then each filtered image in ``images``'
+    order with its families in ``families`` order (memoised: the rows of a batch share them)."""
+    family_rank = {name: k for k, name in enumerate(families)}
+    image_rank = {name: k for k, name in enumerate(images)}
     ranked = []
     for key in keys:
         image_name, family, _ = split_column(key)
         first = FAMILIES[family].kind != "morphology"
-        ranked.append((first, images.setdefault(image_name, len(images)), rank[family], key))
+        ranked.append((first, image_rank.get(image_name, -1), family_rank[family], key))
     return tuple(key for *_, key in sorted(ranked, key=lambda k: k[:3]))
 
 
@@ -158,7 +160,7 @@ def prepare_cases(cases: Sequence[tuple[Volume, Volume]], settings: FeatureConfi
         Every image type of every case, ready to be packed into batches.
     """
     workers = max(1, min(len(cases), os.cpu_count() or 1, HOST_THREADS))
-    if xp is np or any(image_type != "original" for image_type in settings.image_types):
+    if xp is np or settings.ibsi_filters or any(t != "original" for t in settings.image_types):
         workers = 1
     numbered = ((index, image, mask) for index, (image, mask) in enumerate(cases))
     if workers == 1:
@@ -179,7 +181,7 @@ def _prepare_case(index: int, image: Volume, mask: Volume, settings: FeatureConf
         if FAMILIES[name].kind != "morphology" and name not in BATCHED
     ]
     source = None
-    if any(image_type != "original" for image_type in settings.image_types):
+    if settings.ibsi_filters or any(t != "original" for t in settings.image_types):
         # The filters see the whole image in float64, as the native engine's; on the device.
         source = xp.asarray(prepared.image.array, dtype=xp.float64)
     inner = prepared.in_region(prepared.roi_box)

@@ -14,10 +14,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from radiopipe.models.params import Interval, Options, check_params, check_sample_weight
 
 _COMMON_CONSTRAINTS: dict = {
     "n_estimators": [Interval(Integral, 1, None, closed="left")],
@@ -25,8 +26,8 @@ _COMMON_CONSTRAINTS: dict = {
     "subsample": [Interval(Real, 0, 1, closed="right")],
     "colsample_bytree": [Interval(Real, 0, 1, closed="right")],
     "reg_lambda": [Interval(Real, 0, None, closed="left")],
-    "device": [StrOptions({"cpu", "cuda"})],
-    "class_weight": [StrOptions({"balanced"}), dict, None],
+    "device": [Options(frozenset({"cpu", "cuda"}))],
+    "class_weight": [Options(frozenset({"balanced"})), dict, None],
     "n_jobs": [Integral],
     "random_state": [Interval(Integral, 0, None, closed="left")],
     "dask_address": [str, None],
@@ -38,7 +39,7 @@ class _BoosterClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         """Fit the booster on class codes 0..K-1 with class-balanced sample weights."""
-        self._validate_params()
+        check_params(self, self._parameter_rules)
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
@@ -49,7 +50,7 @@ class _BoosterClassifier(ClassifierMixin, BaseEstimator):
             )
         weight = compute_sample_weight(self.class_weight, codes) if self.class_weight else None
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
             if not sample_weight.any():
                 raise ValueError("the sample weights are all zero; at least one must be positive")
             weight = sample_weight if weight is None else weight * sample_weight
@@ -103,7 +104,7 @@ class XGBoostClassifier(_BoosterClassifier):
         As in scikit-learn.
     """
 
-    _parameter_constraints: dict = {
+    _parameter_rules: dict = {
         **_COMMON_CONSTRAINTS,
         "max_depth": [Interval(Integral, 1, None, closed="left")],
         "min_child_weight": [Interval(Real, 0, None, closed="left")],
@@ -200,9 +201,9 @@ class LightGBMClassifier(_BoosterClassifier):
         As in scikit-learn.
     """
 
-    _parameter_constraints: dict = {
+    _parameter_rules: dict = {
         **_COMMON_CONSTRAINTS,
-        "device": [StrOptions({"cpu", "gpu", "cuda"})],
+        "device": [Options(frozenset({"cpu", "gpu", "cuda"}))],
         "num_leaves": [Interval(Integral, 2, None, closed="left")],
         "min_child_samples": [Interval(Integral, 1, None, closed="left")],
     }

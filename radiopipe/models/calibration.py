@@ -15,13 +15,13 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from radiopipe.errors import DataError
 from radiopipe.models.designs import Splits, grouped_kfold
 from radiopipe.models.grouping import GroupedFit
+from radiopipe.models.params import HasMethods, Interval, Options, check_params
 
 logger = logging.getLogger(__name__)
 
@@ -109,9 +109,9 @@ class GroupedCalibratedClassifier(GroupedFit, ClassifierMixin, BaseEstimator):
     """
 
     groups_param = "patients"
-    _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit"])],
-        "method": [StrOptions({"sigmoid", "isotonic"})],
+    _parameter_rules: dict = {
+        "estimator": [HasMethods(("fit",))],
+        "method": [Options(frozenset({"sigmoid", "isotonic"}))],
         "n_splits": [Interval(Integral, 2, None, closed="left")],
         "random_state": [Interval(Integral, 0, None, closed="left")],
     }
@@ -127,7 +127,7 @@ class GroupedCalibratedClassifier(GroupedFit, ClassifierMixin, BaseEstimator):
 
         Without ``patients`` every row counts as its own patient.
         """
-        self._validate_params()
+        check_params(self, self._parameter_rules)
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=None,
                              skip_check_array=hasattr(X, "iloc"))
         check_classification_targets(y)

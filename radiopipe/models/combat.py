@@ -17,8 +17,9 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from radiopipe.models.params import BOOLEAN, Interval, check_params
 
 
 def plain_site_effects(z: np.ndarray, codes: np.ndarray, n_sites: int):
@@ -139,9 +140,9 @@ class ComBatHarmoniser(TransformerMixin, BaseEstimator):
     (:math:`\\sigma_g = 0`) is passed through unchanged.
     """
 
-    _parameter_constraints: dict = {
+    _parameter_rules: dict = {
         "site_column": [str, Interval(Integral, 0, None, closed="left")],
-        "empirical_bayes": ["boolean"],
+        "empirical_bayes": [BOOLEAN],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
     }
@@ -154,7 +155,7 @@ class ComBatHarmoniser(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Estimate each training site's effect on every feature."""
-        self._validate_params()
+        check_params(self, self._parameter_rules)
         validate_data(self, X, skip_check_array=True)
         sites, data = self._split(X)
         self.sites_, codes, counts = np.unique(sites, return_inverse=True, return_counts=True)

@@ -10,8 +10,9 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from radiopipe.models.params import ARRAY_LIKE, Interval, check_params
 
 
 class EmbeddingPCA(TransformerMixin, BaseEstimator):
@@ -55,9 +56,9 @@ class EmbeddingPCA(TransformerMixin, BaseEstimator):
     (3, 2)
     """
 
-    _parameter_constraints: dict = {
+    _parameter_rules: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "columns": ["array-like", None],
+        "columns": [ARRAY_LIKE, None],
         "prefix": [str],
     }
 
@@ -68,7 +69,7 @@ class EmbeddingPCA(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Fit the components on the training rows' embedding columns."""
-        self._validate_params()
+        check_params(self, self._parameter_rules)
         X = validate_data(self, X, dtype=np.float64)
         self.embedding_indices_ = self._embedding_indices(X.shape[1])
         embedding = X[:, self.embedding_indices_]

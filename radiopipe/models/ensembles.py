@@ -15,12 +15,12 @@ from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from radiopipe.errors import DataError
 from radiopipe.models.grouping import GroupedFit, group_fit_params
+from radiopipe.models.params import Interval, Options, check_params
 
 _EPS = 1e-15
 
@@ -104,7 +104,7 @@ class _InFoldEnsemble(GroupedFit, ClassifierMixin, BaseEstimator):
     """Member fitting and label handling shared by the two ensembles."""
 
     def _encode(self, X, y):
-        self._validate_params()
+        check_params(self, self._parameter_rules)
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=None,
                              skip_check_array=hasattr(X, "iloc"))
         check_classification_targets(y)
@@ -167,9 +167,9 @@ class SoftVotingEnsemble(_InFoldEnsemble):
     classes_ : numpy.ndarray
     """
 
-    _parameter_constraints: dict = {
+    _parameter_rules: dict = {
         "estimators": [list],
-        "weights": [StrOptions({"equal", "fitted"}), list],
+        "weights": [Options(frozenset({"equal", "fitted"})), list],
         "n_splits": [Interval(Integral, 2, None, closed="left")],
         "random_state": [Interval(Integral, 0, None, closed="left")],
     }
@@ -228,7 +228,7 @@ class StackingEnsemble(_InFoldEnsemble):
     classes_ : numpy.ndarray
     """
 
-    _parameter_constraints: dict = {
+    _parameter_rules: dict = {
         "estimators": [list],
         "meta_C": [Interval(Real, 0, None, closed="neither")],
         "n_splits": [Interval(Integral, 2, None, closed="left")],

@@ -8,13 +8,14 @@ when a bundle predicts new cases.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 import numpy as np
 import pandas as pd
 
 from radiopipe.cnn.columns import split_feature_columns
 from radiopipe.config import LoadedConfig, ModelConfig
-from radiopipe.errors import DataError
+from radiopipe.errors import ConfigError, DataError
 from radiopipe.manifest import Manifest
 from radiopipe.models.infold import InputColumns
 from radiopipe.records import InputColumnsRecord
@@ -131,12 +132,25 @@ def input_columns(
 
     'image' (every image column: radiomics and CNN embeddings), 'fused' (the same, named so in
     the radiomics / CNN ablation), 'radiomics', 'cnn', 'clinical' or 'combined' (image and
-    clinical). CNN embeddings are reduced in-fold to ``pca_components`` components.
+    clinical), or the name of one of ``model.feature_sets`` (the feature columns its patterns
+    match, see :func:`matched_columns`). CNN embeddings are reduced in-fold to
+    ``pca_components`` components.
+
+    Raises
+    ------
+    ConfigError
+        For a configured set with a pattern that matches no feature column.
     """
     clinical = model.clinical
     radiomics, embedding = split_feature_columns(feature_columns(frame))
-    use_radiomics = feature_set in ("image", "fused", "combined", "radiomics")
-    use_cnn = feature_set in ("image", "fused", "combined", "cnn")
+    configured = {s.name: s.columns for s in model.feature_sets}
+    if feature_set in configured:
+        chosen = set(matched_columns(feature_columns(frame), feature_set, configured[feature_set]))
+        radiomics = [c for c in radiomics if c in chosen]
+        embedding = [c for c in embedding if c in chosen]
+    named = feature_set in configured
+    use_radiomics = named or feature_set in ("image", "fused", "combined", "radiomics")
+    use_cnn = named or feature_set in ("image", "fused", "combined", "cnn")
     use_clinical = feature_set in ("clinical", "combined")
     combat = model.preprocessing.harmonise == "combat" and use_radiomics and bool(radiomics)
     return InputColumns(
@@ -151,11 +165,38 @@ def input_columns(
     )
 
 
+def matched_columns(columns: list[str], name: str, patterns: list[str]) -> list[str]:
+    """The feature columns that the glob ``patterns`` of feature set ``name`` match, in table
+    order.
+
+    Examples
+    --------
+    >>> matched_columns(["pet__a", "pet__b", "mr__a"], "pet", ["pet__*"])
+    ['pet__a', 'pet__b']
+
+    Raises
+    ------
+    ConfigError
+        When a pattern matches no column (naming the set, the pattern and close columns).
+    """
+    for pattern in patterns:
+        if not any(fnmatchcase(c, pattern) for c in columns):
+            head = pattern.split("__")[0] + "__"
+            near = [c for c in columns if c.startswith(head)][:3]
+            hint = f" (it has {', '.join(near)}, ...)" if near else ""
+            raise ConfigError(
+                f"model.feature_sets '{name}': pattern '{pattern}' matches no feature column of "
+                f"the feature table{hint}; correct the pattern or drop it"
+            )
+    return [c for c in columns if any(fnmatchcase(c, p) for p in patterns)]
+
+
 def feature_sets(loaded: LoadedConfig) -> list[str]:
     """The validated feature sets, the main one first (see :func:`input_columns`).
 
     Clinical columns add 'image' (or 'fused') and 'clinical' beside 'combined'; features.kind
-    'both' adds the radiomics-only and CNN-only ablation.
+    'both' adds the radiomics-only and CNN-only ablation; ``model.feature_sets`` come last, in
+    config order.
     """
     config = loaded.config
     clinical = config.model.clinical
@@ -167,7 +208,7 @@ def feature_sets(loaded: LoadedConfig) -> list[str]:
         sets += [image_set, "clinical"]
     if both and config.cnn.compare_feature_sets:
         sets += ["radiomics", "cnn"]
-    return sets
+    return sets + [s.name for s in config.model.feature_sets]
 
 
 def columns_record(columns: InputColumns) -> InputColumnsRecord:

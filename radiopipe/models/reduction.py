@@ -11,8 +11,9 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from radiopipe.models.params import Interval, check_params
 
 
 def mode_fractions(X: np.ndarray) -> np.ndarray:
@@ -81,7 +82,7 @@ class NearConstantFilter(SelectorMixin, BaseEstimator):
         As in scikit-learn.
     """
 
-    _parameter_constraints: dict = {
+    _parameter_rules: dict = {
         "max_mode_fraction": [Interval(Real, 0, 1, closed="right")],
     }
 
@@ -90,7 +91,7 @@ class NearConstantFilter(SelectorMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Measure each column's mode fraction on the training rows."""
-        self._validate_params()
+        check_params(self, self._parameter_rules)
         X = validate_data(self, X, dtype=np.float64)
         self.mode_fraction_ = mode_fractions(X)
         # A single row makes every column constant; keeping all is the only defined choice.
@@ -125,14 +126,14 @@ class CorrelationFilter(SelectorMixin, BaseEstimator):
         As in scikit-learn.
     """
 
-    _parameter_constraints: dict = {"threshold": [Interval(Real, 0, 1, closed="right")]}
+    _parameter_rules: dict = {"threshold": [Interval(Real, 0, 1, closed="right")]}
 
     def __init__(self, threshold: float = 0.95):
         self.threshold = threshold
 
     def fit(self, X, y=None):
         """Choose the kept columns from the training rows' correlations."""
-        self._validate_params()
+        check_params(self, self._parameter_rules)
         X = validate_data(self, X, dtype=np.float64)
         corr = abs_correlation(X)
         keep = np.zeros(X.shape[1], dtype=bool)

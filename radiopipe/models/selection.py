@@ -12,10 +12,10 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from radiopipe.models.params import RANDOM_STATE, Interval, check_params
 from radiopipe.models.reduction import abs_correlation
 
 
@@ -66,10 +66,10 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
 class _KSelector(SelectorMixin, BaseEstimator):
     """Shared parameter checks and support mask of the k-column selectors."""
 
-    _parameter_constraints: dict = {"n_features": [Interval(Integral, 1, None, closed="left")]}
+    _parameter_rules: dict = {"n_features": [Interval(Integral, 1, None, closed="left")]}
 
     def _validated(self, X, y):
-        self._validate_params()
+        check_params(self, self._parameter_rules)
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         return X, y, min(self.n_features, X.shape[1])
@@ -126,10 +126,10 @@ class LassoSelector(_KSelector):
     support_ : numpy.ndarray of bool
     """
 
-    _parameter_constraints: dict = {
-        **_KSelector._parameter_constraints,
+    _parameter_rules: dict = {
+        **_KSelector._parameter_rules,
         "C": [Interval(Real, 0, None, closed="neither")],
-        "random_state": ["random_state"],
+        "random_state": [RANDOM_STATE],
     }
 
     def __init__(self, n_features: int = 20, C: float = 1.0, random_state=None):

@@ -19,6 +19,7 @@ from joblib import Parallel, delayed
 from radiopipe.models.designs import OuterSplit, check_disjoint
 from radiopipe.models.factory import Candidate
 from radiopipe.models.fitting import FitSettings, fit_candidate
+from radiopipe.models.thresholds import inner_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,13 @@ class ValidationResult:
     models : list of estimator or None
         The model fitted on each outer split's training rows, in split order, when
         :func:`validate` was asked to keep them (None otherwise).
+    by_repeat : numpy.ndarray of shape (R, n, K)
+        The held-out probabilities of each repeat of the design on its own (NaN where a repeat
+        did not test the row); R is 1 for designs without repeats.
+    thresholds : list of float or None
+        Youden's threshold fixed inside each outer training set (see
+        :mod:`radiopipe.models.thresholds`), in split order, when :func:`validate` was asked
+        for them (None otherwise).
     """
 
     name: str
@@ -49,6 +57,8 @@ class ValidationResult:
     fold: np.ndarray
     best_params: list[dict]
     models: list | None = None
+    by_repeat: np.ndarray | None = None
+    thresholds: list[float] | None = None
 
     @property
     def tested(self) -> np.ndarray:
@@ -66,6 +76,7 @@ def validate(
     *,
     n_jobs: int = 1,
     keep_models: frozenset[str] = frozenset(),
+    thresholds_for: frozenset[str] = frozenset(),
 ) -> list[ValidationResult]:
     """Held-out probabilities of every candidate under the same splits.
 
@@ -86,6 +97,9 @@ def validate(
     keep_models : frozenset of str
         Names of the candidates whose fitted split models are returned (``models``); the others'
         are dropped as soon as they have predicted.
+    thresholds_for : frozenset of str
+        Names of the candidates (two classes) whose Youden threshold is fixed inside every outer
+        training set on inner out-of-fold probabilities (``thresholds``).
 
     Returns
     -------
@@ -99,7 +113,8 @@ def validate(
     tasks = [(c, s) for c in candidates for s in splits]
     outputs: list = [None] * len(tasks)
     finished = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_fit_predict)(c, X, y, groups, s, settings, keep=c.name in keep_models, task=t)
+        delayed(_fit_predict)(c, X, y, groups, s, settings, keep=c.name in keep_models,
+                              threshold=c.name in thresholds_for, task=t)
         for t, (c, s) in enumerate(tasks)
     )
     for done, (t, output, seconds) in enumerate(finished, start=1):
@@ -109,36 +124,45 @@ def validate(
         logger.info("train: outer split %d/%d done (%s, %.0f s%s)", t % len(splits) + 1,
                     len(splits), candidate.name, seconds, overall)
     n_classes = int(y.max()) + 1
+    n_repeats = max(split.repeat for split in splits) + 1
     results = []
     for i, candidate in enumerate(candidates):
         total = np.zeros((len(y), n_classes))
         count = np.zeros(len(y))
         fold = np.full(len(y), -1)
-        params, models = [], []
-        for split, (proba, best, model) in zip(
+        by_repeat = np.full((n_repeats, len(y), n_classes), np.nan)
+        params, models, thresholds = [], [], []
+        for split, (proba, best, model, threshold) in zip(
             splits, outputs[i * len(splits) : (i + 1) * len(splits)]
         ):
             total[split.test] += proba
             count[split.test] += 1
+            by_repeat[split.repeat, split.test] = proba
             fold[split.test] = np.where(fold[split.test] < 0, split.fold, fold[split.test])
             params.append(best)
             models.append(model)
+            thresholds.append(threshold)
         with np.errstate(invalid="ignore"):  # rows never tested stay NaN on purpose
             mean = total / count[:, None]
         kept = models if candidate.name in keep_models else None
-        results.append(ValidationResult(candidate.name, candidate.kind, mean, fold, params, kept))
+        fixed = thresholds if candidate.name in thresholds_for else None
+        results.append(ValidationResult(candidate.name, candidate.kind, mean, fold, params, kept,
+                                        by_repeat, fixed))
     return results
 
 
-def _fit_predict(candidate, X, y, groups, split: OuterSplit, settings, *, keep: bool, task: int):
+def _fit_predict(candidate, X, y, groups, split: OuterSplit, settings, *, keep: bool,
+                 threshold: bool, task: int):
     """Fit on the split's training rows only; (``task``, (probabilities of its test rows, the
-    search's choice, the fitted model when ``keep``), seconds taken)."""
+    search's choice, the fitted model when ``keep``, the in-fold threshold when ``threshold``),
+    seconds taken)."""
     start = time.perf_counter()
-    fitted = fit_candidate(
-        candidate, X.iloc[split.train], y[split.train], groups[split.train], split.inner, settings
-    )
+    train_X, train_y, train_groups = X.iloc[split.train], y[split.train], groups[split.train]
+    fitted = fit_candidate(candidate, train_X, train_y, train_groups, split.inner, settings)
     proba = predict_codes(fitted.estimator, X.iloc[split.test], int(y.max()) + 1)
-    output = proba, fitted.best_params, fitted.estimator if keep else None
+    cut = (inner_threshold(candidate, train_X, train_y, train_groups, split.inner,
+                           fitted.best_params, settings) if threshold else None)
+    output = proba, fitted.best_params, fitted.estimator if keep else None, cut
     return task, output, time.perf_counter() - start
 
 

@@ -17,7 +17,7 @@ from html import escape
 
 from radiopipe.columns import is_column, split_column
 from radiopipe.features.catalogue import FeatureEntry, catalogue_entry
-from radiopipe.image_types import IMAGE_TYPES, image_type_of
+from radiopipe.image_types import image_type, image_type_of
 from radiopipe.report.layout import Html, feature_label, table
 
 SECTION_ID = "glossary"
@@ -45,7 +45,7 @@ def feature_meaning(column: str) -> str | None:
     kind = image_type_of(image_name)
     if kind is None or kind == "original":
         return entry.meaning
-    label = IMAGE_TYPES[kind].label
+    label = image_type(kind).label
     return f"{entry.meaning} Computed on the {label}-filtered image ({image_name})."
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import pandas as pd
 
 from radiopipe.columns import split_column
-from radiopipe.features.catalogue import load_catalogue
-from radiopipe.image_types import IMAGE_TYPES
+from radiopipe.features.catalogue import load_catalogue, load_image_types
+from radiopipe.image_types import IMAGE_TYPES, image_type_of
 from radiopipe.records import ValidationRecord
 from radiopipe.report.layout import save_csv, table
+from radiopipe.settings.ibsi_filters import IBSI_FILTER
 from radiopipe.table import feature_columns
 
 SECTION_ID = "methods"
@@ -38,9 +39,9 @@ def methods_section(config: dict, record: ValidationRecord, features: pd.DataFra
     """The appendix: IBSI reporting items, model and validation, explanations.
 
     Writes ``report_feature_catalogue.csv``: each feature column with its IBSI identifier,
-    pyradiomics name and any documented deviation from IBSI.
+    pyradiomics name, any documented deviation from IBSI and the image it was computed on.
     """
-    catalogue = _catalogue_rows(feature_columns(features))
+    catalogue = catalogue_rows(feature_columns(features), config["features"])
     save_csv(run_dir / "report_feature_catalogue.csv", catalogue, index=False)
     deviating = int(catalogue["deviation"].fillna("").astype(bool).sum())
     return "\n".join(
@@ -90,14 +91,6 @@ def _ibsi_rows(config: dict, record: ValidationRecord, catalogue: pd.DataFrame,
                      f"{'inf' if high is None else f'{high:g}'}]")
     if features["resegment_outliers"]:
         reseg.append(f"outliers beyond {features['resegment_outliers']:g} SD removed")
-    image_types = []
-    for kind in features["image_types"]:
-        described = IMAGE_TYPES[kind].label
-        if kind == "log":
-            described += " (sigma " + ", ".join(f"{s:g}" for s in features["log_sigmas"]) + " mm)"
-        elif kind == "wavelet":
-            described += f" ({features['wavelet']}, 8 sub-bands)"
-        image_types.append(described)
     definitions = features["definitions"]
     compliance = (
         "IBSI definitions; radiopipe's engine reproduces every IBSI-1 reference value "
@@ -117,7 +110,7 @@ def _ibsi_rows(config: dict, record: ValidationRecord, catalogue: pd.DataFrame,
          else "no"],
         ["interpolation / resampling", resampling],
         ["re-segmentation", "; ".join(reseg) or "none"],
-        ["image types (filters)", ", ".join(image_types)],
+        ["image types (filters)", "; ".join(image_type_descriptions(features))],
         ["discretisation", f"{_DISCRETISATION[features['discretisation']]}, {bins}"],
         ["texture aggregation", _AGGREGATIONS[features["aggregation"]]
          + "; neighbourhood distance 1 (Chebyshev)"],
@@ -126,13 +119,58 @@ def _ibsi_rows(config: dict, record: ValidationRecord, catalogue: pd.DataFrame,
     ]
 
 
-def _catalogue_rows(columns: list[str]) -> pd.DataFrame:
+def image_type_descriptions(features: dict) -> list[str]:
+    """Each configured image type in prose, the IBSI-2 filters with every parameter and the
+    image name their columns start with.
+
+    Parameters
+    ----------
+    features : dict
+        The resolved config's ``features`` section.
+
+    Examples
+    --------
+    >>> image_type_descriptions({"image_types": ["original"], "log_sigmas": [1.0],
+    ...     "wavelet": "coif1", "ibsi_filters": [{"type": "ibsi_mean", "support": 5}]})[-1]
+    'IBSI-2 mean, support 5 voxels, 3D, mirror padding (ibsi_mean-support-5-3D-mirror)'
+    """
+    described = []
+    for kind in features["image_types"]:
+        text = IMAGE_TYPES[kind].label
+        if kind == "log":
+            text += " (sigma " + ", ".join(f"{s:g}" for s in features["log_sigmas"]) + " mm)"
+        elif kind == "wavelet":
+            text += f" ({features['wavelet']}, 8 sub-bands)"
+        described.append(text)
+    for raw in features["ibsi_filters"]:
+        entry = IBSI_FILTER.validate_python(raw)
+        described.append(f"IBSI-2 {entry.describe()} ({entry.image_name()})")
+    return described
+
+
+def catalogue_rows(columns: list[str], features: dict) -> pd.DataFrame:
+    """The rows of ``report_feature_catalogue.csv``: per feature column its IBSI identifier,
+    pyradiomics name, documented deviation and the image it was computed on (an IBSI-2 filter
+    with its parameters, else the image type's label).
+
+    Parameters
+    ----------
+    columns : list of str
+        Feature columns.
+    features : dict
+        The resolved config's ``features`` section.
+    """
+    described = {}
+    for raw in features["ibsi_filters"]:
+        entry = IBSI_FILTER.validate_python(raw)
+        described[entry.image_name()] = f"IBSI-2 {entry.describe()}"
+    image_types = load_image_types()
     entries = {
         (family.family, f.name): f for family in load_catalogue().values() for f in family.features
     }
     rows = []
     for column in columns:
-        _, family, name = split_column(column)
+        image, family, name = split_column(column)
         entry = entries.get((family, name))
         if entry is None and family == "shape":  # planar ROIs report shape2d under 'shape'
             entry = entries.get(("shape2d", name))
@@ -141,8 +179,14 @@ def _catalogue_rows(columns: list[str]) -> pd.DataFrame:
             "ibsi_id": entry.ibsi_id if entry else None,
             "pyradiomics": entry.pyradiomics if entry else None,
             "deviation": entry.deviations if entry else None,
+            "image": described.get(image) or _image_label(image, image_types),
         })
-    return pd.DataFrame(rows, columns=["feature", "ibsi_id", "pyradiomics", "deviation"])
+    return pd.DataFrame(rows, columns=["feature", "ibsi_id", "pyradiomics", "deviation", "image"])
+
+
+def _image_label(image: str, image_types: dict) -> str | None:
+    kind = image_type_of(image)
+    return None if kind is None else f"{image_types[kind].label} ({image})"
 
 
 def _model_rows(model: dict, record: ValidationRecord, unit: str) -> list[list[str]]:

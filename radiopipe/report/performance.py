@@ -27,6 +27,7 @@ from radiopipe.evaluate import (
     roc_curves,
 )
 from radiopipe.records import ValidationRecord
+from radiopipe.report.design_checks import design_checks_html
 from radiopipe.report.figures import confusion_figure, roc_figure, to_data_uri
 from radiopipe.report.layout import figure
 
@@ -128,6 +129,7 @@ def performance_html(
                 [[f["fold"], f["n_test"], _num(f["roc_auc"])] for f in record.per_fold],
             ),
         ]
+    sections.append(design_checks_html(record, table))
     figures = _figures(record, y, proba, groups, auc_ci, save_csv, run_dir, unit)
     return "\n".join(sections), figures
 
@@ -138,6 +140,7 @@ def _num(value) -> str:
 
 def _comparison_table(comparison: list[dict], table) -> str:
     header = ["model", "kind", "features", *(METRIC_NAMES[k] + " (95% CI)" for k in _COMPARED)]
+    paired = [c.auc_difference for c in comparison if c.auc_difference is not None]
     best = max(
         (c for c in comparison if c.metrics["roc_auc"] is not None),
         key=lambda c: c.metrics["roc_auc"],
@@ -146,11 +149,22 @@ def _comparison_table(comparison: list[dict], table) -> str:
     rows = []
     for entry in comparison:
         marks = (" (primary)" if entry.primary else "") + (" ★" if entry is best else "")
+        difference = entry.auc_difference
         rows.append(
             [entry.model + marks, entry.kind, entry.feature_set]
             + [with_ci(entry.metrics[k], entry.ci[k]) for k in _COMPARED]
+            + ([with_ci(difference["value"], difference["ci"]) if difference else ""]
+               if paired else [])
         )
-    return table(header, rows) + '<p class="muted">★ highest ROC-AUC.</p>'
+    if not paired:
+        return table(header, rows) + '<p class="muted">★ highest ROC-AUC.</p>'
+    versus = escape(paired[0]["versus"])
+    note = (f"★ highest ROC-AUC. ΔROC-AUC: the primary model's ROC-AUC on a feature set minus "
+            f"its ROC-AUC on the main set ({versus}), on the same out-of-fold rows; the 95% CI "
+            "is a paired bootstrap (both AUCs on each resample). An interval above 0 favours "
+            "the feature set, below 0 the main set.")
+    return (table([*header, f"ΔROC-AUC vs {versus} (95% CI)"], rows)
+            + f'<p class="muted">{note}</p>')
 
 
 def _figures(record: ValidationRecord, y, proba, groups, auc_ci: dict, save_csv,

@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, model_validator
 from radiopipe.columns import is_modality
 from radiopipe.image_types import IMAGE_TYPES
 from radiopipe.settings.base import Strict
+from radiopipe.settings.ibsi_filters import IBSIFilter
 from radiopipe.settings.modalities import ModalitySettings, SUVSettings, modality_kind
 
 FEATURE_FAMILIES = ("firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm")
@@ -105,6 +106,8 @@ class FeatureConfig(Strict):
         default_factory=lambda: [1.0, 2.0, 3.0], min_length=1
     )
     wavelet: str = "coif1"
+    # IBSI-2 filters, each one more filtered image (radiopipe.settings.ibsi_filters).
+    ibsi_filters: list[IBSIFilter] = Field(default_factory=list)
     families: list[Literal[FEATURE_FAMILIES + IBSI_ONLY_FAMILIES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(FEATURE_FAMILIES), min_length=1
     )
@@ -197,6 +200,14 @@ class FeatureConfig(Strict):
         return self
 
     @model_validator(mode="after")
+    def _unique_ibsi_filters(self) -> FeatureConfig:
+        names = [entry.image_name() for entry in self.ibsi_filters]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"'ibsi_filters' lists the same filter twice: {repeated[0]}")
+        return self
+
+    @model_validator(mode="after")
     def _ivh_range(self) -> FeatureConfig:
         closed = self.resegment_range is not None and None not in self.resegment_range
         if self.ivh_discretisation == "fixed_bin_size" and not closed:
@@ -227,6 +238,7 @@ class FeatureConfig(Strict):
                 if self.resegment_range is not None and self.resegment_range[0] is None
                 else "",
             ),
+            ("ibsi_filters", ", ".join(entry.type for entry in self.ibsi_filters)),
         ]
         for key, value in unsupported:
             if value:

@@ -164,6 +164,9 @@ class CVConfig(Strict):
     )
     external_sites: list[str] = Field(default_factory=list)
     seed: int = 0
+    # Further seeds of the outer design: the primary model on the main feature set is validated
+    # again under each, and its ROC-AUC per seed recorded (the spread a different shuffle gives).
+    seeds: list[int] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _design_settings(self) -> CVConfig:
@@ -173,6 +176,10 @@ class CVConfig(Strict):
             raise ValueError("design 'external' needs 'external_sites': the held-out site names")
         if self.design != "external" and self.external_sites:
             raise ValueError("'external_sites' applies to design 'external' only")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError("'seeds' lists a seed twice")
+        if self.seeds and self.design not in ("kfold", "repeated_kfold"):
+            raise ValueError("'seeds' applies to designs 'kfold' and 'repeated_kfold' only")
         return self
 
 
@@ -188,6 +195,40 @@ class BootstrapConfig(Strict):
 
     n_resamples: int = Field(1000, ge=0)
     seed: int = 0
+
+
+BUILTIN_FEATURE_SETS = ("image", "fused", "radiomics", "cnn", "clinical", "combined")
+
+
+class FeatureSetConfig(Strict):
+    """A named set of feature columns, validated like the main set beside it.
+
+    ``columns`` are glob patterns (``*``, ``?``, ``[...]``) over the feature table's column
+    names (``pet__*``, ``mr_t1__original__shape__MeshVolume``); a pattern that matches no
+    column is an error once the feature table is known (train).
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+    columns: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _not_builtin(self) -> FeatureSetConfig:
+        if self.name in BUILTIN_FEATURE_SETS:
+            raise ValueError(f"feature set name '{self.name}' is a built-in feature set "
+                             f"({', '.join(BUILTIN_FEATURE_SETS)}); name it apart")
+        if len(set(self.columns)) != len(self.columns):
+            raise ValueError(f"feature set '{self.name}' lists a column pattern twice")
+        return self
+
+
+class ControlsConfig(Strict):
+    """Negative controls run by the same design as the primary model.
+
+    ``shuffled_labels``: how many times the primary model on the main feature set is validated
+    again with the labels permuted across patients (0: off); its ROC-AUC should be near 0.5.
+    """
+
+    shuffled_labels: int = Field(0, ge=0)
 
 
 class ShiftConfig(Strict):
@@ -221,6 +262,12 @@ class ModelConfig(Strict):
     search: SearchConfig = SearchConfig()
     bootstrap: BootstrapConfig = BootstrapConfig()
     shift: ShiftConfig = ShiftConfig()
+    # Named column sets validated with the primary model beside the main set (same splits).
+    feature_sets: list[FeatureSetConfig] = Field(default_factory=list)
+    controls: ControlsConfig = ControlsConfig()
+    # 'youden_in_fold' (two classes): in every outer training set, the threshold maximising
+    # Youden's J on inner out-of-fold probabilities, applied unchanged to the outer test fold.
+    threshold: Literal["none", "youden_in_fold"] = "none"
 
     @model_validator(mode="wrap")
     @classmethod
@@ -239,6 +286,9 @@ class ModelConfig(Strict):
             raise ValidationError.from_exception_data(cls.__name__, unknown)
         if len(set(model.compare)) != len(model.compare):
             raise ValueError("'compare' lists a model twice")
+        names = [s.name for s in model.feature_sets]
+        if len(set(names)) != len(names):
+            raise ValueError("two feature_sets share a name")
         return model
 
     @model_validator(mode="after")

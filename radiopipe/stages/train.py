@@ -18,6 +18,7 @@ import logging
 import shutil
 import time
 from contextlib import nullcontext
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,13 @@ from radiopipe.errors import DataError
 from radiopipe.evaluate import classification_metrics
 from radiopipe.models.bundle import save_bundle
 from radiopipe.models.calibration import check_calibration_splits
+from radiopipe.models.design_checks import (
+    auc_difference,
+    auc_of,
+    repeat_aucs,
+    shuffled_labels,
+    threshold_summary,
+)
 from radiopipe.models.designs import design_splits, grouped_kfold
 from radiopipe.models.factory import make_candidate
 from radiopipe.models.fitting import FitSettings, fit_candidate
@@ -52,6 +60,7 @@ from radiopipe.models.validation import predict_codes, validate
 from radiopipe.provenance import package_versions
 from radiopipe.records import (
     BundleManifest,
+    DesignChecks,
     FeatureSettingsRecord,
     FeatureSummary,
     FoldModel,
@@ -165,6 +174,11 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
             f"train needs at least two classes; every case with features has label "
             f"'{classes[0]}' ('radiopipe extract' alone works on one class)"
         )
+    if model.threshold != "none" and len(classes) != 2:
+        raise DataError(
+            f"model.threshold '{model.threshold}' needs two classes; the cohort has "
+            f"{len(classes)} ({', '.join(classes)}): set model.threshold to 'none'"
+        )
     sets = feature_sets(loaded)
     main_set = sets[0]
     k = config.cnn.pca_components
@@ -176,6 +190,9 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         check_calibration_splits(model.svm.calibration_splits, inputs.y, inputs.groups,
                                  _training_sets(model, splits))
     settings = FitSettings(model.search, model.preprocessing.calibration, model.cv.seed)
+    # Dask fits run one at a time: a booster fit occupies every worker at once (its workers
+    # train together), so two concurrent fits could each hold some workers and wait forever.
+    n_jobs = 1 if dask_address is not None else config.compute.n_jobs
 
     start = time.perf_counter()
     results = []
@@ -188,20 +205,26 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
             make_candidate(model, n, subset.columns, seed=model.cv.seed, dask_address=dask_address)
             for n in names
         ]
-        # Dask fits run one at a time: a booster fit occupies every worker at once (its workers
-        # train together), so two concurrent fits could each hold some workers and wait forever.
-        n_jobs = 1 if dask_address is not None else config.compute.n_jobs
-        keep = frozenset({model.name}) if feature_set == main_set else frozenset()
+        main = feature_set == main_set
+        keep = frozenset({model.name}) if main else frozenset()
+        cut = frozenset({model.name}) if main and model.threshold != "none" else frozenset()
         found = validate(candidates, subset.X, subset.y, subset.groups, splits, settings,
-                         n_jobs=n_jobs, keep_models=keep)
+                         n_jobs=n_jobs, keep_models=keep, thresholds_for=cut)
         results += [(result, feature_set) for result in found]
     logger.info("validated %d candidate(s) in %.1f s", len(results), time.perf_counter() - start)
 
+    primary = results[0][0]
     comparison = [
         candidate_summary(r, fs, inputs, classes, model, primary=i == 0)
         for i, (r, fs) in enumerate(results)
     ]
-    primary = results[0][0]
+    comparison = [
+        replace(c, auc_difference=auc_difference(inputs.y, inputs.groups, r, primary, main_set,
+                                                 model.bootstrap))
+        if fs != main_set and r.name == model.name else c
+        for c, (r, fs) in zip(comparison, results, strict=True)
+    ]
+    checks = _design_checks(model, inputs, splits, primary, n_jobs, dask_address)
     health = model_health(inputs.y, primary.proba, primary.tested, splits, comparison)
     for finding in health:
         logger.warning("%s %s: %s", finding.code, finding.severity, finding.message)
@@ -241,7 +264,49 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         fold_models=folds,
         health=health,
         versions=package_versions(),
+        checks=checks,
     )
+
+
+def _design_checks(model, inputs: ModelInputs, splits, primary, n_jobs: int,
+                   dask_address: str | None) -> DesignChecks:
+    """Spread over repeats and seeds, the shuffled-label control and the in-fold threshold of
+    the primary model on the main feature set (extra validations where configured)."""
+    cv = model.cv
+    seeds = []
+    if cv.seeds:
+        seeds.append({"seed": cv.seed, "roc_auc": auc_of(inputs.y, primary)})
+        for seed in (s for s in cv.seeds if s != cv.seed):
+            logger.info("train: the design again with seed %d (model.cv.seeds)", seed)
+            auc = _validate_primary(model, inputs, inputs.y, cv.model_copy(update={"seed": seed}),
+                                    n_jobs, dask_address)
+            seeds.append({"seed": seed, "roc_auc": auc})
+    shuffled = []
+    permutations = shuffled_labels(inputs.y, inputs.groups, model.controls.shuffled_labels,
+                                   cv.seed)
+    for k, y in enumerate(permutations):
+        logger.info("train: shuffled-label control %d/%d", k + 1, len(permutations))
+        auc = _validate_primary(model, inputs, y, cv, n_jobs, dask_address)
+        shuffled.append({"permutation": k, "roc_auc": auc})
+    return DesignChecks(
+        repeats=repeat_aucs(inputs.y, primary) if cv.design == "repeated_kfold" else [],
+        seeds=seeds,
+        shuffled_labels=shuffled,
+        threshold=(threshold_summary(inputs.y, inputs.groups, primary, splits, model.bootstrap)
+                   if primary.thresholds is not None else None),
+    )
+
+
+def _validate_primary(model, inputs: ModelInputs, y: np.ndarray, cv, n_jobs: int,
+                      dask_address: str | None) -> float | None:
+    """ROC-AUC of the primary model on the main feature set, validated with labels ``y`` under
+    the design ``cv`` (its splits drawn anew)."""
+    splits = design_splits(cv, y, inputs.groups, inputs.sites)
+    candidate = make_candidate(model, model.name, inputs.columns, seed=cv.seed,
+                               dask_address=dask_address)
+    settings = FitSettings(model.search, model.preprocessing.calibration, cv.seed)
+    [result] = validate([candidate], inputs.X, y, inputs.groups, splits, settings, n_jobs=n_jobs)
+    return auc_of(y, result)
 
 
 def _uses_svm(model) -> bool:

@@ -100,6 +100,13 @@ def test_mni152_patches_with_every_texture_family_equal_one_case_extraction(
     assert_rows_equal(extract_many(mni152_patches, settings), single)
 
 
+def test_mni152_patches_with_filters_equal_one_case_extraction(mni152_patches):
+    settings = FeatureConfig(image_types=["original", "log", "wavelet"], log_sigmas=[1.0, 2.0])
+    patches = mni152_patches[:8]
+    single = [extract_features(image, mask, settings) for image, mask in patches]
+    assert_rows_equal(extract_many(patches, settings), single)
+
+
 def test_large_and_small_rois_mixed_keep_their_order():
     small = synthetic_cases(3, 3)
     side = 26

@@ -17,6 +17,7 @@ from radiopipe.models.embedding import EmbeddingPCA
 from radiopipe.models.ensembles import SoftVotingEnsemble, StackingEnsemble
 from radiopipe.models.reduction import CorrelationFilter, NearConstantFilter
 from radiopipe.models.selection import LassoSelector, MRMRSelector, UnivariateSelector
+from radiopipe.models.stability import StabilityFilter
 
 
 def _members():
@@ -26,6 +27,7 @@ def _members():
 ESTIMATORS = [
     NearConstantFilter(),
     CorrelationFilter(),
+    StabilityFilter(),
     UnivariateSelector(n_features=2),
     LassoSelector(n_features=2, random_state=0),
     MRMRSelector(n_features=2),

@@ -1,5 +1,5 @@
-"""The IBSI-2 phase-1 configurations (one per reference response map) and the filter table
-both phases compute through.
+"""The IBSI-2 phase-1 configurations (one per reference response map); both phases compute
+through the filter table of ``radiopipe.filters.ibsi2.response``, as the extraction does.
 
 Arrays are in the reference maps' voxel order ``(i, j, k)`` (NIfTI x, y, z): 3D filters act
 along axes (0, 1, 2), 2D filters in the (i, j) plane of every k slice. Lengths in the parameters
@@ -9,34 +9,26 @@ are in millimetres and are divided by the phantoms' spacing (2 mm).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from radiopipe.filters.ibsi2.gabor import gabor_orthogonal_planes, gabor_response
-from radiopipe.filters.ibsi2.laws import laws_response
-from radiopipe.filters.ibsi2.log import laplacian_of_gaussian
-from radiopipe.filters.ibsi2.mean import mean_filter
-from radiopipe.filters.ibsi2.padding import extended
-from radiopipe.filters.ibsi2.riesz import riesz_transform
-from radiopipe.filters.ibsi2.simoncelli import simoncelli_response
-from radiopipe.filters.ibsi2.wavelets import wavelet_response
+from radiopipe.filters.ibsi2.response import FILTERS, FilterSpec
 
-AXES_3D, AXES_2D = (0, 1, 2), (0, 1)
-RIESZ_EXTENSION = 32
-"""Voxels the image is extended by (with the boundary condition) before a Riesz transform."""
+__all__ = ["FILTERS", "PHASE_1", "FilterConfiguration"]
 
 
 @dataclass(frozen=True)
 class FilterConfiguration:
-    """One IBSI-2 phase-1 configuration.
+    """One IBSI-2 configuration.
 
     Attributes
     ----------
     id : str
         IBSI id, e.g. ``'2.b'``; the reference map is ``<id with '_'>-ValidCRM.nii.gz``.
     phantom : str
-        Digital phantom name (``'checkerboard'``, ``'impulse'``, ``'sphere'``, ``'pattern_1'``).
+        Phantom name (``'checkerboard'``, ``'impulse'``, ``'sphere'``, ``'pattern_1'``, or the
+        phase-2 CT phantom).
     filter : str
         Filter name, a key of :data:`FILTERS` (or a filter radiopipe lacks).
     dims : int
@@ -59,6 +51,12 @@ class FilterConfiguration:
         """File name of the reference response map."""
         return f"{self.id.replace('.', '_')}-ValidCRM.nii.gz"
 
+    @property
+    def spec(self) -> FilterSpec:
+        """The filter and its parameters, as ``radiopipe.filters.ibsi2.response`` computes
+        them."""
+        return FilterSpec(self.filter, self.dims, self.boundary, self.parameters)
+
     def describe(self) -> str:
         """Parameters as one short text, e.g. ``3D sigma=3.0 zero``."""
         values = " ".join(f"{k}={_short(v)}" for k, v in self.parameters.items())
@@ -67,84 +65,6 @@ class FilterConfiguration:
 
 def _short(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def _axes(config: FilterConfiguration) -> tuple[int, ...]:
-    return AXES_3D if config.dims == 3 else AXES_2D
-
-
-def _original(image, config, spacing):
-    return image
-
-
-def _mean(image, config, spacing):
-    return mean_filter(image, config.parameters["support"], _axes(config), config.boundary)
-
-
-def _log(image, config, spacing):
-    sigma = config.parameters["sigma_mm"] / spacing
-    return laplacian_of_gaussian(image, sigma, _axes(config), config.boundary)
-
-
-def _laws(image, config, spacing):
-    p = config.parameters
-    return laws_response(image, p["kernel"], _axes(config), config.boundary,
-                         rotation_invariant=p["rotation_invariant"],
-                         energy_distance=p.get("energy_distance"))
-
-
-def _gabor(image, config, spacing):
-    p = config.parameters
-    sigma, wavelength = p["sigma_mm"] / spacing, p["wavelength_mm"] / spacing
-    if "theta" in p:
-        thetas = [p["theta"]]
-    else:
-        count = round(2 * math.pi / p["theta_step"])
-        thetas = [k * p["theta_step"] for k in range(count)]
-    if config.dims == 3:
-        return gabor_orthogonal_planes(image, sigma, wavelength, p["gamma"], thetas,
-                                       config.boundary)
-    return gabor_response(image, sigma, wavelength, p["gamma"], thetas, AXES_2D,
-                          config.boundary)
-
-
-def _wavelet(image, config, spacing):
-    p = config.parameters
-    return wavelet_response(image, p["wavelet"], p["band"], _axes(config), config.boundary,
-                            level=p["level"], rotation_invariant=p["rotation_invariant"])
-
-
-def _simoncelli(image, config, spacing):
-    return simoncelli_response(image, config.parameters["level"], _axes(config))
-
-
-def _riesz_log(image, config, spacing):
-    p, axes = config.parameters, _axes(config)
-    order = [int(c) for c in p["order"]]
-
-    def chain(array):
-        log = laplacian_of_gaussian(array, p["sigma_mm"] / spacing, axes, config.boundary)
-        return riesz_transform(log, order, axes)
-
-    return extended(chain, image, RIESZ_EXTENSION, axes, config.boundary)
-
-
-def _riesz_simoncelli(image, config, spacing):
-    p, axes = config.parameters, _axes(config)
-    order = [int(c) for c in p["order"]]
-
-    def chain(array):
-        return riesz_transform(simoncelli_response(array, p["level"], axes), order, axes)
-
-    return extended(chain, image, RIESZ_EXTENSION, axes, config.boundary)
-
-
-FILTERS: Mapping[str, Callable] = MappingProxyType({
-    "original": _original, "mean": _mean, "log": _log, "laws": _laws, "gabor": _gabor,
-    "wavelet": _wavelet, "simoncelli": _simoncelli, "riesz_log": _riesz_log,
-    "riesz_simoncelli": _riesz_simoncelli,
-})
-"""Filter name -> ``f(image, configuration, spacing_mm)`` returning the response map."""
 
 
 def _c(id_, phantom, filter_, dims, boundary, **parameters) -> FilterConfiguration:

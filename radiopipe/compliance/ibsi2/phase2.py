@@ -8,56 +8,90 @@ boundaries (Fourier filters on the image as it is), and the 18 IBSI-1 intensity 
 computed by the native engine (``definitions: ibsi``) over the response voxels of the
 re-segmented ROI, pooled over all slices. Filters act along (x, y, z): the prepared
 ``(z, y, x)`` array is transposed first, so the first letter of a kernel name acts along x and
-2D filters act in the axial plane.
+2D filters act in the axial plane. Each filter is written as the ``features.ibsi_filters`` entry
+a user would configure, and computed by the same ``filter_spec`` and ``filter_volume`` calls as
+the extraction's, so a feature config naming these entries reproduces these values.
 """
 
 from __future__ import annotations
 
 import csv
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from radiopipe.columns import column_name
 from radiopipe.compliance.data import CT_PHANTOM, read_phantom
-from radiopipe.compliance.ibsi2.configs import FILTERS, FilterConfiguration
 from radiopipe.compliance.reference import Reference
 from radiopipe.config import FeatureConfig
 from radiopipe.errors import RadiopipeError
 from radiopipe.features.catalogue import ibsi_tag_index
 from radiopipe.features.extract import compute_families, prepare_case
+from radiopipe.filters.ibsi2.response import FilterSpec, filter_spec, filter_volume
+from radiopipe.settings.ibsi_filters import IBSI_FILTER, IBSIFilter
 
 REFERENCE_TABLE = "reference_feature_values/reference_values.csv"
 RESEGMENT_RANGE = [-1000.0, 400.0]
 _IMAGE_NAME = "filtered"
 
 
-def _f(id_, filter_, **parameters) -> FilterConfiguration:
+@dataclass(frozen=True)
+class Phase2Filter:
+    """One phase-2 filter: its IBSI id and the ``features.ibsi_filters`` entry that computes it
+    (None for the original image, 1.A and 1.B)."""
+
+    id: str
+    entry: IBSIFilter | None
+
+    @property
+    def dims(self) -> int:
+        """2 for the ids ending in A (configuration A), 3 for B."""
+        return 2 if self.id.endswith("A") else 3
+
+    @property
+    def filter(self) -> str:
+        """The entry's type, or ``original``."""
+        return "original" if self.entry is None else self.entry.type
+
+    @property
+    def spec(self) -> FilterSpec:
+        """The filter as ``radiopipe.filters.ibsi2.response`` computes it."""
+        if self.entry is None:
+            return FilterSpec("original", self.dims, None)
+        return filter_spec(self.entry)
+
+    def describe(self) -> str:
+        """The parameters in prose (the entry's ``describe``)."""
+        return f"{self.dims}D" if self.entry is None else self.entry.describe()
+
+
+def _f(id_: str, type_: str | None = None, **parameters) -> Phase2Filter:
+    if type_ is None:
+        return Phase2Filter(id_, None)
     dims = 2 if id_.endswith("A") else 3
-    boundary = None if filter_ in ("original", "simoncelli") else "mirror"
-    return FilterConfiguration(id_, CT_PHANTOM, filter_, dims, boundary, parameters)
+    return Phase2Filter(id_, IBSI_FILTER.validate_python({"type": type_, "dims": dims,
+                                                          **parameters}))
 
 
-_GABOR = {"sigma_mm": 5.0, "wavelength_mm": 2.0, "gamma": 1.5, "theta_step": math.pi / 8}
+_GABOR = {"sigma": 5.0, "wavelength": 2.0, "gamma": 1.5, "orientation_step": 22.5}
+_RI = {"rotation_invariant": True}
 
-PHASE_2: tuple[FilterConfiguration, ...] = (
-    _f("1.A", "original"), _f("1.B", "original"),
-    _f("2.A", "mean", support=5), _f("2.B", "mean", support=5),
-    _f("3.A", "log", sigma_mm=1.5), _f("3.B", "log", sigma_mm=1.5),
-    _f("4.A", "laws", kernel="L5E5", rotation_invariant=True, energy_distance=7),
-    _f("4.B", "laws", kernel="L5E5E5", rotation_invariant=True, energy_distance=7),
+PHASE_2: tuple[Phase2Filter, ...] = (
+    _f("1.A"), _f("1.B"),
+    _f("2.A", "ibsi_mean", support=5), _f("2.B", "ibsi_mean", support=5),
+    _f("3.A", "ibsi_log", sigma=1.5), _f("3.B", "ibsi_log", sigma=1.5),
+    _f("4.A", "laws", kernel="L5E5", **_RI, energy_distance=7),
+    _f("4.B", "laws", kernel="L5E5E5", **_RI, energy_distance=7),
     _f("5.A", "gabor", **_GABOR), _f("5.B", "gabor", **_GABOR),
-    _f("6.A", "wavelet", wavelet="db3", band="LH", level=1, rotation_invariant=True),
-    _f("6.B", "wavelet", wavelet="db3", band="LLH", level=1, rotation_invariant=True),
-    _f("7.A", "wavelet", wavelet="db3", band="HH", level=2, rotation_invariant=True),
-    _f("7.B", "wavelet", wavelet="db3", band="HHH", level=2, rotation_invariant=True),
+    _f("6.A", "ibsi_wavelet", wavelet="db3", decomposition="LH", level=1, **_RI),
+    _f("6.B", "ibsi_wavelet", wavelet="db3", decomposition="LLH", level=1, **_RI),
+    _f("7.A", "ibsi_wavelet", wavelet="db3", decomposition="HH", level=2, **_RI),
+    _f("7.B", "ibsi_wavelet", wavelet="db3", decomposition="HHH", level=2, **_RI),
     _f("8.A", "simoncelli", level=1), _f("8.B", "simoncelli", level=1),
     _f("9.A", "simoncelli", level=2), _f("9.B", "simoncelli", level=2),
 )
-"""The phase-2 filters 1.A-9.B; ids ending in A use configuration A, in B configuration B."""
+"""The phase-2 filters 1.A-9.B as ``features.ibsi_filters`` entries (mirror padding, the
+default); ids ending in A use configuration A (2D filters), in B configuration B (3D)."""
 
 
 @dataclass(frozen=True)
@@ -117,15 +151,12 @@ def read_phase_2_references(data_dir: Path | str) -> dict[str, list[Reference]]:
 
 
 def filter_statistics(prepared, settings: FeatureConfig,
-                      configuration: FilterConfiguration) -> dict[str, float]:
-    """IBSI tag -> value of the intensity statistics of one filter's response in the ROI."""
-    spacing = prepared.image.spacing  # (z, y, x)
-    planar = spacing[1:] if configuration.dims == 2 else spacing
-    if max(planar) - min(planar) > 1e-6:
-        raise ValueError(f"Filter {configuration.id} needs isotropic voxels along its axes. "
-                         f"Got spacing {spacing} (z, y, x) instead.")
-    image = np.transpose(prepared.image.array.astype(np.float64))  # (x, y, z)
-    response = np.transpose(FILTERS[configuration.filter](image, configuration, spacing[-1]))
+                      configuration: Phase2Filter) -> dict[str, float]:
+    """IBSI tag -> value of the intensity statistics of one filter's response in the ROI.
+
+    The filter runs through ``filter_volume``, as a ``features.ibsi_filters`` entry does in
+    the extraction."""
+    response = filter_volume(prepared.image.array, configuration.spec, prepared.image.spacing)
     values = compute_families(_IMAGE_NAME, response[prepared.region], prepared, settings,
                               families=["firstorder"])
     index = ibsi_tag_index()

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from radiopipe.compliance.data import check_data_folder as check_ibsi1_folder
-from radiopipe.compliance.ibsi2.configs import FILTERS, PHASE_1, FilterConfiguration
+from radiopipe.compliance.ibsi2.configs import PHASE_1, FilterConfiguration
 from radiopipe.compliance.ibsi2.data import (
     check_data_folder,
     map_path,
@@ -29,6 +29,7 @@ from radiopipe.compliance.ibsi2.data import (
     read_voxels,
 )
 from radiopipe.compliance.ibsi2.phase2 import FeatureCheck, reference_table, run_phase_2
+from radiopipe.filters.ibsi2.response import FILTERS, filter_response
 
 TOLERANCE = 0.01
 """Allowed voxel difference as a fraction of the reference map's range."""
@@ -104,13 +105,12 @@ def relative_error(response: np.ndarray, reference: np.ndarray) -> float:
 
 def check_configuration(data_dir: Path, configuration: FilterConfiguration) -> MapCheck:
     """Filter the configuration's phantom and compare the response with the reference map."""
-    compute = FILTERS.get(configuration.filter)
-    if compute is None:
+    if configuration.filter not in FILTERS:
         return MapCheck(configuration, None, NOT_IMPLEMENTED)
     image, spacing = read_voxels(phantom_path(data_dir, configuration.phantom))
     reference, _ = read_voxels(map_path(data_dir, configuration))
     # The phantoms are isotropic (2 mm); lengths in mm are divided by that spacing.
-    response = compute(image, configuration, spacing[0])
+    response = filter_response(image, configuration.spec, spacing[0])
     return MapCheck(configuration, relative_error(response, reference))
 
 

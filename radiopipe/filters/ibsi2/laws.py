@@ -2,7 +2,7 @@
 
 The 1D kernels have unit L2 norm. A name such as ``E5L5S5`` applies ``E5`` along ``axes[0]``,
 ``L5`` along ``axes[1]`` and ``S5`` along ``axes[2]``. With rotation invariance the response is
-the voxel-wise maximum over the 4 (2D) or 24 (3D) right-angle rotations of the kernel; the
+the voxel-wise maximum (or mean) over the 4 (2D) or 24 (3D) right-angle rotations of the kernel; the
 energy map is the mean of the absolute (pooled) response over a ``2 * delta + 1`` window, with
 the same boundary condition.
 """
@@ -49,8 +49,9 @@ def parse_laws(name: str) -> list[str]:
 
 
 def laws_response(image, kernel: str, axes: Sequence[int], boundary: str, *,
-                  rotation_invariant: bool = False, energy_distance: int | None = None):
-    """Laws filter response, optionally rotation-invariant (max pooling) and as energy map.
+                  rotation_invariant: bool = False, energy_distance: int | None = None,
+                  pooling: str = "max"):
+    """Laws filter response, optionally rotation-invariant (pooled) and as energy map.
 
     Parameters
     ----------
@@ -60,9 +61,11 @@ def laws_response(image, kernel: str, axes: Sequence[int], boundary: str, *,
     axes : sequence of int
     boundary : {'zero', 'nearest', 'periodic', 'mirror'}
     rotation_invariant : bool
-        Max-pool the response over the right-angle rotations of ``axes``.
+        Pool the response over the right-angle rotations of ``axes``.
     energy_distance : int or None
         ``delta`` in voxels: return the mean of ``|response|`` over a ``2 delta + 1`` window.
+    pooling : {'max', 'mean'}
+        How the rotations are pooled (the IBSI's Laws filters take the maximum).
     """
     parts = parse_laws(kernel)
     if len(parts) != len(axes):
@@ -76,7 +79,7 @@ def laws_response(image, kernel: str, axes: Sequence[int], boundary: str, *,
         return convolve_separable(array, kernels, axes, boundary)
 
     image = image.astype(xp.float64)
-    response = pooled(apply, image, axes, "max") if rotation_invariant else apply(image)
+    response = pooled(apply, image, axes, pooling) if rotation_invariant else apply(image)
     if energy_distance is None:
         return response
     return mean_filter(xp.abs(response), 2 * energy_distance + 1, axes, boundary)

@@ -6,8 +6,8 @@ convolution kernels in array order. An even-length filter of length ``n`` is cen
 ``n / 2`` (one zero appended): ``db2`` taps sit at offsets -2..1, ``coif1`` at -3..2, ``haar``
 at -1..0. Level ``l`` spreads the taps by ``2 ** (l - 1)``. The level-``N`` response of a band
 such as ``LHL`` filters the all-L (``LLL``) response of level ``N - 1`` with the level-``N``
-filters, the band's first letter acting along ``axes[0]``. Rotation invariance averages the
-response over the 4 (2D) or 24 (3D) right-angle rotations.
+filters, the band's first letter acting along ``axes[0]``. Rotation invariance averages (or
+max-pools) the response over the 4 (2D) or 24 (3D) right-angle rotations.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def wavelet_taps(wavelet: str, band: str, level: int) -> tuple[list[float], int]
 
 
 def wavelet_response(image, wavelet: str, band: str, axes: Sequence[int], boundary: str, *,
-                     level: int = 1, rotation_invariant: bool = False):
+                     level: int = 1, rotation_invariant: bool = False, pooling: str = "mean"):
     """Undecimated separable wavelet response of one band at ``level``.
 
     Parameters
@@ -60,7 +60,9 @@ def wavelet_response(image, wavelet: str, band: str, axes: Sequence[int], bounda
     level : int
         Decomposition level >= 1.
     rotation_invariant : bool
-        Average over the right-angle rotations of ``axes``.
+        Pool over the right-angle rotations of ``axes``.
+    pooling : {'mean', 'max'}
+        How the rotations are pooled (the IBSI's wavelets average them).
     """
     if len(band) != len(axes):
         raise ValueError(f"The wavelet band {band!r} needs one letter per filtered axis "
@@ -77,4 +79,4 @@ def wavelet_response(image, wavelet: str, band: str, axes: Sequence[int], bounda
 
     xp = get_namespace(image)
     image = image.astype(xp.float64)
-    return pooled(apply, image, axes, "mean") if rotation_invariant else apply(image)
+    return pooled(apply, image, axes, pooling) if rotation_invariant else apply(image)
