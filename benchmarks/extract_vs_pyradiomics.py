@@ -91,7 +91,7 @@ def main() -> None:
         ratios = _compare(backends, cases, settings, args.repeats)
         medians[scenario] = statistics.median(ratios)
     if args.small_cases > 0:
-        small = _small_cases(args.small_cases)
+        small = small_cases(args.small_cases)
         print(f"\n== small-rois: {len(small)} MNI152 patches, original")
         _compare_batch(backends, small, SCENARIOS["default"])
     peaks = _peak_memory_table(args.cases_dir)
@@ -128,7 +128,7 @@ def _tiny_case() -> tuple[sitk.Image, sitk.Image]:
     return image, mask
 
 
-def _small_cases(count: int) -> list[Case]:
+def small_cases(count: int) -> list[Case]:
     """The first ``count`` patches of the MNI152 tissue dataset (built into its cache once)."""
     manifest = mni152_tissue(cases_per_class=-(-count // 3))
     with open(manifest, newline="", encoding="utf-8") as handle:
@@ -151,7 +151,7 @@ def _compare(backends: dict[str, Extract], cases: list[Case], settings, repeats)
         for backend, extract in backends.items():
             times[backend], values[backend] = _best_time(extract, image, mask, settings, repeats)
         ratios.append(times["pyradiomics"] / times["native"])
-        worst = _largest_difference(values["native"], values["pyradiomics"])
+        worst = largest_difference(values["native"], values["pyradiomics"])
         print(f"  {name:<10} native {times['native']:8.3f} s   pyradiomics "
               f"{times['pyradiomics']:8.3f} s   {ratios[-1]:6.1f}x   (largest difference of a "
               f"shared feature: {worst:.1e})")
@@ -193,7 +193,7 @@ def _best_time(extract: Extract, image, mask, settings, repeats: int):
     return best, values
 
 
-def _largest_difference(native: dict[str, float], reference: dict[str, float]) -> float:
+def largest_difference(native: dict[str, float], reference: dict[str, float]) -> float:
     """Largest ``|a - b| / max(|b|, 1e-3)`` over the features both backends output: relative,
     absolute near zero (where round-off such as an entropy of -3e-16 against -0.0 lives)."""
     shared = sorted(set(native) & set(reference))

@@ -25,8 +25,6 @@ import traceback
 from pathlib import Path
 
 from radiopipe import __version__, api
-from radiopipe.compliance.ibsi2.table import format_filter_report
-from radiopipe.compliance.table import format_report
 from radiopipe.errors import RadiopipeError
 from radiopipe.records import CandidateSummary, ValidationRecord
 from radiopipe.storage import atomic_write_text
@@ -328,6 +326,8 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _compliance(data_dir: str, ct_input: str) -> int:
     """Print the IBSI-1 pass table; exit 0 when every reference value passed, 1 otherwise."""
+    from radiopipe.compliance.table import format_report  # the engine: only for this command
+
     report = api.check_compliance(data_dir, ct_input=ct_input)
     print(format_report(report))
     return EXIT_OK if not report.failures else EXIT_CASES_FAILED
@@ -335,6 +335,8 @@ def _compliance(data_dir: str, ct_input: str) -> int:
 
 def _filter_compliance(data_dir: str, ct_phantom: str | None) -> int:
     """Print the IBSI-2 tables; exit 0 when every reference passed, 1 otherwise."""
+    from radiopipe.compliance.ibsi2.table import format_filter_report  # only for this command
+
     report = api.check_filter_compliance(data_dir, ct_phantom=ct_phantom)
     print(format_filter_report(report))
     failed = report.failures or report.phase_2_failures

@@ -12,6 +12,9 @@ recorded in ``failures/<case_id>.json`` with its reason and never stops the othe
 Cases run in local processes (joblib) or as one task each on a Dask cluster. Either way a case's
 file is written by the process that computed it, as soon as it is done: a lost worker loses only
 the case it was computing, which Dask runs again elsewhere, and a rerun resumes from the files.
+A local job takes up to ``CASES_PER_JOB`` consecutive cases: with the native backend, the small
+ROIs among them (`radiopipe.features.batch.SMALL_ROI_VOXELS`) are computed as one batch, equal to
+their one-by-one extraction; the others, and every case of another backend, one by one.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import traceback
 from functools import partial
 from typing import TYPE_CHECKING
 
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from tqdm import tqdm  # the text bar: tqdm.auto warns in kernels without ipywidgets
 
 from radiopipe.acquisition import acquisition_parameters
@@ -32,7 +35,8 @@ from radiopipe.columns import pyradiomics_column, with_modality
 from radiopipe.config import DataConfig, FeatureConfig
 from radiopipe.diagnostics import acquisition_diagnostics
 from radiopipe.errors import CaseError
-from radiopipe.io import redact_paths
+from radiopipe.features.blas import single_threaded_blas
+from radiopipe.io import Volume, redact_paths
 from radiopipe.io.modality import ModalityImage, read_modality
 from radiopipe.manifest import Case, Manifest
 from radiopipe.run_folder import RunFolder
@@ -43,6 +47,9 @@ if TYPE_CHECKING:
     from radiopipe.scaleout import DaskCluster
 
 logger = logging.getLogger(__name__)
+
+# Cases per local job (fewer when there are fewer cases than workers): one batch of small ROIs.
+CASES_PER_JOB = 32
 
 
 def extract_cohort(
@@ -84,8 +91,11 @@ def extract_cohort(
     run.cases_dir.mkdir(parents=True, exist_ok=True)
     backend = get_backend(features.backend)  # fail fast, before any worker starts
     if cluster is None:
-        jobs = (delayed(extract_case)(case, features, data, run) for case in manifest.cases)
-        finished = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
+        size = min(CASES_PER_JOB, -(-len(manifest.cases) // effective_n_jobs(n_jobs)))
+        chunks = [manifest.cases[k:k + size] for k in range(0, len(manifest.cases), size)]
+        jobs = (delayed(extract_cases)(chunk, features, data, run) for chunk in chunks)
+        done = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
+        finished = (result for results in done for result in results)
     else:
         cluster.check_workers(
             readable=manifest.cases[0].image, writable=run.cases_dir,
@@ -99,7 +109,8 @@ def extract_cohort(
         )
     by_id = {}
     bar = tqdm(total=len(manifest.cases), desc="features", unit="case", disable=not progress)
-    with bar:
+    # One BLAS limit for the whole loop: in-process cases (n_jobs=1) then skip setting their own.
+    with bar, single_threaded_blas():
         for result in finished:
             by_id[result.case_id] = result
             bar.update()
@@ -116,8 +127,74 @@ def extract_cohort(
     return results
 
 
+def extract_cases(
+    cases: list[Case], features: FeatureConfig, data: DataConfig, run: RunFolder
+) -> list[CaseResult]:
+    """Extract (or reuse) several cases in this process, the native backend's small ROIs among
+    them computed as one batch; never raises for a problem of a case itself.
+
+    Each case is read once: a case that is not batched is extracted as soon as it is read, so
+    only the small ROIs wait for their batch.
+
+    Returns
+    -------
+    list of CaseResult
+        In the order of ``cases``.
+    """
+    with single_threaded_blas():  # once for the job, not once per case
+        if len(cases) == 1 or get_backend(features.backend).name != "native":
+            return [extract_case(case, features, data, run) for case in cases]
+        from radiopipe.features.batch import is_small  # the engine, when it runs
+
+        results, small = {}, {}
+        for case in cases:
+            read = _read_if_pending(case, features, data, run)
+            mask = None if read is None else Volume.from_sitk(read.mask, copy=False)
+            if read is not None and read.features == features and is_small(mask):
+                small[case.case_id] = (case, read, mask)
+            else:
+                results[case.case_id] = extract_case(case, features, data, run, read=read)
+        computed = _batch(small, features)
+        for case_id, (case, read, _) in small.items():
+            results[case_id] = extract_case(case, features, data, run, read=read,
+                                            computed=computed.get(case_id))
+        return [results[case.case_id] for case in cases]
+
+
+def _read_if_pending(case: Case, features: FeatureConfig, data: DataConfig,
+                     run: RunFolder) -> ModalityImage | None:
+    """A single-image case's image and mask when its features are not stored yet; None for a
+    stored or multimodal case, or one that cannot be read (its own extraction reports it)."""
+    if case.modalities:
+        return None
+    provenance = {"backend": "native", "backend_version": get_backend("native").version()}
+    try:
+        key = _case_key(_input_provenance(case, provenance), features, data)
+        if _read_cached(run.case_file(case.case_id), key)[0] is not None:
+            return None
+        return read_modality(case, case.images[0], features, data)
+    except Exception:  # the case's own extraction reads it again and reports why it fails
+        return None
+
+
+def _batch(small: dict, features: FeatureConfig) -> dict[str, dict[str, float]]:
+    """Features of the small ROIs by case id, computed as one batch
+    (`radiopipe.features.batch.extract_many`); empty when the batch raises: each case is then
+    computed, and fails, alone."""
+    from radiopipe.features.batch import extract_many
+
+    if len(small) < 2:
+        return {}
+    volumes = [(Volume.from_sitk(read.image, copy=False), mask) for _, read, mask in small.values()]
+    try:
+        return dict(zip(small, extract_many(volumes, features)))
+    except Exception:  # each case is then computed, and fails, alone
+        return {}
+
+
 def extract_case(
-    case: Case, features: FeatureConfig, data: DataConfig, run: RunFolder
+    case: Case, features: FeatureConfig, data: DataConfig, run: RunFolder, *,
+    read: ModalityImage | None = None, computed: dict[str, float] | None = None,
 ) -> CaseResult:
     """Extract (or reuse) one case's features; never raises for a problem of the case itself.
 
@@ -127,6 +204,11 @@ def extract_case(
     features : FeatureConfig
     data : DataConfig
     run : RunFolder
+    read : ModalityImage, optional
+        A single-image case's image and mask when the caller read them already.
+    computed : dict, optional
+        A single-image case's feature values when a batch computed them already (from
+        ``read``, which then gives the acquisition parameters and provenance).
 
     Returns
     -------
@@ -137,16 +219,15 @@ def extract_case(
     failure_file = run.failure_file(case.case_id)
     provenance = {"backend": backend.name, "backend_version": backend.version()}
     try:
-        provenance["image_sha256"], provenance["mask_sha256"] = input_sha256(case)
-        if case.roi is not None and not case.modalities:  # hashed: a name may hold an identifier
-            provenance["roi_sha256"] = text_sha256(case.roi)
+        provenance = _input_provenance(case, provenance)
         key = _case_key(provenance, features, data)
         cached, note = _read_cached(cached_file, key)
         if cached is not None:
             failure_file.unlink(missing_ok=True)
             return CaseResult(case.case_id, "reused", cached, provenance)
         start = time.perf_counter()
-        values = _read_and_compute(case, features, data, described=True)
+        values = _read_and_compute(case, features, data, described=True, read=read,
+                                   computed=computed)
         seconds = time.perf_counter() - start
     except CaseError as exc:
         return _record_failure(case, provenance, run, type(exc).__name__, exc.reason)
@@ -203,6 +284,15 @@ def input_sha256(case: Case) -> tuple[str, str]:
     return pairs[0][1], pairs[0][2]
 
 
+def _input_provenance(case: Case, provenance: dict[str, str]) -> dict[str, str]:
+    """``provenance`` with the case's input hashes added."""
+    provenance = dict(provenance)
+    provenance["image_sha256"], provenance["mask_sha256"] = input_sha256(case)
+    if case.roi is not None and not case.modalities:  # hashed: a name may hold an identifier
+        provenance["roi_sha256"] = text_sha256(case.roi)
+    return provenance
+
+
 def read_images(case: Case, features: FeatureConfig, data: DataConfig) -> list[ModalityImage]:
     """Every image of a case read as extraction reads it, with its modality's settings.
 
@@ -215,14 +305,17 @@ def read_images(case: Case, features: FeatureConfig, data: DataConfig) -> list[M
 
 
 def compute_images(images: list[ModalityImage], features: FeatureConfig, *,
-                   described: bool = False) -> dict:
+                   described: bool = False, precomputed: dict[str, float] | None = None) -> dict:
     """The feature values of a case's read images (:func:`read_images`), each image's columns
     prefixed by its modality; with ``described``, also each image's acquisition parameters and
-    provenance and the backend's own diagnostics."""
+    provenance and the backend's own diagnostics. ``precomputed``: the features of a case's one
+    image, computed already in a batch by the native engine (which keeps no diagnostics)."""
     backend = get_backend(features.backend)
     values = {}
     for read in images:
-        if described:
+        if precomputed is not None:
+            computed = precomputed
+        elif described:
             computed, found = backend.extract_described(read.image, read.mask, read.features)
             values.update({pyradiomics_column(k, read.modality): v for k, v in found.items()})
         else:
@@ -236,9 +329,13 @@ def compute_images(images: list[ModalityImage], features: FeatureConfig, *,
 
 
 def _read_and_compute(case: Case, features: FeatureConfig, data: DataConfig, *,
-                      described: bool) -> dict:
-    """The case's feature values after reading each image as every extraction does."""
-    return compute_images(read_images(case, features, data), features, described=described)
+                      described: bool, read: ModalityImage | None = None,
+                      computed: dict[str, float] | None = None) -> dict:
+    """The case's feature values after reading each image as every extraction does (for a
+    single-image case, ``read`` and ``computed`` when the caller has them)."""
+    images = [read] if read is not None else read_images(case, features, data)
+    return compute_images(images, features, described=described,
+                          precomputed=computed if read is not None else None)
 
 
 def _case_key(provenance: dict[str, str], features: FeatureConfig, data: DataConfig) -> str:

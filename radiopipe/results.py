@@ -10,30 +10,38 @@ from __future__ import annotations
 import html
 import os
 from dataclasses import dataclass, field
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from radiopipe.records import ValidationRecord
 from radiopipe.table import feature_columns
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from radiopipe.explain.feature_maps import FeatureMap
 
 _SHOWN_ROWS = 5
 
 
-class NotebookFigure(Figure):
-    """A matplotlib Figure that shows itself as a PNG in Jupyter without pyplot."""
+@cache
+def _notebook_figure_class() -> type:
+    """A matplotlib Figure that shows itself as a PNG in Jupyter without pyplot (matplotlib is
+    imported on the first plot, so that extracting features never loads it)."""
+    from matplotlib.figure import Figure
 
-    def _repr_png_(self) -> bytes:
-        buffer = BytesIO()
-        self.savefig(buffer, format="png", dpi=100)
-        return buffer.getvalue()
+    class NotebookFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            buffer = BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return buffer.getvalue()
+
+    return NotebookFigure
 
 
 def _summary_html(title: str, lines: list[str], table: pd.DataFrame | None = None) -> str:
@@ -216,7 +224,7 @@ class Explanations:
     def plot(self, top: int = 10) -> Figure:
         """Bar chart of the ``top`` most important inputs."""
         table = self.importance().head(top).iloc[::-1]
-        figure = NotebookFigure(figsize=(6, 0.35 * len(table) + 1), layout="constrained")
+        figure = _notebook_figure_class()(figsize=(6, 0.35 * len(table) + 1), layout="constrained")
         axes = figure.add_subplot()
         axes.barh(table["feature"], table["mean_abs_shap"], color="#3b75af")
         axes.set_xlabel("mean |SHAP value|")
@@ -334,7 +342,9 @@ class FeatureMaps:
 
     def plot(self) -> Figure:
         """The slice's image and one panel per map (values over the ROI)."""
-        figure = NotebookFigure(figsize=(3.2 * (len(self.maps) + 1), 3.4), layout="constrained")
+        figure = _notebook_figure_class()(
+            figsize=(3.2 * (len(self.maps) + 1), 3.4), layout="constrained"
+        )
         panels = figure.subplots(1, len(self.maps) + 1, squeeze=False)[0]
         if self.maps:
             first = self.maps[0]

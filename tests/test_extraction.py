@@ -7,11 +7,12 @@ import re
 
 import numpy as np
 import pytest
-from conftest import write_image
+from conftest import make_cohort, write_config, write_image
 
 from radiopipe.config import DataConfig, load_config
 from radiopipe.errors import CaseError
-from radiopipe.extraction import extract_cohort
+from radiopipe.extraction import compute_features, extract_cohort
+from radiopipe.features import batch
 from radiopipe.io import read_case
 from radiopipe.manifest import Case, read_manifest
 from radiopipe.run_folder import RunFolder
@@ -132,3 +133,33 @@ def test_a_truncated_nrrd_or_metaimage_is_refused_by_its_reader(tmp_path, suffix
     with pytest.raises(CaseError, match=rf"^case 'c1': cannot read the image \({re.escape(suffix)} "
                                         r"file\) \("):
         read_case(case, DataConfig(manifest="m.csv"))
+
+
+def test_small_native_rois_of_a_job_are_batched_and_equal_their_own_extraction(
+    tmp_path, monkeypatch
+):
+    manifest_path = make_cohort(tmp_path / "cohort", n_per_class=4)
+    (tmp_path / "cohort" / "images" / "dark-01.nrrd").write_bytes(b"truncated upload")
+    families = ["firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm"]
+    config = write_config(tmp_path, manifest_path,
+                          features={"backend": "native", "families": families, "bin_width": 10})
+    batches = []
+
+    def recording(cases, settings):
+        batches.append(len(cases))
+        return real(cases, settings)
+
+    real = batch.extract_many
+    monkeypatch.setattr(batch, "extract_many", recording)
+    results, _ = _extract(config)
+    assert batches == [7]  # every readable case in one batch, the unreadable one left out
+    assert [r.case_id for r in results if r.status == "failed"] == ["dark-01"]
+    loaded = load_config(config)
+    for case, result in zip(read_manifest(loaded.resolve(loaded.config.data.manifest)).cases,
+                            results):
+        if result.status == "failed":
+            continue
+        alone = compute_features(case, loaded.config.features, loaded.config.data)
+        assert list(alone) == [k for k in result.features if k in alone]
+        for key, value in alone.items():
+            assert result.features[key] == pytest.approx(value, rel=1e-10, abs=1e-12, nan_ok=True)

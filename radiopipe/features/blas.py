@@ -9,7 +9,10 @@ per worker (joblib, Dask), whose pools already limit BLAS to one thread.
 OpenBLAS' thread count is process-wide, and threadpoolctl lets only the thread that changed it
 change it back. Extractions may overlap in threads of one process (a threaded Dask worker), so
 the limit is shared: the first extraction to start sets it, the last to finish restores it, and
-both changes run on one dedicated thread, the owner threadpoolctl expects.
+both changes run on one dedicated thread, the owner threadpoolctl expects. Setting and restoring
+cost about a millisecond, as much as the features of a small ROI: code that extracts many cases
+in a row (the batch API, a cohort's local loop) holds the limit once around all of them, and each
+extraction inside then only counts itself in.
 """
 
 from __future__ import annotations
@@ -59,11 +62,21 @@ def _set_limit():
     return limiter
 
 
+def _already_single_threaded() -> bool:
+    """Whether every BLAS library runs one thread already (as in a joblib worker): then there
+    is nothing to set or restore, and no hand-off to the owner thread (a microsecond's query
+    instead; on a loaded machine the hand-off waits for the owner to be scheduled)."""
+    return all(
+        library.num_threads == 1
+        for library in _controller().lib_controllers if library.user_api == "blas"
+    )
+
+
 @contextmanager
 def single_threaded_blas() -> Iterator[None]:
     """Limit NumPy's and SciPy's BLAS to one thread while any extraction runs in this process."""
     with _lock:
-        if _shared["users"] == 0:
+        if _shared["users"] == 0 and not _already_single_threaded():
             _shared["limiter"] = _owner().submit(_set_limit).result()
         _shared["users"] += 1
     try:
@@ -71,6 +84,6 @@ def single_threaded_blas() -> Iterator[None]:
     finally:
         with _lock:
             _shared["users"] -= 1
-            if _shared["users"] == 0:
+            if _shared["users"] == 0 and _shared["limiter"] is not None:
                 limiter, _shared["limiter"] = _shared["limiter"], None
                 _owner().submit(limiter.__exit__, None, None, None).result()

@@ -196,10 +196,13 @@ def reported(features: dict[str, float], definitions: str) -> dict[str, float]:
     """The features one set of definitions reports (see `pyradiomics_feature_names`)."""
     if definitions != "pyradiomics":
         return features
+    return {key: value for key, value in features.items() if _reported_by_pyradiomics(key)}
+
+
+@cache
+def _reported_by_pyradiomics(key: str) -> bool:
+    """Whether column ``key`` is reported under pyradiomics' definitions (memoised: a cohort
+    repeats the same few hundred columns for every case)."""
     allowed = pyradiomics_feature_names()
-    out = {}
-    for key, value in features.items():
-        _, family, name = split_column(key)
-        if family not in allowed or name in allowed[family]:
-            out[key] = value
-    return out
+    _, family, name = split_column(key)
+    return family not in allowed or name in allowed[family]

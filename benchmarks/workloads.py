@@ -1,0 +1,178 @@
+"""radiopipe's native engine against pyradiomics on the workloads a cohort meets, side by side.
+
+Usage, from the repository root (needs the ``reference`` extra)::
+
+    python benchmarks/workloads.py CASES_DIR [--quick] [--repeats 3]
+
+``CASES_DIR`` is any folder of ``{case}_image.*`` / ``{case}_label.*`` pairs (NRRD, NIfTI, MHA;
+label 1 is the ROI), e.g. ``../shared/data/pyradiomics_cases``. Both backends run in this one
+process on the same SimpleITK images with the same settings (`FeatureConfig()`: pyradiomics'
+defaults, its seven families, bin width 25). Workloads:
+
+small-rois
+    200 patches of the built-in MNI152 tissue dataset (123-voxel spheres), original image; the
+    native side goes through the batch API (`radiopipe.features.batch.extract_many`), which
+    batches ROIs this small, pyradiomics extracts them one by one;
+large-roi
+    a synthetic 128x128x64 volume with a 140k-voxel ellipsoid, original image;
+large-roi-filters
+    the same with original + LoG (sigma 1, 2, 3 mm) + wavelet (coif1);
+2d
+    a synthetic 512x512 image with a 70k-pixel disk, original image;
+real-default, real-filters
+    every case of ``CASES_DIR``, original image, then original + LoG + wavelet (the median of
+    the per-case ratios).
+
+Each line is ``name: R.Rx``, R = pyradiomics time / native time (> 1: native is faster); the last
+line, ``worst``, is the smallest ratio. Timings are warm: each workload runs once per backend
+untimed, then the best of ``--repeats`` runs is kept. Values are checked while timing: the
+largest relative difference of a feature both backends output (absolute near zero) is printed
+beside each ratio, and a difference over ``TOLERANCE`` is reported as a mismatch (exit 1). The
+MNI152 patches and the value check are those of ``extract_vs_pyradiomics.py`` (which also
+measures peak memory).
+``--quick`` (a few minutes on two cores) times 50 patches, one run each, and skips the filters
+on real cases larger than ``QUICK_FILTER_VOXELS`` voxels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+from extract_vs_pyradiomics import largest_difference, small_cases
+from scipy import ndimage
+
+from radiopipe.backends.native import NativeBackend
+from radiopipe.backends.pyradiomics import PyradiomicsBackend
+from radiopipe.config import FeatureConfig
+from radiopipe.features.batch import extract_many
+from radiopipe.io import Volume
+
+DEFAULT = FeatureConfig()
+FILTERS = FeatureConfig(image_types=["original", "log", "wavelet"])
+TOLERANCE = 1e-6
+QUICK_FILTER_VOXELS = 3_000_000
+
+Case = tuple[str, sitk.Image, sitk.Image]
+
+
+def main() -> int:
+    """Run every workload, print one ratio line each and the worst; 1 on a value mismatch."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("cases_dir", type=Path, help="folder of {case}_image.* / _label.* pairs")
+    parser.add_argument("--quick", action="store_true", help="fewer patches and runs")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs (best kept)")
+    args = parser.parse_args()
+    logging.getLogger("radiopipe").setLevel(logging.ERROR)
+    repeats = 1 if args.quick else args.repeats
+    real = read_cases(args.cases_dir)
+    workloads: list[tuple[str, list[Case], FeatureConfig]] = [
+        ("small-rois", small_cases(50 if args.quick else 200), DEFAULT),
+        ("large-roi", [synthetic_3d()], DEFAULT),
+        ("large-roi-filters", [synthetic_3d()], FILTERS),
+        ("2d", [synthetic_2d()], DEFAULT),
+        ("real-default", real, DEFAULT),
+        ("real-filters", [c for c in real if not args.quick
+                          or c[1].GetNumberOfPixels() <= QUICK_FILTER_VOXELS], FILTERS),
+    ]
+    ratios, mismatches = {}, []
+    for name, cases, settings in workloads:
+        if name == "small-rois":
+            ratio, worst = _time_batch(cases, settings, repeats)
+        else:
+            per_case = [_time_case(case, settings, repeats) for case in cases]
+            ratio = statistics.median(r for r, _ in per_case)
+            worst = max(w for _, w in per_case)
+        ratios[name] = ratio
+        flag = "" if worst <= TOLERANCE else "   MISMATCH"
+        print(f"{name}: {ratio:.1f}x   ({len(cases)} case(s); largest difference {worst:.1e}"
+              f"){flag}", flush=True)
+        if flag:
+            mismatches.append(name)
+    print(f"worst: {min(ratios.values()):.1f}x")
+    return 1 if mismatches else 0
+
+
+def read_cases(folder: Path) -> list[Case]:
+    """Every ``{case}_image.*`` with its ``{case}_label.*`` in ``folder`` (label 1 as the ROI)."""
+    cases = []
+    for image_path in sorted(folder.glob("*_image.*")):
+        name = image_path.name.split("_image.")[0]
+        labels = sorted(folder.glob(f"{name}_label.*"))
+        if not labels:
+            raise SystemExit(f"{image_path.name} has no {name}_label.* beside it in {folder}")
+        mask = sitk.ReadImage(str(labels[0]))
+        cases.append((name, sitk.ReadImage(str(image_path)), sitk.Cast(mask == 1, sitk.sitkUInt8)))
+    if not cases:
+        raise SystemExit(f"{folder} holds no {{case}}_image.* / {{case}}_label.* pairs")
+    return cases
+
+
+def synthetic_3d() -> Case:
+    """A 128x128x64 textured volume (int16, 0.8 x 0.8 x 2 mm) with a 140k-voxel ellipsoid."""
+    rng = np.random.default_rng(3)
+    texture = ndimage.gaussian_filter(rng.normal(size=(64, 128, 128)), 1.5)
+    image = (300 + 900 * texture).round().astype(np.int16)
+    z, y, x = np.indices(image.shape) - np.array([32, 64, 64])[:, None, None, None]
+    mask = ((x / 41.0) ** 2 + (y / 41.0) ** 2 + (z / 20.0) ** 2 <= 1).astype(np.uint8)
+    return "ellipsoid", _image(image, (0.8, 0.8, 2.0)), _image(mask, (0.8, 0.8, 2.0))
+
+
+def synthetic_2d() -> Case:
+    """A 512x512 textured image (int16, 0.5 mm) with a 70k-pixel disk."""
+    rng = np.random.default_rng(4)
+    image = (300 + 900 * ndimage.gaussian_filter(rng.normal(size=(512, 512)), 1.5))
+    y, x = np.indices(image.shape) - 256
+    mask = (x**2 + y**2 <= 149**2).astype(np.uint8)
+    return "disk", _image(image.round().astype(np.int16), (0.5, 0.5)), _image(mask, (0.5, 0.5))
+
+
+def _image(array: np.ndarray, spacing) -> sitk.Image:
+    image = sitk.GetImageFromArray(array)
+    image.SetSpacing(spacing)
+    return image
+
+
+def _time_case(case: Case, settings: FeatureConfig, repeats: int) -> tuple[float, float]:
+    """(pyradiomics time / native time, largest difference) of one case, warm, best of runs."""
+    _, image, mask = case
+    times, values = {}, {}
+    for name, extract in (("native", NativeBackend().extract),
+                          ("pyradiomics", PyradiomicsBackend().extract)):
+        values[name] = extract(image, mask, settings)  # warm-up, not timed
+        times[name] = _best(lambda extract=extract: extract(image, mask, settings), repeats)
+    return times["pyradiomics"] / times["native"], largest_difference(
+        values["native"], values["pyradiomics"])
+
+
+def _time_batch(cases: list[Case], settings: FeatureConfig, repeats: int) -> tuple[float, float]:
+    """(pyradiomics time / native time, largest difference) over a batch of ROIs: native through
+    the batch API, pyradiomics one case after the other."""
+    volumes = [(Volume.from_sitk(image), Volume.from_sitk(mask)) for _, image, mask in cases]
+    reference = PyradiomicsBackend().extract
+    ours = extract_many(volumes, settings)
+    theirs = [reference(image, mask, settings) for _, image, mask in cases]
+    native = _best(lambda: extract_many(volumes, settings), repeats)
+    pyradiomics = _best(lambda: [reference(i, m, settings) for _, i, m in cases], repeats)
+    worst = max(largest_difference(a, b) for a, b in zip(ours, theirs))
+    return pyradiomics / native, worst
+
+
+def _best(run: Callable[[], object], repeats: int) -> float:
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Extracting features never imports the learning stack (xgboost, lightgbm, shap, scikit-learn,
+matplotlib): ``radiopipe extract`` and the API's extraction calls, each in a fresh process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import make_cohort, write_config
+
+LEARNING_STACK = ("xgboost", "lightgbm", "shap", "sklearn", "matplotlib")
+ROOT = Path(__file__).resolve().parents[1]
+
+CALLS = {
+    "cli extract": "from radiopipe.cli import main\nassert main(['-q', 'extract', CONFIG]) == 0",
+    "api extract": "import radiopipe\nradiopipe.extract(CONFIG, progress=False)",
+    "api extract_case": (
+        "import radiopipe\nvalues = radiopipe.extract_case(IMAGE, MASK)\nassert len(values) > 50"
+    ),
+}
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_extraction_imports_no_learning_library(tmp_path, call):
+    manifest = make_cohort(tmp_path / "cohort", n_per_class=2)
+    config = write_config(tmp_path, manifest, features={"backend": "native", "bin_width": 10})
+    image = next((tmp_path / "cohort" / "images").iterdir())
+    mask = next((tmp_path / "cohort" / "masks").iterdir())
+    script = (
+        f"import json, sys\nCONFIG, IMAGE, MASK = {str(config)!r}, {str(image)!r}, "
+        f"{str(mask)!r}\n{CALLS[call]}\n"
+        f"print(json.dumps(sorted(m for m in {LEARNING_STACK!r} if m in sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+        encoding="utf-8", env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
