@@ -33,6 +33,11 @@ def test_normalisation_shift_and_coarseness_are_expressed():
     assert (config.voxel_array_shift, config.gldm_a) == (2000.0, 1)
 
 
+def test_texture_distances_are_expressed():
+    assert rp.from_pyradiomics({"distances": [1, 2, 3]}).distances == [1, 2, 3]
+    assert rp.from_pyradiomics({}).distances == [1]
+
+
 def test_a_parameter_file_gives_image_types_and_families(tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text(
@@ -56,7 +61,7 @@ def test_a_parameter_file_gives_image_types_and_families(tmp_path):
         ({"label": 2}, "'label'"),
         ({"resegmentRange": [-2, 3], "resegmentMode": "sigma"}, "'resegmentRange'"),
         ({"madeUpSetting": 1}, "'madeUpSetting'"),
-        ({"distances": [1, 2]}, "'distances'"),
+        ({"distances": [0, 2]}, "'distances.0'"),
         ({"weightingNorm": "euclidean"}, "'weightingNorm'"),
         ({"imageType": {"LBP3D": {}}}, "'LBP3D'"),
         ({"featureClass": {"glcm": ["Contrast"]}}, "'glcm'"),

@@ -125,6 +125,7 @@ class PyradiomicsBackend:
             "normalizeScale": settings.normalize_scale,
             "voxelArrayShift": settings.voxel_array_shift,
             "gldm_a": settings.gldm_a,
+            "distances": list(settings.distances),
             "padDistance": settings.pad_distance,
             "removeOutliers": settings.normalize_outliers,
             "force2D": force_2d,

@@ -78,15 +78,18 @@ def _count_pairs(values, roi, groups, steps, counts):  # pragma: no cover - comp
                 counts[group, direction, centre, neighbour - 1] += 1.0
 
 
-def glcm_matrices(prepared: DirectionalInput, *, distance: int = 1, symmetric: bool = True):
+def glcm_matrices(
+    prepared: DirectionalInput, *, distance: int | tuple[int, ...] = 1, symmetric: bool = True
+):
     """Normalised GLCMs of an aggregation, one per slice and/or direction as it asks.
 
     Parameters
     ----------
     prepared : DirectionalInput
         From `radiopipe.features.directions.prepare_directional_input`.
-    distance : int
-        Chebyshev distance between paired voxels.
+    distance : int or tuple of int
+        Chebyshev distance between paired voxels; a tuple pairs voxels at each of its
+        distances, every offset a direction of its own (pyradiomics' ``distances``).
     symmetric : bool
         Count each pair in both orders (:math:`P + P^T`), as IBSI and pyradiomics do by default.
 

@@ -135,7 +135,7 @@ def grey_level_axis(roi_levels: np.ndarray, n_levels: int, mode: str):
     return lookup, kept.astype(np.float64)
 
 
-def direction_offsets(distance: int = 1, in_plane: bool = False) -> np.ndarray:
+def direction_offsets(distance: int | tuple[int, ...] = 1, in_plane: bool = False) -> np.ndarray:
     """Offsets ``(dz, dy, dx)`` at Chebyshev distance ``distance``, one of each ``(o, -o)`` pair.
 
     For ``distance = 1`` these are the 13 volumetric (or 4 in-plane) IBSI directions. The order
@@ -143,8 +143,10 @@ def direction_offsets(distance: int = 1, in_plane: bool = False) -> np.ndarray:
 
     Parameters
     ----------
-    distance : int
-        Chebyshev distance ``delta`` >= 1 (pyradiomics' ``distances=[delta]``).
+    distance : int or tuple of int
+        Chebyshev distance ``delta`` >= 1 (pyradiomics' ``distances=[delta]``); a tuple gives
+        the offsets at each of its distances together, as pyradiomics' ``distances`` list does
+        (each offset is one more direction).
     in_plane : bool
         Keep only offsets with ``dz = 0``.
 
@@ -156,20 +158,29 @@ def direction_offsets(distance: int = 1, in_plane: bool = False) -> np.ndarray:
     --------
     >>> direction_offsets(1, in_plane=True).tolist()
     [[0, 1, 1], [0, 1, 0], [0, 1, -1], [0, 0, 1]]
+    >>> len(direction_offsets((1, 2)))
+    62
     """
-    if not (isinstance(distance, (int, np.integer)) and distance >= 1):
+    distances = distance if isinstance(distance, tuple) else (distance,)
+    if not distances or not all(
+        isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 1 for d in distances
+    ):
         raise ValueError(
-            f"The 'distance' parameter must be an int >= 1. Got {distance!r} instead."
+            f"The 'distance' parameter must be an int >= 1 or a tuple of them. Got {distance!r} "
+            "instead."
         )
-    steps = range(distance, -distance - 1, -1)
+    reach = max(distances)
+    steps = range(reach, -reach - 1, -1)
     z_steps = (0,) if in_plane else steps
     offsets = np.array(list(itertools.product(z_steps, steps, steps)), dtype=np.int64)
-    at_distance = np.abs(offsets).max(axis=1) == distance
+    at_distance = np.isin(np.abs(offsets).max(axis=1), distances)
     first_nonzero = offsets[np.arange(len(offsets)), np.argmax(offsets != 0, axis=1)]
     return offsets[at_distance & (first_nonzero > 0)]
 
 
-def aggregation_offsets(aggregation: str, box_shape: tuple[int, ...], distance: int = 1):
+def aggregation_offsets(
+    aggregation: str, box_shape: tuple[int, ...], distance: int | tuple[int, ...] = 1
+):
     """Direction offsets of an aggregation that fit inside the ROI's bounding box.
 
     In-plane offsets for 2D and 2.5D, volumetric ones for 3D. As in pyradiomics'
@@ -184,8 +195,8 @@ def aggregation_offsets(aggregation: str, box_shape: tuple[int, ...], distance: 
         One of ``DIRECTIONAL_AGGREGATIONS``.
     box_shape : tuple of int
         Shape ``(z, y, x)`` of the ROI's bounding box.
-    distance : int
-        Chebyshev distance of the offsets.
+    distance : int or tuple of int
+        Chebyshev distance(s) of the offsets (see `direction_offsets`).
 
     Returns
     -------

@@ -414,7 +414,7 @@ def compute_glcm(
     *,
     aggregation: str,
     mode: str = "ibsi",
-    distance: int = 1,
+    distance: int | tuple[int, ...] = 1,
     symmetric: bool = True,
 ) -> dict[str, float]:
     """All GLCM features of a discretised ROI.
@@ -434,8 +434,10 @@ def compute_glcm(
         'ibsi' gives every level ``1..n_levels`` a matrix row (``N_g = n_levels``);
         'pyradiomics' keeps only the levels present in the ROI (``N_g`` = highest level present),
         which changes Idn, Idmn and MCC.
-    distance : int
-        Chebyshev distance between paired voxels (pyradiomics' ``distances=[distance]``).
+    distance : int or tuple of int
+        Chebyshev distance between paired voxels (pyradiomics' ``distances=[distance]``); a
+        tuple is pyradiomics' ``distances`` list: the offsets at each distance are directions
+        of their own, averaged (or merged) together.
     symmetric : bool
         Symmetrise the matrix (IBSI; pyradiomics' ``symmetricalGLCM``).
 

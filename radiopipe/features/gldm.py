@@ -45,7 +45,7 @@ def compute_gldm(
     aggregation: str,
     mode: str = "ibsi",
     gldm_a: float = 0,
-    distance: int = 1,
+    distance: int | tuple[int, ...] = 1,
 ) -> dict[str, float]:
     """pyradiomics' GLDM features of a discretised ROI.
 
@@ -61,8 +61,9 @@ def compute_gldm(
         Only the entropy differs (pyradiomics adds machine epsilon inside the logarithm).
     gldm_a : float
         pyradiomics' coarseness parameter (IBSI :math:`\\alpha`), default 0.
-    distance : int
-        Chebyshev radius of the neighbourhood; pyradiomics' ``distances=[1..d]``.
+    distance : int or tuple of int
+        Chebyshev radius of the neighbourhood (pyradiomics' ``distances=[1..d]``), or the
+        Chebyshev distances of its neighbours (pyradiomics' ``distances`` as a tuple).
 
     Returns
     -------

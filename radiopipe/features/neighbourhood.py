@@ -152,13 +152,15 @@ def in_plane(aggregation: str) -> bool:
 
 
 @cache
-def chebyshev_offsets(distance: int, in_plane_only: bool) -> np.ndarray:
+def chebyshev_offsets(distance: int | tuple[int, ...], in_plane_only: bool) -> np.ndarray:
     """Offsets ``(dz, dy, dx)`` of the neighbours within Chebyshev distance ``distance``.
 
     Parameters
     ----------
-    distance : int
-        Neighbourhood radius ``delta`` >= 1.
+    distance : int or tuple of int
+        Neighbourhood radius ``delta`` >= 1: every offset within it. A tuple keeps the offsets
+        whose Chebyshev norm is one of its distances, as pyradiomics' ``distances`` does
+        (``(1, 2)`` equals ``2``; ``(2,)`` is the shell at distance 2 alone).
     in_plane_only : bool
         Keep only offsets with ``dz = 0``.
 
@@ -172,15 +174,33 @@ def chebyshev_offsets(distance: int, in_plane_only: bool) -> np.ndarray:
     --------
     >>> chebyshev_offsets(1, in_plane_only=True).shape
     (8, 3)
+    >>> chebyshev_offsets((2,), in_plane_only=True).shape
+    (16, 3)
     """
-    if not (isinstance(distance, (int, np.integer)) and distance >= 1):
-        raise ValueError(f"The 'distance' parameter must be an int >= 1. Got {distance!r} instead.")
-    steps = np.arange(-distance, distance + 1)
+    distances = check_distances(distance)
+    reach = max(distances)
+    steps = np.arange(-reach, reach + 1)
     z_steps = np.zeros(1, dtype=int) if in_plane_only else steps
     grid = np.stack(np.meshgrid(z_steps, steps, steps, indexing="ij"), axis=-1).reshape(-1, 3)
-    offsets = grid[np.any(grid != 0, axis=1)].astype(np.int64)
+    offsets = grid[np.isin(np.abs(grid).max(axis=1), distances)].astype(np.int64)
     offsets.flags.writeable = False
     return offsets
+
+
+def check_distances(distance) -> tuple[int, ...]:
+    """The Chebyshev distances a neighbourhood's ``distance`` stands for: ``1..d`` for an int
+    ``d``, the distances themselves for a tuple; an error unless each is an int >= 1."""
+    distances = tuple(distance) if isinstance(distance, tuple) else (distance,)
+    if not distances or not all(
+        isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 1 for d in distances
+    ):
+        raise ValueError(
+            f"The 'distance' parameter must be an int >= 1 or a tuple of them. Got {distance!r} "
+            "instead."
+        )
+    if isinstance(distance, tuple):
+        return tuple(sorted({int(d) for d in distances}))
+    return tuple(range(1, int(distance) + 1))
 
 
 class FlatLattice(NamedTuple):

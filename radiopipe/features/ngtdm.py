@@ -85,7 +85,7 @@ def _neighbour_sums(values, roi, steps):  # pragma: no cover - compiled by Numba
 
 
 def ngtdm_matrix(
-    levels, mask, n_levels: int, *, aggregation: str, distance: int = 1
+    levels, mask, n_levels: int, *, aggregation: str, distance: int | tuple[int, ...] = 1
 ) -> ToneDifferenceMatrix:
     """Neighbourhood grey tone difference matrices of a discretised, cropped ROI.
 
@@ -98,8 +98,9 @@ def ngtdm_matrix(
     mask : ndarray of bool
     n_levels : int
     aggregation : {'2D', '2_5D', '3D'}
-    distance : int
-        Chebyshev radius :math:`\\delta` of the neighbourhood.
+    distance : int or tuple of int
+        Chebyshev radius :math:`\\delta` of the neighbourhood, or the Chebyshev distances of its
+        neighbours (pyradiomics' ``distances``; see `chebyshev_offsets`).
     """
     lattice = flat_lattice(levels, chebyshev_offsets(distance, in_plane(aggregation)))
     neighbour_sum, neighbour_count = _neighbour_sums(lattice.values, lattice.roi, lattice.steps)
@@ -207,7 +208,8 @@ def ngtdm_features(matrix: ToneDifferenceMatrix) -> dict:
 
 
 def compute_ngtdm(
-    levels, mask, n_levels: int, *, aggregation: str, mode: str = "ibsi", distance: int = 1
+    levels, mask, n_levels: int, *, aggregation: str, mode: str = "ibsi",
+    distance: int | tuple[int, ...] = 1,
 ) -> dict[str, float]:
     """NGTDM features of a discretised ROI.
 
@@ -221,8 +223,9 @@ def compute_ngtdm(
         IBSI aggregation; pyradiomics' default is ``'3D'``, its ``force2D`` is ``'2_5D'``.
     mode : {'ibsi', 'pyradiomics'}
         The definitions agree; accepted for a uniform signature.
-    distance : int
-        Chebyshev radius :math:`\\delta` of the neighbourhood (IBSI and pyradiomics default 1).
+    distance : int or tuple of int
+        Chebyshev radius :math:`\\delta` of the neighbourhood (IBSI and pyradiomics default 1),
+        or the Chebyshev distances of its neighbours (pyradiomics' ``distances``).
 
     Returns
     -------

@@ -75,11 +75,27 @@ def _texture(name: str, compute):
     return adapted
 
 
+def _glcm(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
+    return glcm.compute_glcm(
+        inputs.levels, inputs.roi, inputs.n_levels,
+        aggregation=FAMILIES["glcm"].aggregation(settings), mode=settings.definitions,
+        distance=tuple(settings.distances),
+    )
+
+
 def _gldm(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
     return gldm.compute_gldm(
         inputs.levels, inputs.roi, inputs.n_levels,
         aggregation=FAMILIES["gldm"].aggregation(settings), mode=settings.definitions,
-        gldm_a=settings.gldm_a,
+        gldm_a=settings.gldm_a, distance=tuple(settings.distances),
+    )
+
+
+def _ngtdm(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
+    return ngtdm.compute_ngtdm(
+        inputs.levels, inputs.roi, inputs.n_levels,
+        aggregation=FAMILIES["ngtdm"].aggregation(settings), mode=settings.definitions,
+        distance=tuple(settings.distances),
     )
 
 
@@ -140,7 +156,7 @@ FAMILIES: dict[str, Family] = {
                extensive=_EXTENSIVE["firstorder"]),
         Family("shape", "morphology", _shape, shape.FEATURE_NAMES),
         Family(
-            "glcm", "texture", _texture("glcm", glcm.compute_glcm), glcm.FEATURE_NAMES,
+            "glcm", "texture", _glcm, glcm.FEATURE_NAMES,
             directional=True,
         ),
         Family(
@@ -151,7 +167,7 @@ FAMILIES: dict[str, Family] = {
                extensive=_EXTENSIVE["glszm"]),
         Family("gldm", "texture", _gldm, gldm.FEATURE_NAMES,
                extensive=_EXTENSIVE["gldm"]),
-        Family("ngtdm", "texture", _texture("ngtdm", ngtdm.compute_ngtdm), ngtdm.FEATURE_NAMES,
+        Family("ngtdm", "texture", _ngtdm, ngtdm.FEATURE_NAMES,
                extensive=_EXTENSIVE["ngtdm"]),
         Family("gldzm", "texture", _gldzm, gldzm.FEATURE_NAMES, extensive=_EXTENSIVE["gldzm"]),
         Family("ngldm", "texture", _texture("ngldm", ngldm.compute_ngldm), ngldm.FEATURE_NAMES,

@@ -43,7 +43,7 @@ from radiopipe.features.extract import (
     shape_features,
 )
 from radiopipe.features.registry import FAMILIES, reported
-from radiopipe.gpu.families import BATCHED
+from radiopipe.gpu.families import BATCHED, batched_families
 from radiopipe.gpu.packing import RoiItem, pack
 from radiopipe.io import Volume
 from radiopipe.preprocess.discretise import Discretised
@@ -178,7 +178,7 @@ def _prepare_case(index: int, image: Volume, mask: Volume, settings: FeatureConf
     host_values = shape_features(prepared, settings)
     host_families = [
         FAMILIES[name] for name in settings.families
-        if FAMILIES[name].kind != "morphology" and name not in BATCHED
+        if FAMILIES[name].kind != "morphology" and name not in batched_families(settings)
     ]
     source = None
     if settings.ibsi_filters or any(t != "original" for t in settings.image_types):
@@ -231,7 +231,7 @@ def _split(rois: list[_Roi], *, max_entries: int | None = None) -> list[list[_Ro
 def _add_batch_features(rows: list[dict], rois: list[_Roi], settings: FeatureConfig, xp) -> None:
     """Compute the batched families of ``rois`` and add them to their cases' rows."""
     batch = pack([roi.item for roi in rois], pad=1, xp=xp)
-    families = [FAMILIES[name] for name in settings.families if name in BATCHED]
+    families = [FAMILIES[name] for name in batched_families(settings)]
     blocks = [BATCHED[family.name](batch, settings) for family in families]
     table = to_numpy(xp.concatenate(blocks, axis=1)) if blocks else np.zeros((len(rois), 0))
     keys: dict[str, list[str]] = {}

@@ -53,3 +53,16 @@ BATCHED: dict[str, Callable] = {
     "ngldm": _texture("ngldm", texture.ngldm_batch),
 }
 """Family name -> ``f(batch, settings) -> (n_roi, n_features)`` array."""
+
+# The families whose batched kernels read the neighbours at Chebyshev distance 1 only.
+_DISTANCE_ONE = frozenset({"glcm", "gldm", "ngtdm"})
+
+
+def batched_families(settings: FeatureConfig) -> list[str]:
+    """The configured families the GPU computes in batches under ``settings``; the others run
+    on the host through ``Family.compute`` (e.g. GLCM, GLDM and NGTDM at ``distances`` other
+    than [1], which the batched kernels do not read)."""
+    on_host = set()
+    if list(settings.distances) != [1]:
+        on_host |= _DISTANCE_ONE
+    return [name for name in settings.families if name in BATCHED and name not in on_host]

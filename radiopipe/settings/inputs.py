@@ -131,6 +131,12 @@ class FeatureConfig(Strict):
     round_resampled: bool = False
     resegment_range: list[float | None] | None = Field(None, min_length=2, max_length=2)
     resegment_outliers: float | None = Field(None, gt=0)
+    # pyradiomics' distances: the Chebyshev distances of the GLCM's offsets (each offset a
+    # direction of its own) and of the NGTDM's and GLDM's neighbours; [1, 2, 3] reads the GLCM at
+    # 1, 2 and 3 voxels and the 7 x 7 x 7 neighbourhood.
+    distances: list[typing.Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: [1], min_length=1
+    )
     # pyradiomics' gldm_a (an integer): grey levels within this of the centre's are dependent.
     gldm_a: int = Field(0, ge=0)
     # pyradiomics' voxelArrayShift: added to every intensity in Energy, TotalEnergy and

@@ -222,7 +222,7 @@ _TRANSLATORS: dict[str, Callable[[Any, Mapping], dict]] = {
     "normalizeScale": lambda value, _: {"normalize_scale": float(value)},
     "removeOutliers": lambda value, _: {} if value is None else {"normalize_outliers": value},
     "voxelArrayShift": lambda value, _: {"voxel_array_shift": float(value)},
-    "distances": _refuse_unless([1])("distances"),
+    "distances": lambda value, _: {"distances": [int(d) for d in value]},
     "gldm_a": lambda value, _: {"gldm_a": int(value)},
     "force2Ddimension": _refuse_unless(0)("force2Ddimension"),
     "padDistance": lambda value, _: {"pad_distance": int(value)},

@@ -238,3 +238,25 @@ def test_local_binary_pattern_2d_matches_pyradiomics(aggregation, backends):
     assert {key.split("__")[0] for key in reference} == {"original", "lbp-2D"}  # original: shape
     assert set(ours) == set(reference)
     assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(
+    ("distances", "aggregation"), [([1, 2, 3], "3D_avg"), ([2], "3D_avg"), ([1, 3], "2_5D_avg")]
+)
+def test_texture_distances_match_pyradiomics(distances, aggregation, backends):
+    """pyradiomics' distances: every GLCM offset at each distance is an angle of its own; the
+    NGTDM and GLDM neighbourhoods hold the voxels at those Chebyshev distances."""
+    native, pyradiomics = backends
+    image, mask = _case("brain1")
+    settings = {
+        "families": ["glcm", "ngtdm", "gldm"], "distances": distances, "aggregation": aggregation,
+    }
+    ours = native.extract(image, mask, FeatureConfig(**settings))
+    reference = pyradiomics.extract(image, mask, FeatureConfig(backend="pyradiomics", **settings))
+    assert len(reference) == 24 + 5 + 14
+    assert set(ours) == set(reference)
+    assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}
+    nearest = native.extract(image, mask, FeatureConfig(families=settings["families"]))
+    key = "original__glcm__Contrast"
+    assert nearest[key] != ours[key]
