@@ -33,6 +33,21 @@ def test_normalisation_shift_and_coarseness_are_expressed():
     assert (config.voxel_array_shift, config.gldm_a) == (2000.0, 1)
 
 
+@pytest.mark.parametrize(
+    ("norm", "force_2d", "aggregation", "weighting"),
+    [
+        (None, False, "3D_avg", None),
+        ("no_weighting", False, "3D_comb", None),
+        ("manhattan", False, "3D_comb", "manhattan"),
+        ("euclidean", True, "2_5D_comb", "euclidean"),
+        ("infinity", False, "3D_comb", "infinity"),
+    ],
+)
+def test_weighting_norms_are_merged_aggregations(norm, force_2d, aggregation, weighting):
+    config = rp.from_pyradiomics({"weightingNorm": norm, "force2D": force_2d})
+    assert (config.aggregation, config.direction_weighting) == (aggregation, weighting)
+
+
 def test_texture_distances_are_expressed():
     assert rp.from_pyradiomics({"distances": [1, 2, 3]}).distances == [1, 2, 3]
     assert rp.from_pyradiomics({}).distances == [1]
@@ -62,7 +77,7 @@ def test_a_parameter_file_gives_image_types_and_families(tmp_path):
         ({"resegmentRange": [-2, 3], "resegmentMode": "sigma"}, "'resegmentRange'"),
         ({"madeUpSetting": 1}, "'madeUpSetting'"),
         ({"distances": [0, 2]}, "'distances.0'"),
-        ({"weightingNorm": "euclidean"}, "'weightingNorm'"),
+        ({"weightingNorm": "chebyshev"}, "'weightingNorm'"),
         ({"imageType": {"LBP3D": {}}}, "'LBP3D'"),
         ({"featureClass": {"glcm": ["Contrast"]}}, "'glcm'"),
     ],

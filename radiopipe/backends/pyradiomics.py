@@ -92,7 +92,7 @@ class PyradiomicsBackend:
         planar = image.GetDimension() == 2
         # A 2D image stays 2D: its texture is in-plane already, force2D (which drops the axis
         # force2Ddimension) would drop one of its two axes.
-        force_2d = not planar and settings.aggregation == "2_5D_avg"
+        force_2d = not planar and settings.aggregation.startswith("2_5D")
         params = self._params(settings, force_2d)
         params["additionalInfo"] = diagnostics
         if planar and "resampledPixelSpacing" in params:
@@ -129,6 +129,11 @@ class PyradiomicsBackend:
             "padDistance": settings.pad_distance,
             "removeOutliers": settings.normalize_outliers,
             "force2D": force_2d,
+            # A merged aggregation is pyradiomics' weightingNorm: its directions summed, weighted.
+            "weightingNorm": (
+                (settings.direction_weighting or "no_weighting")
+                if settings.aggregation.endswith("_comb") else None
+            ),
             "force2Ddimension": 0,
             "sigma": list(settings.log_sigmas),
             "wavelet": settings.wavelet,

@@ -14,6 +14,7 @@ import numpy as np
 from radiopipe.features.directions import (
     DirectionalInput,
     aggregation_offsets,
+    direction_lengths,
     directional_matrices,
     flat_steps,
     per_slice,
@@ -79,7 +80,12 @@ def _count_pairs(values, roi, groups, steps, counts):  # pragma: no cover - comp
 
 
 def glcm_matrices(
-    prepared: DirectionalInput, *, distance: int | tuple[int, ...] = 1, symmetric: bool = True
+    prepared: DirectionalInput,
+    *,
+    distance: int | tuple[int, ...] = 1,
+    symmetric: bool = True,
+    weighting: str | None = None,
+    spacing=(1.0, 1.0, 1.0),
 ):
     """Normalised GLCMs of an aggregation, one per slice and/or direction as it asks.
 
@@ -92,6 +98,11 @@ def glcm_matrices(
         distances, every offset a direction of its own (pyradiomics' ``distances``).
     symmetric : bool
         Count each pair in both orders (:math:`P + P^T`), as IBSI and pyradiomics do by default.
+    weighting : {'manhattan', 'euclidean', 'infinity'}, optional
+        Weight each direction's matrix by :math:`e^{-d^2}`, ``d`` its offset's length in mm by
+        that norm, when a ``'_comb'`` aggregation merges them (pyradiomics' ``weightingNorm``).
+    spacing : sequence of float
+        Voxel size ``(z, y, x)`` in mm, for ``weighting``.
 
     Returns
     -------
@@ -105,5 +116,8 @@ def glcm_matrices(
     )
     if symmetric:
         counts = counts + xp.swapaxes(counts, -1, -2)
-    matrices = directional_matrices(counts, prepared.aggregation)
+    weights = None
+    if weighting is not None:
+        weights = np.exp(-direction_lengths(offsets, spacing, weighting) ** 2)
+    matrices = directional_matrices(counts, prepared.aggregation, weights)
     return matrices / xp.sum(matrices, axis=(1, 2), keepdims=True)

@@ -251,7 +251,43 @@ def flat_steps(offsets: np.ndarray, strides: tuple[int, int, int]) -> np.ndarray
     return offsets.astype(np.int64) @ np.asarray(strides, dtype=np.int64)
 
 
-def directional_matrices(counts, aggregation: str):
+WEIGHTING_NORMS = ("manhattan", "euclidean", "infinity")
+
+
+def direction_lengths(offsets: np.ndarray, spacing, norm: str) -> np.ndarray:
+    """Length in mm of each offset by a norm, for weighting directions when merging them.
+
+    Parameters
+    ----------
+    offsets : ndarray of int, shape (n, 3)
+        Offsets ``(dz, dy, dx)``.
+    spacing : sequence of float
+        Voxel size ``(z, y, x)`` in mm.
+    norm : {'manhattan', 'euclidean', 'infinity'}
+        pyradiomics' ``weightingNorm``.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+
+    Examples
+    --------
+    >>> direction_lengths(np.array([[0, 1, 1]]), (2.0, 3.0, 4.0), "manhattan").tolist()
+    [7.0]
+    """
+    if norm not in WEIGHTING_NORMS:
+        raise ValueError(
+            f"The 'norm' parameter must be one of {WEIGHTING_NORMS}. Got {norm!r} instead."
+        )
+    steps = np.abs(offsets) * np.asarray(spacing, dtype=np.float64)
+    if norm == "manhattan":
+        return steps.sum(axis=1)
+    if norm == "euclidean":
+        return np.sqrt((steps**2).sum(axis=1))
+    return steps.max(axis=1)
+
+
+def directional_matrices(counts, aggregation: str, weights=None):
     """Merge per-slice, per-direction count matrices as an aggregation asks; drop empty ones.
 
     Parameters
@@ -260,6 +296,9 @@ def directional_matrices(counts, aggregation: str):
         Count matrices (``n_slices`` is 1 for the aggregations that do not work per slice).
     aggregation : str
         One of ``DIRECTIONAL_AGGREGATIONS``.
+    weights : array of shape (n_directions,), optional
+        Weight of each direction's matrix in the merge of a ``'_comb'`` aggregation
+        (pyradiomics' ``weightingNorm``); default all 1.
 
     Returns
     -------
@@ -267,6 +306,13 @@ def directional_matrices(counts, aggregation: str):
         The matrices whose features are averaged; those without any count are left out.
     """
     xp = get_namespace(counts)
+    if weights is not None:
+        if not aggregation.endswith("_comb"):
+            raise ValueError(
+                "Direction weights apply to the merged ('_comb') aggregations. Got "
+                f"{aggregation!r} instead."
+            )
+        counts = counts * xp.asarray(weights, dtype=xp.float64)[None, :, None, None]
     if aggregation.endswith("_comb"):
         counts = xp.sum(counts, axis=1, keepdims=True)
     matrices = counts.reshape((-1,) + counts.shape[2:])

@@ -416,6 +416,8 @@ def compute_glcm(
     mode: str = "ibsi",
     distance: int | tuple[int, ...] = 1,
     symmetric: bool = True,
+    weighting: str | None = None,
+    spacing=(1.0, 1.0, 1.0),
 ) -> dict[str, float]:
     """All GLCM features of a discretised ROI.
 
@@ -440,6 +442,11 @@ def compute_glcm(
         of their own, averaged (or merged) together.
     symmetric : bool
         Symmetrise the matrix (IBSI; pyradiomics' ``symmetricalGLCM``).
+    weighting : {'manhattan', 'euclidean', 'infinity'}, optional
+        With a ``'_comb'`` aggregation, weight each direction's matrix by :math:`e^{-d^2}` (``d``
+        its offset's length in mm by that norm) before merging: pyradiomics' ``weightingNorm``.
+    spacing : sequence of float
+        Voxel size ``(z, y, x)`` in mm, for ``weighting``.
 
     Returns
     -------
@@ -460,5 +467,7 @@ def compute_glcm(
     prepared = prepare_directional_input(
         levels, mask, n_levels, aggregation=aggregation, mode=mode, family="glcm"
     )
-    matrices = glcm_matrices(prepared, distance=distance, symmetric=symmetric)
+    matrices = glcm_matrices(
+        prepared, distance=distance, symmetric=symmetric, weighting=weighting, spacing=spacing
+    )
     return average_features(FEATURES, matrices, prepared.grey_levels, cooccurrence_statistics)

@@ -27,6 +27,7 @@ from radiopipe.features.directions import (
     DirectionalInput,
     aggregation_offsets,
     average_features,
+    direction_lengths,
     directional_matrices,
     flat_steps,
     per_slice,
@@ -96,8 +97,15 @@ def _count_runs(values, roi, steps, group, counts):  # pragma: no cover - compil
             counts[group[k], direction, level - 1, length - 1] += 1
 
 
-def glrlm_matrices(prepared: DirectionalInput):
+def glrlm_matrices(
+    prepared: DirectionalInput, *, weighting: str | None = None, spacing=(1.0, 1.0, 1.0)
+):
     """GLRLM count matrices of an aggregation, one per slice and/or direction as it asks.
+
+    With ``weighting`` (pyradiomics' ``weightingNorm``: 'manhattan', 'euclidean' or
+    'infinity'), a ``'_comb'`` aggregation merges each direction's counts weighted by the
+    length in mm of its offset by that norm (``spacing`` ``(z, y, x)``), as pyradiomics does
+    (its GLCM weights by :math:`e^{-d^2}` instead).
 
     Returns
     -------
@@ -110,7 +118,8 @@ def glrlm_matrices(prepared: DirectionalInput):
     counts = run_length_counts(
         prepared.levels, len(prepared.grey_levels), offsets, per_slice(prepared.aggregation)
     )
-    matrices = directional_matrices(counts, prepared.aggregation)
+    weights = None if weighting is None else direction_lengths(offsets, spacing, weighting)
+    matrices = directional_matrices(counts, prepared.aggregation, weights)
     lengths = np.flatnonzero(matrices.any(axis=(0, 1)))
     return matrices[:, :, : lengths[-1] + 1] if lengths.size else matrices
 
@@ -308,7 +317,8 @@ FEATURE_NAMES = tuple(FEATURES)
 
 
 def compute_glrlm(
-    levels, mask, n_levels: int, *, aggregation: str, mode: str = "ibsi"
+    levels, mask, n_levels: int, *, aggregation: str, mode: str = "ibsi",
+    weighting: str | None = None, spacing=(1.0, 1.0, 1.0),
 ) -> dict[str, float]:
     """All GLRLM features of a discretised ROI.
 
@@ -325,6 +335,11 @@ def compute_glrlm(
         pyradiomics' default is '3D_avg', its ``force2D`` is '2_5D_avg'.
     mode : {'ibsi', 'pyradiomics'}
         The definitions coincide; accepted for a uniform signature across families.
+    weighting : {'manhattan', 'euclidean', 'infinity'}, optional
+        With a ``'_comb'`` aggregation, weight each direction's counts by its offset's length
+        in mm by that norm before merging (pyradiomics' ``weightingNorm``).
+    spacing : sequence of float
+        Voxel size ``(z, y, x)`` in mm, for ``weighting``.
 
     Returns
     -------
@@ -341,5 +356,5 @@ def compute_glrlm(
     prepared = prepare_directional_input(
         levels, mask, n_levels, aggregation=aggregation, mode=mode, family="glrlm"
     )
-    matrices = glrlm_matrices(prepared)
+    matrices = glrlm_matrices(prepared, weighting=weighting, spacing=spacing)
     return average_features(FEATURES, matrices, prepared.grey_levels, run_length_statistics)

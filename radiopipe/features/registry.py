@@ -79,7 +79,16 @@ def _glcm(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
     return glcm.compute_glcm(
         inputs.levels, inputs.roi, inputs.n_levels,
         aggregation=FAMILIES["glcm"].aggregation(settings), mode=settings.definitions,
-        distance=tuple(settings.distances),
+        distance=tuple(settings.distances), weighting=settings.direction_weighting,
+        spacing=inputs.spacing,
+    )
+
+
+def _glrlm(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
+    return glrlm.compute_glrlm(
+        inputs.levels, inputs.roi, inputs.n_levels,
+        aggregation=FAMILIES["glrlm"].aggregation(settings), mode=settings.definitions,
+        weighting=settings.direction_weighting, spacing=inputs.spacing,
     )
 
 
@@ -160,7 +169,7 @@ FAMILIES: dict[str, Family] = {
             directional=True,
         ),
         Family(
-            "glrlm", "texture", _texture("glrlm", glrlm.compute_glrlm), glrlm.FEATURE_NAMES,
+            "glrlm", "texture", _glrlm, glrlm.FEATURE_NAMES,
             directional=True, extensive=_EXTENSIVE["glrlm"],
         ),
         Family("glszm", "texture", _texture("glszm", glszm.compute_glszm), glszm.FEATURE_NAMES,

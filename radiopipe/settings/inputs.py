@@ -117,6 +117,10 @@ class FeatureConfig(Strict):
     bin_width: float = Field(25.0, gt=0)
     bin_count: int = Field(32, ge=1)
     aggregation: Literal[AGGREGATIONS] = "3D_avg"  # type: ignore[valid-type]
+    # pyradiomics' weightingNorm: a merged ('_comb') aggregation weights each direction's GLCM by
+    # exp(-d^2) and its GLRLM by d, d the direction's length in mm by this norm; null merges
+    # them unweighted (pyradiomics' 'no_weighting').
+    direction_weighting: Literal["manhattan", "euclidean", "infinity"] | None = None
     # (x, y, z) in mm, as pyradiomics' resampledPixelSpacing; 0 or null keeps an axis.
     resampled_spacing: list[typing.Annotated[float, Field(ge=0)] | None] | None = Field(
         None, min_length=2, max_length=3
@@ -214,6 +218,16 @@ class FeatureConfig(Strict):
         return self
 
     @model_validator(mode="after")
+    def _weighting_merges(self) -> FeatureConfig:
+        if self.direction_weighting is not None and not self.aggregation.endswith("_comb"):
+            raise ValueError(
+                f"direction_weighting '{self.direction_weighting}' weights the directions a "
+                f"merged aggregation sums; aggregation '{self.aggregation}' averages them: use "
+                f"'{self.aggregation.replace('_avg', '_comb')}'"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _ivh_range(self) -> FeatureConfig:
         closed = self.resegment_range is not None and None not in self.resegment_range
         if self.ivh_discretisation == "fixed_bin_size" and not closed:
@@ -232,7 +246,11 @@ class FeatureConfig(Strict):
             ("definitions", "ibsi" if self.definitions == "ibsi" else ""),
             ("discretisation", "fixed_bin_size" if self.discretisation == "fixed_bin_size" else ""),
             ("grid_alignment", "ibsi" if self.grid_alignment == "ibsi" else ""),
-            ("aggregation", "" if self.aggregation in ("3D_avg", "2_5D_avg") else self.aggregation),
+            (
+                "aggregation",
+                "" if self.aggregation in ("3D_avg", "2_5D_avg", "3D_comb", "2_5D_comb")
+                else self.aggregation,
+            ),
             (
                 "resegment_outliers",
                 "" if self.resegment_outliers is None else "(use resegment_range)",

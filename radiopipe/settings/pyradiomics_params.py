@@ -128,21 +128,25 @@ def _bin_count(value, settings) -> dict:
 
 
 def _force_2d(value, settings) -> dict:
-    return {"aggregation": _aggregation(bool(value), settings.get("weightingNorm"))}
+    return _aggregation(bool(value), settings.get("weightingNorm"))
 
 
 def _weighting_norm(value, settings) -> dict:
-    return {"aggregation": _aggregation(bool(settings.get("force2D")), value)}
+    return _aggregation(bool(settings.get("force2D")), value)
 
 
-def _aggregation(force_2d: bool, weighting_norm) -> str:
-    if weighting_norm not in (None, "no_weighting"):
+def _aggregation(force_2d: bool, weighting_norm) -> dict:
+    """The aggregation (and direction weighting) of pyradiomics' force2D and weightingNorm."""
+    if weighting_norm not in (None, "no_weighting", "manhattan", "euclidean", "infinity"):
         raise ConfigError(
-            f"pyradiomics setting 'weightingNorm' ({weighting_norm!r}) cannot be expressed; "
-            "only None and 'no_weighting' are supported"
+            f"pyradiomics setting 'weightingNorm' ({weighting_norm!r}) cannot be expressed; use "
+            "None, 'no_weighting', 'manhattan', 'euclidean' or 'infinity'"
         )
     dims = "2_5D" if force_2d else "3D"
-    return f"{dims}_{'avg' if weighting_norm is None else 'comb'}"
+    if weighting_norm is None:
+        return {"aggregation": f"{dims}_avg"}
+    weighting = None if weighting_norm == "no_weighting" else weighting_norm
+    return {"aggregation": f"{dims}_comb", "direction_weighting": weighting}
 
 
 def _resampled_spacing(value, settings) -> dict:
