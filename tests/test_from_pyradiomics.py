@@ -48,6 +48,12 @@ def test_weighting_norms_are_merged_aggregations(norm, force_2d, aggregation, we
     assert (config.aggregation, config.direction_weighting) == (aggregation, weighting)
 
 
+def test_force2d_dimension_is_the_slice_axis():
+    config = rp.from_pyradiomics({"force2D": True, "force2Ddimension": 2})
+    assert (config.aggregation, config.slice_axis) == ("2_5D_avg", 2)
+    assert rp.from_pyradiomics({}).slice_axis == 0
+
+
 def test_texture_distances_are_expressed():
     assert rp.from_pyradiomics({"distances": [1, 2, 3]}).distances == [1, 2, 3]
     assert rp.from_pyradiomics({}).distances == [1]

@@ -134,7 +134,7 @@ class PyradiomicsBackend:
                 (settings.direction_weighting or "no_weighting")
                 if settings.aggregation.endswith("_comb") else None
             ),
-            "force2Ddimension": 0,
+            "force2Ddimension": settings.slice_axis,
             "sigma": list(settings.log_sigmas),
             "wavelet": settings.wavelet,
         }

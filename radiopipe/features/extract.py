@@ -363,7 +363,7 @@ def family_input(
         discretised = discretise(image[roi], settings)
     levels = np.zeros(image.shape, dtype=np.int32)
     levels[roi] = discretised.levels
-    return FamilyInput(
+    inputs = FamilyInput(
         image=image,
         roi=roi,
         morphological_mask=prepared.mask.array[prepared.box],
@@ -373,6 +373,32 @@ def family_input(
         surroundings=surroundings,
         surroundings_roi=prepared.intensity_mask[prepared.region],
         planar=prepared.planar,
+    )
+    if settings.slice_axis != 0 and settings.aggregation.startswith("2") and not prepared.planar:
+        return _slice_axis_first(inputs, settings.slice_axis)
+    return inputs
+
+
+def _slice_axis_first(inputs: FamilyInput, axis: int) -> FamilyInput:
+    """The same input with ``axis`` moved to the front: the families' planes (in-plane
+    neighbours, 2.5D directions) are those of constant z, so this makes them the planes normal
+    to ``axis`` (pyradiomics' force2Ddimension). The ROI's values keep their multiset, so the
+    order-free families are unchanged (up to the summation order)."""
+    order = (axis, *(a for a in range(3) if a != axis))
+
+    def moved(array):
+        return np.ascontiguousarray(np.transpose(array, order))
+
+    return FamilyInput(
+        image=moved(inputs.image),
+        roi=moved(inputs.roi),
+        morphological_mask=moved(inputs.morphological_mask),
+        spacing=tuple(inputs.spacing[a] for a in order),
+        levels=moved(inputs.levels),
+        n_levels=inputs.n_levels,
+        surroundings=moved(inputs.surroundings),
+        surroundings_roi=moved(inputs.surroundings_roi),
+        planar=inputs.planar,
     )
 
 
@@ -501,8 +527,9 @@ def _selection(settings: FeatureConfig, *, planar: bool) -> dict[str, dict]:
         "log": {"sigmas": list(settings.log_sigmas), "planar": planar},
         "wavelet": {
             "wavelet": settings.wavelet,
-            # pyradiomics' force2D leaves the slice axis out of the wavelet transform.
-            "force_2d_axis": 0 if in_plane else None,
+            # pyradiomics' force2D leaves the slice axis (force2Ddimension) out of the wavelet
+            # transform; a 2D image is its own plane.
+            "force_2d_axis": (0 if planar else settings.slice_axis) if in_plane else None,
         },
     }
     return {t: params.get(t, {}) for t in settings.image_types}

@@ -61,10 +61,13 @@ _DISTANCE_ONE = frozenset({"glcm", "gldm", "ngtdm"})
 def batched_families(settings: FeatureConfig) -> list[str]:
     """The configured families the GPU computes in batches under ``settings``; the others run
     on the host through ``Family.compute`` (GLCM, GLDM and NGTDM at ``distances`` other than
-    [1], GLCM and GLRLM with a ``direction_weighting``: settings the batched kernels lack)."""
+    [1], GLCM and GLRLM with a ``direction_weighting``, every family in the planes of a
+    ``slice_axis`` other than 0: settings the batched kernels lack)."""
     on_host = set()
     if list(settings.distances) != [1]:
         on_host |= _DISTANCE_ONE
     if settings.direction_weighting is not None:
         on_host |= {"glcm", "glrlm"}
+    if settings.slice_axis != 0 and settings.aggregation.startswith("2"):
+        on_host |= set(BATCHED)
     return [name for name in settings.families if name in BATCHED and name not in on_host]

@@ -117,6 +117,9 @@ class FeatureConfig(Strict):
     bin_width: float = Field(25.0, gt=0)
     bin_count: int = Field(32, ge=1)
     aggregation: Literal[AGGREGATIONS] = "3D_avg"  # type: ignore[valid-type]
+    # pyradiomics' force2Ddimension: the array axis (0 z, 1 y, 2 x) normal to the planes of the
+    # 2D and 2.5D aggregations, of the wavelet's in-plane transform and of the LBP 2D image.
+    slice_axis: Literal[0, 1, 2] = 0
     # pyradiomics' weightingNorm: a merged ('_comb') aggregation weights each direction's GLCM by
     # exp(-d^2) and its GLRLM by d, d the direction's length in mm by this norm; null merges
     # them unweighted (pyradiomics' 'no_weighting').

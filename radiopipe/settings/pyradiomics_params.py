@@ -228,7 +228,7 @@ _TRANSLATORS: dict[str, Callable[[Any, Mapping], dict]] = {
     "voxelArrayShift": lambda value, _: {"voxel_array_shift": float(value)},
     "distances": lambda value, _: {"distances": [int(d) for d in value]},
     "gldm_a": lambda value, _: {"gldm_a": int(value)},
-    "force2Ddimension": _refuse_unless(0)("force2Ddimension"),
+    "force2Ddimension": lambda value, _: {"slice_axis": int(value)},
     "padDistance": lambda value, _: {"pad_distance": int(value)},
     "level": _refuse_unless(1)("level"),
     "symmetricalGLCM": _refuse_unless(True)("symmetricalGLCM"),

@@ -292,3 +292,25 @@ def test_direction_weighting_matches_pyradiomics(weighting, aggregation, backend
         plain = native.extract(image, mask, unweighted)
         key = "original__glrlm__RunPercentage"
         assert plain[key] != ours[key]
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("slice_axis", [0, 1, 2])
+def test_force2d_dimension_matches_pyradiomics(slice_axis, backends):
+    """pyradiomics' force2D with force2Ddimension: in-plane texture and wavelet in the planes
+    normal to that array axis."""
+    native, pyradiomics = backends
+    image, mask = _case("breast1")
+    settings = {
+        "image_types": ["original", "wavelet"], "aggregation": "2_5D_avg",
+        "slice_axis": slice_axis,
+    }
+    ours = native.extract(image, mask, FeatureConfig(**settings))
+    reference = pyradiomics.extract(image, mask, FeatureConfig(backend="pyradiomics", **settings))
+    assert len(reference) == 107 + 4 * 93
+    assert set(ours) == set(reference)
+    assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}
+    if slice_axis:
+        axial = native.extract(image, mask, FeatureConfig(**{**settings, "slice_axis": 0}))
+        key = "original__glszm__ZoneEntropy"
+        assert axial[key] != ours[key]
