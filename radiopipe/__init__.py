@@ -36,6 +36,7 @@ __all__ = [
     "load_config",
     "make_config",
     "predict",
+    "pyradiomics_reading",
     "robustness",
     "run",
     "to_pyradiomics_names",

@@ -49,7 +49,7 @@ from radiopipe.results import (
     Training,
 )
 from radiopipe.run_folder import RunFolder, failure_reason, hold
-from radiopipe.settings.pyradiomics_params import from_pyradiomics
+from radiopipe.settings.pyradiomics_params import from_pyradiomics, pyradiomics_reading
 from radiopipe.study import cohort_manifest
 from radiopipe.table import read_table
 
@@ -668,6 +668,7 @@ __all__ = [
     "load_config",
     "make_config",
     "predict",
+    "pyradiomics_reading",
     "robustness",
     "run",
     "to_pyradiomics_names",

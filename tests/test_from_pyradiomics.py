@@ -54,6 +54,14 @@ def test_force2d_dimension_is_the_slice_axis():
     assert rp.from_pyradiomics({}).slice_axis == 0
 
 
+def test_reading_settings_go_to_the_data_section(tmp_path):
+    params = {"correctMask": True, "geometryTolerance": 0.001, "binWidth": 5}
+    assert rp.from_pyradiomics(params).bin_width == 5.0
+    assert rp.pyradiomics_reading(params) == {"correct_mask": True, "geometry_tolerance": 0.001}
+    assert rp.pyradiomics_reading({"setting": params}) == rp.pyradiomics_reading(params)
+    assert rp.pyradiomics_reading({"binWidth": 5}) == {}
+
+
 def test_texture_distances_are_expressed():
     assert rp.from_pyradiomics({"distances": [1, 2, 3]}).distances == [1, 2, 3]
     assert rp.from_pyradiomics({}).distances == [1]

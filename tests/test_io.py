@@ -95,7 +95,8 @@ def test_geometry_mismatch_shows_both_geometries(tmp_path):
         "spacing (1, 1, 1), origin (0, 0, 0), direction (1, 0, 0, 0, 1, 0, 0, 0, 1); mask size "
         "(4, 4, 4), spacing (1, 1, 3), origin (0, 0, 0), direction (1, 0, 0, 0, 1, 0, 0, 0, 1); "
         "resample the mask onto the image or raise data.geometry_tolerance "
-        "if the difference is rounding"
+        "if the difference is rounding (data.correct_mask: true resamples it by nearest "
+        "neighbour, as pyradiomics' correctMask)"
     )
 
 

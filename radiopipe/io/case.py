@@ -32,6 +32,7 @@ def read_case(case: Case, data: DataConfig) -> tuple[sitk.Image, sitk.Image]:
         None: the whole image) and ``roi`` (the structure of an RTSTRUCT or SEG).
     data : DataConfig
         The reading settings: ``channel_policy``, ``mask_label``, ``geometry_tolerance``,
+        ``correct_mask`` (a label map on another grid resampled onto the image's),
         ``min_roi_voxels``.
 
     Returns
@@ -52,6 +53,7 @@ def read_case(case: Case, data: DataConfig) -> tuple[sitk.Image, sitk.Image]:
         mask = read_mask(
             case.mask, image, case_id=case.case_id, label=data.mask_label,
             tolerance=data.geometry_tolerance, min_voxels=data.min_roi_voxels,
+            correct=data.correct_mask,
         )
         return image, mask
     if modality == "SEG":

@@ -147,6 +147,7 @@ def read_mask(
     label: int = 1,
     tolerance: float = 1e-4,
     min_voxels: int = 1,
+    correct: bool = False,
 ) -> sitk.Image:
     """Read a mask, check it against the image and keep one label as a binary mask.
 
@@ -165,6 +166,10 @@ def read_mask(
         for direction cosines.
     min_voxels : int
         Fewest voxels the region of interest may have.
+    correct : bool
+        A mask on another grid is resampled onto the image's by nearest neighbour when its
+        region of interest lies inside the image (pyradiomics' ``correctMask``); otherwise it
+        is an error.
 
     Returns
     -------
@@ -186,6 +191,8 @@ def read_mask(
     described = describe_file("mask", path)
     if mask.GetNumberOfComponentsPerPixel() != 1:
         raise CaseError(case_id, f"{described} has several channels; save it as a label map")
+    if correct and not same_grid(image, mask, tolerance):
+        mask = resample_mask_onto(image, mask, label, case_id=case_id, mask_name=described)
     check_geometry(image, mask, case_id=case_id, mask_name=described, tolerance=tolerance)
     values = sitk.GetArrayViewFromImage(mask)
     roi = values == label
@@ -232,22 +239,63 @@ def check_geometry(
 
     ``mask_name`` describes the mask in the message (e.g. "the mask (.nrrd file)").
     """
+    if not same_grid(image, mask, tolerance):
+        raise CaseError(
+            case_id,
+            f"the image and {mask_name} are not on the same grid: image "
+            f"{describe_geometry(image)}; mask {describe_geometry(mask)}; "
+            "resample the mask onto the image "
+            "or raise data.geometry_tolerance if the difference is rounding "
+            "(data.correct_mask: true resamples it by nearest neighbour, as pyradiomics' "
+            "correctMask)",
+        )
+
+
+def same_grid(image: sitk.Image, mask: sitk.Image, tolerance: float) -> bool:
+    """Whether two images share one grid: dimension and size, and spacing and origin within
+    ``tolerance`` times the largest voxel size (at least 1), direction cosines within it."""
     scale = max(1.0, *image.GetSpacing())
-    same = (
+    return (
         image.GetDimension() == mask.GetDimension()
         and image.GetSize() == mask.GetSize()
         and np.allclose(image.GetSpacing(), mask.GetSpacing(), rtol=0, atol=tolerance * scale)
         and np.allclose(image.GetOrigin(), mask.GetOrigin(), rtol=0, atol=tolerance * scale)
         and np.allclose(image.GetDirection(), mask.GetDirection(), rtol=0, atol=tolerance)
     )
-    if not same:
+
+
+def resample_mask_onto(
+    image: sitk.Image, mask: sitk.Image, label: int, *, case_id: str, mask_name: str
+) -> sitk.Image:
+    """A mask on another grid resampled onto the image's by nearest neighbour (0 outside it),
+    as pyradiomics' ``correctMask`` does; an error when the mask's region of interest (its
+    voxels with ``label``, as boxes of voxel edges) reaches past the image (1e-3 voxel slack,
+    pyradiomics' ``_checkROI``) or the two differ in dimension."""
+    if image.GetDimension() != mask.GetDimension():
         raise CaseError(
             case_id,
-            f"the image and {mask_name} are not on the same grid: image "
-            f"{describe_geometry(image)}; mask {describe_geometry(mask)}; "
-            "resample the mask onto the image "
-            "or raise data.geometry_tolerance if the difference is rounding",
+            f"the image is {image.GetDimension()}D and {mask_name} {mask.GetDimension()}D; "
+            "save the mask with the image's dimension",
         )
+    roi = np.argwhere(sitk.GetArrayViewFromImage(mask) == label)
+    if roi.size:
+        low, high = roi.min(axis=0)[::-1] - 0.5, roi.max(axis=0)[::-1] + 0.5  # (x, y, z)
+        corners = [
+            image.TransformPhysicalPointToContinuousIndex(
+                mask.TransformContinuousIndexToPhysicalPoint([float(v) for v in corner])
+            )
+            for corner in (low, high)
+        ]
+        if np.any(np.min(corners, axis=0) < -0.5 - 1e-3) or np.any(
+            np.max(corners, axis=0) > np.array(image.GetSize()) - 0.5 + 1e-3
+        ):
+            raise CaseError(
+                case_id,
+                f"the region of interest of {mask_name} reaches past the image, so it cannot be "
+                f"resampled onto it: image {describe_geometry(image)}; mask "
+                f"{describe_geometry(mask)}; check that the mask belongs to this image",
+            )
+    return sitk.Resample(mask, image, sitk.Transform(), sitk.sitkNearestNeighbor, 0)
 
 
 def describe_geometry(image: sitk.Image) -> str:

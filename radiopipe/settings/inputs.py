@@ -26,7 +26,9 @@ IBSI_ONLY_FAMILIES = (
     "intensity_volume",
     "local_intensity",
 )
-READING_FIELDS = frozenset({"mask_label", "channel_policy", "geometry_tolerance", "min_roi_voxels"})
+READING_FIELDS = frozenset({
+    "mask_label", "channel_policy", "geometry_tolerance", "correct_mask", "min_roi_voxels",
+})
 AGGREGATIONS = ("3D_avg", "3D_comb", "2_5D_avg", "2_5D_comb", "2D_avg", "2D_comb")
 
 
@@ -59,6 +61,9 @@ class DataConfig(Strict):
     mask_label: int = Field(1, ge=1)
     channel_policy: Literal["luminance", "mean", "red", "green", "blue"] | None = None
     geometry_tolerance: float = Field(1e-4, gt=0, le=0.1)
+    # pyradiomics' correctMask: a label-map mask on another grid (origin, spacing, size) is
+    # resampled onto the image's by nearest neighbour when its ROI lies inside the image.
+    correct_mask: bool = False
     # A region of interest with fewer voxels fails with that reason instead of giving a row of
     # undefined texture features (pyradiomics likewise refuses a one-voxel ROI).
     min_roi_voxels: int = Field(2, ge=1)

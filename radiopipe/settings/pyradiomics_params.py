@@ -7,6 +7,10 @@ sections) or a flat dict of its settings (``{'binWidth': 25, 'resampledPixelSpac
 which then gives pyradiomics' values. A setting radiopipe cannot express is refused with one line
 naming it; settings that change no feature value (``additionalInfo``, ``preCrop``,
 ``minimumROIDimensions``, ...) are accepted and dropped.
+
+pyradiomics' reading settings ``correctMask`` and ``geometryTolerance`` decide how a mask is read,
+which radiopipe's ``data`` section holds: ``from_pyradiomics`` accepts them and
+:func:`pyradiomics_reading` translates them (``data.correct_mask``, ``data.geometry_tolerance``).
 """
 
 from __future__ import annotations
@@ -23,9 +27,8 @@ from radiopipe.image_types import IMAGE_TYPES
 from radiopipe.settings.inputs import FeatureConfig
 
 # Settings that change no feature value radiopipe computes: diagnostics, a validity check of the
-# ROI's size, and cropping before the filters (bit for bit the same features). correctMask
-# resamples a mask given on another grid; radiopipe's readers refuse such a mask (a geometry
-# error naming the case), so the setting never changes a value radiopipe reports.
+# ROI's size, and cropping before the filters (bit for bit the same features); and the reading
+# settings, which the data section holds (see pyradiomics_reading).
 _NO_EFFECT = frozenset({
     "additionalInfo", "enableCExtensions", "minimumROIDimensions", "minimumROISize", "preCrop",
     "correctMask", "geometryTolerance",
@@ -85,6 +88,37 @@ def from_pyradiomics(params: Mapping[str, Any] | str | Path) -> FeatureConfig:
         raise ConfigError(
             f"pyradiomics parameters give an invalid '{key}': {first['msg']}"
         ) from None
+
+
+def pyradiomics_reading(params: Mapping[str, Any] | str | Path) -> dict[str, Any]:
+    """The radiopipe ``data`` settings of pyradiomics' reading settings.
+
+    Parameters
+    ----------
+    params : dict, str or Path
+        As for :func:`from_pyradiomics`.
+
+    Returns
+    -------
+    dict
+        ``correct_mask`` (pyradiomics' ``correctMask``) and ``geometry_tolerance``
+        (``geometryTolerance``), where given: keys of the config's ``data`` section.
+
+    Examples
+    --------
+    >>> pyradiomics_reading({"correctMask": True, "geometryTolerance": 1e-3, "binWidth": 5})
+    {'correct_mask': True, 'geometry_tolerance': 0.001}
+    """
+    if isinstance(params, (str, Path)):
+        params = yaml.safe_load(Path(params).read_text(encoding="utf-8")) or {}
+    sections = {"setting", "imageType", "featureClass", "voxelSetting"}
+    settings = (params.get("setting") or {}) if set(params) & sections else params
+    fields: dict[str, Any] = {}
+    if settings.get("correctMask") is not None:
+        fields["correct_mask"] = bool(settings["correctMask"])
+    if settings.get("geometryTolerance") is not None:
+        fields["geometry_tolerance"] = float(settings["geometryTolerance"])
+    return fields
 
 
 def _settings(settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -314,3 +314,58 @@ def test_force2d_dimension_matches_pyradiomics(slice_axis, backends):
         axial = native.extract(image, mask, FeatureConfig(**{**settings, "slice_axis": 0}))
         key = "original__glszm__ZoneEntropy"
         assert axial[key] != ours[key]
+
+
+def _mask_on_another_grid(image, mask):
+    """The mask resampled (nearest neighbour) onto a shifted grid of other spacing and size."""
+    import numpy as np
+    import SimpleITK as sitk
+
+    spacing = np.array(image.GetSpacing()) * (1.5, 0.75, 0.5)
+    origin = np.array(image.GetOrigin()) + 0.3 * spacing
+    size = (np.array(image.GetSize()) * image.GetSpacing() / spacing).astype(int) - 3
+    grid = sitk.Image([int(n) for n in size], sitk.sitkUInt8)
+    grid.SetSpacing(tuple(spacing))
+    grid.SetOrigin(tuple(origin))
+    grid.SetDirection(image.GetDirection())
+    return sitk.Resample(mask, grid, sitk.Transform(), sitk.sitkNearestNeighbor, 0)
+
+
+@pytest.mark.reference
+def test_mask_on_another_grid_is_corrected_as_pyradiomics_does(backends, tmp_path):
+    """pyradiomics' correctMask: the mask resampled onto the image's grid by nearest neighbour;
+    without data.correct_mask, the reader refuses it naming the case and the setting."""
+    import SimpleITK as sitk
+    from radiomics import featureextractor
+
+    from radiopipe.errors import CaseError
+
+    native, _ = backends
+    case = pyradiomics_case("brain1")
+    image = read_image(case.image_path, case_id="brain1")
+    other_grid = _mask_on_another_grid(image, sitk.ReadImage(str(case.label_path)))
+    sitk.WriteImage(other_grid, str(tmp_path / "mask.nrrd"))
+    with pytest.raises(CaseError, match=r"case 'brain1'.*data\.correct_mask: true"):
+        read_mask(tmp_path / "mask.nrrd", image, case_id="brain1")
+    mask = read_mask(tmp_path / "mask.nrrd", image, case_id="brain1", correct=True)
+    families = ["firstorder", "shape", "glcm", "glszm"]
+    ours = native.extract(image, mask, FeatureConfig(families=families))
+
+    extractor = featureextractor.RadiomicsFeatureExtractor(
+        binWidth=25, correctMask=True, additionalInfo=False
+    )
+    extractor.disableAllFeatures()
+    for family in families:
+        extractor.enableFeatureClassByName(family)
+    raw = extractor.execute(str(case.image_path), str(tmp_path / "mask.nrrd"), label=1)
+    reference = {
+        "__".join(key.split("_", 2)): float(value)
+        for key, value in raw.items()
+        if not key.startswith("diagnostics_")
+    }
+    assert len(reference) == 18 + 14 + 24 + 16
+    assert set(ours) == set(reference)
+    assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}
+    original = native.extract(*_case("brain1"), FeatureConfig(families=["shape"]))
+    key = "original__shape__VoxelVolume"
+    assert original[key] != ours[key]
