@@ -62,6 +62,16 @@ def test_reading_settings_go_to_the_data_section(tmp_path):
     assert rp.pyradiomics_reading({"binWidth": 5}) == {}
 
 
+def test_lbp_2d_settings_are_expressed():
+    config = rp.from_pyradiomics({
+        "imageType": {"LBP2D": {"lbp2DRadius": 2, "lbp2DSamples": 16, "lbp2DMethod": "ror"}},
+    })
+    assert config.image_types == ["lbp2d"]
+    assert (config.lbp2d_radius, config.lbp2d_samples, config.lbp2d_method) == (2.0, 16, "ror")
+    with pytest.raises(ConfigError, match="'lbp2d_method'"):
+        rp.from_pyradiomics({"lbp2DMethod": "made_up"})
+
+
 def test_texture_distances_are_expressed():
     assert rp.from_pyradiomics({"distances": [1, 2, 3]}).distances == [1, 2, 3]
     assert rp.from_pyradiomics({}).distances == [1]

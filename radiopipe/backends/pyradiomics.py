@@ -137,6 +137,9 @@ class PyradiomicsBackend:
             "force2Ddimension": settings.slice_axis,
             "sigma": list(settings.log_sigmas),
             "wavelet": settings.wavelet,
+            "lbp2DRadius": settings.lbp2d_radius,
+            "lbp2DSamples": settings.lbp2d_samples,
+            "lbp2DMethod": settings.lbp2d_method,
         }
         if settings.discretisation == "fixed_bin_number":
             params["binCount"] = settings.bin_count

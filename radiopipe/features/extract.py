@@ -531,5 +531,11 @@ def _selection(settings: FeatureConfig, *, planar: bool) -> dict[str, dict]:
             # transform; a 2D image is its own plane.
             "force_2d_axis": (0 if planar else settings.slice_axis) if in_plane else None,
         },
+        "lbp2d": {
+            "radius": settings.lbp2d_radius,
+            "samples": settings.lbp2d_samples,
+            "method": settings.lbp2d_method,
+            "axis": 0 if planar else settings.slice_axis,
+        },
     }
     return {t: params.get(t, {}) for t in settings.image_types}

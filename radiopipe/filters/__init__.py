@@ -81,8 +81,14 @@ def _gradient(image, spacing, *, use_spacing: bool = True, region=None) -> dict:
     return {"gradient": _crop(gradient_magnitude(image, spacing, use_spacing=use_spacing), region)}
 
 
-def _lbp_2d(image, spacing, *, region=None) -> dict:
-    return {"lbp-2D": local_binary_pattern_2d(image, region=region)}
+def _lbp_2d(
+    image, spacing, *, radius=1.0, samples=8, method="uniform", axis=0, region=None
+) -> dict:
+    return {
+        "lbp-2D": local_binary_pattern_2d(
+            image, radius=radius, samples=samples, method=method, axis=axis, region=region
+        )
+    }
 
 
 def _crop(image, region):
@@ -105,7 +111,8 @@ FILTERS: dict[str, Callable[..., dict]] = {
 
 Parameters: LoG ``sigmas`` (mm, required) and ``planar`` (the image is one slice of a 2D image,
 filtered in its plane along axes 1 and 2); Wavelet ``wavelet``, ``level``, ``start_level``,
-``force_2d_axis``; Gradient ``use_spacing``; the others none. Every filter also takes ``region``
+``force_2d_axis``; Gradient ``use_spacing``; LBP2D ``radius``, ``samples``, ``method``, ``axis``;
+the others none. Every filter also takes ``region``
 (see `compute_image_types`).
 """
 

@@ -113,6 +113,11 @@ class FeatureConfig(Strict):
     wavelet: str = "coif1"
     # IBSI-2 filters, each one more filtered image (radiopipe.settings.ibsi_filters).
     ibsi_filters: list[IBSIFilter] = Field(default_factory=list)
+    # pyradiomics' lbp2DRadius (voxels), lbp2DSamples and lbp2DMethod (scikit-image's method)
+    # of the lbp2d image type, computed slice by slice along slice_axis.
+    lbp2d_radius: float = Field(1.0, gt=0)
+    lbp2d_samples: int = Field(8, ge=1)
+    lbp2d_method: Literal["default", "ror", "uniform", "nri_uniform", "var"] = "uniform"
     families: list[Literal[FEATURE_FAMILIES + IBSI_ONLY_FAMILIES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(FEATURE_FAMILIES), min_length=1
     )

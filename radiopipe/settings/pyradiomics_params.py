@@ -265,6 +265,9 @@ _TRANSLATORS: dict[str, Callable[[Any, Mapping], dict]] = {
     "force2Ddimension": lambda value, _: {"slice_axis": int(value)},
     "padDistance": lambda value, _: {"pad_distance": int(value)},
     "level": _refuse_unless(1)("level"),
+    "lbp2DRadius": lambda value, _: {"lbp2d_radius": float(value)},
+    "lbp2DSamples": lambda value, _: {"lbp2d_samples": int(value)},
+    "lbp2DMethod": lambda value, _: {"lbp2d_method": value},
     "symmetricalGLCM": _refuse_unless(True)("symmetricalGLCM"),
 }
 

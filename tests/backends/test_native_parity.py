@@ -369,3 +369,31 @@ def test_mask_on_another_grid_is_corrected_as_pyradiomics_does(backends, tmp_pat
     original = native.extract(*_case("brain1"), FeatureConfig(families=["shape"]))
     key = "original__shape__VoxelVolume"
     assert original[key] != ours[key]
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(
+    ("lbp", "slice_axis"),
+    [
+        ({"lbp2d_radius": 2.0, "lbp2d_samples": 16}, 0),
+        ({"lbp2d_method": "ror"}, 0),
+        ({"lbp2d_method": "default", "lbp2d_radius": 1.5}, 1),
+        ({}, 2),
+    ],
+)
+def test_local_binary_pattern_2d_settings_match_pyradiomics(lbp, slice_axis, backends):
+    """lbp2DRadius, lbp2DSamples, lbp2DMethod and the slice axis (force2Ddimension) of LBP 2D."""
+    native, pyradiomics = backends
+    image, mask = _case("brain1")
+    settings = {
+        "image_types": ["lbp2d"], "families": ["firstorder", "glcm", "glszm"],
+        "bin_width": 1.0, "aggregation": "2_5D_avg", "slice_axis": slice_axis, **lbp,
+    }
+    ours = native.extract(image, mask, FeatureConfig(**settings))
+    reference = pyradiomics.extract(image, mask, FeatureConfig(backend="pyradiomics", **settings))
+    assert len(reference) == 18 + 24 + 16
+    assert set(ours) == set(reference)
+    assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}
+    plain = native.extract(image, mask, FeatureConfig(image_types=["lbp2d"], bin_width=1.0))
+    key = "lbp-2D__firstorder__Mean"
+    assert plain[key] != ours[key]
