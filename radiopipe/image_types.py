@@ -54,6 +54,7 @@ IMAGE_TYPES: dict[str, ImageType] = {
         ImageType("exponential", "Exponential", "exponential"),
         ImageType("gradient", "Gradient", "gradient magnitude"),
         ImageType("lbp2d", "LBP2D", "local binary pattern (2D)"),
+        ImageType("lbp3d", "LBP3D", "local binary pattern (3D)"),
     )
 }
 """Config name -> image type, in pyradiomics' order."""

@@ -72,6 +72,18 @@ def test_lbp_2d_settings_are_expressed():
         rp.from_pyradiomics({"lbp2DMethod": "made_up"})
 
 
+def test_lbp_3d_settings_are_expressed():
+    config = rp.from_pyradiomics({
+        "imageType": {"LBP3D": {
+            "lbp3DLevels": 3, "lbp3DIcosphereRadius": 1.5, "lbp3DIcosphereSubdivision": 2,
+        }},
+    })
+    assert config.image_types == ["lbp3d"]
+    assert (
+        config.lbp3d_levels, config.lbp3d_icosphere_radius, config.lbp3d_icosphere_subdivision
+    ) == (3, 1.5, 2)
+
+
 def test_texture_distances_are_expressed():
     assert rp.from_pyradiomics({"distances": [1, 2, 3]}).distances == [1, 2, 3]
     assert rp.from_pyradiomics({}).distances == [1]
@@ -102,7 +114,7 @@ def test_a_parameter_file_gives_image_types_and_families(tmp_path):
         ({"madeUpSetting": 1}, "'madeUpSetting'"),
         ({"distances": [0, 2]}, "'distances.0'"),
         ({"weightingNorm": "chebyshev"}, "'weightingNorm'"),
-        ({"imageType": {"LBP3D": {}}}, "'LBP3D'"),
+        ({"imageType": {"MadeUpType": {}}}, "'MadeUpType'"),
         ({"featureClass": {"glcm": ["Contrast"]}}, "'glcm'"),
     ],
 )

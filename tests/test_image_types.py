@@ -22,4 +22,5 @@ def test_image_names_map_back_to_their_type():
     assert image_type_of("wavelet-LLH") == "wavelet"
     assert image_type_of("squareroot") == "squareroot"
     assert image_type_of("lbp-2D") == "lbp2d"
+    assert image_type_of("lbp-3D-k") == image_type_of("lbp-3D-m1") == "lbp3d"
     assert image_type_of("cnn") is None

@@ -140,6 +140,9 @@ class PyradiomicsBackend:
             "lbp2DRadius": settings.lbp2d_radius,
             "lbp2DSamples": settings.lbp2d_samples,
             "lbp2DMethod": settings.lbp2d_method,
+            "lbp3DLevels": settings.lbp3d_levels,
+            "lbp3DIcosphereRadius": settings.lbp3d_icosphere_radius,
+            "lbp3DIcosphereSubdivision": settings.lbp3d_icosphere_subdivision,
         }
         if settings.discretisation == "fixed_bin_number":
             params["binCount"] = settings.bin_count

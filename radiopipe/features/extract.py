@@ -49,7 +49,7 @@ from radiopipe.preprocess.resample import resample_image_ibsi, resample_mask_ibs
 from radiopipe.preprocess.resegment import resegment
 
 # Image types whose filters read the image as float64 themselves (see filter_images).
-_READ_AS_FLOAT64 = {"original", "log", "wavelet", "lbp2d"}
+_READ_AS_FLOAT64 = {"original", "log", "wavelet", "lbp2d", "lbp3d"}
 # Background threads running a case's filters while its families are computed (see
 # `_filtered_in_background`); 3 ran slower than 2 on two cores.
 FILTER_THREADS = 2
@@ -536,6 +536,11 @@ def _selection(settings: FeatureConfig, *, planar: bool) -> dict[str, dict]:
             "samples": settings.lbp2d_samples,
             "method": settings.lbp2d_method,
             "axis": 0 if planar else settings.slice_axis,
+        },
+        "lbp3d": {
+            "levels": settings.lbp3d_levels,
+            "radius": settings.lbp3d_icosphere_radius,
+            "subdivisions": settings.lbp3d_icosphere_subdivision,
         },
     }
     return {t: params.get(t, {}) for t in settings.image_types}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from radiopipe.filters.lbp import local_binary_pattern_2d
+from radiopipe.filters.lbp3d import local_binary_pattern_3d
 from radiopipe.filters.log import laplacian_of_gaussian, log_images
 from radiopipe.filters.simple import exponential, gradient_magnitude, logarithm, square, square_root
 from radiopipe.filters.wavelet import wavelet_images
@@ -91,6 +92,12 @@ def _lbp_2d(
     }
 
 
+def _lbp_3d(image, spacing, *, levels=2, radius=1.0, subdivisions=1, region=None) -> dict:
+    return local_binary_pattern_3d(
+        image, levels=levels, radius=radius, subdivisions=subdivisions, region=region
+    )
+
+
 def _crop(image, region):
     return image if region is None else image[region]
 
@@ -105,6 +112,7 @@ FILTERS: dict[str, Callable[..., dict]] = {
     "Exponential": _exponential,
     "Gradient": _gradient,
     "LBP2D": _lbp_2d,
+    "LBP3D": _lbp_3d,
 }
 """pyradiomics image-type name (``radiopipe.image_types.IMAGE_TYPES[...].pyradiomics``) ->
 ``f(image, spacing, **params) -> {image name: array}``.
@@ -112,7 +120,7 @@ FILTERS: dict[str, Callable[..., dict]] = {
 Parameters: LoG ``sigmas`` (mm, required) and ``planar`` (the image is one slice of a 2D image,
 filtered in its plane along axes 1 and 2); Wavelet ``wavelet``, ``level``, ``start_level``,
 ``force_2d_axis``; Gradient ``use_spacing``; LBP2D ``radius``, ``samples``, ``method``, ``axis``;
-the others none. Every filter also takes ``region``
+LBP3D ``levels``, ``radius``, ``subdivisions``; the others none. Every filter also takes ``region``
 (see `compute_image_types`).
 """
 

@@ -118,6 +118,11 @@ class FeatureConfig(Strict):
     lbp2d_radius: float = Field(1.0, gt=0)
     lbp2d_samples: int = Field(8, ge=1)
     lbp2d_method: Literal["default", "ror", "uniform", "nri_uniform", "var"] = "uniform"
+    # pyradiomics' lbp3DLevels (spherical-harmonic degrees), lbp3DIcosphereRadius (voxels) and
+    # lbp3DIcosphereSubdivision of the lbp3d image type.
+    lbp3d_levels: int = Field(2, ge=1)
+    lbp3d_icosphere_radius: float = Field(1.0, gt=0)
+    lbp3d_icosphere_subdivision: int = Field(1, ge=0, le=4)
     families: list[Literal[FEATURE_FAMILIES + IBSI_ONLY_FAMILIES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(FEATURE_FAMILIES), min_length=1
     )

@@ -268,6 +268,9 @@ _TRANSLATORS: dict[str, Callable[[Any, Mapping], dict]] = {
     "lbp2DRadius": lambda value, _: {"lbp2d_radius": float(value)},
     "lbp2DSamples": lambda value, _: {"lbp2d_samples": int(value)},
     "lbp2DMethod": lambda value, _: {"lbp2d_method": value},
+    "lbp3DLevels": lambda value, _: {"lbp3d_levels": int(value)},
+    "lbp3DIcosphereRadius": lambda value, _: {"lbp3d_icosphere_radius": float(value)},
+    "lbp3DIcosphereSubdivision": lambda value, _: {"lbp3d_icosphere_subdivision": int(value)},
     "symmetricalGLCM": _refuse_unless(True)("symmetricalGLCM"),
 }
 

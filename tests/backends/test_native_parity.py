@@ -397,3 +397,44 @@ def test_local_binary_pattern_2d_settings_match_pyradiomics(lbp, slice_axis, bac
     plain = native.extract(image, mask, FeatureConfig(image_types=["lbp2d"], bin_width=1.0))
     key = "lbp-2D__firstorder__Mean"
     assert plain[key] != ours[key]
+
+
+@pytest.fixture
+def scipy_sph_harm(monkeypatch):
+    """SciPy's former ``sph_harm(m, n, theta, phi)`` (theta azimuthal, phi polar), which
+    pyradiomics' LBP 3D imports, as the exact wrapper of its successor ``sph_harm_y(n, m,
+    polar, azimuthal)``: pyradiomics' own LBP 3D then runs unchanged."""
+    import scipy.special
+
+    pytest.importorskip("trimesh", reason="trimesh (the dev extra) not installed")
+
+    def sph_harm(m, n, theta, phi):
+        return scipy.special.sph_harm_y(n, m, phi, theta)
+
+    monkeypatch.setattr(scipy.special, "sph_harm", sph_harm, raising=False)
+
+
+@pytest.mark.reference
+# pyradiomics' LBP 3D imports map_coordinates from SciPy's deprecated scipy.ndimage.interpolation.
+@pytest.mark.filterwarnings("ignore:Please import `map_coordinates`:DeprecationWarning")
+@pytest.mark.parametrize(
+    "lbp",
+    [
+        {},
+        {"lbp3d_levels": 3, "lbp3d_icosphere_radius": 1.5, "lbp3d_icosphere_subdivision": 2},
+    ],
+)
+def test_local_binary_pattern_3d_matches_pyradiomics(lbp, backends, scipy_sph_harm):
+    """pyradiomics' LBP 3D: one image per spherical-harmonic degree and the kurtosis image."""
+    native, pyradiomics = backends
+    image, mask = _case("brain1")
+    settings = {
+        "image_types": ["lbp3d"], "families": ["firstorder", "glcm"], "bin_width": 1.0, **lbp,
+    }
+    ours = native.extract(image, mask, FeatureConfig(**settings))
+    reference = pyradiomics.extract(image, mask, FeatureConfig(backend="pyradiomics", **settings))
+    levels = lbp.get("lbp3d_levels", 2)
+    images = {f"lbp-3D-m{n}" for n in range(1, levels + 1)} | {"lbp-3D-k"}
+    assert {key.split("__")[0] for key in reference} == images
+    assert set(ours) == set(reference)
+    assert {k: (ours[k], v) for k, v in reference.items() if not _close(ours[k], v)} == {}

@@ -63,7 +63,7 @@ def test_unknown_image_type_is_refused():
 
 
 def test_registry_names_are_pyradiomics_image_types():
-    assert set(FILTERS) == {"Original", *SIMPLE_TYPES, "LoG", "Wavelet", "LBP2D"}
+    assert set(FILTERS) == {"Original", *SIMPLE_TYPES, "LoG", "Wavelet", "LBP2D", "LBP3D"}
 
 
 def _pyradiomics_images(name: str, settings: dict) -> dict[str, np.ndarray]:
