@@ -402,8 +402,10 @@ def robustness(config: ConfigLike, *, progress: bool = True) -> Robustness:
 
     Examples
     --------
-    >>> result = robustness("configs/sts_robustness.yaml")  # doctest: +SKIP
-    >>> result.summary()  # doctest: +SKIP
+    >>> config = make_config("study", data={"builtin": "mni152_tissue"}, output_dir="runs/study",
+    ...                      robustness={"noise": {"repetitions": 2},
+    ...                                  "volume": {"fractions": [-0.1, 0.1]}})
+    >>> robustness(config).summary()  # doctest: +SKIP
     """
     from radiopipe.stages.robustness import robustness as robustness_stage
 
