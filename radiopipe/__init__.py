@@ -42,6 +42,8 @@ __all__ = [
     "to_pyradiomics_names",
     "train",
     "validate_config",
+    "voxel_maps",
+    "write_maps",
     "write_report",
 ]
 

@@ -377,6 +377,70 @@ def feature_maps(
     return FeatureMaps(maps)
 
 
+def voxel_maps(
+    image,
+    mask,
+    features: list[str],
+    *,
+    kernel_radius: int = 1,
+    masked_kernel: bool = True,
+    init_value: float = float("nan"),
+    settings: Section = None,
+    mask_label: int = 1,
+) -> dict:
+    """Voxel-wise maps of some features over one case's whole 3D ROI (pyradiomics' voxel-based
+    extraction, computed for every kernel at once).
+
+    Each ROI voxel gets the features of the cube of side ``2 * kernel_radius + 1`` around it,
+    with pyradiomics' semantics (see :mod:`radiopipe.voxelwise`): with ``masked_kernel`` only
+    ROI voxels of the cube count and the grey levels are discretised over the whole ROI. Unlike
+    :func:`feature_maps` (a report's view of one slice, windows screened by coverage, extensive
+    features per voxel) the values are pyradiomics' own, over every ROI voxel.
+
+    Parameters
+    ----------
+    image, mask : str, Path or SimpleITK.Image
+        The case: files (as for :func:`extract_case`) or images on one grid.
+    features : list of str
+        Feature columns, ``original__firstorder__*`` and ``original__glcm__*``
+        (``radiopipe.voxelwise.maps.mappable_features()``).
+    kernel_radius : int
+        pyradiomics' ``kernelRadius``.
+    masked_kernel : bool
+        pyradiomics' ``maskedKernel``.
+    init_value : float
+        Value outside the ROI: NaN by default (pyradiomics' ``initValue`` is 0).
+    settings : dict or FeatureConfig, optional
+        Feature settings (preparation, discretisation); ``definitions`` must be 'pyradiomics'.
+    mask_label : int
+        The ROI's label in ``mask``.
+
+    Returns
+    -------
+    dict of str to SimpleITK.Image
+        Column -> float64 map on the image's grid (the resampled grid when the settings
+        resample).
+
+    Examples
+    --------
+    >>> maps = voxel_maps("ct.nrrd", "lesion.nrrd", ["original__glcm__Idm"])  # doctest: +SKIP
+    >>> sitk.WriteImage(maps["original__glcm__Idm"], "idm.nrrd")  # doctest: +SKIP
+    """
+    import SimpleITK as sitk
+
+    from radiopipe.io import Volume, read_case
+    from radiopipe.voxelwise.maps import voxel_maps as compute_maps
+
+    config = _case_settings(settings, mask_label, None).config
+    if isinstance(image, sitk.Image) and isinstance(mask, sitk.Image):
+        image_read, mask_read = image, sitk.Cast(mask == mask_label, sitk.sitkUInt8)
+    else:
+        image_read, mask_read = read_case(_single_case(image, mask), config.data)
+    return compute_maps(Volume.from_sitk(image_read), Volume.from_sitk(mask_read), features,
+                        config.features, kernel_radius=kernel_radius,
+                        masked_kernel=masked_kernel, init_value=init_value)
+
+
 def backend_status(backend: str = "auto") -> BackendChoice:
     """Which feature backend ``backend`` runs here, and what the GPU probe found.
 
@@ -414,6 +478,32 @@ def robustness(config: ConfigLike, *, progress: bool = True) -> Robustness:
         outcome = robustness_stage(loaded, progress=progress)
     return Robustness(outcome.table, outcome.failures, loaded.config.robustness.threshold,
                       outcome.run.robustness)
+
+
+def write_maps(config: ConfigLike, *, cases: list[str] | None = None,
+               features: list[str] | None = None, kernel_radius: int = 1,
+               masked_kernel: bool = True):
+    """Write the voxel-wise feature maps of a cohort's cases into the run folder.
+
+    Each chosen case gets ``maps/<case_id>/<column>.nrrd`` per feature (see
+    :func:`voxel_maps`; NaN outside the ROI); a failing case is recorded in
+    ``maps/failures/<case_id>.json`` and the others are still written.
+
+    Returns
+    -------
+    radiopipe.stages.maps.MapsOutcome
+        ``written`` (case -> files) and ``failed_cases`` (case -> reason).
+
+    Examples
+    --------
+    >>> write_maps("configs/demo.yaml", features=["original__glcm__Idm"])  # doctest: +SKIP
+    """
+    from radiopipe.stages.maps import write_maps as maps_stage
+
+    loaded = _loaded(config)
+    with hold(RunFolder(loaded.output_dir)):
+        return maps_stage(loaded, cases=cases, features=features, kernel_radius=kernel_radius,
+                          masked_kernel=masked_kernel)
 
 
 def train(config: ConfigLike, *, progress: bool = True) -> Training:
@@ -676,5 +766,7 @@ __all__ = [
     "to_pyradiomics_names",
     "train",
     "validate_config",
+    "voxel_maps",
+    "write_maps",
     "write_report",
 ]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m radiopipe {run,validate,extract,train,report,robustness} CONFIG``,
+"""Command line: ``python -m radiopipe {run,validate,extract,train,report,robustness,maps} CONFIG``,
 ``python -m radiopipe import-features PYRADIOMICS.csv --config CONFIG``,
 ``python -m radiopipe predict --model BUNDLE --manifest NEW.csv``,
 ``python -m radiopipe explain --model BUNDLE --case ID --manifest NEW.csv`` and
@@ -98,6 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
         sub = command(name, text)
         sub.add_argument("config", metavar="CONFIG", help="YAML config file")
         _add_set_option(sub)
+    text = ("write voxel-wise feature maps (pyradiomics' voxel-based extraction) of the "
+            "manifest's cases as maps/<case>/<feature>.nrrd in the run folder")
+    maps = command("maps", text)
+    maps.add_argument("config", metavar="CONFIG", help="YAML config file")
+    maps.add_argument("--cases", nargs="+", metavar="ID", help="case ids (default: every case)")
+    maps.add_argument("--features", nargs="+", metavar="COLUMN",
+                      help="feature columns such as original__glcm__Idm (default: every "
+                      "first-order and GLCM feature)")
+    maps.add_argument("--kernel-radius", type=int, default=1, metavar="R",
+                      help="kernel radius in voxels: cubes of side 2R+1 (default 1)")
+    maps.add_argument("--unmasked-kernel", action="store_true",
+                      help="count every voxel of a kernel, not only the ROI's (pyradiomics' "
+                      "maskedKernel: false)")
+    _add_set_option(maps)
     text = ("import a pyradiomics batch CSV (the output of pyradiomics' command line) as the "
             "run's features.parquet, its rows matched to the config's manifest; 'train' and "
             "'report' then use it")
@@ -275,6 +289,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "robustness":
         return _robustness(loaded, progress)
+    if args.command == "maps":
+        outcome = api.write_maps(loaded, cases=args.cases, features=args.features,
+                                 kernel_radius=args.kernel_radius,
+                                 masked_kernel=not args.unmasked_kernel)
+        files = sum(len(paths) for paths in outcome.written.values())
+        print(f"maps: {files} map(s) of {len(outcome.written)} case(s) in "
+              f"{loaded.output_dir / 'maps'}")
+        return _exit_for(list(outcome.failed_cases), where="maps/failures/")
     outcome = api.run(loaded, progress=progress)
     print(f"report: {outcome.report.path}")
     _print_summary(outcome.training.record)

@@ -26,6 +26,8 @@ the extracted cases, the failures and the predictions of new cases.
     report.html, report.pdf     report; report_*.csv and report_cases/ hold its figures' tables
     stages/<stage>.json         what each stage read and wrote (its reuse key)
     predictions.csv             predict (prediction folders only)
+    maps/<case_id>/<column>.nrrd    maps: a case's voxel-wise feature maps
+    maps/failures/<case_id>.json    maps: why a case's maps failed
 
 Stage reuse: every stage computes a key from the settings it reads (the config sections it
 names) and the hashes of the input files it reads. :func:`reuse_verdict` compares that key and the
@@ -196,6 +198,20 @@ class RunFolder:
     def robustness(self) -> Path:
         """The ICC of every feature under each kind of perturbation (and across repeat scans)."""
         return self.root / "robustness.parquet"
+
+    @property
+    def maps_dir(self) -> Path:
+        """The voxel-wise feature maps, one folder per case."""
+        return self.root / "maps"
+
+    def map_file(self, case_id: str, column: str) -> Path:
+        """One case's voxel-wise map of one feature column (NRRD, which keeps NaN; ITK's NIfTI
+        reader turns NaN into 0)."""
+        return self.maps_dir / case_id / f"{column}.nrrd"
+
+    def maps_failure_file(self, case_id: str) -> Path:
+        """Why one case's voxel-wise maps failed."""
+        return self.maps_dir / "failures" / f"{case_id}.json"
 
     @property
     def robustness_values(self) -> Path:

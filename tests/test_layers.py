@@ -27,7 +27,7 @@ LAYERS = {
     "image": ("radiopipe.backends", "radiopipe.gpu", "radiopipe.features", "radiopipe.filters",
               "radiopipe.filters.ibsi2",
               "radiopipe.preprocess", "radiopipe.io", "radiopipe.image_integrity",
-              "radiopipe.acquisition", "radiopipe.xp"),
+              "radiopipe.acquisition", "radiopipe.xp", "radiopipe.voxelwise"),
     "base": ("radiopipe.study", "radiopipe.config", "radiopipe.settings", "radiopipe.datasets",
              "radiopipe.manifest", "radiopipe.run_folder", "radiopipe.records", "radiopipe.table",
              "radiopipe.columns", "radiopipe.image_types", "radiopipe.storage",

@@ -1,0 +1,127 @@
+"""The maps stage: every chosen case's voxel-wise feature maps as NRRD files in the run folder.
+
+For each case of the manifest (or those named), the maps of :mod:`radiopipe.voxelwise` are
+written to ``maps/<case_id>/<column>.nrrd``, each file atomically. A case that fails is
+recorded in ``maps/failures/<case_id>.json`` (its earlier maps removed) and never stops the
+others. Maps are always recomputed: they are an export, not a stage other stages read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import SimpleITK as sitk
+
+from radiopipe.config import LoadedConfig
+from radiopipe.errors import ConfigError
+from radiopipe.io import Volume, read_case
+from radiopipe.run_folder import RunFolder
+from radiopipe.storage import atomic_write, atomic_write_json
+from radiopipe.study import cohort_manifest, open_run
+from radiopipe.voxelwise.maps import check_features, mappable_features, voxel_maps
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MapsOutcome:
+    """What the maps stage wrote.
+
+    Attributes
+    ----------
+    written : dict of str to list of Path
+        Case id -> its map files.
+    failed_cases : dict of str to str
+        Case id -> why its maps failed.
+    """
+
+    written: dict[str, list[Path]]
+    failed_cases: dict[str, str]
+
+
+def write_maps(loaded: LoadedConfig, *, cases=None, features=None, kernel_radius: int = 1,
+               masked_kernel: bool = True) -> MapsOutcome:
+    """Write the voxel-wise maps of the chosen cases and features.
+
+    Parameters
+    ----------
+    loaded : LoadedConfig
+    cases : list of str, optional
+        Case ids; default every case of the manifest.
+    features : list of str, optional
+        Feature columns; default every first-order and GLCM feature.
+    kernel_radius : int
+        pyradiomics' ``kernelRadius``.
+    masked_kernel : bool
+        pyradiomics' ``maskedKernel``.
+
+    Returns
+    -------
+    MapsOutcome
+    """
+    features = list(features) if features else mappable_features()
+    try:
+        check_features(features)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    manifest = cohort_manifest(loaded, require_labels=False)
+    chosen = _chosen_cases(manifest, cases)
+    run = open_run(loaded)
+    written, failed = {}, {}
+    for number, case in enumerate(chosen, start=1):
+        try:
+            image, mask = read_case(case, loaded.config.data)
+            maps = voxel_maps(Volume.from_sitk(image), Volume.from_sitk(mask), features,
+                              loaded.config.features, kernel_radius=kernel_radius,
+                              masked_kernel=masked_kernel)
+        except Exception as exc:  # one case failing never loses the others
+            failed[case.case_id] = _record_failure(run, case.case_id, type(exc).__name__, exc)
+            continue
+        run.maps_failure_file(case.case_id).unlink(missing_ok=True)
+        written[case.case_id] = [_write_image(run.map_file(case.case_id, column), image)
+                                 for column, image in maps.items()]
+        logger.info("maps: %d/%d cases", number, len(chosen))
+    return MapsOutcome(written, failed)
+
+
+def _chosen_cases(manifest, cases):
+    if not cases:
+        return list(manifest.cases)
+    by_id = {case.case_id: case for case in manifest.cases}
+    unknown = [c for c in cases if c not in by_id]
+    if unknown:
+        raise ConfigError(
+            f"maps: case(s) {', '.join(map(repr, unknown))} are not in the manifest "
+            f"'{manifest.name}'; name case ids from its case_id column."
+        )
+    return [by_id[c] for c in cases]
+
+
+def _record_failure(run: RunFolder, case_id: str, error: str, exc: Exception) -> str:
+    """Write ``maps/failures/<case_id>.json`` and drop the case's earlier maps."""
+    reason = f"case '{case_id}': {getattr(exc, 'reason', None) or exc}"
+    shutil.rmtree(run.maps_dir / case_id, ignore_errors=True)
+    atomic_write_json(run.maps_failure_file(case_id),
+                      {"case_id": case_id, "error": error, "reason": reason})
+    logger.warning("maps: %s", reason)
+    return reason
+
+
+def _write_image(path: Path, image: sitk.Image) -> Path:
+    """Write an image atomically (SimpleITK picks the format from the final name's suffix)."""
+
+    def write(tmp: Path) -> None:
+        folder = tempfile.mkdtemp(prefix=".map-", dir=tmp.parent)
+        try:
+            named = Path(folder) / path.name
+            sitk.WriteImage(image, str(named), useCompression=True)
+            os.replace(named, tmp)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return atomic_write(path, write)

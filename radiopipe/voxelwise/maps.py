@@ -1,0 +1,121 @@
+"""One case's voxel-wise feature maps over its whole ROI, as images on its grid.
+
+The case is prepared as extraction prepares it (normalisation, resampling, re-segmentation:
+:func:`radiopipe.features.extract.prepare_case`), then every ROI voxel gets the features of the
+cube of side ``2 r + 1`` around it, by pyradiomics' voxel-based semantics (see
+:mod:`radiopipe.voxelwise.kernels`), computed for all kernels at once. The maps lie on the
+prepared image's grid (the image's own unless resampled); voxels outside the ROI hold
+``init_value``: NaN by default (pyradiomics' ``initValue`` is 0).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import SimpleITK as sitk
+
+from radiopipe.columns import column_name, split_column
+from radiopipe.config import FeatureConfig
+from radiopipe.features.extract import prepare_case
+from radiopipe.io import Volume
+from radiopipe.voxelwise import firstorder, glcm
+from radiopipe.voxelwise.kernels import kernel_input
+
+# family -> (feature names, maps of one family's features for every kernel)
+FAMILY_MAPS = {
+    "firstorder": (
+        firstorder.FEATURE_NAMES,
+        lambda kernels, names, s: firstorder.firstorder_maps(
+            kernels, names, voxel_array_shift=s.voxel_array_shift),
+    ),
+    "glcm": (glcm.FEATURE_NAMES, lambda kernels, names, s: glcm.glcm_maps(kernels, names)),
+}
+
+
+def mappable_features() -> list[str]:
+    """Every feature column a voxel-wise map can show (``original__{family}__{feature}``)."""
+    return [column_name("original", family, name)
+            for family, (names, _) in FAMILY_MAPS.items() for name in names]
+
+
+def check_features(features) -> dict[str, list[str]]:
+    """The wanted features by family, refusing a column no map computes (one clear line)."""
+    by_family: dict[str, list[str]] = defaultdict(list)
+    known = set(mappable_features())
+    for column in features:
+        if column not in known:
+            families = ", ".join(FAMILY_MAPS)
+            raise ValueError(
+                f"Voxel-wise maps cannot compute {column!r}: name a column "
+                f"'original__{{family}}__{{feature}}' of the families {families} "
+                f"(radiopipe.voxelwise.maps.mappable_features() lists them)."
+            )
+        _, family, name = split_column(column)
+        by_family[family].append(name)
+    if not by_family:
+        raise ValueError("Voxel-wise maps need at least one feature column. Got none.")
+    return dict(by_family)
+
+
+def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *,
+               kernel_radius: int = 1, masked_kernel: bool = True,
+               init_value: float = float("nan")) -> dict[str, sitk.Image]:
+    """Voxel-wise maps of some features over one case's whole ROI.
+
+    Parameters
+    ----------
+    image, mask : Volume
+        The case as read (mask non-zero inside the ROI).
+    features : list of str
+        Feature columns (:func:`mappable_features`).
+    settings : FeatureConfig
+        Preparation and discretisation, as for extraction; ``definitions: pyradiomics``.
+    kernel_radius : int
+        pyradiomics' ``kernelRadius`` ``r`` >= 1: kernels are cubes of side ``2 r + 1``.
+    masked_kernel : bool
+        pyradiomics' ``maskedKernel``: only ROI voxels of a kernel count.
+    init_value : float
+        Value outside the ROI (pyradiomics' ``initValue``).
+
+    Returns
+    -------
+    dict of str to SimpleITK.Image
+        Column -> float64 map on the prepared image's grid.
+
+    Examples
+    --------
+    >>> maps = voxel_maps(image, mask, ["original__glcm__Idm"], FeatureConfig())  # doctest: +SKIP
+    """
+    if not (isinstance(kernel_radius, (int, np.integer)) and kernel_radius >= 1):
+        raise ValueError(
+            f"The 'kernel_radius' parameter of voxel_maps must be an int >= 1. "
+            f"Got {kernel_radius!r} instead."
+        )
+    if settings.definitions != "pyradiomics":
+        raise ValueError(
+            "Voxel-wise maps follow pyradiomics' voxel-based extraction: set the features "
+            f"section's 'definitions' to 'pyradiomics' (got {settings.definitions!r})."
+        )
+    if image.array.ndim != 3:
+        raise ValueError(
+            f"Voxel-wise maps need a 3D image; got {image.array.ndim}D. Map a 2D image's "
+            "features with radiopipe.feature_maps instead."
+        )
+    by_family = check_features(features)
+    prepared = prepare_case(image, mask, settings)
+    kernels, crop = kernel_input(
+        prepared.image.array, prepared.intensity_mask, prepared.image.spacing, settings,
+        radius=kernel_radius, masked=masked_kernel,
+    )
+    roi = prepared.intensity_mask
+    grid = prepared.image
+    maps = {}
+    for family, names in by_family.items():
+        compute = FAMILY_MAPS[family][1]
+        for name, values in compute(kernels, names, settings).items():
+            array = np.full(roi.shape, init_value, dtype=np.float64)
+            array[crop][roi[crop]] = values  # the centres' order: the ROI's, in C order
+            volume = Volume(array, grid.spacing, grid.origin, grid.direction)
+            maps[column_name("original", family, name)] = volume.to_sitk()
+    return maps

@@ -1,0 +1,47 @@
+"""``radiopipe maps``: every case's maps in the run folder; a failing case recorded alone."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+import radiopipe as rp
+from radiopipe.cli import EXIT_CASES_FAILED, main
+from tests.conftest import make_cohort, sphere_mask, write_config, write_image
+
+FEATURES = ["original__firstorder__Mean", "original__glcm__Idm"]
+
+
+def test_maps_writes_each_case_and_records_the_failing_one(tmp_path, capsys):
+    manifest = make_cohort(tmp_path, n_per_class=2)
+    config = write_config(tmp_path, manifest)
+    # one case's mask on another grid: that case fails, the others are written
+    write_image(tmp_path / "masks" / "dark-01.nrrd", sphere_mask((10, 12, 12)))
+    code = main(["maps", str(config), "--features", *FEATURES, "--kernel-radius", "1", "-q"])
+    assert code == EXIT_CASES_FAILED
+    assert "dark-01" in capsys.readouterr().err
+    maps = tmp_path / "run" / "maps"
+    failure = json.loads((maps / "failures" / "dark-01.json").read_text(encoding="utf-8"))
+    assert "dark-01" in failure["reason"]
+    assert not (maps / "dark-01").exists()
+    for case in ("dark-00", "bright-00", "bright-01"):
+        image = tmp_path / "images" / f"{case}.nrrd"
+        mask = tmp_path / "masks" / f"{case}.nrrd"
+        expected = rp.voxel_maps(image, mask, FEATURES, settings={"bin_width": 10})
+        roi = sitk.GetArrayFromImage(sitk.ReadImage(str(mask))) > 0
+        for column in FEATURES:
+            written = sitk.GetArrayFromImage(sitk.ReadImage(str(maps / case / f"{column}.nrrd")))
+            assert np.isnan(written[~roi]).all()
+            np.testing.assert_array_equal(written[roi],
+                                          sitk.GetArrayFromImage(expected[column])[roi])
+    assert not list(maps.rglob("*.tmp"))
+
+
+def test_voxel_maps_refuses_an_unknown_feature(tmp_path):
+    image = write_image(tmp_path / "image.nrrd", np.ones((6, 6, 6), dtype=np.float32))
+    mask = write_image(tmp_path / "mask.nrrd", sphere_mask((6, 6, 6), 2.0))
+    with pytest.raises(ValueError, match="cannot compute 'original__shape__VoxelVolume'"):
+        rp.voxel_maps(image, mask, ["original__shape__VoxelVolume"])
