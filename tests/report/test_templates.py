@@ -117,3 +117,12 @@ def test_new_case_page_banner_title_and_case(tmp_path):
     assert "<title>Explanation of case case-1</title>" in text
     assert "<h1>Explanation of case case-1</h1>" in text
     assert text.index('id="model-health"') < text.index("<h1>") < text.index('class="case"')
+
+
+def test_software_section_escapes_package_and_version():
+    from radiopipe.report.methods import software_section
+
+    out = software_section({"pkg<&>": "1.0 & <b>"})
+    assert out.startswith('<section id="software"><h2>Software</h2><table>')
+    assert "<tr><td>pkg&lt;&amp;&gt;</td><td>1.0 &amp; &lt;b&gt;</td></tr>" in out
+    assert text_of(out).startswith("Software | package | version | pkg<&> | 1.0 & <b> |")
