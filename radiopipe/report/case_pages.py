@@ -11,11 +11,11 @@ it) and ``radiopipe explain`` (a new case, explained by the bundle's model).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 from scipy.special import expit
 
 from radiopipe.cnn.columns import PREFIX as CNN_PREFIX
@@ -36,6 +36,7 @@ from radiopipe.report.shap_figures import (
     modality_figure,
     waterfall_figure,
 )
+from radiopipe.report.templating import render
 
 WATERFALL_BARS = 10
 SALIENCY_COMPONENTS = 5  # components listed under a saliency map, largest |SHAP| first
@@ -105,7 +106,7 @@ class CaseView:
         return max(self.probabilities, key=self.probabilities.get)
 
 
-def case_section(view: CaseView, tables_dir: Path, table_prefix: str = "") -> str:
+def case_section(view: CaseView, tables_dir: Path, table_prefix: str = "") -> Markup:
     """The HTML of one case page; its tables are written into ``tables_dir``.
 
     Parameters
@@ -122,11 +123,10 @@ def case_section(view: CaseView, tables_dir: Path, table_prefix: str = "") -> st
     save_csv(tables_dir / waterfall_file, contributions, index=False)
     shown = _waterfall_rows(contributions)
     verdict = prediction_verdict(view.label, view.probabilities)
-    parts = [
-        f'<section class="case" id="case-{escape(view.case_id)}">',
-        f"<h3>Case {escape(view.case_id)}</h3>",
-        f"<p>{escape(view.source)}</p>",
-        table(
+    return render(
+        "case.html.j2", case_id=view.case_id, source=view.source, method=view.method,
+        output=view.output,
+        header=table(
             ["", "this case"],
             [
                 ["true class", view.label if view.label is not None else "unknown"],
@@ -135,25 +135,23 @@ def case_section(view: CaseView, tables_dir: Path, table_prefix: str = "") -> st
                 *_location_rows(view.location),
             ],
         ),
-        _location_part(view, tables_dir, table_prefix),
-        '<div class="keep"><h4>Why the model predicted this</h4>',
-        f"<p>{_contribution_text(view)} Explainer: {escape(view.method)}.</p></div>",
-        figure(
+        location=_location_part(view, tables_dir, table_prefix),
+        contribution_text=_contribution_text(view),
+        waterfall=figure(
             waterfall_figure(shown, view.base_value, view.output, view.output_space,
                              probability_axis=view.output_space == LOG_ODDS),
             f"waterfall of case {view.case_id}",
             "Contributions, largest first.",
             table_prefix + waterfall_file,
         ),
-        _top_table(contributions, view),
-        *(figure(modality_figure(p), f"{p.modality} image of case {view.case_id}",
-                 f"{p.modality}: slice {p.slice_index}, the ROI outlined")
-          for p in view.modality_images),
-        _maps_part(view, tables_dir, table_prefix),
-        _saliency_part(view, tables_dir, table_prefix),
-        "</section>",
-    ]
-    return "\n".join(parts)
+        top_table=_top_table(contributions, view),
+        modality_images=[figure(modality_figure(p), f"{p.modality} image of case {view.case_id}",
+                                f"{p.modality}: slice {p.slice_index}, the ROI outlined")
+                         for p in view.modality_images],
+        maps=_map_figures(view, tables_dir, table_prefix),
+        with_cnn=any(str(f).split("__")[0] == CNN_PREFIX for f in view.shap.index),
+        saliency=_saliency_part(view, tables_dir, table_prefix),
+    )
 
 
 def _location_rows(location: CaseLocation | None) -> list[list]:
@@ -177,53 +175,51 @@ def _location_rows(location: CaseLocation | None) -> list[list]:
     ]
 
 
-def _location_part(view: CaseView, tables_dir: Path, table_prefix: str) -> str:
+def _location_part(view: CaseView, tables_dir: Path, table_prefix: str) -> Markup | None:
     """The whole slice with the ROI outlined and the zoomed view with its scale bar; its table
     (``<case_id>_location.csv``) holds the position, zoomed box and scale bar."""
     location = view.location
     if location is None:
-        return ""
+        return None
     location_file = f"{view.case_id}_location.csv"
     save_csv(tables_dir / location_file, location_frame(view.case_id, location), index=False)
     orientation = (
         "Letters on the edges give the patient directions (R/L right/left, A/P anterior/"
         "posterior, S/I superior/inferior) from the image's direction cosines."
         if location.edges[0] else "The file records no patient orientation (2D image).")
-    return (
-        '<div class="keep"><h4>Where the region is</h4>'
-        + figure(
-            location_figure(location),
-            f"location of the ROI of case {view.case_id}",
-            f"Left: the whole slice as stored, the ROI outlined in yellow and the zoomed area "
-            f"boxed. Right: the zoomed view with a scale bar in {location.length_unit}. "
-            + orientation,
-            table_prefix + location_file,
-        )
-        + "</div>"
+    return figure(
+        location_figure(location),
+        f"location of the ROI of case {view.case_id}",
+        f"Left: the whole slice as stored, the ROI outlined in yellow and the zoomed area "
+        f"boxed. Right: the zoomed view with a scale bar in {location.length_unit}. "
+        + orientation,
+        table_prefix + location_file,
     )
 
 
-def _contribution_text(view: CaseView) -> str:
+def _contribution_text(view: CaseView) -> Markup:
     """How to read the contributions: which class, which scale, the probabilities at both ends."""
-    output = escape(view.output)
-    reference = escape(REFERENCES[view.method.split()[0]])
     final = view.base_value + float(np.nansum(view.shap.to_numpy(dtype=np.float64)))
     probability = view.probabilities.get(view.output, np.nan)
-    lead = (f"Each bar is one feature's contribution to the model's output for <b>{output}</b>, "
-            f"from the reference ({reference}) to this case. Red bars push towards {output}, "
-            f"blue bars away from it.")
+    lead = Markup(
+        "Each bar is one feature's contribution to the model's output for <b>{output}</b>, from "
+        "the reference ({reference}) to this case. Red bars push towards {output}, blue bars "
+        "away from it."
+    ).format(output=view.output, reference=REFERENCES[view.method.split()[0]])
     if view.output_space == PROBABILITY:
-        return (f"{lead} Contributions are in probability of {output}: from "
+        text = (f" Contributions are in probability of {view.output}: from "
                 f"{_pct(view.base_value)} for the reference to {_pct(final)} for this case.")
-    if view.output_space == LOG_ODDS:
-        return (f"{lead} Contributions are in log-odds of {output} (log of p / (1 - p)); the "
-                f"top axis of the chart reads them as probability of {output}: "
+    elif view.output_space == LOG_ODDS:
+        text = (f" Contributions are in log-odds of {view.output} (log of p / (1 - p)); the "
+                f"top axis of the chart reads them as probability of {view.output}: "
                 f"{_pct(expit(view.base_value))} for the reference, {_pct(expit(final))} for "
-                f"this case. The table gives, per feature, the probability of {output} this "
-                "case would have without that feature's contribution.")
-    return (f"{lead} Contributions are in the model's raw score for {output} (before the "
-            f"softmax over all classes, which makes the probabilities); the probability of "
-            f"{output} for this case is {_pct(probability)}.")
+                f"this case. The table gives, per feature, the probability of {view.output} "
+                "this case would have without that feature's contribution.")
+    else:
+        text = (f" Contributions are in the model's raw score for {view.output} (before the "
+                f"softmax over all classes, which makes the probabilities); the probability of "
+                f"{view.output} for this case is {_pct(probability)}.")
+    return lead + text
 
 
 def _pct(value: float) -> str:
@@ -270,7 +266,7 @@ def _waterfall_rows(contributions: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def _top_table(contributions: pd.DataFrame, view: CaseView) -> str:
+def _top_table(contributions: pd.DataFrame, view: CaseView) -> Markup:
     """The largest contributions with the case's values (units, cohort percentiles) and, where
     the output has a probability, the probability of the class without each contribution."""
     top = contributions.head(WATERFALL_BARS)
@@ -292,21 +288,16 @@ def _top_table(contributions: pd.DataFrame, view: CaseView) -> str:
         if with_probability:
             row.append(_pct(r.probability_without))
         rows.append(row)
-    note = ('<p class="muted">Hover over a feature name for its meaning (see also the feature '
-            "glossary). Units: HU for CT, SUV for PET, a.u. for MR intensities, mm for sizes; "
-            "texture features and ratios have none.</p>")
-    return table(header, rows) + note
+    return table(header, rows)
 
 
-def _maps_part(view: CaseView, tables_dir: Path, table_prefix: str) -> str:
+def _map_figures(view: CaseView, tables_dir: Path, table_prefix: str) -> list[Markup]:
+    """The feature and contribution maps (none: no map was made)."""
     if not view.maps:
-        return ("<h4>Where in the image</h4><p class=\"muted\">No feature map: the case's top "
-                "features are shape, clinical or CNN features, which describe the whole region, "
-                "its region is smaller than the map's window, or maps are turned off "
-                "(explain.feature_maps.enabled).</p>")
+        return []
     maps_file = f"{view.case_id}_maps.csv"
     save_csv(tables_dir / maps_file, maps_frame(view.case_id, view.maps), index=False)
-    figures = [
+    return [
         figure(
             feature_map_figure(item, _map_label(item), item.whole_roi),
             f"{'contribution' if item.kind == CONTRIBUTION else 'feature'} map of "
@@ -316,13 +307,6 @@ def _maps_part(view: CaseView, tables_dir: Path, table_prefix: str) -> str:
         )
         for item in view.maps
     ]
-    return (
-        "<h4>Where in the image</h4><p>Local values of the case's most influential image "
-        "features, each computed in a small window around each voxel, then where in the region "
-        "those values push the prediction (contribution map). A local value says what the "
-        "texture is there, not that it drove the prediction.</p>"
-        + "\n".join(figures)
-    )
 
 
 def _map_label(item: FeatureMap) -> str:
@@ -331,39 +315,32 @@ def _map_label(item: FeatureMap) -> str:
     return f"local {feature_label(item.feature)}" + (" per voxel" if item.exponent else "")
 
 
-def _saliency_part(view: CaseView, tables_dir: Path, table_prefix: str) -> str:
-    """The CNN saliency map and its largest component weights (models with CNN columns only)."""
-    if not any(str(f).split("__")[0] == CNN_PREFIX for f in view.shap.index):
-        return ""
+def _saliency_part(view: CaseView, tables_dir: Path, table_prefix: str) -> dict | None:
+    """The CNN saliency map (its score, figure and largest component weights); None without
+    one."""
     item = view.saliency
     if item is None:
-        return ("<h4>Where the CNN looked</h4><p class=\"muted\">No CNN saliency map: the "
-                "backbone gives no gradients (ONNX), the case's image could not be read, the "
-                "model's pipelines reduce the embedding differently, or maps are turned off "
-                "(explain.feature_maps.enabled).</p>")
+        return None
     pixels_file = f"{view.case_id}_saliency.csv"
     weights_file = f"{view.case_id}_saliency_components.csv"
     save_csv(tables_dir / pixels_file, saliency_frame(view.case_id, item), index=False)
     weights = component_weights_frame(item)
     save_csv(tables_dir / weights_file, weights, index=False)
     top = weights.iloc[np.argsort(-np.abs(weights["shap_weight"].to_numpy()), kind="stable")]
-    return (
-        "<h4>Where the CNN looked</h4><p>The CNN columns enter the model as principal components "
-        "of the backbone's embedding. Weighting each component by its SHAP value for "
-        f"<b>{escape(view.output)}</b> gives the CNN part of the prediction as one score "
-        f"({item.score:.4g}); the map is its gradient with respect to each input pixel.</p>"
-        + figure(
+    return {
+        "score": f"{item.score:.4g}",
+        "figure": figure(
             cnn_saliency_figure(item),
             f"CNN saliency of case {view.case_id}",
             f"The input the backbone saw ({item.plane}), ROI outlined, and the saliency over it: "
             f"red pixels push towards {view.output}, blue pixels away. Component weights: "
             f"{table_prefix}{weights_file}.",
             table_prefix + pixels_file,
-        )
-        + table(["principal component", "SHAP weight"],
-                [[r.component, float(r.shap_weight)]
-                 for r in top.head(SALIENCY_COMPONENTS).itertuples()])
-    )
+        ),
+        "table": table(["principal component", "SHAP weight"],
+                       [[r.component, float(r.shap_weight)]
+                        for r in top.head(SALIENCY_COMPONENTS).itertuples()]),
+    }
 
 
 def _cohort_percentile(cohort: pd.DataFrame | None, feature: str, value) -> float:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from radiopipe.explain.case_maps import explained_output
 from radiopipe.explain.cnn_saliency import SaliencyMap
@@ -18,7 +19,7 @@ from radiopipe.explain.location import CaseLocation
 from radiopipe.explain.modality_panels import ModalityPanel
 from radiopipe.report.case_pages import REFERENCES, CaseView, case_section
 from radiopipe.report.glossary import feature_term
-from radiopipe.report.layout import Html, feature_label, figure, save_csv, table
+from radiopipe.report.layout import feature_label, figure, save_csv, table
 from radiopipe.report.shap_figures import beeswarm_figure, dependence_figure, importance_figure
 
 SECTION_ID = "explanations"
@@ -169,7 +170,7 @@ def _global_section(run_dir: Path, explanation: Explanation, features: pd.DataFr
             dependence_figure(values[:, top.index(feature)], explanation.values[:, j, :],
                               feature_label(feature), outputs, space),
             f"SHAP dependence of {feature}",
-            Html(f"How {feature_term(feature)} moves the output across its range."),
+            Markup("How {} moves the output across its range.").format(feature_term(feature)),
             "report_shap_dependence.csv",
         ))
     parts.append(table(

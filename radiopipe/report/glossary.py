@@ -13,12 +13,12 @@ grey-level indices, ratios, an unknown modality) gets no unit rather than a wron
 
 from __future__ import annotations
 
-from html import escape
+from markupsafe import Markup
 
 from radiopipe.columns import is_column, split_column
 from radiopipe.features.catalogue import FeatureEntry, catalogue_entry
 from radiopipe.image_types import image_type, image_type_of
-from radiopipe.report.layout import Html, feature_label, table
+from radiopipe.report.layout import feature_label, table
 
 SECTION_ID = "glossary"
 _SUPERSCRIPTS = {"^2": "²", "^3": "³", "^-1": "⁻¹"}
@@ -49,13 +49,12 @@ def feature_meaning(column: str) -> str | None:
     return f"{entry.meaning} Computed on the {label}-filtered image ({image_name})."
 
 
-def feature_term(column: str) -> Html:
-    """The readable feature name, its meaning on hover (a ``title`` tooltip)."""
-    label = escape(feature_label(column))
+def feature_term(column: str) -> Markup:
+    """The readable feature name (escaped), its meaning on hover (a ``title`` tooltip)."""
     meaning = feature_meaning(column)
     if meaning is None:
-        return Html(label)
-    return Html(f'<span class="term" title="{escape(meaning)}">{label}</span>')
+        return Markup.escape(feature_label(column))
+    return Markup('<span class="term" title="{}">{}</span>').format(meaning, feature_label(column))
 
 
 def feature_unit(column: str, *, intensity_unit: str | None, length_unit: str = "mm",
@@ -118,7 +117,8 @@ def glossary_section(columns) -> str:
             images.setdefault((family, name), []).append(image_name)
             entries[(family, name)] = entry
     rows = [
-        [Html(f"<b>{escape(feature_label(f'original__{family}__{name}').rsplit(' (', 1)[0])}</b>"),
+        [Markup("<b>{}</b>").format(
+            feature_label(f"original__{family}__{name}").rsplit(" (", 1)[0]),
          entries[(family, name)].meaning,
          _pretty(entries[(family, name)].unit.replace("intensity", "image intensity unit"))
          or "none",

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 
 import pandas as pd
+from markupsafe import Markup
 
 from radiopipe.checks import run_checks
 from radiopipe.models.health import learned_nothing
@@ -36,6 +36,7 @@ from radiopipe.report.pdf import export_pdf
 from radiopipe.report.performance import performance_html
 from radiopipe.report.robustness import SECTION_ID as ROBUSTNESS_ID
 from radiopipe.report.robustness import robustness_section
+from radiopipe.report.templating import render
 from radiopipe.table import feature_columns
 
 _CONTENTS = (
@@ -125,28 +126,26 @@ def write_report(
         model_difference=model_difference, health=record.health,
     )
     robustness = inputs.robustness
-    contents = "".join(f'<li><a href="#{key}">{name}</a></li>' for key, name in _CONTENTS
-                       if key != ROBUSTNESS_ID or robustness is not None)
-    body = "\n".join(
-        [
-            health_banner(record.health),
-            f"<h1>{escape(title)}</h1>",
-            f'<p class="muted">Run <b>{escape(config["name"])}</b> · generated '
-            f"{_dt.datetime.now(_dt.UTC):%Y-%m-%d %H:%M} UTC · config hash "
-            f"<code>{config_hash[:12]}</code></p>",
-            f"<nav><ol>{contents}</ol></nav>",
-            model_card_section(model_card(config, record, findings), run_dir),
-            cohort_section(oof, features, classes, record, failures, run_dir, unit=unit),
-            f'<section id="performance">{performance}</section>',
-            f'<section id="figures">{figures}</section>',
-            "" if robustness is None else robustness_section(robustness, record, config, run_dir),
-            explanations,
-            cases,
-            diagnostics_section(findings, run_dir),
-            methods_section(config, record, frame, run_dir, robustness),
-            software_section(versions),
-            glossary_section(_model_features(inputs, frame)),
-        ]
+    sections = [
+        model_card_section(model_card(config, record, findings), run_dir),
+        cohort_section(oof, features, classes, record, failures, run_dir, unit=unit),
+        Markup('<section id="performance">{}</section>').format(performance),
+        Markup('<section id="figures">{}</section>').format(figures),
+        "" if robustness is None else robustness_section(robustness, record, config, run_dir),
+        explanations,
+        cases,
+        diagnostics_section(findings, run_dir),
+        methods_section(config, record, frame, run_dir, robustness),
+        software_section(versions),
+        glossary_section(_model_features(inputs, frame)),
+    ]
+    body = render(
+        "report.html.j2", health_banner=health_banner(record.health), title=title,
+        run_name=config["name"], generated=f"{_dt.datetime.now(_dt.UTC):%Y-%m-%d %H:%M}",
+        config_hash=config_hash[:12],
+        contents=[(key, name) for key, name in _CONTENTS
+                  if key != ROBUSTNESS_ID or robustness is not None],
+        sections=[Markup(section) for section in sections],
     )
     path = write_page(Path(path), title, body)
     if pdf is not None:

@@ -8,6 +8,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
+from markupsafe import Markup
 
 from radiopipe.columns import split_column
 from radiopipe.features.catalogue import load_catalogue, load_image_types
@@ -16,6 +17,7 @@ from radiopipe.records import ValidationRecord
 from radiopipe.report.layout import save_csv, table
 from radiopipe.report.performance import interval_name
 from radiopipe.report.robustness import feature_iccs
+from radiopipe.report.templating import render
 from radiopipe.settings.ibsi_filters import IBSI_FILTER
 from radiopipe.table import feature_columns
 
@@ -37,7 +39,7 @@ _DISCRETISATION = {
 
 
 def methods_section(config: dict, record: ValidationRecord, features: pd.DataFrame,
-                    run_dir: Path, robustness: pd.DataFrame | None = None) -> str:
+                    run_dir: Path, robustness: pd.DataFrame | None = None) -> Markup:
     """The appendix: IBSI reporting items, model and validation, explanations.
 
     Writes ``report_feature_catalogue.csv``: each feature column with its IBSI identifier,
@@ -51,22 +53,16 @@ def methods_section(config: dict, record: ValidationRecord, features: pd.DataFra
         catalogue["icc"] = catalogue["feature"].map(iccs.set_index("feature")["icc"])
     save_csv(run_dir / "report_feature_catalogue.csv", catalogue, index=False)
     deviating = int(catalogue["deviation"].fillna("").astype(bool).sum())
-    return "\n".join(
-        [
-            f'<section class="appendix" id="{SECTION_ID}"><h2>Methods</h2>',
-            "<h3>Image processing and features (IBSI reporting items)</h3>",
-            table(["item", "setting"], _ibsi_rows(config, record, catalogue, deviating)),
-            "<h3>Model and validation</h3>",
-            table(["item", "setting"],
-                  _model_rows(config["model"], record, config["data"]["grouping_unit"])),
-            "<h3>Explanations</h3>",
-            table(["item", "setting"], _explain_rows(config)),
-            "</section>",
-        ]
+    return render(
+        "methods.html.j2", section_id=SECTION_ID,
+        ibsi=table(["item", "setting"], _ibsi_rows(config, record, catalogue, deviating)),
+        model=table(["item", "setting"],
+                    _model_rows(config["model"], record, config["data"]["grouping_unit"])),
+        explain=table(["item", "setting"], _explain_rows(config)),
     )
 
 
-def software_section(versions: dict) -> str:
+def software_section(versions: dict) -> Markup:
     """Versions of the software that produced the run (and of the explanation libraries)."""
     rows = dict(versions)
     for name in _EXTRA_PACKAGES:
@@ -74,8 +70,8 @@ def software_section(versions: dict) -> str:
             rows.setdefault(name, metadata.version(name))
         except metadata.PackageNotFoundError:
             continue
-    listing = table(["package", "version"], [[name, version] for name, version in rows.items()])
-    return f'<section id="software"><h2>Software</h2>{listing}</section>'
+    return render("software.html.j2", listing=table(["package", "version"],
+                                                    [[name, v] for name, v in rows.items()]))
 
 
 def _ibsi_rows(config: dict, record: ValidationRecord, catalogue: pd.DataFrame,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 from pathlib import Path
+
+from markupsafe import Markup
 
 from radiopipe.records import HealthFinding
 from radiopipe.report.case_pages import CaseView, case_section
 from radiopipe.report.health import health_banner
 from radiopipe.report.layout import write_page
+from radiopipe.report.templating import render
 
 
 def write_new_case_page(view: CaseView, path: Path,
@@ -31,6 +33,6 @@ def write_new_case_page(view: CaseView, path: Path,
         The page.
     """
     title = f"Explanation of case {view.case_id}"
-    body = (health_banner(health) + f"<h1>{escape(title)}</h1>"
-            + case_section(view, Path(path).parent))
+    body = render("new_case.html.j2", health_banner=Markup(health_banner(health)), title=title,
+                  case=case_section(view, Path(path).parent))
     return write_page(Path(path), title, body)

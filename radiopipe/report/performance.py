@@ -11,11 +11,11 @@ panel per class: acting on one class against all others.
 from __future__ import annotations
 
 from collections.abc import Callable
-from html import escape
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
@@ -30,6 +30,7 @@ from radiopipe.records import ValidationRecord
 from radiopipe.report.design_checks import design_checks_html
 from radiopipe.report.figures import confusion_figure, roc_figure, to_data_uri
 from radiopipe.report.layout import figure
+from radiopipe.report.templating import render
 
 METRIC_NAMES = {
     "roc_auc": "ROC-AUC",
@@ -74,7 +75,7 @@ def performance_html(
     table: Callable[[list[str], list[list]], str],
     *,
     unit: str = "patients",
-) -> tuple[str, str]:
+) -> tuple[Markup, Markup]:
     """The performance section and the figures section of the report.
 
     Parameters
@@ -95,7 +96,7 @@ def performance_html(
 
     Returns
     -------
-    (str, str)
+    (Markup, Markup)
         HTML of the performance section and of the figures section.
     """
     classes = record.classes
@@ -110,26 +111,20 @@ def performance_html(
                                      method=record.interval_method)
     per_class_fallback = auc_ci.fallback
     auc_ci = auc_ci.bounds
-    where = "out-of-fold" if record.validation["design"].endswith("kfold") else "held-out test"
-    sections = [
-        f"<h2>Performance ({where})</h2>",
-        f"<p>{escape(record.validation['scheme'])}. 95% confidence intervals "
-        f"({escape(interval_name(record))}) by bootstrap over {escape(unit)} (the cohort's "
-        f"patient_id). Primary model (figures, saved bundle): "
-        f"<b>{escape(record.model)}</b>; best ROC-AUC: "
-        f"<b>{escape(record.best_model)}</b>.</p>",
-        "<h3>Model comparison (same splits)</h3>",
-        _comparison_table(record.comparison, table),
-        f"<h3>Primary model: {escape(record.model)}</h3>",
-        table(
+    comparison, versus = _comparison_table(record.comparison, table)
+    html = render(
+        "performance.html.j2",
+        where="out-of-fold" if record.validation["design"].endswith("kfold") else "held-out test",
+        scheme=record.validation["scheme"], interval=interval_name(record), unit=unit,
+        model=record.model, best_model=record.best_model, comparison=comparison, versus=versus,
+        metrics=table(
             ["metric", "value (95% CI)"],
             [
                 [label, with_ci(record.metrics[key], record.confidence_intervals[key])]
                 for key, label in METRIC_NAMES.items()
             ],
         ),
-        "<h3>ROC-AUC and PR-AUC per class (one-vs-rest)</h3>",
-        table(
+        per_class=table(
             ["class", "ROC-AUC (95% CI)", "PR-AUC"],
             [
                 [c, with_ci(record.metrics["roc_auc_per_class"][c], auc_ci[c]),
@@ -137,28 +132,24 @@ def performance_html(
                 for c in classes
             ],
         ),
-    ]
-    if per_class_fallback:
-        sections.append(f'<p class="muted">Percentile interval for '
-                        f'{escape(", ".join(per_class_fallback))}: BCa was undefined.</p>')
-    if record.per_fold:
-        sections += [
-            "<h3>Per fold</h3>",
-            table(
-                ["fold", "test cases", "ROC-AUC"],
-                [[f["fold"], f["n_test"], _num(f["roc_auc"])] for f in record.per_fold],
-            ),
-        ]
-    sections.append(design_checks_html(record, table))
+        per_class_fallback=per_class_fallback,
+        per_fold=record.per_fold and table(
+            ["fold", "test cases", "ROC-AUC"],
+            [[f["fold"], f["n_test"], _num(f["roc_auc"])] for f in record.per_fold],
+        ),
+        design_checks=Markup(design_checks_html(record, table)),
+    )
     figures = _figures(record, y, proba, groups, auc_ci, save_csv, run_dir, unit)
-    return "\n".join(sections), figures
+    return html, figures
 
 
 def _num(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def _comparison_table(comparison: list[dict], table) -> str:
+def _comparison_table(comparison: list[dict], table) -> tuple[Markup, str | None]:
+    """The comparison table, and the main feature set the paired ΔROC-AUC column compares with
+    (None without that column)."""
     header = ["model", "kind", "features", *(METRIC_NAMES[k] + " (95% CI)" for k in _COMPARED)]
     paired = [c.auc_difference for c in comparison if c.auc_difference is not None]
     best = max(
@@ -177,14 +168,9 @@ def _comparison_table(comparison: list[dict], table) -> str:
                if paired else [])
         )
     if not paired:
-        return table(header, rows) + '<p class="muted">★ highest ROC-AUC.</p>'
-    versus = escape(paired[0]["versus"])
-    note = (f"★ highest ROC-AUC. ΔROC-AUC: the primary model's ROC-AUC on a feature set minus "
-            f"its ROC-AUC on the main set ({versus}), on the same out-of-fold rows; the 95% CI "
-            "is a paired bootstrap (both AUCs on each resample). An interval above 0 favours "
-            "the feature set, below 0 the main set.")
-    return (table([*header, f"ΔROC-AUC vs {versus} (95% CI)"], rows)
-            + f'<p class="muted">{note}</p>')
+        return table(header, rows), None
+    versus = paired[0]["versus"]
+    return table([*header, f"ΔROC-AUC vs {versus} (95% CI)"], rows), versus
 
 
 def _figures(record: ValidationRecord, y, proba, groups, auc_ci: dict, save_csv,
@@ -255,9 +241,8 @@ def _figures(record: ValidationRecord, y, proba, groups, auc_ci: dict, save_csv,
                "on that class against all others at each threshold, against treating every case "
                "as that class and treating none.")
     images.append(("decision curve", _decision_figure(net), caption, "report_decision_curve.csv"))
-    return '<h2>Figures</h2>\n' + "\n".join(
-        figure(uri, alt, caption, name) for alt, uri, caption, name in images
-    )
+    return render("figures.html.j2", figures=[figure(uri, alt, caption, name)
+                                              for alt, uri, caption, name in images])
 
 
 def _decision_curves(y: np.ndarray, proba: np.ndarray, classes: list[str]) -> pd.DataFrame:

@@ -1,0 +1,128 @@
+"""The report's templates: text reaches the page escaped exactly once, HTML passed as Markup
+prints as it is, and each converted part renders its exact text."""
+
+from __future__ import annotations
+
+import html
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+from markupsafe import Markup
+
+from radiopipe.explain.explainers import LOG_ODDS
+from radiopipe.records import HealthFinding
+from radiopipe.report.case_pages import CaseView, case_section
+from radiopipe.report.layout import LONG_TABLE_ROWS, figure, table, write_page
+from radiopipe.report.new_case import write_new_case_page
+from radiopipe.report.templating import render
+
+HOSTILE = 'x<script>&amp;"\'y'  # a literal '&amp;': must print as '&amp;amp;'
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def text_of(markup: str) -> str:
+    """The text nodes, each with its whitespace runs as one space, joined by ' | '."""
+    parser = _Text()
+    parser.feed(markup)
+    return " | ".join(" ".join(p.split()) for p in parser.parts if p.strip())
+
+
+def test_table_escapes_text_once_keeps_markup_and_formats_floats():
+    out = table(["a<b", "n"], [[HOSTILE, 0.12345], [Markup("<i>kept</i>"), 3]])
+    assert "<th>a&lt;b</th>" in out
+    assert "<td>x&lt;script&gt;&amp;amp;&#34;&#39;y</td>" in out
+    assert '<td class="num">0.123</td>' in out and "<td>3</td>" in out
+    assert "<td><i>kept</i></td>" in out
+    assert text_of(out) == f"a<b | n | {HOSTILE} | 0.123 | kept | 3"
+    assert "class=\"long\"" in table(["a"], [["x"]] * (LONG_TABLE_ROWS + 1))
+    assert "class=\"long\"" not in table(["a"], [["x"]] * LONG_TABLE_ROWS)
+
+
+def test_figure_escapes_alt_and_caption_unless_markup():
+    out = figure("data:image/png;base64,AA", HOSTILE, "a & b", "t<1>.csv")
+    assert f'alt="{html.escape(HOSTILE).replace("&#x27;", "&#39;").replace("&quot;", "&#34;")}"' \
+        in out
+    assert "<figcaption>a &amp; b Table: <code>t&lt;1&gt;.csv</code></figcaption>" in out
+    assert "<figcaption><b>bold</b></figcaption>" in figure("u", "a", Markup("<b>bold</b>"))
+    assert "figcaption" not in figure("u", "a")
+
+
+def test_templates_refuse_a_missing_value():
+    from jinja2 import UndefinedError
+
+    with pytest.raises(UndefinedError):
+        render("new_case.html.j2", title="t", case="")
+
+
+def test_page_escapes_its_title_and_keeps_its_body(tmp_path):
+    page = write_page(tmp_path / "p.html", HOSTILE, Markup("<p>body &amp; more</p>"))
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">')
+    assert "<title>x&lt;script&gt;&amp;amp;&#34;&#39;y</title>" in text
+    assert "<body><p>body &amp; more</p></body>" in text
+    assert "@page{size:A4" in text and "details{display:none}" in text
+
+
+def _view(case_id: str = HOSTILE) -> CaseView:
+    return CaseView(
+        case_id=case_id, label="a&b", probabilities={"a&b": 0.3, "<c>": 0.7},
+        source="source <b>&amp;", output="<c>", output_space=LOG_ODDS,
+        method="tree (shap.TreeExplainer)", base_value=0.2,
+        shap=pd.Series({"original__firstorder__Energy": 0.9, "clinical__age<&>": 0.1}),
+        values=pd.Series({"original__firstorder__Energy": 12345.6, "clinical__age<&>": 61}),
+        cohort=None, maps=[], location=None)
+
+
+def test_case_page_text_and_escaping(tmp_path):
+    out = case_section(_view(), tmp_path, "cases<&>/")
+    assert '<section class="case" id="case-x&lt;script&gt;&amp;amp;&#34;&#39;y">' in out
+    assert "<h3>Case x&lt;script&gt;&amp;amp;&#34;&#39;y</h3>" in out
+    assert "<p>source &lt;b&gt;&amp;amp;</p>" in out
+    assert "<b>&lt;c&gt;</b>" in out and "&amp;lt;" not in out
+    assert ("<code>cases&lt;&amp;&gt;/x&lt;script&gt;&amp;amp;&#34;&#39;y_waterfall.csv</code>"
+            in out)
+    text = text_of(out)
+    assert text.startswith(
+        f"Case {HOSTILE} | source <b>&amp; | this case | true class | a&b | predicted class | "
+        "<c> (misclassified) | probability of a&b | 0.300 | probability of <c> | 0.700 | "
+        "position | unknown (the image could not be read again for this page) | Why the model "
+        "predicted this | Each bar is one feature's contribution to the model's output for | "
+        "<c> | , from the reference (the average training case as the trees saw it "
+        "(tree-path-dependent SHAP)) to this case. Red bars push towards <c>, blue bars away "
+        "from it. Contributions are in log-odds of <c>"
+    )
+    assert text.endswith(
+        "Where in the image | No feature map: the case's top features are shape, clinical or "
+        "CNN features, which describe the whole region, its region is smaller than the map's "
+        "window, or maps are turned off (explain.feature_maps.enabled).")
+    assert "Explainer: tree (shap.TreeExplainer)." in text
+    assert "| age<&> | 61 |" in text and "Where the CNN looked" not in text
+    assert (tmp_path / f"{HOSTILE}_waterfall.csv").is_file()
+
+
+def test_new_case_page_banner_title_and_case(tmp_path):
+    health = [HealthFinding("RPD009", "warning", "w & <i>")]
+    page = write_new_case_page(_view("case-1"), tmp_path / "case.html", health)
+    text = page.read_text(encoding="utf-8")
+    assert "<b>warning</b>: w &amp; &lt;i&gt;</li>" in text
+    assert "<title>Explanation of case case-1</title>" in text
+    assert "<h1>Explanation of case case-1</h1>" in text
+    assert text.index('id="model-health"') < text.index("<h1>") < text.index('class="case"')
+
+
+def test_software_section_escapes_package_and_version():
+    from radiopipe.report.methods import software_section
+
+    out = software_section({"pkg<&>": "1.0 & <b>"})
+    assert out.startswith('<section id="software"><h2>Software</h2><table>')
+    assert "<tr><td>pkg&lt;&amp;&gt;</td><td>1.0 &amp; &lt;b&gt;</td></tr>" in out
+    assert text_of(out).startswith("Software | package | version | pkg<&> | 1.0 & <b> |")
