@@ -1,14 +1,21 @@
-"""GLCM features of every kernel at once (pyradiomics' ``glcm``, voxel-based).
+"""GLCM features of every kernel (pyradiomics' ``glcm``, voxel-based), over sparse matrices.
 
 For each centre and each of the 13 directions (pyradiomics' angles at ``distance``), a compiled
 loop counts the pairs ``(a, a + d)`` whose two voxels both lie in the centre's kernel and are
-both counted (pyradiomics' C code counts the same pairs). The matrices keep a row and a column
-per grey level present where the kernels count (pyradiomics deletes the levels absent from the
-whole ROI, not per kernel), are symmetrised and normalised per direction; a direction without a
-pair gives no matrix, and each feature is the mean over the centre's other directions (NaN when
-it has none: a kernel whose counted voxels have no counted neighbour). The features are
-:mod:`radiopipe.features.glcm`'s own functions, run on stacks of matrices, a batch of centres at
-a time to bound memory.
+both counted (pyradiomics' C code counts the same pairs). The matrices' axes are the grey levels
+present where the kernels count (pyradiomics deletes the levels absent from the whole ROI, not
+per kernel: :math:`N_g` of Idn and Idmn is the ROI's highest level), symmetrised and normalised
+per direction; a direction without a pair gives no matrix, and each feature is the mean over the
+centre's other directions (NaN when it has none: a kernel whose counted voxels have no counted
+neighbour).
+
+A kernel holds few pairs (at most 18 per direction at radius 1, 100 at radius 2), so each
+matrix is kept as its non-zero entries only: the marginals :math:`p_x, p_y`, the sum and
+difference distributions :math:`p_{x+y}, p_{x-y}` and every feature are summed over those
+entries and the levels present, by the formulas of :mod:`radiopipe.features.glcm` (whose
+docstrings define them). Levels absent from a kernel hold zero probability and add nothing to any
+sum; for MCC they add zero rows to :math:`Q`, hence zero eigenvalues, so its second largest
+eigenvalue is that of :math:`Q` over the kernel's levels, or 0 when the kernel has one level.
 """
 
 from __future__ import annotations
@@ -17,12 +24,16 @@ import numba
 import numpy as np
 
 from radiopipe.features.directions import direction_offsets
-from radiopipe.features.glcm import FEATURES, cooccurrence_statistics
 from radiopipe.voxelwise.kernels import KernelInput
 
-FEATURE_NAMES = tuple(FEATURES)
-# Matrix entries held at once: bounds a batch's memory to about 1 GB over the statistics.
-_BATCH_ENTRIES = 4_000_000
+FEATURE_NAMES = (
+    "MaximumProbability", "JointAverage", "SumSquares", "JointEntropy", "DifferenceAverage",
+    "DifferenceVariance", "DifferenceEntropy", "SumAverage", "SumVariance", "SumEntropy",
+    "JointEnergy", "Contrast", "Dissimilarity", "Id", "Idn", "Idm", "Idmn", "InverseVariance",
+    "Correlation", "Autocorrelation", "ClusterTendency", "ClusterShade", "ClusterProminence",
+    "Imc1", "Imc2", "MCC",
+)
+EPSILON = float(np.finfo(np.float64).eps)
 
 
 def glcm_maps(kernels: KernelInput, names, *, distance: int = 1, symmetric: bool = True) -> dict:
@@ -43,59 +54,259 @@ def glcm_maps(kernels: KernelInput, names, *, distance: int = 1, symmetric: bool
     dict of str to numpy.ndarray of shape (n_centres,)
     """
     offsets = direction_offsets(distance)
-    n_grey = len(kernels.grey_levels)
+    grey_levels = kernels.grey_levels.astype(np.int64)
     lookup = np.full(int(kernels.levels.max()) + 1, -1, dtype=np.int64)
-    lookup[kernels.grey_levels] = np.arange(n_grey)
+    lookup[grey_levels] = np.arange(len(grey_levels))
     index = np.where(kernels.counted, lookup[kernels.levels], -1).astype(np.int64)
-    n_centres = len(kernels.centres)
-    batch = max(1, _BATCH_ENTRIES // (len(offsets) * n_grey * n_grey))
-    out = {name: np.empty(n_centres) for name in names}
-    for start in range(0, n_centres, batch):
-        centres = kernels.centres[start:start + batch]
-        counts = np.zeros((len(centres), len(offsets), n_grey, n_grey))
-        _count_pairs(index, centres, offsets, kernels.radius, counts)
-        values = _features(counts, kernels.grey_levels.astype(np.float64), names, symmetric)
-        for name in names:
-            out[name][start:start + len(centres)] = values[name]
-    return out
-
-
-def _features(counts, grey_levels, names, symmetric: bool) -> dict:
-    """Mean of each feature over the non-empty directions of each centre."""
-    if symmetric:
-        counts = counts + np.swapaxes(counts, 2, 3)
-    n_centres, n_directions = counts.shape[:2]
-    flat = counts.reshape(n_centres * n_directions, *counts.shape[2:])
-    totals = flat.sum(axis=(1, 2))
-    present = totals > 0
-    shared = cooccurrence_statistics(flat[present] / totals[present, None, None], grey_levels)
-    per_direction = np.full(n_centres * n_directions, np.nan)
-    result = {}
-    n_present = present.reshape(n_centres, n_directions).sum(axis=1)
-    for name in names:
-        per_direction[present] = np.broadcast_to(FEATURES[name](shared), (int(present.sum()),))
-        table = per_direction.reshape(n_centres, n_directions)
-        total = np.where(np.isnan(table), 0.0, table).sum(axis=1)
-        result[name] = np.where(n_present > 0, total / np.maximum(n_present, 1), np.nan)
-    return result
+    values = np.empty((len(kernels.centres), len(FEATURE_NAMES)))
+    _kernel_features(index, kernels.centres, offsets, kernels.radius, grey_levels,
+                     bool(symmetric), "MCC" in names, values)
+    return {name: values[:, FEATURE_NAMES.index(name)].copy() for name in names}
 
 
 @numba.njit(cache=True, nogil=True)
-def _count_pairs(index, centres, offsets, radius, counts):  # pragma: no cover - compiled
-    """``counts[c, d, i, j]``: level pairs ``(i, j)`` at offset ``d`` in centre ``c``'s kernel."""
+def _kernel_features(index, centres, offsets, radius, grey_levels, symmetric, with_mcc,
+                     out):  # pragma: no cover - compiled
+    """``out[c]``: every feature of centre ``c``, the mean over its directions with a pair.
+
+    A feature NaN in a direction counts as 0 there (none is, as the conventions of
+    :mod:`radiopipe.features.glcm` leave no matrix undefined). MCC is left 0 unless
+    ``with_mcc``.
+    """
+    n_grey = grey_levels.shape[0]
+    top = grey_levels[-1]
+    counts = np.zeros((n_grey, n_grey))
+    max_entries = 2 * (2 * radius + 1) ** 3
+    entry_a = np.empty(max_entries, dtype=np.int64)
+    entry_b = np.empty(max_entries, dtype=np.int64)
+    scratch = (np.zeros(n_grey), np.zeros(n_grey), np.zeros(2 * top + 1), np.zeros(top + 1))
+    bins = (np.empty(n_grey, dtype=np.int64), np.empty(n_grey, dtype=np.int64),
+            np.empty(2 * top + 1, dtype=np.int64), np.empty(top + 1, dtype=np.int64))
+    features = np.empty(out.shape[1])
+    total = np.empty(out.shape[1])
     for c in range(centres.shape[0]):
         z0, y0, x0 = centres[c, 0], centres[c, 1], centres[c, 2]
+        total[:] = 0.0
+        n_present = 0
         for d in range(offsets.shape[0]):
             dz, dy, dx = offsets[d, 0], offsets[d, 1], offsets[d, 2]
+            n_entries = 0
             for z in range(max(z0 - radius, z0 - radius - dz),
                            min(z0 + radius, z0 + radius - dz) + 1):
                 for y in range(max(y0 - radius, y0 - radius - dy),
                                min(y0 + radius, y0 + radius - dy) + 1):
                     for x in range(max(x0 - radius, x0 - radius - dx),
                                    min(x0 + radius, x0 + radius - dx) + 1):
-                        i = index[z, y, x]
-                        if i < 0:
+                        a = index[z, y, x]
+                        if a < 0:
                             continue
-                        j = index[z + dz, y + dy, x + dx]
-                        if j >= 0:
-                            counts[c, d, i, j] += 1.0
+                        b = index[z + dz, y + dy, x + dx]
+                        if b < 0:
+                            continue
+                        n_entries = _add(counts, entry_a, entry_b, n_entries, a, b)
+                        if symmetric:
+                            n_entries = _add(counts, entry_a, entry_b, n_entries, b, a)
+            if n_entries == 0:
+                continue
+            _direction_features(counts, entry_a[:n_entries], entry_b[:n_entries], grey_levels,
+                                scratch, bins, with_mcc, features)
+            for k in range(features.shape[0]):
+                if not np.isnan(features[k]):
+                    total[k] += features[k]
+            n_present += 1
+        for k in range(out.shape[1]):
+            out[c, k] = total[k] / n_present if n_present > 0 else np.nan
+
+
+@numba.njit(cache=True, nogil=True)
+def _add(counts, entry_a, entry_b, n_entries, a, b):  # pragma: no cover - compiled
+    """Count one pair ``(a, b)``, listing its entry the first time; the new number of entries."""
+    if counts[a, b] == 0.0:
+        entry_a[n_entries] = a
+        entry_b[n_entries] = b
+        n_entries += 1
+    counts[a, b] += 1.0
+    return n_entries
+
+
+@numba.njit(cache=True, nogil=True)
+def _touch(array, bins, n_bins, k, value):  # pragma: no cover - compiled
+    """``array[k] += value``, listing ``k`` in ``bins`` the first time; the new number of bins."""
+    if array[k] == 0.0:
+        bins[n_bins] = k
+        n_bins += 1
+    array[k] += value
+    return n_bins
+
+
+@numba.njit(cache=True, nogil=True)
+def _entropy(array, bins, n_bins):  # pragma: no cover - compiled
+    """:math:`-\\sum p \\log_2 (p + \\epsilon)` over the listed bins."""
+    total = 0.0
+    for n in range(n_bins):
+        p = array[bins[n]]
+        total -= p * np.log2(p + EPSILON)
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _direction_features(counts, entry_a, entry_b, grey_levels, scratch, bins, with_mcc,
+                        out):  # pragma: no cover - compiled
+    """Every feature of one matrix given by its entries, in :data:`FEATURE_NAMES`' order.
+
+    Zeroes the matrix's entries in ``counts`` and the scratch arrays it used.
+    """
+    n_entries = entry_a.shape[0]
+    n_grey = grey_levels.shape[0]
+    top = float(grey_levels[-1])
+    total = 0.0
+    for n in range(n_entries):
+        total += counts[entry_a[n], entry_b[n]]
+    p = np.empty(n_entries)
+    p_x, p_y, p_sum, p_difference = scratch
+    rows, columns, sums, differences = bins
+    n_rows = n_columns = n_sums = n_differences = 0
+    maximum = energy = hxy = autocorrelation = 0.0
+    for n in range(n_entries):
+        a, b = entry_a[n], entry_b[n]
+        value = counts[a, b] / total
+        counts[a, b] = 0.0
+        p[n] = value
+        i, j = grey_levels[a], grey_levels[b]
+        n_rows = _touch(p_x, rows, n_rows, a, value)
+        n_columns = _touch(p_y, columns, n_columns, b, value)
+        n_sums = _touch(p_sum, sums, n_sums, i + j, value)
+        n_differences = _touch(p_difference, differences, n_differences, abs(i - j), value)
+        maximum = max(maximum, value)
+        energy += value * value
+        hxy -= value * np.log2(value + EPSILON)
+        autocorrelation += float(i) * float(j) * value
+    mean_x = mean_y = 0.0
+    for n in range(n_rows):
+        mean_x += p_x[rows[n]] * grey_levels[rows[n]]
+    for n in range(n_columns):
+        mean_y += p_y[columns[n]] * grey_levels[columns[n]]
+    variance_x = variance_y = 0.0
+    for n in range(n_rows):
+        deviation = grey_levels[rows[n]] - mean_x
+        variance_x += deviation * deviation * p_x[rows[n]]
+    for n in range(n_columns):
+        deviation = grey_levels[columns[n]] - mean_y
+        variance_y += deviation * deviation * p_y[columns[n]]
+    covariance = hxy1 = 0.0
+    for n in range(n_entries):
+        a, b = entry_a[n], entry_b[n]
+        covariance += (grey_levels[a] - mean_x) * (grey_levels[b] - mean_y) * p[n]
+        hxy1 -= p[n] * np.log2(p_x[a] * p_y[b] + EPSILON)
+    hxy2 = 0.0
+    for m in range(n_rows):
+        for n in range(n_columns):
+            independent = p_x[rows[m]] * p_y[columns[n]]
+            hxy2 -= independent * np.log2(independent + EPSILON)
+    hx = _entropy(p_x, rows, n_rows)
+    hy = _entropy(p_y, columns, n_columns)
+
+    difference_mean = contrast = inverse = inverse_n = inverse_moment = inverse_moment_n = 0.0
+    inverse_variance = 0.0
+    for n in range(n_differences):
+        k = float(differences[n])
+        value = p_difference[differences[n]]
+        difference_mean += k * value
+        contrast += k * k * value
+        inverse += value / (1.0 + k)
+        inverse_n += value / (1.0 + k / top)
+        inverse_moment += value / (1.0 + k * k)
+        inverse_moment_n += value / (1.0 + k * k / top**2)
+        if k >= 1.0:
+            inverse_variance += value / (k * k)
+    difference_variance = 0.0
+    for n in range(n_differences):
+        deviation = differences[n] - difference_mean
+        difference_variance += deviation * deviation * p_difference[differences[n]]
+    sum_mean = 0.0
+    for n in range(n_sums):
+        sum_mean += sums[n] * p_sum[sums[n]]
+    sum_variance = tendency = shade = prominence = 0.0
+    for n in range(n_sums):
+        value = p_sum[sums[n]]
+        deviation = sums[n] - sum_mean
+        sum_variance += deviation * deviation * value
+        cluster = sums[n] - (mean_x + mean_y)
+        tendency += cluster * cluster * value
+        shade += cluster * cluster * cluster * value
+        prominence += cluster * cluster * cluster * cluster * value
+
+    sigma_product = np.sqrt(variance_x) * np.sqrt(variance_y)
+    largest = max(hx, hy)
+    out[0] = maximum
+    out[1] = mean_x
+    out[2] = variance_x
+    out[3] = hxy
+    out[4] = difference_mean
+    out[5] = difference_variance
+    out[6] = _entropy(p_difference, differences, n_differences)
+    out[7] = sum_mean
+    out[8] = sum_variance
+    out[9] = _entropy(p_sum, sums, n_sums)
+    out[10] = energy
+    out[11] = contrast
+    out[12] = difference_mean
+    out[13] = inverse
+    out[14] = inverse_n
+    out[15] = inverse_moment
+    out[16] = inverse_moment_n
+    out[17] = inverse_variance
+    out[18] = 1.0 if sigma_product == 0 else covariance / (sigma_product + EPSILON)
+    out[19] = autocorrelation
+    out[20] = tendency
+    out[21] = shade
+    out[22] = prominence
+    out[23] = 0.0 if largest == 0 else (hxy - hxy1) / largest
+    out[24] = np.sqrt(1.0 - np.exp(-2.0 * max(hxy2 - hxy, 0.0)))
+    out[25] = 0.0
+    if with_mcc:
+        out[25] = _mcc(entry_a, entry_b, p, p_x, p_y, rows[:n_rows],
+                       columns[:n_columns], n_grey)
+    for n in range(n_rows):
+        p_x[rows[n]] = 0.0
+    for n in range(n_columns):
+        p_y[columns[n]] = 0.0
+    for n in range(n_sums):
+        p_sum[sums[n]] = 0.0
+    for n in range(n_differences):
+        p_difference[differences[n]] = 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _mcc(entry_a, entry_b, p, p_x, p_y, rows, columns, n_grey):  # pragma: no cover - compiled
+    """:math:`\\sqrt{\\lambda_2}` of :math:`D^{1/2} Q D^{-1/2}` over the matrix's rows.
+
+    As :func:`radiopipe.features.glcm.maximal_correlation_coefficient`: 1 when the ROI has a
+    single level; over the kernel's levels otherwise (a single one gives 0, the absent levels'
+    zero eigenvalues being the second largest).
+    """
+    if n_grey < 2:
+        return 1.0
+    if rows.shape[0] < 2:
+        return 0.0
+    row_of = np.full(n_grey, -1, dtype=np.int64)
+    column_of = np.full(n_grey, -1, dtype=np.int64)
+    for n in range(rows.shape[0]):
+        row_of[rows[n]] = n
+    for n in range(columns.shape[0]):
+        column_of[columns[n]] = n
+    scaled = np.zeros((rows.shape[0], columns.shape[0]))
+    weighted = np.zeros((rows.shape[0], columns.shape[0]))
+    for n in range(entry_a.shape[0]):
+        a, b = entry_a[n], entry_b[n]
+        value = p[n] * (1.0 / np.sqrt(p_x[a]))
+        scaled[row_of[a], column_of[b]] = value
+        weighted[row_of[a], column_of[b]] = value * (1.0 / p_y[b])
+    n_rows = rows.shape[0]
+    q = np.zeros((n_rows, n_rows))
+    for m in range(n_rows):
+        for n in range(n_rows):
+            for k in range(columns.shape[0]):
+                q[m, n] += weighted[m, k] * scaled[n, k]
+    eigenvalues = np.linalg.eigvalsh(q)
+    return np.sqrt(max(eigenvalues[-2], 0.0))
