@@ -19,7 +19,7 @@ from radiopipe.columns import column_name, split_column
 from radiopipe.config import FeatureConfig
 from radiopipe.features.extract import prepare_case
 from radiopipe.io import Volume
-from radiopipe.voxelwise import firstorder, glcm
+from radiopipe.voxelwise import firstorder, glcm, gldm
 from radiopipe.voxelwise.kernels import kernel_input
 
 # family -> (feature names, maps of one family's features for every kernel)
@@ -30,6 +30,7 @@ FAMILY_MAPS = {
             kernels, names, voxel_array_shift=s.voxel_array_shift),
     ),
     "glcm": (glcm.FEATURE_NAMES, lambda kernels, names, s: glcm.glcm_maps(kernels, names)),
+    "gldm": (gldm.FEATURE_NAMES, lambda kernels, names, s: gldm.gldm_maps(kernels, names)),
 }
 
 
