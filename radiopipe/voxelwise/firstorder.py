@@ -62,8 +62,11 @@ def firstorder_maps(kernels: KernelInput, names, *, voxel_array_shift: float = 0
         p10, p90 = percentile(10), percentile(90)
         kept = valid & (rows >= p10[:, None]) & (rows <= p90[:, None])
         n_kept = kept.sum(axis=1)
-        kept_mean = np.where(kept, rows, 0.0).sum(axis=1) / n_kept
-        return np.where(kept, np.abs(rows - kept_mean[:, None]), 0.0).sum(axis=1) / n_kept
+        # two values: both lie outside [p10, p90], which keeps none (NaN, as in pyradiomics)
+        divisor = np.maximum(n_kept, 1)
+        kept_mean = np.where(kept, rows, 0.0).sum(axis=1) / divisor
+        spread = np.where(kept, np.abs(rows - kept_mean[:, None]), 0.0).sum(axis=1) / divisor
+        return np.where(n_kept > 0, spread, np.nan)
 
     def histogram():
         levels = kernels.windows(kernels.levels)
