@@ -19,7 +19,7 @@ from radiopipe.columns import column_name, split_column
 from radiopipe.config import FeatureConfig
 from radiopipe.features.extract import prepare_case
 from radiopipe.io import Volume
-from radiopipe.voxelwise import firstorder, glcm, gldm
+from radiopipe.voxelwise import firstorder, glcm, gldm, ngtdm
 from radiopipe.voxelwise.kernels import kernel_input
 
 # family -> (feature names, maps of one family's features for every kernel)
@@ -31,6 +31,7 @@ FAMILY_MAPS = {
     ),
     "glcm": (glcm.FEATURE_NAMES, lambda kernels, names, s: glcm.glcm_maps(kernels, names)),
     "gldm": (gldm.FEATURE_NAMES, lambda kernels, names, s: gldm.gldm_maps(kernels, names)),
+    "ngtdm": (ngtdm.FEATURE_NAMES, lambda kernels, names, s: ngtdm.ngtdm_maps(kernels, names)),
 }
 
 
