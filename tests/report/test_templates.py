@@ -126,3 +126,48 @@ def test_software_section_escapes_package_and_version():
     assert out.startswith('<section id="software"><h2>Software</h2><table>')
     assert "<tr><td>pkg&lt;&amp;&gt;</td><td>1.0 &amp; &lt;b&gt;</td></tr>" in out
     assert text_of(out).startswith("Software | package | version | pkg<&> | 1.0 & <b> |")
+
+
+ESCAPED = "x&lt;script&gt;&amp;amp;&#34;&#39;y"  # HOSTILE escaped once
+
+
+def test_health_banner_text_and_escaping():
+    from radiopipe.report.health import health_banner
+
+    out = health_banner([HealthFinding("RPD009", "warning", HOSTILE),
+                         HealthFinding("RPD008", "error", "a & b")])
+    assert isinstance(out, Markup) and health_banner([]) == ""
+    assert out.startswith('<div id="model-health" role="alert" class="health-error" style="')
+    assert f"<li><code>RPD009</code> <b>warning</b>: {ESCAPED}</li>" in out
+    assert text_of(out) == (
+        "This model failed a health check: do not use it before the cause is fixed. | RPD008 | "
+        f"error | : a & b | RPD009 | warning | : {HOSTILE}")
+    page = render("report.html.j2", health_banner=out, title="t", run_name="r", generated="g",
+                  config_hash="h", contents=[], sections=[])
+    assert page.startswith('<div id="model-health"')
+
+
+def test_cohort_section_text_and_escaping(tmp_path):
+    from radiopipe.records import TaskSummary
+    from radiopipe.report.cohort import cohort_section
+
+    class Record:
+        task = TaskSummary(classes=[HOSTILE, "b"], n_cases=3, n_patients=2, n_tested=3,
+                           failed_cases=["f<1>"])
+
+    oof = pd.DataFrame({"case_id": ["c1", "c2", "c3"], "label": [HOSTILE, "b", "b"],
+                        "patient_id": ["p1", "p1", "p2"]})
+    features = pd.DataFrame({"site": [HOSTILE, "s2", None], "label": oof["label"].tolist()},
+                            index=oof["case_id"])
+    out = cohort_section(oof, features, Record.task.classes, Record,
+                         [{"case_id": "f<1>", "reason": HOSTILE}], tmp_path, unit="units&")
+    assert out.startswith('<section id="cohort"><h2>Cohort</h2>') and out.endswith("</section>")
+    assert f"<td>{ESCAPED}</td><td>1</td><td>1</td>" in out and "&amp;amp;amp;" not in out
+    assert text_of(out) == (
+        "Cohort | 3 cases with features from 2 units&; 1 case(s) failed feature extraction and "
+        "are excluded. Cases are named by their case id only. | Grouping unit: units& (the "
+        "manifest's patient_id). The cases of one never straddle a train/test split, and the "
+        "bootstrap intervals resample them whole. | class | cases | units& | "
+        f"{HOSTILE} | 1 | 1 | b | 2 | 2 | all | 3 | 2 | Sites | site | b | {HOSTILE} | s2 | 1 | 0 "
+        f"| {HOSTILE} | 0 | 1 | Failed cases | case | reason | f<1> | {HOSTILE}")
+    assert (tmp_path / "report_cohort.csv").is_file()
