@@ -171,3 +171,23 @@ def test_cohort_section_text_and_escaping(tmp_path):
         f"{HOSTILE} | 1 | 1 | b | 2 | 2 | all | 3 | 2 | Sites | site | b | {HOSTILE} | s2 | 1 | 0 "
         f"| {HOSTILE} | 0 | 1 | Failed cases | case | reason | f<1> | {HOSTILE}")
     assert (tmp_path / "report_cohort.csv").is_file()
+
+
+def test_diagnostics_section_text_and_escaping(tmp_path):
+    from radiopipe.checks import CHECKS, Finding
+    from radiopipe.report.diagnostics import diagnostics_section
+
+    rows = pd.DataFrame({"case": [HOSTILE] * 12, "r": [0.12345] * 11 + [float("nan")]})
+    out = diagnostics_section([Finding("RPD002", "warning", HOSTILE, rows)], tmp_path)
+    assert out.startswith('<section id="diagnostics"><h2>Diagnostics</h2>')
+    assert f'<td class="sev-warning">warning</td><td>{ESCAPED}</td>' in out
+    assert '<td class="sev-passed">passed</td><td></td>' in out
+    assert f'<td>{ESCAPED}</td><td class="num">0.123</td>' in out
+    text = text_of(out)
+    assert text.count(HOSTILE) == 11 and "&amp;amp;amp;" not in out
+    assert f"| RPD002 | highly correlated features | warning | {HOSTILE} |" in text
+    assert text.endswith(
+        "RPD002 | highly correlated features: 12 row(s), table | report_RPD002.csv | case | r | "
+        + f"{HOSTILE} | 0.123 | " * 9 + f"{HOSTILE} | 0.123 | and 2 more rows")
+    assert text.count("| passed |") == len(CHECKS) - 1
+    assert len(pd.read_csv(tmp_path / "report_RPD002.csv")) == 12
