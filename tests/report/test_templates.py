@@ -3,6 +3,7 @@ prints as it is, and each converted part renders its exact text."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from html.parser import HTMLParser
 
@@ -11,7 +12,15 @@ import pytest
 from markupsafe import Markup
 
 from radiopipe.explain.explainers import LOG_ODDS
-from radiopipe.records import HealthFinding
+from radiopipe.records import (
+    CandidateSummary,
+    DesignChecks,
+    FeatureSummary,
+    FoldModel,
+    HealthFinding,
+    TaskSummary,
+    ValidationRecord,
+)
 from radiopipe.report.case_pages import CaseView, case_section
 from radiopipe.report.layout import LONG_TABLE_ROWS, figure, table, write_page
 from radiopipe.report.new_case import write_new_case_page
@@ -131,6 +140,27 @@ def test_software_section_escapes_package_and_version():
 ESCAPED = "x&lt;script&gt;&amp;amp;&#34;&#39;y"  # HOSTILE escaped once
 
 
+def _record(classes=("a", "b"), **changes) -> ValidationRecord:
+    """A small train-stage record (3 cases of 2 patients, one failed case)."""
+    primary = CandidateSummary(model="xgboost", kind="model", feature_set="image", primary=True,
+                               metrics={"roc_auc": 0.9}, ci={"roc_auc": [0.8, 0.95]},
+                               best_params=[{}])
+    record = ValidationRecord(
+        config_hash="0" * 64,
+        task=TaskSummary(classes=list(classes), n_cases=3, n_patients=2, n_tested=3,
+                         failed_cases=["f<1>"]),
+        features=FeatureSummary(backend="native", backend_version="1", n_features=3,
+                                kind="radiomics", n_embedding=0, clinical=[]),
+        model="xgboost", validation={"scheme": "2-fold", "design": "kfold"},
+        metrics={"roc_auc": 0.9, "balanced_accuracy": 0.8},
+        confidence_intervals={"roc_auc": [0.8, 0.95], "balanced_accuracy": [0.7, 0.9]},
+        per_fold=[], comparison=[primary], best_model="xgboost",
+        final_model={"bundle": "model"}, fold_models=[FoldModel(split=0, fold=0, repeat=0)],
+        health=[], versions={},
+    )
+    return dataclasses.replace(record, **changes)
+
+
 def test_health_banner_text_and_escaping():
     from radiopipe.report.health import health_banner
 
@@ -148,18 +178,14 @@ def test_health_banner_text_and_escaping():
 
 
 def test_cohort_section_text_and_escaping(tmp_path):
-    from radiopipe.records import TaskSummary
     from radiopipe.report.cohort import cohort_section
 
-    class Record:
-        task = TaskSummary(classes=[HOSTILE, "b"], n_cases=3, n_patients=2, n_tested=3,
-                           failed_cases=["f<1>"])
-
+    record = _record(classes=[HOSTILE, "b"])
     oof = pd.DataFrame({"case_id": ["c1", "c2", "c3"], "label": [HOSTILE, "b", "b"],
                         "patient_id": ["p1", "p1", "p2"]})
     features = pd.DataFrame({"site": [HOSTILE, "s2", None], "label": oof["label"].tolist()},
                             index=oof["case_id"])
-    out = cohort_section(oof, features, Record.task.classes, Record,
+    out = cohort_section(oof, features, record.classes, record,
                          [{"case_id": "f<1>", "reason": HOSTILE}], tmp_path, unit="units&")
     assert out.startswith('<section id="cohort"><h2>Cohort</h2>') and out.endswith("</section>")
     assert f"<td>{ESCAPED}</td><td>1</td><td>1</td>" in out and "&amp;amp;amp;" not in out
@@ -191,3 +217,29 @@ def test_diagnostics_section_text_and_escaping(tmp_path):
         + f"{HOSTILE} | 0.123 | " * 9 + f"{HOSTILE} | 0.123 | and 2 more rows")
     assert text.count("| passed |") == len(CHECKS) - 1
     assert len(pd.read_csv(tmp_path / "report_RPD002.csv")) == 12
+
+
+def test_design_checks_text_and_escaping():
+    from radiopipe.report.design_checks import design_checks_html
+
+    assert design_checks_html(_record(), table) == ""
+    checks = DesignChecks(
+        seeds=[{"seed": 1, "roc_auc": 0.7}, {"seed": 2, "roc_auc": None}],
+        threshold={"thresholds": [0.4, None, 0.6], "sensitivity": 0.8, "specificity": None,
+                   "ci": {"sensitivity": [0.6, 0.9], "specificity": None}, "n_calls": 3},
+        negative_images=[{"control": HOSTILE, "roc_auc": 0.5, "ci": None}])
+    out = design_checks_html(_record(classes=["a", HOSTILE], checks=checks), table)
+    assert isinstance(out, Markup) and out.startswith("<h3>Spread over seeds</h3>")
+    assert f"probability of <b>{ESCAPED}</b> that" in out
+    assert f"<tr><td>{ESCAPED}</td><td></td><td>0.500</td></tr>" in out
+    assert text_of(out) == (
+        "Spread over seeds | The whole outer design drawn again with 2 seeds: the primary ROC-AUC "
+        "lies between 0.700 and 0.700 (median 0.700). | seed | ROC-AUC | 1 | 0.700 | 2 | n/a | "
+        "Negative-control images | " + text_of(out).split("Negative-control images | ")[1]
+        .split(" | images |")[0] + " | images | what they keep | ROC-AUC (95% CI) | real images "
+        f"| the cases' own images | 0.900 (0.800 to 0.950) | {HOSTILE} | 0.500 | Sensitivity "
+        "and specificity at an in-fold threshold | In every outer training set, the threshold "
+        f"on the probability of | {HOSTILE} | that maximises Youden's J on inner out-of-fold "
+        "predictions (thresholds 0.400 to 0.600), applied unchanged to the outer test fold; 3 "
+        "calls pooled over the test folds, 95% CI by the bootstrap of the other intervals. | "
+        "measure | value (95% CI) | sensitivity | 0.800 (0.600 to 0.900) | specificity | n/a")
