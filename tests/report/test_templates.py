@@ -243,3 +243,18 @@ def test_design_checks_text_and_escaping():
         "predictions (thresholds 0.400 to 0.600), applied unchanged to the outer test fold; 3 "
         "calls pooled over the test folds, 95% CI by the bootstrap of the other intervals. | "
         "measure | value (95% CI) | sensitivity | 0.800 (0.600 to 0.900) | specificity | n/a")
+
+
+def test_model_card_text_and_escaping(tmp_path):
+    import json
+
+    from radiopipe.report.model_card import model_card_section
+
+    card = {"health": [], "intended_use": HOSTILE, "limitations": ["small & <b>", HOSTILE]}
+    out = model_card_section(card, tmp_path)
+    assert out.startswith('<section id="model-card"><h2>Model card</h2><table><tbody>')
+    assert f"<tr><th>intended use</th><td>{ESCAPED}</td></tr>" in out
+    assert f"<ul><li>small &amp; &lt;b&gt;</li><li>{ESCAPED}</li></ul></section>" in out
+    assert text_of(out) == (f"Model card | health | no finding | intended use | {HOSTILE} | "
+                            f"Limitations | small & <b> | {HOSTILE}")
+    assert json.loads((tmp_path / "model_card.json").read_text(encoding="utf-8")) == card
