@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import re
 from html.parser import HTMLParser
 
 import pandas as pd
@@ -258,3 +259,35 @@ def test_model_card_text_and_escaping(tmp_path):
     assert text_of(out) == (f"Model card | health | no finding | intended use | {HOSTILE} | "
                             f"Limitations | small & <b> | {HOSTILE}")
     assert json.loads((tmp_path / "model_card.json").read_text(encoding="utf-8")) == card
+
+
+def test_robustness_section_text_and_escaping(tmp_path):
+    from radiopipe.report.robustness import robustness_section
+
+    features = ["original__firstorder__Mean", "original__glcm__Contrast"]
+    robustness = pd.DataFrame([
+        {"feature": f, "image_type": "original", "family": f.split("__")[1], "perturbation": kind,
+         "icc_kind": "ICC(2,1)", "icc": icc, "n_cases": 5}
+        for kind in (HOSTILE, "noise") for f, icc in zip(features, (0.9, 0.5), strict=True)])
+    config = {"model": {"preprocessing": {"stability_threshold": None,
+                                          "stability_icc": "ICC(2,1)"}},
+              "robustness": {"threshold": 0.75}}
+    stability = {"threshold": 0.75, "icc_kind": HOSTILE, "n_kept": 1, "n_measured": 2}
+    record = _record(final_model={"bundle": "model", "stability": stability})
+    out = robustness_section(robustness, record, config, tmp_path)
+    assert out.startswith('<section id="robustness"><h2>Feature robustness</h2>')
+    assert f"<tr><td>{ESCAPED}</td><td>2</td><td>1</td></tr>" in out
+    assert f"features whose {ESCAPED} over all" in out and "<script>" not in out
+    text = text_of(out)
+    assert text.startswith("Feature robustness | Every case was extracted again in perturbed "
+                           "versions (the robustness run)")
+    assert text.endswith(
+        f"ICC(2,1) of every feature, its lowest over the perturbation kinds ({HOSTILE}, noise), by "
+        "image type and family, on 5 cases; the dashed line marks the threshold 0.75, which 1 of "
+        "the 2 features reach. Table: | report_robustness.csv | perturbation | features | "
+        f"ICC(2,1) at or above 0.75 | {HOSTILE} | 2 | 1 | noise | 2 | 1 | Inside the folds "
+        "(model.preprocessing.stability_threshold 0.75) each training set keeps the features "
+        f"whose {HOSTILE} over all perturbed versions of its own cases reaches the threshold; "
+        "the final model, fitted on every case, kept 1 of the 2 measured features (its "
+        "bundle.json lists each feature's ICC).")
+    assert len(re.findall('<img alt="ICC by image type and family" src="data:image/png', out)) == 1
