@@ -291,3 +291,21 @@ def test_robustness_section_text_and_escaping(tmp_path):
         "the final model, fitted on every case, kept 1 of the 2 measured features (its "
         "bundle.json lists each feature's ICC).")
     assert len(re.findall('<img alt="ICC by image type and family" src="data:image/png', out)) == 1
+
+
+def test_explanation_notes_and_case_links_text_and_escaping(tmp_path):
+    from radiopipe.report.explanations import explanation_sections
+
+    off = explanation_sections(tmp_path, None, pd.DataFrame(), pd.DataFrame(),
+                               {"explain": {"enabled": False}})
+    assert off[0] == ('<section id="explanations"><h2>What drives the predictions</h2><p '
+                      'class="muted">Not computed: set <code>explain.enabled: true</code> for '
+                      "SHAP explanations, case pages and feature maps.</p></section>")
+    assert text_of(off[1]) == ("Case pages | Not computed: set | explain.enabled: true | for SHAP "
+                               "explanations, case pages and feature maps.")
+    out = render("case_pages.html.j2", section_id="cases", cases=[HOSTILE, "c2"],
+                 pages=[Markup("<section>1</section>"), Markup("<section>2</section>")])
+    assert out == (
+        '<section id="cases"><h2>Case pages</h2><p>2 held-out case(s), each explained by the fold '
+        f'model that never saw it: <a href="#case-{ESCAPED}">{ESCAPED}</a>, <a href="#case-c2">'
+        "c2</a>.</p><section>1</section>\n<section>2</section></section>")
