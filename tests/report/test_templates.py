@@ -309,3 +309,17 @@ def test_explanation_notes_and_case_links_text_and_escaping(tmp_path):
         '<section id="cases"><h2>Case pages</h2><p>2 held-out case(s), each explained by the fold '
         f'model that never saw it: <a href="#case-{ESCAPED}">{ESCAPED}</a>, <a href="#case-c2">'
         "c2</a>.</p><section>1</section>\n<section>2</section></section>")
+
+
+def test_glossary_section_text_and_escaping():
+    from radiopipe.report.glossary import glossary_section
+
+    empty = glossary_section([f"clinical__{HOSTILE}"])
+    assert empty.startswith('<section id="glossary" class="appendix"><h2>Feature glossary</h2>')
+    assert empty.endswith('<p class="muted">The model uses no catalogued radiomics feature.</p>'
+                          "</section>")
+    assert text_of(empty).startswith("Feature glossary | What each of the 0 radiomics features")
+    out = glossary_section(["original__firstorder__Mean", f"clinical__{HOSTILE}"])
+    assert "What each of the 1 radiomics features" in out and "<table><thead>" in out
+    assert HOSTILE not in text_of(out) and "&amp;amp;" not in out
+    assert "| feature | meaning | unit | computed on | first-order Mean |" in text_of(out)
