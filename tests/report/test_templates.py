@@ -323,3 +323,17 @@ def test_glossary_section_text_and_escaping():
     assert "What each of the 1 radiomics features" in out and "<table><thead>" in out
     assert HOSTILE not in text_of(out) and "&amp;amp;" not in out
     assert "| feature | meaning | unit | computed on | first-order Mean |" in text_of(out)
+
+
+def test_notebook_summaries_escape_once(tmp_path):
+    from radiopipe.results import BackendChoice, Document, _summary_html
+
+    out = _summary_html(HOSTILE, ["a & b"], pd.DataFrame({"c": [HOSTILE]}))
+    assert out.startswith(f"<strong>{ESCAPED}</strong><ul><li>a &amp; b</li></ul><table")
+    assert text_of(out) == f"{HOSTILE} | a & b | c | 0 | {HOSTILE}"
+    page = Document(tmp_path / f"{HOSTILE}.html", ["c1"])._repr_html_()
+    assert text_of(page) == f"Written | : | {HOSTILE}.html | (1 case(s) failed)"
+    assert f'{ESCAPED}.html">{ESCAPED}.html</a>' in page
+    choice = BackendChoice(HOSTILE, "numpy", "no <gpu>")._repr_html_()
+    assert choice == (f"backend <code>{ESCAPED}</code> runs <code>numpy</code> "
+                      "(no &lt;gpu&gt;)")
