@@ -7,7 +7,6 @@ return matplotlib Figures (never pyplot's global state).
 
 from __future__ import annotations
 
-import html
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from radiopipe.records import ValidationRecord
 from radiopipe.table import feature_columns
@@ -44,10 +44,11 @@ def _notebook_figure_class() -> type:
     return NotebookFigure
 
 
-def _summary_html(title: str, lines: list[str], table: pd.DataFrame | None = None) -> str:
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-    body = f"<strong>{html.escape(title)}</strong><ul>{items}</ul>"
-    return body + (table.to_html(max_rows=2 * _SHOWN_ROWS) if table is not None else "")
+def _summary_html(title: str, lines: list[str], table: pd.DataFrame | None = None) -> Markup:
+    items = Markup().join(Markup("<li>{}</li>").format(line) for line in lines)
+    body = Markup("<strong>{}</strong><ul>{}</ul>").format(title, items)
+    # pandas escapes the table's cells itself (to_html's escape=True)
+    return body + (Markup(table.to_html(max_rows=2 * _SHOWN_ROWS)) if table is not None else "")
 
 
 @dataclass(frozen=True)
@@ -260,9 +261,9 @@ class Document:
             target = os.path.relpath(self.path)
         except ValueError:  # on another drive (Windows): no relative path exists
             target = self.path.name
-        link = f'<a href="{html.escape(Path(target).as_posix())}">{html.escape(self.path.name)}</a>'
         failed = f" ({len(self.failed_cases)} case(s) failed)" if self.failed_cases else ""
-        return f"<strong>Written</strong>: {link}{html.escape(failed)}"
+        return Markup('<strong>Written</strong>: <a href="{}">{}</a>{}').format(
+            Path(target).as_posix(), self.path.name, failed)
 
 
 @dataclass(frozen=True)
@@ -387,6 +388,6 @@ class BackendChoice:
         return f"BackendChoice({self.requested} -> {self.backend}{why})"
 
     def _repr_html_(self) -> str:
-        why = f" ({html.escape(self.reason)})" if self.reason else ""
-        return (f"backend <code>{html.escape(self.requested)}</code> runs "
-                f"<code>{html.escape(self.backend)}</code>{why}")
+        why = f" ({self.reason})" if self.reason else ""
+        return Markup("backend <code>{}</code> runs <code>{}</code>{}").format(
+            self.requested, self.backend, why)

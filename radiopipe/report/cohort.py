@@ -3,23 +3,25 @@ cases."""
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from radiopipe.columns import diagnostics_columns, split_diagnostics
 from radiopipe.records import ValidationRecord
 from radiopipe.report.layout import save_csv, table
+from radiopipe.report.templating import render
 
 SECTION_ID = "cohort"
+ACQUISITION_FILE = "report_acquisition.csv"
 _VOLUME_COLUMNS = ("original__shape__MeshVolume", "original__shape__VoxelVolume")
 
 
 def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str],
                    record: ValidationRecord,
-                   failures: list[dict], run_dir: Path, *, unit: str = "patients") -> str:
+                   failures: list[dict], run_dir: Path, *, unit: str = "patients") -> Markup:
     """Cohort summary; its table is saved as ``report_cohort.csv``.
 
     Parameters
@@ -54,31 +56,25 @@ def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str]
     header = ["class", "cases", unit]
     if volume is not None:
         header += ["ROI volume, median (mm³)", "ROI volume, IQR (mm³)"]
-    parts = [
-        f'<section id="{SECTION_ID}"><h2>Cohort</h2>',
-        f"<p>{task.n_cases} cases with features from {task.n_patients} {escape(unit)}; "
-        f"{len(failures)} case(s) failed feature extraction and are excluded. Cases are named by "
-        "their case id only.</p>",
-        f"<p>Grouping unit: {escape(unit)} (the manifest's patient_id). The cases of one never "
-        "straddle a train/test split, and the bootstrap intervals resample them whole.</p>",
-        table(header, summary.to_numpy().tolist()),
-    ]
     sites = features["site"].dropna().astype(str)
+    sites_table = ""
     if len(sites):
         counts = pd.crosstab(sites, features.loc[sites.index, "label"])
-        parts += ["<h3>Sites</h3>", table(["site", *counts.columns],
-                                          [[s, *map(int, r)] for s, r in counts.iterrows()])]
+        sites_table = table(["site", *counts.columns],
+                            [[s, *map(int, r)] for s, r in counts.iterrows()])
     acquisition = acquisition_summary(features)
+    acquisition_table = ""
     if len(acquisition):
-        save_csv(run_dir / "report_acquisition.csv", acquisition, index=False)
-        parts += ["<h3>Acquisition by modality</h3>",
-                  "<p>From the images' DICOM headers (scanner, never patient, tags). Table: "
-                  "<code>report_acquisition.csv</code></p>",
-                  table(list(acquisition.columns), acquisition.to_numpy().tolist())]
-    if failures:
-        parts.append("<h3>Failed cases</h3>")
-        parts.append(table(["case", "reason"], [[f["case_id"], f["reason"]] for f in failures]))
-    return "\n".join(parts) + "</section>"
+        save_csv(run_dir / ACQUISITION_FILE, acquisition, index=False)
+        acquisition_table = table(list(acquisition.columns), acquisition.to_numpy().tolist())
+    failed = (table(["case", "reason"], [[f["case_id"], f["reason"]] for f in failures])
+              if failures else "")
+    return render(
+        "cohort.html.j2", section_id=SECTION_ID, n_cases=task.n_cases,
+        n_patients=task.n_patients, unit=unit, n_failed=len(failures),
+        summary=table(header, summary.to_numpy().tolist()), sites=sites_table,
+        acquisition=acquisition_table, acquisition_file=ACQUISITION_FILE, failures=failed,
+    )
 
 
 def acquisition_summary(features: pd.DataFrame) -> pd.DataFrame:

@@ -7,11 +7,12 @@ specificity at a threshold fixed inside the training folds. Rendered from ``metr
 from __future__ import annotations
 
 from collections.abc import Callable
-from html import escape
 
 import numpy as np
+from markupsafe import Markup
 
 from radiopipe.records import ValidationRecord
+from radiopipe.report.templating import render
 
 
 def _num(value) -> str:
@@ -35,7 +36,7 @@ def _spread(values: list) -> tuple[str, str, str]:
 
 
 def design_checks_html(record: ValidationRecord,
-                       table: Callable[[list[str], list[list]], str]) -> str:
+                       table: Callable[[list[str], list[list]], str]) -> Markup:
     """The design-check subsections (empty when the run recorded none).
 
     Parameters
@@ -46,62 +47,37 @@ def design_checks_html(record: ValidationRecord,
         Renders an HTML table from a header and rows.
     """
     checks = record.checks
-    auc = record.metrics["roc_auc"]
-    parts = []
+    repeats = seeds = shuffled = threshold = None
     if checks.repeats:
         low, median, high = _spread([r["roc_auc"] for r in checks.repeats])
-        parts += [
-            "<h3>Spread over repeats</h3>",
-            f"<p>The headline ROC-AUC ({_num(auc)}) averages each case's probability over the "
-            f"{len(checks.repeats)} repeats of the design before scoring. Scored on its own, "
-            f"each repeat gives a ROC-AUC between {low} and {high} (median {median}): the "
-            "variation a different random split would have given.</p>",
-            table(["repeat", "ROC-AUC"],
-                  [[r["repeat"], _num(r["roc_auc"])] for r in checks.repeats]),
-        ]
+        repeats = {"n": len(checks.repeats), "low": low, "median": median, "high": high,
+                   "table": table(["repeat", "ROC-AUC"],
+                                  [[r["repeat"], _num(r["roc_auc"])] for r in checks.repeats])}
     if checks.seeds:
         low, median, high = _spread([s["roc_auc"] for s in checks.seeds])
-        parts += [
-            "<h3>Spread over seeds</h3>",
-            f"<p>The whole outer design drawn again with {len(checks.seeds)} seeds: the primary "
-            f"ROC-AUC lies between {low} and {high} (median {median}).</p>",
-            table(["seed", "ROC-AUC"], [[s["seed"], _num(s["roc_auc"])] for s in checks.seeds]),
-        ]
+        seeds = {"n": len(checks.seeds), "low": low, "median": median, "high": high,
+                 "table": table(["seed", "ROC-AUC"],
+                                [[s["seed"], _num(s["roc_auc"])] for s in checks.seeds])}
     if checks.shuffled_labels:
         values = [s["roc_auc"] for s in checks.shuffled_labels]
         defined = [v for v in values if v is not None]
-        mean = _num(float(np.mean(defined)) if defined else None)
         low, _, high = _spread(values)
-        parts += [
-            "<h3>Shuffled-label control</h3>",
-            "<p>The primary model validated by the same design with the labels permuted across "
-            f"patients, {len(values)} times (a patient's cases keep one label): mean ROC-AUC "
-            f"{mean} (range {low} to {high}), against {_num(auc)} with the real labels. With no "
-            "relation left between features and labels, this should lie near 0.5; an AUC far "
-            "from 0.5 means that information about the labels leaks into the validation "
-            "(through preprocessing, selection or splits), and the real estimate cannot be "
-            "trusted either.</p>",
-        ]
-    if checks.negative_images:
-        parts += _negative_images_html(record, table)
+        shuffled = {"n": len(values), "mean": _num(float(np.mean(defined)) if defined else None),
+                    "low": low, "high": high}
     if checks.threshold is not None:
         t = checks.threshold
         thresholds = [v for v in t["thresholds"] if v is not None]
-        span = (f"{min(thresholds):.3f} to {max(thresholds):.3f}" if thresholds else "n/a")
-        positive = escape(record.classes[1])
-        parts += [
-            "<h3>Sensitivity and specificity at an in-fold threshold</h3>",
-            "<p>In every outer training set, the threshold on the probability of "
-            f"<b>{positive}</b> that maximises Youden's J on inner out-of-fold predictions "
-            f"(thresholds {span}), applied unchanged to the outer test fold; "
-            f"{t['n_calls']} calls pooled over the test folds, 95% CI by the bootstrap of the "
-            "other intervals.</p>",
-            table(["measure", "value (95% CI)"], [
+        threshold = {
+            "positive": record.classes[1], "n_calls": t["n_calls"],
+            "span": f"{min(thresholds):.3f} to {max(thresholds):.3f}" if thresholds else "n/a",
+            "table": table(["measure", "value (95% CI)"], [
                 ["sensitivity", _ci(t["sensitivity"], t["ci"]["sensitivity"])],
                 ["specificity", _ci(t["specificity"], t["ci"]["specificity"])],
             ]),
-        ]
-    return "\n".join(parts)
+        }
+    negative = _negative_images_table(record, table) if checks.negative_images else None
+    return render("design_checks.html.j2", auc=_num(record.metrics["roc_auc"]), repeats=repeats,
+                  seeds=seeds, shuffled=shuffled, negative_images=negative, threshold=threshold)
 
 
 CONTROL_MEANINGS = {
@@ -112,21 +88,11 @@ CONTROL_MEANINGS = {
 }
 
 
-def _negative_images_html(record: ValidationRecord,
-                          table: Callable[[list[str], list[list]], str]) -> list[str]:
+def _negative_images_table(record: ValidationRecord,
+                           table: Callable[[list[str], list[list]], str]) -> str:
     """The negative-control images' ROC-AUCs beside the real one."""
     primary = record.confidence_intervals.get("roc_auc")
     rows = [["real images", "the cases' own images", _ci(record.metrics["roc_auc"], primary)]]
     rows += [[c["control"], CONTROL_MEANINGS.get(c["control"], ""), _ci(c["roc_auc"], c["ci"])]
              for c in record.checks.negative_images]
-    return [
-        "<h3>Negative-control images</h3>",
-        "<p>The primary model validated under the same splits on the features of images made "
-        "to carry no tissue information inside the ROI (every other column kept), 95% CI by the "
-        "bootstrap of the other intervals. A control's ROC-AUC should lie near 0.5. Far from "
-        "0.5, the model reads something the control kept: on <b>shuffled_voxels</b>, the ROI's "
-        "intensity histogram or its volume and shape rather than texture; on <b>random_roi</b>, "
-        "the ROI's volume, shape or position, or the whole image's intensities (scanner, "
-        "acquisition), not the tissue.</p>",
-        table(["images", "what they keep", "ROC-AUC (95% CI)"], rows),
-    ]
+    return table(["images", "what they keep", "ROC-AUC (95% CI)"], rows)

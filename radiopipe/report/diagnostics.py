@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from radiopipe.checks import CHECKS, Finding
-from radiopipe.report.layout import save_csv
+from radiopipe.report.layout import save_csv, table
+from radiopipe.report.templating import render
 
 SECTION_ID = "diagnostics"
 _SHOWN_ROWS = 10
 
 
-def diagnostics_section(findings: list[Finding], run_dir: Path) -> str:
+def diagnostics_section(findings: list[Finding], run_dir: Path) -> Markup:
     """List every check (passed or not); a finding's table goes to ``report_<code>.csv``.
 
     ``report_diagnostics.csv`` lists the checks with their outcome.
@@ -32,30 +34,21 @@ def diagnostics_section(findings: list[Finding], run_dir: Path) -> str:
         ]
     )
     save_csv(run_dir / "report_diagnostics.csv", summary, index=False)
-    rows = []
-    for row in summary.itertuples():
-        rows.append(
-            f"<tr><td><code>{row.code}</code></td><td>{escape(row.check)}</td>"
-            f'<td class="sev-{row.severity}">{row.severity}</td><td>{escape(row.message)}</td></tr>'
-        )
-    parts = [
-        f'<section id="{SECTION_ID}"><h2>Diagnostics</h2>',
-        "<p>Automatic checks of the data and the validation, with stable codes. Errors "
-        "invalidate the performance estimate; warnings need a look before the results are "
-        "trusted.</p>",
-        "<table><thead><tr><th>code</th><th>check</th><th>outcome</th><th>finding</th></tr>"
-        f"</thead><tbody>{''.join(rows)}</tbody></table>",
-    ]
+    shown = []
     for finding in findings:
         name = f"report_{finding.code}.csv"
         save_csv(run_dir / name, finding.table, index=False)
-        shown = finding.table.head(_SHOWN_ROWS)
-        more = len(finding.table) - len(shown)
-        parts.append(
-            f"<details><summary><code>{finding.code}</code> {escape(finding.title)}: "
-            f"{len(finding.table)} row(s), table <code>{name}</code></summary>"
-            + shown.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0)
-            + (f'<p class="muted">and {more} more rows</p>' if more > 0 else "")
-            + "</details>"
-        )
-    return "\n".join(parts) + "</section>"
+        head = finding.table.head(_SHOWN_ROWS)
+        shown.append({
+            "code": finding.code, "title": finding.title, "n_rows": len(finding.table),
+            "file": name, "table": table([str(c) for c in head.columns], _cells(head)),
+            "more": len(finding.table) - len(head),
+        })
+    return render("diagnostics.html.j2", section_id=SECTION_ID,
+                  checks=summary.to_dict("records"), findings=shown)
+
+
+def _cells(frame: pd.DataFrame) -> list[list]:
+    """A finding's rows as table cells: missing numbers as 'NaN'."""
+    return [["NaN" if isinstance(v, float) and np.isnan(v) else v for v in row]
+            for row in frame.astype(object).to_numpy().tolist()]

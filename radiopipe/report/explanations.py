@@ -4,7 +4,6 @@ beeswarm, dependence) and the case pages."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from radiopipe.report.case_pages import REFERENCES, CaseView, case_section
 from radiopipe.report.glossary import feature_term
 from radiopipe.report.layout import feature_label, figure, save_csv, table
 from radiopipe.report.shap_figures import beeswarm_figure, dependence_figure, importance_figure
+from radiopipe.report.templating import render
 
 SECTION_ID = "explanations"
 CASES_ID = "cases"
@@ -65,7 +65,7 @@ class HeldOutExplanations:
 
 def explanation_sections(run_dir: Path, held: HeldOutExplanations | None, features: pd.DataFrame,
                          oof: pd.DataFrame, config: dict, *, learned_nothing: bool = False,
-                         ) -> tuple[str, str, float]:
+                         ) -> tuple[Markup, Markup, float]:
     """The global SHAP section and the case pages.
 
     Parameters
@@ -90,17 +90,13 @@ def explanation_sections(run_dir: Path, held: HeldOutExplanations | None, featur
         HTML of the global section, of the case pages, and the largest difference between the
         explained fold models' and the validated probabilities (NaN without explanations).
     """
-    if not config["explain"]["enabled"] or held is None:
-        note = ('<p class="muted">Not computed: set <code>explain.enabled: true</code> for SHAP '
-                "explanations, case pages and feature maps.</p>")
-        return (f'<section id="{SECTION_ID}"><h2>What drives the predictions</h2>{note}</section>',
-                f'<section id="{CASES_ID}"><h2>Case pages</h2>{note}</section>', np.nan)
-    if learned_nothing:
-        note = ('<p class="muted">Not shown: this model predicts the same probabilities for every '
-                "case (<code>RPD007</code>), so no feature moves its prediction and there is "
-                "nothing to explain. See the banner at the top of the report.</p>")
-        return (f'<section id="{SECTION_ID}"><h2>What drives the predictions</h2>{note}</section>',
-                f'<section id="{CASES_ID}"><h2>Case pages</h2>{note}</section>', np.nan)
+    computed = config["explain"]["enabled"] and held is not None
+    if not computed or learned_nothing:
+        notes = [render("explanation_note.html.j2", section_id=key, title=title,
+                        learned_nothing=computed)
+                 for key, title in ((SECTION_ID, "What drives the predictions"),
+                                    (CASES_ID, "Case pages"))]
+        return notes[0], notes[1], np.nan
     explanation, folds, meta, cases = held.explanation, held.folds, held.meta, held.cases
     maps, saliency = held.maps, held.saliency
     global_html = _global_section(run_dir, explanation, features, meta, config)
@@ -113,16 +109,12 @@ def explanation_sections(run_dir: Path, held: HeldOutExplanations | None, featur
         for case_id in cases
         if case_id in explanation.case_ids
     ]
-    intro = (f'<section id="{CASES_ID}"><h2>Case pages</h2><p>{len(pages)} held-out case(s), each '
-             "explained by the fold model that never saw it: "
-             + ", ".join(f'<a href="#case-{escape(c)}">{escape(c)}</a>' for c in cases)
-             + ".</p>")
-    cases_html = intro + "\n".join(pages) + "</section>"
+    cases_html = render("case_pages.html.j2", section_id=CASES_ID, cases=cases, pages=pages)
     return global_html, cases_html, float(meta["model_difference"])
 
 
 def _global_section(run_dir: Path, explanation: Explanation, features: pd.DataFrame, meta: dict,
-                    config: dict) -> str:
+                    config: dict) -> Markup:
     labels = [feature_label(f) for f in explanation.features]
     known = ~np.isnan(explanation.values)  # NaN: a class some fold's model never saw
     magnitude = np.where(known, np.abs(explanation.values), 0.0).sum(axis=0) / np.maximum(
@@ -148,14 +140,7 @@ def _global_section(run_dir: Path, explanation: Explanation, features: pd.DataFr
     dependence = long[long["feature"].isin(top[:n_dependence])]
     save_csv(run_dir / "report_shap_dependence.csv", dependence, index=False)
     method = explanation.method.split()[0]
-    parts = [
-        f'<section id="{SECTION_ID}"><h2>What drives the predictions</h2>',
-        f"<p>SHAP values of the primary model <b>{escape(meta['model'])}</b> for "
-        f"{len(explanation.case_ids)} held-out case(s), each from the fold model that never saw "
-        f"the case. A SHAP value is a feature's share of the difference between the model's "
-        f"output for a case and for the reference ({escape(REFERENCES[method])}); the shares "
-        f"of a case add up exactly to that difference. Output space: {escape(space)}. "
-        f"Explainer: {escape(explanation.method)}.</p>",
+    figures = [
         figure(importance_figure(shown), "global SHAP importance",
                f"Mean absolute SHAP value of the {len(shown)} most important features.",
                "report_shap_importance.csv"),
@@ -166,18 +151,20 @@ def _global_section(run_dir: Path, explanation: Explanation, features: pd.DataFr
     ]
     for feature in top[:n_dependence]:
         j = explanation.features.index(feature)
-        parts.append(figure(
+        figures.append(figure(
             dependence_figure(values[:, top.index(feature)], explanation.values[:, j, :],
                               feature_label(feature), outputs, space),
             f"SHAP dependence of {feature}",
             Markup("How {} moves the output across its range.").format(feature_term(feature)),
             "report_shap_dependence.csv",
         ))
-    parts.append(table(
-        ["feature", "mean |SHAP|"],
-        [[feature_term(f), float(total[f])] for f in total.index[:IMPORTANCE_ROWS]],
-    ))
-    return "\n".join(parts) + "</section>"
+    return render(
+        "explanations.html.j2", section_id=SECTION_ID, model=meta["model"],
+        n_cases=len(explanation.case_ids), reference=REFERENCES[method], space=space,
+        method=explanation.method, figures=figures,
+        table=table(["feature", "mean |SHAP|"],
+                    [[feature_term(f), float(total[f])] for f in total.index[:IMPORTANCE_ROWS]]),
+    )
 
 
 def _held_out_view(explanation: Explanation, folds, case_id: str, features: pd.DataFrame,

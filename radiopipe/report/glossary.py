@@ -19,6 +19,7 @@ from radiopipe.columns import is_column, split_column
 from radiopipe.features.catalogue import FeatureEntry, catalogue_entry
 from radiopipe.image_types import image_type, image_type_of
 from radiopipe.report.layout import feature_label, table
+from radiopipe.report.templating import render
 
 SECTION_ID = "glossary"
 _SUPERSCRIPTS = {"^2": "²", "^3": "³", "^-1": "⁻¹"}
@@ -99,7 +100,7 @@ def _pretty(unit: str) -> str:
     return unit
 
 
-def glossary_section(columns) -> str:
+def glossary_section(columns) -> Markup:
     """The appendix: every catalogued feature among ``columns``, once per family feature, with
     its meaning, unit kind and the images it was computed on.
 
@@ -125,16 +126,5 @@ def glossary_section(columns) -> str:
          ", ".join(used)]
         for (family, name), used in images.items()
     ]
-    intro = (
-        f"<p>What each of the {len(rows)} radiomics features the model uses means, in one "
-        "sentence (the same text appears when the pointer rests on a feature's name anywhere in "
-        "this report). Units: lengths in mm; 'image intensity unit' is HU for CT, SUV for PET "
-        "and arbitrary units (a.u.) for MR, for features of the original image only (filtered "
-        "images have no physical unit); texture features count discretised grey levels and "
-        "have no unit.</p>"
-    )
-    body = table(["feature", "meaning", "unit", "computed on"], rows) if rows else (
-        '<p class="muted">The model uses no catalogued radiomics feature.</p>'
-    )
-    return (f'<section id="{SECTION_ID}" class="appendix"><h2>Feature glossary</h2>'
-            f"{intro}{body}</section>")
+    return render("glossary.html.j2", section_id=SECTION_ID, n_features=len(rows),
+                  table=table(["feature", "meaning", "unit", "computed on"], rows) if rows else "")

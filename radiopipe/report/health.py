@@ -4,10 +4,12 @@ report and on every page made with the model's bundle; and the verdict of a case
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from html import escape
+
+from markupsafe import Markup
 
 from radiopipe.models.health import learned_nothing
 from radiopipe.records import HealthFinding
+from radiopipe.report.templating import render
 
 BANNER_ID = "model-health"
 TIE = 1e-9  # top probabilities this close predict no class
@@ -17,7 +19,7 @@ _STYLE = {
 }
 
 
-def health_banner(health: Sequence[HealthFinding]) -> str:
+def health_banner(health: Sequence[HealthFinding]) -> Markup:
     """The findings as a banner (empty without findings), most severe first.
 
     Parameters
@@ -26,7 +28,7 @@ def health_banner(health: Sequence[HealthFinding]) -> str:
         From the validation record or the bundle's manifest.
     """
     if not health:
-        return ""
+        return Markup()
     ordered = sorted(health, key=lambda f: (f.severity != "error", f.code))
     if learned_nothing(ordered):
         headline = ("This model learned nothing: its predictions are the same for every case. "
@@ -35,15 +37,8 @@ def health_banner(health: Sequence[HealthFinding]) -> str:
         headline = "This model failed a health check: do not use it before the cause is fixed."
     else:
         headline = "Model health: read this model's results with care."
-    items = "".join(
-        f"<li><code>{f.code}</code> <b>{escape(f.severity)}</b>: {escape(f.message)}</li>"
-        for f in ordered
-    )
-    return (
-        f'<div id="{BANNER_ID}" role="alert" class="health-{ordered[0].severity}" '
-        f'style="{_STYLE[ordered[0].severity]};padding:.6em 1em;margin:0 0 1em;'
-        f'border-radius:4px"><p><b>{escape(headline)}</b></p><ul>{items}</ul></div>'
-    )
+    return render("health.html.j2", banner_id=BANNER_ID, severity=ordered[0].severity,
+                  style=_STYLE[ordered[0].severity], headline=headline, findings=ordered)
 
 
 def prediction_verdict(label: str | None, probabilities: Mapping[str, float]) -> str:

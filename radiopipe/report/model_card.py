@@ -5,12 +5,14 @@ Saved beside the report as ``model_card.json`` too.
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
+
+from markupsafe import Markup
 
 from radiopipe.checks import Finding
 from radiopipe.records import ValidationRecord
 from radiopipe.report.performance import with_ci
+from radiopipe.report.templating import render
 from radiopipe.storage import atomic_write_json
 
 SECTION_ID = "model-card"
@@ -47,18 +49,13 @@ def model_card(config: dict, record: ValidationRecord, findings: list[Finding]) 
     }
 
 
-def model_card_section(card: dict, run_dir: Path) -> str:
+def model_card_section(card: dict, run_dir: Path) -> Markup:
     """The card as HTML; its content goes to ``model_card.json``."""
     atomic_write_json(run_dir / MODEL_CARD_FILE, card)
-    rows = "".join(
-        f"<tr><th>{escape(key.replace('_', ' '))}</th><td>{escape(_text(value))}</td></tr>"
-        for key, value in card.items() if key != "limitations"
-    )
-    limits = "".join(f"<li>{escape(item)}</li>" for item in card["limitations"])
-    return (
-        f'<section id="{SECTION_ID}"><h2>Model card</h2><table><tbody>{rows}</tbody></table>'
-        f"<h3>Limitations</h3><ul>{limits}</ul></section>"
-    )
+    rows = [(key.replace("_", " "), _text(value))
+            for key, value in card.items() if key != "limitations"]
+    return render("model_card.html.j2", section_id=SECTION_ID, rows=rows,
+                  limitations=card["limitations"])
 
 
 def _text(value) -> str:

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from radiopipe.records import ValidationRecord
 from radiopipe.report.figures import to_data_uri
 from radiopipe.report.layout import figure, save_csv, table
+from radiopipe.report.templating import render
 
 SECTION_ID = "robustness"
 TABLE_FILE = "report_robustness.csv"
@@ -45,7 +47,7 @@ def feature_iccs(robustness: pd.DataFrame, icc_kind: str) -> pd.DataFrame:
 
 
 def robustness_section(robustness: pd.DataFrame, record: ValidationRecord, config: dict,
-                       run_dir: Path) -> str:
+                       run_dir: Path) -> Markup:
     """The section, and ``report_robustness.csv`` (the figure's table) beside the report.
 
     Parameters
@@ -71,29 +73,14 @@ def robustness_section(robustness: pd.DataFrame, record: ValidationRecord, confi
         f"{icc_kind} of every feature, its lowest over the perturbation kinds "
         f"({', '.join(kinds)}), by image type and family, on {n_cases} cases; the dashed line "
         f"marks the threshold {threshold:.2f}, which {reach} of the {len(iccs)} features reach.")
-    parts = [
-        f'<section id="{SECTION_ID}"><h2>Feature robustness</h2>',
-        "<p>Every case was extracted again in perturbed versions (the robustness run) and each "
-        "feature's intraclass correlation (ICC) measured with the cases as subjects and the "
-        "versions as raters: near 1, the feature ranks the cases the same whatever the "
-        "perturbation; near 0 or below, the perturbation moves it as much as the cases differ."
-        "</p>",
-        figure(_icc_figure(iccs, threshold, icc_kind), "ICC by image type and family", caption,
-               TABLE_FILE),
-        table(["perturbation", "features", f"{icc_kind} at or above {threshold:.2f}"],
-              _kind_rows(robustness, icc_kind, threshold)),
-    ]
-    stability = record.final_model.get("stability")
-    if stability is not None:
-        parts.append(
-            f"<p>Inside the folds (model.preprocessing.stability_threshold "
-            f"{stability['threshold']:.2f}) each training set keeps the features whose "
-            f"{stability['icc_kind']} over all perturbed versions of its own cases reaches the "
-            f"threshold; the final model, fitted on every case, kept {stability['n_kept']} of "
-            f"the {stability['n_measured']} measured features (its bundle.json lists each "
-            "feature's ICC).</p>")
-    parts.append("</section>")
-    return "\n".join(parts)
+    return render(
+        "robustness.html.j2", section_id=SECTION_ID,
+        figure=figure(_icc_figure(iccs, threshold, icc_kind), "ICC by image type and family",
+                      caption, TABLE_FILE),
+        table=table(["perturbation", "features", f"{icc_kind} at or above {threshold:.2f}"],
+                    _kind_rows(robustness, icc_kind, threshold)),
+        stability=record.final_model.get("stability"),
+    )
 
 
 def _kind_rows(robustness: pd.DataFrame, icc_kind: str, threshold: float) -> list[list]:

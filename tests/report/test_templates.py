@@ -3,7 +3,9 @@ prints as it is, and each converted part renders its exact text."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import re
 from html.parser import HTMLParser
 
 import pandas as pd
@@ -11,7 +13,15 @@ import pytest
 from markupsafe import Markup
 
 from radiopipe.explain.explainers import LOG_ODDS
-from radiopipe.records import HealthFinding
+from radiopipe.records import (
+    CandidateSummary,
+    DesignChecks,
+    FeatureSummary,
+    FoldModel,
+    HealthFinding,
+    TaskSummary,
+    ValidationRecord,
+)
 from radiopipe.report.case_pages import CaseView, case_section
 from radiopipe.report.layout import LONG_TABLE_ROWS, figure, table, write_page
 from radiopipe.report.new_case import write_new_case_page
@@ -126,3 +136,204 @@ def test_software_section_escapes_package_and_version():
     assert out.startswith('<section id="software"><h2>Software</h2><table>')
     assert "<tr><td>pkg&lt;&amp;&gt;</td><td>1.0 &amp; &lt;b&gt;</td></tr>" in out
     assert text_of(out).startswith("Software | package | version | pkg<&> | 1.0 & <b> |")
+
+
+ESCAPED = "x&lt;script&gt;&amp;amp;&#34;&#39;y"  # HOSTILE escaped once
+
+
+def _record(classes=("a", "b"), **changes) -> ValidationRecord:
+    """A small train-stage record (3 cases of 2 patients, one failed case)."""
+    primary = CandidateSummary(model="xgboost", kind="model", feature_set="image", primary=True,
+                               metrics={"roc_auc": 0.9}, ci={"roc_auc": [0.8, 0.95]},
+                               best_params=[{}])
+    record = ValidationRecord(
+        config_hash="0" * 64,
+        task=TaskSummary(classes=list(classes), n_cases=3, n_patients=2, n_tested=3,
+                         failed_cases=["f<1>"]),
+        features=FeatureSummary(backend="native", backend_version="1", n_features=3,
+                                kind="radiomics", n_embedding=0, clinical=[]),
+        model="xgboost", validation={"scheme": "2-fold", "design": "kfold"},
+        metrics={"roc_auc": 0.9, "balanced_accuracy": 0.8},
+        confidence_intervals={"roc_auc": [0.8, 0.95], "balanced_accuracy": [0.7, 0.9]},
+        per_fold=[], comparison=[primary], best_model="xgboost",
+        final_model={"bundle": "model"}, fold_models=[FoldModel(split=0, fold=0, repeat=0)],
+        health=[], versions={},
+    )
+    return dataclasses.replace(record, **changes)
+
+
+def test_health_banner_text_and_escaping():
+    from radiopipe.report.health import health_banner
+
+    out = health_banner([HealthFinding("RPD009", "warning", HOSTILE),
+                         HealthFinding("RPD008", "error", "a & b")])
+    assert isinstance(out, Markup) and health_banner([]) == ""
+    assert out.startswith('<div id="model-health" role="alert" class="health-error" style="')
+    assert f"<li><code>RPD009</code> <b>warning</b>: {ESCAPED}</li>" in out
+    assert text_of(out) == (
+        "This model failed a health check: do not use it before the cause is fixed. | RPD008 | "
+        f"error | : a & b | RPD009 | warning | : {HOSTILE}")
+    page = render("report.html.j2", health_banner=out, title="t", run_name="r", generated="g",
+                  config_hash="h", contents=[], sections=[])
+    assert page.startswith('<div id="model-health"')
+
+
+def test_cohort_section_text_and_escaping(tmp_path):
+    from radiopipe.report.cohort import cohort_section
+
+    record = _record(classes=[HOSTILE, "b"])
+    oof = pd.DataFrame({"case_id": ["c1", "c2", "c3"], "label": [HOSTILE, "b", "b"],
+                        "patient_id": ["p1", "p1", "p2"]})
+    features = pd.DataFrame({"site": [HOSTILE, "s2", None], "label": oof["label"].tolist()},
+                            index=oof["case_id"])
+    out = cohort_section(oof, features, record.classes, record,
+                         [{"case_id": "f<1>", "reason": HOSTILE}], tmp_path, unit="units&")
+    assert out.startswith('<section id="cohort"><h2>Cohort</h2>') and out.endswith("</section>")
+    assert f"<td>{ESCAPED}</td><td>1</td><td>1</td>" in out and "&amp;amp;amp;" not in out
+    assert text_of(out) == (
+        "Cohort | 3 cases with features from 2 units&; 1 case(s) failed feature extraction and "
+        "are excluded. Cases are named by their case id only. | Grouping unit: units& (the "
+        "manifest's patient_id). The cases of one never straddle a train/test split, and the "
+        "bootstrap intervals resample them whole. | class | cases | units& | "
+        f"{HOSTILE} | 1 | 1 | b | 2 | 2 | all | 3 | 2 | Sites | site | b | {HOSTILE} | s2 | 1 | 0 "
+        f"| {HOSTILE} | 0 | 1 | Failed cases | case | reason | f<1> | {HOSTILE}")
+    assert (tmp_path / "report_cohort.csv").is_file()
+
+
+def test_diagnostics_section_text_and_escaping(tmp_path):
+    from radiopipe.checks import CHECKS, Finding
+    from radiopipe.report.diagnostics import diagnostics_section
+
+    rows = pd.DataFrame({"case": [HOSTILE] * 12, "r": [0.12345] * 11 + [float("nan")]})
+    out = diagnostics_section([Finding("RPD002", "warning", HOSTILE, rows)], tmp_path)
+    assert out.startswith('<section id="diagnostics"><h2>Diagnostics</h2>')
+    assert f'<td class="sev-warning">warning</td><td>{ESCAPED}</td>' in out
+    assert '<td class="sev-passed">passed</td><td></td>' in out
+    assert f'<td>{ESCAPED}</td><td class="num">0.123</td>' in out
+    text = text_of(out)
+    assert text.count(HOSTILE) == 11 and "&amp;amp;amp;" not in out
+    assert f"| RPD002 | highly correlated features | warning | {HOSTILE} |" in text
+    assert text.endswith(
+        "RPD002 | highly correlated features: 12 row(s), table | report_RPD002.csv | case | r | "
+        + f"{HOSTILE} | 0.123 | " * 9 + f"{HOSTILE} | 0.123 | and 2 more rows")
+    assert text.count("| passed |") == len(CHECKS) - 1
+    assert len(pd.read_csv(tmp_path / "report_RPD002.csv")) == 12
+
+
+def test_design_checks_text_and_escaping():
+    from radiopipe.report.design_checks import design_checks_html
+
+    assert design_checks_html(_record(), table) == ""
+    checks = DesignChecks(
+        seeds=[{"seed": 1, "roc_auc": 0.7}, {"seed": 2, "roc_auc": None}],
+        threshold={"thresholds": [0.4, None, 0.6], "sensitivity": 0.8, "specificity": None,
+                   "ci": {"sensitivity": [0.6, 0.9], "specificity": None}, "n_calls": 3},
+        negative_images=[{"control": HOSTILE, "roc_auc": 0.5, "ci": None}])
+    out = design_checks_html(_record(classes=["a", HOSTILE], checks=checks), table)
+    assert isinstance(out, Markup) and out.startswith("<h3>Spread over seeds</h3>")
+    assert f"probability of <b>{ESCAPED}</b> that" in out
+    assert f"<tr><td>{ESCAPED}</td><td></td><td>0.500</td></tr>" in out
+    assert text_of(out) == (
+        "Spread over seeds | The whole outer design drawn again with 2 seeds: the primary ROC-AUC "
+        "lies between 0.700 and 0.700 (median 0.700). | seed | ROC-AUC | 1 | 0.700 | 2 | n/a | "
+        "Negative-control images | " + text_of(out).split("Negative-control images | ")[1]
+        .split(" | images |")[0] + " | images | what they keep | ROC-AUC (95% CI) | real images "
+        f"| the cases' own images | 0.900 (0.800 to 0.950) | {HOSTILE} | 0.500 | Sensitivity "
+        "and specificity at an in-fold threshold | In every outer training set, the threshold "
+        f"on the probability of | {HOSTILE} | that maximises Youden's J on inner out-of-fold "
+        "predictions (thresholds 0.400 to 0.600), applied unchanged to the outer test fold; 3 "
+        "calls pooled over the test folds, 95% CI by the bootstrap of the other intervals. | "
+        "measure | value (95% CI) | sensitivity | 0.800 (0.600 to 0.900) | specificity | n/a")
+
+
+def test_model_card_text_and_escaping(tmp_path):
+    import json
+
+    from radiopipe.report.model_card import model_card_section
+
+    card = {"health": [], "intended_use": HOSTILE, "limitations": ["small & <b>", HOSTILE]}
+    out = model_card_section(card, tmp_path)
+    assert out.startswith('<section id="model-card"><h2>Model card</h2><table><tbody>')
+    assert f"<tr><th>intended use</th><td>{ESCAPED}</td></tr>" in out
+    assert f"<ul><li>small &amp; &lt;b&gt;</li><li>{ESCAPED}</li></ul></section>" in out
+    assert text_of(out) == (f"Model card | health | no finding | intended use | {HOSTILE} | "
+                            f"Limitations | small & <b> | {HOSTILE}")
+    assert json.loads((tmp_path / "model_card.json").read_text(encoding="utf-8")) == card
+
+
+def test_robustness_section_text_and_escaping(tmp_path):
+    from radiopipe.report.robustness import robustness_section
+
+    features = ["original__firstorder__Mean", "original__glcm__Contrast"]
+    robustness = pd.DataFrame([
+        {"feature": f, "image_type": "original", "family": f.split("__")[1], "perturbation": kind,
+         "icc_kind": "ICC(2,1)", "icc": icc, "n_cases": 5}
+        for kind in (HOSTILE, "noise") for f, icc in zip(features, (0.9, 0.5), strict=True)])
+    config = {"model": {"preprocessing": {"stability_threshold": None,
+                                          "stability_icc": "ICC(2,1)"}},
+              "robustness": {"threshold": 0.75}}
+    stability = {"threshold": 0.75, "icc_kind": HOSTILE, "n_kept": 1, "n_measured": 2}
+    record = _record(final_model={"bundle": "model", "stability": stability})
+    out = robustness_section(robustness, record, config, tmp_path)
+    assert out.startswith('<section id="robustness"><h2>Feature robustness</h2>')
+    assert f"<tr><td>{ESCAPED}</td><td>2</td><td>1</td></tr>" in out
+    assert f"features whose {ESCAPED} over all" in out and "<script>" not in out
+    text = text_of(out)
+    assert text.startswith("Feature robustness | Every case was extracted again in perturbed "
+                           "versions (the robustness run)")
+    assert text.endswith(
+        f"ICC(2,1) of every feature, its lowest over the perturbation kinds ({HOSTILE}, noise), by "
+        "image type and family, on 5 cases; the dashed line marks the threshold 0.75, which 1 of "
+        "the 2 features reach. Table: | report_robustness.csv | perturbation | features | "
+        f"ICC(2,1) at or above 0.75 | {HOSTILE} | 2 | 1 | noise | 2 | 1 | Inside the folds "
+        "(model.preprocessing.stability_threshold 0.75) each training set keeps the features "
+        f"whose {HOSTILE} over all perturbed versions of its own cases reaches the threshold; "
+        "the final model, fitted on every case, kept 1 of the 2 measured features (its "
+        "bundle.json lists each feature's ICC).")
+    assert len(re.findall('<img alt="ICC by image type and family" src="data:image/png', out)) == 1
+
+
+def test_explanation_notes_and_case_links_text_and_escaping(tmp_path):
+    from radiopipe.report.explanations import explanation_sections
+
+    off = explanation_sections(tmp_path, None, pd.DataFrame(), pd.DataFrame(),
+                               {"explain": {"enabled": False}})
+    assert off[0] == ('<section id="explanations"><h2>What drives the predictions</h2><p '
+                      'class="muted">Not computed: set <code>explain.enabled: true</code> for '
+                      "SHAP explanations, case pages and feature maps.</p></section>")
+    assert text_of(off[1]) == ("Case pages | Not computed: set | explain.enabled: true | for SHAP "
+                               "explanations, case pages and feature maps.")
+    out = render("case_pages.html.j2", section_id="cases", cases=[HOSTILE, "c2"],
+                 pages=[Markup("<section>1</section>"), Markup("<section>2</section>")])
+    assert out == (
+        '<section id="cases"><h2>Case pages</h2><p>2 held-out case(s), each explained by the fold '
+        f'model that never saw it: <a href="#case-{ESCAPED}">{ESCAPED}</a>, <a href="#case-c2">'
+        "c2</a>.</p><section>1</section>\n<section>2</section></section>")
+
+
+def test_glossary_section_text_and_escaping():
+    from radiopipe.report.glossary import glossary_section
+
+    empty = glossary_section([f"clinical__{HOSTILE}"])
+    assert empty.startswith('<section id="glossary" class="appendix"><h2>Feature glossary</h2>')
+    assert empty.endswith('<p class="muted">The model uses no catalogued radiomics feature.</p>'
+                          "</section>")
+    assert text_of(empty).startswith("Feature glossary | What each of the 0 radiomics features")
+    out = glossary_section(["original__firstorder__Mean", f"clinical__{HOSTILE}"])
+    assert "What each of the 1 radiomics features" in out and "<table><thead>" in out
+    assert HOSTILE not in text_of(out) and "&amp;amp;" not in out
+    assert "| feature | meaning | unit | computed on | first-order Mean |" in text_of(out)
+
+
+def test_notebook_summaries_escape_once(tmp_path):
+    from radiopipe.results import BackendChoice, Document, _summary_html
+
+    out = _summary_html(HOSTILE, ["a & b"], pd.DataFrame({"c": [HOSTILE]}))
+    assert out.startswith(f"<strong>{ESCAPED}</strong><ul><li>a &amp; b</li></ul><table")
+    assert text_of(out) == f"{HOSTILE} | a & b | c | 0 | {HOSTILE}"
+    page = Document(tmp_path / f"{HOSTILE}.html", ["c1"])._repr_html_()
+    assert text_of(page) == f"Written | : | {HOSTILE}.html | (1 case(s) failed)"
+    assert f'{ESCAPED}.html">{ESCAPED}.html</a>' in page
+    choice = BackendChoice(HOSTILE, "numpy", "no <gpu>")._repr_html_()
+    assert choice == (f"backend <code>{ESCAPED}</code> runs <code>numpy</code> "
+                      "(no &lt;gpu&gt;)")
