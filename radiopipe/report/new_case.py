@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from markupsafe import Markup
-
 from radiopipe.records import HealthFinding
 from radiopipe.report.case_pages import CaseView, case_section
 from radiopipe.report.health import health_banner
@@ -33,6 +31,6 @@ def write_new_case_page(view: CaseView, path: Path,
         The page.
     """
     title = f"Explanation of case {view.case_id}"
-    body = render("new_case.html.j2", health_banner=Markup(health_banner(health)), title=title,
+    body = render("new_case.html.j2", health_banner=health_banner(health), title=title,
                   case=case_section(view, Path(path).parent))
     return write_page(Path(path), title, body)
