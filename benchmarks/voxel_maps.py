@@ -1,10 +1,10 @@
 """Voxel-wise maps: radiopipe against pyradiomics' voxel-based extraction, same ROI and kernel.
 
 brain1's lesion on its three middle slices (about 1,700 ROI voxels), kernel radius 1, every
-first-order, GLCM, GLDM and NGTDM feature. Prints ``voxel-maps: R.Rx`` (pyradiomics' CPU time
-over radiopipe's, CPU time being steadier than wall time on a shared machine) and checks the
-maps are equal at 1e-6 relative (MCC and JointAverage apart, where pyradiomics' voxel-based maps
-deviate: see tests/voxelwise/test_pyradiomics_parity.py).
+first-order, GLCM, GLRLM, GLSZM, GLDM and NGTDM feature. Prints ``voxel-maps: R.Rx``
+(pyradiomics' CPU time over radiopipe's, CPU time being steadier than wall time on a shared
+machine) and checks the maps are equal at 1e-6 relative (MCC and JointAverage apart, where
+pyradiomics' voxel-based maps deviate: see tests/voxelwise/test_pyradiomics_parity.py).
 
 Run: ``python benchmarks/voxel_maps.py`` from the project's root.
 """
@@ -50,7 +50,8 @@ def main() -> int:
     extractor = featureextractor.RadiomicsFeatureExtractor(
         binWidth=25, kernelRadius=RADIUS, maskedKernel=True, initValue=np.nan)
     extractor.disableAllFeatures()
-    extractor.enableFeaturesByName(firstorder=[], glcm=[], gldm=[], ngtdm=[])
+    extractor.enableFeaturesByName(firstorder=[], glcm=[], glrlm=[], glszm=[], gldm=[],
+                                   ngtdm=[])
     start = time.process_time()
     theirs = extractor.execute(image, label, voxelBased=True)
     their_seconds = time.process_time() - start

@@ -54,7 +54,8 @@ def write_maps(loaded: LoadedConfig, *, cases=None, features=None, kernel_radius
     cases : list of str, optional
         Case ids; default every case of the manifest.
     features : list of str, optional
-        Feature columns; default every first-order, GLCM, GLDM and NGTDM feature.
+        Feature columns; default every first-order, GLCM, GLRLM, GLSZM, GLDM and NGTDM
+        feature.
     kernel_radius : int
         pyradiomics' ``kernelRadius``.
     masked_kernel : bool

@@ -25,6 +25,7 @@ import numpy as np
 
 from radiopipe.features.directions import direction_offsets
 from radiopipe.voxelwise.kernels import KernelInput
+from radiopipe.voxelwise.sparse import add_entry, touch
 
 FEATURE_NAMES = (
     "MaximumProbability", "JointAverage", "SumSquares", "JointEntropy", "DifferenceAverage",
@@ -55,9 +56,7 @@ def glcm_maps(kernels: KernelInput, names, *, distance: int = 1, symmetric: bool
     """
     offsets = direction_offsets(distance)
     grey_levels = kernels.grey_levels.astype(np.int64)
-    lookup = np.full(int(kernels.levels.max()) + 1, -1, dtype=np.int64)
-    lookup[grey_levels] = np.arange(len(grey_levels))
-    index = np.where(kernels.counted, lookup[kernels.levels], -1).astype(np.int64)
+    index = kernels.level_index()
     values = np.empty((len(kernels.centres), len(FEATURE_NAMES)))
     _kernel_features(index, kernels.centres, offsets, kernels.radius, grey_levels,
                      bool(symmetric), "MCC" in names, values)
@@ -103,9 +102,9 @@ def _kernel_features(index, centres, offsets, radius, grey_levels, symmetric, wi
                         b = index[z + dz, y + dy, x + dx]
                         if b < 0:
                             continue
-                        n_entries = _add(counts, entry_a, entry_b, n_entries, a, b)
+                        n_entries = add_entry(counts, entry_a, entry_b, n_entries, a, b, 1.0)
                         if symmetric:
-                            n_entries = _add(counts, entry_a, entry_b, n_entries, b, a)
+                            n_entries = add_entry(counts, entry_a, entry_b, n_entries, b, a, 1.0)
             if n_entries == 0:
                 continue
             _direction_features(counts, entry_a[:n_entries], entry_b[:n_entries], grey_levels,
@@ -116,27 +115,6 @@ def _kernel_features(index, centres, offsets, radius, grey_levels, symmetric, wi
             n_present += 1
         for k in range(out.shape[1]):
             out[c, k] = total[k] / n_present if n_present > 0 else np.nan
-
-
-@numba.njit(cache=True, nogil=True)
-def _add(counts, entry_a, entry_b, n_entries, a, b):  # pragma: no cover - compiled
-    """Count one pair ``(a, b)``, listing its entry the first time; the new number of entries."""
-    if counts[a, b] == 0.0:
-        entry_a[n_entries] = a
-        entry_b[n_entries] = b
-        n_entries += 1
-    counts[a, b] += 1.0
-    return n_entries
-
-
-@numba.njit(cache=True, nogil=True)
-def _touch(array, bins, n_bins, k, value):  # pragma: no cover - compiled
-    """``array[k] += value``, listing ``k`` in ``bins`` the first time; the new number of bins."""
-    if array[k] == 0.0:
-        bins[n_bins] = k
-        n_bins += 1
-    array[k] += value
-    return n_bins
 
 
 @numba.njit(cache=True, nogil=True)
@@ -173,10 +151,10 @@ def _direction_features(counts, entry_a, entry_b, grey_levels, scratch, bins, wi
         counts[a, b] = 0.0
         p[n] = value
         i, j = grey_levels[a], grey_levels[b]
-        n_rows = _touch(p_x, rows, n_rows, a, value)
-        n_columns = _touch(p_y, columns, n_columns, b, value)
-        n_sums = _touch(p_sum, sums, n_sums, i + j, value)
-        n_differences = _touch(p_difference, differences, n_differences, abs(i - j), value)
+        n_rows = touch(p_x, rows, n_rows, a, value)
+        n_columns = touch(p_y, columns, n_columns, b, value)
+        n_sums = touch(p_sum, sums, n_sums, i + j, value)
+        n_differences = touch(p_difference, differences, n_differences, abs(i - j), value)
         maximum = max(maximum, value)
         energy += value * value
         hxy -= value * np.log2(value + EPSILON)

@@ -64,6 +64,17 @@ class KernelInput:
         corner = self.centres - self.radius
         return view[corner[:, 0], corner[:, 1], corner[:, 2]].reshape(len(corner), -1)
 
+    def level_index(self) -> np.ndarray:
+        """Each counted voxel's index in :attr:`grey_levels`, -1 where the kernels may not read.
+
+        Returns
+        -------
+        numpy.ndarray of int64, same shape as :attr:`levels`
+        """
+        lookup = np.full(int(self.levels.max()) + 1, -1, dtype=np.int64)
+        lookup[self.grey_levels] = np.arange(len(self.grey_levels))
+        return np.where(self.counted, lookup[self.levels], -1).astype(np.int64)
+
 
 def kernel_input(image: np.ndarray, roi: np.ndarray, spacing, settings: FeatureConfig, *,
                  radius: int, masked: bool = True) -> tuple[KernelInput, tuple[slice, ...]]:

@@ -19,7 +19,7 @@ from radiopipe.columns import column_name, split_column
 from radiopipe.config import FeatureConfig
 from radiopipe.features.extract import prepare_case
 from radiopipe.io import Volume
-from radiopipe.voxelwise import firstorder, glcm, gldm, ngtdm
+from radiopipe.voxelwise import firstorder, glcm, gldm, glrlm, glszm, ngtdm
 from radiopipe.voxelwise.kernels import kernel_input
 
 # family -> (feature names, maps of one family's features for every kernel)
@@ -30,6 +30,8 @@ FAMILY_MAPS = {
             kernels, names, voxel_array_shift=s.voxel_array_shift),
     ),
     "glcm": (glcm.FEATURE_NAMES, lambda kernels, names, s: glcm.glcm_maps(kernels, names)),
+    "glrlm": (glrlm.FEATURE_NAMES, lambda kernels, names, s: glrlm.glrlm_maps(kernels, names)),
+    "glszm": (glszm.FEATURE_NAMES, lambda kernels, names, s: glszm.glszm_maps(kernels, names)),
     "gldm": (gldm.FEATURE_NAMES, lambda kernels, names, s: gldm.gldm_maps(kernels, names)),
     "ngtdm": (ngtdm.FEATURE_NAMES, lambda kernels, names, s: ngtdm.ngtdm_maps(kernels, names)),
 }

@@ -1,12 +1,13 @@
-"""NGTDM features of every kernel at once (pyradiomics' ``ngtdm``, voxel-based).
+"""NGTDM features of every kernel (pyradiomics' ``ngtdm``, voxel-based), over the levels present.
 
 pyradiomics' C code takes, for each counted voxel of a centre's kernel, the mean grey level of
 its 26 neighbours that lie in the same kernel cube and are counted; the voxel adds one to
 :math:`n_i` of its level :math:`i` and the absolute difference between its level and that mean
 to :math:`s_i` (0 when it has no such neighbour: it still counts in :math:`n_i`). A compiled loop
-fills :math:`n_i, s_i` per centre over the grey levels present where the kernels count, and the
-features are :mod:`radiopipe.features.ngtdm`'s own functions on the stack, a batch of centres at
-a time to bound memory.
+fills :math:`n_i, s_i` per centre, listing the levels the kernel holds (at most one per kernel
+voxel), and sums every feature over those levels and their pairs by the formulas of
+:mod:`radiopipe.features.ngtdm` (whose docstrings define them; absent levels, :math:`p_i = 0`,
+add nothing to any of them).
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ import numba
 import numpy as np
 
 from radiopipe.features.directions import direction_offsets
-from radiopipe.features.ngtdm import FEATURE_NAMES, ToneDifferenceMatrix, ngtdm_features
+from radiopipe.features.ngtdm import FEATURE_NAMES, HOMOGENEOUS_COARSENESS
 from radiopipe.voxelwise.kernels import KernelInput
+from radiopipe.voxelwise.sparse import touch
 
 __all__ = ["FEATURE_NAMES", "ngtdm_maps"]
-
-# Level pairs held at once: bounds a batch's memory to a few hundred MB over the features.
-_BATCH_ENTRIES = 4_000_000
 
 
 def ngtdm_maps(kernels: KernelInput, names) -> dict:
@@ -39,32 +38,23 @@ def ngtdm_maps(kernels: KernelInput, names) -> dict:
     """
     half = direction_offsets(1)
     offsets = np.concatenate([half, -half])
-    grey_levels = kernels.grey_levels.astype(np.int64)
-    lookup = np.full(int(kernels.levels.max()) + 1, -1, dtype=np.int64)
-    lookup[grey_levels] = np.arange(len(grey_levels))
-    index = np.where(kernels.counted, lookup[kernels.levels], -1).astype(np.int64)
-    n_centres = len(kernels.centres)
-    batch = max(1, _BATCH_ENTRIES // len(grey_levels) ** 2)
-    out = {name: np.empty(n_centres) for name in names}
-    for start in range(0, n_centres, batch):
-        centres = kernels.centres[start:start + batch]
-        counts = np.zeros((len(centres), len(grey_levels)))
-        differences = np.zeros((len(centres), len(grey_levels)))
-        _tone_differences(index, grey_levels, centres, offsets, kernels.radius, counts,
-                          differences)
-        matrix = ToneDifferenceMatrix(counts, differences, grey_levels.astype(np.float64))
-        values = ngtdm_features(matrix)
-        for name in names:
-            out[name][start:start + len(centres)] = values[name]
-    return out
+    values = np.empty((len(kernels.centres), len(FEATURE_NAMES)))
+    _kernel_features(kernels.level_index(), kernels.grey_levels.astype(np.float64),
+                     kernels.centres, offsets, kernels.radius, values)
+    return {name: values[:, FEATURE_NAMES.index(name)].copy() for name in names}
 
 
 @numba.njit(cache=True, nogil=True)
-def _tone_differences(index, grey_levels, centres, offsets, radius, counts,
-                      differences):  # pragma: no cover - compiled
-    """``counts[c, i]`` and ``differences[c, i]``: :math:`n_i` and :math:`s_i` of kernel ``c``."""
+def _kernel_features(index, grey_levels, centres, offsets, radius,
+                     out):  # pragma: no cover - compiled
+    """``out[c]``: the features of centre ``c``'s kernel, in :data:`FEATURE_NAMES`' order."""
+    n_grey = grey_levels.shape[0]
+    counts = np.zeros(n_grey)
+    differences = np.zeros(n_grey)
+    present = np.empty(n_grey, dtype=np.int64)
     for c in range(centres.shape[0]):
         z0, y0, x0 = centres[c, 0], centres[c, 1], centres[c, 2]
+        n_present = 0
         for z in range(z0 - radius, z0 + radius + 1):
             for y in range(y0 - radius, y0 + radius + 1):
                 for x in range(x0 - radius, x0 + radius + 1):
@@ -79,6 +69,44 @@ def _tone_differences(index, grey_levels, centres, offsets, radius, counts,
                                 and abs(nx - x0) <= radius and index[nz, ny, nx] >= 0):
                             total += grey_levels[index[nz, ny, nx]]
                             n_neighbours += 1.0
-                    counts[c, level] += 1.0
+                    n_present = touch(counts, present, n_present, level, 1.0)
                     if n_neighbours > 0:
-                        differences[c, level] += abs(grey_levels[level] - total / n_neighbours)
+                        differences[level] += abs(grey_levels[level] - total / n_neighbours)
+        _features(counts, differences, grey_levels, present[:n_present], out[c])
+
+
+@numba.njit(cache=True, nogil=True)
+def _features(counts, differences, grey_levels, present, out):  # pragma: no cover - compiled
+    """Coarseness, contrast, busyness, complexity, strength of one kernel's :math:`n_i, s_i`.
+
+    Zeroes ``counts`` and ``differences`` at the ``present`` levels.
+    """
+    n_valid = 0.0
+    for a in present:
+        n_valid += counts[a]
+    weighted_total = difference_total = 0.0
+    for a in present:
+        weighted_total += counts[a] / n_valid * differences[a]
+        difference_total += differences[a]
+    spread = gaps = complexity = strength = 0.0
+    for a in present:
+        p_a = counts[a] / n_valid
+        i = grey_levels[a]
+        for b in present:
+            p_b = counts[b] / n_valid
+            j = grey_levels[b]
+            squared_gap = (i - j) ** 2
+            spread += p_a * p_b * squared_gap
+            gaps += abs(i * p_a - j * p_b)
+            complexity += abs(i - j) * ((p_a * differences[a] + p_b * differences[b])
+                                        / (p_a + p_b))
+            strength += (p_a + p_b) * squared_gap
+    pairs = present.shape[0] * (present.shape[0] - 1)
+    out[0] = 1.0 / weighted_total if weighted_total > 0 else HOMOGENEOUS_COARSENESS
+    out[1] = spread / pairs * difference_total / n_valid if pairs > 0 else 0.0
+    out[2] = weighted_total / gaps if gaps > 0 else 0.0
+    out[3] = complexity / n_valid
+    out[4] = strength / difference_total if difference_total > 0 else 0.0
+    for a in present:
+        counts[a] = 0.0
+        differences[a] = 0.0

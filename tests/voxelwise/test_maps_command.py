@@ -10,6 +10,7 @@ import SimpleITK as sitk
 
 import radiopipe as rp
 from radiopipe.cli import EXIT_CASES_FAILED, main
+from radiopipe.voxelwise.maps import FAMILY_MAPS
 from tests.conftest import make_cohort, sphere_mask, write_config, write_image
 
 FEATURES = ["original__firstorder__Mean", "original__glcm__Idm"]
@@ -45,3 +46,12 @@ def test_voxel_maps_refuses_an_unknown_feature(tmp_path):
     mask = write_image(tmp_path / "mask.nrrd", sphere_mask((6, 6, 6), 2.0))
     with pytest.raises(ValueError, match="cannot compute 'original__shape__VoxelVolume'"):
         rp.voxel_maps(image, mask, ["original__shape__VoxelVolume"])
+
+
+def test_maps_help_names_every_mapped_family(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["maps", "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for family in FAMILY_MAPS:
+        assert ("first-order" if family == "firstorder" else family.upper()) in text, family
