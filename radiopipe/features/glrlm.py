@@ -74,7 +74,7 @@ def run_length_counts(levels, n_grey: int, offsets: np.ndarray, slice_wise: bool
     return counts.astype(np.float64)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _count_runs(values, roi, steps, group, counts):  # pragma: no cover - compiled by Numba
     """Add every run to ``counts[group, direction, level - 1, length - 1]``.
 

@@ -167,7 +167,7 @@ def _edge_lattice(padded: np.ndarray) -> np.ndarray:
     return _edge_lattice_3d(padded)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _edge_lattice_3d(padded):  # pragma: no cover - compiled
     """`_edge_lattice` of a 3D mask in one compiled pass per axis."""
     n_z, n_y, n_x = padded.shape
@@ -319,7 +319,7 @@ def line_extremes(lattice) -> np.ndarray:
     return _first_or_last_on_lines(lattice - lattice.min(axis=0)).T
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _first_or_last_on_lines(lattice):  # pragma: no cover - compiled
     """`line_extremes` of non-negative lattice points."""
     n = lattice.shape[0]
@@ -393,7 +393,7 @@ def _max_squared_distance(points: np.ndarray) -> float:
     return float(_max_squared_distance_pruned(points[order], radii[order]))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _max_squared_distance_pruned(points, radii):  # pragma: no cover - compiled
     """`_max_squared_distance` of ``points`` sorted by decreasing ``radii``."""
     best = 0.0
@@ -448,7 +448,7 @@ def max_distance_in_planes(points, axis: int) -> float:
 _ALL_PAIRS_PLANE_SIZE = 1024
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _max_squared_distance_in_planes(points, starts, ends):  # pragma: no cover - compiled
     """Largest squared distance between two of ``points[start:end]`` (n, 2) over the planes."""
     best = 0.0

@@ -73,7 +73,7 @@ def level_matrix(groups, grey, values, *, n_groups: int, n_levels: int, n_voxels
     )
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def flood_fill_zones(values, roi, steps):  # pragma: no cover - compiled by Numba
     """Zone index of each ROI voxel by depth-first flood fill over equal-valued neighbours."""
     zone = np.full(values.size, -1, dtype=np.int64)
