@@ -62,8 +62,8 @@ def level_matrix(groups, grey, values, *, n_groups: int, n_levels: int, n_voxels
     n_voxels : array, shape (n_groups,)
         ROI voxels per group.
     """
-    distinct, column = np.unique(values, return_inverse=True)
-    flat = (groups * n_levels + (grey - 1)) * len(distinct) + column.reshape(-1)
+    distinct, column = distinct_values(values)
+    flat = (groups * n_levels + (grey - 1)) * len(distinct) + column
     counts = np.bincount(flat, minlength=n_groups * n_levels * len(distinct))
     return LevelMatrix(
         counts.reshape(n_groups, n_levels, len(distinct)).astype(np.float64),
@@ -71,6 +71,33 @@ def level_matrix(groups, grey, values, *, n_groups: int, n_levels: int, n_voxels
         distinct.astype(np.float64),
         np.asarray(n_voxels, dtype=np.float64),
     )
+
+
+def distinct_values(values) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` of a 1D integer array, flattened.
+
+    Non-negative values no larger than a few times their count (zone sizes, dependence counts,
+    distances) are counted with ``bincount`` instead of sorted: the same result, several times
+    faster on large ROIs.
+
+    Examples
+    --------
+    >>> [a.tolist() for a in distinct_values(np.array([5, 2, 5, 0]))]
+    [[0, 2, 5], [2, 1, 2, 0]]
+    """
+    values = np.asarray(values).reshape(-1)
+    if (
+        values.size == 0
+        or values.dtype.kind not in "iu"
+        or values.min() < 0
+        or values.max() > 4 * values.size + 1024
+    ):
+        distinct, column = np.unique(values, return_inverse=True)
+        return distinct, column.reshape(-1)
+    present = np.bincount(values) > 0
+    distinct = np.flatnonzero(present).astype(values.dtype, copy=False)
+    column = (np.cumsum(present) - 1)[values]
+    return distinct, column
 
 
 @numba.njit(cache=True, nogil=True)
