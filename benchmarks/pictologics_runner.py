@@ -62,7 +62,7 @@ def main() -> int:
 
 def _pipeline(image_types: list[str], starts: dict[str, float], bin_width: float):
     """One configuration per image type, as pyradiomics' extractor computes them."""
-    pipeline = RadiomicsPipeline()
+    pipeline = RadiomicsPipeline(load_standard=False)
     for image_type in image_types:
         families = ["intensity", *TEXTURE] + (["morphology"] if image_type == "original" else [])
         steps = [*_filter_steps(image_type), {

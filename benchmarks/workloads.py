@@ -38,11 +38,12 @@ threads of the process) instead of wall-clock time: steadier on a shared machine
 ``--pictologics PYTHON`` also times pictologics (never a radiopipe dependency; it needs Python
 >= 3.12, e.g. a venv with ``pip install pictologics``) on the same workloads, in that
 interpreter through ``pictologics_runner.py``: the cases are written as NRRD files it loads,
-with the same bin width and image types (morphology on the original image only) and the bin
-start pyradiomics uses for each filtered image. It prints ``vs-pictologics: R.Rx`` (pictologics
-time / native time, all cases of the workload) after each workload's line, ``worst-vs-pictologics``
-last, and a few values of the first case of each side (pictologics computes IBSI's definitions:
-3D merged texture matrices, so its GLCM values differ from pyradiomics' direction averages).
+with the same bin width and image types (morphology on the original image only; a 2D image as
+one slice) and the bin start pyradiomics uses for each filtered image. It prints
+``vs-pictologics: R.Rx`` (pictologics time / native time, all cases of the workload) per
+workload, ``worst-vs-pictologics`` last, and a few values of the first case of each side
+(pictologics computes IBSI's definitions: 3D merged texture matrices, so its GLCM values differ
+from pyradiomics' direction averages).
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ def _compare_pictologics(python: Path, workloads, native_times: dict[str, float]
             continue
         ours = NativeBackend().extract(cases[0][1], cases[0][2], settings)
         compared = ", ".join(f"{column.split('__')[-1]} {ours[column]:.6g} / {values[key]:.6g}"
-                             for column, key in COMPARED.items() if key in values)
+                             for column, key in COMPARED.items()
+                             if key in values and column in ours)
         print(f"{name} values, radiopipe / pictologics: {compared}")
 
 
@@ -181,8 +183,10 @@ def _write_case(folder: Path, name: str, case: Case, settings: FeatureConfig) ->
     (``floor(min / width) * width`` over the ROI)."""
     _, image, mask = case
     paths = {"image": folder / f"{name}_image.nrrd", "mask": folder / f"{name}_label.nrrd"}
-    sitk.WriteImage(image, str(paths["image"]))
-    sitk.WriteImage(mask, str(paths["mask"]))
+    for key, written in (("image", image), ("mask", mask)):
+        # pictologics reads 3D images only: a 2D image becomes one slice.
+        sitk.WriteImage(written if written.GetDimension() == 3 else sitk.JoinSeries(written),
+                        str(paths[key]))
     prepared = prepare_case(Volume.from_sitk(image), Volume.from_sitk(mask), settings)
     roi = prepared.intensity_mask[prepared.region]
     width = settings.bin_width
