@@ -47,6 +47,23 @@ def test_run_length_counts_of_hand_example():
     np.testing.assert_array_equal(counts[0, 0], GLRLM_4X4_PLUS_X)
 
 
+@pytest.mark.parametrize("slice_wise", [False, True])
+def test_run_length_counts_equal_walking_every_run(slice_wise):
+    # The memory-order pass of one ROI against the voxel-list kernel that walks each run.
+    from radiopipe.features.directions import direction_offsets, flat_steps, voxel_lattice
+
+    rng = np.random.default_rng(5)
+    levels = rng.integers(1, 4, (6, 9, 7)) * (rng.random((6, 9, 7)) < 0.8)
+    offsets = direction_offsets(1, slice_wise)
+    counts = glrlm.run_length_counts(levels, 3, offsets, slice_wise)
+    lattice = voxel_lattice(levels, padding=1)
+    group = lattice.slice_index if slice_wise else np.zeros_like(lattice.roi)
+    walked = np.zeros(counts.shape, dtype=np.int64)
+    glrlm._count_runs(lattice.values, lattice.roi, flat_steps(offsets, lattice.strides), group,
+                      walked)
+    np.testing.assert_array_equal(counts, walked)
+
+
 def test_features_of_hand_example():
     r = GLRLM_4X4_PLUS_X[None].astype(float)
     statistics = glrlm.run_length_statistics(r, np.arange(1.0, 5.0))
