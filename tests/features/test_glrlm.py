@@ -13,7 +13,12 @@ import yaml
 from reference_data import ibsi_failures, ibsi_phantom, pyradiomics_case
 
 from radiopipe.features import glrlm
-from radiopipe.features.directions import DIRECTIONAL_AGGREGATIONS
+from radiopipe.features.directions import (
+    DIRECTIONAL_AGGREGATIONS,
+    direction_offsets,
+    flat_steps,
+    voxel_lattice,
+)
 from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,8 +55,6 @@ def test_run_length_counts_of_hand_example():
 @pytest.mark.parametrize("slice_wise", [False, True])
 def test_run_length_counts_equal_walking_every_run(slice_wise):
     # The memory-order pass of one ROI against the voxel-list kernel that walks each run.
-    from radiopipe.features.directions import direction_offsets, flat_steps, voxel_lattice
-
     rng = np.random.default_rng(5)
     levels = rng.integers(1, 4, (6, 9, 7)) * (rng.random((6, 9, 7)) < 0.8)
     offsets = direction_offsets(1, slice_wise)
