@@ -31,6 +31,7 @@ from radiopipe.features.directions import (
     flat_steps,
     per_slice,
     prepare_directional_input,
+    voxel_lattice,
 )
 from radiopipe.xp import get_namespace, to_numpy
 
@@ -65,12 +66,25 @@ def run_length_counts(levels, n_grey: int, offsets: np.ndarray, slice_wise: bool
     levels = to_numpy(levels)
     n_groups = levels.shape[0] if slice_wise else 1
     counts = np.zeros((n_groups, len(offsets), n_grey, max(levels.shape)), dtype=np.int64)
-    if len(offsets) > 0:
-        padded = np.pad(np.asarray(levels, dtype=np.int32), 1)
+    if len(offsets) == 0:
+        return counts.astype(np.float64)
+    padded = np.pad(np.asarray(levels, dtype=np.int32), 1)
+    if np.count_nonzero(padded) >= IN_ORDER_FILL * padded.size:
         _, n_y, n_x = padded.shape
         steps = np.abs(flat_steps(offsets, (n_y * n_x, n_x, 1)))
         _count_runs_in_order(padded.reshape(-1), steps, n_y * n_x, slice_wise, counts)
+    else:
+        lattice = voxel_lattice(levels, padding=1)
+        group = lattice.slice_index if slice_wise else np.zeros_like(lattice.roi)
+        steps = flat_steps(offsets, lattice.strides)
+        _count_runs(lattice.values, lattice.roi, steps, group, counts)
     return counts.astype(np.float64)
+
+
+# Below this fraction of its padded box in the ROI, walking the runs of the ROI's voxels
+# (`_count_runs`) beats the pass over the whole box (`_count_runs_in_order`): they ran equally
+# fast at 23% on a shell-shaped ROI, the pass 1.5x faster at 46%, 2.4x slower at 3%.
+IN_ORDER_FILL = 0.25
 
 
 @numba.njit(cache=True, nogil=True)
