@@ -2,7 +2,8 @@
 
 Usage, from the repository root (needs the ``reference`` extra)::
 
-    python benchmarks/workloads.py CASES_DIR [--quick] [--repeats 3]
+    python benchmarks/workloads.py CASES_DIR [--quick] [--repeats 3] [--cpu]
+        [--pictologics /path/to/python3.12]
 
 ``CASES_DIR`` is any folder of ``{case}_image.*`` / ``{case}_label.*`` pairs (NRRD, NIfTI, MHA;
 label 1 is the ROI), e.g. ``../shared/data/pyradiomics_cases``. Both backends run in this one
@@ -31,15 +32,30 @@ beside each ratio, and a difference over ``TOLERANCE`` is reported as a mismatch
 MNI152 patches and the value check are those of ``extract_vs_pyradiomics.py`` (which also
 measures peak memory).
 ``--quick`` (a few minutes on two cores) times 50 patches, one run each, and skips the filters
-on real cases larger than ``QUICK_FILTER_VOXELS`` voxels.
+on real cases larger than ``QUICK_FILTER_VOXELS`` voxels. ``--cpu`` times processor time (all
+threads of the process) instead of wall-clock time: steadier on a shared machine.
+
+``--pictologics PYTHON`` also times pictologics (never a radiopipe dependency; it needs Python
+>= 3.12, e.g. a venv with ``pip install pictologics``) on the same workloads, in that
+interpreter through ``pictologics_runner.py``: the cases are written as NRRD files it loads,
+with the same bin width and image types (morphology on the original image only; a 2D image as
+one slice) and the bin start pyradiomics uses for each filtered image. It prints
+``vs-pictologics: R.Rx`` (pictologics time / native time, all cases of the workload) per
+workload, ``worst-vs-pictologics`` last, and a few values of the first case of each side
+(pictologics computes IBSI's definitions: 3D merged texture matrices, so its GLCM values differ
+from pyradiomics' direction averages).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import math
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -53,23 +69,40 @@ from radiopipe.backends.native import NativeBackend
 from radiopipe.backends.pyradiomics import PyradiomicsBackend
 from radiopipe.config import FeatureConfig
 from radiopipe.features.batch import extract_many
+from radiopipe.features.extract import filter_images, prepare_case
 from radiopipe.io import Volume
 
 DEFAULT = FeatureConfig()
 FILTERS = FeatureConfig(image_types=["original", "log", "wavelet"])
 TOLERANCE = 1e-6
 QUICK_FILTER_VOXELS = 3_000_000
+RUNNER = Path(__file__).with_name("pictologics_runner.py")
+# Features of the first case compared with pictologics: radiopipe column -> pictologics key.
+COMPARED = {
+    "original__shape__MeshVolume": "volume_RNU0",
+    "original__firstorder__Mean": "mean_intensity_Q4LE",
+    "original__glcm__JointAverage": "joint_average_60VM",
+    "original__glcm__Contrast": "contrast_ACUI",
+    "original__glszm__SmallAreaEmphasis": "small_zone_emphasis_P001",
+}
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+clock = CLOCKS["wall"]
 
 Case = tuple[str, sitk.Image, sitk.Image]
 
 
 def main() -> int:
     """Run every workload, print one ratio line each and the worst; 1 on a value mismatch."""
+    global clock
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("cases_dir", type=Path, help="folder of {case}_image.* / _label.* pairs")
     parser.add_argument("--quick", action="store_true", help="fewer patches and runs")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs (best kept)")
+    parser.add_argument("--cpu", action="store_true", help="time processor time, not wall time")
+    parser.add_argument("--pictologics", metavar="PYTHON", type=Path,
+                        help="an interpreter with pictologics: time it on the same workloads")
     args = parser.parse_args()
+    clock = CLOCKS["cpu" if args.cpu else "wall"]
     logging.getLogger("radiopipe").setLevel(logging.ERROR)
     repeats = 1 if args.quick else args.repeats
     real = read_cases(args.cases_dir)
@@ -82,22 +115,86 @@ def main() -> int:
         ("real-filters", [c for c in real if not args.quick
                           or c[1].GetNumberOfPixels() <= QUICK_FILTER_VOXELS], FILTERS),
     ]
-    ratios, mismatches = {}, []
+    ratios, native_times, mismatches = {}, {}, []
     for name, cases, settings in workloads:
         if name == "small-rois":
-            ratio, worst = _time_batch(cases, settings, repeats)
+            native, ratio, worst = _time_batch(cases, settings, repeats)
         else:
             per_case = [_time_case(case, settings, repeats) for case in cases]
-            ratio = statistics.median(r for r, _ in per_case)
-            worst = max(w for _, w in per_case)
-        ratios[name] = ratio
+            native = sum(t for t, _, _ in per_case)
+            ratio = statistics.median(r for _, r, _ in per_case)
+            worst = max(w for _, _, w in per_case)
+        ratios[name], native_times[name] = ratio, native
         flag = "" if worst <= TOLERANCE else "   MISMATCH"
         print(f"{name}: {ratio:.1f}x   ({len(cases)} case(s); largest difference {worst:.1e}"
               f"){flag}", flush=True)
         if flag:
             mismatches.append(name)
     print(f"worst: {min(ratios.values()):.1f}x")
+    if args.pictologics is not None:
+        _compare_pictologics(args.pictologics, workloads, native_times, repeats, args.cpu)
     return 1 if mismatches else 0
+
+
+def _compare_pictologics(python: Path, workloads, native_times: dict[str, float], repeats: int,
+                         cpu: bool) -> None:
+    """Time pictologics on ``workloads`` in ``python``; print its ratios and a few values."""
+    with tempfile.TemporaryDirectory(prefix="radiopipe-pictologics-") as folder:
+        request = {"repeats": repeats, "bin_width": DEFAULT.bin_width, "workloads": [
+            {"name": name, "image_types": _image_types(cases[0], settings),
+             "cases": [_write_case(Path(folder), f"{name}-{k}", case, settings)
+                       for k, case in enumerate(cases)]}
+            for name, cases, settings in workloads if cases
+        ]}
+        answer = subprocess.run(
+            [str(python), str(RUNNER)], input=json.dumps(request), capture_output=True,
+            text=True, encoding="utf-8", check=False,
+        )
+    if answer.returncode != 0:
+        raise SystemExit(f"{RUNNER.name} failed in {python}:\n{answer.stderr[-2000:]}")
+    result = json.loads(answer.stdout)
+    theirs = result["cpu" if cpu else "times"]
+    ratios = {name: theirs[name] / native_times[name] for name in theirs}
+    for name, ratio in ratios.items():
+        print(f"{name}: vs-pictologics: {ratio:.1f}x   (pictologics {theirs[name]:.3f} s, "
+              f"native {native_times[name]:.3f} s)")
+    print(f"worst-vs-pictologics: {min(ratios.values()):.1f}x   (pictologics "
+          f"{result['version']})")
+    for name, cases, settings in workloads:
+        values = result["values"].get(name)
+        if not values:
+            continue
+        ours = NativeBackend().extract(cases[0][1], cases[0][2], settings)
+        compared = ", ".join(f"{column.split('__')[-1]} {ours[column]:.6g} / {values[key]:.6g}"
+                             for column, key in COMPARED.items()
+                             if key in values and column in ours)
+        print(f"{name} values, radiopipe / pictologics: {compared}")
+
+
+def _image_types(case: Case, settings: FeatureConfig) -> list[str]:
+    """pyradiomics' names of the filtered images of ``settings`` ('original', 'log-...')."""
+    _, image, mask = case
+    prepared = prepare_case(Volume.from_sitk(image), Volume.from_sitk(mask), settings)
+    return list(filter_images(prepared, settings))
+
+
+def _write_case(folder: Path, name: str, case: Case, settings: FeatureConfig) -> dict:
+    """Write a case as NRRD files; its paths and pyradiomics' bin start of each filtered image
+    (``floor(min / width) * width`` over the ROI)."""
+    _, image, mask = case
+    paths = {"image": folder / f"{name}_image.nrrd", "mask": folder / f"{name}_label.nrrd"}
+    for key, written in (("image", image), ("mask", mask)):
+        # pictologics reads 3D images only: a 2D image becomes one slice.
+        sitk.WriteImage(written if written.GetDimension() == 3 else sitk.JoinSeries(written),
+                        str(paths[key]))
+    prepared = prepare_case(Volume.from_sitk(image), Volume.from_sitk(mask), settings)
+    roi = prepared.intensity_mask[prepared.region]
+    width = settings.bin_width
+    starts = {
+        image_type: math.floor(float(filtered[roi].min()) / width) * width
+        for image_type, filtered in filter_images(prepared, settings).items()
+    }
+    return {**{key: str(path) for key, path in paths.items()}, "bin_starts": starts}
 
 
 def read_cases(folder: Path) -> list[Case]:
@@ -140,21 +237,23 @@ def _image(array: np.ndarray, spacing) -> sitk.Image:
     return image
 
 
-def _time_case(case: Case, settings: FeatureConfig, repeats: int) -> tuple[float, float]:
-    """(pyradiomics time / native time, largest difference) of one case, warm, best of runs."""
+def _time_case(case: Case, settings: FeatureConfig, repeats: int) -> tuple[float, float, float]:
+    """(native time, pyradiomics time / native time, largest difference) of one case, warm,
+    best of runs."""
     _, image, mask = case
     times, values = {}, {}
     for name, extract in (("native", NativeBackend().extract),
                           ("pyradiomics", PyradiomicsBackend().extract)):
         values[name] = extract(image, mask, settings)  # warm-up, not timed
         times[name] = _best(lambda extract=extract: extract(image, mask, settings), repeats)
-    return times["pyradiomics"] / times["native"], largest_difference(
+    return times["native"], times["pyradiomics"] / times["native"], largest_difference(
         values["native"], values["pyradiomics"])
 
 
-def _time_batch(cases: list[Case], settings: FeatureConfig, repeats: int) -> tuple[float, float]:
-    """(pyradiomics time / native time, largest difference) over a batch of ROIs: native through
-    the batch API, pyradiomics one case after the other."""
+def _time_batch(cases: list[Case], settings: FeatureConfig,
+                repeats: int) -> tuple[float, float, float]:
+    """(native time, pyradiomics time / native time, largest difference) over a batch of ROIs:
+    native through the batch API, pyradiomics one case after the other."""
     volumes = [(Volume.from_sitk(image), Volume.from_sitk(mask)) for _, image, mask in cases]
     reference = PyradiomicsBackend().extract
     ours = extract_many(volumes, settings)
@@ -162,15 +261,15 @@ def _time_batch(cases: list[Case], settings: FeatureConfig, repeats: int) -> tup
     native = _best(lambda: extract_many(volumes, settings), repeats)
     pyradiomics = _best(lambda: [reference(i, m, settings) for _, i, m in cases], repeats)
     worst = max(largest_difference(a, b) for a, b in zip(ours, theirs))
-    return pyradiomics / native, worst
+    return native, pyradiomics / native, worst
 
 
 def _best(run: Callable[[], object], repeats: int) -> float:
     best = np.inf
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         run()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, clock() - start)
     return best
 
 

@@ -129,7 +129,8 @@ def grey_level_axis(roi_levels: np.ndarray, n_levels: int, mode: str):
     if mode == "ibsi":
         kept = np.arange(1, n_levels + 1)
     else:
-        kept = np.unique(roi_levels).astype(np.int64)
+        kept = np.flatnonzero(np.bincount(np.asarray(roi_levels, dtype=np.int64).reshape(-1),
+                                          minlength=n_levels + 1))
     lookup = np.zeros(n_levels + 1, dtype=np.int64)
     lookup[kept] = np.arange(1, len(kept) + 1)
     return lookup, kept.astype(np.float64)

@@ -163,7 +163,11 @@ def _shifted_energy_features(values, shift, voxel_volume) -> dict:
 
 def _histogram_features(discretised) -> dict:
     xp = get_namespace(discretised)
-    _, counts = xp.unique(discretised, return_counts=True)
+    if discretised.dtype.kind in "iu" and int(discretised.min()) >= 0:
+        counts = xp.bincount(discretised.reshape(-1))  # unique's counts, without a sort
+        counts = counts[counts > 0]
+    else:
+        _, counts = xp.unique(discretised, return_counts=True)
     p = counts / counts.sum()
     return {"Entropy": -xp.sum(p * xp.log2(p)), "Uniformity": xp.sum(p**2)}
 

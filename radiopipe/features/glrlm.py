@@ -67,7 +67,14 @@ def run_length_counts(levels, n_grey: int, offsets: np.ndarray, slice_wise: bool
     levels = to_numpy(levels)
     n_groups = levels.shape[0] if slice_wise else 1
     counts = np.zeros((n_groups, len(offsets), n_grey, max(levels.shape)), dtype=np.int64)
-    if len(offsets) > 0:
+    if len(offsets) == 0:
+        return counts.astype(np.float64)
+    padded = np.pad(np.asarray(levels, dtype=np.int32), 1)
+    if np.count_nonzero(padded) >= IN_ORDER_FILL * padded.size:
+        _, n_y, n_x = padded.shape
+        steps = np.abs(flat_steps(offsets, (n_y * n_x, n_x, 1)))
+        _count_runs_in_order(padded.reshape(-1), steps, n_y * n_x, slice_wise, counts)
+    else:
         lattice = voxel_lattice(levels, padding=1)
         group = lattice.slice_index if slice_wise else np.zeros_like(lattice.roi)
         steps = flat_steps(offsets, lattice.strides)
@@ -75,9 +82,45 @@ def run_length_counts(levels, n_grey: int, offsets: np.ndarray, slice_wise: bool
     return counts.astype(np.float64)
 
 
-@numba.njit(cache=True)
-def _count_runs(values, roi, steps, group, counts):  # pragma: no cover - compiled by Numba
+# Below this fraction of its padded box in the ROI, walking the runs of the ROI's voxels
+# (`_count_runs`) beats the pass over the whole box (`_count_runs_in_order`): they ran equally
+# fast at 23% on a shell-shaped ROI, the pass 1.5x faster at 46%, 2.4x slower at 3%.
+IN_ORDER_FILL = 0.25
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_runs_in_order(values, steps, plane, slice_wise, counts):  # pragma: no cover
     """Add every run to ``counts[group, direction, level - 1, length - 1]``.
+
+    ``values`` is the zero-padded grey-level array, flattened; ``steps`` the positive flat-index
+    step of each direction (a run along ``-d`` is the run along ``d``). One pass in memory order
+    per direction: a voxel's run length is its predecessor's plus one when both share a level,
+    and the run is counted at its last voxel. The predecessor and successor are read as two
+    more sequential streams instead of walking each run along its direction, and nothing
+    branches on the run lengths (1.25x faster than `_count_runs` on a 140k-voxel ROI); the
+    vectorised NumPy alternatives (pointer jumping, run-length encoding of residue classes)
+    need log-many or several extra passes. The padding (at least one voxel) ends every run
+    inside the array.
+    """
+    length = np.zeros(values.size, dtype=np.int32)
+    for direction in range(steps.size):
+        step = steps[direction]
+        for voxel in range(step, values.size - step):
+            level = values[voxel]
+            if level == 0:
+                continue
+            # Branch-free: run lengths are short in textured images, so the branches on them
+            # would be mispredicted about half of the time.
+            run = length[voxel - step] * (values[voxel - step] == level) + 1
+            length[voxel] = run
+            group = voxel // plane - 1 if slice_wise else 0
+            counts[group, direction, level - 1, run - 1] += values[voxel + step] != level
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_runs(values, roi, steps, group, counts):  # pragma: no cover - compiled by Numba
+    """Add every run to ``counts[group[k], direction, level - 1, length - 1]``, from a list of
+    ROI voxels (packed batches of many ROIs, `radiopipe.gpu.matrices`).
 
     A run starts at an ROI voxel whose predecessor along the direction differs; it is walked to
     its end, so each voxel is read about twice per direction. A sequential scan: the vectorised

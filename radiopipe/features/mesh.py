@@ -167,7 +167,7 @@ def _edge_lattice(padded: np.ndarray) -> np.ndarray:
     return _edge_lattice_3d(padded)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _edge_lattice_3d(padded):  # pragma: no cover - compiled
     """`_edge_lattice` of a 3D mask in one compiled pass per axis."""
     n_z, n_y, n_x = padded.shape
@@ -319,7 +319,7 @@ def line_extremes(lattice) -> np.ndarray:
     return _first_or_last_on_lines(lattice - lattice.min(axis=0)).T
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _first_or_last_on_lines(lattice):  # pragma: no cover - compiled
     """`line_extremes` of non-negative lattice points."""
     n = lattice.shape[0]
@@ -378,13 +378,40 @@ def _hull_points(points: np.ndarray) -> np.ndarray:
         return points
 
 
-def _max_squared_distance(points: np.ndarray, block: int = 2048) -> float:
-    """Largest squared pairwise distance, in blocks so memory stays O(block * n)."""
+def _max_squared_distance(points: np.ndarray) -> float:
+    """Largest squared pairwise distance of ``points`` (n, d), exact.
+
+    With :math:`r_i` the distance of point :math:`i` from the points' centroid,
+    :math:`|p_i - p_j| \\le r_i + r_j`; the points are visited by decreasing :math:`r`, so a pair
+    (and every later one) is skipped as soon as that bound cannot beat the best distance found.
+    Elongated sets drop most pairs; the squared distances compared are computed as before, so
+    the result is unchanged.
+    """
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    radii = np.sqrt(((points - points.mean(axis=0)) ** 2).sum(axis=1))
+    order = np.argsort(radii)[::-1]
+    return float(_max_squared_distance_pruned(points[order], radii[order]))
+
+
+@numba.njit(cache=True, nogil=True)
+def _max_squared_distance_pruned(points, radii):  # pragma: no cover - compiled
+    """`_max_squared_distance` of ``points`` sorted by decreasing ``radii``."""
     best = 0.0
-    for start in range(0, len(points), block):
-        chunk = points[start : start + block]
-        squared = ((chunk[:, None, :] - points[None, :, :]) ** 2).sum(axis=-1)
-        best = max(best, float(squared.max()))
+    reach = 0.0  # sqrt(best), loosened by 1e-9 relative so rounding never drops the farthest pair
+    n, d = points.shape
+    for i in range(n):
+        if radii[i] + radii[0] < reach:
+            break
+        for j in range(i + 1, n):
+            if radii[i] + radii[j] < reach:
+                break
+            squared = 0.0
+            for k in range(d):
+                step = points[i, k] - points[j, k]
+                squared += step * step
+            if squared > best:
+                best = squared
+                reach = np.sqrt(best) * (1.0 - 1e-9)
     return best
 
 
@@ -421,7 +448,7 @@ def max_distance_in_planes(points, axis: int) -> float:
 _ALL_PAIRS_PLANE_SIZE = 1024
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _max_squared_distance_in_planes(points, starts, ends):  # pragma: no cover - compiled
     """Largest squared distance between two of ``points[start:end]`` (n, 2) over the planes."""
     best = 0.0

@@ -66,7 +66,7 @@ FEATURE_NAMES = (
 )
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _count_dependent(values, roi, steps, alpha):  # pragma: no cover - compiled by Numba
     """1 + the number of ROI neighbours within ``alpha`` grey levels, for each ROI voxel."""
     counts = np.empty(roi.size, dtype=np.int64)

@@ -67,7 +67,7 @@ class ToneDifferenceMatrix(NamedTuple):
     grey_levels: np.ndarray
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _neighbour_sums(values, roi, steps):  # pragma: no cover - compiled by Numba
     """Sum and number of the ROI neighbours' grey levels, for each ROI voxel."""
     total = np.empty(roi.size)

@@ -62,8 +62,8 @@ def level_matrix(groups, grey, values, *, n_groups: int, n_levels: int, n_voxels
     n_voxels : array, shape (n_groups,)
         ROI voxels per group.
     """
-    distinct, column = np.unique(values, return_inverse=True)
-    flat = (groups * n_levels + (grey - 1)) * len(distinct) + column.reshape(-1)
+    distinct, column = distinct_values(values)
+    flat = (groups * n_levels + (grey - 1)) * len(distinct) + column
     counts = np.bincount(flat, minlength=n_groups * n_levels * len(distinct))
     return LevelMatrix(
         counts.reshape(n_groups, n_levels, len(distinct)).astype(np.float64),
@@ -73,7 +73,34 @@ def level_matrix(groups, grey, values, *, n_groups: int, n_levels: int, n_voxels
     )
 
 
-@numba.njit(cache=True)
+def distinct_values(values) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` of a 1D integer array, flattened.
+
+    Non-negative values no larger than a few times their count (zone sizes, dependence counts,
+    distances) are counted with ``bincount`` instead of sorted: the same result, several times
+    faster on large ROIs.
+
+    Examples
+    --------
+    >>> [a.tolist() for a in distinct_values(np.array([5, 2, 5, 0]))]
+    [[0, 2, 5], [2, 1, 2, 0]]
+    """
+    values = np.asarray(values).reshape(-1)
+    if (
+        values.size == 0
+        or values.dtype.kind not in "iu"
+        or values.min() < 0
+        or values.max() > 4 * values.size + 1024
+    ):
+        distinct, column = np.unique(values, return_inverse=True)
+        return distinct, column.reshape(-1)
+    present = np.bincount(values) > 0
+    distinct = np.flatnonzero(present).astype(values.dtype, copy=False)
+    column = (np.cumsum(present) - 1)[values]
+    return distinct, column
+
+
+@numba.njit(cache=True, nogil=True)
 def flood_fill_zones(values, roi, steps):  # pragma: no cover - compiled by Numba
     """Zone index of each ROI voxel by depth-first flood fill over equal-valued neighbours."""
     zone = np.full(values.size, -1, dtype=np.int64)
@@ -99,6 +126,60 @@ def flood_fill_zones(values, roi, steps):  # pragma: no cover - compiled by Numb
     return zone[roi]
 
 
+@numba.njit(cache=True, nogil=True)
+def union_find_zones(values, roi, steps):  # pragma: no cover - compiled by Numba
+    """`flood_fill_zones` of ROI voxels ``roi`` in increasing order, by union-find.
+
+    One pass in memory order joins each voxel to its earlier neighbours of the same level
+    (half of ``steps``, which holds each offset with its opposite); a zone's root is its first
+    voxel, so the second pass numbers the zones in order of first voxel, as the flood fill does.
+    Half the neighbour reads of the flood fill, in a cache-friendly order (2x faster on a
+    140k-voxel ROI).
+    """
+    parent = np.empty(values.size, dtype=np.int64)
+    earlier = -steps[steps < 0]
+    for voxel in roi:
+        level = values[voxel]
+        root = voxel
+        for k in range(earlier.size):
+            neighbour = voxel - earlier[k]
+            if values[neighbour] != level:
+                continue
+            other = _find_root(parent, neighbour)
+            if other < root:
+                if root != voxel:
+                    parent[root] = other
+                root = other
+            elif other > root:
+                parent[other] = root
+        parent[voxel] = root
+    zone = np.empty(roi.size, dtype=np.int64)
+    n_zones = 0
+    for index in range(roi.size):
+        voxel = roi[index]
+        root = _find_root(parent, voxel)
+        if root == voxel:
+            parent[voxel] = -1 - n_zones  # a root now holds its zone, coded below zero
+            zone[index] = n_zones
+            n_zones += 1
+        else:
+            zone[index] = -1 - parent[root]
+    return zone
+
+
+@numba.njit(cache=True, nogil=True)
+def _find_root(parent, voxel):  # pragma: no cover - compiled by Numba
+    """Root of ``voxel``'s tree, halving the path on the way (roots point to themselves)."""
+    while True:
+        up = parent[voxel]
+        if up == voxel or up < 0:
+            return voxel
+        above = parent[up]
+        if above != up and above >= 0:
+            parent[voxel] = above
+        voxel = up
+
+
 def label_zones(levels: np.ndarray, *, in_plane_only: bool) -> np.ndarray:
     """Zone index of every ROI voxel (C order).
 
@@ -119,7 +200,7 @@ def label_zones(levels: np.ndarray, *, in_plane_only: bool) -> np.ndarray:
         Zone index 0..n_zones-1 of each ROI voxel, numbered in order of first voxel.
     """
     lattice = flat_lattice(levels, chebyshev_offsets(1, in_plane_only))
-    return flood_fill_zones(lattice.values, lattice.roi, lattice.steps)
+    return union_find_zones(lattice.values, lattice.roi, lattice.steps)
 
 
 def zone_table(levels, mask, aggregation) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

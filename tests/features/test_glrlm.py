@@ -13,7 +13,12 @@ import yaml
 from reference_data import ibsi_failures, ibsi_phantom, pyradiomics_case
 
 from radiopipe.features import glrlm
-from radiopipe.features.directions import DIRECTIONAL_AGGREGATIONS
+from radiopipe.features.directions import (
+    DIRECTIONAL_AGGREGATIONS,
+    direction_offsets,
+    flat_steps,
+    voxel_lattice,
+)
 from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,6 +50,27 @@ def test_run_length_counts_of_hand_example():
     counts = glrlm.run_length_counts(IMAGE_4X4[None], 4, np.array([[0, 0, 1]]), False)
     assert counts.shape == (1, 1, 4, 4)
     np.testing.assert_array_equal(counts[0, 0], GLRLM_4X4_PLUS_X)
+
+
+@pytest.mark.parametrize("slice_wise", [False, True])
+@pytest.mark.parametrize("fill", [0.1, 0.8])  # the two kernels of run_length_counts
+def test_run_length_counts_equal_walking_every_run(slice_wise, fill):
+    # The memory-order pass over the box against the kernel that walks each run of the ROI.
+    rng = np.random.default_rng(5)
+    levels = rng.integers(1, 4, (6, 9, 7)) * (rng.random((6, 9, 7)) < fill)
+    offsets = direction_offsets(1, slice_wise)
+    lattice = voxel_lattice(levels, padding=1)
+    group = lattice.slice_index if slice_wise else np.zeros_like(lattice.roi)
+    walked = np.zeros((6 if slice_wise else 1, len(offsets), 3, 9), dtype=np.int64)
+    glrlm._count_runs(lattice.values, lattice.roi, flat_steps(offsets, lattice.strides), group,
+                      walked)
+    in_order = np.zeros_like(walked)
+    padded = np.pad(levels.astype(np.int32), 1)
+    steps = np.abs(flat_steps(offsets, (padded.shape[1] * padded.shape[2], padded.shape[2], 1)))
+    glrlm._count_runs_in_order(padded.reshape(-1), steps, padded.shape[1] * padded.shape[2],
+                               slice_wise, in_order)
+    np.testing.assert_array_equal(in_order, walked)
+    np.testing.assert_array_equal(glrlm.run_length_counts(levels, 3, offsets, slice_wise), walked)
 
 
 def test_features_of_hand_example():

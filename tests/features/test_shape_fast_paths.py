@@ -9,7 +9,7 @@ import pytest
 from scipy.spatial import ConvexHull
 
 from radiopipe.features.enclosing import oriented_minimum_bounding_box
-from radiopipe.features.mesh import max_distance_in_planes, surface_mesh
+from radiopipe.features.mesh import max_distance, max_distance_in_planes, surface_mesh
 from radiopipe.features.shape import FEATURE_NAMES, compute_shape
 
 
@@ -36,6 +36,20 @@ def test_in_plane_diameter_of_a_large_plane_uses_its_hull():
     plane[:2, 1:] = [[-3.0, 0.0], [3.0, 0.0]]
     other = np.array([[1.0, 0.0, 0.0], [1.0, 0.5, 0.0], [1.0, 0.0, 0.5]])
     assert max_distance_in_planes(np.vstack([plane, other]), 0) == pytest.approx(6.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("shape", ["ellipsoid", "sphere", "lattice"])
+def test_largest_distance_equals_all_pairs_bit_for_bit(shape):
+    # The pruned search must not miss the farthest pair, also when every point is as far from
+    # the centroid (sphere) and when many pairs tie (lattice).
+    rng = np.random.default_rng(11)
+    points = rng.normal(size=(600, 3)) * [1.0, 2.0, 5.0]
+    if shape == "sphere":
+        points /= np.linalg.norm(points, axis=1, keepdims=True)
+    if shape == "lattice":
+        points = np.round(points)
+    pairs = ((points[:, None, :] - points[None, :, :]) ** 2).sum(axis=-1)
+    assert max_distance(points, on_hull=True) == float(np.sqrt(pairs.max()))
 
 
 def _brute_force_box(points: np.ndarray) -> tuple[float, float]:
