@@ -16,7 +16,7 @@ from radiopipe.errors import RadiopipeError
 
 VALIDATION_SCHEMA = 4
 BUNDLE_FORMAT = "radiopipe-model-bundle"
-BUNDLE_SCHEMA = 3
+BUNDLE_SCHEMA = 4
 
 
 class RecordError(RadiopipeError):

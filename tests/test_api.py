@@ -3,10 +3,9 @@ the command line running through it."""
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import pytest
+from markupsafe import escape
 from matplotlib.figure import Figure
 
 import radiopipe as rp
@@ -81,7 +80,7 @@ def test_backend_auto_says_what_it_chose():
     choice = rp.backend_status("auto")
     assert choice.backend in ("native", "cupy")
     if choice.backend == "native":
-        assert choice.reason and html.escape(choice.reason) in choice._repr_html_()
+        assert choice.reason and escape(choice.reason) in choice._repr_html_()
 
 
 def test_a_run_returns_displayable_results(tmp_path, cohort):

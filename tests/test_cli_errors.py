@@ -22,6 +22,7 @@ from radiopipe.models.bundle import (
     _manifest_hash,
     environment_versions,
 )
+from radiopipe.records import BUNDLE_SCHEMA
 from radiopipe.storage import file_sha256
 
 
@@ -118,7 +119,8 @@ def test_a_forged_skops_file_in_a_rehashed_bundle(tmp_path, capsys):
     bundle.mkdir()
     (bundle / ESTIMATOR_FILE).write_bytes(b"not a zip archive")
     manifest = {
-        "format": "radiopipe-model-bundle", "format_version": 3, "model": "m", "kind": "model",
+        "format": "radiopipe-model-bundle", "format_version": BUNDLE_SCHEMA, "model": "m",
+        "kind": "model",
         "classes": ["a", "b"], "config_hash": "0" * 64,
         "input_columns": {"image": [], "numeric": [], "categorical": [], "site": None,
                           "embedding": [], "embedding_components": 8},
@@ -126,6 +128,7 @@ def test_a_forged_skops_file_in_a_rehashed_bundle(tmp_path, capsys):
         "settings": {"features": {}, "reading": {}, "feature_backend_version": "1",
                      "cnn": None},
         "role": "final", "split": None, "shift": None, "health": [], "feature_columns": [],
+            "stability": None,
         "versions": environment_versions(),
         "files": {ESTIMATOR_FILE: file_sha256(bundle / ESTIMATOR_FILE)},
     }

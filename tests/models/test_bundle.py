@@ -166,7 +166,7 @@ def test_a_manifest_missing_a_field_is_refused(bundle_dir):
     _edit_manifest(bundle_dir, lambda m: m.pop("input_columns"), rehash=True)
     with pytest.raises(BundleError, match="bundle.json lacks input_columns"):
         load_bundle(bundle_dir)
-    with pytest.raises(RecordError, match="schema version 1; this radiopipe reads version 3"):
+    with pytest.raises(RecordError, match="schema version 1; this radiopipe reads version 4"):
         BundleManifest.from_json({"format": "radiopipe-model-bundle", "format_version": 1})
 
 
