@@ -3,7 +3,8 @@
 Phase 1 has a row per configuration: id, filter, parameters, the largest voxel error over the
 reference range (or why none was computed) and PASS/FAIL. Phase 2, where run, lists its failed
 values, then a row per filter id with ``passed/total``. The last lines read exactly
-``ibsi2 phase 2: P/T passed`` (where run) and ``ibsi2 phase 1: P/T passed``.
+``ibsi2 phase 2: P/T passed`` (where run), ``ibsi2 phase 1: P/T passed`` and, last, both phases
+together: ``ibsi2: P/T passed``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def format_filter_report(report: FilterComplianceReport) -> str:
         lines += ["", *phase_2_lines(report.phase_2)]
         passed = sum(check.passed for check in report.phase_2)
         lines.append(f"ibsi2 phase 2: {passed}/{len(report.phase_2)} passed")
-    lines.append(summary_line(report))
+    lines += [phase_1_line(report), summary_line(report)]
     return "\n".join(lines)
 
 
@@ -49,9 +50,15 @@ def phase_2_lines(checks: tuple[FeatureCheck, ...]) -> list[str]:
     return lines
 
 
-def summary_line(report: FilterComplianceReport) -> str:
+def phase_1_line(report: FilterComplianceReport) -> str:
     """``ibsi2 phase 1: P/T passed``."""
     return f"ibsi2 phase 1: {report.n_passed}/{len(report.checks)} passed"
+
+
+def summary_line(report: FilterComplianceReport) -> str:
+    """``ibsi2: P/T passed`` over the maps of phase 1 and the values of phase 2 (where run)."""
+    passed = report.n_passed + sum(check.passed for check in report.phase_2)
+    return f"ibsi2: {passed}/{len(report.checks) + len(report.phase_2)} passed"
 
 
 def _cells(check: MapCheck) -> tuple[str, ...]:
