@@ -1,5 +1,8 @@
 """Fit one candidate on one training set: optional random search on the inner splits, then
-optional probability calibration on the same inner splits; nothing outside the given rows."""
+optional probability calibration on the same inner splits; nothing outside the given rows.
+
+A search over the classifier's hyperparameters alone fits the preprocessing once per inner split
+(:mod:`radiopipe.models.search`); any other search is scikit-learn's ``RandomizedSearchCV``."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from radiopipe.config import SearchConfig
 from radiopipe.models.designs import Splits
 from radiopipe.models.factory import Candidate
 from radiopipe.models.grouping import group_fit_params
+from radiopipe.models.search import classifier_search, shares_preprocessing
 
 
 @dataclass(frozen=True)
@@ -75,19 +79,8 @@ def fit_candidate(
     fit_params = group_fit_params(estimator, groups)
     best_params: dict = {}
     if candidate.search_space and settings.search.n_iter > 0:
-        search = RandomizedSearchCV(
-            estimator,
-            candidate.search_space,
-            n_iter=settings.search.n_iter,
-            scoring=_scorer(settings.search.scoring, y),
-            cv=inner,
-            refit=False,
-            random_state=settings.seed,
-            error_score="raise",
-        )
-        search.fit(X, y, **fit_params)
-        best_params = _plain(search.best_params_)
-        estimator.set_params(**search.best_params_)
+        best_params = _search(estimator, candidate.search_space, X, y, inner, fit_params, settings)
+        estimator.set_params(**best_params)
     if settings.calibration != "none":
         # A partition of the rows (k-fold) calibrates on out-of-fold scores of one model refit
         # on all rows; a single validation split calibrates the model fitted on its other part.
@@ -97,6 +90,28 @@ def fit_candidate(
         )
     estimator.fit(X, y, **fit_params)
     return FittedCandidate(estimator, best_params)
+
+
+def _search(estimator, space: dict, X, y: np.ndarray, inner: Splits, fit_params: dict,
+            settings: FitSettings) -> dict:
+    """The random search's choice of hyperparameters for ``estimator`` on these rows."""
+    scoring = _scorer(settings.search.scoring, y)
+    if shares_preprocessing(estimator, space):
+        best, _ = classifier_search(estimator, space, X, y, inner, n_iter=settings.search.n_iter,
+                                    scoring=scoring, seed=settings.seed)
+        return _plain(best)
+    search = RandomizedSearchCV(
+        estimator,
+        space,
+        n_iter=settings.search.n_iter,
+        scoring=scoring,
+        cv=inner,
+        refit=False,
+        random_state=settings.seed,
+        error_score="raise",
+    )
+    search.fit(X, y, **fit_params)
+    return _plain(search.best_params_)
 
 
 def _scorer(scoring: str, y: np.ndarray) -> str:
