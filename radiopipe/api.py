@@ -567,7 +567,8 @@ def write_report(config: ConfigLike) -> Document:
 def run(config: ConfigLike, *, progress: bool = True) -> Run:
     """Extract, train, explain and report: what ``python -m radiopipe run`` does.
 
-    With ``model.preprocessing.stability_threshold`` the robustness run comes before training.
+    With a stability threshold (``model.preprocessing`` or a feature set's) the robustness run
+    comes before training.
 
     The run folder is held for the whole run: another radiopipe process asking for it is
     refused.
@@ -580,7 +581,7 @@ def run(config: ConfigLike, *, progress: bool = True) -> Run:
     loaded = _loaded(config)
     with hold(RunFolder(loaded.output_dir)):  # held across the stages, not only within each
         extraction = extract(loaded, progress=progress)
-        if loaded.config.model.preprocessing.stability_threshold is not None:
+        if loaded.config.model.stability_filtered:
             robustness(loaded, progress=progress)  # the stability filter reads its versions
         return Run(extraction, train(loaded, progress=progress), write_report(loaded))
 

@@ -151,10 +151,11 @@ class RunConfig(Strict):
     @model_validator(mode="after")
     def _robustness_for_the_model(self) -> RunConfig:
         """The stability filter reads the robustness run; controls and it need radiomics."""
-        stability = self.model.preprocessing.stability_threshold is not None
+        stability = self.model.stability_filtered
         if stability and not self.robustness.chosen():
             raise ValueError(
-                "model.preprocessing.stability_threshold filters features by their ICC over the "
+                "a stability_threshold (model.preprocessing or a model.feature_sets entry) "
+                "filters features by their ICC over the "
                 "robustness run's perturbed versions, and the robustness section chooses no "
                 "perturbation: add one (robustness: {noise: {repetitions: 2}}) or set the "
                 "threshold to null")

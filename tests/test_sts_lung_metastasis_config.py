@@ -52,7 +52,12 @@ def test_the_protocols_comparisons_and_controls_are_configured():
     sets = {s.name: s.columns for s in model.feature_sets}
     assert sets == {"volume": ["mr_t1__original__shape__MeshVolume"],
                     "suvmax": ["pet__original__firstorder__Maximum"],
-                    "pet": ["pet__*"], "mr": ["mr_t1__*"]}
+                    "pet": ["pet__*"], "mr": ["mr_t1__*"],
+                    "pet_mr_stable": ["pet__*", "mr_t1__*"]}
+    # amendment 1: the main set's columns again, through the in-fold stability filter
+    stable = next(s for s in model.feature_sets if s.name == "pet_mr_stable")
+    assert stable.stability_threshold == 0.9 and model.preprocessing.stability_threshold is None
+    assert model.controls.negative_images == ["shuffled_voxels", "random_roi"]
     # The patterns pick the columns a PET + MR extraction names, and nothing of the other image.
     columns = [with_modality(m, column_name(t, f, n)) for m in ("pet", "mr_t1")
                for t, f, n in (("original", "shape", "MeshVolume"),

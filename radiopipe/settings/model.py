@@ -216,10 +216,15 @@ class FeatureSetConfig(Strict):
     ``columns`` are glob patterns (``*``, ``?``, ``[...]``) over the feature table's column
     names (``pet__*``, ``mr_t1__original__shape__MeshVolume``); a pattern that matches no
     column is an error once the feature table is known (train).
+
+    ``stability_threshold`` validates the set with the in-fold stability filter at that ICC
+    (``preprocessing.stability_icc``), whatever the main set's ``preprocessing.
+    stability_threshold``: the same columns with and without the filter compare side by side.
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
     columns: list[str] = Field(min_length=1)
+    stability_threshold: float | None = Field(None, ge=0, le=1)
 
     @model_validator(mode="after")
     def _not_builtin(self) -> FeatureSetConfig:
@@ -325,6 +330,23 @@ class ModelConfig(Strict):
     def candidates(self) -> list[str]:
         """The primary model followed by the compared ones (without repeats)."""
         return [self.name, *(n for n in self.compare if n != self.name)]
+
+    @property
+    def stability_filtered(self) -> bool:
+        """Whether any validation reads the perturbed versions: the main set's stability filter
+        or a feature set's."""
+        return self.preprocessing.stability_threshold is not None or any(
+            s.stability_threshold is not None for s in self.feature_sets)
+
+    def for_feature_set(self, name: str) -> ModelConfig:
+        """This config as feature set ``name`` is validated: with that set's stability threshold
+        when it has one."""
+        chosen = next((s for s in self.feature_sets if s.name == name), None)
+        if chosen is None or chosen.stability_threshold is None:
+            return self
+        preprocessing = self.preprocessing.model_copy(
+            update={"stability_threshold": chosen.stability_threshold})
+        return self.model_copy(update={"preprocessing": preprocessing})
 
 
 def _unknown_names(data: dict) -> list[InitErrorDetails]:

@@ -94,7 +94,7 @@ def stage_reads(loaded: LoadedConfig, run: RunFolder) -> StageReads:
         "distributed_training": config.compute.distributed_training,
     }
     inputs = input_hashes(run, [run.features])
-    if config.model.preprocessing.stability_threshold is not None:
+    if config.model.stability_filtered:
         inputs.update(input_hashes(run, [run.robustness_values]))
     if config.model.controls.negative_images:
         inputs.update(input_hashes(run, [run.control_values]))
@@ -214,8 +214,8 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         subset = model_inputs(frame, clinical, columns, classes)
         names = model.candidates if feature_set == main_set else [model.name]
         candidates = [
-            make_candidate(model, n, subset.columns, seed=model.cv.seed, dask_address=dask_address,
-                           perturbed=perturbed)
+            make_candidate(model.for_feature_set(feature_set), n, subset.columns,
+                           seed=model.cv.seed, dask_address=dask_address, perturbed=perturbed)
             for n in names
         ]
         main = feature_set == main_set
@@ -488,13 +488,13 @@ def _perturbed(loaded: LoadedConfig, run: RunFolder, frame: pd.DataFrame) -> pd.
     DataError
         When the robustness run has not run, or has no versions of a case of the feature table.
     """
-    if loaded.config.model.preprocessing.stability_threshold is None:
+    if not loaded.config.model.stability_filtered:
         return None
     try:
         values = pd.read_parquet(run.robustness_values)
     except FileNotFoundError:
         raise DataError(
-            f"model.preprocessing.stability_threshold reads {run.robustness_values.name}, and the "
+            f"the stability filter reads {run.robustness_values.name}, and the "
             "run folder has none: run 'radiopipe robustness CONFIG' first ('radiopipe run' does)"
         ) from None
     table = perturbed_table(values)

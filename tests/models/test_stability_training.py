@@ -123,3 +123,21 @@ def test_a_threshold_outside_0_1_is_refused(tmp_path, value):
     path = write_config(tmp_path, manifest, model=model, robustness=ROBUSTNESS)
     with pytest.raises(ConfigError, match="'model.preprocessing.stability_threshold' should be"):
         load_config(path)
+
+
+def test_a_feature_set_with_the_filter_is_validated_beside_the_main_set_without_it(tmp_path):
+    manifest = make_cohort(tmp_path / "cohort", n_per_class=8)
+    model = {"name": "logistic", "cv": {"n_splits": 3, "seed": 0},
+             "feature_sets": [{"name": "stable", "columns": ["original__*"],
+                               "stability_threshold": 0.9}]}
+    config = write_config(tmp_path, manifest, features=FEATURES, model=model,
+                          robustness=ROBUSTNESS)
+    assert load_config(config).config.model.stability_filtered
+    result = api.run(config, progress=False)  # runs the robustness stage for the feature set
+    record = result.training.record
+    main_set, stable = record.comparison
+    assert (main_set.feature_set, stable.feature_set) == ("image", "stable")
+    assert "stability" not in record.final_model  # the main set is fitted without the filter
+    assert stable.auc_difference is not None
+    # the filter drops the entropy that noise swamps, so the two validations differ
+    assert stable.metrics["brier"] != main_set.metrics["brier"]
