@@ -374,7 +374,8 @@ def _exit_for(failed: list[str], where: str = "failures/") -> int:
 
 
 def _print_summary(record: ValidationRecord) -> None:
-    """The saved (primary) model and its held-out ROC-AUC, the best compared model, and the
+    """The saved (primary) model and its held-out ROC-AUC, the best compared model, the primary
+    model on each other feature set (``model.feature_sets``: volume alone, one modality), and the
     model's health findings, most severe first."""
     kind = "macro one-vs-rest " if len(record.classes) > 2 else ""
     where = "out-of-fold" if record.validation["design"].endswith("kfold") else "held-out test"
@@ -388,6 +389,9 @@ def _print_summary(record: ValidationRecord) -> None:
                 f"not saved; set model.name: {best.model} to save it")
         print(f"best of {len(rivals)} compared: {best.model}, {where} {kind}ROC-AUC: "
               f"{_auc_text(best)} ({note})")
+    for other in (c for c in record.comparison if c.feature_set != primary.feature_set):
+        print(f"feature set {other.feature_set}: {other.model}, {where} {kind}ROC-AUC: "
+              f"{_auc_text(other)}")
     for finding in record.health:
         print(f"model health {finding.code} ({finding.severity}): {finding.message}")
 

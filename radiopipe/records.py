@@ -143,7 +143,7 @@ class DesignChecks:
         ``model.threshold: youden_in_fold``: ``{"method", "thresholds", "sensitivity",
         "specificity", "ci", "ci_fallback", "n_calls"}``, the calls pooled over every outer
         test fold; None when off.
-        negative_images : list of dict
+    negative_images : list of dict
         ``{"control", "roc_auc", "ci", "ci_fallback"}``: the primary model validated under the
         main design's splits on each negative-control image's features
         (``model.controls.negative_images``; empty when off).

@@ -1,5 +1,5 @@
-"""The cohort summary: cases and grouping units (patients) per class, sites, ROI size, failed
-cases."""
+"""The cohort summary: cases and grouping units (patients) per class, voxel sizes by modality,
+sites, ROI size, failed cases."""
 
 from __future__ import annotations
 
@@ -9,20 +9,22 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from radiopipe.columns import diagnostics_columns, split_diagnostics
+from radiopipe.columns import acquisition_column, diagnostics_columns, split_diagnostics
 from radiopipe.records import ValidationRecord
 from radiopipe.report.layout import save_csv, table
 from radiopipe.report.templating import render
 
 SECTION_ID = "cohort"
 ACQUISITION_FILE = "report_acquisition.csv"
+VOXEL_SIZE_FILE = "report_voxel_sizes.csv"
 _VOLUME_COLUMNS = ("original__shape__MeshVolume", "original__shape__VoxelVolume")
 
 
 def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str],
-                   record: ValidationRecord,
-                   failures: list[dict], run_dir: Path, *, unit: str = "patients") -> Markup:
-    """Cohort summary; its table is saved as ``report_cohort.csv``.
+                   record: ValidationRecord, failures: list[dict], run_dir: Path,
+                   config: dict, *, unit: str = "patients") -> Markup:
+    """Cohort summary; its tables are saved as ``report_cohort.csv`` and
+    ``report_voxel_sizes.csv``.
 
     Parameters
     ----------
@@ -35,6 +37,8 @@ def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str]
     failures : list of dict
         Failed cases with their reasons.
     run_dir : Path
+    config : dict
+        The resolved config (the spacing each modality was resampled to).
     unit : str
         What ``patient_id`` counts (the config's ``data.grouping_unit``): the column header and
         the counts say it.
@@ -62,6 +66,11 @@ def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str]
         counts = pd.crosstab(sites, features.loc[sites.index, "label"])
         sites_table = table(["site", *counts.columns],
                             [[s, *map(int, r)] for s, r in counts.iterrows()])
+    voxels = voxel_size_summary(features, config["features"])
+    voxel_table = ""
+    if len(voxels):
+        save_csv(run_dir / VOXEL_SIZE_FILE, voxels, index=False)
+        voxel_table = table(list(voxels.columns), voxels.to_numpy().tolist())
     acquisition = acquisition_summary(features)
     acquisition_table = ""
     if len(acquisition):
@@ -72,7 +81,8 @@ def cohort_section(oof: pd.DataFrame, features: pd.DataFrame, classes: list[str]
     return render(
         "cohort.html.j2", section_id=SECTION_ID, n_cases=task.n_cases,
         n_patients=task.n_patients, unit=unit, n_failed=len(failures),
-        summary=table(header, summary.to_numpy().tolist()), sites=sites_table,
+        summary=table(header, summary.to_numpy().tolist()), voxels=voxel_table,
+        voxel_file=VOXEL_SIZE_FILE, sites=sites_table,
         acquisition=acquisition_table, acquisition_file=ACQUISITION_FILE, failures=failed,
     )
 
@@ -95,3 +105,48 @@ def acquisition_summary(features: pd.DataFrame) -> pd.DataFrame:
         rows.append({"modality": modality or "image", "parameter": name.replace("_", " "),
                      "values": shown, "cases": len(values)})
     return pd.DataFrame(rows, columns=["modality", "parameter", "values", "cases"])
+
+
+def voxel_size_summary(features: pd.DataFrame, settings: dict) -> pd.DataFrame:
+    """Acquired voxel sizes by modality (median and range over the cases, from each image's
+    geometry) and the spacing the features were computed at.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        The feature table with its ``acquisition__[<modality>__]spacing_*`` columns.
+    settings : dict
+        The resolved ``features`` section (``resampled_spacing``, per modality under
+        ``modalities.<name>.features``).
+    """
+    modalities = [None, *settings.get("modalities", {})]
+    rows = []
+    for modality in modalities:
+        spacing = [acquisition_column(f"spacing_{axis}", modality) for axis in "xyz"]
+        if not all(c in features.columns for c in spacing):
+            continue
+        values = features[spacing].to_numpy(dtype=np.float64)
+        values = values[~np.isnan(values[:, :2]).any(axis=1)]
+        if not len(values):
+            continue
+        own = settings.get("modalities", {}).get(modality, {}).get("features", {})
+        resampled = own.get("resampled_spacing", settings.get("resampled_spacing"))
+        rows.append({
+            "modality": modality or "image",
+            "cases": len(values),
+            "in-plane spacing (mm)": _spread(values[:, :2].mean(axis=1)),
+            "slice spacing (mm)": _spread(values[:, 2]),
+            "features computed at (mm)": (" × ".join(f"{v:g}" for v in resampled)
+                                          if resampled else "acquired spacing (not resampled)"),
+        })
+    return pd.DataFrame(rows, columns=["modality", "cases", "in-plane spacing (mm)",
+                                       "slice spacing (mm)", "features computed at (mm)"])
+
+
+def _spread(values: np.ndarray) -> str:
+    """'median (min to max)' of the finite values; 'not applicable' (a 2D image's third axis)."""
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return "not applicable"
+    low, middle, high = np.min(values), np.median(values), np.max(values)
+    return f"{middle:.3g}" if low == high else f"{middle:.3g} ({low:.3g} to {high:.3g})"

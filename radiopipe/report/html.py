@@ -34,6 +34,8 @@ from radiopipe.report.methods import methods_section, software_section
 from radiopipe.report.model_card import model_card, model_card_section
 from radiopipe.report.pdf import export_pdf
 from radiopipe.report.performance import performance_html
+from radiopipe.report.published import SECTION_ID as PUBLISHED_ID
+from radiopipe.report.published import published_section
 from radiopipe.report.robustness import SECTION_ID as ROBUSTNESS_ID
 from radiopipe.report.robustness import robustness_section
 from radiopipe.report.templating import render
@@ -44,6 +46,7 @@ _CONTENTS = (
     ("cohort", "Cohort"),
     ("performance", "Performance"),
     ("figures", "Figures"),
+    (PUBLISHED_ID, "Published estimates"),
     (ROBUSTNESS_ID, "Feature robustness"),
     ("explanations", "What drives the predictions"),
     ("cases", "Case pages"),
@@ -127,10 +130,11 @@ def write_report(
     )
     robustness = inputs.robustness
     sections = [
-        model_card_section(model_card(config, record, findings), run_dir),
-        cohort_section(oof, features, classes, record, failures, run_dir, unit=unit),
+        model_card_section(model_card(config, record, findings, oof), run_dir),
+        cohort_section(oof, features, classes, record, failures, run_dir, config, unit=unit),
         Markup('<section id="performance">{}</section>').format(performance),
         Markup('<section id="figures">{}</section>').format(figures),
+        published_section(config["report"]["published"], record, table),
         "" if robustness is None else robustness_section(robustness, record, config, run_dir),
         explanations,
         cases,
@@ -144,7 +148,8 @@ def write_report(
         run_name=config["name"], generated=f"{_dt.datetime.now(_dt.UTC):%Y-%m-%d %H:%M}",
         config_hash=config_hash[:12],
         contents=[(key, name) for key, name in _CONTENTS
-                  if key != ROBUSTNESS_ID or robustness is not None],
+                  if (key != ROBUSTNESS_ID or robustness is not None)
+                  and (key != PUBLISHED_ID or config["report"]["published"])],
         sections=[Markup(section) for section in sections],
     )
     path = write_page(Path(path), title, body)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 from markupsafe import Markup
 
 from radiopipe.checks import Finding
@@ -17,10 +18,15 @@ from radiopipe.storage import atomic_write_json
 
 SECTION_ID = "model-card"
 MODEL_CARD_FILE = "model_card.json"
+# Events per candidate feature below which selection finds chance associations (Peduzzi et al.
+# 1996, J. Clin. Epidemiol. 49:1373, for logistic regression; machine-learning models need more).
+MIN_EVENTS_PER_FEATURE = 10
 
 
-def model_card(config: dict, record: ValidationRecord, findings: list[Finding]) -> dict:
-    """The card's content, from the resolved config, the metrics and the diagnostics.
+def model_card(config: dict, record: ValidationRecord, findings: list[Finding],
+               oof: pd.DataFrame) -> dict:
+    """The card's content, from the resolved config, the metrics, the diagnostics and the
+    held-out predictions' cohort (``label``, ``patient_id``: the events per candidate feature).
 
     ``health`` comes first: the train stage's model health findings (RPD007-RPD011), most
     severe first; empty for a healthy model.
@@ -45,7 +51,7 @@ def model_card(config: dict, record: ValidationRecord, findings: list[Finding]) 
                        f"(95% CIs by bootstrap over {unit})"),
         "bundle": f"{record.final_model['bundle']}/ (refitted on all cases; "
         "'radiopipe predict' and 'radiopipe explain' apply it to new cases)",
-        "limitations": _limitations(config, record, findings),
+        "limitations": _limitations(config, record, findings, oof),
     }
 
 
@@ -65,8 +71,12 @@ def _text(value) -> str:
     return str(value)
 
 
-def _limitations(config: dict, record: ValidationRecord, findings: list[Finding]) -> list[str]:
+def _limitations(config: dict, record: ValidationRecord, findings: list[Finding],
+                 oof: pd.DataFrame) -> list[str]:
     items = list(config["report"]["limitations"])
+    warning = events_per_feature_warning(config, record, oof)
+    if warning:
+        items.append(warning)
     design = record.validation["design"]
     if design != "external":
         items.append("Validated inside one cohort (cross-validation or a held-out split of it); "
@@ -83,3 +93,31 @@ def _limitations(config: dict, record: ValidationRecord, findings: list[Finding]
     items += [f"{f.code} ({f.title}): {f.message}" for f in findings
               if f.severity in ("error", "warning")]
     return items
+
+
+def events_per_feature_warning(config: dict, record: ValidationRecord,
+                               oof: pd.DataFrame) -> str | None:
+    """The small-sample warning: the smallest class's patients (the events) per candidate input
+    column, and per column the selection keeps; None at or above ``MIN_EVENTS_PER_FEATURE``.
+    The events are the patients of the smallest class (for a binary outcome, usually the
+    positive one)."""
+    unit = config["data"]["grouping_unit"]
+    patients = oof.drop_duplicates("patient_id")["label"].value_counts()
+    if len(patients) < 2:
+        return None
+    smallest, events = str(patients.idxmin()), int(patients.min())
+    features = record.features
+    candidates = features.n_features + features.n_embedding + len(features.clinical)
+    if candidates == 0 or events / candidates >= MIN_EVENTS_PER_FEATURE:
+        return None
+    text = (f"Few events per feature: {events} of the {int(patients.sum())} {unit} are in the "
+            f"smallest class ({smallest}), {events / candidates:.2g} events per candidate "
+            f"feature ({candidates} candidates)")
+    preprocessing = config["model"]["preprocessing"]
+    if preprocessing["selection"] != "none" and preprocessing["n_features"]:
+        kept = min(int(preprocessing["n_features"]), candidates)
+        text += f" and {events / kept:.2g} per feature kept by the in-fold selection ({kept})"
+    return (text + f". Below {MIN_EVENTS_PER_FEATURE} events per candidate feature, selection "
+            "finds chance associations and any estimate made on the patients who chose the "
+            "features is optimistic; only the nested, held-out estimate above is meaningful, "
+            "and its interval is wide.")

@@ -46,6 +46,16 @@ class ExplainConfig(Strict):
     feature_maps: FeatureMapConfig = FeatureMapConfig()
 
 
+class PublishedResult(Strict):
+    """A published estimate for the run's question, shown beside the run's own (``report.
+    published``): where it comes from, its ROC-AUC, and how it was estimated."""
+
+    source: str = Field(min_length=1)   # the citation
+    roc_auc: float = Field(ge=0, le=1)
+    design: str = Field(min_length=1)   # how the figure was estimated, in a sentence
+    note: str = ""                      # anything else a reader needs to compare the two
+
+
 class ReportConfig(Strict):
     """Report settings."""
 
@@ -61,3 +71,4 @@ class ReportConfig(Strict):
         "cohort. Not a medical device; not for diagnosis or treatment decisions."
     )
     limitations: list[str] = Field(default_factory=list)  # added to the model card's own
+    published: list[PublishedResult] = Field(default_factory=list)

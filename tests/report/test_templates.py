@@ -187,7 +187,8 @@ def test_cohort_section_text_and_escaping(tmp_path):
     features = pd.DataFrame({"site": [HOSTILE, "s2", None], "label": oof["label"].tolist()},
                             index=oof["case_id"])
     out = cohort_section(oof, features, record.classes, record,
-                         [{"case_id": "f<1>", "reason": HOSTILE}], tmp_path, unit="units&")
+                         [{"case_id": "f<1>", "reason": HOSTILE}], tmp_path, {"features": {}},
+                         unit="units&")
     assert out.startswith('<section id="cohort"><h2>Cohort</h2>') and out.endswith("</section>")
     assert f"<td>{ESCAPED}</td><td>1</td><td>1</td>" in out and "&amp;amp;amp;" not in out
     assert text_of(out) == (
@@ -198,6 +199,30 @@ def test_cohort_section_text_and_escaping(tmp_path):
         f"{HOSTILE} | 1 | 1 | b | 2 | 2 | all | 3 | 2 | Sites | site | b | {HOSTILE} | s2 | 1 | 0 "
         f"| {HOSTILE} | 0 | 1 | Failed cases | case | reason | f<1> | {HOSTILE}")
     assert (tmp_path / "report_cohort.csv").is_file()
+
+
+def test_cohort_voxel_sizes_by_modality_and_the_spacing_features_were_computed_at():
+    from radiopipe.report.cohort import voxel_size_summary
+
+    features = pd.DataFrame({
+        "acquisition__pet__spacing_x": [3.9, 5.47, 4.0],
+        "acquisition__pet__spacing_y": [3.9, 5.47, 4.0],
+        "acquisition__pet__spacing_z": [3.27, 3.27, 3.27],
+        "acquisition__mr_t1__spacing_x": [0.98, 0.98, 1.0],
+        "acquisition__mr_t1__spacing_y": [0.98, 0.98, 1.0],
+        "acquisition__mr_t1__spacing_z": [3.0, 6.0, float("nan")],
+    })
+    settings = {"resampled_spacing": None, "modalities": {
+        "pet": {"features": {"resampled_spacing": [4.0, 4.0, 4.0]}},
+        "mr_t1": {"features": {}}}}
+    summary = voxel_size_summary(features, settings)
+    assert summary.to_dict("records") == [
+        {"modality": "pet", "cases": 3, "in-plane spacing (mm)": "4 (3.9 to 5.47)",
+         "slice spacing (mm)": "3.27", "features computed at (mm)": "4 × 4 × 4"},
+        {"modality": "mr_t1", "cases": 3, "in-plane spacing (mm)": "0.98 (0.98 to 1)",
+         "slice spacing (mm)": "4.5 (3 to 6)",
+         "features computed at (mm)": "acquired spacing (not resampled)"}]
+    assert voxel_size_summary(pd.DataFrame({"x": [1]}), {}).empty  # no geometry: no table
 
 
 def test_diagnostics_section_text_and_escaping(tmp_path):
@@ -337,3 +362,41 @@ def test_notebook_summaries_escape_once(tmp_path):
     choice = BackendChoice(HOSTILE, "numpy", "no <gpu>")._repr_html_()
     assert choice == (f"backend <code>{ESCAPED}</code> runs <code>numpy</code> "
                       "(no &lt;gpu&gt;)")
+
+
+def test_the_model_card_warns_of_few_events_per_candidate_feature():
+    from radiopipe.report.model_card import events_per_feature_warning
+
+    record = _record(classes=["free", "metastasis"])
+    oof = pd.DataFrame({"patient_id": [f"p{i}" for i in range(51)] + ["p0"],
+                        "label": ["metastasis"] * 19 + ["free"] * 33})  # p0 twice: one patient
+    features = dataclasses.replace(record.features, n_features=679, n_embedding=0, clinical=[])
+    record = dataclasses.replace(record, features=features)
+    config = {"data": {"grouping_unit": "patients"},
+              "model": {"preprocessing": {"selection": "mrmr", "n_features": 10}}}
+    warning = events_per_feature_warning(config, record, oof)
+    assert warning.startswith(
+        "Few events per feature: 19 of the 51 patients are in the smallest class (metastasis), "
+        "0.028 events per candidate feature (679 candidates) and 1.9 per feature kept by the "
+        "in-fold selection (10). Below 10 events per candidate feature")
+    enough = dataclasses.replace(record, features=dataclasses.replace(features, n_features=1))
+    assert events_per_feature_warning(config, enough, oof) is None
+
+
+def test_published_estimates_beside_the_held_out_one_and_why_they_differ():
+    from radiopipe.report.layout import table
+    from radiopipe.report.published import published_section
+
+    record = _record()
+    assert published_section([], record, table) == ""
+    entry = {"source": HOSTILE, "roc_auc": 0.984, "design": "bootstrap after selection",
+             "note": "same 51 patients"}
+    out = published_section([entry], record, table)
+    assert out.startswith('<section id="published"><h2>Published estimates</h2>')
+    text = text_of(out)
+    assert ("| this run: xgboost (primary model) | 0.900 (95% CI 0.800 to 0.950) | held out: "
+            "2-fold; every feature") in text
+    assert f"| {HOSTILE} | 0.984 | bootstrap after selection | same 51 patients |" in text
+    assert f"Above this run's interval: | {HOSTILE}." in text and "&amp;amp;amp;" not in out
+    below = published_section([{**entry, "roc_auc": 0.85}], record, table)
+    assert "Above this run's interval" not in text_of(below)
