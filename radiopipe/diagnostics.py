@@ -18,7 +18,7 @@ NUMBERS = {"kvp": "KVP", "slice_thickness": "SliceThickness", "pixel_spacing": "
            "field_strength": "MagneticFieldStrength"}
 DIAGNOSTICS = (*TEXT, *NUMBERS)
 # The DICOM modality of a configured kind, for images without a header.
-_KIND_MODALITY = {"ct": "CT", "pet": "PT", "mr": "MR"}
+KIND_MODALITY = {"ct": "CT", "pet": "PT", "mr": "MR"}
 _MAX_TEXT = 64
 
 
@@ -42,8 +42,8 @@ def acquisition_diagnostics(header: dict[str, Any] | None, *, modality: str | No
             value = "/".join(str(v) for v in value)
         if value is not None:
             found[name] = str(value)[:_MAX_TEXT]
-    if "modality" not in found and kind in _KIND_MODALITY:
-        found["modality"] = _KIND_MODALITY[kind]
+    if "modality" not in found and kind in KIND_MODALITY:
+        found["modality"] = KIND_MODALITY[kind]
     for name, keyword in NUMBERS.items():
         value = header.get(keyword)
         if isinstance(value, list):  # row and column spacing: their mean

@@ -62,7 +62,9 @@ def test_the_study_runs_end_to_end_on_a_subset(tmp_path, capsys):
     assert [c["control"] for c in checks["negative_images"]] == ["shuffled_voxels", "random_roi"]
     html = (run / "report.html").read_text(encoding="utf-8")
     for piece in ("Voxel sizes by modality", "Published estimates", "Vallières et al. 2015",
-                  "Few events per feature: 8 of the 18 patients"):
+                  "Few events per feature: 8 of the 18 patients",
+                  "pet (PT); intensities in SUV", "whole slice of the pet (PT) image",
+                  "feature maps are drawn for cases of one image", "mr_t1: slice"):
         assert piece in html, piece
     voxels = pd.read_csv(run / "report_voxel_sizes.csv")
     assert voxels["modality"].tolist() == ["pet", "mr_t1"]

@@ -30,10 +30,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import SimpleITK as sitk
 
-from radiopipe.config import DataConfig
+from radiopipe.config import DataConfig, FeatureConfig
+from radiopipe.diagnostics import KIND_MODALITY
 from radiopipe.errors import CaseError
 from radiopipe.io import read_case
 from radiopipe.io.header import series_header
+from radiopipe.io.modality import read_modality
 from radiopipe.manifest import Case
 from radiopipe.storage import atomic_write
 
@@ -169,13 +171,16 @@ def locate(image: sitk.Image, mask: sitk.Image, *, modality: str | None = None,
     )
 
 
-def case_location(case: Case, data: DataConfig) -> CaseLocation | None:
+def case_location(case: Case, data: DataConfig, features: FeatureConfig) -> CaseLocation | None:
     """Read one case as extraction does and locate its ROI; None (logged) if it cannot be read.
 
     The modality comes from the manifest's ``modality`` column when it has one, else from a
     DICOM series' Modality tag (and, for PET, its Units tag); otherwise it is unknown and the
-    intensities get no unit.
+    intensities get no unit. A case of several images is located on its first, read with its
+    modality's settings (PET in SUV, normalised as configured) and named by its modality.
     """
+    if case.images and case.images[0].modality is not None:
+        return _first_modality_location(case, data, features)
     try:
         image, mask = read_case(case, data)
     except CaseError as exc:
@@ -189,6 +194,24 @@ def case_location(case: Case, data: DataConfig) -> CaseLocation | None:
     picture = Path(case.image).suffix.lower() in _PICTURE_SUFFIXES
     return locate(image, mask, modality=modality, unit=intensity_unit(modality, pet_units),
                   length_unit="px" if picture else "mm")
+
+
+def _first_modality_location(case: Case, data: DataConfig,
+                             features: FeatureConfig) -> CaseLocation | None:
+    """The location on a multimodal case's first image, e.g. modality 'pet (PT)' in SUV."""
+    item = case.images[0]
+    try:
+        read = read_modality(case, item, features, data)
+    except CaseError as exc:
+        logger.warning("no case location: %s", exc)
+        return None
+    dicom = KIND_MODALITY.get(read.kind)
+    _, settings = features.modality(item.modality)
+    method = settings.normalisation.method
+    unit = (f"{method}-normalised units" if method != "none" else intensity_unit(dicom))
+    picture = Path(item.image).suffix.lower() in _PICTURE_SUFFIXES
+    return locate(read.image, read.mask, unit=unit, length_unit="px" if picture else "mm",
+                  modality=f"{item.modality} ({dicom})" if dicom else item.modality)
 
 
 def write_locations(path: Path, locations: dict[str, CaseLocation]) -> Path:

@@ -190,11 +190,18 @@ def _location_part(view: CaseView, tables_dir: Path, table_prefix: str) -> Marku
     return figure(
         location_figure(location),
         f"location of the ROI of case {view.case_id}",
-        f"Left: the whole slice as stored, the ROI outlined in yellow and the zoomed area "
+        f"Left: the whole slice{_of_image(location)} as stored, the ROI outlined in yellow "
+        f"and the zoomed area "
         f"boxed. Right: the zoomed view with a scale bar in {location.length_unit}. "
         + orientation,
         table_prefix + location_file,
     )
+
+
+def _of_image(location: CaseLocation) -> str:
+    """' of the CT image', ' of the pet (PT) image' (a multimodal case's first image): which
+    image the location figure shows, when its modality is known."""
+    return f" of the {location.modality} image" if location.modality else ""
 
 
 def _contribution_text(view: CaseView) -> Markup:

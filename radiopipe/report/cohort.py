@@ -148,5 +148,5 @@ def _spread(values: np.ndarray) -> str:
     values = values[np.isfinite(values)]
     if not len(values):
         return "not applicable"
-    low, middle, high = np.min(values), np.median(values), np.max(values)
-    return f"{middle:.3g}" if low == high else f"{middle:.3g} ({low:.3g} to {high:.3g})"
+    low, middle, high = (f"{v:.3g}" for v in (np.min(values), np.median(values), np.max(values)))
+    return middle if low == high else f"{middle} ({low} to {high})"

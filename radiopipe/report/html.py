@@ -118,7 +118,11 @@ def write_report(
     features = frame.set_index("case_id")
     classes = record.classes
     unit = config["data"]["grouping_unit"]
-    performance, figures = performance_html(record, oof, save_csv, run_dir, table, unit=unit)
+    model = config["model"]
+    performance, figures = performance_html(
+        record, oof, save_csv, run_dir, table, unit=unit, feature_sets=model["feature_sets"],
+        stability_icc=model["preprocessing"]["stability_icc"],
+    )
     explanations, cases, model_difference = explanation_sections(
         run_dir, inputs.explanations, features, oof, config,
         learned_nothing=learned_nothing(record.health),

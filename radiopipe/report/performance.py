@@ -75,6 +75,8 @@ def performance_html(
     table: Callable[[list[str], list[list]], str],
     *,
     unit: str = "patients",
+    feature_sets: list[dict] = (),
+    stability_icc: str = "ICC(1,1)",
 ) -> tuple[Markup, Markup]:
     """The performance section and the figures section of the report.
 
@@ -93,6 +95,11 @@ def performance_html(
     unit : str
         What the cohort's ``patient_id`` counts (the config's ``data.grouping_unit``), the unit
         the bootstrap resamples.
+    feature_sets : list of dict
+        The config's ``model.feature_sets`` (``name``, ``columns``, ``stability_threshold``):
+        what each compared set holds, listed under the comparison.
+    stability_icc : str
+        The ICC kind of a set's stability filter (``model.preprocessing.stability_icc``).
 
     Returns
     -------
@@ -117,6 +124,7 @@ def performance_html(
         where="out-of-fold" if record.validation["design"].endswith("kfold") else "held-out test",
         scheme=record.validation["scheme"], interval=interval_name(record), unit=unit,
         model=record.model, best_model=record.best_model, comparison=comparison, versus=versus,
+        feature_sets=[_set_legend(entry, stability_icc) for entry in feature_sets],
         metrics=table(
             ["metric", "value (95% CI)"],
             [
@@ -141,6 +149,16 @@ def performance_html(
     )
     figures = _figures(record, y, proba, groups, auc_ci, save_csv, run_dir, unit)
     return html, figures
+
+
+def _set_legend(entry: dict, stability_icc: str) -> tuple[str, str]:
+    """``(name, what it holds)`` of a configured feature set."""
+    held = ", ".join(entry["columns"])
+    if entry.get("stability_threshold") is not None:
+        held += (f", through the in-fold stability filter ({stability_icc} ≥ "
+                 f"{entry['stability_threshold']:g} over the perturbed versions of each "
+                 "training set's cases)")
+    return entry["name"], held
 
 
 def _num(value) -> str:

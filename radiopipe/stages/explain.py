@@ -119,7 +119,8 @@ def _explain(loaded: LoadedConfig, record: ValidationRecord, run: RunFolder,
     saliency = _case_saliency(loaded, manifest, cases, held, predicted)
     write_saliency(run.cnn_saliency, saliency, {})
     by_id = {case.case_id: case for case in manifest.cases}
-    located = {case_id: case_location(by_id[case_id], config.data) for case_id in cases}
+    located = {case_id: case_location(by_id[case_id], config.data, config.features)
+               for case_id in cases}
     write_locations(run.case_locations,
                     {case_id: item for case_id, item in located.items() if item is not None})
     panels = [panels_frame(c, modality_panels(by_id[c], config.features, config.data))

@@ -199,7 +199,7 @@ def _new_case_view(bundle: Bundle, case: Case, X: pd.DataFrame, data: DataConfig
                                CaseModel(bundle.estimator, X, list(classes),
                                          explanation.outputs[k])),
         saliency=_saliency(bundle, case, explanation, k, data, settings),
-        location=case_location(case, data),
+        location=case_location(case, data, features),
         normalized=features.normalize,
         modality_images=modality_panels(case, features, data),
     )

@@ -8,7 +8,7 @@ import pytest
 import SimpleITK as sitk
 from conftest import sphere_mask, write_dicom_series, write_image
 
-from radiopipe.config import DataConfig
+from radiopipe.config import DataConfig, FeatureConfig
 from radiopipe.explain.location import (
     axis_letters,
     case_location,
@@ -18,13 +18,14 @@ from radiopipe.explain.location import (
     read_locations,
     write_locations,
 )
-from radiopipe.manifest import Case
+from radiopipe.manifest import Case, CaseImage
 
 IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
 # Columns of the direction matrix: first index axis -> patient's left (+x), second -> inferior
 # (-z), third -> anterior (-y): a coronal acquisition, seen from the front as viewers show it.
 CORONAL = (1.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, -1.0, 0.0)
 DATA = DataConfig(manifest="manifest.csv")
+FEATURES = FeatureConfig()
 
 
 def _image(array, direction=IDENTITY, spacing=(0.5, 0.8, 2.0), origin=(-10.0, 20.0, 30.0)):
@@ -98,7 +99,7 @@ def test_a_dicom_ct_series_is_located_in_hounsfield_units(tmp_path):
     mask = sphere_mask((5, 12, 12), radius=2.0)
     write_image(tmp_path / "mask.nrrd", mask)
     case = Case("c1", tmp_path / "ct", tmp_path / "mask.nrrd", "a", "p1")
-    item = case_location(case, DATA)
+    item = case_location(case, DATA, FEATURES)
     assert (item.modality, item.intensity_unit, item.length_unit) == ("CT", "HU", "mm")
 
 
@@ -108,21 +109,21 @@ def test_the_manifest_modality_wins_and_unknown_stays_unknown(tmp_path):
     plain = Case("c1", tmp_path / "im.nrrd", tmp_path / "mask.nrrd", "a", "p1")
     declared = Case("c2", tmp_path / "im.nrrd", tmp_path / "mask.nrrd", "a", "p1",
                     clinical={"modality": "pet"})
-    assert case_location(plain, DATA).intensity_unit is None
-    assert case_location(declared, DATA).intensity_unit == "SUV"
+    assert case_location(plain, DATA, FEATURES).intensity_unit is None
+    assert case_location(declared, DATA, FEATURES).intensity_unit == "SUV"
 
 
 def test_a_picture_is_measured_in_pixels(tmp_path):
     picture = (np.arange(64, dtype=np.uint8).reshape(8, 8) * 3)
     sitk.WriteImage(sitk.GetImageFromArray(picture), str(tmp_path / "skin.png"))
     case = Case("c1", tmp_path / "skin.png", None, "a", "p1")
-    item = case_location(case, DATA)
+    item = case_location(case, DATA, FEATURES)
     assert item.length_unit == "px" and item.n_slices == 1 and item.edges == ("",) * 4
 
 
 def test_an_unreadable_case_has_no_location(tmp_path, caplog):
     case = Case("c1", tmp_path / "missing.nrrd", None, "a", "p1")
-    assert case_location(case, DATA) is None
+    assert case_location(case, DATA, FEATURES) is None
     assert "no case location" in caplog.text
 
 
@@ -138,3 +139,22 @@ def test_locations_round_trip(tmp_path):
         item.slice_index, item.spacing, item.edges, "CT", "HU")
     assert back.centre == pytest.approx(item.centre)
     assert read_locations(write_locations(tmp_path / "none.parquet", {})) == {}
+
+
+def test_a_multimodal_case_is_located_on_its_first_image_named_by_its_modality(tmp_path):
+    pet = np.full((5, 12, 12), 2.5, np.float32)
+    write_image(tmp_path / "pet.nrrd", pet)
+    write_image(tmp_path / "mr.nrrd", np.zeros((10, 24, 24), np.float32), spacing=(0.5, 0.5, 0.5))
+    write_image(tmp_path / "pet-mask.nrrd", sphere_mask((5, 12, 12), radius=2.0))
+    write_image(tmp_path / "mr-mask.nrrd", sphere_mask((10, 24, 24), radius=4.0),
+                spacing=(0.5, 0.5, 0.5))
+    images = (CaseImage("pet", tmp_path / "pet.nrrd", tmp_path / "pet-mask.nrrd"),
+              CaseImage("mr_t1", tmp_path / "mr.nrrd", tmp_path / "mr-mask.nrrd"))
+    case = Case("c1", images[0].image, images[0].mask, "a", "p1", modalities=images)
+    features = FeatureConfig(modalities={"pet": {"suv": {"units": "suv"}},
+                                         "mr_t1": {"normalisation": {"method": "zscore"}}})
+    item = case_location(case, DATA, features)
+    assert (item.modality, item.intensity_unit, item.n_slices) == ("pet (PT)", "SUV", 5)
+    mr_first = Case("c1", images[1].image, images[1].mask, "a", "p1", modalities=images[::-1])
+    item = case_location(mr_first, DATA, features)
+    assert (item.modality, item.intensity_unit) == ("mr_t1 (MR)", "zscore-normalised units")

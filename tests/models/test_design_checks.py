@@ -134,7 +134,12 @@ def test_metrics_json_reads_back_and_the_report_shows_every_check(study, tmp_pat
     loaded, metrics = study
     record = ValidationRecord.from_json(json.loads(json.dumps(metrics)))
     oof = pd.read_parquet(RunFolder(loaded.output_dir).oof_predictions)
-    html, figures = performance_html(record, oof, lambda path, frame: None, tmp_path, table)
+    sets = [s.model_dump() for s in loaded.config.model.feature_sets]
+    sets.append({"name": "stable", "columns": ["*"], "stability_threshold": 0.9})
+    html, figures = performance_html(record, oof, lambda path, frame: None, tmp_path, table,
+                                     feature_sets=sets)
+    assert ("<b>stable</b>: *, through the in-fold stability filter (ICC(1,1) ≥ 0.9 over the "
+            "perturbed versions of each training set&#39;s cases).") in html
     for text in ("ΔROC-AUC vs image", "Spread over repeats", "averages each case's probability",
                  "Spread over seeds", "Shuffled-label control", "leaks",
                  "Youden's J on inner out-of-fold", "sensitivity", "specificity"):

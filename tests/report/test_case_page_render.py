@@ -19,7 +19,7 @@ from conftest import REPO
 from reference_data import data_folder
 
 from radiopipe.api import extract_case
-from radiopipe.config import DataConfig
+from radiopipe.config import DataConfig, FeatureConfig
 from radiopipe.explain.explainers import LOG_ODDS, PROBABILITY, SOFTMAX_INPUT
 from radiopipe.explain.location import case_location
 from radiopipe.manifest import Case
@@ -42,7 +42,7 @@ def lung_page(tmp_path_factory):
     folder = data_folder("pyradiomics_cases")
     case = Case("lung1", folder / "lung1_image.nrrd", folder / "lung1_label.nrrd", "malignant",
                 "p1", clinical={"modality": "CT"})
-    location = case_location(case, DataConfig(manifest="manifest.csv"))
+    location = case_location(case, DataConfig(manifest="manifest.csv"), FeatureConfig())
     values = extract_case(case.image, case.mask,
                           features={"families": ["firstorder", "shape", "glcm"], "bin_width": 25})
     view = CaseView(

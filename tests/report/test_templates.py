@@ -207,7 +207,7 @@ def test_cohort_voxel_sizes_by_modality_and_the_spacing_features_were_computed_a
     features = pd.DataFrame({
         "acquisition__pet__spacing_x": [3.9, 5.47, 4.0],
         "acquisition__pet__spacing_y": [3.9, 5.47, 4.0],
-        "acquisition__pet__spacing_z": [3.27, 3.27, 3.27],
+        "acquisition__pet__spacing_z": [3.27, 3.2700004, 3.27],  # equal as shown: one value
         "acquisition__mr_t1__spacing_x": [0.98, 0.98, 1.0],
         "acquisition__mr_t1__spacing_y": [0.98, 0.98, 1.0],
         "acquisition__mr_t1__spacing_z": [3.0, 6.0, float("nan")],
