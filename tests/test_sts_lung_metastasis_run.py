@@ -64,7 +64,8 @@ def test_the_study_runs_end_to_end_on_a_subset(tmp_path, capsys):
     for piece in ("Voxel sizes by modality", "Published estimates", "Vallières et al. 2015",
                   "Few events per feature: 8 of the 18 patients",
                   "pet (PT); intensities in SUV", "whole slice of the pet (PT) image",
-                  "feature maps are drawn for cases of one image", "mr_t1: slice"):
+                  "feature maps are drawn for cases of one image", "mr_t1: slice",
+                  "Compute time", "feature extraction (36 images of 18 cases)"):
         assert piece in html, piece
     voxels = pd.read_csv(run / "report_voxel_sizes.csv")
     assert voxels["modality"].tolist() == ["pet", "mr_t1"]

@@ -14,7 +14,7 @@ printed through headless Chromium when it is installed (``report.pdf: auto``).
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -75,6 +75,8 @@ class ReportInputs:
         The explain stage's results (None when explanations are off).
     robustness : pandas.DataFrame or None
         The robustness run's ICC table (``robustness.parquet``), None when it has not run.
+    compute_seconds : dict of str to float
+        Each stage's wall-clock seconds when it last ran (its record in ``stages/``).
     """
 
     record: ValidationRecord
@@ -83,6 +85,7 @@ class ReportInputs:
     failures: list[dict]
     explanations: HeldOutExplanations | None
     robustness: pd.DataFrame | None = None
+    compute_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def write_report(
@@ -143,7 +146,7 @@ def write_report(
         explanations,
         cases,
         diagnostics_section(findings, run_dir),
-        methods_section(config, record, frame, run_dir, robustness),
+        methods_section(config, record, frame, run_dir, robustness, inputs.compute_seconds),
         software_section(versions),
         glossary_section(_model_features(inputs, frame)),
     ]

@@ -39,8 +39,12 @@ _DISCRETISATION = {
 
 
 def methods_section(config: dict, record: ValidationRecord, features: pd.DataFrame,
-                    run_dir: Path, robustness: pd.DataFrame | None = None) -> Markup:
-    """The appendix: IBSI reporting items, model and validation, explanations.
+                    run_dir: Path, robustness: pd.DataFrame | None = None,
+                    compute_seconds: dict[str, float] | None = None) -> Markup:
+    """The appendix: IBSI reporting items, model and validation, explanations, compute time.
+
+    ``compute_seconds``: each stage's wall-clock seconds when it last ran (its stage record),
+    shown with the number of images the extraction read.
 
     Writes ``report_feature_catalogue.csv``: each feature column with its IBSI identifier,
     pyradiomics name, any documented deviation from IBSI, the image it was computed on and, with
@@ -59,7 +63,31 @@ def methods_section(config: dict, record: ValidationRecord, features: pd.DataFra
         model=table(["item", "setting"],
                     _model_rows(config["model"], record, config["data"]["grouping_unit"])),
         explain=table(["item", "setting"], _explain_rows(config)),
+        compute=_compute_table(compute_seconds or {}, config, features),
     )
+
+
+# Stage -> what its time covers, in run order.
+STAGE_WORK = {
+    "extract": "feature extraction",
+    "controls": "negative-control images and their features",
+    "robustness": "perturbed versions and their features",
+    "train": "validation, comparisons, controls and the final refit",
+    "explain": "explanations and case pages' data",
+}
+
+
+def _compute_table(seconds: dict[str, float], config: dict, features: pd.DataFrame) -> str:
+    """Each stage's wall time; the extraction's row counts the images it read."""
+    n_images = len(features) * max(1, len(config["features"].get("modalities") or {}))
+    rows = []
+    for stage, work in STAGE_WORK.items():
+        if stage not in seconds:
+            continue
+        if stage == "extract":
+            work += f" ({n_images} images of {len(features)} cases)"
+        rows.append([work, f"{seconds[stage]:.1f} s"])
+    return table(["work", "wall-clock time"], rows) if rows else ""
 
 
 def software_section(versions: dict) -> Markup:

@@ -18,11 +18,13 @@ from radiopipe.explain.store import maps_from_frame, read_explanation, read_meta
 from radiopipe.provenance import package_versions
 from radiopipe.records import ValidationRecord
 from radiopipe.report import HeldOutExplanations, ReportInputs, write_report
+from radiopipe.report.methods import STAGE_WORK
 from radiopipe.run_folder import (
     RunFolder,
     StageReads,
     failure_reason,
     input_hashes,
+    read_stage_record,
     run_stage,
 )
 from radiopipe.study import open_run
@@ -72,6 +74,7 @@ def _report(loaded: LoadedConfig, record: ValidationRecord, run: RunFolder) -> t
                   for c in record.task.failed_cases],
         explanations=_explanations(run) if config.explain.enabled else None,
         robustness=pd.read_parquet(run.robustness) if run.robustness.is_file() else None,
+        compute_seconds=_stage_seconds(run),
     )
     pdf = run.report_pdf if config.report.pdf == "auto" else None
     write_report(inputs, run.report, title=config.report.title,
@@ -80,6 +83,12 @@ def _report(loaded: LoadedConfig, record: ValidationRecord, run: RunFolder) -> t
     outputs = [run.report, *sorted(run.root.glob("report_*.csv"))]
     outputs += [p for p in (run.report_pdf, run.root / "report_cases") if p.exists()]
     return None, outputs
+
+
+def _stage_seconds(run: RunFolder) -> dict[str, float]:
+    """Each stage's wall-clock seconds when it last ran, from its record in ``stages/``."""
+    records = {stage: read_stage_record(run, stage) for stage in STAGE_WORK}
+    return {stage: r.seconds for stage, r in records.items() if r is not None}
 
 
 def _explanations(run: RunFolder) -> HeldOutExplanations | None:

@@ -78,6 +78,8 @@ def test_every_section_and_a_page_per_selected_case(explained_run):
     assert {"intended_use", "data", "model", "evaluation", "limitations"} <= set(card)
     assert re.fullmatch(r"24 cases from \d+ patients .*", card["data"])  # a manifest's unit
     assert "<th>patients</th>" in report
+    assert re.search(r"<td>feature extraction \(24 images of 24 cases\)</td><td>\d+\.\d s</td>",
+                     report)  # the extract stage's recorded wall time
     assert "<code>RPD004</code>" in report  # intensity alone separates the synthetic classes
 
 
