@@ -80,6 +80,10 @@ def robustness_section(robustness: pd.DataFrame, record: ValidationRecord, confi
         table=table(["perturbation", "features", f"{icc_kind} at or above {threshold:.2f}"],
                     _kind_rows(robustness, icc_kind, threshold)),
         stability=record.final_model.get("stability"),
+        filtered_sets=[(s["name"], s["stability_threshold"])
+                       for s in config["model"]["feature_sets"]
+                       if s.get("stability_threshold") is not None],
+        icc_kind=icc_kind,
     )
 
 
