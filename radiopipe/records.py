@@ -14,7 +14,7 @@ from typing import Any
 
 from radiopipe.errors import RadiopipeError
 
-VALIDATION_SCHEMA = 4
+VALIDATION_SCHEMA = 5
 BUNDLE_FORMAT = "radiopipe-model-bundle"
 BUNDLE_SCHEMA = 4
 
@@ -137,8 +137,9 @@ class DesignChecks:
         ``{"seed", "roc_auc"}``: the primary model's ROC-AUC with the outer design shuffled by
         ``model.cv.seed`` and each of ``model.cv.seeds`` (empty without them).
     shuffled_labels : list of dict
-        ``{"permutation", "roc_auc"}``: the primary model validated with the labels permuted
-        across patients (``model.controls.shuffled_labels``; empty when off).
+        ``{"permutation", "roc_auc", "ci", "ci_fallback"}``: the primary model validated with
+        the labels permuted across patients, its ROC-AUC against the permuted labels with a 95%
+        patient-bootstrap interval (``model.controls.shuffled_labels``; empty when off).
     threshold : dict or None
         ``model.threshold: youden_in_fold``: ``{"method", "thresholds", "sensitivity",
         "specificity", "ci", "ci_fallback", "n_calls"}``, the calls pooled over every outer

@@ -96,10 +96,17 @@ def control_auc(y: np.ndarray, groups: np.ndarray, result: ValidationResult, con
     """ROC-AUC of a negative control's held-out probabilities with its 95% patient-bootstrap
     interval (the run's resamples and interval method): ``{"control", "roc_auc", "ci",
     "ci_fallback"}``."""
+    return {"control": control, **auc_interval(y, groups, result, bootstrap)}
+
+
+def auc_interval(y: np.ndarray, groups: np.ndarray, result: ValidationResult,
+                 bootstrap: BootstrapConfig) -> dict:
+    """ROC-AUC of a result's held-out probabilities against labels ``y`` with its 95%
+    patient-bootstrap interval: ``{"roc_auc", "ci", "ci_fallback"}``."""
     tested = result.tested
     y, proba, groups = y[tested], result.proba[tested], groups[tested]
     intervals = interval_table(["roc_auc"], lambda rows: [roc_auc(y[rows], proba[rows])], groups,
                                n_resamples=bootstrap.n_resamples, seed=bootstrap.seed,
                                method=bootstrap.method)
-    return {"control": control, "roc_auc": _none_if_nan(roc_auc(y, proba)),
-            "ci": intervals.bounds["roc_auc"], "ci_fallback": intervals.fallback}
+    return {"roc_auc": _none_if_nan(roc_auc(y, proba)), "ci": intervals.bounds["roc_auc"],
+            "ci_fallback": intervals.fallback}

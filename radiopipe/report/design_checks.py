@@ -63,7 +63,10 @@ def design_checks_html(record: ValidationRecord,
         defined = [v for v in values if v is not None]
         low, _, high = _spread(values)
         shuffled = {"n": len(values), "mean": _num(float(np.mean(defined)) if defined else None),
-                    "low": low, "high": high}
+                    "low": low, "high": high,
+                    "table": table(["permutation", "ROC-AUC (95% CI)"],
+                                   [[s["permutation"], _ci(s["roc_auc"], s["ci"])]
+                                    for s in checks.shuffled_labels])}
     if checks.threshold is not None:
         t = checks.threshold
         thresholds = [v for v in t["thresholds"] if v is not None]

@@ -32,6 +32,7 @@ from radiopipe.models.bundle import save_bundle
 from radiopipe.models.calibration import check_calibration_splits
 from radiopipe.models.design_checks import (
     auc_difference,
+    auc_interval,
     auc_of,
     control_auc,
     repeat_aucs,
@@ -58,7 +59,7 @@ from radiopipe.models.summary import (
     per_fold,
     validation_summary,
 )
-from radiopipe.models.validation import predict_codes, validate
+from radiopipe.models.validation import ValidationResult, predict_codes, validate
 from radiopipe.provenance import package_versions
 from radiopipe.records import (
     BundleManifest,
@@ -295,16 +296,18 @@ def _design_checks(model, inputs: ModelInputs, splits, primary, n_jobs: int,
         seeds.append({"seed": cv.seed, "roc_auc": auc_of(inputs.y, primary)})
         for seed in (s for s in cv.seeds if s != cv.seed):
             logger.info("train: the design again with seed %d (model.cv.seeds)", seed)
-            auc = _validate_primary(model, inputs, inputs.y, cv.model_copy(update={"seed": seed}),
-                                    n_jobs, dask_address, perturbed)
-            seeds.append({"seed": seed, "roc_auc": auc})
+            result = _validate_primary(model, inputs, inputs.y,
+                                       cv.model_copy(update={"seed": seed}), n_jobs,
+                                       dask_address, perturbed)
+            seeds.append({"seed": seed, "roc_auc": auc_of(inputs.y, result)})
     shuffled = []
     permutations = shuffled_labels(inputs.y, inputs.groups, model.controls.shuffled_labels,
                                    cv.seed)
     for k, y in enumerate(permutations):
         logger.info("train: shuffled-label control %d/%d", k + 1, len(permutations))
-        auc = _validate_primary(model, inputs, y, cv, n_jobs, dask_address, perturbed)
-        shuffled.append({"permutation": k, "roc_auc": auc})
+        result = _validate_primary(model, inputs, y, cv, n_jobs, dask_address, perturbed)
+        shuffled.append({"permutation": k,
+                         **auc_interval(y, inputs.groups, result, model.bootstrap)})
     return DesignChecks(
         repeats=repeat_aucs(inputs.y, primary) if cv.design == "repeated_kfold" else [],
         seeds=seeds,
@@ -315,15 +318,16 @@ def _design_checks(model, inputs: ModelInputs, splits, primary, n_jobs: int,
 
 
 def _validate_primary(model, inputs: ModelInputs, y: np.ndarray, cv, n_jobs: int,
-                      dask_address: str | None, perturbed: pd.DataFrame | None) -> float | None:
-    """ROC-AUC of the primary model on the main feature set, validated with labels ``y`` under
-    the design ``cv`` (its splits drawn anew)."""
+                      dask_address: str | None,
+                      perturbed: pd.DataFrame | None) -> ValidationResult:
+    """The primary model on the main feature set, validated with labels ``y`` under the design
+    ``cv`` (its splits drawn anew)."""
     splits = design_splits(cv, y, inputs.groups, inputs.sites)
     candidate = make_candidate(model, model.name, inputs.columns, seed=cv.seed,
                                dask_address=dask_address, perturbed=perturbed)
     settings = FitSettings(model.search, model.preprocessing.calibration, cv.seed)
     [result] = validate([candidate], inputs.X, y, inputs.groups, splits, settings, n_jobs=n_jobs)
-    return auc_of(y, result)
+    return result
 
 
 def _negative_images(run: RunFolder, model, frame: pd.DataFrame, clinical: pd.DataFrame | None,

@@ -121,6 +121,9 @@ def test_shuffled_labels_and_the_in_fold_threshold_are_recorded(study):
     checks = metrics["checks"]
     assert [s["permutation"] for s in checks["shuffled_labels"]] == [0, 1]
     assert all(0 <= s["roc_auc"] <= 1 for s in checks["shuffled_labels"])
+    for permuted in checks["shuffled_labels"]:  # each permutation's AUC with its interval
+        low, high = permuted["ci"]
+        assert low <= permuted["roc_auc"] <= high
     threshold = checks["threshold"]
     assert threshold["method"] == "youden_in_fold"
     assert len(threshold["thresholds"]) == 6  # 3 folds x 2 repeats
@@ -140,7 +143,8 @@ def test_metrics_json_reads_back_and_the_report_shows_every_check(study, tmp_pat
                                      feature_sets=sets)
     assert ("<b>stable</b>: *, through the in-fold stability filter (ICC(1,1) ≥ 0.9 over the "
             "perturbed versions of each training set&#39;s cases).") in html
-    for text in ("ΔROC-AUC vs image", "Spread over repeats", "averages each case's probability",
+    for text in ("ΔROC-AUC vs image", "<th>permutation</th><th>ROC-AUC (95% CI)</th>",
+                 "Spread over repeats", "averages each case's probability",
                  "Spread over seeds", "Shuffled-label control", "leaks",
                  "Youden's J on inner out-of-fold", "sensitivity", "specificity"):
         assert text in html, text
