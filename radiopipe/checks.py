@@ -14,6 +14,9 @@ RPD007-RPD011  the primary model's health (:mod:`radiopipe.models.health`): cons
         predictions, an interval including chance, no better than the prevalence, far below the
         best compared model, a fold with one class; found by the train stage and kept in its
         records.
+RPD012  a configured feature set (``model.feature_sets``: tumour volume alone, one modality)
+        predicts at least as well as the main set (warning), or the main set's lead over it is
+        within chance (info): the full model adds nothing measurable over what that set holds.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from radiopipe.models.health import HEALTH_CHECKS
-from radiopipe.records import HealthFinding
+from radiopipe.records import CandidateSummary, HealthFinding, ValidationRecord
 
 CHECKS = {
     "RPD001": "patient in two splits",
@@ -37,6 +40,7 @@ CHECKS = {
     "RPD005": "failed cases",
     "RPD006": "explained models differ from validated models",
     **HEALTH_CHECKS,
+    "RPD012": "a feature set predicts as well as the main set",
 }
 # RPD002 skips a column whose standard deviation is at most this share of its largest absolute
 # value: the rounding noise of a feature that is constant in exact arithmetic.
@@ -242,6 +246,57 @@ def explained_models_differ(difference: float, *, tolerance: float = 1e-6) -> Fi
     )
 
 
+def feature_set_rivals(comparison: Sequence[CandidateSummary]) -> Finding | None:
+    """RPD012: feature sets the main set does not beat, from the paired ROC-AUC differences
+    (set minus main, on the same held-out rows) of the primary model.
+
+    A set whose difference is at least 0 is a warning: what it holds alone predicts as well as
+    the full model. A set below the main set by a difference whose 95% interval reaches 0 is
+    info: the main set's lead over it is within chance.
+    """
+    rows = []
+    for entry in comparison:
+        difference = entry.auc_difference
+        if difference is None or difference["value"] is None:
+            continue
+        low, high = difference["ci"] if difference["ci"] is not None else (np.nan, np.nan)
+        if difference["value"] >= 0:
+            verdict = "at least as good"
+        elif not high < 0:  # NaN (no interval) counts as not shown to be worse
+            verdict = "within chance"
+        else:
+            continue
+        rows.append({"feature_set": entry.feature_set, "model": entry.model,
+                     "roc_auc": entry.metrics["roc_auc"], "versus": difference["versus"],
+                     "auc_difference": difference["value"], "ci_low": low, "ci_high": high,
+                     "verdict": verdict})
+    if not rows:
+        return None
+    table = pd.DataFrame(rows)
+    listed = "; ".join(
+        f"{r.feature_set} (ΔROC-AUC {r.auc_difference:+.3f}, 95% CI {r.ci_low:+.3f} to "
+        f"{r.ci_high:+.3f})" for r in table.itertuples())
+    versus = table["versus"].iloc[0]
+    if (table["verdict"] == "at least as good").any():
+        return Finding(
+            "RPD012", "warning",
+            f"the main feature set ({versus}) is not better than feature set(s) it was compared "
+            f"with by the same design: {listed}. What such a set holds alone predicts as well "
+            "as the full model; report the simpler model, or show what the rest adds.",
+            table)
+    return Finding(
+        "RPD012", "info",
+        f"the main feature set ({versus}) scores above these feature sets, by differences "
+        f"whose 95% intervals reach 0: {listed}. Its lead over them is within chance.", table)
+
+
+def not_applicable(record: ValidationRecord) -> dict[str, str]:
+    """The checks a run gives nothing to check, with the reason (RPD012 without feature sets)."""
+    if any(c.auc_difference is not None for c in record.comparison):
+        return {}
+    return {"RPD012": "no model.feature_sets to compare with the main set"}
+
+
 def health_findings(health: Sequence[HealthFinding]) -> list[Finding]:
     """RPD007-RPD011: the train stage's model health findings as diagnostics."""
     return [Finding(h.code, h.severity, h.message) for h in health]
@@ -250,7 +305,8 @@ def health_findings(health: Sequence[HealthFinding]) -> list[Finding]:
 def run_checks(features: pd.DataFrame, predictions: pd.DataFrame, *, failures: list[dict],
                correlation_filter: float | None = None,
                model_difference: float = np.nan,
-               health: Sequence[HealthFinding] = ()) -> list[Finding]:
+               health: Sequence[HealthFinding] = (),
+               comparison: Sequence[CandidateSummary] = ()) -> list[Finding]:
     """Every diagnostic of a run, errors first.
 
     Parameters
@@ -267,6 +323,8 @@ def run_checks(features: pd.DataFrame, predictions: pd.DataFrame, *, failures: l
         See :func:`explained_models_differ` (NaN: no explanations).
     health : sequence of HealthFinding
         The train stage's model health findings (``ValidationRecord.health``).
+    comparison : sequence of CandidateSummary
+        The validated candidates (``ValidationRecord.comparison``), for RPD012.
 
     Returns
     -------
@@ -280,6 +338,7 @@ def run_checks(features: pd.DataFrame, predictions: pd.DataFrame, *, failures: l
         failed_cases(failures),
         explained_models_differ(model_difference),
         *health_findings(health),
+        feature_set_rivals(comparison),
     ]
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted((f for f in found if f is not None), key=lambda f: (order[f.severity], f.code))

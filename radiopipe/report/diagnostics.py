@@ -16,19 +16,25 @@ SECTION_ID = "diagnostics"
 _SHOWN_ROWS = 10
 
 
-def diagnostics_section(findings: list[Finding], run_dir: Path) -> Markup:
+def diagnostics_section(findings: list[Finding], run_dir: Path,
+                        not_applicable: dict[str, str] | None = None) -> Markup:
     """List every check (passed or not); a finding's table goes to ``report_<code>.csv``.
 
-    ``report_diagnostics.csv`` lists the checks with their outcome.
+    ``report_diagnostics.csv`` lists the checks with their outcome. ``not_applicable`` maps the
+    codes of checks this run gives nothing to check to the reason: they are listed with outcome
+    'not applicable' in the CSV and named below the table, not as passed.
     """
     by_code = {f.code: f for f in findings}
+    skipped = not_applicable or {}
     summary = pd.DataFrame(
         [
             {
                 "code": code,
                 "check": title,
-                "severity": by_code[code].severity if code in by_code else "passed",
-                "message": by_code[code].message if code in by_code else "",
+                "severity": (by_code[code].severity if code in by_code
+                             else "not applicable" if code in skipped else "passed"),
+                "message": (by_code[code].message if code in by_code
+                            else skipped.get(code, "")),
             }
             for code, title in CHECKS.items()
         ]
@@ -44,8 +50,11 @@ def diagnostics_section(findings: list[Finding], run_dir: Path) -> Markup:
             "file": name, "table": table([str(c) for c in head.columns], _cells(head)),
             "more": len(finding.table) - len(head),
         })
+    applicable = summary[summary["severity"] != "not applicable"]
     return render("diagnostics.html.j2", section_id=SECTION_ID,
-                  checks=summary.to_dict("records"), findings=shown)
+                  checks=applicable.to_dict("records"), findings=shown,
+                  skipped=[(code, CHECKS[code], why) for code, why in skipped.items()
+                           if code not in by_code])
 
 
 def _cells(frame: pd.DataFrame) -> list[list]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup
 
-from radiopipe.checks import run_checks
+from radiopipe.checks import not_applicable, run_checks
 from radiopipe.models.health import learned_nothing
 from radiopipe.records import ValidationRecord
 from radiopipe.report.cohort import cohort_section
@@ -133,7 +133,7 @@ def write_report(
     findings = run_checks(
         features[feature_columns(frame)], oof, failures=failures,
         correlation_filter=config["model"]["preprocessing"]["correlation_threshold"],
-        model_difference=model_difference, health=record.health,
+        model_difference=model_difference, health=record.health, comparison=record.comparison,
     )
     robustness = inputs.robustness
     sections = [
@@ -145,7 +145,7 @@ def write_report(
         "" if robustness is None else robustness_section(robustness, record, config, run_dir),
         explanations,
         cases,
-        diagnostics_section(findings, run_dir),
+        diagnostics_section(findings, run_dir, not_applicable=not_applicable(record)),
         methods_section(config, record, frame, run_dir, robustness, inputs.compute_seconds),
         software_section(versions),
         glossary_section(_model_features(inputs, frame)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 
@@ -11,10 +13,13 @@ from radiopipe.checks import (
     correlated_features,
     explained_models_differ,
     failed_cases,
+    feature_set_rivals,
+    not_applicable,
     patient_in_two_splits,
     run_checks,
     single_feature_separation,
 )
+from radiopipe.records import CandidateSummary
 
 
 def _predictions(folds, patients=None):
@@ -104,4 +109,52 @@ def test_run_checks_orders_errors_first():
     features = pd.DataFrame({"f": [1.0, 3.0, 2.0, 4.0]})  # a: 1, 2; b: 3, 4
     findings = run_checks(features, predictions, failures=[{"case_id": "z", "reason": "r"}])
     assert [f.code for f in findings] == ["RPD001", "RPD004", "RPD005"]
-    assert set(CHECKS) == {f"RPD{i:03d}" for i in range(1, 12)}
+    assert set(CHECKS) == {f"RPD{i:03d}" for i in range(1, 13)}
+
+
+def _summary(feature_set, auc, difference=None):
+    return CandidateSummary(
+        model="logistic", kind="model", feature_set=feature_set, primary=feature_set == "image",
+        metrics={"roc_auc": auc}, ci={"roc_auc": None}, best_params=[],
+        auc_difference=None if difference is None else {
+            "versus": "image", "value": difference[0], "ci": list(difference[1:]),
+            "ci_fallback": []})
+
+
+def test_rpd012_a_feature_set_as_good_as_the_main_set_warns_one_within_chance_informs():
+    main = _summary("image", 0.742)
+    suvmax = _summary("suvmax", 0.781, (0.040, -0.054, 0.158))
+    volume = _summary("volume", 0.607, (-0.135, -0.291, 0.039))
+    mr = _summary("mr", 0.544, (-0.197, -0.340, -0.044))  # clearly worse: not listed
+    finding = feature_set_rivals([main, suvmax, volume, mr])
+    assert (finding.code, finding.severity) == ("RPD012", "warning")
+    assert finding.message.startswith(
+        "the main feature set (image) is not better than feature set(s) it was compared with by "
+        "the same design: suvmax (ΔROC-AUC +0.040, 95% CI -0.054 to +0.158); volume (ΔROC-AUC "
+        "-0.135, 95% CI -0.291 to +0.039).")
+    assert finding.table["verdict"].tolist() == ["at least as good", "within chance"]
+    within = feature_set_rivals([main, volume, mr])
+    assert (within.severity, within.table["feature_set"].tolist()) == ("info", ["volume"])
+    assert feature_set_rivals([main, mr]) is None and feature_set_rivals([main]) is None
+    predictions = _predictions([0, 1, 0, 1])
+    codes = [f.code for f in run_checks(pd.DataFrame({"f": [1.0, 1.5, 1.2, 1.1]}), predictions,
+                                        failures=[], comparison=[main, suvmax])]
+    assert "RPD012" in codes
+
+
+
+def test_rpd012_is_not_applicable_without_feature_sets_and_says_so(tmp_path):
+    from radiopipe.report.diagnostics import diagnostics_section
+
+    main = _summary("image", 0.742)
+    record = SimpleNamespace(comparison=[main])
+    skipped = not_applicable(record)
+    assert skipped == {"RPD012": "no model.feature_sets to compare with the main set"}
+    assert not_applicable(SimpleNamespace(comparison=[main, _summary("v", 0.6, (-0.1, -0.2, 0.0))
+                                                      ])) == {}
+    html = diagnostics_section([], tmp_path, not_applicable=skipped)
+    assert "<code>RPD012</code></td>" not in html  # not listed as passed
+    assert ("Not applicable to this run: <code>RPD012</code> a feature set predicts as well as "
+            "the main set (no model.feature_sets to compare with the main set).") in html
+    outcomes = pd.read_csv(tmp_path / "report_diagnostics.csv").set_index("code")["severity"]
+    assert outcomes["RPD012"] == "not applicable" and outcomes["RPD001"] == "passed"

@@ -295,7 +295,9 @@ def test_robustness_section_text_and_escaping(tmp_path):
          "icc_kind": "ICC(2,1)", "icc": icc, "n_cases": 5}
         for kind in (HOSTILE, "noise") for f, icc in zip(features, (0.9, 0.5), strict=True)])
     config = {"model": {"preprocessing": {"stability_threshold": None,
-                                          "stability_icc": "ICC(2,1)"}},
+                                          "stability_icc": "ICC(2,1)"},
+                        "feature_sets": [{"name": HOSTILE, "columns": ["*"],
+                                          "stability_threshold": 0.8}]},
               "robustness": {"threshold": 0.75}}
     stability = {"threshold": 0.75, "icc_kind": HOSTILE, "n_kept": 1, "n_measured": 2}
     record = _record(final_model={"bundle": "model", "stability": stability})
@@ -314,7 +316,10 @@ def test_robustness_section_text_and_escaping(tmp_path):
         "(model.preprocessing.stability_threshold 0.75) each training set keeps the features "
         f"whose {HOSTILE} over all perturbed versions of its own cases reaches the threshold; "
         "the final model, fitted on every case, kept 1 of the 2 measured features (its "
-        "bundle.json lists each feature's ICC).")
+        f"bundle.json lists each feature's ICC). | Feature set | {HOSTILE} | is validated with "
+        "the same in-fold filter at ICC(2,1) ≥ 0.80 (each training set's own cases, all "
+        "perturbed versions as raters); its row in the model comparison shows what the filter "
+        "changes.")
     assert len(re.findall('<img alt="ICC by image type and family" src="data:image/png', out)) == 1
 
 
