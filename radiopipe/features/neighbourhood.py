@@ -206,8 +206,9 @@ def check_distances(distance) -> tuple[int, ...]:
 class FlatLattice(NamedTuple):
     """ROI voxels as flat indices into a zero-padded, flattened copy of the grey levels.
 
-    The padding is as wide as the neighbourhood, so ``values[roi + step]`` never leaves the
-    array and every neighbour outside the ROI reads 0. Numba kernels walk this lattice.
+    Along each axis the padding is as wide as the neighbourhood reaches, so
+    ``values[roi + step]`` never leaves the array and every neighbour outside the ROI reads 0.
+    Numba kernels walk this lattice.
 
     Attributes
     ----------
@@ -217,7 +218,8 @@ class FlatLattice(NamedTuple):
     roi : ndarray of int64, shape (n_voxels,)
         Flat indices of the ROI voxels, in C order (the order of ``array[mask]``).
     steps : ndarray of int64, shape (n_offsets,)
-        Flat-index step of each neighbourhood offset.
+        Flat-index step of each neighbourhood offset that can reach another voxel of the array
+        (see `flat_lattice`).
     """
 
     values: np.ndarray
@@ -226,10 +228,18 @@ class FlatLattice(NamedTuple):
 
 
 def flat_lattice(levels: np.ndarray, offsets: np.ndarray) -> FlatLattice:
-    """Build the `FlatLattice` of grey levels (>= 1 inside the ROI, 0 outside) for ``offsets``."""
-    padding = int(np.abs(offsets).max())
-    padded = np.zeros(tuple(size + 2 * padding for size in levels.shape), dtype=np.int32)
-    padded[tuple(slice(padding, padding + size) for size in levels.shape)] = levels
+    """Build the `FlatLattice` of grey levels (>= 1 inside the ROI, 0 outside) for ``offsets``.
+
+    An offset at least as long as the array along an axis (any offset leaving the plane of a
+    one-slice array) never reaches a voxel of it: its neighbours all read 0, outside the ROI,
+    for every kernel. Such offsets are left out, and the padding covers only the offsets kept:
+    a 2D image's 3D neighbourhood is walked as its 8 in-plane neighbours, over one slice.
+    """
+    shape = np.array(levels.shape)
+    offsets = offsets[np.all(np.abs(offsets) < shape, axis=1)]
+    padding = np.abs(offsets).max(axis=0) if len(offsets) else np.zeros(3, dtype=np.int64)
+    padded = np.zeros(tuple(shape + 2 * padding), dtype=np.int32)
+    padded[tuple(slice(p, p + size) for p, size in zip(padding, levels.shape))] = levels
     _, n_y, n_x = padded.shape
     values = padded.reshape(-1)
     steps = offsets @ np.array([n_y * n_x, n_x, 1], dtype=np.int64)
