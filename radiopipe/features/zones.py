@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from radiopipe.features.neighbourhood import chebyshev_offsets, flat_lattice, in_plane, slice_groups
+from radiopipe.features.neighbourhood import in_plane, neighbourhood_lattice, slice_groups
 from radiopipe.xp import get_namespace
 
 # pyradiomics adds machine epsilon inside the logarithm of its entropies: log2(p + eps).
@@ -180,7 +180,7 @@ def _find_root(parent, voxel):  # pragma: no cover - compiled by Numba
         voxel = up
 
 
-def label_zones(levels: np.ndarray, *, in_plane_only: bool) -> np.ndarray:
+def label_zones(levels: np.ndarray, *, in_plane_only: bool, memo: dict | None = None) -> np.ndarray:
     """Zone index of every ROI voxel (C order).
 
     A zone is a connected set of voxels sharing one grey level, connected through their
@@ -193,25 +193,31 @@ def label_zones(levels: np.ndarray, *, in_plane_only: bool) -> np.ndarray:
         Grey levels >= 1 inside the ROI, 0 outside.
     in_plane_only : bool
         Join in-plane neighbours only (2D and 2.5D zones).
+    memo : dict, optional
+        The image's memo (see `radiopipe.features.neighbourhood`): the lattice of its other
+        distance-1 neighbourhood families.
 
     Returns
     -------
     ndarray of int64, shape (n_voxels,)
         Zone index 0..n_zones-1 of each ROI voxel, numbered in order of first voxel.
     """
-    lattice = flat_lattice(levels, chebyshev_offsets(1, in_plane_only))
+    lattice = neighbourhood_lattice(levels, 1, in_plane_only, memo)
     return union_find_zones(lattice.values, lattice.roi, lattice.steps)
 
 
-def zone_table(levels, mask, aggregation) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-zone group, grey level and size, and each voxel's zone.
+def zone_table(
+    levels, mask, aggregation, *, memo: dict | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-zone group, grey level and size, and each voxel's zone (``memo``: see
+    :func:`label_zones`).
 
     Returns
     -------
     zone_group, zone_level, zone_size : ndarray of int, shape (n_zones,)
     voxel_zone : ndarray of int, shape (n_voxels,)
     """
-    voxel_zone = label_zones(levels, in_plane_only=in_plane(aggregation))
+    voxel_zone = label_zones(levels, in_plane_only=in_plane(aggregation), memo=memo)
     voxel_group, _ = slice_groups(mask, aggregation)
     zone_size = np.bincount(voxel_zone)
     zone_level = np.zeros(len(zone_size), dtype=np.int64)
