@@ -62,8 +62,10 @@ class FamilyInput:
         Whether the case is a 2D image (one slice): shape is then planar shape.
     memo : dict
         Work the families of this image share, computed by the first that needs it (the
-        cropped texture input, the neighbourhood lattice, the neighbour statistics; see
-        `radiopipe.features.neighbourhood`); empty at first, private to this input.
+        cropped texture inputs of GLCM and GLRLM and of the neighbourhood families, the
+        neighbourhood lattice, the neighbour statistics; see
+        `radiopipe.features.neighbourhood`); empty at first and private to this input (a
+        ``dataclasses.replace`` copy starts empty).
     """
 
     image: np.ndarray
@@ -75,7 +77,7 @@ class FamilyInput:
     surroundings: np.ndarray | None = None
     surroundings_roi: np.ndarray | None = None
     planar: bool = False
-    memo: dict = field(default_factory=dict, compare=False, repr=False)
+    memo: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

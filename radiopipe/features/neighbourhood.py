@@ -16,9 +16,11 @@ otherwise), so each feature formula runs once over the whole stack.
 
 The families of one image share their work through a ``memo`` (a dict the caller keeps for
 that image, `radiopipe.features.family.FamilyInput.memo`): the cropped input
-(:func:`prepare_input`), the neighbourhood lattice (:func:`neighbourhood_lattice`) and the
-per-voxel neighbour statistics NGTDM and GLDM/NGLDM both read (:func:`neighbour_statistics`,
-one pass over the neighbourhoods for both) are computed once per image.
+(:func:`prepare_input`, and GLCM's and GLRLM's
+`radiopipe.features.directions.prepare_directional_input`), the neighbourhood lattice
+(:func:`neighbourhood_lattice`) and the per-voxel neighbour statistics NGTDM and GLDM/NGLDM
+both read (:func:`neighbour_statistics`, one pass over the neighbourhoods for both) are computed
+once per image.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def _glcm(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
         inputs.levels, inputs.roi, inputs.n_levels,
         aggregation=FAMILIES["glcm"].aggregation(settings), mode=settings.definitions,
         distance=tuple(settings.distances), weighting=settings.direction_weighting,
-        spacing=inputs.spacing,
+        spacing=inputs.spacing, memo=inputs.memo,
     )
 
 
@@ -89,7 +89,7 @@ def _glrlm(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
     return glrlm.compute_glrlm(
         inputs.levels, inputs.roi, inputs.n_levels,
         aggregation=FAMILIES["glrlm"].aggregation(settings), mode=settings.definitions,
-        weighting=settings.direction_weighting, spacing=inputs.spacing,
+        weighting=settings.direction_weighting, spacing=inputs.spacing, memo=inputs.memo,
     )
 
 

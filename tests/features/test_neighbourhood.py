@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from radiopipe.features import gldm, glszm, ngldm, ngtdm
+from radiopipe.features import glcm, gldm, glrlm, glszm, ngldm, ngtdm
 from radiopipe.features.neighbourhood import (
     FlatLattice,
     chebyshev_offsets,
@@ -110,3 +110,17 @@ def test_families_sharing_a_memo_equal_each_alone(aggregation, alpha):
     for expected, got in zip(alone, shared):
         assert expected.keys() == got.keys()
         np.testing.assert_array_equal(list(expected.values()), list(got.values()))
+
+
+@pytest.mark.parametrize("aggregation", ["2D_avg", "2_5D_comb", "3D_avg"])
+@pytest.mark.parametrize("mode", ["ibsi", "pyradiomics"])
+def test_directional_families_sharing_a_memo_equal_each_alone(aggregation, mode):
+    levels = _levels((4, 12, 10), seed=5)
+    mask = levels > 0
+    memo: dict = {}
+    for compute in (glcm.compute_glcm, glrlm.compute_glrlm, glcm.compute_glcm):
+        alone = compute(levels, mask, 3, aggregation=aggregation, mode=mode)
+        shared = compute(levels, mask, 3, aggregation=aggregation, mode=mode, memo=memo)
+        assert alone.keys() == shared.keys()
+        np.testing.assert_array_equal(list(alone.values()), list(shared.values()))
+    assert len(memo) == 1
