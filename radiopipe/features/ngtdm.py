@@ -90,6 +90,7 @@ def ngtdm_matrix(
         families of the image.
     """
     in_plane_only = in_plane(aggregation)
+    memo = {} if memo is None else memo  # the lattice, built once for both reads below
     lattice = neighbourhood_lattice(levels, distance, in_plane_only, memo)
     statistics = neighbour_statistics(
         levels, distance=distance, in_plane_only=in_plane_only, memo=memo
