@@ -241,11 +241,14 @@ class FlatLattice(NamedTuple):
     steps : ndarray of int64, shape (n_offsets,)
         Flat-index step of each neighbourhood offset that can reach another voxel of the array
         (see `flat_lattice`).
+    offsets : ndarray of int64, shape (n_offsets, 3)
+        Those offsets ``(dz, dy, dx)``, in the order of ``steps``.
     """
 
     values: np.ndarray
     roi: np.ndarray
     steps: np.ndarray
+    offsets: np.ndarray
 
 
 def flat_lattice(levels: np.ndarray, offsets: np.ndarray) -> FlatLattice:
@@ -264,7 +267,7 @@ def flat_lattice(levels: np.ndarray, offsets: np.ndarray) -> FlatLattice:
     _, n_y, n_x = padded.shape
     values = padded.reshape(-1)
     steps = offsets @ np.array([n_y * n_x, n_x, 1], dtype=np.int64)
-    return FlatLattice(values, np.flatnonzero(values), steps)
+    return FlatLattice(values, np.flatnonzero(values), steps, offsets)
 
 
 def neighbourhood_lattice(levels: np.ndarray, distance, in_plane_only: bool,

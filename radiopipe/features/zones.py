@@ -126,21 +126,42 @@ def flood_fill_zones(values, roi, steps):  # pragma: no cover - compiled by Numb
     return zone[roi]
 
 
+def shortcut_steps(lattice) -> np.ndarray:
+    """The earlier neighbours `union_find_zones` reads of a voxel whose left neighbour (offset
+    ``(0, 0, -1)``) shares its level, as positive flat distances back, the left one first; empty
+    without a left neighbour in the neighbourhood.
+
+    Every other earlier neighbour within one column of the left one is also an earlier
+    neighbour of the left voxel, so it was joined to it already when it shares the level: only
+    the left voxel and the earlier neighbours one column to the right (``dx = +1``) are read.
+    """
+    earlier = lattice.steps < 0
+    left = earlier & np.all(lattice.offsets == (0, 0, -1), axis=1)
+    if not left.any():
+        return np.zeros(0, dtype=np.int64)
+    right = earlier & (lattice.offsets[:, 2] == 1)
+    return -np.concatenate([lattice.steps[left], lattice.steps[right]])
+
+
 @numba.njit(cache=True, nogil=True)
-def union_find_zones(values, roi, steps):  # pragma: no cover - compiled by Numba
+def union_find_zones(values, roi, steps, shortcut):  # pragma: no cover - compiled by Numba
     """`flood_fill_zones` of ROI voxels ``roi`` in increasing order, by union-find.
 
     One pass in memory order joins each voxel to its earlier neighbours of the same level
     (half of ``steps``, which holds each offset with its opposite); a zone's root is its first
     voxel, so the second pass numbers the zones in order of first voxel, as the flood fill does.
     Half the neighbour reads of the flood fill, in a cache-friendly order (2x faster on a
-    140k-voxel ROI).
+    140k-voxel ROI). A voxel whose left neighbour shares its level reads only ``shortcut``
+    (`shortcut_steps`: 5 neighbours of 13 in 3D), the same zones.
     """
     parent = np.empty(values.size, dtype=np.int64)
-    earlier = -steps[steps < 0]
+    all_earlier = -steps[steps < 0]
     for voxel in roi:
         level = values[voxel]
         root = voxel
+        earlier = all_earlier
+        if shortcut.size > 0 and values[voxel - shortcut[0]] == level:
+            earlier = shortcut
         for k in range(earlier.size):
             neighbour = voxel - earlier[k]
             if values[neighbour] != level:
@@ -203,7 +224,7 @@ def label_zones(levels: np.ndarray, *, in_plane_only: bool, memo: dict | None = 
         Zone index 0..n_zones-1 of each ROI voxel, numbered in order of first voxel.
     """
     lattice = neighbourhood_lattice(levels, 1, in_plane_only, memo)
-    return union_find_zones(lattice.values, lattice.roi, lattice.steps)
+    return union_find_zones(lattice.values, lattice.roi, lattice.steps, shortcut_steps(lattice))
 
 
 def zone_table(
