@@ -62,7 +62,8 @@ class DirectionalInput(NamedTuple):
 
 
 def prepare_directional_input(
-    levels, mask, n_levels, *, aggregation: str, mode: str, family: str
+    levels, mask, n_levels, *, aggregation: str, mode: str, family: str,
+    memo: dict | None = None,
 ) -> DirectionalInput:
     """Check the arguments of a directional ``compute_<family>`` and crop to the ROI.
 
@@ -80,6 +81,9 @@ def prepare_directional_input(
         Selects the grey-level axis, see `grey_level_axis`.
     family : str
         Family name used in error messages.
+    memo : dict, optional
+        The image's memo (see `radiopipe.features.neighbourhood`): the cropped input is computed
+        once per memo, aggregation and mode.
 
     Returns
     -------
@@ -90,6 +94,17 @@ def prepare_directional_input(
         levels, mask, n_levels, aggregation=aggregation, allowed=DIRECTIONAL_AGGREGATIONS,
         mode=mode, family=family,
     )
+    key = ("directional", int(n_levels), aggregation, mode)
+    if memo is None or key not in memo:
+        prepared = _cropped_directional(levels, mask, n_levels, aggregation, mode, family)
+        if memo is None:
+            return prepared
+        memo[key] = prepared
+    return memo[key]
+
+
+def _cropped_directional(levels, mask, n_levels, aggregation, mode, family) -> DirectionalInput:
+    """The checked arguments of :func:`prepare_directional_input`, cropped to the ROI."""
     if levels.ndim == 2:
         levels, mask = levels[None], mask[None]
     if not mask.any():

@@ -23,7 +23,7 @@ Families fall into four kinds:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -60,6 +60,12 @@ class FamilyInput:
         The intensity mask over that region.
     planar : bool
         Whether the case is a 2D image (one slice): shape is then planar shape.
+    memo : dict
+        Work the families of this image share, computed by the first that needs it (the
+        cropped texture inputs of GLCM and GLRLM and of the neighbourhood families, the
+        neighbourhood lattice, the neighbour statistics; see
+        `radiopipe.features.neighbourhood`); empty at first and private to this input (a
+        ``dataclasses.replace`` copy starts empty).
     """
 
     image: np.ndarray
@@ -71,6 +77,7 @@ class FamilyInput:
     surroundings: np.ndarray | None = None
     surroundings_roi: np.ndarray | None = None
     planar: bool = False
+    memo: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

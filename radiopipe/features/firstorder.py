@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from radiopipe.features.quantiles import percentiles_and_median
 from radiopipe.preprocess.discretise import fixed_bin_size, fixed_bin_size_pyradiomics
 from radiopipe.xp import get_namespace
 
 MODES = ("ibsi", "pyradiomics")
+_PERCENTILES = (10, 25, 50, 75, 90)
 
 FEATURE_NAMES = (
     "Energy",
@@ -123,7 +125,7 @@ def compute_firstorder(
     features = {
         **_shifted_energy_features(values, voxel_array_shift, voxel_volume),
         **_histogram_features(discretised),
-        **_distribution_features(values, mode),
+        **_distribution_features(values, mode, discretised),
     }
     return {name: float(features[name]) for name in FEATURE_NAMES}
 
@@ -172,9 +174,9 @@ def _histogram_features(discretised) -> dict:
     return {"Entropy": -xp.sum(p * xp.log2(p)), "Uniformity": xp.sum(p**2)}
 
 
-def _distribution_features(values, mode) -> dict:
+def _distribution_features(values, mode, discretised) -> dict:
     xp = get_namespace(values)
-    quantiles = xp.percentile(values, xp.asarray([10, 25, 50, 75, 90]))
+    quantiles, median = _quantiles(values, discretised)
     p10, p25, p50, p75, p90 = (float(q) for q in quantiles)
     minimum, maximum = float(values.min()), float(values.max())
     mean = xp.mean(values)
@@ -195,7 +197,7 @@ def _distribution_features(values, mode) -> dict:
         "90Percentile": p90,
         "Maximum": maximum,
         "Mean": mean,
-        "Median": xp.median(values),
+        "Median": median,
         "InterquartileRange": p75 - p25,
         "Range": maximum - minimum,
         "MeanAbsoluteDeviation": xp.mean(xp.abs(deviation)),
@@ -207,6 +209,20 @@ def _distribution_features(values, mode) -> dict:
         "CoefficientOfVariation": 0.0 if flat else _ratio(float(xp.sqrt(variance)), float(mean)),
         "QuartileCoefficientOfDispersion": _ratio(p75 - p25, p75 + p25),
     }
+
+
+def _quantiles(values, discretised):
+    """The percentiles 10, 25, 50, 75, 90 and the median of ``values``: through the grey levels
+    on NumPy arrays (`radiopipe.features.quantiles`, equal to NumPy's), else by ``percentile``
+    and ``median``."""
+    xp = get_namespace(values)
+    if isinstance(values, np.ndarray) and isinstance(discretised, np.ndarray) and (
+        discretised.dtype.kind in "iu" and values.size > 0
+    ):
+        found = percentiles_and_median(values, discretised, _PERCENTILES)
+        if found is not None:
+            return found
+    return xp.percentile(values, xp.asarray(_PERCENTILES)), xp.median(values)
 
 
 def _ratio(numerator: float, denominator: float) -> float:

@@ -418,6 +418,7 @@ def compute_glcm(
     symmetric: bool = True,
     weighting: str | None = None,
     spacing=(1.0, 1.0, 1.0),
+    memo: dict | None = None,
 ) -> dict[str, float]:
     """All GLCM features of a discretised ROI.
 
@@ -447,6 +448,9 @@ def compute_glcm(
         its offset's length in mm by that norm) before merging: pyradiomics' ``weightingNorm``.
     spacing : sequence of float
         Voxel size ``(z, y, x)`` in mm, for ``weighting``.
+    memo : dict, optional
+        The image's memo (see `radiopipe.features.neighbourhood`): GLCM and GLRLM of one image
+        share their cropped input.
 
     Returns
     -------
@@ -465,7 +469,7 @@ def compute_glcm(
             f"The 'symmetric' parameter of compute_glcm must be a bool. Got {symmetric!r} instead."
         )
     prepared = prepare_directional_input(
-        levels, mask, n_levels, aggregation=aggregation, mode=mode, family="glcm"
+        levels, mask, n_levels, aggregation=aggregation, mode=mode, family="glcm", memo=memo
     )
     matrices = glcm_matrices(
         prepared, distance=distance, symmetric=symmetric, weighting=weighting, spacing=spacing

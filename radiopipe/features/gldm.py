@@ -46,6 +46,7 @@ def compute_gldm(
     mode: str = "ibsi",
     gldm_a: float = 0,
     distance: int | tuple[int, ...] = 1,
+    memo: dict | None = None,
 ) -> dict[str, float]:
     """pyradiomics' GLDM features of a discretised ROI.
 
@@ -64,15 +65,21 @@ def compute_gldm(
     distance : int or tuple of int
         Chebyshev radius of the neighbourhood (pyradiomics' ``distances=[1..d]``), or the
         Chebyshev distances of its neighbours (pyradiomics' ``distances`` as a tuple).
+    memo : dict, optional
+        The image's memo (see `radiopipe.features.neighbourhood`): work shared with the other
+        families of the image.
 
     Returns
     -------
     dict
         ``FEATURE_NAMES`` -> value (averaged over slices for ``'2D'``).
     """
-    roi = prepare_input(levels, mask, n_levels, aggregation=aggregation, mode=mode, family="gldm")
+    roi = prepare_input(
+        levels, mask, n_levels, aggregation=aggregation, mode=mode, family="gldm", memo=memo
+    )
     matrix = ngldm_matrix(
-        roi.levels, roi.mask, roi.n_levels, aggregation=aggregation, alpha=gldm_a, distance=distance
+        roi.levels, roi.mask, roi.n_levels, aggregation=aggregation, alpha=gldm_a,
+        distance=distance, memo=memo,
     )
     features = ngldm_features(matrix, mode=mode)
     return average_over_groups({name: features[name] for name in FEATURE_NAMES})

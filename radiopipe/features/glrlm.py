@@ -361,7 +361,7 @@ FEATURE_NAMES = tuple(FEATURES)
 
 def compute_glrlm(
     levels, mask, n_levels: int, *, aggregation: str, mode: str = "ibsi",
-    weighting: str | None = None, spacing=(1.0, 1.0, 1.0),
+    weighting: str | None = None, spacing=(1.0, 1.0, 1.0), memo: dict | None = None,
 ) -> dict[str, float]:
     """All GLRLM features of a discretised ROI.
 
@@ -383,6 +383,9 @@ def compute_glrlm(
         in mm by that norm before merging (pyradiomics' ``weightingNorm``).
     spacing : sequence of float
         Voxel size ``(z, y, x)`` in mm, for ``weighting``.
+    memo : dict, optional
+        The image's memo (see `radiopipe.features.neighbourhood`): GLCM and GLRLM of one image
+        share their cropped input.
 
     Returns
     -------
@@ -397,7 +400,7 @@ def compute_glrlm(
     0.875
     """
     prepared = prepare_directional_input(
-        levels, mask, n_levels, aggregation=aggregation, mode=mode, family="glrlm"
+        levels, mask, n_levels, aggregation=aggregation, mode=mode, family="glrlm", memo=memo
     )
     matrices = glrlm_matrices(prepared, weighting=weighting, spacing=spacing)
     return average_features(FEATURES, matrices, prepared.grey_levels, run_length_statistics)

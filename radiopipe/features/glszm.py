@@ -54,7 +54,9 @@ FEATURE_NAMES = (
     "ZoneEntropy",
 )
 
-def glszm_matrix(levels, mask, n_levels: int, *, aggregation: str) -> LevelMatrix:
+def glszm_matrix(
+    levels, mask, n_levels: int, *, aggregation: str, memo: dict | None = None
+) -> LevelMatrix:
     """Grey level size zone matrices of a discretised, cropped ROI.
 
     Parameters
@@ -64,13 +66,15 @@ def glszm_matrix(levels, mask, n_levels: int, *, aggregation: str) -> LevelMatri
     mask : ndarray of bool
     n_levels : int
     aggregation : {'2D', '2_5D', '3D'}
+    memo : dict, optional
+        The image's memo: the zones are labelled on its neighbourhood lattice.
 
     Returns
     -------
     LevelMatrix
         One matrix per slice for ``'2D'``, else one; columns are zone sizes.
     """
-    zone_group, zone_level, zone_size, _ = zone_table(levels, mask, aggregation)
+    zone_group, zone_level, zone_size, _ = zone_table(levels, mask, aggregation, memo=memo)
     voxel_group, n_groups = slice_groups(mask, aggregation)
     return level_matrix(
         zone_group,
@@ -111,7 +115,8 @@ def glszm_features(matrix: LevelMatrix, *, mode: str = "ibsi") -> dict:
 
 
 def compute_glszm(
-    levels, mask, n_levels: int, *, aggregation: str, mode: str = "ibsi"
+    levels, mask, n_levels: int, *, aggregation: str, mode: str = "ibsi",
+    memo: dict | None = None,
 ) -> dict[str, float]:
     """GLSZM features of a discretised ROI.
 
@@ -124,6 +129,9 @@ def compute_glszm(
     aggregation : {'2D', '2_5D', '3D'}
         IBSI aggregation; pyradiomics' default is ``'3D'``, its ``force2D`` is ``'2_5D'``.
     mode : {'ibsi', 'pyradiomics'}
+    memo : dict, optional
+        The image's memo (see `radiopipe.features.neighbourhood`): work shared with the other
+        families of the image.
 
     Returns
     -------
@@ -136,6 +144,8 @@ def compute_glszm(
     >>> compute_glszm(levels, levels > 0, 2, aggregation="3D")["ZonePercentage"]
     0.3333333333333333
     """
-    roi = prepare_input(levels, mask, n_levels, aggregation=aggregation, mode=mode, family="glszm")
-    matrix = glszm_matrix(roi.levels, roi.mask, roi.n_levels, aggregation=aggregation)
+    roi = prepare_input(
+        levels, mask, n_levels, aggregation=aggregation, mode=mode, family="glszm", memo=memo
+    )
+    matrix = glszm_matrix(roi.levels, roi.mask, roi.n_levels, aggregation=aggregation, memo=memo)
     return average_over_groups(glszm_features(matrix, mode=mode))

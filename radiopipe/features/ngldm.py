@@ -20,14 +20,12 @@ Examples
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from radiopipe.features.neighbourhood import (
     average_over_groups,
-    chebyshev_offsets,
-    flat_lattice,
     in_plane,
+    neighbour_statistics,
     prepare_input,
     slice_groups,
 )
@@ -66,27 +64,13 @@ FEATURE_NAMES = (
 )
 
 
-@numba.njit(cache=True, nogil=True)
-def _count_dependent(values, roi, steps, alpha):  # pragma: no cover - compiled by Numba
-    """1 + the number of ROI neighbours within ``alpha`` grey levels, for each ROI voxel."""
-    counts = np.empty(roi.size, dtype=np.int64)
-    for index in range(roi.size):
-        voxel = roi[index]
-        level = values[voxel]
-        dependent = 1
-        for k in range(steps.size):
-            neighbour = values[voxel + steps[k]]
-            if neighbour > 0 and abs(neighbour - level) <= alpha:
-                dependent += 1
-        counts[index] = dependent
-    return counts
-
-
-def dependence_counts(levels, *, alpha: float, distance: int, in_plane_only: bool) -> np.ndarray:
+def dependence_counts(levels, *, alpha: float, distance, in_plane_only: bool,
+                      memo: dict | None = None) -> np.ndarray:
     """Dependence count :math:`j = k + 1` of every ROI voxel (C order).
 
     One Numba pass over the ROI visits every neighbour once, instead of one full-array NumPy
-    pass per neighbour offset.
+    pass per neighbour offset; the same pass gives NGTDM its neighbour sums
+    (`radiopipe.features.neighbourhood.neighbour_statistics`), once per ``memo``.
 
     Parameters
     ----------
@@ -94,19 +78,21 @@ def dependence_counts(levels, *, alpha: float, distance: int, in_plane_only: boo
         Grey levels >= 1 inside the ROI, 0 outside.
     alpha : float
         Coarseness parameter: neighbours with :math:`|i - j'| \\le \\alpha` depend on the centre.
-    distance : int
-        Chebyshev radius of the neighbourhood.
+    distance : int or tuple of int
+        Chebyshev radius of the neighbourhood (see `chebyshev_offsets`).
     in_plane_only : bool
         Count in-plane neighbours only (2D and 2.5D).
+    memo : dict, optional
+        The image's memo (see `radiopipe.features.neighbourhood`).
     """
-    if not alpha >= 0:
-        raise ValueError(f"The 'alpha' parameter must be a number >= 0. Got {alpha!r} instead.")
-    lattice = flat_lattice(levels, chebyshev_offsets(distance, in_plane_only))
-    return _count_dependent(lattice.values, lattice.roi, lattice.steps, float(alpha))
+    return neighbour_statistics(
+        levels, distance=distance, in_plane_only=in_plane_only, alpha=alpha, memo=memo
+    ).dependence
 
 
 def ngldm_matrix(
-    levels, mask, n_levels: int, *, aggregation: str, alpha: float = 0, distance: int = 1
+    levels, mask, n_levels: int, *, aggregation: str, alpha: float = 0, distance: int = 1,
+    memo: dict | None = None,
 ) -> LevelMatrix:
     """Neighbouring grey level dependence matrices of a discretised, cropped ROI.
 
@@ -121,6 +107,8 @@ def ngldm_matrix(
         Coarseness parameter :math:`\\alpha`.
     distance : int
         Chebyshev radius :math:`\\delta`.
+    memo : dict, optional
+        The image's memo (see `radiopipe.features.neighbourhood`).
 
     Returns
     -------
@@ -128,7 +116,7 @@ def ngldm_matrix(
         Columns are dependence counts :math:`j = k + 1`.
     """
     counts = dependence_counts(
-        levels, alpha=alpha, distance=distance, in_plane_only=in_plane(aggregation)
+        levels, alpha=alpha, distance=distance, in_plane_only=in_plane(aggregation), memo=memo
     )
     voxel_group, n_groups = slice_groups(mask, aggregation)
     return level_matrix(
@@ -179,6 +167,7 @@ def compute_ngldm(
     mode: str = "ibsi",
     alpha: float = 0,
     distance: int = 1,
+    memo: dict | None = None,
 ) -> dict[str, float]:
     """NGLDM features of a discretised ROI.
 
@@ -195,6 +184,9 @@ def compute_ngldm(
         Coarseness parameter :math:`\\alpha` (IBSI default 0).
     distance : int
         Chebyshev radius :math:`\\delta` (IBSI default 1); pyradiomics' ``distances=[1..d]``.
+    memo : dict, optional
+        The image's memo (see `radiopipe.features.neighbourhood`): work shared with the other
+        families of the image.
 
     Returns
     -------
@@ -207,8 +199,11 @@ def compute_ngldm(
     >>> compute_ngldm(levels, levels > 0, 2, aggregation="3D")["DependencePercentage"]
     1.0
     """
-    roi = prepare_input(levels, mask, n_levels, aggregation=aggregation, mode=mode, family="ngldm")
+    roi = prepare_input(
+        levels, mask, n_levels, aggregation=aggregation, mode=mode, family="ngldm", memo=memo
+    )
     matrix = ngldm_matrix(
-        roi.levels, roi.mask, roi.n_levels, aggregation=aggregation, alpha=alpha, distance=distance
+        roi.levels, roi.mask, roi.n_levels, aggregation=aggregation, alpha=alpha, distance=distance,
+        memo=memo,
     )
     return average_over_groups(ngldm_features(matrix, mode=mode))

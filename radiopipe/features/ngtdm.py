@@ -29,14 +29,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numba
 import numpy as np
 
 from radiopipe.features.neighbourhood import (
     average_over_groups,
-    chebyshev_offsets,
-    flat_lattice,
     in_plane,
+    neighbour_statistics,
+    neighbourhood_lattice,
     prepare_input,
     slice_groups,
 )
@@ -67,29 +66,14 @@ class ToneDifferenceMatrix(NamedTuple):
     grey_levels: np.ndarray
 
 
-@numba.njit(cache=True, nogil=True)
-def _neighbour_sums(values, roi, steps):  # pragma: no cover - compiled by Numba
-    """Sum and number of the ROI neighbours' grey levels, for each ROI voxel."""
-    total = np.empty(roi.size)
-    count = np.empty(roi.size)
-    for index in range(roi.size):
-        voxel = roi[index]
-        level_sum, n_neighbours = 0.0, 0.0
-        for k in range(steps.size):
-            neighbour = values[voxel + steps[k]]
-            if neighbour > 0:
-                level_sum += neighbour
-                n_neighbours += 1.0
-        total[index], count[index] = level_sum, n_neighbours
-    return total, count
-
-
 def ngtdm_matrix(
-    levels, mask, n_levels: int, *, aggregation: str, distance: int | tuple[int, ...] = 1
+    levels, mask, n_levels: int, *, aggregation: str, distance: int | tuple[int, ...] = 1,
+    memo: dict | None = None,
 ) -> ToneDifferenceMatrix:
     """Neighbourhood grey tone difference matrices of a discretised, cropped ROI.
 
-    Neighbour sums come from one Numba pass over the ROI (see `FlatLattice`).
+    Neighbour sums come from one Numba pass over the ROI (see `FlatLattice`), the pass that
+    also counts GLDM's dependences (`neighbour_statistics`).
 
     Parameters
     ----------
@@ -101,9 +85,17 @@ def ngtdm_matrix(
     distance : int or tuple of int
         Chebyshev radius :math:`\\delta` of the neighbourhood, or the Chebyshev distances of its
         neighbours (pyradiomics' ``distances``; see `chebyshev_offsets`).
+    memo : dict, optional
+        The image's memo (see `radiopipe.features.neighbourhood`): work shared with the other
+        families of the image.
     """
-    lattice = flat_lattice(levels, chebyshev_offsets(distance, in_plane(aggregation)))
-    neighbour_sum, neighbour_count = _neighbour_sums(lattice.values, lattice.roi, lattice.steps)
+    in_plane_only = in_plane(aggregation)
+    memo = {} if memo is None else memo  # the lattice, built once for both reads below
+    lattice = neighbourhood_lattice(levels, distance, in_plane_only, memo)
+    statistics = neighbour_statistics(
+        levels, distance=distance, in_plane_only=in_plane_only, memo=memo
+    )
+    neighbour_sum, neighbour_count = statistics.level_sum, statistics.count
     has_neighbour = neighbour_count > 0
     grey = lattice.values[lattice.roi][has_neighbour]
     difference = np.abs(grey - neighbour_sum[has_neighbour] / neighbour_count[has_neighbour])
@@ -209,7 +201,7 @@ def ngtdm_features(matrix: ToneDifferenceMatrix) -> dict:
 
 def compute_ngtdm(
     levels, mask, n_levels: int, *, aggregation: str, mode: str = "ibsi",
-    distance: int | tuple[int, ...] = 1,
+    distance: int | tuple[int, ...] = 1, memo: dict | None = None,
 ) -> dict[str, float]:
     """NGTDM features of a discretised ROI.
 
@@ -226,6 +218,9 @@ def compute_ngtdm(
     distance : int or tuple of int
         Chebyshev radius :math:`\\delta` of the neighbourhood (IBSI and pyradiomics default 1),
         or the Chebyshev distances of its neighbours (pyradiomics' ``distances``).
+    memo : dict, optional
+        The image's memo (see `radiopipe.features.neighbourhood`): work shared with the other
+        families of the image.
 
     Returns
     -------
@@ -238,8 +233,10 @@ def compute_ngtdm(
     >>> round(compute_ngtdm(levels, levels > 0, 2, aggregation="3D")["Coarseness"], 6)
     1.0
     """
-    roi = prepare_input(levels, mask, n_levels, aggregation=aggregation, mode=mode, family="ngtdm")
+    roi = prepare_input(
+        levels, mask, n_levels, aggregation=aggregation, mode=mode, family="ngtdm", memo=memo
+    )
     matrix = ngtdm_matrix(
-        roi.levels, roi.mask, roi.n_levels, aggregation=aggregation, distance=distance
+        roi.levels, roi.mask, roi.n_levels, aggregation=aggregation, distance=distance, memo=memo
     )
     return average_over_groups(ngtdm_features(matrix))

@@ -64,12 +64,13 @@ def _shape2d(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
 
 def _texture(name: str, compute):
     """The adapter of texture family ``name``'s ``compute_*(levels, mask, n_levels, *,
-    aggregation, mode)``."""
+    aggregation, mode, memo)``."""
 
     def adapted(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
         return compute(
             inputs.levels, inputs.roi, inputs.n_levels,
             aggregation=FAMILIES[name].aggregation(settings), mode=settings.definitions,
+            memo=inputs.memo,
         )
 
     return adapted
@@ -80,7 +81,7 @@ def _glcm(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
         inputs.levels, inputs.roi, inputs.n_levels,
         aggregation=FAMILIES["glcm"].aggregation(settings), mode=settings.definitions,
         distance=tuple(settings.distances), weighting=settings.direction_weighting,
-        spacing=inputs.spacing,
+        spacing=inputs.spacing, memo=inputs.memo,
     )
 
 
@@ -88,7 +89,7 @@ def _glrlm(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
     return glrlm.compute_glrlm(
         inputs.levels, inputs.roi, inputs.n_levels,
         aggregation=FAMILIES["glrlm"].aggregation(settings), mode=settings.definitions,
-        weighting=settings.direction_weighting, spacing=inputs.spacing,
+        weighting=settings.direction_weighting, spacing=inputs.spacing, memo=inputs.memo,
     )
 
 
@@ -96,7 +97,7 @@ def _gldm(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
     return gldm.compute_gldm(
         inputs.levels, inputs.roi, inputs.n_levels,
         aggregation=FAMILIES["gldm"].aggregation(settings), mode=settings.definitions,
-        gldm_a=settings.gldm_a, distance=tuple(settings.distances),
+        gldm_a=settings.gldm_a, distance=tuple(settings.distances), memo=inputs.memo,
     )
 
 
@@ -104,7 +105,7 @@ def _ngtdm(inputs: FamilyInput, settings: FeatureConfig) -> dict[str, float]:
     return ngtdm.compute_ngtdm(
         inputs.levels, inputs.roi, inputs.n_levels,
         aggregation=FAMILIES["ngtdm"].aggregation(settings), mode=settings.definitions,
-        distance=tuple(settings.distances),
+        distance=tuple(settings.distances), memo=inputs.memo,
     )
 
 

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from radiopipe.features.neighbourhood import chebyshev_offsets, flat_lattice, in_plane, slice_groups
+from radiopipe.features.neighbourhood import in_plane, neighbourhood_lattice, slice_groups
 from radiopipe.xp import get_namespace
 
 # pyradiomics adds machine epsilon inside the logarithm of its entropies: log2(p + eps).
@@ -126,21 +126,42 @@ def flood_fill_zones(values, roi, steps):  # pragma: no cover - compiled by Numb
     return zone[roi]
 
 
+def shortcut_steps(lattice) -> np.ndarray:
+    """The earlier neighbours `union_find_zones` reads of a voxel whose left neighbour (offset
+    ``(0, 0, -1)``) shares its level, as positive flat distances back, the left one first; empty
+    without a left neighbour in the neighbourhood.
+
+    Every other earlier neighbour within one column of the left one is also an earlier
+    neighbour of the left voxel, so it was joined to it already when it shares the level: only
+    the left voxel and the earlier neighbours one column to the right (``dx = +1``) are read.
+    """
+    earlier = lattice.steps < 0
+    left = earlier & np.all(lattice.offsets == (0, 0, -1), axis=1)
+    if not left.any():
+        return np.zeros(0, dtype=np.int64)
+    right = earlier & (lattice.offsets[:, 2] == 1)
+    return -np.concatenate([lattice.steps[left], lattice.steps[right]])
+
+
 @numba.njit(cache=True, nogil=True)
-def union_find_zones(values, roi, steps):  # pragma: no cover - compiled by Numba
+def union_find_zones(values, roi, steps, shortcut):  # pragma: no cover - compiled by Numba
     """`flood_fill_zones` of ROI voxels ``roi`` in increasing order, by union-find.
 
     One pass in memory order joins each voxel to its earlier neighbours of the same level
     (half of ``steps``, which holds each offset with its opposite); a zone's root is its first
     voxel, so the second pass numbers the zones in order of first voxel, as the flood fill does.
     Half the neighbour reads of the flood fill, in a cache-friendly order (2x faster on a
-    140k-voxel ROI).
+    140k-voxel ROI). A voxel whose left neighbour shares its level reads only ``shortcut``
+    (`shortcut_steps`: 5 neighbours of 13 in 3D), the same zones.
     """
     parent = np.empty(values.size, dtype=np.int64)
-    earlier = -steps[steps < 0]
+    all_earlier = -steps[steps < 0]
     for voxel in roi:
         level = values[voxel]
         root = voxel
+        earlier = all_earlier
+        if shortcut.size > 0 and values[voxel - shortcut[0]] == level:
+            earlier = shortcut
         for k in range(earlier.size):
             neighbour = voxel - earlier[k]
             if values[neighbour] != level:
@@ -180,7 +201,7 @@ def _find_root(parent, voxel):  # pragma: no cover - compiled by Numba
         voxel = up
 
 
-def label_zones(levels: np.ndarray, *, in_plane_only: bool) -> np.ndarray:
+def label_zones(levels: np.ndarray, *, in_plane_only: bool, memo: dict | None = None) -> np.ndarray:
     """Zone index of every ROI voxel (C order).
 
     A zone is a connected set of voxels sharing one grey level, connected through their
@@ -193,25 +214,31 @@ def label_zones(levels: np.ndarray, *, in_plane_only: bool) -> np.ndarray:
         Grey levels >= 1 inside the ROI, 0 outside.
     in_plane_only : bool
         Join in-plane neighbours only (2D and 2.5D zones).
+    memo : dict, optional
+        The image's memo (see `radiopipe.features.neighbourhood`): the lattice of its other
+        distance-1 neighbourhood families.
 
     Returns
     -------
     ndarray of int64, shape (n_voxels,)
         Zone index 0..n_zones-1 of each ROI voxel, numbered in order of first voxel.
     """
-    lattice = flat_lattice(levels, chebyshev_offsets(1, in_plane_only))
-    return union_find_zones(lattice.values, lattice.roi, lattice.steps)
+    lattice = neighbourhood_lattice(levels, 1, in_plane_only, memo)
+    return union_find_zones(lattice.values, lattice.roi, lattice.steps, shortcut_steps(lattice))
 
 
-def zone_table(levels, mask, aggregation) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-zone group, grey level and size, and each voxel's zone.
+def zone_table(
+    levels, mask, aggregation, *, memo: dict | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-zone group, grey level and size, and each voxel's zone (``memo``: see
+    :func:`label_zones`).
 
     Returns
     -------
     zone_group, zone_level, zone_size : ndarray of int, shape (n_zones,)
     voxel_zone : ndarray of int, shape (n_voxels,)
     """
-    voxel_zone = label_zones(levels, in_plane_only=in_plane(aggregation))
+    voxel_zone = label_zones(levels, in_plane_only=in_plane(aggregation), memo=memo)
     voxel_group, _ = slice_groups(mask, aggregation)
     zone_size = np.bincount(voxel_zone)
     zone_level = np.zeros(len(zone_size), dtype=np.int64)

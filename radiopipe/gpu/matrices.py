@@ -13,9 +13,7 @@ import numpy as np
 from radiopipe.features.cooccurrence import _count_pairs
 from radiopipe.features.gldzm import edge_distance
 from radiopipe.features.glrlm import _count_runs
-from radiopipe.features.neighbourhood import chebyshev_offsets
-from radiopipe.features.ngldm import _count_dependent
-from radiopipe.features.ngtdm import _neighbour_sums
+from radiopipe.features.neighbourhood import chebyshev_offsets, neighbour_kernel
 from radiopipe.features.zones import flood_fill_zones
 from radiopipe.gpu.kernels import i32, i64, launch
 from radiopipe.gpu.packing import MatrixIndex, PackedBatch
@@ -162,8 +160,8 @@ def neighbourhood_statistics(
     n_voxels = batch.voxels.shape[0]
     if not _on_device(batch):
         values = batch.levels.astype(np.int64)
-        total, count = _neighbour_sums(values, batch.voxels, steps)
-        return total, count, _count_dependent(values, batch.voxels, steps, float(alpha))
+        dependence, total, count = neighbour_kernel(values, batch.voxels, steps, float(alpha))
+        return total, count, dependence
     total = xp.empty(n_voxels, dtype=xp.float64)
     count = xp.empty(n_voxels, dtype=xp.int32)
     dependence = xp.empty(n_voxels, dtype=xp.int32)

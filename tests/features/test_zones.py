@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from radiopipe.features.neighbourhood import chebyshev_offsets, flat_lattice
-from radiopipe.features.zones import distinct_values, flood_fill_zones, union_find_zones
+from radiopipe.features.zones import (
+    distinct_values,
+    flood_fill_zones,
+    shortcut_steps,
+    union_find_zones,
+)
 
 
 @pytest.mark.parametrize("high", [3, 40, 10**9])  # counted, counted, sorted (values too large)
@@ -25,12 +30,26 @@ def test_distinct_values_of_negative_values_are_sorted_out():
 
 
 @pytest.mark.parametrize("in_plane_only", [False, True])
-def test_union_find_numbers_the_zones_of_the_flood_fill(in_plane_only):
+@pytest.mark.parametrize("shape", [(5, 8, 6), (1, 30, 20), (12, 12, 12), (6, 9, 1)])
+@pytest.mark.parametrize("n_levels", [2, 4])
+def test_union_find_numbers_the_zones_of_the_flood_fill(in_plane_only, shape, n_levels):
     rng = np.random.default_rng(9)
     for _ in range(20):
-        levels = rng.integers(1, 4, (5, 8, 6)) * (rng.random((5, 8, 6)) < 0.7)
+        levels = rng.integers(1, n_levels + 1, shape) * (rng.random(shape) < 0.7)
+        if not levels.any():
+            continue
         lattice = flat_lattice(levels, chebyshev_offsets(1, in_plane_only))
-        np.testing.assert_array_equal(
-            union_find_zones(lattice.values, lattice.roi, lattice.steps),
-            flood_fill_zones(lattice.values, lattice.roi, lattice.steps),
-        )
+        expected = flood_fill_zones(lattice.values, lattice.roi, lattice.steps)
+        for shortcut in (shortcut_steps(lattice), np.zeros(0, dtype=np.int64)):
+            np.testing.assert_array_equal(
+                union_find_zones(lattice.values, lattice.roi, lattice.steps, shortcut), expected
+            )
+
+
+def test_the_shortcut_reads_the_left_neighbour_and_the_column_to_its_right():
+    lattice = flat_lattice(np.ones((3, 3, 3), dtype=np.int64), chebyshev_offsets(1, False))
+    _, n_y, n_x = 5, 5, 5
+    assert shortcut_steps(lattice).tolist()[0] == 1
+    assert sorted(shortcut_steps(lattice).tolist()[1:]) == sorted(
+        [n_x - 1, n_y * n_x - 1, n_y * n_x + n_x - 1, n_y * n_x - n_x - 1]
+    )
