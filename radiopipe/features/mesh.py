@@ -357,8 +357,9 @@ def max_distance(points, *, on_hull: bool = False) -> float:
 
 
 def _hull_points(points: np.ndarray) -> np.ndarray:
-    """The points on the convex hull of ``points`` (all of them when there are few)."""
-    if len(points) <= points.shape[1] + 1:
+    """The points on the convex hull of ``points`` (all of them when there are few: up to
+    ``_ALL_PAIRS_POINTS``, the pair search costs less than the hull)."""
+    if len(points) <= max(points.shape[1] + 1, _ALL_PAIRS_POINTS):
         return points
     try:
         return points[ConvexHull(points).vertices]
@@ -446,6 +447,8 @@ def max_distance_in_planes(points, axis: int) -> float:
 
 # Above this many points in a plane its hull pays for itself over the n^2 / 2 pairs.
 _ALL_PAIRS_PLANE_SIZE = 1024
+# Up to this many points (3D or 2D), the pruned pair search is cheaper than a convex hull.
+_ALL_PAIRS_POINTS = 4096
 
 
 @numba.njit(cache=True, nogil=True)

@@ -87,6 +87,9 @@ INTENSITY_FEATURES = ("CentreOfMassShift", "IntegratedIntensity", "MoransI", "Ge
 
 # The largest distances within planes of constant z, y and x.
 _PLANE_DIAMETERS = ("Maximum2DDiameterSlice", "Maximum2DDiameterColumn", "Maximum2DDiameterRow")
+# The features computed from the convex hull of the mesh vertices (densities of enclosing bodies).
+_HULL_FEATURES = frozenset(name for name in FEATURE_NAMES if name.startswith(("VolumeDensity",
+                                                                            "AreaDensity")))
 
 
 def compute_shape(
@@ -142,19 +145,25 @@ def compute_shape(
     candidates = mesh.vertices[along_z & along_y & along_x]
     # Per plane of constant z, y or x, the vertices extreme along both of its axes.
     in_plane = (along_y & along_x, along_z & along_x, along_z & along_y)
-    hull = ConvexHull(candidates)
-    hull_points = candidates[hull.vertices]
     moments = principal_moments(mask, spacing, ddof=1 if mode == "ibsi" else 0)
     values = {
         **_size_features(mesh.volume, mesh.area, int(mask.sum()) * float(np.prod(spacing))),
-        "Maximum3DDiameter": max_distance(hull_points, on_hull=True),
         **{
             name: max_distance_in_planes(mesh.vertices[in_plane[axis]], axis)
             for axis, name in enumerate(_PLANE_DIAMETERS)
         },
         **_axis_features(moments),
-        **_density_features(mesh.volume, mesh.area, hull, hull_points, moments, wanted),
     }
+    if wanted.isdisjoint(_HULL_FEATURES):
+        # Only the diameter would need the hull: the line extremes are searched pair by pair.
+        values["Maximum3DDiameter"] = max_distance(candidates)
+    else:
+        hull = ConvexHull(candidates)
+        hull_points = candidates[hull.vertices]
+        values["Maximum3DDiameter"] = max_distance(hull_points, on_hull=True)
+        values.update(
+            _density_features(mesh.volume, mesh.area, hull, hull_points, moments, wanted)
+        )
     if image is not None and not wanted.isdisjoint(INTENSITY_FEATURES):
         values.update(
             _intensity_features(image, mask, intensity_mask, spacing, mesh.volume, wanted)

@@ -138,3 +138,26 @@ def test_costly_bodies_are_computed_only_when_asked_for(monkeypatch):
 def test_unknown_feature_names_are_refused():
     with pytest.raises(ValueError, match="'features' parameter of compute_shape"):
         compute_shape(np.ones((2, 2, 2), dtype=bool), (1.0, 1.0, 1.0), features=["Volume"])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_diameter_without_the_hull_equals_the_diameter_from_the_hull(seed):
+    # pyradiomics' feature set asks for no hull body: its diameter is searched on the line
+    # extremes; asking for a hull density takes the hull path, and the two agree bit for bit.
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((9, 12, 10), dtype=bool)
+    mask[1:8, 1:11, 1:9] = rng.random((7, 10, 8)) > 0.4
+    spacing = (2.5, 0.7, 0.9)
+    pair_search = compute_shape(mask, spacing, mode="pyradiomics", features=["Maximum3DDiameter"])
+    from_hull = compute_shape(
+        mask, spacing, mode="pyradiomics", features=["Maximum3DDiameter", "AreaDensityConvexHull"]
+    )
+    assert pair_search["Maximum3DDiameter"] == from_hull["Maximum3DDiameter"]
+
+
+@pytest.mark.parametrize("dimension", [2, 3])
+def test_largest_distance_of_few_points_equals_the_largest_distance_of_their_hull(dimension):
+    rng = np.random.default_rng(dimension)
+    points = np.round(rng.normal(size=(2000, dimension)) * 10.0) * 0.35
+    hull_points = points[ConvexHull(points).vertices]
+    assert max_distance(points) == max_distance(hull_points, on_hull=True)
