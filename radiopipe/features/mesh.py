@@ -429,19 +429,22 @@ def max_distance_in_planes(points, axis: int) -> float:
     if len(points) < 2:
         return 0.0
     ordered = points[np.argsort(points[:, axis], kind="stable")]
-    starts = np.flatnonzero(np.r_[True, np.diff(ordered[:, axis]) != 0])
-    ends = np.r_[starts[1:], len(ordered)]
     in_plane = np.ascontiguousarray(np.delete(ordered, axis, axis=1))
-    small = ends - starts <= _ALL_PAIRS_PLANE_SIZE
-    best = float(np.sqrt(_max_squared_distance_in_planes(in_plane, starts[small], ends[small])))
-    large = np.flatnonzero(~small)
-    extent = np.maximum.reduceat(in_plane, starts) - np.minimum.reduceat(in_plane, starts)
-    diagonals = np.linalg.norm(extent[large], axis=1)
+    squared, large = _max_squared_distance_in_planes(
+        np.ascontiguousarray(ordered[:, axis]), in_plane, _ALL_PAIRS_PLANE_SIZE
+    )
+    best = float(np.sqrt(squared))
+    if len(large) == 0:
+        return best
+    diagonals = np.array([
+        np.linalg.norm(in_plane[start:end].max(axis=0) - in_plane[start:end].min(axis=0))
+        for start, end in large
+    ])
     for rank in np.argsort(diagonals)[::-1]:
         if diagonals[rank] <= best:
             break
-        index = large[rank]
-        best = max(best, max_distance(in_plane[starts[index] : ends[index]]))
+        start, end = large[rank]
+        best = max(best, max_distance(in_plane[start:end]))
     return best
 
 
@@ -452,13 +455,27 @@ _ALL_PAIRS_POINTS = 4096
 
 
 @numba.njit(cache=True, nogil=True)
-def _max_squared_distance_in_planes(points, starts, ends):  # pragma: no cover - compiled
-    """Largest squared distance between two of ``points[start:end]`` (n, 2) over the planes."""
+def _max_squared_distance_in_planes(along, points, limit):  # pragma: no cover - compiled
+    """Largest squared distance between two of ``points`` (n, 2) that share their ``along``
+    value (sorted), over the planes of at most ``limit`` points; and the (start, end) of the
+    larger planes, left to the caller."""
+    n = along.shape[0]
     best = 0.0
-    for plane in range(starts.shape[0]):
-        for i in range(starts[plane], ends[plane]):
-            for j in range(i + 1, ends[plane]):
-                first = points[i, 0] - points[j, 0]
-                second = points[i, 1] - points[j, 1]
-                best = max(best, first * first + second * second)
-    return best
+    large = np.empty((n, 2), dtype=np.int64)
+    n_large = 0
+    start = 0
+    for end in range(1, n + 1):
+        if end < n and along[end] == along[end - 1]:
+            continue
+        if end - start > limit:
+            large[n_large, 0] = start
+            large[n_large, 1] = end
+            n_large += 1
+        else:
+            for i in range(start, end):
+                for j in range(i + 1, end):
+                    first = points[i, 0] - points[j, 0]
+                    second = points[i, 1] - points[j, 1]
+                    best = max(best, first * first + second * second)
+        start = end
+    return best, large[:n_large]
