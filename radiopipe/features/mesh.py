@@ -158,6 +158,40 @@ def _configurations(padded: np.ndarray, corners: np.ndarray) -> np.ndarray:
     return config
 
 
+def _padded(mask) -> np.ndarray:
+    """The mask as uint8 0 / 1, padded with one empty voxel on every side."""
+    mask = np.asarray(mask, dtype=bool)
+    padded = np.zeros(tuple(n + 2 for n in mask.shape), dtype=np.uint8)
+    padded[tuple(slice(1, n + 1) for n in mask.shape)] = mask
+    return padded
+
+
+@numba.njit(cache=True, nogil=True)
+def _cube_sums(padded, spacing):  # pragma: no cover - compiled
+    """Per cube configuration of a padded 3D mask (corner k at ``_CUBE_CORNERS[k]``), over the
+    cubes cut by the surface: their number and the sums of their origins (mm), (256, 3), both
+    accumulated in C order of the cubes."""
+    counts = np.zeros(256)
+    sums = np.zeros((256, 3))
+    n_z, n_y, n_x = padded.shape
+    for z in range(n_z - 1):
+        for y in range(n_y - 1):
+            for x in range(n_x - 1):
+                config = (
+                    padded[z, y, x] | padded[z, y, x + 1] << 1 | padded[z, y + 1, x] << 2
+                    | padded[z, y + 1, x + 1] << 3 | padded[z + 1, y, x] << 4
+                    | padded[z + 1, y, x + 1] << 5 | padded[z + 1, y + 1, x] << 6
+                    | padded[z + 1, y + 1, x + 1] << 7
+                )
+                if config == 0 or config == 255:
+                    continue
+                counts[config] += 1.0
+                sums[config, 0] += z * spacing[0]
+                sums[config, 1] += y * spacing[1]
+                sums[config, 2] += x * spacing[2]
+    return counts, sums
+
+
 def _edge_lattice(padded: np.ndarray) -> np.ndarray:
     """Midpoints of the grid edges whose end voxels differ, in half voxels (int): the edges
     along axis 0 first, then 1 (then 2), each in C order. A 2D mask is one slice of a volume
@@ -205,15 +239,10 @@ def surface_mesh(mask, spacing) -> SurfaceMesh:
     -------
     SurfaceMesh
     """
-    padded = np.pad(np.asarray(mask, dtype=bool), 1).astype(np.uint8)
-    config = _configurations(padded, _CUBE_CORNERS)
-    surface = np.nonzero((config != 0) & (config != 255))
-    kinds = config[surface]
-    counts = np.bincount(kinds, minlength=256).astype(float)
-    area_c, normal_c, triple_c = _cube_constants(tuple(float(s) for s in spacing))
-    origin_sums = np.stack(
-        [np.bincount(kinds, weights=i * s, minlength=256) for i, s in zip(surface, spacing)], axis=1
-    )
+    padded = _padded(mask)
+    spacing = tuple(float(s) for s in spacing)
+    counts, origin_sums = _cube_sums(padded, np.asarray(spacing))
+    area_c, normal_c, triple_c = _cube_constants(spacing)
     volume = (np.sum(origin_sums * normal_c) + counts @ triple_c) / 6.0
     lattice = _edge_lattice(padded)
     vertices = lattice * (np.asarray(spacing, dtype=float) / 2)
