@@ -148,16 +148,6 @@ def _cube_constants(spacing: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray,
     return area, normal, triple
 
 
-def _configurations(padded: np.ndarray, corners: np.ndarray) -> np.ndarray:
-    """Configuration index of every 2^d block of a padded uint8 mask."""
-    shape = tuple(n - 1 for n in padded.shape)
-    config = np.zeros(shape, dtype=np.uint8)
-    for bit, corner in enumerate(corners.astype(int)):
-        block = padded[tuple(slice(c, c + n) for c, n in zip(corner, shape))]
-        config |= block << np.uint8(bit)
-    return config
-
-
 def _padded(mask) -> np.ndarray:
     """The mask as uint8 0 / 1, padded with one empty voxel on every side."""
     mask = np.asarray(mask, dtype=bool)
@@ -189,6 +179,28 @@ def _cube_sums(padded, spacing):  # pragma: no cover - compiled
                 sums[config, 0] += z * spacing[0]
                 sums[config, 1] += y * spacing[1]
                 sums[config, 2] += x * spacing[2]
+    return counts, sums
+
+
+@numba.njit(cache=True, nogil=True)
+def _square_sums(padded, spacing):  # pragma: no cover - compiled
+    """`_cube_sums` of a padded 2D mask: per square configuration (corner k at
+    ``_SQUARE_CORNERS[k]``) over the squares cut by the contour, their number and the sums of
+    their origins (mm), (16, 2)."""
+    counts = np.zeros(16)
+    sums = np.zeros((16, 2))
+    n_y, n_x = padded.shape
+    for y in range(n_y - 1):
+        for x in range(n_x - 1):
+            config = (
+                padded[y, x] | padded[y, x + 1] << 1 | padded[y + 1, x] << 2
+                | padded[y + 1, x + 1] << 3
+            )
+            if config == 0 or config == 15:
+                continue
+            counts[config] += 1.0
+            sums[config, 0] += y * spacing[0]
+            sums[config, 1] += x * spacing[1]
     return counts, sums
 
 
@@ -301,11 +313,8 @@ def contour(mask, spacing) -> Contour:
     -------
     Contour
     """
-    padded = np.pad(np.asarray(mask, dtype=bool), 1).astype(np.uint8)
-    config = _configurations(padded, _SQUARE_CORNERS)
-    edge = np.nonzero((config != 0) & (config != 15))
-    kinds = config[edge]
-    counts = np.bincount(kinds, minlength=16).astype(float)
+    padded = _padded(mask)
+    counts, origin_sums = _square_sums(padded, np.asarray(spacing, dtype=float))
     ends, _ = _square_table()
     ends = ends * np.asarray(spacing, dtype=float)
     a, b = ends[:, :, 0], ends[:, :, 1]
@@ -313,10 +322,6 @@ def contour(mask, spacing) -> Contour:
     # a x b for a = P + p, b = P + q: P x (q - p) + p x q, summed per configuration.
     direction = (b - a).sum(axis=1)
     own = _cross2(a, b).sum(axis=1)
-    origin_sums = np.stack(
-        [np.bincount(kinds, weights=index * s, minlength=16) for index, s in zip(edge, spacing)],
-        axis=1,
-    )
     twice_area = np.sum(_cross2(origin_sums, direction)) + counts @ own
     return Contour(float(twice_area / 2.0), float(counts @ length), _edge_vertices(padded, spacing))
 

@@ -11,8 +11,11 @@ from scipy.spatial import ConvexHull
 from radiopipe.features.enclosing import oriented_minimum_bounding_box
 from radiopipe.features.mesh import (
     _CUBE_CORNERS,
-    _configurations,
+    _SQUARE_CORNERS,
+    _cross2,
     _cube_constants,
+    _square_table,
+    contour,
     max_distance,
     max_distance_in_planes,
     surface_mesh,
@@ -170,6 +173,16 @@ def test_largest_distance_of_few_points_equals_the_largest_distance_of_their_hul
     assert max_distance(points) == max_distance(hull_points, on_hull=True)
 
 
+def _configurations(padded: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """Configuration index of every 2^d block of a padded uint8 mask."""
+    shape = tuple(n - 1 for n in padded.shape)
+    config = np.zeros(shape, dtype=np.uint8)
+    for bit, corner in enumerate(corners.astype(int)):
+        block = padded[tuple(slice(c, c + n) for c, n in zip(corner, shape))]
+        config |= block << np.uint8(bit)
+    return config
+
+
 def _surface_sums_by_bincount(mask: np.ndarray, spacing) -> tuple[float, float]:
     """Mesh volume and area from NumPy's configurations and bincounts (the compiled pass's
     reference)."""
@@ -192,3 +205,32 @@ def test_compiled_surface_sums_equal_numpy_bincounts_bit_for_bit(seed):
     spacing = (1.3, 0.71, 0.93)
     mesh = surface_mesh(mask, spacing)
     assert (mesh.volume, mesh.area) == _surface_sums_by_bincount(mask, spacing)
+
+
+def _contour_sums_by_bincount(mask: np.ndarray, spacing) -> tuple[float, float]:
+    """Contour area and perimeter from NumPy's configurations and bincounts."""
+    padded = np.pad(mask, 1).astype(np.uint8)
+    config = _configurations(padded, _SQUARE_CORNERS)
+    edge = np.nonzero((config != 0) & (config != 15))
+    kinds = config[edge]
+    counts = np.bincount(kinds, minlength=16).astype(float)
+    ends = _square_table()[0] * np.asarray(spacing, dtype=float)
+    a, b = ends[:, :, 0], ends[:, :, 1]
+    length = np.linalg.norm(b - a, axis=-1).sum(axis=1)
+    origin_sums = np.stack(
+        [np.bincount(kinds, weights=index * s, minlength=16) for index, s in zip(edge, spacing)],
+        axis=1,
+    )
+    twice_area = np.sum(_cross2(origin_sums, (b - a).sum(axis=1))) + counts @ _cross2(a, b).sum(
+        axis=1
+    )
+    return twice_area / 2.0, counts @ length
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_contour_sums_equal_numpy_bincounts_bit_for_bit(seed):
+    rng = np.random.default_rng(seed)
+    mask = rng.random((12 + seed, 17)) > 0.45
+    spacing = (0.83, 0.61)
+    outline = contour(mask, spacing)
+    assert (outline.area, outline.perimeter) == _contour_sums_by_bincount(mask, spacing)
