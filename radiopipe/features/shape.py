@@ -147,7 +147,7 @@ def compute_shape(
     in_plane = (along_y & along_x, along_z & along_x, along_z & along_y)
     moments = principal_moments(mask, spacing, ddof=1 if mode == "ibsi" else 0)
     values = {
-        **_size_features(mesh.volume, mesh.area, int(mask.sum()) * float(np.prod(spacing))),
+        **_size_features(mesh.volume, mesh.area, np.count_nonzero(mask) * float(np.prod(spacing))),
         **{
             name: max_distance_in_planes(mesh.vertices[in_plane[axis]], axis)
             for axis, name in enumerate(_PLANE_DIAMETERS)

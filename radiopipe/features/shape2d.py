@@ -75,7 +75,7 @@ def compute_shape2d(mask, spacing, *, mode: str = "ibsi") -> dict[str, float]:
     sphericity = ratio_or_nan(2.0 * np.sqrt(np.pi * area), perimeter)
     features = {
         "MeshSurface": area,
-        "PixelSurface": int(mask.sum()) * spacing[0] * spacing[1],
+        "PixelSurface": np.count_nonzero(mask) * spacing[0] * spacing[1],
         "Perimeter": perimeter,
         "PerimeterSurfaceRatio": ratio_or_nan(perimeter, area),
         "Sphericity": sphericity,
