@@ -27,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from scipy import fft
 from scipy.spatial import ConvexHull
@@ -252,7 +253,7 @@ def principal_moments(mask, spacing, *, ddof: int) -> np.ndarray:
     voxel has zero extent: its moments are 0 in both modes. Round-off negatives down to -1e-10
     (flat ROIs) are set to 0, as pyradiomics does.
     """
-    coordinates = np.argwhere(mask) * np.asarray(spacing, dtype=float)
+    coordinates = voxel_indices(mask) * np.asarray(spacing, dtype=float)
     n = len(coordinates)
     if n < 2:
         return np.zeros(mask.ndim)
@@ -260,6 +261,32 @@ def principal_moments(mask, spacing, *, ddof: int) -> np.ndarray:
     moments = np.sort(np.linalg.eigvalsh(centred.T @ centred / (n - ddof)))
     moments[(moments < 0) & (moments > -1e-10)] = 0.0
     return moments
+
+
+def voxel_indices(mask) -> np.ndarray:
+    """``np.argwhere(mask)`` of a 2D or 3D mask, found in one compiled pass: the (n, ndim) int64
+    indices of its voxels in C order, laid out as argwhere's (the transpose of an (ndim, n)
+    array), so that reductions over them add in the same order."""
+    mask = np.asarray(mask, dtype=bool)
+    indices = _voxel_indices_3d(mask.reshape((1,) * (3 - mask.ndim) + mask.shape))
+    return indices[3 - mask.ndim :].T
+
+
+@numba.njit(cache=True, nogil=True)
+def _voxel_indices_3d(mask):  # pragma: no cover - compiled
+    """The (3, n) indices of the voxels of a 3D mask."""
+    n_z, n_y, n_x = mask.shape
+    out = np.empty((3, np.count_nonzero(mask)), dtype=np.int64)
+    n = 0
+    for z in range(n_z):
+        for y in range(n_y):
+            for x in range(n_x):
+                if mask[z, y, x]:
+                    out[0, n] = z
+                    out[1, n] = y
+                    out[2, n] = x
+                    n += 1
+    return out
 
 
 def _axis_features(moments: np.ndarray) -> dict[str, float]:

@@ -20,7 +20,7 @@ from radiopipe.features.mesh import (
     max_distance_in_planes,
     surface_mesh,
 )
-from radiopipe.features.shape import FEATURE_NAMES, compute_shape
+from radiopipe.features.shape import FEATURE_NAMES, compute_shape, voxel_indices
 
 
 def _brute_force_in_plane_diameter(points: np.ndarray, axis: int) -> float:
@@ -234,3 +234,14 @@ def test_compiled_contour_sums_equal_numpy_bincounts_bit_for_bit(seed):
     spacing = (0.83, 0.61)
     outline = contour(mask, spacing)
     assert (outline.area, outline.perimeter) == _contour_sums_by_bincount(mask, spacing)
+
+
+@pytest.mark.parametrize("shape", [(5, 7, 6), (9, 11), (1, 4, 3)])
+def test_voxel_indices_equal_argwhere(shape):
+    mask = np.random.default_rng(len(shape)).random(shape) > 0.5
+    indices, reference = voxel_indices(mask), np.argwhere(mask)
+    assert indices.dtype == reference.dtype
+    assert indices.strides == reference.strides  # the same reduction order
+    np.testing.assert_array_equal(indices, reference)
+    spacing = np.array(shape, dtype=float) * 0.37
+    assert np.array_equal((indices * spacing).mean(axis=0), (reference * spacing).mean(axis=0))
