@@ -7,10 +7,15 @@ the image border, never filled.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from radiopipe.io import Volume
 from radiopipe.xp import get_namespace
+
+COMPILED_SCAN_VOXELS = 1 << 16
+"""NumPy masks (2D, 3D) of at most this many voxels are scanned in one compiled pass; larger
+ones, and device arrays, by ``any`` along each axis, which reads most of a large image once."""
 
 
 def bounding_box(mask) -> tuple[tuple[int, int], ...]:
@@ -29,6 +34,11 @@ def bounding_box(mask) -> tuple[tuple[int, int], ...]:
     """
     xp = get_namespace(mask)
     mask = mask.astype(bool, copy=False)
+    if xp is np and mask.ndim in (2, 3) and mask.size <= COMPILED_SCAN_VOXELS:
+        lows_and_highs = _bounds_3d(mask.reshape((1,) * (3 - mask.ndim) + mask.shape))
+        if lows_and_highs[0, 0] < 0:
+            raise ValueError("The mask is empty: it has no bounding box to crop to.")
+        return tuple((int(low), int(high)) for low, high in lows_and_highs[3 - mask.ndim :])
     bounds = []
     for axis in range(mask.ndim):
         # Each axis searches only inside the bounds found so far: most of a large image is
@@ -40,6 +50,25 @@ def bounding_box(mask) -> tuple[tuple[int, int], ...]:
             raise ValueError("The mask is empty: it has no bounding box to crop to.")
         bounds.append((int(occupied[0]), int(occupied[-1])))
     return tuple(bounds)
+
+
+@numba.njit(cache=True, nogil=True)
+def _bounds_3d(mask):  # pragma: no cover - compiled
+    """First and last index of the voxels of a 3D mask along each axis, (3, 2); -1 when empty."""
+    bounds = np.full((3, 2), -1, dtype=np.int64)
+    for z in range(mask.shape[0]):
+        for y in range(mask.shape[1]):
+            for x in range(mask.shape[2]):
+                if not mask[z, y, x]:
+                    continue
+                if bounds[0, 0] < 0:
+                    bounds[0, 0], bounds[1, 0], bounds[2, 0] = z, y, x
+                bounds[1, 0] = min(bounds[1, 0], y)
+                bounds[2, 0] = min(bounds[2, 0], x)
+                bounds[0, 1] = z
+                bounds[1, 1] = max(bounds[1, 1], y)
+                bounds[2, 1] = max(bounds[2, 1], x)
+    return bounds
 
 
 def crop_slices(mask, pad_distance: int = 0) -> tuple[slice, ...]:
