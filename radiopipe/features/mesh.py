@@ -456,20 +456,20 @@ def max_distance_in_planes(points, axis: int) -> float:
     pyradiomics' 2D diameters: ``axis=0`` (same z) gives Maximum2DDiameterSlice, 1 (same y)
     Maximum2DDiameterColumn, 2 (same x) Maximum2DDiameterRow. Planes of up to
     ``_ALL_PAIRS_PLANE_SIZE`` points are searched pair by pair in one compiled loop (cheaper than a
-    hull per plane); larger planes use their convex hull, and are skipped when they cannot beat
+    hull per plane); larger planes go through `max_distance` one by one (the pruned pair search,
+    or their convex hull beyond ``_ALL_PAIRS_POINTS``), and are skipped when they cannot beat
     the best distance found so far (their bounding-box diagonal is shorter).
     """
     points = np.asarray(points, dtype=float)
     if len(points) < 2:
         return 0.0
-    ordered = points[np.argsort(points[:, axis], kind="stable")]
-    in_plane = np.ascontiguousarray(np.delete(ordered, axis, axis=1))
-    squared, large = _max_squared_distance_in_planes(
-        np.ascontiguousarray(ordered[:, axis]), in_plane, _ALL_PAIRS_PLANE_SIZE
+    squared, order, large = _max_squared_distance_in_planes(
+        np.ascontiguousarray(points), axis, _ALL_PAIRS_PLANE_SIZE
     )
     best = float(np.sqrt(squared))
     if len(large) == 0:
         return best
+    in_plane = np.delete(points[order], axis, axis=1)
     diagonals = np.array([
         np.linalg.norm(in_plane[start:end].max(axis=0) - in_plane[start:end].min(axis=0))
         for start, end in large
@@ -489,17 +489,19 @@ _ALL_PAIRS_POINTS = 4096
 
 
 @numba.njit(cache=True, nogil=True)
-def _max_squared_distance_in_planes(along, points, limit):  # pragma: no cover - compiled
-    """Largest squared distance between two of ``points`` (n, 2) that share their ``along``
-    value (sorted), over the planes of at most ``limit`` points; and the (start, end) of the
-    larger planes, left to the caller."""
-    n = along.shape[0]
+def _max_squared_distance_in_planes(points, axis, limit):  # pragma: no cover - compiled
+    """Largest squared distance between two of ``points`` (n, 3) that share their coordinate
+    along ``axis``, over the planes of at most ``limit`` points; the points' order by that
+    coordinate (stable) and the (start, end) in it of the larger planes, left to the caller."""
+    n = points.shape[0]
+    first_axis, second_axis = (1, 2) if axis == 0 else ((0, 2) if axis == 1 else (0, 1))
+    order = np.argsort(points[:, axis], kind="mergesort")
     best = 0.0
     large = np.empty((n, 2), dtype=np.int64)
     n_large = 0
     start = 0
     for end in range(1, n + 1):
-        if end < n and along[end] == along[end - 1]:
+        if end < n and points[order[end], axis] == points[order[end - 1], axis]:
             continue
         if end - start > limit:
             large[n_large, 0] = start
@@ -507,9 +509,11 @@ def _max_squared_distance_in_planes(along, points, limit):  # pragma: no cover -
             n_large += 1
         else:
             for i in range(start, end):
+                p = order[i]
                 for j in range(i + 1, end):
-                    first = points[i, 0] - points[j, 0]
-                    second = points[i, 1] - points[j, 1]
+                    q = order[j]
+                    first = points[p, first_axis] - points[q, first_axis]
+                    second = points[p, second_axis] - points[q, second_axis]
                     best = max(best, first * first + second * second)
         start = end
-    return best, large[:n_large]
+    return best, order, large[:n_large]
