@@ -2,13 +2,14 @@ r"""Shape / morphology features of a 3D ROI (IBSI section 3.1, prefix ``morph_``
 ``shape``).
 
 Size and compactness come from the marching-cubes surface of the mask (:mod:`.mesh`): mesh volume
-:math:`V`, surface area :math:`A`. Diameters are the largest distances between mesh vertices, found
-on their convex hull. Axis lengths come from the principal moments :math:`\lambda_{major} \ge
-\lambda_{minor} \ge \lambda_{least}` of the voxel-centre coordinates (mm). Densities divide
-:math:`V` and :math:`A` by the volume and area of an enclosing body: axis-aligned bounding box,
-oriented minimum bounding box, approximate enclosing ellipsoid (semi-axes
-:math:`2\sqrt{\lambda}`), minimum volume enclosing ellipsoid and convex hull (the bodies in
-:mod:`.enclosing`).
+:math:`V`, surface area :math:`A`. Diameters are the largest distances between mesh vertices,
+found among the vertices first or last on their grid lines (pair by pair, or on their convex hull
+when a density needs the hull anyway or the vertices are many). Axis lengths come from the
+principal moments :math:`\lambda_{major} \ge \lambda_{minor} \ge \lambda_{least}` of the
+voxel-centre coordinates (mm). Densities divide :math:`V` and :math:`A` by the volume and area of
+an enclosing body: axis-aligned bounding box, oriented minimum bounding box, approximate enclosing
+ellipsoid (semi-axes :math:`2\sqrt{\lambda}`), minimum volume enclosing ellipsoid and convex hull
+(the bodies in :mod:`.enclosing`).
 
 Features that need intensities (centre of mass shift, integrated intensity, Moran's I, Geary's C)
 are computed only when ``image`` is given.
@@ -89,8 +90,9 @@ INTENSITY_FEATURES = ("CentreOfMassShift", "IntegratedIntensity", "MoransI", "Ge
 # The largest distances within planes of constant z, y and x.
 _PLANE_DIAMETERS = ("Maximum2DDiameterSlice", "Maximum2DDiameterColumn", "Maximum2DDiameterRow")
 # The features computed from the convex hull of the mesh vertices (densities of enclosing bodies).
-_HULL_FEATURES = frozenset(name for name in FEATURE_NAMES if name.startswith(("VolumeDensity",
-                                                                            "AreaDensity")))
+_HULL_FEATURES = frozenset(
+    name for name in FEATURE_NAMES if name.startswith(("VolumeDensity", "AreaDensity"))
+)
 
 
 def compute_shape(
