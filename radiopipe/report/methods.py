@@ -70,8 +70,8 @@ def methods_section(config: dict, record: ValidationRecord, features: pd.DataFra
 # Stage -> what its time covers, in run order.
 STAGE_WORK = {
     "extract": "feature extraction",
-    "controls": "negative-control images and their features",
     "robustness": "perturbed versions and their features",
+    "controls": "negative-control images and their features",
     "train": "validation, comparisons, controls and the final refit",
     "explain": "explanations and case pages' data",
 }
