@@ -59,7 +59,7 @@ def test_another_schema_version_is_refused_with_the_stage_to_rerun():
     data = _record().to_json()
     data["schema_version"] = 0
     with pytest.raises(RecordError, match="metrics.json has schema version 0; this radiopipe "
-                                          "reads version 4; rerun the stage that writes it"):
+                                          "reads version 5; rerun the stage that writes it"):
         ValidationRecord.from_json(data)
 
 
