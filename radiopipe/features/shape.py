@@ -33,6 +33,7 @@ import numpy as np
 from scipy import fft
 from scipy.spatial import ConvexHull
 
+from radiopipe.features.diameters import line_extremes, max_distance, max_distance_in_planes
 from radiopipe.features.enclosing import (
     box_area,
     ellipsoid_surface_area,
@@ -40,12 +41,7 @@ from radiopipe.features.enclosing import (
     minimum_volume_enclosing_ellipsoid,
     oriented_minimum_bounding_box,
 )
-from radiopipe.features.mesh import (
-    line_extremes,
-    max_distance,
-    max_distance_in_planes,
-    surface_mesh,
-)
+from radiopipe.features.mesh import surface_mesh
 from radiopipe.preprocess.crop import crop_slices
 from radiopipe.xp import to_numpy
 

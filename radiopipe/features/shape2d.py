@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from radiopipe.features.mesh import contour, max_distance
+from radiopipe.features.diameters import max_distance
+from radiopipe.features.mesh import contour
 from radiopipe.features.shape import MODES, principal_moments, ratio_or_nan
 from radiopipe.xp import to_numpy
 

@@ -12,12 +12,13 @@ import yaml
 from reference_data import ibsi_phantom, pyradiomics_case, with_a_reference_value
 from scipy.spatial.transform import Rotation
 
+from radiopipe.features.diameters import max_distance, max_distance_in_planes
 from radiopipe.features.enclosing import (
     ellipsoid_surface_area,
     minimum_volume_enclosing_ellipsoid,
     oriented_minimum_bounding_box,
 )
-from radiopipe.features.mesh import max_distance, max_distance_in_planes, surface_mesh
+from radiopipe.features.mesh import surface_mesh
 from radiopipe.features.shape import (
     FEATURE_NAMES,
     INTENSITY_FEATURES,
@@ -212,7 +213,7 @@ def test_line_extremes_keep_the_hull_and_every_diameter(seed):
     the 3D and plane diameters computed from them are those of the whole mesh."""
     from scipy.spatial import ConvexHull
 
-    from radiopipe.features.mesh import line_extremes
+    from radiopipe.features.diameters import line_extremes
 
     rng = np.random.default_rng(seed)
     mask = rng.random((6, 9, 8)) < 0.5
@@ -232,7 +233,7 @@ def test_line_extremes_keep_the_hull_and_every_diameter(seed):
 
 
 def test_line_extremes_of_one_line():
-    from radiopipe.features.mesh import line_extremes
+    from radiopipe.features.diameters import line_extremes
 
     lattice = np.array([[0, 0, 3], [0, 0, 1], [0, 0, 2], [0, 1, 2]])
     assert line_extremes(lattice)[:, 2].tolist() == [True, True, False, True]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy.spatial import ConvexHull
 
+from radiopipe.features.diameters import max_distance, max_distance_in_planes
 from radiopipe.features.enclosing import oriented_minimum_bounding_box
 from radiopipe.features.mesh import (
     _CUBE_CORNERS,
@@ -16,8 +17,6 @@ from radiopipe.features.mesh import (
     _cube_constants,
     _square_table,
     contour,
-    max_distance,
-    max_distance_in_planes,
     surface_mesh,
 )
 from radiopipe.features.shape import FEATURE_NAMES, compute_shape, voxel_indices
