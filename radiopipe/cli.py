@@ -113,8 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "maskedKernel: false)")
     _add_set_option(maps)
     text = ("import a pyradiomics batch CSV (the output of pyradiomics' command line) as the "
-            "run's features.parquet, its rows matched to the config's manifest; 'train' and "
-            "'report' then use it")
+            "run's features.parquet, its rows matched to the config's manifest; 'train', 'report' "
+            "and 'run' then use it")
     imported = command("import-features", text)
     imported.add_argument("csv", metavar="CSV", help="pyradiomics batch output (--format csv)")
     imported.add_argument("--config", required=True, metavar="CONFIG", help="YAML config file")
