@@ -294,8 +294,9 @@ def _dispatch(args: argparse.Namespace) -> int:
                                  kernel_radius=args.kernel_radius,
                                  masked_kernel=not args.unmasked_kernel)
         files = sum(len(paths) for paths in outcome.written.values())
+        reused = f", {len(outcome.reused)} case(s) reused" if outcome.reused else ""
         print(f"maps: {files} map(s) of {len(outcome.written)} case(s) in "
-              f"{loaded.output_dir / 'maps'}")
+              f"{loaded.output_dir / 'maps'}{reused}")
         return _exit_for(list(outcome.failed_cases), where="maps/failures/")
     outcome = api.run(loaded, progress=progress)
     print(f"report: {outcome.report.path}")
