@@ -83,6 +83,10 @@ def extract(loaded: LoadedConfig, *, progress: bool = True) -> ExtractOutcome:
     if imported is not None:
         return imported
     manifest = cohort_manifest(loaded, require_labels=False)
+    if loaded.config.features.kind != "radiomics":
+        from radiopipe.cnn.extraction import check_single_image  # torch only for the CNN
+
+        check_single_image(manifest)  # before the radiomics of every case are computed
     done = run_stage(run, STAGE, stage_reads(loaded, manifest),
                      lambda: _extract(loaded, manifest, run, progress))
     if done.reused:
