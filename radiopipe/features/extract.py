@@ -480,9 +480,11 @@ def bin_dtype(image_name: str, prepared: PreparedCase, settings: FeatureConfig) 
     """The pixel type pyradiomics bins a filtered image in (float32 or float64).
 
     pyradiomics discretises each image in its own pixel type, and NumPy computes the bin edges
-    in it: float32 for every LoG and gradient image, and for the original, wavelet and 2D LBP
-    images of a float32 input (``PreparedCase.pixel_type``); float64 otherwise (an integer
-    image's edges are float64 or exact integers). IBSI definitions bin in float64.
+    from values of that type (see ``radiopipe.preprocess.discretise``): float32 for every LoG
+    and gradient image, and for the original, wavelet and 2D LBP images of a float32 input
+    (``PreparedCase.pixel_type``); float64 otherwise (an integer image's edges are float64 or
+    exact integers). IBSI definitions bin in float64: IBSI defines the bins on the intensities
+    as real numbers, and its reference values are computed in double precision.
 
     Parameters
     ----------

@@ -18,9 +18,11 @@
 
 The pyradiomics schemes bin in a pixel type (``dtype``): pyradiomics bins each image in the pixel
 type it has (float32 for a float32 image and for every LoG and gradient image), and NumPy then
-computes the bin edges in that type, so a value next to an edge may land in the neighbouring
-level of the one float64 edges give. The values are read in that type (exactly, when they come
-from an image of it) and the edges are computed by pyradiomics' own NumPy expressions in it.
+computes the lowest edge ``min - min % w`` (bin width) or every edge (bin count, ``linspace`` in
+the values' type) in that type, so a value next to an edge may land in the neighbouring level of
+the one float64 edges give. The values are read in that type (exactly, when they come from an
+image of it) and the edges are computed by pyradiomics' own NumPy expressions on NumPy scalars of
+it.
 The IBSI schemes compute in float64: IBSI defines the bins on the intensities as real numbers,
 and float64 is the closest to them (its reference values are computed so).
 
@@ -78,8 +80,9 @@ def fixed_bin_size_pyradiomics(values, bin_width: float, dtype=None) -> Discreti
     """pyradiomics ``binWidth`` discretisation (bins aligned to multiples of the width).
 
     Reproduces ``radiomics.imageoperations.binImage`` on an image of pixel type ``dtype``: edges
-    ``arange(min - min % w, max + 2 w, w)`` computed in ``dtype``, then ``digitize`` (for a
-    NumPy array, one compiled pass equal to it); a flat ROI gets level 1.
+    ``arange(min - min % w, max + 2 w, w)``, its bounds computed in ``dtype`` (``arange`` itself
+    steps in float64), then ``digitize`` (for a NumPy array, one compiled pass equal to it); a
+    flat ROI gets level 1.
 
     Parameters
     ----------
