@@ -127,7 +127,8 @@ class FeatureConfig(Strict):
         default_factory=lambda: list(FEATURE_FAMILIES), min_length=1
     )
     # fixed_bin_number is IBSI's FBN under definitions 'ibsi', pyradiomics' binCount (histogram
-    # edges) under 'pyradiomics', where every scheme bins in pyradiomics' pixel type.
+    # edges) under 'pyradiomics', where it and fixed_bin_size_pyradiomics bin in the pixel type
+    # pyradiomics bins each image in (features/extract.py's bin_dtype).
     discretisation: Literal["fixed_bin_size_pyradiomics", "fixed_bin_size", "fixed_bin_number"] = (
         "fixed_bin_size_pyradiomics"
     )
