@@ -109,7 +109,7 @@ def fixed_bin_size_pyradiomics(values, bin_width: float, dtype=None) -> Discreti
     if values.size == 0:
         return Discretised(values.astype(xp.int32), 0)
     values, pixel = _in_pixel_type(values, dtype)
-    width = float(bin_width)  # a Python float: NumPy computes the edges in the pixel type
+    width = float(bin_width)  # a Python float: NumPy computes the bounds in the pixel type
     # NumPy scalars of the pixel type (exact: the extremes are values of that type).
     minimum, maximum = pixel.type(float(values.min())), pixel.type(float(values.max()))
     edges = np.arange(minimum - (minimum % width), maximum + 2 * width, width)
@@ -180,11 +180,11 @@ def _in_pixel_type(values, dtype):
 @numba.njit(cache=True, nogil=True)
 def _digitize_regular(values, edges, width):  # pragma: no cover - compiled by Numba
     """``np.digitize(values, edges)`` (int32) and its maximum, for nearly evenly spaced increasing
-    ``edges`` of the values' type: each value's bin is guessed from the spacing and corrected
-    against the edges themselves (the guess is off by at most one or two where rounding meets
-    an edge, or in the last, wider bin of pyradiomics' bin-count edges), in one pass instead of
-    a binary search per value. Compiled once per type (float32, float64); the comparisons are
-    made in that type, as ``np.digitize`` makes them."""
+    ``edges``: each value's bin is guessed from the spacing and corrected against the edges
+    themselves (the guess is off by at most one where rounding meets an edge, or in the last,
+    wider bin of pyradiomics' bin-count edges), in one pass instead of a binary search per
+    value. Compiled once per pair of types (float32 or float64 values and edges); each value is
+    compared with the edges in their common type, as ``np.digitize`` compares them."""
     n_edges = edges.size
     levels = np.empty(values.size, dtype=np.int32)
     top = 0
