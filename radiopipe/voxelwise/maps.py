@@ -17,7 +17,7 @@ import SimpleITK as sitk
 
 from radiopipe.columns import column_name, split_column
 from radiopipe.config import FeatureConfig
-from radiopipe.features.extract import prepare_case
+from radiopipe.features.extract import bin_dtype, prepare_case
 from radiopipe.io import Volume
 from radiopipe.voxelwise import firstorder, glcm, gldm, glrlm, glszm, ngtdm
 from radiopipe.voxelwise.kernels import kernel_input
@@ -108,15 +108,25 @@ def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *
         )
     by_family = check_features(features)
     prepared = prepare_case(image, mask, settings)
-    kernels, crop = kernel_input(
-        prepared.image.array, prepared.intensity_mask, prepared.image.spacing, settings,
-        radius=kernel_radius, masked=masked_kernel,
-    )
+    # pyradiomics' voxel-based first order casts the image to float64 before it bins it; the
+    # texture families bin it in its own pixel type.
+    dtypes = {
+        family: np.dtype(np.float64) if family == "firstorder"
+        else bin_dtype("original", prepared, settings)
+        for family in by_family
+    }
+    kernels_by_dtype = {}
+    for dtype in dict.fromkeys(dtypes.values()):
+        kernels_by_dtype[dtype], crop = kernel_input(
+            prepared.image.array, prepared.intensity_mask, prepared.image.spacing, settings,
+            radius=kernel_radius, masked=masked_kernel, dtype=dtype,
+        )
     roi = prepared.intensity_mask
     grid = prepared.image
     maps = {}
     for family, names in by_family.items():
         compute = FAMILY_MAPS[family][1]
+        kernels = kernels_by_dtype[dtypes[family]]
         for name, values in compute(kernels, names, settings).items():
             array = np.full(roi.shape, init_value, dtype=np.float64)
             array[crop][roi[crop]] = values  # the centres' order: the ROI's, in C order
