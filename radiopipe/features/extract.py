@@ -285,7 +285,8 @@ def _pyradiomics_images(prepared: PreparedCase, settings: FeatureConfig, wanted:
         whole = prepared.image.array
         if not set(wanted) <= _READ_AS_FLOAT64:
             whole = whole.astype(np.float64, copy=False)
-    selection = _selection(settings, planar=prepared.planar)
+    selection = _selection(settings, planar=prepared.planar,
+                           pixel_type=bin_dtype("wavelet", prepared, settings))
     return compute_image_types(
         whole, prepared.image.spacing, {IMAGE_TYPES[t].pyradiomics: selection[t] for t in wanted},
         region=region,
@@ -470,14 +471,11 @@ def discretise(values: np.ndarray, settings: FeatureConfig, *, dtype=np.float64)
 
 # pyradiomics' image types whose images are float32 whatever the input (SimpleITK's LoG and
 # gradient magnitude), and those that keep the prepared image's pixel type (the original, the 2D
-# LBP written into the image's own array). The others are float64 (square, square root,
-# logarithm, exponential, the 3D LBP). PyWavelets' sub-bands of a float32 image are float32 too,
-# computed in float32, but radiopipe's wavelet computes them in float64: their values differ from
-# pyradiomics' before any binning (1e-6 relative and more), and float32 edges on those values
-# agreed with pyradiomics on fewer features than float64 edges (on a sarcoma MR, 184 of 744
-# against 80 beyond 1e-6), so the sub-bands are binned in float64.
+# LBP written into the image's own array, the wavelet sub-bands, which PyWavelets computes in the
+# image's floating type and radiopipe's wavelet with it: see `_selection`). The others are
+# float64 (square, square root, logarithm, exponential, the 3D LBP).
 _FLOAT32_IMAGES = ("log-sigma-", "gradient")
-_INPUT_TYPE_IMAGES = ("original", "lbp-2D")
+_INPUT_TYPE_IMAGES = ("original", "lbp-2D", "wavelet")
 
 
 def bin_dtype(image_name: str, prepared: PreparedCase, settings: FeatureConfig) -> np.dtype:
@@ -485,9 +483,9 @@ def bin_dtype(image_name: str, prepared: PreparedCase, settings: FeatureConfig) 
 
     pyradiomics discretises each image in its own pixel type, and NumPy computes the bin edges
     from values of that type (see ``radiopipe.preprocess.discretise``): float32 for every LoG
-    and gradient image, and for the original and 2D LBP images of a float32 input
+    and gradient image, and for the original, 2D LBP and wavelet images of a float32 input
     (``PreparedCase.pixel_type``); float64 otherwise (an integer image's edges are float64 or
-    exact integers; the wavelet sub-bands: see ``_INPUT_TYPE_IMAGES``). IBSI definitions bin
+    exact integers). IBSI definitions bin
     in float64: IBSI defines the bins on the intensities as real numbers, and its reference
     values are computed in double precision.
 
@@ -606,9 +604,11 @@ def _intensity_mask(image: np.ndarray, mask: np.ndarray, settings: FeatureConfig
     return kept
 
 
-def _selection(settings: FeatureConfig, *, planar: bool) -> dict[str, dict]:
+def _selection(settings: FeatureConfig, *, planar: bool, pixel_type: np.dtype) -> dict[str, dict]:
     """Filter parameters by config image type; a planar case (one-slice volume of a 2D image) is
-    filtered in its plane, as pyradiomics filters a 2D image (2D LoG, 4 wavelet sub-bands)."""
+    filtered in its plane, as pyradiomics filters a 2D image (2D LoG, 4 wavelet sub-bands). The
+    wavelet computes in ``pixel_type`` (float32 for a float32 image under pyradiomics
+    definitions, as PyWavelets computes on pyradiomics' float32 array; float64 otherwise)."""
     in_plane = planar or settings.aggregation.startswith("2")
     params = {
         "log": {"sigmas": list(settings.log_sigmas), "planar": planar},
@@ -617,6 +617,7 @@ def _selection(settings: FeatureConfig, *, planar: bool) -> dict[str, dict]:
             # pyradiomics' force2D leaves the slice axis (force2Ddimension) out of the wavelet
             # transform; a 2D image is its own plane.
             "force_2d_axis": (0 if planar else settings.slice_axis) if in_plane else None,
+            "dtype": pixel_type,
         },
         "lbp2d": {
             "radius": settings.lbp2d_radius,

@@ -51,13 +51,13 @@ def _log(image, spacing, *, sigmas: Sequence[float], planar: bool = False, regio
 
 
 def _wavelet(
-    image, spacing, *, wavelet="coif1", level=1, start_level=0, force_2d_axis=None, region=None
+    image, spacing, *, wavelet="coif1", level=1, start_level=0, force_2d_axis=None, dtype=None,
+    region=None,
 ) -> dict:
     # pyradiomics' force2D leaves the slice axis (force2Ddimension) out of the transform.
     axes = tuple(axis for axis in reversed(range(image.ndim)) if axis != force_2d_axis)
-    return wavelet_images(
-        image, wavelet=wavelet, level=level, start_level=start_level, axes=axes, region=region
-    )
+    return wavelet_images(image, wavelet=wavelet, level=level, start_level=start_level, axes=axes,
+                          region=region, dtype=dtype)
 
 
 # The voxel-wise filters rescale by the maximum over the whole image and the gradient reads the
@@ -119,9 +119,9 @@ FILTERS: dict[str, Callable[..., dict]] = {
 
 Parameters: LoG ``sigmas`` (mm, required) and ``planar`` (the image is one slice of a 2D image,
 filtered in its plane along axes 1 and 2); Wavelet ``wavelet``, ``level``, ``start_level``,
-``force_2d_axis``; Gradient ``use_spacing``; LBP2D ``radius``, ``samples``, ``method``, ``axis``;
-LBP3D ``levels``, ``radius``, ``subdivisions``; the others none. Every filter also takes ``region``
-(see `compute_image_types`).
+``force_2d_axis``, ``dtype``; Gradient ``use_spacing``; LBP2D ``radius``, ``samples``,
+``method``, ``axis``; LBP3D ``levels``, ``radius``, ``subdivisions``; the others none. Every
+filter also takes ``region`` (see `compute_image_types`).
 """
 
 

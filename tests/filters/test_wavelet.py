@@ -31,18 +31,46 @@ def test_odd_axis_is_wrapped_before_filtering_as_pyradiomics_does():
     np.testing.assert_allclose(out["wavelet-L"].ravel(), np.array([3, 6, 5]) / math.sqrt(2))
 
 
-@pytest.mark.parametrize("wavelet", ["coif1", "haar", "db3", "sym4", "bior2.2"])
-@pytest.mark.parametrize("shape", [(4, 6, 8), (5, 7, 3), (1, 2, 9)])
-def test_matches_pywt_swtn(wavelet, shape):
-    image = np.random.default_rng(0).normal(size=shape)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("wavelet", ["coif1", "coif2", "haar", "db3", "sym4", "bior2.2"])
+@pytest.mark.parametrize("shape", [(4, 6, 8), (5, 7, 3), (1, 2, 9), (12, 17, 30)])
+def test_equals_pywt_swtn_bit_for_bit(wavelet, shape, dtype):
+    """The same sums in the same order as PyWavelets, in its type: a float32 image's sub-bands
+    (float32 rounding of values of the order of the image's) are pyradiomics' only if equal."""
+    image = (1000 * np.random.default_rng(0).normal(size=shape)).astype(dtype)
     padded = np.pad(image, [(0, n % 2) for n in shape], mode="wrap")
     reference = pywt.swtn(padded, wavelet, level=1, axes=(2, 1, 0))[0]
-    out = wavelet_images(image, wavelet=wavelet)
+    out = wavelet_images(image, wavelet=wavelet, dtype=dtype)
     assert list(out) == [f"wavelet-{band}" for band in BANDS_3D]
     crop = tuple(slice(0, n) for n in shape)
     for band, values in out.items():
         key = band.removeprefix("wavelet-").replace("L", "a").replace("H", "d")
-        np.testing.assert_allclose(values, reference[key][crop], rtol=1e-12, atol=1e-12)
+        assert values.dtype == dtype
+        np.testing.assert_array_equal(values, reference[key][crop], err_msg=band)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_region_holds_the_whole_transform_bit_for_bit(dtype):
+    """Block lines hold part of each periodic line; every kept output is summed in the order
+    of its place on the whole line, near the line's end included."""
+    image = (1000 * np.random.default_rng(1).normal(size=(11, 24, 29))).astype(dtype)
+    whole = wavelet_images(image, dtype=dtype, level=2, start_level=1)
+    for region in [(slice(2, 5), slice(1, 4), slice(20, 29)), (slice(0, 11), slice(18, 24),
+                                                                slice(0, 3))]:
+        part = wavelet_images(image, dtype=dtype, level=2, start_level=1, region=region)
+        for name, values in whole.items():
+            np.testing.assert_array_equal(part[name], values[region], err_msg=name)
+
+
+def test_float32_filters_are_pywavelets_own():
+    """coif1's float32 filter is not its float64 filter rounded: PyWavelets keeps its own."""
+    from radiopipe.filters.wavelet import _pywavelets_filters
+
+    low, high = _pywavelets_filters("coif1", "float32")
+    assert low.dtype == np.float32
+    assert not np.array_equal(low, np.float32(pywt.Wavelet("coif1").dec_lo))
+    np.testing.assert_array_equal(_pywavelets_filters("coif1", "float64")[0],
+                                  pywt.Wavelet("coif1").dec_lo)
 
 
 def test_levels_are_named_as_pyradiomics_names_them():
