@@ -26,9 +26,6 @@ import traceback
 from functools import partial
 from typing import TYPE_CHECKING
 
-from joblib import Parallel, delayed, effective_n_jobs
-from tqdm import tqdm  # the text bar: tqdm.auto warns in kernels without ipywidgets
-
 from radiopipe.acquisition import acquisition_parameters
 from radiopipe.backends import get_backend
 from radiopipe.columns import pyradiomics_column, with_modality
@@ -88,6 +85,10 @@ def extract_cohort(
     list of CaseResult
         In manifest order.
     """
+    # A cohort's tools only: one case's extraction (compute_features) never imports them.
+    from joblib import Parallel, delayed, effective_n_jobs
+    from tqdm import tqdm  # the text bar: tqdm.auto warns in kernels without ipywidgets
+
     run.cases_dir.mkdir(parents=True, exist_ok=True)
     backend = get_backend(features.backend)  # fail fast, before any worker starts
     if cluster is None:
