@@ -1,8 +1,9 @@
 """Extracting features never imports the learning stack (xgboost, lightgbm, shap, scikit-learn,
 matplotlib): ``radiopipe extract`` and the API's extraction calls, each in a fresh process. Nor
 does it import what its settings and inputs do not need (each costs resident memory): pydicom
-for image files, SciPy's ndimage and the IBSI-2 filter bank for pyradiomics' families and image
-types, and one case's extraction (``extract_case``) no cohort tools (joblib, tqdm)."""
+for image files, SciPy's ndimage and FFT and the IBSI-2 filter bank for pyradiomics' families
+and image types, SciPy's convex hulls (``scipy.spatial``) for a small ROI's shape, and for one
+case's extraction (``extract_case``) the cohort's tools (joblib, tqdm)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from conftest import make_cohort, write_config
 
 LEARNING_STACK = ("xgboost", "lightgbm", "shap", "sklearn", "matplotlib")
-UNNEEDED = ("pydicom", "scipy.ndimage", "radiopipe.filters.ibsi2")
+UNNEEDED = ("pydicom", "scipy.ndimage", "scipy.fft", "scipy.spatial", "radiopipe.filters.ibsi2")
 COHORT_TOOLS = ("joblib", "tqdm")
 ROOT = Path(__file__).resolve().parents[1]
 
