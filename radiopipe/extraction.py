@@ -9,9 +9,10 @@ the backend's own diagnostics (pyradiomics' ``diagnostics_*`` as ``pyradiomics__
 rerun reuses every case whose key is unchanged and recomputes the rest. A case that fails is
 recorded in ``failures/<case_id>.json`` with its reason and never stops the others.
 
-Cases run in local processes (joblib) or as one task each on a Dask cluster. Either way a case's
-file is written by the process that computed it, as soon as it is done: a lost worker loses only
-the case it was computing, which Dask runs again elsewhere, and a rerun resumes from the files.
+Cases run in local processes (joblib; with one job, in order in this process, no pool started) or
+as one task each on a Dask cluster. Either way a case's file is written by the process that
+computed it, as soon as it is done: a lost worker loses only the case it was computing, which
+Dask runs again elsewhere, and a rerun resumes from the files.
 A local job takes up to ``CASES_PER_JOB`` consecutive cases: with the native backend, the small
 ROIs among them (`radiopipe.features.batch.SMALL_ROI_VOXELS`) are computed as one batch, equal to
 their one-by-one extraction; the others, and every case of another backend, one by one.
@@ -25,9 +26,6 @@ import time
 import traceback
 from functools import partial
 from typing import TYPE_CHECKING
-
-from joblib import Parallel, delayed, effective_n_jobs
-from tqdm import tqdm  # the text bar: tqdm.auto warns in kernels without ipywidgets
 
 from radiopipe.acquisition import acquisition_parameters
 from radiopipe.backends import get_backend
@@ -75,7 +73,8 @@ def extract_cohort(
     run : RunFolder
         Where ``cases/`` and ``failures/`` are written.
     n_jobs : int
-        Local worker processes (-1 for all cores), without a cluster.
+        Local worker processes (-1 for all cores), without a cluster; 1 computes the cases in
+        this process.
     cluster : DaskCluster, optional
         Run every case as one task on this Dask cluster instead (see
         :func:`radiopipe.scaleout.compute_cluster`); its workers must see the data and
@@ -88,12 +87,21 @@ def extract_cohort(
     list of CaseResult
         In manifest order.
     """
+    # A cohort's tool only: one case's extraction (compute_features) never imports it.
+    from tqdm import tqdm  # the text bar: tqdm.auto warns in kernels without ipywidgets
+
     run.cases_dir.mkdir(parents=True, exist_ok=True)
     backend = get_backend(features.backend)  # fail fast, before any worker starts
-    if cluster is None:
+    if cluster is None and n_jobs == 1:  # in this process, in order: no worker pool (nor joblib)
+        done = (extract_cases(chunk, features, data, run)
+                for chunk in _chunks(manifest.cases, CASES_PER_JOB))
+        finished = (result for results in done for result in results)
+    elif cluster is None:
+        from joblib import Parallel, delayed, effective_n_jobs
+
         size = min(CASES_PER_JOB, -(-len(manifest.cases) // effective_n_jobs(n_jobs)))
-        chunks = [manifest.cases[k:k + size] for k in range(0, len(manifest.cases), size)]
-        jobs = (delayed(extract_cases)(chunk, features, data, run) for chunk in chunks)
+        jobs = (delayed(extract_cases)(chunk, features, data, run)
+                for chunk in _chunks(manifest.cases, size))
         done = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
         finished = (result for results in done for result in results)
     else:
@@ -247,6 +255,11 @@ def extract_case(
     failure_file.unlink(missing_ok=True)
     note = None if note is None else f"case '{case.case_id}': {note}; recomputed"
     return CaseResult(case.case_id, "computed", values, provenance, note=note)
+
+
+def _chunks(cases: tuple[Case, ...], size: int) -> list[tuple[Case, ...]]:
+    """``cases`` in consecutive runs of ``size`` (the last one shorter)."""
+    return [cases[k:k + size] for k in range(0, len(cases), size)]
 
 
 def compute_features(case: Case, features: FeatureConfig, data: DataConfig) -> dict[str, float]:

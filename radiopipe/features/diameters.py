@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
 
 
 def line_extremes(lattice) -> np.ndarray:
@@ -84,6 +83,8 @@ def _hull_points(points: np.ndarray) -> np.ndarray:
     ``_ALL_PAIRS_POINTS``, the pair search costs less than the hull)."""
     if len(points) <= max(points.shape[1] + 1, _ALL_PAIRS_POINTS):
         return points
+    from scipy.spatial import ConvexHull, QhullError  # many points only
+
     try:
         return points[ConvexHull(points).vertices]
     except QhullError:  # flat or collinear: work in the subspace the points span

@@ -17,7 +17,6 @@ from functools import cache
 
 import numba
 import numpy as np
-from scipy.spatial import ConvexHull
 
 # Degree at which IBSI truncates its Legendre series for the surface area of an ellipsoid.
 _ELLIPSOID_SERIES_DEGREE = 20
@@ -84,6 +83,8 @@ def oriented_minimum_bounding_box(points) -> tuple[float, float]:
     area: the smallest area among them is taken (ties within 1e-12 relative), rather than
     whichever box rounding ranks first, so the area density does not depend on round-off.
     """
+    from scipy.spatial import ConvexHull  # IBSI's oriented box only
+
     points = np.ascontiguousarray(points, dtype=np.float64)
     normals = ConvexHull(points).equations[:, :3]
     # n and -n give the same box: keep one sign (first non-zero component positive).

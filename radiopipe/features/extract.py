@@ -36,7 +36,6 @@ from radiopipe.features.blas import single_threaded_blas
 from radiopipe.features.family import FamilyInput
 from radiopipe.features.registry import FAMILIES, reported
 from radiopipe.filters import compute_image_types, pyradiomics_filter_input
-from radiopipe.filters.ibsi2.response import filter_spec, filter_volume
 from radiopipe.image_types import IMAGE_TYPES
 from radiopipe.io import Volume
 from radiopipe.preprocess.crop import crop_slices
@@ -267,6 +266,8 @@ def filter_images(
     ibsi = [e for e in settings.ibsi_filters if image_types is None or e.type in image_types]
     box = prepared.region if region is None else region
     images = _pyradiomics_images(prepared, settings, wanted, box, source) if wanted else {}
+    if ibsi:  # the IBSI-2 filter bank is imported only when a config names one of its filters
+        from radiopipe.filters.ibsi2.response import filter_spec, filter_volume
     for entry in ibsi:
         whole = prepared.image.array if source is None else source
         response = filter_volume(whole, filter_spec(entry), prepared.image.spacing)

@@ -20,7 +20,6 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from radiopipe.features.neighbourhood import (
     average_over_groups,
@@ -81,6 +80,8 @@ def edge_distance(roi_edge_mask: np.ndarray, *, in_plane_only: bool) -> np.ndarr
     >>> edge_distance(np.ones((1, 3, 3), dtype=bool), in_plane_only=True)[0].tolist()
     [[1, 1, 1], [1, 2, 1], [1, 1, 1]]
     """
+    from scipy import ndimage  # GLDZM only (an IBSI family): pyradiomics' defaults never need it
+
     steps = ndimage.generate_binary_structure(3, 1)
     if in_plane_only:
         steps[0] = steps[2] = False

@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from scipy import fft
-from scipy.spatial import ConvexHull
 
 from radiopipe.features.diameters import line_extremes, max_distance, max_distance_in_planes
 from radiopipe.features.enclosing import (
@@ -157,6 +155,8 @@ def compute_shape(
         # Only the diameter would need the hull: the line extremes are searched pair by pair.
         values["Maximum3DDiameter"] = max_distance(candidates)
     else:
+        from scipy.spatial import ConvexHull  # the hull densities only (IBSI features)
+
         hull = ConvexHull(candidates)
         hull_points = candidates[hull.vertices]
         values["Maximum3DDiameter"] = max_distance(hull_points, on_hull=True)
@@ -370,6 +370,8 @@ def spatial_autocorrelation(image, mask, spacing) -> tuple[float, float]:
     squares = float(np.sum(deviation**2))
     if squares == 0 or len(values) < 2:
         return 1.0, 1.0
+    from scipy import fft  # Moran's I and Geary's C only (IBSI features)
+
     shape = mask.shape
     fft_shape = [fft.next_fast_len(2 * n - 1, real=True) for n in shape]
     kernel = fft.rfftn(_inverse_distance_kernel(shape, fft_shape, spacing), fft_shape)

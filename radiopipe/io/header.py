@@ -12,7 +12,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import pydicom
 import SimpleITK as sitk
 
 # keyword -> how messages name it; the allow-list of what a header read returns.
@@ -61,6 +60,8 @@ def series_header(path: Path) -> dict[str, Any] | None:
     if not series:
         return None
     first = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(path), series[0])[0]
+    import pydicom  # DICOM series only: an image file's extraction never imports it
+
     with warnings.catch_warnings():  # value-length warnings of real headers are not ours
         warnings.simplefilter("ignore")
         dataset = pydicom.dcmread(first, stop_before_pixels=True)
@@ -74,6 +75,8 @@ def series_header(path: Path) -> dict[str, Any] | None:
 
 def _plain(value: Any) -> Any:
     """A header value as str, float or list of float (pydicom's types left behind)."""
+    import pydicom
+
     if isinstance(value, pydicom.multival.MultiValue):
         return [_plain(v) for v in value]
     if isinstance(value, (pydicom.valuerep.DSfloat, pydicom.valuerep.IS, float, int)):

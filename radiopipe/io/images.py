@@ -215,7 +215,7 @@ def read_mask(
             "set data.mask_label to the label of the region of interest or fix the mask",
         )
     check_roi_size(roi, case_id=case_id, min_voxels=min_voxels)
-    binary = sitk.GetImageFromArray(roi.astype(np.uint8))
+    binary = sitk.GetImageFromArray(roi.view(np.uint8))  # 0/1 bytes: no uint8 copy of the mask
     binary.CopyInformation(image)
     return binary
 

@@ -15,7 +15,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-import pydicom
 import SimpleITK as sitk
 
 from radiopipe.errors import CaseError
@@ -114,6 +113,8 @@ def check_reference(dataset, series_folder: Path, *, case_id: str) -> None:
     The Frame of Reference must match; where the structure set lists referenced series or SOP
     instances, the image's series or one of its instances must be among them.
     """
+    import pydicom  # an RTSTRUCT mask only: an image file's extraction never imports it
+
     files = series_files(series_folder, _series_uid(series_folder))
     headers = [
         pydicom.dcmread(f, stop_before_pixels=True,
