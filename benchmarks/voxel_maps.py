@@ -41,10 +41,10 @@ DEVIATING = {"original__glcm__MCC", "original__glcm__JointAverage"}
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 
 
-def lesion_slices() -> tuple[sitk.Image, sitk.Image]:
-    """brain1's image and label cut to the lesion's three middle slices."""
-    image = sitk.ReadImage(str(DATA / "brain1_image.nrrd"))
-    label = sitk.ReadImage(str(DATA / "brain1_label.nrrd"))
+def lesion_slices(folder: Path = DATA) -> tuple[sitk.Image, sitk.Image]:
+    """brain1's image and label (in ``folder``) cut to the lesion's three middle slices."""
+    image = sitk.ReadImage(str(folder / "brain1_image.nrrd"))
+    label = sitk.ReadImage(str(folder / "brain1_label.nrrd"))
     slices = np.nonzero((sitk.GetArrayFromImage(label) == 1).any(axis=(1, 2)))[0]
     middle = int(slices[len(slices) // 2])
     return image[:, :, middle - 1:middle + 2], label[:, :, middle - 1:middle + 2]
@@ -102,10 +102,11 @@ def best_times(run: Callable[[], object], repeats: int) -> dict[str, float]:
     return best
 
 
-def time_voxel_maps(repeats: int) -> tuple[dict[str, float], dict[str, float], float]:
-    """radiopipe's and pyradiomics' best CPU and wall times on the lesion, warm, and the
-    largest relative difference of their maps."""
-    image, label = lesion_slices()
+def time_voxel_maps(repeats: int,
+                    folder: Path = DATA) -> tuple[dict[str, float], dict[str, float], float]:
+    """radiopipe's and pyradiomics' best CPU and wall times on the lesion (brain1 in
+    ``folder``), warm, and the largest relative difference of their maps."""
+    image, label = lesion_slices(folder)
     ours = radiopipe_maps(image, label)  # loads or compiles the kernels; not timed
     theirs = pyradiomics_maps(image, label)
     radiopipe = best_times(lambda: radiopipe_maps(image, label), repeats)
