@@ -5,12 +5,16 @@ The case is prepared as extraction prepares it (normalisation, resampling, re-se
 cube of side ``2 r + 1`` around it, by pyradiomics' voxel-based semantics (see
 :mod:`radiopipe.voxelwise.kernels`), computed for all kernels at once. The maps lie on the
 prepared image's grid (the image's own unless resampled); voxels outside the ROI hold
-``init_value``: NaN by default (pyradiomics' ``initValue`` is 0).
+``init_value``: NaN by default (pyradiomics' ``initValue`` is 0). The centres are split among
+threads (one per core by default): the compiled kernels release the GIL.
 """
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 import SimpleITK as sitk
@@ -20,7 +24,7 @@ from radiopipe.config import FeatureConfig
 from radiopipe.features.extract import prepare_case
 from radiopipe.io import Volume
 from radiopipe.voxelwise import firstorder, glcm, gldm, glrlm, glszm, ngtdm
-from radiopipe.voxelwise.kernels import kernel_input
+from radiopipe.voxelwise.kernels import KernelInput, kernel_input
 
 # family -> (feature names, maps of one family's features for every kernel)
 FAMILY_MAPS = {
@@ -64,7 +68,8 @@ def check_features(features) -> dict[str, list[str]]:
 
 def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *,
                kernel_radius: int = 1, masked_kernel: bool = True,
-               init_value: float = float("nan")) -> dict[str, sitk.Image]:
+               init_value: float = float("nan"),
+               n_threads: int | None = None) -> dict[str, sitk.Image]:
     """Voxel-wise maps of some features over one case's whole ROI.
 
     Parameters
@@ -81,6 +86,8 @@ def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *
         pyradiomics' ``maskedKernel``: only ROI voxels of a kernel count.
     init_value : float
         Value outside the ROI (pyradiomics' ``initValue``).
+    n_threads : int, optional
+        Threads sharing the centres; one per core by default. The values do not depend on it.
 
     Returns
     -------
@@ -106,6 +113,13 @@ def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *
             f"Voxel-wise maps need a 3D image; got {image.array.ndim}D. Map a 2D image's "
             "features with radiopipe.feature_maps instead."
         )
+    if n_threads is None:
+        n_threads = os.cpu_count() or 1
+    if not (isinstance(n_threads, (int, np.integer)) and n_threads >= 1):
+        raise ValueError(
+            f"The 'n_threads' parameter of voxel_maps must be an int >= 1. "
+            f"Got {n_threads!r} instead."
+        )
     by_family = check_features(features)
     prepared = prepare_case(image, mask, settings)
     kernels, crop = kernel_input(
@@ -115,11 +129,31 @@ def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *
     roi = prepared.intensity_mask
     grid = prepared.image
     maps = {}
-    for family, names in by_family.items():
-        compute = FAMILY_MAPS[family][1]
-        for name, values in compute(kernels, names, settings).items():
+    for family, family_values in _family_values(kernels, by_family, settings,
+                                                n_threads).items():
+        for name, values in family_values.items():
             array = np.full(roi.shape, init_value, dtype=np.float64)
             array[crop][roi[crop]] = values  # the centres' order: the ROI's, in C order
             volume = Volume(array, grid.spacing, grid.origin, grid.direction)
             maps[column_name("original", family, name)] = volume.to_sitk()
     return maps
+
+
+def _family_values(kernels: KernelInput, by_family: dict[str, list[str]],
+                   settings: FeatureConfig, n_threads: int) -> dict[str, dict[str, np.ndarray]]:
+    """Family -> feature -> the values of every centre, the centres split into ``n_threads``
+    consecutive parts computed in as many threads."""
+    parts = [replace(kernels, centres=centres)
+             for centres in np.array_split(kernels.centres, n_threads) if len(centres)]
+    if len(parts) == 1:
+        return {family: FAMILY_MAPS[family][1](kernels, names, settings)
+                for family, names in by_family.items()}
+    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+        futures = {family: [pool.submit(FAMILY_MAPS[family][1], part, names, settings)
+                            for part in parts]
+                   for family, names in by_family.items()}
+        results = {family: [future.result() for future in family_futures]
+                   for family, family_futures in futures.items()}
+    return {family: {name: np.concatenate([part[name] for part in family_parts])
+                     for name in by_family[family]}
+            for family, family_parts in results.items()}
