@@ -126,15 +126,16 @@ def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *
         prepared.image.array, prepared.intensity_mask, prepared.image.spacing, settings,
         radius=kernel_radius, masked=masked_kernel,
     )
-    roi = prepared.intensity_mask
     grid = prepared.image
+    # one array for every map: each writes the same ROI voxels, to_sitk copies it
+    array = np.full(grid.array.shape, init_value, dtype=np.float64)
+    box, box_roi = array[crop], prepared.intensity_mask[crop]
+    volume = Volume(array, grid.spacing, grid.origin, grid.direction)
     maps = {}
     for family, family_values in _family_values(kernels, by_family, settings,
                                                 n_threads).items():
         for name, values in family_values.items():
-            array = np.full(roi.shape, init_value, dtype=np.float64)
-            array[crop][roi[crop]] = values  # the centres' order: the ROI's, in C order
-            volume = Volume(array, grid.spacing, grid.origin, grid.direction)
+            box[box_roi] = values  # the centres' order: the ROI's, in C order
             maps[column_name("original", family, name)] = volume.to_sitk()
     return maps
 
