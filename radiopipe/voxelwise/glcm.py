@@ -245,9 +245,8 @@ def _direction_features(counts, entry_a, entry_b, grey_levels, scratch, bins, wi
     out[24] = np.sqrt(1.0 - np.exp(-2.0 * max(hxy2 - hxy, 0.0)))
     out[25] = 0.0
     if with_mcc:
-        row_of, column_of, scaled, weighted, q = mcc_cells
         out[25] = mcc(entry_a, entry_b, n_entries, p, p_x, p_y, rows, n_rows, columns,
-                      n_columns, n_grey, row_of, column_of, scaled, weighted, q)
+                      n_columns, n_grey, mcc_cells)
     for n in range(n_rows):
         p_x[rows[n]] = 0.0
     for n in range(n_columns):
