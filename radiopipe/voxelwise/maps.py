@@ -7,6 +7,11 @@ cube of side ``2 r + 1`` around it, by pyradiomics' voxel-based semantics (see
 prepared image's grid (the image's own unless resampled); voxels outside the ROI hold
 ``init_value``: NaN by default (pyradiomics' ``initValue`` is 0). The centres are split among
 threads (one per core by default): the compiled kernels release the GIL.
+
+Columns of a filtered image (``log-sigma-1-0-mm-3D__glcm__Idm``, ``wavelet-LLH__...``) map
+the features of that image as pyradiomics' voxel-based extraction does: the configured filters
+run on the whole prepared image (:func:`radiopipe.features.extract.filter_images`), then the
+kernels read the filtered image, its grey levels discretised over the ROI of that image.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import SimpleITK as sitk
 
 from radiopipe.columns import column_name, split_column
 from radiopipe.config import FeatureConfig
-from radiopipe.features.extract import prepare_case
+from radiopipe.features.extract import filter_images, prepare_case
 from radiopipe.io import Volume
 from radiopipe.voxelwise import firstorder, glcm, gldm, glrlm, glszm, ngtdm
 from radiopipe.voxelwise.kernels import KernelInput, kernel_input
@@ -47,23 +52,25 @@ def mappable_features() -> list[str]:
             for family, (names, _) in FAMILY_MAPS.items() for name in names]
 
 
-def check_features(features) -> dict[str, list[str]]:
-    """The wanted features by family, refusing a column no map computes (one clear line)."""
-    by_family: dict[str, list[str]] = defaultdict(list)
+def check_features(features) -> dict[str, dict[str, list[str]]]:
+    """The wanted features by image type and family, refusing a column no map computes (one
+    clear line); a filtered image's name is checked against the case's filtered images."""
+    by_image: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     known = set(mappable_features())
     for column in features:
-        if column not in known:
+        image_type, family, name = (split_column(column) if column.count("__") == 2
+                                    else ("", "", ""))
+        if column_name("original", family, name) not in known:
             families = ", ".join(FAMILY_MAPS)
             raise ValueError(
                 f"Voxel-wise maps cannot compute {column!r}: name a column "
-                f"'original__{{family}}__{{feature}}' of the families {families} "
-                f"(radiopipe.voxelwise.maps.mappable_features() lists them)."
+                f"'{{image_type}}__{{family}}__{{feature}}' of the families {families} "
+                f"(radiopipe.voxelwise.maps.mappable_features() lists them on 'original')."
             )
-        _, family, name = split_column(column)
-        by_family[family].append(name)
-    if not by_family:
+        by_image[image_type][family].append(name)
+    if not by_image:
         raise ValueError("Voxel-wise maps need at least one feature column. Got none.")
-    return dict(by_family)
+    return {image_type: dict(by_family) for image_type, by_family in by_image.items()}
 
 
 def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *,
@@ -77,9 +84,11 @@ def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *
     image, mask : Volume
         The case as read (mask non-zero inside the ROI).
     features : list of str
-        Feature columns (:func:`mappable_features`).
+        Feature columns: :func:`mappable_features` on 'original', or the same features on a
+        filtered image the settings make (``log-sigma-1-0-mm-3D__glcm__Idm``).
     settings : FeatureConfig
-        Preparation and discretisation, as for extraction; ``definitions: pyradiomics``.
+        Preparation, filters and discretisation, as for extraction; ``definitions:
+        pyradiomics``.
     kernel_radius : int
         pyradiomics' ``kernelRadius`` ``r`` >= 1: kernels are cubes of side ``2 r + 1``.
     masked_kernel : bool
@@ -120,24 +129,44 @@ def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *
             f"The 'n_threads' parameter of voxel_maps must be an int >= 1. "
             f"Got {n_threads!r} instead."
         )
-    by_family = check_features(features)
+    by_image = check_features(features)
     prepared = prepare_case(image, mask, settings)
-    kernels, crop = kernel_input(
-        prepared.image.array, prepared.intensity_mask, prepared.image.spacing, settings,
-        radius=kernel_radius, masked=masked_kernel,
-    )
+    images = _images(prepared, settings, by_image)
     grid = prepared.image
     # one array for every map: each writes the same ROI voxels, to_sitk copies it
     array = np.full(grid.array.shape, init_value, dtype=np.float64)
-    box, box_roi = array[crop], prepared.intensity_mask[crop]
     volume = Volume(array, grid.spacing, grid.origin, grid.direction)
     maps = {}
-    for family, family_values in _family_values(kernels, by_family, settings,
-                                                n_threads).items():
-        for name, values in family_values.items():
-            box[box_roi] = values  # the centres' order: the ROI's, in C order
-            maps[column_name("original", family, name)] = volume.to_sitk()
+    for image_type, by_family in by_image.items():
+        kernels, crop = kernel_input(
+            images[image_type], prepared.intensity_mask, grid.spacing, settings,
+            radius=kernel_radius, masked=masked_kernel,
+        )
+        box, box_roi = array[crop], prepared.intensity_mask[crop]
+        for family, family_values in _family_values(kernels, by_family, settings,
+                                                    n_threads).items():
+            for name, values in family_values.items():
+                box[box_roi] = values  # the centres' order: the ROI's, in C order
+                maps[column_name(image_type, family, name)] = volume.to_sitk()
     return maps
+
+
+def _images(prepared, settings: FeatureConfig, by_image: dict) -> dict[str, np.ndarray]:
+    """The prepared image ('original') and, when a column names another, every configured
+    filtered image over the whole grid; refuses an image type the settings do not make."""
+    images = {"original": prepared.image.array}
+    if set(by_image) <= {"original"}:
+        return images
+    whole = tuple(slice(0, n) for n in prepared.image.array.shape)
+    images.update(filter_images(prepared, settings, region=whole))
+    unknown = sorted(set(by_image) - set(images))
+    if unknown:
+        raise ValueError(
+            f"Voxel-wise maps cannot compute the image type(s) {', '.join(unknown)}: the "
+            f"features section's image_types make {', '.join(images)}; add the filter to "
+            f"image_types (and its settings, e.g. log_sigmas) or name one of those."
+        )
+    return images
 
 
 def _family_values(kernels: KernelInput, by_family: dict[str, list[str]],
