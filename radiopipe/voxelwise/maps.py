@@ -28,9 +28,11 @@ from radiopipe.columns import column_name, split_column
 from radiopipe.config import FeatureConfig
 from radiopipe.features.extract import filter_images, prepare_case
 from radiopipe.io import Volume
+from radiopipe.preprocess.crop import crop_slices
 from radiopipe.voxelwise import firstorder, glcm, gldm, glrlm, glszm, ngtdm
 from radiopipe.voxelwise.kernels import KernelInput, kernel_input
 
+EXTENTS = ("image", "roi")
 # family -> (feature names, maps of one family's features for every kernel)
 FAMILY_MAPS = {
     "firstorder": (
@@ -75,7 +77,7 @@ def check_features(features) -> dict[str, dict[str, list[str]]]:
 
 def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *,
                kernel_radius: int = 1, masked_kernel: bool = True,
-               init_value: float = float("nan"),
+               init_value: float = float("nan"), extent: str = "image",
                n_threads: int | None = None) -> dict[str, sitk.Image]:
     """Voxel-wise maps of some features over one case's whole ROI.
 
@@ -95,13 +97,17 @@ def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *
         pyradiomics' ``maskedKernel``: only ROI voxels of a kernel count.
     init_value : float
         Value outside the ROI (pyradiomics' ``initValue``).
+    extent : {'image', 'roi'}
+        The maps' grid: the prepared image's, or its part over the ROI's bounding box widened
+        by the kernel radius (clipped to the image), as pyradiomics' voxel-based maps, a few
+        voxels around the ROI instead of the whole scan.
     n_threads : int, optional
         Threads sharing the centres; one per core by default. The values do not depend on it.
 
     Returns
     -------
     dict of str to SimpleITK.Image
-        Column -> float64 map on the prepared image's grid.
+        Column -> float64 map on the prepared image's grid (or its part, ``extent='roi'``).
 
     Examples
     --------
@@ -129,26 +135,43 @@ def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *
             f"The 'n_threads' parameter of voxel_maps must be an int >= 1. "
             f"Got {n_threads!r} instead."
         )
+    if extent not in EXTENTS:
+        raise ValueError(
+            f"The 'extent' parameter of voxel_maps must be one of {', '.join(EXTENTS)}. "
+            f"Got {extent!r} instead."
+        )
     by_image = check_features(features)
     prepared = prepare_case(image, mask, settings)
     images = _images(prepared, settings, by_image)
     grid = prepared.image
+    region = (crop_slices(prepared.intensity_mask, kernel_radius) if extent == "roi"
+              else tuple(slice(0, n) for n in grid.array.shape))
     # one array for every map: each writes the same ROI voxels, to_sitk copies it
-    array = np.full(grid.array.shape, init_value, dtype=np.float64)
-    volume = Volume(array, grid.spacing, grid.origin, grid.direction)
+    array = np.full(tuple(s.stop - s.start for s in region), init_value, dtype=np.float64)
+    volume = Volume(array, grid.spacing, _corner(grid, region), grid.direction)
     maps = {}
     for image_type, by_family in by_image.items():
         kernels, crop = kernel_input(
             images[image_type], prepared.intensity_mask, grid.spacing, settings,
             radius=kernel_radius, masked=masked_kernel,
         )
-        box, box_roi = array[crop], prepared.intensity_mask[crop]
+        box = array[tuple(slice(c.start - r.start, c.stop - r.start)
+                          for c, r in zip(crop, region))]
+        box_roi = prepared.intensity_mask[crop]
         for family, family_values in _family_values(kernels, by_family, settings,
                                                     n_threads).items():
             for name, values in family_values.items():
                 box[box_roi] = values  # the centres' order: the ROI's, in C order
                 maps[column_name(image_type, family, name)] = volume.to_sitk()
     return maps
+
+
+def _corner(grid: Volume, region: tuple[slice, ...]) -> tuple[float, ...]:
+    """The physical point (x, y, z) of ``region``'s first voxel on ``grid``."""
+    start = np.array([r.start for r in reversed(region)], dtype=np.float64)
+    spacing = np.array(grid.spacing[::-1], dtype=np.float64)
+    direction = np.asarray(grid.direction, dtype=np.float64).reshape(3, 3)
+    return tuple(float(v) for v in np.asarray(grid.origin) + direction @ (spacing * start))
 
 
 def _images(prepared, settings: FeatureConfig, by_image: dict) -> dict[str, np.ndarray]:
