@@ -115,8 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "maskedKernel: false)")
     _add_set_option(maps)
     text = ("import a pyradiomics batch CSV (the output of pyradiomics' command line) as the "
-            "run's features.parquet, its rows matched to the config's manifest; 'train' and "
-            "'report' then use it")
+            "run's features.parquet, its rows matched to the config's manifest; 'train', 'report' "
+            "and 'run' then use it")
     imported = command("import-features", text)
     imported.add_argument("csv", metavar="CSV", help="pyradiomics batch output (--format csv)")
     imported.add_argument("--config", required=True, metavar="CONFIG", help="YAML config file")
@@ -296,8 +296,9 @@ def _dispatch(args: argparse.Namespace) -> int:
                                  kernel_radius=args.kernel_radius,
                                  masked_kernel=not args.unmasked_kernel)
         files = sum(len(paths) for paths in outcome.written.values())
+        reused = f", {len(outcome.reused)} case(s) reused" if outcome.reused else ""
         print(f"maps: {files} map(s) of {len(outcome.written)} case(s) in "
-              f"{loaded.output_dir / 'maps'}")
+              f"{loaded.output_dir / 'maps'}{reused}")
         return _exit_for(list(outcome.failed_cases), where="maps/failures/")
     outcome = api.run(loaded, progress=progress)
     print(f"report: {outcome.report.path}")

@@ -27,6 +27,7 @@ the extracted cases, the failures and the predictions of new cases.
     stages/<stage>.json         what each stage read and wrote (its reuse key)
     predictions.csv             predict (prediction folders only)
     maps/<case_id>/<column>.nrrd    maps: a case's voxel-wise feature maps
+    maps/<case_id>/maps.json        maps: their key (settings, image and mask hashes) and files
     maps/failures/<case_id>.json    maps: why a case's maps failed
 
 Stage reuse: every stage computes a key from the settings it reads (the config sections it
@@ -208,6 +209,10 @@ class RunFolder:
         """One case's voxel-wise map of one feature column (NRRD, which keeps NaN; ITK's NIfTI
         reader turns NaN into 0)."""
         return self.maps_dir / case_id / f"{column}.nrrd"
+
+    def maps_key_file(self, case_id: str) -> Path:
+        """What one case's voxel-wise maps were computed from, and each map file's SHA-256."""
+        return self.maps_dir / case_id / "maps.json"
 
     def maps_failure_file(self, case_id: str) -> Path:
         """Why one case's voxel-wise maps failed."""

@@ -89,6 +89,11 @@ def test_import_then_train_and_report(imported, tmp_path, capsys):
     np.testing.assert_allclose(table[features].to_numpy(), extracted[features].to_numpy(),
                                rtol=1e-12)
 
+    # extraction (what 'run' starts with) keeps an imported table instead of overwriting it
+    kept = api.extract(api.load_config(config), progress=False)
+    assert kept.table["backend"].unique().tolist() == ["pyradiomics CSV"]
+    assert read_table(tmp_path / "run" / "features.parquet")[1]["source"] == provenance["source"]
+
     assert main(["train", str(config), "-q"]) == EXIT_OK
     assert main(["report", str(config), "-q"]) == EXIT_OK
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))

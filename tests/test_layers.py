@@ -16,7 +16,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "radiopipe"
 
 # Highest first. A name covers the module and everything below it.
 LAYERS = {
-    "entry": ("radiopipe.__main__", "radiopipe.cli", "radiopipe.api", "radiopipe.results"),
+    "entry": ("radiopipe.__main__", "radiopipe.cli", "radiopipe.api", "radiopipe.case_tools",
+              "radiopipe.config_tools", "radiopipe.results"),
     "stages": ("radiopipe.stages",),
     "report": ("radiopipe.report",),
     "learning": ("radiopipe.explain", "radiopipe.models", "radiopipe.evaluate", "radiopipe.bca",

@@ -75,6 +75,18 @@ def test_a_manifest_with_image_and_image_columns_is_refused(tmp_path):
         read_manifest(path)
 
 
+def test_the_cnn_branch_refuses_a_multimodal_manifest_before_extracting(tmp_path, capsys):
+    pytest.importorskip("torch", reason="torch (the cnn extra) not installed")
+    manifest = make_multimodal_cohort(tmp_path / "cohort", n_per_class=2)
+    features = {"backend": "native", "families": ["firstorder"], "bin_width": 10,
+                "modalities": MODALITIES, "kind": "both"}
+    config = write_config(tmp_path, manifest, features=features)
+    assert main(["extract", str(config), "-q"]) == 2
+    assert ("the CNN branch embeds one image per case, but manifest 'manifest.csv' has several "
+            "(ct, pet, mr); set features.kind: radiomics") in capsys.readouterr().err
+    assert not (tmp_path / "run" / "cases").exists()  # refused before any case was extracted
+
+
 def test_a_multimodal_cohort_trains_reports_and_predicts_end_to_end(tmp_path, caplog):
     manifest = make_multimodal_cohort(tmp_path / "cohort")
     config = _config(tmp_path, manifest)

@@ -112,6 +112,22 @@ def read_cnn_case(
     return values, sitk.GetArrayFromImage(mask).astype(bool), volume.spacing
 
 
+def check_single_image(manifest: Manifest) -> None:
+    """Refuse a manifest of several images per case: the CNN branch embeds one image per case.
+
+    Raises
+    ------
+    ConfigError
+        If the manifest names modalities (``image__<modality>`` columns).
+    """
+    if manifest.modalities:
+        raise ConfigError(
+            f"the CNN branch embeds one image per case, but manifest '{manifest.name}' has "
+            f"several ({', '.join(manifest.modalities)}); set features.kind: radiomics, or "
+            "give the CNN a manifest with one image column"
+        )
+
+
 def add_embeddings(
     results: Sequence[CaseResult] | None,
     manifest: Manifest,
@@ -150,8 +166,10 @@ def add_embeddings(
     Raises
     ------
     ConfigError
-        When the backbone cannot be loaded or its weights differ from the expected ones.
+        When the manifest has several images per case, the backbone cannot be loaded or its
+        weights differ from the expected ones.
     """
+    check_single_image(manifest)
     backbone = load_backbone(backbone_options(cnn, weights))
     if expected_weights_sha256 is not None and backbone.weights_sha256 != expected_weights_sha256:
         raise ConfigError(

@@ -191,9 +191,8 @@ def case_location(case: Case, data: DataConfig, features: FeatureConfig) -> Case
     declared = (case.clinical.get("modality") or "").strip()
     if declared:
         modality, pet_units = declared.upper(), None
-    picture = Path(case.image).suffix.lower() in _PICTURE_SUFFIXES
     return locate(image, mask, modality=modality, unit=intensity_unit(modality, pet_units),
-                  length_unit="px" if picture else "mm")
+                  length_unit=_length_unit(case.image))
 
 
 def _first_modality_location(case: Case, data: DataConfig,
@@ -209,9 +208,13 @@ def _first_modality_location(case: Case, data: DataConfig,
     _, settings = features.modality(item.modality)
     method = settings.normalisation.method
     unit = (f"{method}-normalised units" if method != "none" else intensity_unit(dicom))
-    picture = Path(item.image).suffix.lower() in _PICTURE_SUFFIXES
-    return locate(read.image, read.mask, unit=unit, length_unit="px" if picture else "mm",
+    return locate(read.image, read.mask, unit=unit, length_unit=_length_unit(item.image),
                   modality=f"{item.modality} ({dicom})" if dicom else item.modality)
+
+
+def _length_unit(image_path: str) -> str:
+    """'px' for a picture file (PNG, JPEG, ...: no physical spacing), else 'mm'."""
+    return "px" if Path(image_path).suffix.lower() in _PICTURE_SUFFIXES else "mm"
 
 
 def write_locations(path: Path, locations: dict[str, CaseLocation]) -> Path:

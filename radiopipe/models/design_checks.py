@@ -3,7 +3,8 @@ labels a shuffled-label control learns from, a negative-control image's ROC-AUC 
 interval, the pooled calls of an in-fold threshold, and the paired ROC-AUC difference of a
 feature set against the main one.
 
-Plain functions on validation results; the train stage runs the extra validations they need.
+Plain functions on validation results; `radiopipe.models.design_validations` runs the extra
+validations they need.
 """
 
 from __future__ import annotations

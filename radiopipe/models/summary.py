@@ -72,12 +72,18 @@ def validation_summary(model: ModelConfig, n_splits: int) -> dict:
 
 
 def per_fold(y: np.ndarray, result: ValidationResult) -> list[dict]:
-    """Held-out ROC-AUC and test size of each outer fold (None where undefined)."""
+    """Held-out ROC-AUC and test size of each outer fold of the first repeat (None where
+    undefined).
+
+    Each fold is scored on the probabilities of its own model (the first repeat's), not on the
+    probabilities averaged over repeats, which mix models of other repeats' folds.
+    """
+    proba = result.proba if result.by_repeat is None else result.by_repeat[0]
+    names = [str(code) for code in range(proba.shape[1])]
     rows = []
     for k in np.unique(result.fold[result.fold >= 0]):
         test = result.fold == k
-        names = [str(code) for code in range(result.proba.shape[1])]
-        auc = classification_metrics(y[test], result.proba[test], names)["roc_auc"]
+        auc = classification_metrics(y[test], proba[test], names)["roc_auc"]
         rows.append({"fold": int(k), "n_test": int(test.sum()),
                      "roc_auc": None if np.isnan(auc) else auc})
     return rows

@@ -11,6 +11,20 @@
 ``fixed_bin_number``
     IBSI fixed bin number (FBN): ``x_d = floor(n (x - min) / (max - min)) + 1``, with the maximum
     mapped to ``n``; a flat ROI gets level 1.
+``fixed_bin_number_pyradiomics``
+    pyradiomics' ``binCount``: the edges of ``numpy.histogram(x, n)`` with the last one raised by
+    1, then ``digitize``. The same bins as FBN in exact arithmetic, but values that fall on an
+    edge after rounding may land one level apart; a flat ROI gets the level of the middle bin.
+
+The pyradiomics schemes bin in a pixel type (``dtype``): pyradiomics bins each image in the pixel
+type it has (float32 for a float32 image and for every LoG and gradient image), and NumPy then
+computes the lowest edge ``min - min % w`` (bin width) or every edge (bin count, ``linspace`` in
+the values' type) in that type, so a value next to an edge may land in the neighbouring level of
+the one float64 edges give. The values are read in that type (exactly, when they come from an
+image of it) and the edges are computed by pyradiomics' own NumPy expressions on NumPy scalars of
+it.
+The IBSI schemes compute in float64: IBSI defines the bins on the intensities as real numbers,
+and float64 is the closest to them (its reference values are computed so).
 
 Every function maps the values inside the ROI to integer levels starting at 1 and returns them
 with the number of levels of the scheme (``n_levels``), which texture matrices use as their size.
@@ -62,12 +76,28 @@ def fixed_bin_size(values, bin_width: float, lower_bound: float | None = None) -
     return Discretised(levels, int(levels.max()) if levels.size else 0)
 
 
-def fixed_bin_size_pyradiomics(values, bin_width: float) -> Discretised:
+def fixed_bin_size_pyradiomics(values, bin_width: float, dtype=None) -> Discretised:
     """pyradiomics ``binWidth`` discretisation (bins aligned to multiples of the width).
 
-    Reproduces ``radiomics.imageoperations.binImage``: edges
-    ``arange(min - min % w, max + 2 w, w)``, then ``digitize`` (for a NumPy float64 array, one
-    compiled pass equal to it); a flat ROI gets level 1.
+    Reproduces ``radiomics.imageoperations.binImage`` on an image of pixel type ``dtype``: edges
+    ``arange(min - min % w, max + 2 w, w)``, its bounds computed in ``dtype`` (``arange`` itself
+    steps in float64), then ``digitize`` (for a NumPy array, one compiled pass equal to it); a
+    flat ROI gets level 1.
+
+    Parameters
+    ----------
+    values : array
+        Intensities inside the ROI.
+    bin_width : float
+        Bin width ``w`` > 0.
+    dtype : {numpy.float32, numpy.float64}, optional
+        The pixel type pyradiomics bins in (see the module notes); default float32 for float32
+        values, float64 otherwise. The values are read in it.
+
+    Returns
+    -------
+    Discretised
+        Levels (int32) and ``n_levels`` = the highest level.
 
     Examples
     --------
@@ -78,24 +108,83 @@ def fixed_bin_size_pyradiomics(values, bin_width: float) -> Discretised:
     xp = get_namespace(values)
     if values.size == 0:
         return Discretised(values.astype(xp.int32), 0)
-    low = float(values.min())
-    high = float(values.max())
-    edges = np.arange(low - (low % bin_width), high + 2 * bin_width, bin_width)
+    values, pixel = _in_pixel_type(values, dtype)
+    width = float(bin_width)  # a Python float: NumPy computes the bounds in the pixel type
+    # NumPy scalars of the pixel type (exact: the extremes are values of that type).
+    minimum, maximum = pixel.type(float(values.min())), pixel.type(float(values.max()))
+    edges = np.arange(minimum - (minimum % width), maximum + 2 * width, width)
     if len(edges) == 1:
         return Discretised(xp.ones(values.shape, dtype=xp.int32), 1)
-    if isinstance(values, np.ndarray) and values.dtype == np.float64:
+    if isinstance(values, np.ndarray):
         levels, top = _digitize_regular(values.reshape(-1), edges, float(edges[1] - edges[0]))
         return Discretised(levels.reshape(values.shape), int(top))
     levels = xp.digitize(values, xp.asarray(edges)).astype(xp.int32)
     return Discretised(levels, int(levels.max()))
 
 
+def fixed_bin_number_pyradiomics(values, n_bins: int, dtype=None) -> Discretised:
+    """pyradiomics ``binCount`` discretisation.
+
+    Reproduces ``radiomics.imageoperations.binImage`` on an image of pixel type ``dtype``: edges
+    ``numpy.histogram(x, n)[1]`` (computed in ``dtype``), the last one raised by 1, then
+    ``digitize``.
+
+    Parameters
+    ----------
+    values : array
+        Intensities inside the ROI.
+    n_bins : int
+        Number of bins ``n`` >= 1.
+    dtype : {numpy.float32, numpy.float64}, optional
+        As for :func:`fixed_bin_size_pyradiomics`.
+
+    Returns
+    -------
+    Discretised
+        Levels (int32, ``1..n``) and ``n_levels`` = the highest level (``n`` unless the ROI is
+        flat: then every value gets the middle bin's level, as in pyradiomics).
+
+    Examples
+    --------
+    >>> fixed_bin_number_pyradiomics(np.array([0.0, 1.0, 2.0, 4.0]), 4).levels.tolist()
+    [1, 2, 3, 4]
+    """
+    _check_count(n_bins, "fixed_bin_number_pyradiomics")
+    xp = get_namespace(values)
+    if values.size == 0:
+        return Discretised(values.astype(xp.int32), 0)
+    values, pixel = _in_pixel_type(values, dtype)
+    # numpy.histogram's edges depend only on the minimum, the maximum and their type.
+    extremes = np.array([float(values.min()), float(values.max())], dtype=pixel)
+    edges = np.histogram_bin_edges(extremes, n_bins)
+    edges[-1] += 1
+    if isinstance(values, np.ndarray):
+        levels, top = _digitize_regular(values.reshape(-1), edges, float(edges[1] - edges[0]))
+        return Discretised(levels.reshape(values.shape), int(top))
+    levels = xp.digitize(values, xp.asarray(edges)).astype(xp.int32)
+    return Discretised(levels, int(levels.max()))
+
+
+def _in_pixel_type(values, dtype):
+    """``values`` read in the pixel type pyradiomics bins in, and that type."""
+    if dtype is None:
+        dtype = np.float32 if values.dtype == np.float32 else np.float64
+    pixel = np.dtype(dtype)
+    if pixel not in (np.float32, np.float64):
+        raise ValueError(
+            f"The 'dtype' parameter must be float32 or float64. Got {dtype!r} instead."
+        )
+    return values.astype(pixel, copy=False), pixel
+
+
 @numba.njit(cache=True, nogil=True)
 def _digitize_regular(values, edges, width):  # pragma: no cover - compiled by Numba
-    """``np.digitize(values, edges)`` (int32) and its maximum, for evenly spaced increasing
+    """``np.digitize(values, edges)`` (int32) and its maximum, for nearly evenly spaced increasing
     ``edges``: each value's bin is guessed from the spacing and corrected against the edges
-    themselves (the guess is off by at most one where rounding meets an edge), in one pass
-    instead of a binary search per value."""
+    themselves (the guess is off by at most one where rounding meets an edge, or in the last,
+    wider bin of pyradiomics' bin-count edges), in one pass instead of a binary search per
+    value. Compiled once per pair of types (float32 or float64 values and edges); each value is
+    compared with the edges in their common type, as ``np.digitize`` compares them."""
     n_edges = edges.size
     levels = np.empty(values.size, dtype=np.int32)
     top = 0
@@ -127,11 +216,7 @@ def fixed_bin_number(values, n_bins: int) -> Discretised:
     >>> fixed_bin_number(np.array([0.0, 1.0, 2.0, 4.0]), 4).levels.tolist()
     [1, 2, 3, 4]
     """
-    if not (isinstance(n_bins, (int, np.integer)) and n_bins >= 1):
-        raise ValueError(
-            "The 'n_bins' parameter of fixed_bin_number must be an int >= 1. "
-            f"Got {n_bins!r} instead."
-        )
+    _check_count(n_bins, "fixed_bin_number")
     xp = get_namespace(values)
     low, high = xp.min(values), xp.max(values)
     if float(high) == float(low):
@@ -145,4 +230,12 @@ def _check_width(bin_width: float) -> None:
     if not (isinstance(bin_width, (int, float, np.floating, np.integer)) and bin_width > 0):
         raise ValueError(
             f"The 'bin_width' parameter must be a float > 0. Got {bin_width!r} instead."
+        )
+
+
+def _check_count(n_bins: int, function: str) -> None:
+    if not (isinstance(n_bins, (int, np.integer)) and n_bins >= 1):
+        raise ValueError(
+            f"The 'n_bins' parameter of {function} must be an int >= 1. "
+            f"Got {n_bins!r} instead."
         )

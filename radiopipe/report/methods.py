@@ -36,6 +36,8 @@ _DISCRETISATION = {
     "fixed_bin_size_pyradiomics": "fixed bin size, pyradiomics binWidth (bins aligned to 0)",
     "fixed_bin_number": "IBSI fixed bin number",
 }
+# Under pyradiomics definitions the bin number is pyradiomics' binCount (numpy.histogram's edges).
+_PYRADIOMICS_BIN_NUMBER = "fixed bin number, pyradiomics binCount (numpy.histogram edges)"
 
 
 def methods_section(config: dict, record: ValidationRecord, features: pd.DataFrame,
@@ -102,6 +104,14 @@ def software_section(versions: dict) -> Markup:
                                                     [[name, v] for name, v in rows.items()]))
 
 
+def _discretisation(features: dict) -> str:
+    """The discretisation scheme in words, as the definitions make it."""
+    scheme = features["discretisation"]
+    if scheme == "fixed_bin_number" and features["definitions"] == "pyradiomics":
+        return _PYRADIOMICS_BIN_NUMBER
+    return _DISCRETISATION[scheme]
+
+
 def _ibsi_rows(config: dict, record: ValidationRecord, catalogue: pd.DataFrame,
                deviating: int) -> list:
     features = config["features"]
@@ -142,7 +152,7 @@ def _ibsi_rows(config: dict, record: ValidationRecord, catalogue: pd.DataFrame,
         ["interpolation / resampling", resampling],
         ["re-segmentation", "; ".join(reseg) or "none"],
         ["image types (filters)", "; ".join(image_type_descriptions(features))],
-        ["discretisation", f"{_DISCRETISATION[features['discretisation']]}, {bins}"],
+        ["discretisation", f"{_discretisation(features)}, {bins}"],
         ["texture aggregation", _AGGREGATIONS[features["aggregation"]]
          + "; neighbourhood distance 1 (Chebyshev)"],
         ["feature families", ", ".join(features["families"])],

@@ -145,10 +145,18 @@ def performance_html(
             ["fold", "test cases", "ROC-AUC"],
             [[f["fold"], f["n_test"], _num(f["roc_auc"])] for f in record.per_fold],
         ),
+        per_fold_repeats=_repeats(record.validation),
         design_checks=Markup(design_checks_html(record, table)),
     )
     figures = _figures(record, y, proba, groups, auc_ci, save_csv, run_dir, unit)
     return html, figures
+
+
+def _repeats(validation: dict) -> int:
+    """How many times the design's folds were drawn (1 without repeats)."""
+    if validation["design"] != "repeated_kfold":
+        return 1
+    return validation["n_outer_splits"] // validation["n_splits"]
 
 
 def _set_legend(entry: dict, stability_icc: str) -> tuple[str, str]:

@@ -126,6 +126,9 @@ class FeatureConfig(Strict):
     families: list[Literal[FEATURE_FAMILIES + IBSI_ONLY_FAMILIES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(FEATURE_FAMILIES), min_length=1
     )
+    # fixed_bin_number is IBSI's FBN under definitions 'ibsi', pyradiomics' binCount (histogram
+    # edges) under 'pyradiomics', where it and fixed_bin_size_pyradiomics bin in the pixel type
+    # pyradiomics bins each image in (features/extract.py's bin_dtype).
     discretisation: Literal["fixed_bin_size_pyradiomics", "fixed_bin_size", "fixed_bin_number"] = (
         "fixed_bin_size_pyradiomics"
     )

@@ -4,7 +4,8 @@
 Reads the feature, reading and CNN settings, the manifest and every case's image and mask bytes;
 reruns only when one of them changed (then each case is still reused from ``cases/`` when its own
 key is unchanged). Radiomics run on the compute engine: ``n_jobs`` local processes, or one task
-per case on the Dask cluster of ``compute.engine: dask``.
+per case on the Dask cluster of ``compute.engine: dask``. A table that ``import-features`` wrote
+is kept as it is: extraction never overwrites features imported from elsewhere.
 """
 
 from __future__ import annotations
@@ -78,7 +79,14 @@ def extract(loaded: LoadedConfig, *, progress: bool = True) -> ExtractOutcome:
     """
     check_devices(loaded)
     run = open_run(loaded)
+    imported = _imported_table(run)
+    if imported is not None:
+        return imported
     manifest = cohort_manifest(loaded, require_labels=False)
+    if loaded.config.features.kind != "radiomics":
+        from radiopipe.cnn.extraction import check_single_image  # torch only for the CNN
+
+        check_single_image(manifest)  # before the radiomics of every case are computed
     done = run_stage(run, STAGE, stage_reads(loaded, manifest),
                      lambda: _extract(loaded, manifest, run, progress))
     if done.reused:
@@ -87,6 +95,21 @@ def extract(loaded: LoadedConfig, *, progress: bool = True) -> ExtractOutcome:
     results = done.value
     failed = [r.case_id for r in results if r.status == "failed"]
     return ExtractOutcome(run, results, failed, False)
+
+
+def _imported_table(run: RunFolder) -> ExtractOutcome | None:
+    """The run's table when ``import-features`` wrote it (kept, never overwritten by an
+    extraction), else None."""
+    if not run.features.is_file():
+        return None
+    _, provenance = read_table(run.features)
+    source = provenance.get("source")
+    if source is None:
+        return None
+    logger.info("%s: kept the features imported from '%s' (%s); to extract here, delete "
+                "features.parquet or choose another output_dir", STAGE, source["file"],
+                source["description"])
+    return ExtractOutcome(run, None, list(provenance["failed_cases"]), True)
 
 
 def _extract(loaded: LoadedConfig, manifest: Manifest, run: RunFolder, progress: bool):

@@ -3,11 +3,19 @@
 For each case of the manifest (or those named), the maps of :mod:`radiopipe.voxelwise` are
 written to ``maps/<case_id>/<column>.nrrd``, each file atomically. A case that fails is
 recorded in ``maps/failures/<case_id>.json`` (its earlier maps removed) and never stops the
-others. Maps are always recomputed: they are an export, not a stage other stages read.
+others.
+
+A rerun resumes: a case's maps are reused when its ``maps/<case_id>/maps.json`` holds the same
+key (feature and reading settings, chosen columns, kernel, radiopipe's version, the image and
+mask bytes' SHA-256) and every map file it lists is there with the SHA-256 recorded when it
+was written; otherwise (a setting or an input changed, a file missing or edited, an
+interrupted write) the case's folder is emptied and its maps computed again. The key file is
+written last, so a case is never reused half-written.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -17,11 +25,13 @@ from pathlib import Path
 
 import SimpleITK as sitk
 
+from radiopipe import __version__
 from radiopipe.config import LoadedConfig
 from radiopipe.errors import ConfigError
+from radiopipe.extraction import input_sha256
 from radiopipe.io import Volume, read_case
 from radiopipe.run_folder import RunFolder
-from radiopipe.storage import atomic_write, atomic_write_json
+from radiopipe.storage import atomic_write, atomic_write_json, file_sha256
 from radiopipe.study import cohort_manifest, open_run
 from radiopipe.voxelwise.maps import check_features, mappable_features, voxel_maps
 
@@ -35,13 +45,16 @@ class MapsOutcome:
     Attributes
     ----------
     written : dict of str to list of Path
-        Case id -> its map files.
+        Case id -> its map files (computed now or reused).
     failed_cases : dict of str to str
         Case id -> why its maps failed.
+    reused : list of str
+        Cases whose earlier maps were kept.
     """
 
     written: dict[str, list[Path]]
     failed_cases: dict[str, str]
+    reused: list[str]
 
 
 def write_maps(loaded: LoadedConfig, *, cases=None, features=None, kernel_radius: int = 1,
@@ -73,9 +86,22 @@ def write_maps(loaded: LoadedConfig, *, cases=None, features=None, kernel_radius
     manifest = cohort_manifest(loaded, require_labels=False)
     chosen = _chosen_cases(manifest, cases)
     run = open_run(loaded)
-    written, failed = {}, {}
+    settings = {"features": loaded.config.features.model_dump(mode="json"),
+                "reading": loaded.config.data.reading(), "columns": features,
+                "kernel_radius": kernel_radius, "masked_kernel": masked_kernel,
+                "version": __version__}
+    written, failed, reused = {}, {}, []
     for number, case in enumerate(chosen, start=1):
         try:
+            image_sha256, mask_sha256 = input_sha256(case)
+            key = {**settings, "image_sha256": image_sha256, "mask_sha256": mask_sha256}
+            kept = _reusable_maps(run, case.case_id, key)
+            if kept is not None:
+                written[case.case_id] = kept
+                reused.append(case.case_id)
+                run.maps_failure_file(case.case_id).unlink(missing_ok=True)
+                logger.info("maps: %d/%d cases (%s reused)", number, len(chosen), case.case_id)
+                continue
             image, mask = read_case(case, loaded.config.data)
             maps = voxel_maps(Volume.from_sitk(image), Volume.from_sitk(mask), features,
                               loaded.config.features, kernel_radius=kernel_radius,
@@ -84,10 +110,38 @@ def write_maps(loaded: LoadedConfig, *, cases=None, features=None, kernel_radius
             failed[case.case_id] = _record_failure(run, case.case_id, type(exc).__name__, exc)
             continue
         run.maps_failure_file(case.case_id).unlink(missing_ok=True)
-        written[case.case_id] = [_write_image(run.map_file(case.case_id, column), image)
-                                 for column, image in maps.items()]
+        shutil.rmtree(run.maps_dir / case.case_id, ignore_errors=True)  # no stale columns
+        paths = [_write_image(run.map_file(case.case_id, column), image)
+                 for column, image in maps.items()]
+        atomic_write_json(run.maps_key_file(case.case_id),
+                          {"key": key, "files": {p.name: file_sha256(p) for p in paths}})
+        written[case.case_id] = paths
         logger.info("maps: %d/%d cases", number, len(chosen))
-    return MapsOutcome(written, failed)
+    return MapsOutcome(written, failed, reused)
+
+
+def _reusable_maps(run: RunFolder, case_id: str, key: dict) -> list[Path] | None:
+    """The case's map files when its key file matches ``key`` and lists them unedited, else
+    None (and the reason logged when there were earlier maps)."""
+    record_path = run.maps_key_file(case_id)
+    if not record_path.is_file():
+        return None
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        files = {record_path.parent / name: digest for name, digest in record["files"].items()}
+        same_key = record["key"] == key
+    except (ValueError, KeyError, TypeError, AttributeError):
+        logger.info("maps: %s: its key file cannot be read; computing its maps again", case_id)
+        return None
+    if not same_key:
+        logger.info("maps: %s: settings or inputs changed; computing its maps again", case_id)
+        return None
+    for path, digest in files.items():
+        if not path.is_file() or file_sha256(path) != digest:
+            logger.warning("maps: %s: '%s' is missing or was changed after it was written; "
+                           "computing its maps again", case_id, path.name)
+            return None
+    return list(files)
 
 
 def _chosen_cases(manifest, cases):

@@ -23,21 +23,18 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from radiopipe.columns import acquisition_columns, is_column
+from radiopipe.columns import acquisition_columns
 from radiopipe.config import LoadedConfig
 from radiopipe.devices import check_devices
 from radiopipe.errors import DataError
 from radiopipe.evaluate import classification_metrics
 from radiopipe.models.bundle import save_bundle
 from radiopipe.models.calibration import check_calibration_splits
-from radiopipe.models.design_checks import (
-    auc_difference,
-    auc_interval,
-    auc_of,
-    control_auc,
-    repeat_aucs,
-    shuffled_labels,
-    threshold_summary,
+from radiopipe.models.design_checks import auc_difference
+from radiopipe.models.design_validations import (
+    ExtraValidation,
+    design_checks,
+    negative_image_aucs,
 )
 from radiopipe.models.designs import design_splits, grouped_kfold
 from radiopipe.models.factory import make_candidate
@@ -59,11 +56,10 @@ from radiopipe.models.summary import (
     per_fold,
     validation_summary,
 )
-from radiopipe.models.validation import ValidationResult, predict_codes, validate
+from radiopipe.models.validation import predict_codes, validate
 from radiopipe.provenance import package_versions
 from radiopipe.records import (
     BundleManifest,
-    DesignChecks,
     FeatureSettingsRecord,
     FeatureSummary,
     FoldModel,
@@ -238,10 +234,11 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         if fs != main_set and r.name == model.name else c
         for c, (r, fs) in zip(comparison, results, strict=True)
     ]
-    checks = _design_checks(model, inputs, splits, primary, n_jobs, dask_address, perturbed)
+    extra = ExtraValidation(n_jobs=n_jobs, dask_address=dask_address, perturbed=perturbed)
+    checks = design_checks(model, inputs, splits, primary, extra)
     if model.controls.negative_images:
-        checks = replace(checks, negative_images=_negative_images(
-            run, model, frame, clinical, inputs, splits, n_jobs, dask_address, perturbed))
+        checks = replace(checks, negative_images=negative_image_aucs(
+            model, frame, pd.read_parquet(run.control_values), clinical, inputs, splits, extra))
     health = model_health(inputs.y, primary.proba, primary.tested, splits, comparison)
     for finding in health:
         logger.warning("%s %s: %s", finding.code, finding.severity, finding.message)
@@ -284,80 +281,6 @@ def _train(loaded: LoadedConfig, frame: pd.DataFrame, provenance: dict,
         checks=checks,
         interval_method=model.bootstrap.method,
     )
-
-
-def _design_checks(model, inputs: ModelInputs, splits, primary, n_jobs: int,
-                   dask_address: str | None, perturbed: pd.DataFrame | None) -> DesignChecks:
-    """Spread over repeats and seeds, the shuffled-label control and the in-fold threshold of
-    the primary model on the main feature set (extra validations where configured)."""
-    cv = model.cv
-    seeds = []
-    if cv.seeds:
-        seeds.append({"seed": cv.seed, "roc_auc": auc_of(inputs.y, primary)})
-        for seed in (s for s in cv.seeds if s != cv.seed):
-            logger.info("train: the design again with seed %d (model.cv.seeds)", seed)
-            result = _validate_primary(model, inputs, inputs.y,
-                                       cv.model_copy(update={"seed": seed}), n_jobs,
-                                       dask_address, perturbed)
-            seeds.append({"seed": seed, "roc_auc": auc_of(inputs.y, result)})
-    shuffled = []
-    permutations = shuffled_labels(inputs.y, inputs.groups, model.controls.shuffled_labels,
-                                   cv.seed)
-    for k, y in enumerate(permutations):
-        logger.info("train: shuffled-label control %d/%d", k + 1, len(permutations))
-        result = _validate_primary(model, inputs, y, cv, n_jobs, dask_address, perturbed)
-        shuffled.append({"permutation": k,
-                         **auc_interval(y, inputs.groups, result, model.bootstrap)})
-    return DesignChecks(
-        repeats=repeat_aucs(inputs.y, primary) if cv.design == "repeated_kfold" else [],
-        seeds=seeds,
-        shuffled_labels=shuffled,
-        threshold=(threshold_summary(inputs.y, inputs.groups, primary, splits, model.bootstrap)
-                   if primary.thresholds is not None else None),
-    )
-
-
-def _validate_primary(model, inputs: ModelInputs, y: np.ndarray, cv, n_jobs: int,
-                      dask_address: str | None,
-                      perturbed: pd.DataFrame | None) -> ValidationResult:
-    """The primary model on the main feature set, validated with labels ``y`` under the design
-    ``cv`` (its splits drawn anew)."""
-    splits = design_splits(cv, y, inputs.groups, inputs.sites)
-    candidate = make_candidate(model, model.name, inputs.columns, seed=cv.seed,
-                               dask_address=dask_address, perturbed=perturbed)
-    settings = FitSettings(model.search, model.preprocessing.calibration, cv.seed)
-    [result] = validate([candidate], inputs.X, y, inputs.groups, splits, settings, n_jobs=n_jobs)
-    return result
-
-
-def _negative_images(run: RunFolder, model, frame: pd.DataFrame, clinical: pd.DataFrame | None,
-                     inputs: ModelInputs, splits, n_jobs: int, dask_address: str | None,
-                     perturbed: pd.DataFrame | None) -> list[dict]:
-    """The primary model on the main set validated under ``splits`` on each negative-control
-    image's features (the cases' radiomics columns replaced, every other column kept)."""
-    values = pd.read_parquet(run.control_values)
-    radiomics = [c for c in frame.columns if is_column(c)]
-    classes = sorted(frame["label"].unique())
-    settings = FitSettings(model.search, model.preprocessing.calibration, model.cv.seed)
-    found = []
-    for control in model.controls.negative_images:
-        part = values[values["control"] == control].set_index("case_id")
-        missing = [c for c in frame["case_id"] if c not in part.index]
-        if missing:
-            raise DataError(
-                f"case '{missing[0]}' has features but no '{control}' negative-control features "
-                f"({len(missing)} case(s) in all): see controls/failures/ and rerun 'radiopipe "
-                "train CONFIG', which retries them")
-        swapped = frame.copy()
-        swapped[radiomics] = part.loc[frame["case_id"], radiomics].to_numpy()
-        subset = model_inputs(swapped, clinical, inputs.columns, classes)
-        logger.info("train: negative control '%s' under the main design's splits", control)
-        candidate = make_candidate(model, model.name, subset.columns, seed=model.cv.seed,
-                                   dask_address=dask_address, perturbed=perturbed)
-        [result] = validate([candidate], subset.X, inputs.y, inputs.groups, splits, settings,
-                            n_jobs=n_jobs)
-        found.append(control_auc(inputs.y, inputs.groups, result, control, model.bootstrap))
-    return found
 
 
 def _uses_svm(model) -> bool:

@@ -8,7 +8,10 @@ pyradiomics' voxel-based extraction (``execute(..., voxelBased=True)``), which t
 * ``masked`` (pyradiomics' ``maskedKernel``, true by default): only ROI voxels of the cube count
   and the grey levels are discretised over the whole ROI; unmasked, every voxel of the cropped
   image in the cube counts and the levels are discretised over the whole cropped image;
-* voxels beyond the cropped image count for nothing (pyradiomics pads with NaN / outside mask).
+* voxels beyond the cropped image count for nothing (pyradiomics pads with NaN / outside mask);
+* the levels are binned in a pixel type, as pyradiomics bins them: its texture families in the
+  image's own (float32 for a float32 image), its first order in float64 (it casts the image to
+  float64 before it bins it).
 """
 
 from __future__ import annotations
@@ -77,7 +80,8 @@ class KernelInput:
 
 
 def kernel_input(image: np.ndarray, roi: np.ndarray, spacing, settings: FeatureConfig, *,
-                 radius: int, masked: bool = True) -> tuple[KernelInput, tuple[slice, ...]]:
+                 radius: int, masked: bool = True,
+                 dtype=np.float64) -> tuple[KernelInput, tuple[slice, ...]]:
     """Crop, discretise and pad one prepared image for kernels of ``radius``.
 
     Parameters
@@ -94,6 +98,9 @@ def kernel_input(image: np.ndarray, roi: np.ndarray, spacing, settings: FeatureC
         Kernel radius ``r`` >= 1 in voxels.
     masked : bool
         pyradiomics' ``maskedKernel``.
+    dtype : {numpy.float32, numpy.float64}
+        The pixel type the levels are binned in (see
+        :func:`radiopipe.features.extract.discretise`).
 
     Returns
     -------
@@ -106,7 +113,7 @@ def kernel_input(image: np.ndarray, roi: np.ndarray, spacing, settings: FeatureC
     inside = roi[crop]
     counted = inside if masked else np.ones(inside.shape, dtype=bool)
     levels = np.zeros(values.shape, dtype=np.int32)
-    levels[counted] = discretise(values[counted], settings).levels
+    levels[counted] = discretise(values[counted], settings, dtype=dtype).levels
     pad = [(radius, radius)] * 3
     values = np.pad(np.where(counted, values, np.nan), pad, constant_values=np.nan)
     levels = np.pad(levels, pad)

@@ -26,7 +26,7 @@ import SimpleITK as sitk
 
 from radiopipe.columns import column_name, split_column
 from radiopipe.config import FeatureConfig
-from radiopipe.features.extract import filter_images, prepare_case
+from radiopipe.features.extract import bin_dtype, filter_images, prepare_case
 from radiopipe.io import Volume
 from radiopipe.preprocess.crop import crop_slices
 from radiopipe.voxelwise import firstorder, glcm, gldm, glrlm, glszm, ngtdm
@@ -151,10 +151,8 @@ def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *
     volume = Volume(array, grid.spacing, _corner(grid, region), grid.direction)
     maps = {}
     for image_type, by_family in by_image.items():
-        kernels, crop = kernel_input(
-            images[image_type], prepared.intensity_mask, grid.spacing, settings,
-            radius=kernel_radius, masked=masked_kernel,
-        )
+        kernels, crop = _family_kernels(images[image_type], image_type, by_family, prepared,
+                                        settings, kernel_radius, masked_kernel)
         box = array[tuple(slice(c.start - r.start, c.stop - r.start)
                           for c, r in zip(crop, region))]
         box_roi = prepared.intensity_mask[crop]
@@ -164,6 +162,25 @@ def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *
                 box[box_roi] = values  # the centres' order: the ROI's, in C order
                 maps[column_name(image_type, family, name)] = volume.to_sitk()
     return maps
+
+
+def _family_kernels(image: np.ndarray, image_type: str, by_family: dict, prepared,
+                    settings: FeatureConfig, radius: int,
+                    masked: bool) -> tuple[dict[str, KernelInput], tuple[slice, ...]]:
+    """Each wanted family's kernels of one (filtered) image, and the crop they cover.
+
+    pyradiomics' voxel-based first order casts the image to float64 before it bins it; the
+    texture families bin it in its own pixel type (:func:`bin_dtype`).
+    """
+    dtypes = {family: np.dtype(np.float64) if family == "firstorder"
+              else bin_dtype(image_type, prepared, settings) for family in by_family}
+    by_dtype = {}
+    for dtype in dict.fromkeys(dtypes.values()):
+        by_dtype[dtype], crop = kernel_input(
+            image, prepared.intensity_mask, prepared.image.spacing, settings, radius=radius,
+            masked=masked, dtype=dtype,
+        )
+    return {family: by_dtype[dtype] for family, dtype in dtypes.items()}, crop
 
 
 def _corner(grid: Volume, region: tuple[slice, ...]) -> tuple[float, ...]:
@@ -192,18 +209,20 @@ def _images(prepared, settings: FeatureConfig, by_image: dict) -> dict[str, np.n
     return images
 
 
-def _family_values(kernels: KernelInput, by_family: dict[str, list[str]],
+def _family_values(kernels: dict[str, KernelInput], by_family: dict[str, list[str]],
                    settings: FeatureConfig, n_threads: int) -> dict[str, dict[str, np.ndarray]]:
-    """Family -> feature -> the values of every centre, the centres split into ``n_threads``
-    consecutive parts computed in as many threads."""
-    parts = [replace(kernels, centres=centres)
-             for centres in np.array_split(kernels.centres, n_threads) if len(centres)]
-    if len(parts) == 1:
-        return {family: FAMILY_MAPS[family][1](kernels, names, settings)
+    """Family -> feature -> the values of every centre (``kernels``: each family's), the
+    centres split into ``n_threads`` consecutive parts computed in as many threads."""
+    parts = {family: [replace(kernels[family], centres=centres)
+                      for centres in np.array_split(kernels[family].centres, n_threads)
+                      if len(centres)]
+             for family in by_family}
+    if n_threads == 1 or len(next(iter(parts.values()))) == 1:
+        return {family: FAMILY_MAPS[family][1](kernels[family], names, settings)
                 for family, names in by_family.items()}
-    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
         futures = {family: [pool.submit(FAMILY_MAPS[family][1], part, names, settings)
-                            for part in parts]
+                            for part in parts[family]]
                    for family, names in by_family.items()}
         results = {family: [future.result() for future in family_futures]
                    for family, family_futures in futures.items()}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from radiopipe.config import FeatureConfig
-from radiopipe.features.extract import extract_features
+from radiopipe.features.extract import bin_dtype, extract_features, prepare_case
 from radiopipe.io import Volume
 
 IDENTITY = tuple(np.eye(3).ravel())
@@ -195,3 +195,38 @@ def test_the_ivh_reads_the_intensities_when_asked():
     assert _extract(image, mask, settings)[key] == 2.0  # 7 of 8 voxels at or above level 2
     settings = settings.model_copy(update={"ivh_discretisation": "none"})
     assert _extract(image, mask, settings)[key] == 11.0
+
+
+@pytest.mark.parametrize(
+    ("image_name", "float32_input", "definitions", "expected"),
+    [
+        ("original", True, "pyradiomics", np.float32),
+        ("original", False, "pyradiomics", np.float64),
+        ("log-sigma-2-0-mm-3D", False, "pyradiomics", np.float32),
+        ("gradient", False, "pyradiomics", np.float32),
+        ("lbp-2D", True, "pyradiomics", np.float32),
+        ("wavelet-LLH", True, "pyradiomics", np.float64),
+        ("square", True, "pyradiomics", np.float64),
+        ("lbp-3D-k", True, "pyradiomics", np.float64),
+        ("original", True, "ibsi", np.float64),
+        ("log-sigma-2-0-mm-3D", True, "ibsi", np.float64),
+    ],
+)
+def test_images_are_binned_in_pyradiomics_pixel_type(image_name, float32_input, definitions,
+                                                      expected):
+    dtype = np.float32 if float32_input else np.int16
+    image = np.arange(6 * 6 * 6, dtype=dtype).reshape(6, 6, 6)
+    mask = np.zeros(image.shape, dtype=bool)
+    mask[1:5, 1:5, 1:5] = True
+    settings = FeatureConfig(definitions=definitions)
+    prepared = prepare_case(_volume(image), _volume(mask), settings)
+    assert bin_dtype(image_name, prepared, settings) == expected
+
+
+def test_a_normalised_float32_image_is_binned_in_float64():
+    image = np.arange(6 * 6 * 6, dtype=np.float32).reshape(6, 6, 6)
+    mask = np.ones(image.shape, dtype=bool)
+    settings = FeatureConfig(normalize=True)
+    prepared = prepare_case(_volume(image), _volume(mask), settings)
+    assert bin_dtype("original", prepared, settings) == np.float64
+    assert bin_dtype("log-sigma-1-0-mm-3D", prepared, settings) == np.float32

@@ -23,7 +23,8 @@ from radiopipe.models.factory import make_candidate
 from radiopipe.models.fitting import FitSettings
 from radiopipe.models.infold import InputColumns
 from radiopipe.models.inputs import matched_columns
-from radiopipe.models.validation import validate
+from radiopipe.models.summary import per_fold
+from radiopipe.models.validation import ValidationResult, validate
 from radiopipe.records import ValidationRecord
 from radiopipe.report.design_checks import design_checks_html
 from radiopipe.report.layout import table
@@ -146,9 +147,24 @@ def test_metrics_json_reads_back_and_the_report_shows_every_check(study, tmp_pat
     for text in ("ΔROC-AUC vs image", "<th>permutation</th><th>ROC-AUC (95% CI)</th>",
                  "Spread over repeats", "averages each case's probability",
                  "Spread over seeds", "Shuffled-label control", "leaks",
-                 "Youden's J on inner out-of-fold", "sensitivity", "specificity"):
+                 "Youden's J on inner out-of-fold", "sensitivity", "specificity",
+                 "The folds of the first of 2 repeats, each scored on the probabilities of its "
+                 "own model"):
         assert text in html, text
     assert "mean-alone" in html and figures.startswith("<h2>Figures</h2>")
+
+
+def test_per_fold_scores_each_fold_on_its_own_models_probabilities():
+    """Under repeats, a fold of the first repeat is scored on that repeat's probabilities, not on
+    the average over repeats (which mixes in models of other repeats' folds)."""
+    y = np.array([0, 1, 0, 1, 0, 1, 0, 1])
+    first = np.array([0.2, 0.8, 0.3, 0.7, 0.9, 0.1, 0.6, 0.4])  # fold 0 perfect, fold 1 inverted
+    second = 1 - first
+    by_repeat = np.stack([np.column_stack([1 - p, p]) for p in (first, second)])
+    result = ValidationResult("logistic", "model", by_repeat.mean(axis=0),
+                              np.array([0, 0, 0, 0, 1, 1, 1, 1]), [{}], by_repeat=by_repeat)
+    assert per_fold(y, result) == [{"fold": 0, "n_test": 4, "roc_auc": 1.0},
+                                   {"fold": 1, "n_test": 4, "roc_auc": 0.0}]
 
 
 def test_checks_are_off_by_default_and_the_report_shows_none():

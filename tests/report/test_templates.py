@@ -405,3 +405,11 @@ def test_published_estimates_beside_the_held_out_one_and_why_they_differ():
     assert f"Above this run's interval: | {HOSTILE}." in text and "&amp;amp;amp;" not in out
     below = published_section([{**entry, "roc_auc": 0.85}], record, table)
     assert "Above this run's interval" not in text_of(below)
+
+
+def test_methods_name_the_bin_number_by_its_definitions():
+    from radiopipe.report.methods import _discretisation
+
+    bins = {"discretisation": "fixed_bin_number"}
+    assert "pyradiomics binCount" in _discretisation({**bins, "definitions": "pyradiomics"})
+    assert _discretisation({**bins, "definitions": "ibsi"}) == "IBSI fixed bin number"

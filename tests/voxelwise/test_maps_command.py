@@ -41,6 +41,36 @@ def test_maps_writes_each_case_and_records_the_failing_one(tmp_path, capsys):
     assert not list(maps.rglob("*.tmp"))
 
 
+def test_a_rerun_reuses_unchanged_maps_and_recomputes_changed_or_edited_ones(tmp_path, capsys):
+    manifest = make_cohort(tmp_path, n_per_class=1)
+    config = write_config(tmp_path, manifest)
+    command = ["maps", str(config), "--features", *FEATURES, "-q"]
+    assert main(command) == 0
+    maps = tmp_path / "run" / "maps"
+    first = {p: p.stat().st_mtime_ns for p in maps.rglob("*.nrrd")}
+    assert len(first) == 4 and "2 case(s) reused" not in capsys.readouterr().out
+
+    assert main(command) == 0  # nothing changed: both cases reused, no file rewritten
+    assert "2 case(s) reused" in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in maps.rglob("*.nrrd")} == first
+
+    edited = maps / "dark-00" / f"{FEATURES[0]}.nrrd"  # an edited map is computed again
+    original = edited.read_bytes()
+    edited.write_bytes(original[:-8])
+    assert main(command) == 0
+    assert "1 case(s) reused" in capsys.readouterr().out
+    assert edited.read_bytes() == original
+
+    # fewer columns: computed again, and no map of a column no longer asked for is left
+    assert main(["maps", str(config), "--features", FEATURES[1], "-q"]) == 0
+    assert sorted(p.name for p in (maps / "bright-00").iterdir()) == ["maps.json",
+                                                                     f"{FEATURES[1]}.nrrd"]
+    # another kernel radius changes the key
+    assert main(["maps", str(config), "--features", FEATURES[1], "--kernel-radius", "2",
+                 "-q"]) == 0
+    assert "reused" not in capsys.readouterr().out
+
+
 def test_voxel_maps_refuses_an_unknown_feature(tmp_path):
     image = write_image(tmp_path / "image.nrrd", np.ones((6, 6, 6), dtype=np.float32))
     mask = write_image(tmp_path / "mask.nrrd", sphere_mask((6, 6, 6), 2.0))

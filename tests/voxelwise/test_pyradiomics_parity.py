@@ -12,6 +12,7 @@ import SimpleITK as sitk
 from radiopipe.config import FeatureConfig
 from radiopipe.io import Volume
 from radiopipe.voxelwise.maps import mappable_features, voxel_maps
+from tests.float32_bins import disagreeing_value
 from tests.reference_data import pyradiomics_case
 
 radiomics = pytest.importorskip("radiomics")
@@ -35,10 +36,10 @@ def _lesion_crop():
     return sitk.RegionOfInterest(image, size, index), sitk.RegionOfInterest(label, size, index)
 
 
-def _pyradiomics_maps(image, label, radius):
+def _pyradiomics_maps(image, label, radius, bin_width=25.0):
     logging.getLogger("radiomics").setLevel(logging.CRITICAL)
     extractor = featureextractor.RadiomicsFeatureExtractor(
-        binWidth=25, kernelRadius=radius, maskedKernel=True, initValue=np.nan)
+        binWidth=bin_width, kernelRadius=radius, maskedKernel=True, initValue=np.nan)
     extractor.disableAllFeatures()
     extractor.enableFeaturesByName(firstorder=[], glcm=[], glrlm=[], glszm=[], gldm=[],
                                    ngtdm=[])
@@ -62,15 +63,29 @@ def _sparse_phantom():
     return image, label
 
 
-def _compare(image, label, radius):
+def _float32_phantom():
+    """The scattered phantom in float32, a tenth of its voxels holding a value that float32 and
+    float64 edges of width 0.1 bin apart (pyradiomics' texture maps bin the float32 image with
+    float32 edges, its first-order maps bin it as float64)."""
+    image, label = _sparse_phantom()
+    array = (sitk.GetArrayFromImage(image) / 10).astype(np.float32)
+    roi = sitk.GetArrayFromImage(label) == 1
+    array[tuple(axis[::10] for axis in np.nonzero(roi))] = disagreeing_value(
+        array[roi], binWidth=0.1)
+    single = sitk.GetImageFromArray(array)
+    single.CopyInformation(image)
+    return single, label
+
+
+def _compare(image, label, radius, bin_width=25.0):
     """Assert every map pyradiomics makes equals ours; the number of maps compared."""
     features = mappable_features()
     ours = voxel_maps(Volume.from_sitk(image), Volume.from_sitk(label), features,
-                      FeatureConfig(), kernel_radius=radius)
+                      FeatureConfig(bin_width=bin_width), kernel_radius=radius)
     # the maps over the ROI's box lie on pyradiomics' own grid
     boxed = voxel_maps(Volume.from_sitk(image), Volume.from_sitk(label), features,
-                       FeatureConfig(), kernel_radius=radius, extent="roi")
-    theirs = _pyradiomics_maps(image, label, radius)
+                       FeatureConfig(bin_width=bin_width), kernel_radius=radius, extent="roi")
+    theirs = _pyradiomics_maps(image, label, radius, bin_width)
     roi = sitk.GetArrayFromImage(label) == 1
     compared = 0
     for key, their_map in theirs.items():
@@ -105,4 +120,9 @@ def test_maps_equal_pyradiomics_voxel_based(radius):
 @pytest.mark.parametrize("radius", [1, 2])
 def test_maps_equal_pyradiomics_on_a_scattered_roi(radius):
     compared, made = _compare(*_sparse_phantom(), radius)
+    assert compared == made - len(DEVIATING) == 91
+
+
+def test_maps_of_a_float32_image_bin_it_as_pyradiomics_does():
+    compared, made = _compare(*_float32_phantom(), 1, bin_width=0.1)
     assert compared == made - len(DEVIATING) == 91
