@@ -79,7 +79,8 @@ def _kernel_features(index, centres, offsets, radius, grey_levels, symmetric, wi
     max_entries = 2 * (2 * radius + 1) ** 3
     entry_a = np.empty(max_entries, dtype=np.int64)
     entry_b = np.empty(max_entries, dtype=np.int64)
-    scratch = (np.zeros(n_grey), np.zeros(n_grey), np.zeros(2 * top + 1), np.zeros(top + 1))
+    scratch = (np.zeros(n_grey), np.zeros(n_grey), np.zeros(2 * top + 1), np.zeros(top + 1),
+               np.empty(max_entries))
     bins = (np.empty(n_grey, dtype=np.int64), np.empty(n_grey, dtype=np.int64),
             np.empty(2 * top + 1, dtype=np.int64), np.empty(top + 1, dtype=np.int64))
     mcc_cells = mcc_scratch(n_grey, min(n_grey, (2 * radius + 1) ** 3))
@@ -134,7 +135,8 @@ def _direction_features(counts, entry_a, entry_b, grey_levels, scratch, bins, wi
                         mcc_cells, out):  # pragma: no cover - compiled
     """Every feature of one matrix given by its entries, in :data:`FEATURE_NAMES`' order.
 
-    Zeroes the matrix's entries in ``counts`` and the scratch arrays it used.
+    ``scratch``: zeroed :math:`p_x, p_y, p_{x+y}, p_{x-y}` and room for the entries'
+    probabilities. Zeroes the matrix's entries in ``counts`` and the scratch arrays it used.
     """
     n_entries = entry_a.shape[0]
     n_grey = grey_levels.shape[0]
@@ -142,8 +144,8 @@ def _direction_features(counts, entry_a, entry_b, grey_levels, scratch, bins, wi
     total = 0.0
     for n in range(n_entries):
         total += counts[entry_a[n], entry_b[n]]
-    p = np.empty(n_entries)
-    p_x, p_y, p_sum, p_difference = scratch
+    p_x, p_y, p_sum, p_difference, probabilities = scratch
+    p = probabilities[:n_entries]
     rows, columns, sums, differences = bins
     n_rows = n_columns = n_sums = n_differences = 0
     maximum = energy = hxy = autocorrelation = 0.0
