@@ -23,6 +23,12 @@ large-roi-filters
 real-default, real-filters
     every case of ``CASES_DIR``, original image, then original + LoG + wavelet (the median of
     the per-case ratios).
+voxel-maps
+    voxel-wise maps of every first-order, GLCM, GLRLM, GLSZM, GLDM and NGTDM feature, kernel
+    radius 1, on brain1's lesion (three slices) when ``CASES_DIR`` holds brain1: radiopipe's
+    ``voxel_maps`` against pyradiomics' ``voxelBased=True`` (``voxel_maps.py``, whose
+    ``time_voxel_maps`` it calls; pyradiomics runs once untimed for the value check); the
+    ratio of maps on the image's grid, that on the ROI's box (pyradiomics' grid) beside it.
 
 Each line is ``name: R.Rx``, R = pyradiomics time / native time (> 1: native is faster); the last
 line, ``worst``, is the smallest ratio. Timings are warm: each workload runs once per backend
@@ -31,6 +37,7 @@ largest relative difference of a feature both backends output (absolute near zer
 beside each ratio, and a difference over ``TOLERANCE`` is reported as a mismatch (exit 1). The
 MNI152 patches and the value check are those of ``extract_vs_pyradiomics.py`` (which also
 measures peak memory).
+pictologics has no voxel-wise maps: ``voxel-maps`` is not compared with it.
 ``--quick`` (a few minutes on two cores) times 50 patches, one run each, and skips the filters
 on real cases larger than ``QUICK_FILTER_VOXELS`` voxels. ``--cpu`` times processor time (all
 threads of the process) instead of wall-clock time: steadier on a shared machine.
@@ -64,6 +71,7 @@ import numpy as np
 import SimpleITK as sitk
 from extract_vs_pyradiomics import largest_difference, small_cases
 from scipy import ndimage
+from voxel_maps import time_voxel_maps
 
 from radiopipe.backends.native import NativeBackend
 from radiopipe.backends.pyradiomics import PyradiomicsBackend
@@ -130,6 +138,19 @@ def main() -> int:
               f"){flag}", flush=True)
         if flag:
             mismatches.append(name)
+    if (args.cases_dir / "brain1_image.nrrd").exists():
+        timed = time_voxel_maps(repeats, args.cases_dir)
+        kind, worst = "cpu" if args.cpu else "wall", timed["difference"]
+        ratios["voxel-maps"] = timed["pyradiomics"][kind] / timed["radiopipe"][kind]
+        on_box = timed["pyradiomics"][kind] / timed["radiopipe-roi"][kind]
+        flag = "" if worst <= TOLERANCE else "   MISMATCH"
+        print(f"voxel-maps: {ratios['voxel-maps']:.1f}x   (brain1's lesion, 3 slices, radius 1;"
+              f" {on_box:.1f}x with maps on the ROI's box; largest difference {worst:.1e})"
+              f"{flag}", flush=True)
+        if flag:
+            mismatches.append("voxel-maps")
+    else:
+        print(f"voxel-maps: skipped ({args.cases_dir} holds no brain1_image.nrrd)")
     print(f"worst: {min(ratios.values()):.1f}x")
     if args.pictologics is not None:
         _compare_pictologics(args.pictologics, workloads, native_times, repeats, args.cpu)
@@ -158,6 +179,7 @@ def _compare_pictologics(python: Path, workloads, native_times: dict[str, float]
     for name, ratio in ratios.items():
         print(f"{name}: vs-pictologics: {ratio:.1f}x   (pictologics {theirs[name]:.3f} s, "
               f"native {native_times[name]:.3f} s)")
+    print("voxel-maps: vs-pictologics: not compared (pictologics has no voxel-wise maps)")
     print(f"worst-vs-pictologics: {min(ratios.values()):.1f}x   (pictologics "
           f"{result['version']})")
     for name, cases, settings in workloads:

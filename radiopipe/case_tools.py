@@ -185,8 +185,10 @@ def voxel_maps(
     image, mask : str, Path or SimpleITK.Image
         The case: files (as for :func:`extract_case`) or images on one grid.
     features : list of str
-        Feature columns, ``original__firstorder__*`` and ``original__glcm__*``
-        (``radiopipe.voxelwise.maps.mappable_features()``).
+        Feature columns of the first-order, GLCM, GLRLM, GLSZM, GLDM and NGTDM families
+        (``radiopipe.voxelwise.maps.mappable_features()`` on 'original'), on the original
+        image or on a filtered image the settings' ``image_types`` make
+        (``log-sigma-1-0-mm-3D__glcm__Idm``, ``wavelet-LLH__firstorder__Mean``).
     kernel_radius : int
         pyradiomics' ``kernelRadius``.
     masked_kernel : bool

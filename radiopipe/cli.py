@@ -105,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     maps.add_argument("--cases", nargs="+", metavar="ID", help="case ids (default: every case)")
     maps.add_argument("--features", nargs="+", metavar="COLUMN",
                       help="feature columns such as original__glcm__Idm (default: every "
-                      "first-order, GLCM, GLRLM, GLSZM, GLDM and NGTDM feature)")
+                      "first-order, GLCM, GLRLM, GLSZM, GLDM and NGTDM feature of the original "
+                      "image); a filtered image the config's image_types make maps the same "
+                      "features: log-sigma-1-0-mm-3D__glcm__Idm")
     maps.add_argument("--kernel-radius", type=int, default=1, metavar="R",
                       help="kernel radius in voxels: cubes of side 2R+1 (default 1)")
     maps.add_argument("--unmasked-kernel", action="store_true",

@@ -1,14 +1,16 @@
-"""First-order features of every kernel at once (pyradiomics' ``firstorder``, voxel-based).
+"""First-order features of every kernel (pyradiomics' ``firstorder``, voxel-based), compiled.
 
-Each centre's kernel values are gathered into one row (NaN where the kernel may not read), the
-rows sorted once; every feature is then a vectorised function of the sorted rows, their counts
-and the grey-level histogram of each kernel, as pyradiomics computes it with ``nan*`` functions
-over the same rows: percentiles by linear interpolation between order statistics (numpy's
-default), moments about each kernel's mean, flat kernels' skewness and kurtosis 0.
+A compiled loop gathers each centre's counted kernel values (the voxels not NaN) into a scratch
+row, sorts it in place and computes every feature from the sorted values, their count and the
+grey-level histogram of the kernel, as pyradiomics computes them with ``nan*`` functions over the
+same values: percentiles by linear interpolation between order statistics (numpy's default),
+moments about the kernel's mean, flat kernels' skewness and kurtosis 0, the robust mean absolute
+deviation NaN where the 10-90 percentile range keeps no value (two values lie outside it).
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from radiopipe.voxelwise.kernels import KernelInput
@@ -38,62 +40,99 @@ def firstorder_maps(kernels: KernelInput, names, *, voxel_array_shift: float = 0
     -------
     dict of str to numpy.ndarray of shape (n_centres,)
     """
-    rows = np.sort(kernels.windows(kernels.values), axis=1)  # NaN last
-    count = np.sum(~np.isnan(rows), axis=1)
-    valid = ~np.isnan(rows)
-    filled = np.where(valid, rows, 0.0)
-    mean = filled.sum(axis=1) / count
-    deviation = np.where(valid, rows - mean[:, None], 0.0)
-    m2 = np.sum(deviation**2, axis=1) / count
-    flat = m2 == 0
-    safe_m2 = np.where(flat, 1.0, m2)
-    shifted_sq = np.sum(np.where(valid, (rows + voxel_array_shift) ** 2, 0.0), axis=1)
+    values = np.empty((len(kernels.centres), len(FEATURE_NAMES)))
+    _kernel_features(kernels.values, kernels.level_index(), kernels.centres, kernels.radius,
+                     len(kernels.grey_levels), float(voxel_array_shift),
+                     float(np.prod(kernels.spacing)), values)
+    return {name: values[:, FEATURE_NAMES.index(name)].copy() for name in names}
 
-    def percentile(q):
-        position = q / 100.0 * (count - 1)
-        below = np.floor(position).astype(np.int64)
-        above = np.minimum(below + 1, count - 1)
-        fraction = position - below
-        at = np.arange(len(rows))
-        low, high = rows[at, below], rows[at, above]
-        return low + (high - low) * fraction
 
-    def robust_mad():
-        p10, p90 = percentile(10), percentile(90)
-        kept = valid & (rows >= p10[:, None]) & (rows <= p90[:, None])
-        n_kept = kept.sum(axis=1)
-        # two values: both lie outside [p10, p90], which keeps none (NaN, as in pyradiomics)
-        divisor = np.maximum(n_kept, 1)
-        kept_mean = np.where(kept, rows, 0.0).sum(axis=1) / divisor
-        spread = np.where(kept, np.abs(rows - kept_mean[:, None]), 0.0).sum(axis=1) / divisor
-        return np.where(n_kept > 0, spread, np.nan)
+@numba.njit(cache=True, nogil=True)
+def _kernel_features(values, index, centres, radius, n_grey, shift, voxel_volume,
+                     out):  # pragma: no cover - compiled
+    """``out[c]``: the features of centre ``c``'s kernel, in :data:`FEATURE_NAMES`' order."""
+    side = 2 * radius + 1
+    row = np.empty(side**3)
+    histogram = np.zeros(n_grey)
+    present = np.empty(side**3, dtype=np.int64)
+    for c in range(centres.shape[0]):
+        z0, y0, x0 = centres[c, 0], centres[c, 1], centres[c, 2]
+        count = 0
+        n_present = 0
+        for z in range(z0 - radius, z0 + radius + 1):
+            for y in range(y0 - radius, y0 + radius + 1):
+                for x in range(x0 - radius, x0 + radius + 1):
+                    level = index[z, y, x]
+                    if level < 0:
+                        continue
+                    row[count] = values[z, y, x]
+                    count += 1
+                    if histogram[level] == 0.0:
+                        present[n_present] = level
+                        n_present += 1
+                    histogram[level] += 1.0
+        kernel = row[:count]
+        kernel.sort()
+        total = squares = 0.0
+        for value in kernel:
+            total += value
+            squares += (value + shift) * (value + shift)
+        mean = total / count
+        m2 = m3 = m4 = absolute = 0.0
+        for value in kernel:
+            deviation = value - mean
+            m2 += deviation * deviation
+            m3 += deviation * deviation * deviation
+            m4 += deviation * deviation * deviation * deviation
+            absolute += abs(deviation)
+        m2 /= count
+        entropy = uniformity = 0.0
+        for n in range(n_present):
+            p = histogram[present[n]] / count
+            entropy -= p * np.log2(p + EPSILON)
+            uniformity += p * p
+            histogram[present[n]] = 0.0
+        p10, p90 = _percentile(kernel, 10.0), _percentile(kernel, 90.0)
+        kept = 0
+        kept_total = 0.0
+        for value in kernel:
+            if p10 <= value <= p90:
+                kept += 1
+                kept_total += value
+        robust = np.nan  # two values: both lie outside [p10, p90], which keeps none
+        if kept > 0:
+            kept_mean = kept_total / kept
+            robust = 0.0
+            for value in kernel:
+                if p10 <= value <= p90:
+                    robust += abs(value - kept_mean)
+            robust /= kept
+        flat = m2 == 0.0
+        out[c, 0] = squares
+        out[c, 1] = squares * voxel_volume
+        out[c, 2] = entropy
+        out[c, 3] = kernel[0]
+        out[c, 4] = p10
+        out[c, 5] = p90
+        out[c, 6] = kernel[count - 1]
+        out[c, 7] = mean
+        out[c, 8] = _percentile(kernel, 50.0)
+        out[c, 9] = _percentile(kernel, 75.0) - _percentile(kernel, 25.0)
+        out[c, 10] = kernel[count - 1] - kernel[0]
+        out[c, 11] = absolute / count
+        out[c, 12] = robust
+        out[c, 13] = np.sqrt(squares / count)
+        out[c, 14] = 0.0 if flat else m3 / count / m2**1.5
+        out[c, 15] = 0.0 if flat else m4 / count / m2**2
+        out[c, 16] = m2
+        out[c, 17] = uniformity
 
-    def histogram():
-        levels = kernels.windows(kernels.levels)
-        p = np.stack([np.sum(levels == g, axis=1) for g in kernels.grey_levels], axis=1)
-        return p / np.maximum(p.sum(axis=1, keepdims=True), 1)
 
-    last = rows[np.arange(len(rows)), count - 1]
-    table = {
-        "Energy": lambda: shifted_sq,
-        "TotalEnergy": lambda: shifted_sq * float(np.prod(kernels.spacing)),
-        "Entropy": lambda: -np.sum((p := histogram()) * np.log2(p + EPSILON), axis=1),
-        "Minimum": lambda: rows[:, 0],
-        "10Percentile": lambda: percentile(10),
-        "90Percentile": lambda: percentile(90),
-        "Maximum": lambda: last,
-        "Mean": lambda: mean,
-        "Median": lambda: percentile(50),
-        "InterquartileRange": lambda: percentile(75) - percentile(25),
-        "Range": lambda: last - rows[:, 0],
-        "MeanAbsoluteDeviation": lambda: np.sum(np.abs(deviation), axis=1) / count,
-        "RobustMeanAbsoluteDeviation": robust_mad,
-        "RootMeanSquared": lambda: np.sqrt(shifted_sq / count),
-        "Skewness": lambda: np.where(
-            flat, 0.0, np.sum(deviation**3, axis=1) / count / safe_m2**1.5),
-        "Kurtosis": lambda: np.where(
-            flat, 0.0, np.sum(deviation**4, axis=1) / count / safe_m2**2),
-        "Variance": lambda: m2,
-        "Uniformity": lambda: np.sum(histogram() ** 2, axis=1),
-    }
-    return {name: np.asarray(table[name](), dtype=np.float64) for name in names}
+@numba.njit(cache=True, nogil=True, inline="always")
+def _percentile(ordered, q):  # pragma: no cover - compiled
+    """numpy's default (linear) percentile ``q`` of the sorted ``ordered``."""
+    position = q / 100.0 * (ordered.shape[0] - 1)
+    below = int(np.floor(position))
+    above = min(below + 1, ordered.shape[0] - 1)
+    low, high = ordered[below], ordered[above]
+    return low + (high - low) * (position - below)

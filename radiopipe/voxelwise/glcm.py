@@ -25,6 +25,7 @@ import numpy as np
 
 from radiopipe.features.directions import direction_offsets
 from radiopipe.voxelwise.kernels import KernelInput
+from radiopipe.voxelwise.mcc import mcc, mcc_scratch
 from radiopipe.voxelwise.sparse import add_entry, touch
 
 FEATURE_NAMES = (
@@ -78,9 +79,11 @@ def _kernel_features(index, centres, offsets, radius, grey_levels, symmetric, wi
     max_entries = 2 * (2 * radius + 1) ** 3
     entry_a = np.empty(max_entries, dtype=np.int64)
     entry_b = np.empty(max_entries, dtype=np.int64)
-    scratch = (np.zeros(n_grey), np.zeros(n_grey), np.zeros(2 * top + 1), np.zeros(top + 1))
+    scratch = (np.zeros(n_grey), np.zeros(n_grey), np.zeros(2 * top + 1), np.zeros(top + 1),
+               np.empty(max_entries))
     bins = (np.empty(n_grey, dtype=np.int64), np.empty(n_grey, dtype=np.int64),
             np.empty(2 * top + 1, dtype=np.int64), np.empty(top + 1, dtype=np.int64))
+    mcc_cells = mcc_scratch(n_grey, min(n_grey, (2 * radius + 1) ** 3))
     features = np.empty(out.shape[1])
     total = np.empty(out.shape[1])
     for c in range(centres.shape[0]):
@@ -108,7 +111,7 @@ def _kernel_features(index, centres, offsets, radius, grey_levels, symmetric, wi
             if n_entries == 0:
                 continue
             _direction_features(counts, entry_a[:n_entries], entry_b[:n_entries], grey_levels,
-                                scratch, bins, with_mcc, features)
+                                scratch, bins, with_mcc, mcc_cells, features)
             for k in range(features.shape[0]):
                 if not np.isnan(features[k]):
                     total[k] += features[k]
@@ -129,10 +132,11 @@ def _entropy(array, bins, n_bins):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def _direction_features(counts, entry_a, entry_b, grey_levels, scratch, bins, with_mcc,
-                        out):  # pragma: no cover - compiled
+                        mcc_cells, out):  # pragma: no cover - compiled
     """Every feature of one matrix given by its entries, in :data:`FEATURE_NAMES`' order.
 
-    Zeroes the matrix's entries in ``counts`` and the scratch arrays it used.
+    ``scratch``: zeroed :math:`p_x, p_y, p_{x+y}, p_{x-y}` and room for the entries'
+    probabilities. Zeroes the matrix's entries in ``counts`` and the scratch arrays it used.
     """
     n_entries = entry_a.shape[0]
     n_grey = grey_levels.shape[0]
@@ -140,8 +144,8 @@ def _direction_features(counts, entry_a, entry_b, grey_levels, scratch, bins, wi
     total = 0.0
     for n in range(n_entries):
         total += counts[entry_a[n], entry_b[n]]
-    p = np.empty(n_entries)
-    p_x, p_y, p_sum, p_difference = scratch
+    p_x, p_y, p_sum, p_difference, probabilities = scratch
+    p = probabilities[:n_entries]
     rows, columns, sums, differences = bins
     n_rows = n_columns = n_sums = n_differences = 0
     maximum = energy = hxy = autocorrelation = 0.0
@@ -243,8 +247,8 @@ def _direction_features(counts, entry_a, entry_b, grey_levels, scratch, bins, wi
     out[24] = np.sqrt(1.0 - np.exp(-2.0 * max(hxy2 - hxy, 0.0)))
     out[25] = 0.0
     if with_mcc:
-        out[25] = _mcc(entry_a, entry_b, p, p_x, p_y, rows[:n_rows],
-                       columns[:n_columns], n_grey)
+        out[25] = mcc(entry_a, entry_b, n_entries, p, p_x, p_y, rows, n_rows, columns,
+                      n_columns, n_grey, mcc_cells)
     for n in range(n_rows):
         p_x[rows[n]] = 0.0
     for n in range(n_columns):
@@ -253,38 +257,3 @@ def _direction_features(counts, entry_a, entry_b, grey_levels, scratch, bins, wi
         p_sum[sums[n]] = 0.0
     for n in range(n_differences):
         p_difference[differences[n]] = 0.0
-
-
-@numba.njit(cache=True, nogil=True)
-def _mcc(entry_a, entry_b, p, p_x, p_y, rows, columns, n_grey):  # pragma: no cover - compiled
-    """:math:`\\sqrt{\\lambda_2}` of :math:`D^{1/2} Q D^{-1/2}` over the matrix's rows.
-
-    As :func:`radiopipe.features.glcm.maximal_correlation_coefficient`: 1 when the ROI has a
-    single level; over the kernel's levels otherwise (a single one gives 0, the absent levels'
-    zero eigenvalues being the second largest).
-    """
-    if n_grey < 2:
-        return 1.0
-    if rows.shape[0] < 2:
-        return 0.0
-    row_of = np.full(n_grey, -1, dtype=np.int64)
-    column_of = np.full(n_grey, -1, dtype=np.int64)
-    for n in range(rows.shape[0]):
-        row_of[rows[n]] = n
-    for n in range(columns.shape[0]):
-        column_of[columns[n]] = n
-    scaled = np.zeros((rows.shape[0], columns.shape[0]))
-    weighted = np.zeros((rows.shape[0], columns.shape[0]))
-    for n in range(entry_a.shape[0]):
-        a, b = entry_a[n], entry_b[n]
-        value = p[n] * (1.0 / np.sqrt(p_x[a]))
-        scaled[row_of[a], column_of[b]] = value
-        weighted[row_of[a], column_of[b]] = value * (1.0 / p_y[b])
-    n_rows = rows.shape[0]
-    q = np.zeros((n_rows, n_rows))
-    for m in range(n_rows):
-        for n in range(n_rows):
-            for k in range(columns.shape[0]):
-                q[m, n] += weighted[m, k] * scaled[n, k]
-    eigenvalues = np.linalg.eigvalsh(q)
-    return np.sqrt(max(eigenvalues[-2], 0.0))

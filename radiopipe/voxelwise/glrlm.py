@@ -52,43 +52,49 @@ def glrlm_maps(kernels: KernelInput, names) -> dict:
 @numba.njit(cache=True, nogil=True)
 def _kernel_features(index, grey_levels, centres, offsets, radius,
                      out):  # pragma: no cover - compiled
-    """``out[c]``: the run length features of centre ``c``'s kernel, averaged over directions."""
+    """``out[c]``: the run length features of centre ``c``'s kernel, averaged over directions.
+
+    Each centre's cube of level indices is copied once into a small array that every
+    direction's runs then read.
+    """
+    side = 2 * radius + 1
     counts, entry_row, entry_column, row_sums, rows, column_sums, columns = level_scratch(
-        grey_levels.shape[0], 2 * radius + 1)
+        grey_levels.shape[0], side)
     features = np.empty(out.shape[1])
+    cube = np.empty((side, side, side), dtype=np.int64)
     for c in range(centres.shape[0]):
-        z0, y0, x0 = centres[c, 0], centres[c, 1], centres[c, 2]
+        z0, y0, x0 = centres[c, 0] - radius, centres[c, 1] - radius, centres[c, 2] - radius
         out[c, :] = 0.0
         n_voxels = 0.0
-        for z in range(z0 - radius, z0 + radius + 1):
-            for y in range(y0 - radius, y0 + radius + 1):
-                for x in range(x0 - radius, x0 + radius + 1):
-                    if index[z, y, x] >= 0:
+        for z in range(side):
+            for y in range(side):
+                for x in range(side):
+                    cube[z, y, x] = index[z0 + z, y0 + y, x0 + x]
+                    if cube[z, y, x] >= 0:
                         n_voxels += 1.0
         n_directions = 0
         for d in range(offsets.shape[0]):
             dz, dy, dx = offsets[d, 0], offsets[d, 1], offsets[d, 2]
             n_entries = 0
             lined = False  # whether a line along the direction holds two counted voxels
-            for z in range(z0 - radius, z0 + radius + 1):
-                for y in range(y0 - radius, y0 + radius + 1):
-                    for x in range(x0 - radius, x0 + radius + 1):
-                        level = index[z, y, x]
+            for z in range(side):
+                for y in range(side):
+                    for x in range(side):
+                        level = cube[z, y, x]
                         if level < 0:
                             continue
                         step = 1
                         while not lined and _in_cube(z + step * dz, y + step * dy,
-                                                     x + step * dx, z0, y0, x0, radius):
-                            lined = index[z + step * dz, y + step * dy, x + step * dx] >= 0
+                                                     x + step * dx, side):
+                            lined = cube[z + step * dz, y + step * dy, x + step * dx] >= 0
                             step += 1
-                        if (_in_cube(z - dz, y - dy, x - dx, z0, y0, x0, radius)
-                                and index[z - dz, y - dy, x - dx] == level):
+                        if (_in_cube(z - dz, y - dy, x - dx, side)
+                                and cube[z - dz, y - dy, x - dx] == level):
                             continue  # not a run's first voxel
                         length = 1
-                        while (_in_cube(z + length * dz, y + length * dy, x + length * dx,
-                                        z0, y0, x0, radius)
-                               and index[z + length * dz, y + length * dy,
-                                         x + length * dx] == level):
+                        while (_in_cube(z + length * dz, y + length * dy, x + length * dx, side)
+                               and cube[z + length * dz, y + length * dy,
+                                        x + length * dx] == level):
                             length += 1
                         n_entries = add_entry(counts, entry_row, entry_column, n_entries,
                                               level, length, 1.0)
@@ -103,6 +109,6 @@ def _kernel_features(index, grey_levels, centres, offsets, radius,
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _in_cube(z, y, x, z0, y0, x0, radius):  # pragma: no cover - compiled
-    """Whether ``(z, y, x)`` lies in the cube of ``radius`` around ``(z0, y0, x0)``."""
-    return abs(z - z0) <= radius and abs(y - y0) <= radius and abs(x - x0) <= radius
+def _in_cube(z, y, x, side):  # pragma: no cover - compiled
+    """Whether ``(z, y, x)`` lies in a cube of ``side`` voxels indexed from 0."""
+    return 0 <= z < side and 0 <= y < side and 0 <= x < side

@@ -82,6 +82,9 @@ def _compare(image, label, radius, bin_width=25.0):
     features = mappable_features()
     ours = voxel_maps(Volume.from_sitk(image), Volume.from_sitk(label), features,
                       FeatureConfig(bin_width=bin_width), kernel_radius=radius)
+    # the maps over the ROI's box lie on pyradiomics' own grid
+    boxed = voxel_maps(Volume.from_sitk(image), Volume.from_sitk(label), features,
+                       FeatureConfig(bin_width=bin_width), kernel_radius=radius, extent="roi")
     theirs = _pyradiomics_maps(image, label, radius, bin_width)
     roi = sitk.GetArrayFromImage(label) == 1
     compared = 0
@@ -89,6 +92,8 @@ def _compare(image, label, radius, bin_width=25.0):
         _, family, name = key.split("_", 2)
         column = f"original__{family}__{name}"
         ours_map = ours[column]
+        assert boxed[column].GetSize() == their_map.GetSize()
+        np.testing.assert_allclose(boxed[column].GetOrigin(), their_map.GetOrigin(), atol=1e-9)
         # pyradiomics' map covers the lesion's box widened by the radius; place it on our grid.
         start = ours_map.TransformPhysicalPointToIndex(their_map.GetOrigin())[::-1]
         expected = sitk.GetArrayFromImage(their_map)
