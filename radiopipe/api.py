@@ -151,17 +151,19 @@ def robustness(config: ConfigLike, *, progress: bool = True) -> Robustness:
 
 def write_maps(config: ConfigLike, *, cases: list[str] | None = None,
                features: list[str] | None = None, kernel_radius: int = 1,
-               masked_kernel: bool = True):
+               masked_kernel: bool = True, extent: str = "roi"):
     """Write the voxel-wise feature maps of a cohort's cases into the run folder.
 
     Each chosen case gets ``maps/<case_id>/<column>.nrrd`` per feature (see
-    :func:`voxel_maps`; NaN outside the ROI); a failing case is recorded in
-    ``maps/failures/<case_id>.json`` and the others are still written.
+    :func:`voxel_maps`; NaN outside the ROI; on the ROI's box widened by the kernel radius, or
+    the whole image with ``extent='image'``); a failing case is recorded in
+    ``maps/failures/<case_id>.json`` and the others are still written; a rerun reuses the
+    cases whose maps, settings and inputs are unchanged.
 
     Returns
     -------
     radiopipe.stages.maps.MapsOutcome
-        ``written`` (case -> files) and ``failed_cases`` (case -> reason).
+        ``written`` (case -> files), ``failed_cases`` (case -> reason) and ``reused`` (cases).
 
     Examples
     --------
@@ -172,7 +174,7 @@ def write_maps(config: ConfigLike, *, cases: list[str] | None = None,
     loaded = _loaded(config)
     with hold(RunFolder(loaded.output_dir)):
         return maps_stage(loaded, cases=cases, features=features, kernel_radius=kernel_radius,
-                          masked_kernel=masked_kernel)
+                          masked_kernel=masked_kernel, extent=extent)
 
 
 def train(config: ConfigLike, *, progress: bool = True) -> Training:

@@ -170,6 +170,7 @@ def voxel_maps(
     init_value: float = float("nan"),
     settings: Section = None,
     mask_label: int = 1,
+    extent: str = "roi",
 ) -> dict:
     """Voxel-wise maps of some features over one case's whole 3D ROI (pyradiomics' voxel-based
     extraction, computed for every kernel at once).
@@ -199,12 +200,15 @@ def voxel_maps(
         Feature settings (preparation, discretisation); ``definitions`` must be 'pyradiomics'.
     mask_label : int
         The ROI's label in ``mask``.
+    extent : {'roi', 'image'}
+        The maps' grid: the ROI's bounding box widened by the kernel radius, as pyradiomics'
+        maps (the default), or the whole image's.
 
     Returns
     -------
     dict of str to SimpleITK.Image
-        Column -> float64 map on the image's grid (the resampled grid when the settings
-        resample).
+        Column -> float64 map on the image's grid or its part around the ROI (the resampled
+        grid when the settings resample), placed in space as the image is.
 
     Examples
     --------
@@ -223,7 +227,7 @@ def voxel_maps(
         image_read, mask_read = read_case(_single_case(image, mask), config.data)
     return compute_maps(Volume.from_sitk(image_read), Volume.from_sitk(mask_read), features,
                         config.features, kernel_radius=kernel_radius,
-                        masked_kernel=masked_kernel, init_value=init_value)
+                        masked_kernel=masked_kernel, init_value=init_value, extent=extent)
 
 
 def backend_status(backend: str = "auto") -> BackendChoice:

@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     maps.add_argument("--unmasked-kernel", action="store_true",
                       help="count every voxel of a kernel, not only the ROI's (pyradiomics' "
                       "maskedKernel: false)")
+    maps.add_argument("--whole-image", action="store_true",
+                      help="write each map over the whole image (default: the ROI's bounding "
+                      "box widened by the kernel radius, pyradiomics' grid)")
     _add_set_option(maps)
     text = ("import a pyradiomics batch CSV (the output of pyradiomics' command line) as the "
             "run's features.parquet, its rows matched to the config's manifest; 'train', 'report' "
@@ -294,7 +297,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "maps":
         outcome = api.write_maps(loaded, cases=args.cases, features=args.features,
                                  kernel_radius=args.kernel_radius,
-                                 masked_kernel=not args.unmasked_kernel)
+                                 masked_kernel=not args.unmasked_kernel,
+                                 extent="image" if args.whole_image else "roi")
         files = sum(len(paths) for paths in outcome.written.values())
         reused = f", {len(outcome.reused)} case(s) reused" if outcome.reused else ""
         print(f"maps: {files} map(s) of {len(outcome.written)} case(s) in "

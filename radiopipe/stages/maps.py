@@ -58,7 +58,7 @@ class MapsOutcome:
 
 
 def write_maps(loaded: LoadedConfig, *, cases=None, features=None, kernel_radius: int = 1,
-               masked_kernel: bool = True) -> MapsOutcome:
+               masked_kernel: bool = True, extent: str = "roi") -> MapsOutcome:
     """Write the voxel-wise maps of the chosen cases and features.
 
     Parameters
@@ -73,6 +73,8 @@ def write_maps(loaded: LoadedConfig, *, cases=None, features=None, kernel_radius
         pyradiomics' ``kernelRadius``.
     masked_kernel : bool
         pyradiomics' ``maskedKernel``.
+    extent : {'roi', 'image'}
+        The maps' grid: around the ROI (pyradiomics' grid) or the whole image.
 
     Returns
     -------
@@ -89,7 +91,7 @@ def write_maps(loaded: LoadedConfig, *, cases=None, features=None, kernel_radius
     settings = {"features": loaded.config.features.model_dump(mode="json"),
                 "reading": loaded.config.data.reading(), "columns": features,
                 "kernel_radius": kernel_radius, "masked_kernel": masked_kernel,
-                "version": __version__}
+                "extent": extent, "version": __version__}
     written, failed, reused = {}, {}, []
     for number, case in enumerate(chosen, start=1):
         try:
@@ -105,7 +107,7 @@ def write_maps(loaded: LoadedConfig, *, cases=None, features=None, kernel_radius
             image, mask = read_case(case, loaded.config.data)
             maps = voxel_maps(Volume.from_sitk(image), Volume.from_sitk(mask), features,
                               loaded.config.features, kernel_radius=kernel_radius,
-                              masked_kernel=masked_kernel)
+                              masked_kernel=masked_kernel, extent=extent)
         except Exception as exc:  # one case failing never loses the others
             failed[case.case_id] = _record_failure(run, case.case_id, type(exc).__name__, exc)
             continue

@@ -32,13 +32,26 @@ def test_maps_writes_each_case_and_records_the_failing_one(tmp_path, capsys):
         image = tmp_path / "images" / f"{case}.nrrd"
         mask = tmp_path / "masks" / f"{case}.nrrd"
         expected = rp.voxel_maps(image, mask, FEATURES, settings={"bin_width": 10})
-        roi = sitk.GetArrayFromImage(sitk.ReadImage(str(mask))) > 0
         for column in FEATURES:
-            written = sitk.GetArrayFromImage(sitk.ReadImage(str(maps / case / f"{column}.nrrd")))
-            assert np.isnan(written[~roi]).all()
-            np.testing.assert_array_equal(written[roi],
-                                          sitk.GetArrayFromImage(expected[column])[roi])
+            written = sitk.ReadImage(str(maps / case / f"{column}.nrrd"))
+            # the ROI's box widened by the radius, placed where it lies in the image
+            assert written.GetNumberOfPixels() < sitk.ReadImage(str(image)).GetNumberOfPixels()
+            assert written.GetOrigin() == expected[column].GetOrigin()
+            np.testing.assert_array_equal(sitk.GetArrayFromImage(written),
+                                          sitk.GetArrayFromImage(expected[column]))
     assert not list(maps.rglob("*.tmp"))
+
+
+def test_whole_image_maps_cover_the_image_with_nan_outside_the_roi(tmp_path):
+    manifest = make_cohort(tmp_path, n_per_class=1)
+    config = write_config(tmp_path, manifest)
+    assert main(["maps", str(config), "--features", FEATURES[1], "--whole-image", "-q"]) == 0
+    image = sitk.ReadImage(str(tmp_path / "images" / "dark-00.nrrd"))
+    roi = sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "masks" / "dark-00.nrrd"))) > 0
+    written = sitk.ReadImage(str(tmp_path / "run" / "maps" / "dark-00" / f"{FEATURES[1]}.nrrd"))
+    assert written.GetSize() == image.GetSize() and written.GetOrigin() == image.GetOrigin()
+    values = sitk.GetArrayFromImage(written)
+    assert np.isnan(values[~roi]).all() and not np.isnan(values[roi]).any()
 
 
 def test_a_rerun_reuses_unchanged_maps_and_recomputes_changed_or_edited_ones(tmp_path, capsys):

@@ -30,9 +30,9 @@ def _case():
 @pytest.mark.parametrize("radius", [1, 2])
 def test_roi_extent_maps_are_the_image_maps_box(radius):
     image, mask = _case()
-    whole = voxel_maps(image, mask, FEATURES, FeatureConfig(), kernel_radius=radius)
-    box = voxel_maps(image, mask, FEATURES, FeatureConfig(), kernel_radius=radius,
-                     extent="roi")
+    whole = voxel_maps(image, mask, FEATURES, FeatureConfig(), kernel_radius=radius,
+                       extent="image")
+    box = voxel_maps(image, mask, FEATURES, FeatureConfig(), kernel_radius=radius)
     for column in FEATURES:
         small, large = box[column], whole[column]
         # the ROI's box (z 3..5, y 4..8, x 5..7) widened by the radius

@@ -81,10 +81,10 @@ def _compare(image, label, radius, bin_width=25.0):
     """Assert every map pyradiomics makes equals ours; the number of maps compared."""
     features = mappable_features()
     ours = voxel_maps(Volume.from_sitk(image), Volume.from_sitk(label), features,
-                      FeatureConfig(bin_width=bin_width), kernel_radius=radius)
-    # the maps over the ROI's box lie on pyradiomics' own grid
+                      FeatureConfig(bin_width=bin_width), kernel_radius=radius, extent="image")
+    # the maps over the ROI's box (the default) lie on pyradiomics' own grid
     boxed = voxel_maps(Volume.from_sitk(image), Volume.from_sitk(label), features,
-                       FeatureConfig(bin_width=bin_width), kernel_radius=radius, extent="roi")
+                       FeatureConfig(bin_width=bin_width), kernel_radius=radius)
     theirs = _pyradiomics_maps(image, label, radius, bin_width)
     roi = sitk.GetArrayFromImage(label) == 1
     compared = 0
