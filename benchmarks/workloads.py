@@ -28,7 +28,8 @@ voxel-maps
     radius 1, on brain1's lesion (three slices) when ``CASES_DIR`` holds brain1: radiopipe's
     ``voxel_maps`` against pyradiomics' ``voxelBased=True`` (``voxel_maps.py``, whose
     ``time_voxel_maps`` it calls; pyradiomics runs once untimed for the value check); the
-    ratio of maps on the image's grid, that on the ROI's box (pyradiomics' grid) beside it.
+    ratio of radiopipe's default maps (the ROI's box widened by the radius, pyradiomics' grid),
+    that of maps over the whole image beside it.
 
 Each line is ``name: R.Rx``, R = pyradiomics time / native time (> 1: native is faster); the last
 line, ``worst``, is the smallest ratio. Timings are warm: each workload runs once per backend
