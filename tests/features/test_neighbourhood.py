@@ -15,7 +15,7 @@ from radiopipe.features.neighbourhood import (
     neighbour_blocks,
     neighbour_kernel,
 )
-from radiopipe.features.zones import shortcut_steps, union_find_zones
+from radiopipe.features.zones import earlier_rows, union_find_runs
 
 
 def _full_lattice(levels: np.ndarray, offsets: np.ndarray) -> FlatLattice:
@@ -51,8 +51,8 @@ def test_kernels_read_the_pruned_lattice_as_the_full_one(shape, distance, in_pla
                                  neighbour_kernel(*pruned[:3], alpha)):
             assert np.array_equal(expected, got)
     if distance == 1:
-        assert np.array_equal(union_find_zones(*full[:3], shortcut_steps(full)),
-                              union_find_zones(*pruned[:3], shortcut_steps(pruned)))
+        assert np.array_equal(union_find_runs(*full[:2], *earlier_rows(full)),
+                              union_find_runs(*pruned[:2], *earlier_rows(pruned)))
 
 
 def test_a_single_slice_is_walked_in_its_plane():
