@@ -72,8 +72,7 @@ def test_run_length_counts_equal_walking_every_run(slice_wise, fill, n_grey, sha
     padded = np.pad(levels.astype(np.int32), 1)
     plane = padded.shape[1] * padded.shape[2]
     steps = np.abs(flat_steps(offsets, (plane, padded.shape[2], 1)))
-    values = padded.reshape(-1)
-    glrlm._count_runs_by_plane(values, np.flatnonzero(values), steps, plane, slice_wise, by_plane)
+    glrlm._count_runs_by_plane(padded.reshape(-1), steps, plane, slice_wise, by_plane)
     np.testing.assert_array_equal(by_plane, walked)
     np.testing.assert_array_equal(glrlm.run_length_counts(levels, n_grey, offsets, slice_wise),
                                   walked)
