@@ -50,9 +50,10 @@ from radiopipe.preprocess.resegment import resegment
 
 # Image types whose filters read the image as float64 themselves (see filter_images).
 _READ_AS_FLOAT64 = {"original", "log", "wavelet", "lbp2d", "lbp3d"}
-# Background threads running a case's filters while its families are computed (see
-# `_filtered_in_background`); 3 ran slower than 2 on two cores.
+# Background threads running a case's filters, and its families (see
+# `_families_in_background`); 3 filter threads ran slower than 2 on two cores.
 FILTER_THREADS = 2
+FAMILY_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -118,45 +119,59 @@ def extract_features(image: Volume, mask: Volume, settings: FeatureConfig) -> di
     with single_threaded_blas():
         prepared = prepare_case(image, mask, settings)
         features = shape_features(prepared, settings)
-        by_task: dict[int, dict[str, float]] = {}
-        for task, images in _filtered_in_background(prepared, settings):
-            by_task[task] = {
-                key: value
-                for name, filtered in images.items()
-                for key, value in compute_families(name, filtered, prepared, settings).items()
-            }
+        by_task = _families_in_background(prepared, settings)
         for task in sorted(by_task):  # the columns in filter_images' order
             features.update(by_task[task])
     return reported(features, settings.definitions)
 
 
-def _filtered_in_background(prepared: PreparedCase, settings: FeatureConfig):
-    """Yield ``(task, filtered images)`` for every filter task, as the filters finish them.
+def _families_in_background(
+    prepared: PreparedCase, settings: FeatureConfig
+) -> dict[int, dict[str, float]]:
+    """The features of every filter task (``task -> features``): the families of its images.
 
     A task is one config image type, or one sigma of the LoG; tasks are numbered in
     :func:`filter_images`' order. With more than one, the filters run on ``FILTER_THREADS``
-    background threads, the LoG sigmas last (the costliest; their kernels release the GIL),
-    while the caller computes the families of the images already filtered: the filters and the
-    families overlap instead of following one another (about 10% faster on two cores). Each
-    background thread runs its Numba kernels on one thread: a parallel kernel's OpenMP workers
-    spin after each call and slowed the families on the caller's thread more than they sped
-    up the filter.
+    background threads, the LoG sigmas last (the costliest; their kernels release the GIL), and
+    each filtered image's families on one of ``FAMILY_THREADS`` more as soon as its filter
+    returns: the filters and the families overlap, and once the filters are done the families
+    of two images run side by side (their kernels release the GIL too), the same work in less
+    wall time. Each filter thread runs its Numba kernels on one thread: a parallel kernel's
+    OpenMP workers spin after each call and slowed the families more than they sped up the
+    filter.
     """
     tasks = _filter_tasks(settings)
     if len(tasks) == 1:
-        yield 0, filter_images(prepared, settings)
-        return
+        images = filter_images(prepared, settings)
+        return {0: _families_of_images(
+            [compute_families(name, filtered, prepared, settings)
+             for name, filtered in images.items()])}
     run_order = sorted(range(len(tasks)), key=lambda task: tasks[task].image_types == ["log"])
-    pool = ThreadPoolExecutor(
+    filters = ThreadPoolExecutor(
         max_workers=FILTER_THREADS, thread_name_prefix="radiopipe-filters",
         initializer=numba.set_num_threads, initargs=(1,),
     )
+    families = ThreadPoolExecutor(
+        max_workers=FAMILY_THREADS, thread_name_prefix="radiopipe-families"
+    )
     try:
-        futures = [(task, pool.submit(filter_images, prepared, tasks[task])) for task in run_order]
-        for task, future in futures:
-            yield task, future.result()
+        filtered = [(task, filters.submit(filter_images, prepared, tasks[task]))
+                    for task in run_order]
+        computed = [
+            (task, [families.submit(compute_families, name, image, prepared, settings)
+                    for name, image in future.result().items()])
+            for task, future in filtered
+        ]
+        return {task: _families_of_images([future.result() for future in futures])
+                for task, futures in computed}
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for pool in (filters, families):
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _families_of_images(features: list[dict[str, float]]) -> dict[str, float]:
+    """One task's features: those of its images, in order."""
+    return {key: value for image in features for key, value in image.items()}
 
 
 def _filter_tasks(settings: FeatureConfig) -> list[FeatureConfig]:
