@@ -72,10 +72,20 @@ def test_run_length_counts_equal_walking_every_run(slice_wise, fill, n_grey, sha
     padded = np.pad(levels.astype(np.int32), 1)
     plane = padded.shape[1] * padded.shape[2]
     steps = np.abs(flat_steps(offsets, (plane, padded.shape[2], 1)))
-    glrlm._count_runs_by_plane(padded.reshape(-1), steps, plane, slice_wise, by_plane)
+    position = np.empty(2 * plane * len(offsets), dtype=np.int16)
+    glrlm._count_runs_by_plane(padded.reshape(-1), steps, plane, slice_wise, position, by_plane)
     np.testing.assert_array_equal(by_plane, walked)
     np.testing.assert_array_equal(glrlm.run_length_counts(levels, n_grey, offsets, slice_wise),
                                   walked)
+
+
+def test_runs_longer_than_16_bits_are_counted():
+    levels = np.ones((3, 3, 40000), dtype=np.int64)
+    levels[1, 1, ::2] = 2
+    counts = glrlm.run_length_counts(levels, 2, np.array([[0, 0, 1]]), False)[0, 0]
+    assert counts[0, 39999] == 8  # every row but the middle one: one run of level 1
+    assert counts[0, 0] == counts[1, 0] == 20000  # the middle row: runs of one voxel
+    assert counts.sum() == 40008
 
 
 def test_features_of_hand_example():
