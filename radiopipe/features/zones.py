@@ -218,8 +218,8 @@ def label_zones(levels: np.ndarray, *, in_plane_only: bool, memo: dict | None = 
     """Zone index of every ROI voxel (C order).
 
     A zone is a connected set of voxels sharing one grey level, connected through their
-    Chebyshev neighbours (26 in 3D, 8 in-plane). Flood filling is a loop that cannot be
-    vectorised, so it runs as a Numba kernel over a `FlatLattice`.
+    Chebyshev neighbours (26 in 3D, 8 in-plane). Labelling is a loop that cannot be vectorised,
+    so it runs as a Numba kernel over a `FlatLattice` (`union_find_runs`).
 
     Parameters
     ----------
