@@ -140,9 +140,9 @@ def _select(values, ranks, lowest, highest):  # pragma: no cover - compiled by N
     n = values.size
     span = highest - lowest
     n_buckets = n // BUCKET_SIZE
-    if n < SMALL_LEVEL or not (0 < span < np.inf):
+    scale = n_buckets / span if 0 < span < np.inf else 0.0
+    if n < SMALL_LEVEL or not 0 < scale < np.inf:  # no spread, or one beyond float range
         return np.partition(values, ranks)[ranks]
-    scale = n_buckets / span
     bucket = np.empty(n, dtype=np.int64)
     counts = np.zeros(n_buckets, dtype=np.int64)
     for i in range(n):

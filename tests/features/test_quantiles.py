@@ -49,10 +49,11 @@ def test_equal_numpys_percentiles_and_median(discretisation, kind):
     [
         np.full(4000, 7.5),  # no spread to bucket
         np.r_[np.full(3000, -1e308), np.linspace(0, 1, 3000), 1e308],  # spread overflows
+        np.r_[np.zeros(3000), np.full(3000, 5e-324)],  # a subnormal spread: scale overflows
         np.r_[np.linspace(0, 1, 5), np.full(9000, 1e300)],  # all but five in the top bucket
         np.arange(60000.0) % 7,  # ties across buckets
     ],
-    ids=["constant", "overflow", "skewed", "ties"],
+    ids=["constant", "overflow", "subnormal", "skewed", "ties"],
 )
 def test_large_levels_equal_numpys(values):
     # A level of several thousand values is selected through buckets of its values.
