@@ -135,7 +135,7 @@ def _select(values, ranks, lowest, highest):  # pragma: no cover - compiled by N
     value that never decreases as the value grows, so the value of rank ``r`` lies in the
     bucket whose cumulative count passes ``r``: only the buckets holding wanted ranks are
     gathered and partitioned. One pass to count and one to gather instead of partitioning the
-    whole level at every rank (about 5x faster on a 140k-value level).
+    whole level at every rank (the order statistics of a 140k-voxel ROI 4x faster).
     """
     n = values.size
     span = highest - lowest

@@ -148,7 +148,7 @@ def union_find_runs(values, roi, rows, reach):  # pragma: no cover - compiled by
     once (the scan jumps past its end). A zone's root is its first run, so the runs, then the
     voxels, are numbered in order of first voxel, as the flood fill does. With no x reach every
     run is one voxel. Finds and joins once per touching run instead of once per equal
-    neighbour voxel: 1.4x faster than joining voxels on a 140k-voxel ROI.
+    neighbour voxel: 1.3x faster than joining voxels on a 140k-voxel ROI.
     """
     n_voxels = roi.size
     run_of = np.empty(values.size, dtype=np.int64)
