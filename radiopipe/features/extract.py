@@ -54,6 +54,11 @@ _READ_AS_FLOAT64 = {"original", "log", "wavelet", "lbp2d", "lbp3d"}
 # `_families_in_background`); 3 filter threads ran slower than 2 on two cores.
 FILTER_THREADS = 2
 FAMILY_THREADS = 2
+# ROI voxels from which the families run on their own threads: on two cores a 140k-voxel ROI
+# with 12 filtered images took 1.4x less wall time for 2% more processor time; a 4k-voxel ROI
+# took the same wall time for 10% more, a 143-voxel one 20% more (the hand-offs cost more than
+# the families of an image).
+FAMILY_THREAD_VOXELS = 30_000
 
 
 @dataclass(frozen=True)
@@ -132,13 +137,14 @@ def _families_in_background(
 
     A task is one config image type, or one sigma of the LoG; tasks are numbered in
     :func:`filter_images`' order. With more than one, the filters run on ``FILTER_THREADS``
-    background threads, the LoG sigmas last (the costliest; their kernels release the GIL), and
-    each filtered image's families on one of ``FAMILY_THREADS`` more as soon as its filter
-    returns: the filters and the families overlap, and once the filters are done the families
-    of two images run side by side (their kernels release the GIL too), the same work in less
-    wall time. Each filter thread runs its Numba kernels on one thread: a parallel kernel's
-    OpenMP workers spin after each call and slowed the families more than they sped up the
-    filter.
+    background threads, the LoG sigmas last (the costliest; their kernels release the GIL),
+    while the families of the images already filtered are computed: the filters and the
+    families overlap instead of following one another. The families of an ROI of at least
+    ``FAMILY_THREAD_VOXELS`` voxels run on ``FAMILY_THREADS`` more threads, two images side by
+    side (their kernels release the GIL too): the same work in less wall time; a smaller ROI's
+    run on the caller's thread. Each filter thread runs its Numba kernels on one thread: a
+    parallel kernel's OpenMP workers spin after each call and slowed the families more than
+    they sped up the filter.
     """
     tasks = _filter_tasks(settings)
     if len(tasks) == 1:
@@ -147,26 +153,36 @@ def _families_in_background(
             [compute_families(name, filtered, prepared, settings)
              for name, filtered in images.items()])}
     run_order = sorted(range(len(tasks)), key=lambda task: tasks[task].image_types == ["log"])
+    n_voxels = int(np.count_nonzero(prepared.intensity_mask[prepared.roi_box]))
     filters = ThreadPoolExecutor(
         max_workers=FILTER_THREADS, thread_name_prefix="radiopipe-filters",
         initializer=numba.set_num_threads, initargs=(1,),
     )
-    families = ThreadPoolExecutor(
-        max_workers=FAMILY_THREADS, thread_name_prefix="radiopipe-families"
-    )
+    families = None
+    if n_voxels >= FAMILY_THREAD_VOXELS:
+        families = ThreadPoolExecutor(
+            max_workers=FAMILY_THREADS, thread_name_prefix="radiopipe-families"
+        )
     try:
         filtered = [(task, filters.submit(filter_images, prepared, tasks[task]))
                     for task in run_order]
-        computed = [
-            (task, [families.submit(compute_families, name, image, prepared, settings)
-                    for name, image in future.result().items()])
-            for task, future in filtered
-        ]
-        return {task: _families_of_images([future.result() for future in futures])
-                for task, futures in computed}
+        results = []  # (task, a call returning one image's features), images in order
+        for task, future in filtered:
+            for name, image in future.result().items():
+                if families is None:
+                    features = compute_families(name, image, prepared, settings)
+                    results.append((task, lambda features=features: features))
+                else:
+                    results.append((task, families.submit(
+                        compute_families, name, image, prepared, settings).result))
+        by_task: dict[int, list[dict[str, float]]] = {}
+        for task, result in results:
+            by_task.setdefault(task, []).append(result())
+        return {task: _families_of_images(features) for task, features in by_task.items()}
     finally:
         for pool in (filters, families):
-            pool.shutdown(wait=True, cancel_futures=True)
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _families_of_images(features: list[dict[str, float]]) -> dict[str, float]:
