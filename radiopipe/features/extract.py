@@ -52,9 +52,15 @@ from radiopipe.preprocess.resegment import resegment
 
 # Image types whose filters read the image as float64 themselves (see filter_images).
 _READ_AS_FLOAT64 = {"original", "log", "wavelet", "lbp2d", "lbp3d"}
-# Background threads running a case's filters while its families are computed (see
-# `_filtered_in_background`); 3 ran slower than 2 on two cores.
+# Background threads running a case's filters, and its families (see
+# `_families_in_background`); 3 filter threads ran slower than 2 on two cores.
 FILTER_THREADS = 2
+FAMILY_THREADS = 2
+# ROI voxels from which the families run on their own threads: on two cores a 140k-voxel ROI
+# with 12 filtered images took 1.4x less wall time for 2% more processor time; a 4k-voxel ROI
+# took the same wall time for 10% more, a 143-voxel one 20% more (the hand-offs cost more than
+# the families of an image).
+FAMILY_THREAD_VOXELS = 30_000
 
 
 @dataclass(frozen=True)
@@ -125,45 +131,70 @@ def extract_features(image: Volume, mask: Volume, settings: FeatureConfig) -> di
     with single_threaded_blas():
         prepared = prepare_case(image, mask, settings)
         features = shape_features(prepared, settings)
-        by_task: dict[int, dict[str, float]] = {}
-        for task, images in _filtered_in_background(prepared, settings):
-            by_task[task] = {
-                key: value
-                for name, filtered in images.items()
-                for key, value in compute_families(name, filtered, prepared, settings).items()
-            }
+        by_task = _families_in_background(prepared, settings)
         for task in sorted(by_task):  # the columns in filter_images' order
             features.update(by_task[task])
     return reported(features, settings.definitions)
 
 
-def _filtered_in_background(prepared: PreparedCase, settings: FeatureConfig):
-    """Yield ``(task, filtered images)`` for every filter task, as the filters finish them.
+def _families_in_background(
+    prepared: PreparedCase, settings: FeatureConfig
+) -> dict[int, dict[str, float]]:
+    """The features of every filter task (``task -> features``): the families of its images.
 
     A task is one config image type, or one sigma of the LoG; tasks are numbered in
     :func:`filter_images`' order. With more than one, the filters run on ``FILTER_THREADS``
     background threads, the LoG sigmas last (the costliest; their kernels release the GIL),
-    while the caller computes the families of the images already filtered: the filters and the
-    families overlap instead of following one another (about 10% faster on two cores). Each
-    background thread runs its Numba kernels on one thread: a parallel kernel's OpenMP workers
-    spin after each call and slowed the families on the caller's thread more than they sped
-    up the filter.
+    while the families of the images already filtered are computed: the filters and the
+    families overlap instead of following one another. The families of an ROI of at least
+    ``FAMILY_THREAD_VOXELS`` voxels run on ``FAMILY_THREADS`` more threads, two images side by
+    side (their kernels release the GIL too): the same work in less wall time; a smaller ROI's
+    run on the caller's thread. Each filter thread runs its Numba kernels on one thread: a
+    parallel kernel's OpenMP workers spin after each call and slowed the families more than
+    they sped up the filter.
     """
     tasks = _filter_tasks(settings)
     if len(tasks) == 1:
-        yield 0, filter_images(prepared, settings)
-        return
+        images = filter_images(prepared, settings)
+        return {0: _families_of_images(
+            [compute_families(name, filtered, prepared, settings)
+             for name, filtered in images.items()])}
     run_order = sorted(range(len(tasks)), key=lambda task: tasks[task].image_types == ["log"])
-    pool = ThreadPoolExecutor(
+    n_voxels = int(np.count_nonzero(prepared.intensity_mask[prepared.roi_box]))
+    filters = ThreadPoolExecutor(
         max_workers=FILTER_THREADS, thread_name_prefix="radiopipe-filters",
         initializer=numba.set_num_threads, initargs=(1,),
     )
+    families = None
+    if n_voxels >= FAMILY_THREAD_VOXELS:
+        families = ThreadPoolExecutor(
+            max_workers=FAMILY_THREADS, thread_name_prefix="radiopipe-families"
+        )
     try:
-        futures = [(task, pool.submit(filter_images, prepared, tasks[task])) for task in run_order]
-        for task, future in futures:
-            yield task, future.result()
+        filtered = [(task, filters.submit(filter_images, prepared, tasks[task]))
+                    for task in run_order]
+        results = []  # (task, a call returning one image's features), images in order
+        for task, future in filtered:
+            for name, image in future.result().items():
+                if families is None:
+                    features = compute_families(name, image, prepared, settings)
+                    results.append((task, lambda features=features: features))
+                else:
+                    results.append((task, families.submit(
+                        compute_families, name, image, prepared, settings).result))
+        by_task: dict[int, list[dict[str, float]]] = {}
+        for task, result in results:
+            by_task.setdefault(task, []).append(result())
+        return {task: _families_of_images(features) for task, features in by_task.items()}
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for pool in (filters, families):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _families_of_images(features: list[dict[str, float]]) -> dict[str, float]:
+    """One task's features: those of its images, in order."""
+    return {key: value for image in features for key, value in image.items()}
 
 
 def _filter_tasks(settings: FeatureConfig) -> list[FeatureConfig]:

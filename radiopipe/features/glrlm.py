@@ -70,10 +70,13 @@ def run_length_counts(levels, n_grey: int, offsets: np.ndarray, slice_wise: bool
     if len(offsets) == 0:
         return counts.astype(np.float64)
     padded = np.pad(np.asarray(levels, dtype=np.int32), 1)
-    if np.count_nonzero(padded) >= IN_ORDER_FILL * padded.size:
+    if np.count_nonzero(padded) >= BY_PLANE_FILL * padded.size:
         _, n_y, n_x = padded.shape
         steps = np.abs(flat_steps(offsets, (n_y * n_x, n_x, 1)))
-        _count_runs_in_order(padded.reshape(-1), steps, n_y * n_x, slice_wise, counts)
+        # 16-bit run positions where every run fits (2x faster: the buffer stays in cache).
+        position_type = np.int16 if max(levels.shape) <= np.iinfo(np.int16).max else np.int32
+        position = np.empty(2 * n_y * n_x * len(offsets), dtype=position_type)
+        _count_runs_by_plane(padded.reshape(-1), steps, n_y * n_x, slice_wise, position, counts)
     else:
         lattice = voxel_lattice(levels, padding=1)
         group = lattice.slice_index if slice_wise else np.zeros_like(lattice.roi)
@@ -83,38 +86,67 @@ def run_length_counts(levels, n_grey: int, offsets: np.ndarray, slice_wise: bool
 
 
 # Below this fraction of its padded box in the ROI, walking the runs of the ROI's voxels
-# (`_count_runs`) beats the pass over the whole box (`_count_runs_in_order`): they ran equally
-# fast at 23% on a shell-shaped ROI, the pass 1.5x faster at 46%, 2.4x slower at 3%.
-IN_ORDER_FILL = 0.25
+# (`_count_runs`) beats counting them voxel by voxel (`_count_runs_by_plane`, and the pass in
+# memory order it replaced, which ran equally fast at 23% on a shell-shaped ROI, 1.5x faster at
+# 46%, 2.4x slower at 3%).
+BY_PLANE_FILL = 0.25
 
 
 @numba.njit(cache=True, nogil=True)
-def _count_runs_in_order(values, steps, plane, slice_wise, counts):  # pragma: no cover
+def _count_runs_by_plane(values, steps, plane, slice_wise, position, counts):  # pragma: no cover
     """Add every run to ``counts[group, direction, level - 1, length - 1]``.
 
-    ``values`` is the zero-padded grey-level array, flattened; ``steps`` the positive flat-index
-    step of each direction (a run along ``-d`` is the run along ``d``). One pass in memory order
-    per direction: a voxel's run length is its predecessor's plus one when both share a level,
-    and the run is counted at its last voxel. The predecessor and successor are read as two
-    more sequential streams instead of walking each run along its direction, and nothing
-    branches on the run lengths (1.25x faster than `_count_runs` on a 140k-voxel ROI); the
-    vectorised NumPy alternatives (pointer jumping, run-length encoding of residue classes)
-    need log-many or several extra passes. The padding (at least one voxel) ends every run
-    inside the array.
+    ``values`` is the zero-padded grey-level array, flattened, ``plane`` the size of one padded
+    slice; ``steps`` the positive flat-index step of each direction (a run along ``-d`` is the
+    run along ``d``). One pass over the voxels in memory order, every direction at each ROI
+    voxel: a voxel's position in its run is its predecessor's plus one when both share a level,
+    else 1, and the runs of length ``j`` number the voxels at position ``j`` less those at
+    ``j + 1``. The positions are kept for the voxel's slice and the one before it only (every
+    predecessor lies in one of them), ``position`` (two slices' voxels times the directions, an
+    integer type that holds the longest run); a position left from an older slice is read only
+    next to a voxel outside the ROI (level 0), which zeroes it. Array indices are unsigned,
+    which spares Numba its negative-index test. 3.6x faster than one pass per direction over
+    the whole padded box on a 140k-voxel ROI (2x of it from 16-bit positions).
     """
-    length = np.zeros(values.size, dtype=np.int32)
-    for direction in range(steps.size):
-        step = steps[direction]
-        for voxel in range(step, values.size - step):
+    n_directions = steps.size
+    n_groups, _, n_grey, n_lengths = counts.shape
+    slot_size = plane * n_directions
+    # From a voxel's slot to its predecessor's, per parity of its slice (two's complement: the
+    # unsigned sum wraps to the difference).
+    back = (steps + plane // 2) // plane
+    in_plane = steps - back * plane
+    previous = np.empty((2, n_directions), dtype=np.int64)
+    for parity in range(2):
+        for d in range(n_directions):
+            previous[parity, d] = (((parity - back[d]) & 1) - parity) * slot_size
+            previous[parity, d] += d - in_plane[d] * n_directions
+    previous = previous.view(np.uint64)
+    backward = steps.view(np.uint64)
+    row = n_lengths + 2
+    per_direction = (n_grey + 1) * row
+    at_position = np.zeros(n_groups * n_directions * per_direction, dtype=np.int64)
+    for z in range(1, values.size // plane - 1):
+        parity = np.uint64(z & 1)
+        before = previous[parity]
+        group = z - 1 if slice_wise else 0
+        for p in range(plane):
+            voxel = np.uint64(z * plane + p)
             level = values[voxel]
             if level == 0:
                 continue
-            # Branch-free: run lengths are short in textured images, so the branches on them
-            # would be mispredicted about half of the time.
-            run = length[voxel - step] * (values[voxel - step] == level) + 1
-            length[voxel] = run
-            group = voxel // plane - 1 if slice_wise else 0
-            counts[group, direction, level - 1, run - 1] += values[voxel + step] != level
+            slot = parity * np.uint64(slot_size) + np.uint64(p * n_directions)
+            base = np.uint64(group * n_directions * per_direction + level * row)
+            for d in range(n_directions):
+                run = position[slot + before[d]] * (values[voxel - backward[d]] == level) + 1
+                position[slot + np.uint64(d)] = run
+                at_position[base + np.uint64(d * per_direction + run)] += 1
+    for group in range(n_groups):
+        for d in range(n_directions):
+            for level in range(n_grey):
+                start = (group * n_directions + d) * per_direction + (level + 1) * row
+                for length in range(n_lengths):
+                    counts[group, d, level, length] += (
+                        at_position[start + length + 1] - at_position[start + length + 2])
 
 
 @numba.njit(cache=True, nogil=True)

@@ -141,11 +141,18 @@ def test_resegmentation_that_empties_the_roi_is_a_clear_error(image):
         _extract(image, mask, settings)
 
 
-def test_filters_in_background_give_the_sequential_values_in_order():
-    """Filters running beside the families (one task per image type and LoG sigma) give the
-    values and the column order of the plain sequence filter_images -> compute_families."""
+@pytest.mark.parametrize("family_threads", [False, True])
+def test_filters_in_background_give_the_sequential_values_in_order(family_threads, monkeypatch):
+    """Filters running beside the families (one task per image type and LoG sigma), the
+    families on the caller's thread or on their own (this ROI is smaller than
+    FAMILY_THREAD_VOXELS: lowered for the second), give the values and the column order of the
+    plain sequence filter_images -> compute_families."""
+    from radiopipe.features import extract
     from radiopipe.features.extract import compute_families, filter_images, prepare_case
     from radiopipe.features.registry import reported
+
+    if family_threads:
+        monkeypatch.setattr(extract, "FAMILY_THREAD_VOXELS", 1)
 
     rng = np.random.default_rng(3)
     image = rng.normal(100, 30, (12, 14, 13))

@@ -12,9 +12,15 @@ import SimpleITK as sitk
 import yaml
 from reference_data import ibsi_failures, ibsi_phantom, pyradiomics_case
 
-from radiopipe.features import glcm
+from radiopipe.features import cooccurrence, glcm
 from radiopipe.features.cooccurrence import cooccurrence_counts
-from radiopipe.features.directions import DIRECTIONAL_AGGREGATIONS, direction_offsets
+from radiopipe.features.directions import (
+    DIRECTIONAL_AGGREGATIONS,
+    aggregation_offsets,
+    direction_offsets,
+    flat_steps,
+    voxel_lattice,
+)
 from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,6 +51,25 @@ def test_cooccurrence_counts_of_hand_example():
     counts = cooccurrence_counts(IMAGE_4X4[None], 4, np.array([[0, 0, 1]]), False)
     assert counts.shape == (1, 1, 4, 4)
     np.testing.assert_array_equal(counts[0, 0], GLCM_4X4_PLUS_X)
+
+
+@pytest.mark.parametrize("slice_wise", [False, True])
+@pytest.mark.parametrize("distance", [1, 2])
+@pytest.mark.parametrize("shape", [(6, 9, 7), (1, 5, 12), (9, 1, 2)])
+def test_box_walk_counts_the_pairs_of_the_voxel_list(slice_wise, distance, shape):
+    # The slice-by-slice walk of the padded box against the kernel the batched path runs on a
+    # list of the ROI voxels and their slices.
+    rng = np.random.default_rng(sum(shape) + distance)
+    levels = rng.integers(1, 5, shape) * (rng.random(shape) < 0.6)
+    offsets = aggregation_offsets("2D_avg" if slice_wise else "3D_avg", shape, distance)
+    lattice = voxel_lattice(levels, padding=distance)
+    groups = lattice.slice_index if slice_wise else np.zeros_like(lattice.roi)
+    listed = np.zeros((shape[0] if slice_wise else 1, len(offsets), 4, 4))
+    cooccurrence._count_pairs(lattice.values, lattice.roi, groups,
+                              flat_steps(offsets, lattice.strides), listed)
+    np.testing.assert_array_equal(
+        cooccurrence_counts(levels, 4, offsets, slice_wise), listed
+    )
 
 
 def test_features_of_hand_example():

@@ -54,23 +54,38 @@ def test_run_length_counts_of_hand_example():
 
 @pytest.mark.parametrize("slice_wise", [False, True])
 @pytest.mark.parametrize("fill", [0.1, 0.8])  # the two kernels of run_length_counts
-def test_run_length_counts_equal_walking_every_run(slice_wise, fill):
-    # The memory-order pass over the box against the kernel that walks each run of the ROI.
+@pytest.mark.parametrize("n_grey", [1, 3])  # long runs, short runs
+@pytest.mark.parametrize("shape", [(6, 9, 7), (1, 2, 13), (12, 1, 3)])
+def test_run_length_counts_equal_walking_every_run(slice_wise, fill, n_grey, shape):
+    # The voxel-by-voxel count over two slices of positions against the kernel that walks each
+    # run of the ROI.
     rng = np.random.default_rng(5)
-    levels = rng.integers(1, 4, (6, 9, 7)) * (rng.random((6, 9, 7)) < fill)
+    levels = rng.integers(1, n_grey + 1, shape) * (rng.random(shape) < fill)
     offsets = direction_offsets(1, slice_wise)
     lattice = voxel_lattice(levels, padding=1)
     group = lattice.slice_index if slice_wise else np.zeros_like(lattice.roi)
-    walked = np.zeros((6 if slice_wise else 1, len(offsets), 3, 9), dtype=np.int64)
+    n_groups = shape[0] if slice_wise else 1
+    walked = np.zeros((n_groups, len(offsets), n_grey, max(shape)), dtype=np.int64)
     glrlm._count_runs(lattice.values, lattice.roi, flat_steps(offsets, lattice.strides), group,
                       walked)
-    in_order = np.zeros_like(walked)
+    by_plane = np.zeros_like(walked)
     padded = np.pad(levels.astype(np.int32), 1)
-    steps = np.abs(flat_steps(offsets, (padded.shape[1] * padded.shape[2], padded.shape[2], 1)))
-    glrlm._count_runs_in_order(padded.reshape(-1), steps, padded.shape[1] * padded.shape[2],
-                               slice_wise, in_order)
-    np.testing.assert_array_equal(in_order, walked)
-    np.testing.assert_array_equal(glrlm.run_length_counts(levels, 3, offsets, slice_wise), walked)
+    plane = padded.shape[1] * padded.shape[2]
+    steps = np.abs(flat_steps(offsets, (plane, padded.shape[2], 1)))
+    position = np.empty(2 * plane * len(offsets), dtype=np.int16)
+    glrlm._count_runs_by_plane(padded.reshape(-1), steps, plane, slice_wise, position, by_plane)
+    np.testing.assert_array_equal(by_plane, walked)
+    np.testing.assert_array_equal(glrlm.run_length_counts(levels, n_grey, offsets, slice_wise),
+                                  walked)
+
+
+def test_runs_longer_than_16_bits_are_counted():
+    levels = np.ones((3, 3, 40000), dtype=np.int64)
+    levels[1, 1, ::2] = 2
+    counts = glrlm.run_length_counts(levels, 2, np.array([[0, 0, 1]]), False)[0, 0]
+    assert counts[0, 39999] == 8  # every row but the middle one: one run of level 1
+    assert counts[0, 0] == counts[1, 0] == 20000  # the middle row: runs of one voxel
+    assert counts.sum() == 40008
 
 
 def test_features_of_hand_example():

@@ -12,9 +12,10 @@ from radiopipe.features.neighbourhood import (
     FlatLattice,
     chebyshev_offsets,
     flat_lattice,
+    neighbour_blocks,
     neighbour_kernel,
 )
-from radiopipe.features.zones import shortcut_steps, union_find_zones
+from radiopipe.features.zones import earlier_rows, union_find_runs
 
 
 def _full_lattice(levels: np.ndarray, offsets: np.ndarray) -> FlatLattice:
@@ -50,8 +51,8 @@ def test_kernels_read_the_pruned_lattice_as_the_full_one(shape, distance, in_pla
                                  neighbour_kernel(*pruned[:3], alpha)):
             assert np.array_equal(expected, got)
     if distance == 1:
-        assert np.array_equal(union_find_zones(*full[:3], shortcut_steps(full)),
-                              union_find_zones(*pruned[:3], shortcut_steps(pruned)))
+        assert np.array_equal(union_find_runs(*full[:2], *earlier_rows(full)),
+                              union_find_runs(*pruned[:2], *earlier_rows(pruned)))
 
 
 def test_a_single_slice_is_walked_in_its_plane():
@@ -87,6 +88,21 @@ def test_one_pass_equals_the_statistics_by_offset(alpha, distance, in_plane_only
     lattice = flat_lattice(levels, offsets)
     for expected, got in zip(_neighbours_by_offset(levels, offsets, alpha),
                              neighbour_kernel(*lattice[:3], alpha)):
+        assert np.array_equal(expected, got)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+@pytest.mark.parametrize(("distance", "in_plane_only"), [(1, False), (2, False), (1, True)])
+def test_block_pass_equals_the_voxel_pass(alpha, distance, in_plane_only):
+    # Dense slices (blocks read whole), sparse ones (read voxel by voxel) and empty ones (skipped).
+    rng = np.random.default_rng(3)
+    levels = rng.integers(1, 5, size=(9, 40, 50))
+    fill = np.array([0.9, 0.9, 0.05, 0.0, 0.0, 0.6, 0.01, 0.9, 0.3])[:, None, None]
+    levels[rng.random(levels.shape) >= fill] = 0
+    lattice = flat_lattice(levels, chebyshev_offsets(distance, in_plane_only))
+    for expected, got in zip(neighbour_kernel(*lattice[:3], alpha),
+                             neighbour_blocks(*lattice[:3], alpha)):
+        assert expected.dtype == got.dtype
         assert np.array_equal(expected, got)
 
 

@@ -19,6 +19,7 @@ from reference_data import (
 )
 
 from radiopipe.features import ngtdm
+from radiopipe.features.neighbourhood import neighbour_statistics, slice_groups
 from radiopipe.preprocess.discretise import fixed_bin_size_pyradiomics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,6 +77,28 @@ def test_neighbours_outside_the_roi_and_isolated_voxels_are_left_out():
     lone[0, 0] = lone[2, 2] = True
     empty = ngtdm.ngtdm_matrix(np.where(lone, 1, 0)[None], lone[None], 1, aggregation="3D")
     assert empty.counts.sum() == 0
+
+
+@pytest.mark.parametrize("aggregation", ["2D", "3D"])
+def test_matrix_equals_the_bincounts_of_the_tone_differences(aggregation):
+    # The one-pass sums against np.bincount over the voxels with a neighbour, bit for bit.
+    rng = np.random.default_rng(4)
+    levels = rng.integers(1, 6, (5, 11, 9)) * (rng.random((5, 11, 9)) < 0.7)
+    mask = levels > 0
+    matrix = ngtdm.ngtdm_matrix(levels, mask, 5, aggregation=aggregation)
+    statistics = neighbour_statistics(levels, distance=1, in_plane_only=aggregation == "2D")
+    has = statistics.count > 0
+    grey = levels[mask][has]
+    group, n_groups = slice_groups(mask, aggregation)
+    cell = group[has] * 5 + grey - 1
+    difference = np.abs(grey - statistics.level_sum[has] / statistics.count[has])
+    np.testing.assert_array_equal(
+        matrix.counts.reshape(-1), np.bincount(cell, minlength=n_groups * 5)
+    )
+    np.testing.assert_array_equal(
+        matrix.differences.reshape(-1),
+        np.bincount(cell, weights=difference, minlength=n_groups * 5),
+    )
 
 
 def test_catalogue_matches_feature_names():

@@ -44,6 +44,26 @@ def test_equal_numpys_percentiles_and_median(discretisation, kind):
         assert median == np.median(values)
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.full(4000, 7.5),  # no spread to bucket
+        np.r_[np.full(3000, -1e308), np.linspace(0, 1, 3000), 1e308],  # spread overflows
+        np.r_[np.zeros(3000), np.full(3000, 5e-324)],  # a subnormal spread: scale overflows
+        np.r_[np.linspace(0, 1, 5), np.full(9000, 1e300)],  # all but five in the top bucket
+        np.arange(60000.0) % 7,  # ties across buckets
+    ],
+    ids=["constant", "overflow", "subnormal", "skewed", "ties"],
+)
+def test_large_levels_equal_numpys(values):
+    # A level of several thousand values is selected through buckets of its values.
+    found = percentiles_and_median(values, np.ones(values.size, dtype=np.int32), QUANTILES)
+    assert found is not None
+    quantiles, median = found
+    assert np.array_equal(quantiles, np.percentile(values, np.asarray(QUANTILES)))
+    assert median == np.median(values)
+
+
 @pytest.mark.parametrize("case", ["brain1", "lung1"])
 def test_equal_numpys_on_a_real_roi(case):
     image, mask = pyradiomics_case(case).arrays()

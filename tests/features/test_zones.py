@@ -8,9 +8,9 @@ import pytest
 from radiopipe.features.neighbourhood import chebyshev_offsets, flat_lattice
 from radiopipe.features.zones import (
     distinct_values,
+    earlier_rows,
     flood_fill_zones,
-    shortcut_steps,
-    union_find_zones,
+    union_find_runs,
 )
 
 
@@ -30,8 +30,8 @@ def test_distinct_values_of_negative_values_are_sorted_out():
 
 
 @pytest.mark.parametrize("in_plane_only", [False, True])
-@pytest.mark.parametrize("shape", [(5, 8, 6), (1, 30, 20), (12, 12, 12), (6, 9, 1)])
-@pytest.mark.parametrize("n_levels", [2, 4])
+@pytest.mark.parametrize("shape", [(5, 8, 6), (1, 30, 20), (12, 12, 12), (6, 9, 1), (4, 1, 7)])
+@pytest.mark.parametrize("n_levels", [1, 2, 4])
 def test_union_find_numbers_the_zones_of_the_flood_fill(in_plane_only, shape, n_levels):
     rng = np.random.default_rng(9)
     for _ in range(20):
@@ -40,16 +40,16 @@ def test_union_find_numbers_the_zones_of_the_flood_fill(in_plane_only, shape, n_
             continue
         lattice = flat_lattice(levels, chebyshev_offsets(1, in_plane_only))
         expected = flood_fill_zones(lattice.values, lattice.roi, lattice.steps)
-        for shortcut in (shortcut_steps(lattice), np.zeros(0, dtype=np.int64)):
-            np.testing.assert_array_equal(
-                union_find_zones(lattice.values, lattice.roi, lattice.steps, shortcut), expected
-            )
+        np.testing.assert_array_equal(
+            union_find_runs(lattice.values, lattice.roi, *earlier_rows(lattice)), expected
+        )
 
 
-def test_the_shortcut_reads_the_left_neighbour_and_the_column_to_its_right():
+def test_earlier_rows_are_the_row_before_and_the_three_of_the_slice_before():
     lattice = flat_lattice(np.ones((3, 3, 3), dtype=np.int64), chebyshev_offsets(1, False))
-    _, n_y, n_x = 5, 5, 5
-    assert shortcut_steps(lattice).tolist()[0] == 1
-    assert sorted(shortcut_steps(lattice).tolist()[1:]) == sorted(
-        [n_x - 1, n_y * n_x - 1, n_y * n_x + n_x - 1, n_y * n_x - n_x - 1]
-    )
+    n_y, n_x = 5, 5
+    rows, reach = earlier_rows(lattice)
+    assert reach == 1
+    assert rows.tolist() == sorted([n_x, n_y * n_x - n_x, n_y * n_x, n_y * n_x + n_x])
+    column = flat_lattice(np.ones((3, 3, 1), dtype=np.int64), chebyshev_offsets(1, True))
+    assert earlier_rows(column)[1] == 0
