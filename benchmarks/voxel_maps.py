@@ -84,16 +84,26 @@ def largest_difference(ours: dict, theirs: dict, label: sitk.Image) -> float:
         column = f"original__{family}__{name}"
         if column in DEVIATING:
             continue
-        # pyradiomics' map covers the lesion's box widened by the radius; place it on our grid
-        start_index = ours[column].TransformPhysicalPointToIndex(their_map.GetOrigin())[::-1]
+        # pyradiomics' map covers the lesion's box widened by the radius; ours that box (the
+        # default) or the whole image: both placed on the label's grid
+        mine_map = ours[column]
         expected = sitk.GetArrayFromImage(their_map)
-        box = tuple(slice(s, s + n) for s, n in zip(start_index, expected.shape))
-        mine = sitk.GetArrayFromImage(ours[column])[box][roi[box]]
-        reference = expected[roi[box]]
+        theirs_at = _box_in(label, their_map, expected.shape)
+        ours_at = _box_in(label, mine_map, sitk.GetArrayFromImage(mine_map).shape)
+        inside = tuple(slice(t.start - o.start, t.stop - o.start)
+                       for t, o in zip(theirs_at, ours_at))
+        mine = sitk.GetArrayFromImage(mine_map)[inside][roi[theirs_at]]
+        reference = expected[roi[theirs_at]]
         scale = max(float(np.nanmax(np.abs(reference))), 1e-300)
         error = np.abs(mine - reference) / np.maximum(np.abs(reference), 1e-6 * scale)
         worst = max(worst, float(np.nanmax(error)))
     return worst
+
+
+def _box_in(grid: sitk.Image, part: sitk.Image, shape) -> tuple[slice, ...]:
+    """Where ``part`` (an array of ``shape``, z y x) lies in ``grid``'s array."""
+    start = grid.TransformPhysicalPointToIndex(part.GetOrigin())[::-1]
+    return tuple(slice(s, s + n) for s, n in zip(start, shape))
 
 
 def best_times(run: Callable[[], object], repeats: int) -> dict[str, float]:
@@ -155,7 +165,7 @@ def main() -> int:
     theirs = timed["pyradiomics"]
     for name in ("radiopipe", "radiopipe-image", "pyradiomics"):
         times = timed[name]
-        print(f"{name + ':':15}CPU {times['cpu']:.3f} s, wall {times['wall']:.3f} s "
+        print(f"{name + ':':17}CPU {times['cpu']:.3f} s, wall {times['wall']:.3f} s "
               f"({n_voxels / times['wall']:,.0f} voxels/s)")
     worst = timed["difference"]
     print(f"largest relative difference: {worst:.1e}")
