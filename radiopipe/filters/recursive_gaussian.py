@@ -190,7 +190,9 @@ def _filter_block(data, c, out, start):  # pragma: no cover - compiled by Numba
     (``MathEMAMAMAM``) and ``out -= a1 b1 + a2 b2 + a3 b3 + a4 b4`` (``MathSMAMAMAM``). Samples
     ``start..start + len(out)`` of the sum of both recursions are written to ``out`` (float32).
     The recursions run on whole rows (one sample of every line), so that the compiler keeps
-    the rows in vector registers.
+    the rows in vector registers. The causal recursion runs from the line's start up to the
+    last sample kept, the anti-causal one from the line's end down to the first: the samples
+    beyond are never read, and those computed are ITK's, operation for operation.
     """
     n0, n1, n2, n3, d1, d2, d3, d4 = c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
     m1, m2, m3, m4, bn1, bn2, bn3, bn4 = c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]
@@ -208,7 +210,8 @@ def _filter_block(data, c, out, start):  # pragma: no cover - compiled by Numba
         causal[1, k] -= causal[0, k] * d1 + v * bn2 + v * bn3 + v * bn4
         causal[2, k] -= causal[1, k] * d1 + causal[0, k] * d2 + v * bn3 + v * bn4
         causal[3, k] -= causal[2, k] * d1 + causal[1, k] * d2 + causal[0, k] * d3 + v * bn4
-    for i in range(4, length):
+    stop = start + out.shape[0]
+    for i in range(4, stop):
         x0, x1, x2, x3 = data[i], data[i - 1], data[i - 2], data[i - 3]
         y1, y2, y3, y4 = causal[i - 1], causal[i - 2], causal[i - 3], causal[i - 4]
         y = causal[i]
@@ -235,7 +238,7 @@ def _filter_block(data, c, out, start):  # pragma: no cover - compiled by Numba
             + anticausal[last, k] * d3
             + v * bm4
         )
-    for i in range(length - 4, 0, -1):
+    for i in range(length - 4, start, -1):
         x1, x2, x3, x4 = data[i], data[i + 1], data[i + 2], data[i + 3]
         y1, y2, y3, y4 = anticausal[i], anticausal[i + 1], anticausal[i + 2], anticausal[i + 3]
         y = anticausal[i - 1]
