@@ -28,6 +28,7 @@ Slices are the planes of constant ``z`` (axis 0 of the ``(z, y, x)`` arrays).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import NamedTuple
 
@@ -169,6 +170,7 @@ def direction_offsets(distance: int | tuple[int, ...] = 1, in_plane: bool = Fals
     Returns
     -------
     ndarray of int64, shape (n, 3)
+        Read-only: computed once per ``(distance, in_plane)`` and shared.
 
     Examples
     --------
@@ -185,13 +187,21 @@ def direction_offsets(distance: int | tuple[int, ...] = 1, in_plane: bool = Fals
             f"The 'distance' parameter must be an int >= 1 or a tuple of them. Got {distance!r} "
             "instead."
         )
+    return _offsets(tuple(int(d) for d in distances), bool(in_plane))
+
+
+@functools.cache
+def _offsets(distances: tuple[int, ...], in_plane: bool) -> np.ndarray:
+    """`direction_offsets`, once per argument (each extraction asks for the same few)."""
     reach = max(distances)
     steps = range(reach, -reach - 1, -1)
     z_steps = (0,) if in_plane else steps
     offsets = np.array(list(itertools.product(z_steps, steps, steps)), dtype=np.int64)
     at_distance = np.isin(np.abs(offsets).max(axis=1), distances)
     first_nonzero = offsets[np.arange(len(offsets)), np.argmax(offsets != 0, axis=1)]
-    return offsets[at_distance & (first_nonzero > 0)]
+    kept = offsets[at_distance & (first_nonzero > 0)]
+    kept.setflags(write=False)
+    return kept
 
 
 def aggregation_offsets(
