@@ -61,7 +61,7 @@ def main() -> int:
         folder = Path(scratch)
         ratios = [
             _measure_case(name, image, mask, folder / name, cli=not args.no_cli)
-            for name, image, mask in [*case_files(args.cases_dir), _ellipsoid(folder)]
+            for name, image, mask in [*case_files(args.cases_dir.resolve()), _ellipsoid(folder)]
         ]
     print(f"worst-rss: {max(ratios):.1f}x")
     return 0
