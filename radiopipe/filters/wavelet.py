@@ -242,13 +242,7 @@ def _periodization(x, h, out):  # pragma: no cover - compiled by Numba
         while j <= i:
             total += h[j] * x[i - j]
             j += 1
-        while j < f:
-            k = 0
-            while k < n and j < f:
-                total += h[j] * x[n - 1 - k]
-                k += 1
-                j += 1
-        out[o] = total
+        out[o] = _past_start(x, h, total, j)
         i += 1
         o += 1
     while i < n:  # the filter inside the line
@@ -259,39 +253,50 @@ def _periodization(x, h, out):  # pragma: no cover - compiled by Numba
         i += 1
         o += 1
     while i < f and i < n + f // 2:  # past both ends (a line shorter than the filter)
-        total, j = zero, 0
-        while i - j >= n:
-            k = 0
-            while k < n and i - j >= n:
-                total += h[i - n - j] * x[k]
-                k += 1
-                j += 1
+        total, j = _past_end(x, h, zero, i)
         while j <= i:
             total += h[j] * x[i - j]
             j += 1
-        while j < f:
-            k = 0
-            while k < n and j < f:
-                total += h[j] * x[n - 1 - k]
-                k += 1
-                j += 1
-        out[o] = total
+        out[o] = _past_start(x, h, total, j)
         i += 1
         o += 1
     while i < n + f // 2:  # past the line's end
-        total, j = zero, 0
-        while i - j >= n:
-            k = 0
-            while k < n and i - j >= n:
-                total += h[i - n - j] * x[k]
-                k += 1
-                j += 1
+        total, j = _past_end(x, h, zero, i)
         while j < f:
             total += h[j] * x[i - j]
             j += 1
         out[o] = total
         i += 1
         o += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _past_start(x, h, total, j):  # pragma: no cover - compiled by Numba
+    """``total`` plus the taps ``j..F-1``, which wrap around to the line's end, from the last
+    sample backwards (PyWavelets' loop over the left extension)."""
+    n, f = x.size, h.size
+    while j < f:
+        k = 0
+        while k < n and j < f:
+            total += h[j] * x[n - 1 - k]
+            k += 1
+            j += 1
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _past_end(x, h, total, i):  # pragma: no cover - compiled by Numba
+    """``total`` plus output ``i``'s taps that wrap around to the line's start, from the first
+    sample forwards, and the next tap (PyWavelets' loop over the right extension)."""
+    n = x.size
+    j = 0
+    while i - j >= n:
+        k = 0
+        while k < n and i - j >= n:
+            total += h[i - n - j] * x[k]
+            k += 1
+            j += 1
+    return total, j
 
 
 def _periodic_block(image, region: tuple[slice, ...], axes, reach: int):
