@@ -32,7 +32,8 @@ from scipy.ndimage import correlate, distance_transform_edt
 
 from radiopipe.columns import column_modality, column_name, is_column, split_column
 from radiopipe.config import FeatureConfig
-from radiopipe.features.extract import bin_dtype, discretise, filter_images, prepare_case
+from radiopipe.features.binning import bin_dtype, discretise
+from radiopipe.features.extract import filter_images, prepare_case
 from radiopipe.features.family import FamilyInput
 from radiopipe.features.registry import FAMILIES
 from radiopipe.image_types import image_type_of
@@ -190,7 +191,7 @@ def feature_maps(
     whole = {}
     for (image_name, family), names in _groups(wanted).items():
         source = np.asarray(filtered[image_name], dtype=np.float64)
-        dtype = bin_dtype(image_name, prepared, settings)
+        dtype = bin_dtype(image_name, prepared.pixel_type, settings)
         discretised = discretise(source[roi_box], settings, dtype=dtype)
         levels = np.zeros(source.shape, dtype=np.int32)
         levels[roi_box] = discretised.levels

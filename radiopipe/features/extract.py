@@ -13,7 +13,7 @@ The order follows pyradiomics' ``RadiomicsFeatureExtractor.execute`` so that, wi
    ``compute_image_types(..., region=...)``), bit for bit the crop of the whole filtered image;
 5. each filtered image is discretised on its own, and every configured family is computed on it.
    Under pyradiomics definitions, in the pixel type pyradiomics bins that image in
-   (:func:`bin_dtype`).
+   (`radiopipe.features.binning.bin_dtype`).
 
 The steps are public, so that every consumer of the engine prepares a case the same way (the GPU
 backend's host preparation, the feature maps): :func:`prepare_case` (steps 1-3, a
@@ -32,6 +32,7 @@ import numpy as np
 
 from radiopipe.columns import column_name
 from radiopipe.config import FeatureConfig
+from radiopipe.features.binning import bin_dtype, discretise, prepared_pixel_type
 from radiopipe.features.blas import single_threaded_blas
 from radiopipe.features.family import FamilyInput
 from radiopipe.features.registry import FAMILIES, reported
@@ -39,13 +40,7 @@ from radiopipe.filters import compute_image_types, pyradiomics_filter_input
 from radiopipe.image_types import IMAGE_TYPES
 from radiopipe.io import Volume
 from radiopipe.preprocess.crop import crop_slices
-from radiopipe.preprocess.discretise import (
-    Discretised,
-    fixed_bin_number,
-    fixed_bin_number_pyradiomics,
-    fixed_bin_size,
-    fixed_bin_size_pyradiomics,
-)
+from radiopipe.preprocess.discretise import Discretised
 from radiopipe.preprocess.intensity import normalise, normalise_pyradiomics
 from radiopipe.preprocess.resample import resample_image_ibsi, resample_mask_ibsi
 from radiopipe.preprocess.resegment import resegment
@@ -88,7 +83,7 @@ class PreparedCase:
     pixel_type : numpy.dtype
         The pixel type of the image pyradiomics would filter: the input's (its resampling keeps
         it), float64 once normalised (its normalisation returns float64) or resampled on IBSI's
-        grid (which radiopipe does in float64); see :func:`bin_dtype`.
+        grid (which radiopipe does in float64); see `radiopipe.features.binning.bin_dtype`.
     """
 
     image: Volume
@@ -240,22 +235,13 @@ def prepare_case(image: Volume, mask: Volume, settings: FeatureConfig) -> Prepar
         When re-segmentation leaves no voxel of the ROI.
     """
     image, mask, planar = _as_volumes_3d(image, mask)
-    pixel_type = _pixel_type(image.array.dtype, settings)
+    pixel_type = prepared_pixel_type(image.array.dtype, settings)
     image, mask = _prepare_grid(image, mask, settings)
     intensity_mask = _intensity_mask(image.array, mask.array, settings)
     box = crop_slices(mask.array)
     roi_box = box if intensity_mask is mask.array else crop_slices(intensity_mask)
     region = _filter_region(box, intensity_mask, image.spacing, settings)
     return PreparedCase(image, mask, intensity_mask, planar, box, roi_box, region, pixel_type)
-
-
-def _pixel_type(dtype: np.dtype, settings: FeatureConfig) -> np.dtype:
-    """The pixel type of pyradiomics' prepared image (see ``PreparedCase.pixel_type``)."""
-    if settings.normalize or (
-        settings.resampled_spacing is not None and settings.grid_alignment == "ibsi"
-    ):
-        return np.dtype(np.float64)
-    return np.dtype(dtype)
 
 
 def filter_images(
@@ -318,7 +304,7 @@ def _pyradiomics_images(prepared: PreparedCase, settings: FeatureConfig, wanted:
         if not set(wanted) <= _READ_AS_FLOAT64:
             whole = whole.astype(np.float64, copy=False)
     selection = _selection(settings, planar=prepared.planar,
-                           pixel_type=bin_dtype("wavelet", prepared, settings))
+                           pixel_type=bin_dtype("wavelet", prepared.pixel_type, settings))
     return compute_image_types(
         whole, prepared.image.spacing, {IMAGE_TYPES[t].pyradiomics: selection[t] for t in wanted},
         region=region,
@@ -401,7 +387,7 @@ def family_input(
     settings : FeatureConfig
     image_name : str
         The filtered image's name ('original', 'log-sigma-1-0-mm-3D', ...): it decides the pixel
-        type its levels are binned in (:func:`bin_dtype`).
+        type its levels are binned in (`radiopipe.features.binning.bin_dtype`).
     discretised : Discretised, optional
         The ROI's grey levels when the caller has them (host arrays, in the order of
         ``filtered[roi]``); default: :func:`discretise` them.
@@ -415,7 +401,7 @@ def family_input(
     image = surroundings[prepared.in_region(prepared.box)]
     roi = prepared.intensity_mask[prepared.box]
     if discretised is None:
-        dtype = bin_dtype(image_name, prepared, settings)
+        dtype = bin_dtype(image_name, prepared.pixel_type, settings)
         discretised = discretise(image[roi], settings, dtype=dtype)
     levels = np.zeros(image.shape, dtype=np.int32)
     levels[roi] = discretised.levels
@@ -468,77 +454,6 @@ def morphology_input(prepared: PreparedCase) -> FamilyInput:
         spacing=prepared.image.spacing,
         planar=prepared.planar,
     )
-
-
-def discretise(values: np.ndarray, settings: FeatureConfig, *, dtype=np.float64) -> Discretised:
-    """Grey levels of an image's ROI values by the configured discretisation.
-
-    Parameters
-    ----------
-    values : array
-        The ROI's intensities.
-    settings : FeatureConfig
-    dtype : {numpy.float32, numpy.float64}
-        Under pyradiomics definitions, the pixel type the levels are binned in as pyradiomics
-        bins them (:func:`bin_dtype`); its bin count uses pyradiomics' histogram edges. IBSI
-        definitions and the IBSI fixed bin size always bin in float64 (see
-        ``radiopipe.preprocess.discretise``).
-
-    Returns
-    -------
-    Discretised
-    """
-    pyradiomics = settings.definitions == "pyradiomics"
-    if settings.discretisation == "fixed_bin_number":
-        if pyradiomics:
-            return fixed_bin_number_pyradiomics(values, settings.bin_count, dtype)
-        return fixed_bin_number(values, settings.bin_count)
-    if settings.discretisation == "fixed_bin_size":
-        low = settings.resegment_range[0] if settings.resegment_range is not None else None
-        return fixed_bin_size(values, settings.bin_width, lower_bound=low)
-    return fixed_bin_size_pyradiomics(
-        values, settings.bin_width, dtype if pyradiomics else np.float64
-    )
-
-
-# pyradiomics' image types whose images are float32 whatever the input (SimpleITK's LoG and
-# gradient magnitude), and those that keep the prepared image's pixel type (the original, the 2D
-# LBP written into the image's own array, the wavelet sub-bands, which PyWavelets computes in the
-# image's floating type and radiopipe's wavelet with it: see `_selection`). The others are
-# float64 (square, square root, logarithm, exponential, the 3D LBP).
-_FLOAT32_IMAGES = ("log-sigma-", "gradient")
-_INPUT_TYPE_IMAGES = ("original", "lbp-2D", "wavelet")
-
-
-def bin_dtype(image_name: str, prepared: PreparedCase, settings: FeatureConfig) -> np.dtype:
-    """The pixel type pyradiomics bins a filtered image in (float32 or float64).
-
-    pyradiomics discretises each image in its own pixel type, and NumPy computes the bin edges
-    from values of that type (see ``radiopipe.preprocess.discretise``): float32 for every LoG
-    and gradient image, and for the original, 2D LBP and wavelet images of a float32 input
-    (``PreparedCase.pixel_type``); float64 otherwise (an integer image's edges are float64 or
-    exact integers). IBSI definitions bin
-    in float64: IBSI defines the bins on the intensities as real numbers, and its reference
-    values are computed in double precision.
-
-    Parameters
-    ----------
-    image_name : str
-        The filtered image's name ('original', 'log-sigma-1-0-mm-3D', 'wavelet-LLH', ...).
-    prepared : PreparedCase
-    settings : FeatureConfig
-
-    Returns
-    -------
-    numpy.dtype
-    """
-    if settings.definitions != "pyradiomics":
-        return np.dtype(np.float64)
-    if image_name.startswith(_FLOAT32_IMAGES):
-        return np.dtype(np.float32)
-    if image_name.startswith(_INPUT_TYPE_IMAGES) and prepared.pixel_type == np.float32:
-        return np.dtype(np.float32)
-    return np.dtype(np.float64)
 
 
 def _as_volumes_3d(image: Volume, mask: Volume) -> tuple[Volume, Volume, bool]:

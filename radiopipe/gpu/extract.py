@@ -35,9 +35,8 @@ import numpy as np
 
 from radiopipe.columns import column_name, split_column
 from radiopipe.config import FeatureConfig
+from radiopipe.features.binning import bin_dtype, discretise
 from radiopipe.features.extract import (
-    bin_dtype,
-    discretise,
     family_input,
     filter_images,
     prepare_case,
@@ -192,7 +191,8 @@ def _prepare_case(index: int, image: Volume, mask: Volume, settings: FeatureConf
     for name, filtered in filter_images(prepared, settings, source=source).items():
         where = get_namespace(filtered)
         values = where.asarray(filtered[inner], dtype=where.float64)[where.asarray(roi)]
-        discretised = discretise(values, settings, dtype=bin_dtype(name, prepared, settings))
+        discretised = discretise(values, settings,
+                                 dtype=bin_dtype(name, prepared.pixel_type, settings))
         item = RoiItem(roi, values, discretised.levels, discretised.n_levels, voxel_volume)
         rois.append(_Roi(index, name, item))
         if host_families:

@@ -128,7 +128,7 @@ class FeatureConfig(Strict):
     )
     # fixed_bin_number is IBSI's FBN under definitions 'ibsi', pyradiomics' binCount (histogram
     # edges) under 'pyradiomics', where it and fixed_bin_size_pyradiomics bin in the pixel type
-    # pyradiomics bins each image in (features/extract.py's bin_dtype).
+    # pyradiomics bins each image in (features/binning.py's bin_dtype).
     discretisation: Literal["fixed_bin_size_pyradiomics", "fixed_bin_size", "fixed_bin_number"] = (
         "fixed_bin_size_pyradiomics"
     )

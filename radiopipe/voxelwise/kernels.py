@@ -22,7 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from radiopipe.config import FeatureConfig
-from radiopipe.features.extract import discretise
+from radiopipe.features.binning import discretise
 from radiopipe.preprocess.crop import crop_slices
 
 

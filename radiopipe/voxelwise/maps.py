@@ -26,7 +26,8 @@ import SimpleITK as sitk
 
 from radiopipe.columns import column_name, split_column
 from radiopipe.config import FeatureConfig
-from radiopipe.features.extract import bin_dtype, filter_images, prepare_case
+from radiopipe.features.binning import bin_dtype
+from radiopipe.features.extract import filter_images, prepare_case
 from radiopipe.io import Volume
 from radiopipe.preprocess.crop import crop_slices
 from radiopipe.voxelwise import firstorder, glcm, gldm, glrlm, glszm, ngtdm
@@ -174,7 +175,7 @@ def _family_kernels(image: np.ndarray, image_type: str, by_family: dict, prepare
     texture families bin it in its own pixel type (:func:`bin_dtype`).
     """
     dtypes = {family: np.dtype(np.float64) if family == "firstorder"
-              else bin_dtype(image_type, prepared, settings) for family in by_family}
+              else bin_dtype(image_type, prepared.pixel_type, settings) for family in by_family}
     by_dtype = {}
     for dtype in dict.fromkeys(dtypes.values()):
         by_dtype[dtype], crop = kernel_input(

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from radiopipe.config import FeatureConfig
-from radiopipe.features.extract import bin_dtype, extract_features, prepare_case
+from radiopipe.features.binning import bin_dtype
+from radiopipe.features.extract import extract_features, prepare_case
 from radiopipe.io import Volume
 
 IDENTITY = tuple(np.eye(3).ravel())
@@ -228,7 +229,7 @@ def test_images_are_binned_in_pyradiomics_pixel_type(image_name, float32_input, 
     mask[1:5, 1:5, 1:5] = True
     settings = FeatureConfig(definitions=definitions)
     prepared = prepare_case(_volume(image), _volume(mask), settings)
-    assert bin_dtype(image_name, prepared, settings) == expected
+    assert bin_dtype(image_name, prepared.pixel_type, settings) == expected
 
 
 def test_a_normalised_float32_image_is_binned_in_float64():
@@ -236,5 +237,5 @@ def test_a_normalised_float32_image_is_binned_in_float64():
     mask = np.ones(image.shape, dtype=bool)
     settings = FeatureConfig(normalize=True)
     prepared = prepare_case(_volume(image), _volume(mask), settings)
-    assert bin_dtype("original", prepared, settings) == np.float64
-    assert bin_dtype("log-sigma-1-0-mm-3D", prepared, settings) == np.float32
+    assert bin_dtype("original", prepared.pixel_type, settings) == np.float64
+    assert bin_dtype("log-sigma-1-0-mm-3D", prepared.pixel_type, settings) == np.float32
