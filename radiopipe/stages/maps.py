@@ -96,7 +96,9 @@ def write_maps(loaded: LoadedConfig, *, cases=None, features=None, kernel_radius
     for number, case in enumerate(chosen, start=1):
         try:
             image_sha256, mask_sha256 = input_sha256(case)
-            key = {**settings, "image_sha256": image_sha256, "mask_sha256": mask_sha256}
+            # as written to and read back from the key file (tuples become lists)
+            key = json.loads(json.dumps(
+                {**settings, "image_sha256": image_sha256, "mask_sha256": mask_sha256}))
             kept = _reusable_maps(run, case.case_id, key)
             if kept is not None:
                 written[case.case_id] = kept
