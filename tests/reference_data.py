@@ -203,6 +203,18 @@ class PyradiomicsCase:
             return array[box], mask[box]
         return array, mask
 
+    def lesion_crop(self, slices: int, width: int) -> tuple[sitk.Image, sitk.Image]:
+        """The image and label map cut around the lesion's median voxel: ``slices`` slices
+        either side of it and a ``2 * width`` voxel square in-plane."""
+        image, label = self.images()
+        roi = sitk.GetArrayFromImage(label) == 1
+        z, y, x = (int(np.median(axis)) for axis in np.nonzero(roi))
+        box = (slice(z - slices, z + slices + 1), slice(y - width, y + width),
+               slice(x - width, x + width))
+        index = [b.start for b in reversed(box)]
+        size = [b.stop - b.start for b in reversed(box)]
+        return sitk.RegionOfInterest(image, size, index), sitk.RegionOfInterest(label, size, index)
+
     def volumes(self) -> tuple[Volume, Volume]:
         """The image and the boolean lesion mask as Volumes with their geometry."""
         image, label = (Volume.from_sitk(part) for part in self.images())

@@ -24,13 +24,7 @@ DEVIATING = {"glcm__MCC", "glcm__JointAverage"}
 
 def _lesion_crop():
     """brain1's lesion on five slices (pyradiomics' LoG needs four), cut to 6 x 6 voxels."""
-    image, label = pyradiomics_case("brain1").images()
-    roi = sitk.GetArrayFromImage(label) == 1
-    z, y, x = (int(np.median(axis)) for axis in np.nonzero(roi))
-    box = (slice(z - 2, z + 3), slice(y - 3, y + 3), slice(x - 3, x + 3))
-    index = [b.start for b in reversed(box)]
-    size = [b.stop - b.start for b in reversed(box)]
-    return sitk.RegionOfInterest(image, size, index), sitk.RegionOfInterest(label, size, index)
+    return pyradiomics_case("brain1").lesion_crop(2, 3)
 
 
 def _pyradiomics_maps(image, label):

@@ -27,13 +27,7 @@ DEVIATING = {"original__glcm__MCC", "original__glcm__JointAverage"}
 
 def _lesion_crop():
     """brain1's lesion on three slices, in-plane cut to 16 x 16 voxels (a few hundred voxels)."""
-    image, label = pyradiomics_case("brain1").images()
-    roi = sitk.GetArrayFromImage(label) == 1
-    z, y, x = (int(np.median(axis)) for axis in np.nonzero(roi))
-    box = (slice(z - 1, z + 2), slice(y - 8, y + 8), slice(x - 8, x + 8))
-    index = [b.start for b in reversed(box)]
-    size = [b.stop - b.start for b in reversed(box)]
-    return sitk.RegionOfInterest(image, size, index), sitk.RegionOfInterest(label, size, index)
+    return pyradiomics_case("brain1").lesion_crop(1, 8)
 
 
 def _pyradiomics_maps(image, label, radius, bin_width=25.0):
