@@ -12,7 +12,16 @@ passes run on ever smaller slabs. This module re-implements ITK's arithmetic exa
 coefficients of ``RecursiveGaussianImageFilter::SetUp`` and the recursions of
 ``RecursiveSeparableImageFilter::FilterDataArray``, operation for operation, without fused
 multiply-adds) in one compiled kernel that filters a block of lines at once, so the output equals
-SimpleITK's, cropped, bit for bit (tests/filters/test_log.py holds it to that).
+SimpleITK's, cropped, bit for bit (tests/filters/test_regions.py holds it to that).
+
+A recursion's response to a sample ``k`` voxels away decays as ``exp(-1.3732 k / sigma_voxels)``
+(Deriche's slower pole, ``_L2``), so voxels far from the region hardly reach it.
+:func:`reading_box` is the part of the image whose values reach the region by more than
+``_TAIL`` (1e-14) of the image's range: a pass over it, its line ends extended by their edge
+values as ITK extends the image's, differs from the whole line's by at most ``_TAIL`` times the
+range the image spans beyond it: below the float32 rounding (6e-8 of a value) each pass stores
+its values with, for every value above a millionth of that range. On the real cases of
+tests/filters/test_regions.py the LoG over the reading box equals SimpleITK's bit for bit.
 """
 
 from __future__ import annotations
@@ -31,6 +40,38 @@ _B2 = {0: 0.0902, 2: -2.2355}
 _W1, _L1, _W2, _L2 = 0.6681, -1.3932, 2.0787, -1.3732
 # Lines filtered together by the kernel: wide enough to vectorise, small enough for the caches.
 _BLOCK = 32
+# The largest share of the image's range a voxel beyond the reading box adds to a pass (the
+# tail of its impulse response beyond the box: tests/filters/test_regions.py measures it).
+_TAIL = 1e-14
+_MIN_REACH = 4  # the recursions' order: their first four samples read the line's edge value
+
+
+def reading_box(shape, spacing, sigma: float, region) -> tuple[slice, ...]:
+    """The part of an image whose values the LoG over ``region`` depends on (see the module).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The image's shape (z, y, x).
+    spacing : tuple of float
+        Voxel size (z, y, x) in mm.
+    sigma : float
+        Gaussian width in mm.
+    region : tuple of slice
+        The box whose LoG is wanted.
+
+    Returns
+    -------
+    tuple of slice
+        ``region`` widened by ``ceil(sigma_voxels * ln(1 / _TAIL) / 1.3732) + 4`` voxels on
+        each side, within the image.
+    """
+    decay = -max(_L1, _L2)
+    box = []
+    for window, step, size in zip(region, spacing, shape):
+        reach = math.ceil(sigma / step * math.log(1.0 / _TAIL) / decay) + _MIN_REACH
+        box.append(slice(max(window.start - reach, 0), min(window.stop + reach, size)))
+    return tuple(box)
 
 
 def laplacian_of_gaussian_region(image: np.ndarray, spacing, sigma: float, region) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 The LoG over a region runs ITK's recursive passes re-implemented in
 `radiopipe.filters.recursive_gaussian`; it must equal SimpleITK bit for bit, which is what makes it
-pyradiomics' LoG. The wavelet over a region gathers the periodic neighbourhood it depends on.
+pyradiomics' LoG, up to what lies beyond the region's reading box: less than 1e-14 of the image's
+range. The wavelet over a region gathers the periodic neighbourhood it depends on.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 from reference_data import pyradiomics_case
+from scipy.signal import lfilter
 
 from radiopipe.filters import FILTERS, compute_image_types
 from radiopipe.filters.log import laplacian_of_gaussian
 from radiopipe.filters.recursive_gaussian import (
     laplacian_of_gaussian_region,
+    reading_box,
     recursive_coefficients,
     recursive_pass,
 )
@@ -75,6 +78,38 @@ def test_log_over_a_region_equals_simpleitk_bit_for_bit(shape, spacing, sigma):
         np.testing.assert_array_equal(computed, reference[region])
 
 
+@pytest.mark.parametrize("sigma_voxels", [0.3, 0.6, 1.0, 1.75, 5.26, 20.0])
+@pytest.mark.parametrize("order", [0, 2])
+def test_reading_box_holds_all_but_1e_14_of_a_pass_impulse_response(sigma_voxels, order):
+    coefficients = recursive_coefficients(sigma_voxels, 1.0, order=order)
+    impulse = np.zeros(6000)
+    impulse[0] = 1.0
+    response = np.abs(lfilter(coefficients[:4], np.r_[1.0, coefficients[4:8]], impulse))
+    box = reading_box((6000,), (1.0,), sigma_voxels, (slice(0, 1),))[0]
+    reach = box.stop - 1
+    assert reach < 30 * sigma_voxels + 5  # a bounded box, not the whole line
+    # a voxel `reach` or more samples before the region moves its pass by at most this share of
+    # the image's range (the causal recursion; the anti-causal one is its mirror)
+    assert response[reach:].sum() <= 1e-14
+
+
+@pytest.mark.parametrize("sigma", [1.0, 3.0])
+def test_log_over_the_reading_box_equals_the_whole_lines_to_float32_rounding(sigma):
+    rng = np.random.default_rng(7)
+    image = rng.normal(0.0, 400.0, (60, 150, 160)) + np.linspace(-1000.0, 2000.0, 160)
+    spacing = (5.0, 0.6, 0.7)
+    region = (slice(28, 32), slice(70, 82), slice(75, 90))
+    box = reading_box(image.shape, spacing, sigma, region)
+    assert any(b.stop - b.start < n for b, n in zip(box, image.shape))
+    exact = laplacian_of_gaussian_region(image, spacing, sigma, region)
+    computed = laplacian_of_gaussian(image, spacing, sigma, region=region)
+    assert computed.dtype == np.float32
+    # within one float32 rounding step of the whole lines' value, plus the tail's 1e-14
+    span = image.max() - image.min()
+    np.testing.assert_array_less(np.abs(computed.astype(np.float64) - exact),
+                                 np.spacing(np.abs(exact)) + 1e-12 * span)
+
+
 def test_log_reads_integer_images_as_their_float64_values():
     image = np.random.default_rng(3).integers(-1000, 2000, (5, 8, 9)).astype(np.int16)
     region = (slice(1, 4), slice(2, 6), slice(0, 9))
@@ -113,7 +148,7 @@ def test_every_image_type_over_a_region_equals_the_whole_image_cropped():
 
 
 @pytest.mark.reference
-@pytest.mark.parametrize("name", ["brain1", "breast1"])
+@pytest.mark.parametrize("name", ["brain1", "breast1", "lung1"])
 def test_log_over_the_roi_box_of_a_real_case_equals_simpleitk(name):
     image, mask = pyradiomics_case(name).volumes()
     array, spacing = image.array.astype(np.float64), image.spacing
