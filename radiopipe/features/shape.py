@@ -31,7 +31,12 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from radiopipe.features.diameters import line_extremes, max_distance, max_distance_in_planes
+from radiopipe.features.diameters import (
+    hull_candidates,
+    line_extremes,
+    max_distance,
+    max_distance_in_planes,
+)
 from radiopipe.features.enclosing import (
     box_area,
     ellipsoid_surface_area,
@@ -139,7 +144,7 @@ def compute_shape(
     mask, image, intensity_mask, spacing = _prepare(mask, image, intensity_mask, spacing)
     mesh = surface_mesh(mask, spacing)
     along_z, along_y, along_x = line_extremes(mesh.lattice).T
-    candidates = mesh.vertices[along_z & along_y & along_x]
+    candidates = mesh.vertices[hull_candidates(mesh.lattice)]
     # Per plane of constant z, y or x, the vertices extreme along both of its axes.
     in_plane = (along_y & along_x, along_z & along_x, along_z & along_y)
     moments = principal_moments(mask, spacing, ddof=1 if mode == "ibsi" else 0)

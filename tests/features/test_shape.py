@@ -232,6 +232,35 @@ def test_line_extremes_keep_the_hull_and_every_diameter(seed):
         )
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_hull_candidates_keep_the_hull_and_the_3d_diameter(seed):
+    """Dropping the vertices strictly inside their line along a diagonal too leaves the hull's
+    corners, so the hull and the largest distance are those of the whole mesh."""
+    from scipy.spatial import ConvexHull
+
+    from radiopipe.features.diameters import hull_candidates, line_extremes
+
+    rng = np.random.default_rng(seed)
+    mask = rng.random((7, 10, 9)) < 0.6
+    spacing = (2.5, 0.7, 0.9)
+    mesh = surface_mesh(mask, spacing)
+    candidates = hull_candidates(mesh.lattice)
+    assert candidates.sum() < line_extremes(mesh.lattice).all(axis=1).sum()
+    kept = mesh.vertices[candidates]
+    whole = ConvexHull(mesh.vertices)
+    assert set(map(tuple, mesh.vertices[whole.vertices])) <= set(map(tuple, kept))
+    np.testing.assert_allclose(ConvexHull(kept).volume, whole.volume)
+    assert max_distance(kept) == max_distance(mesh.vertices)
+
+
+def test_hull_candidates_of_one_diagonal_line():
+    from radiopipe.features.diameters import hull_candidates
+
+    # four points on the line along (1, -1, 1), stored out of order, and one off it
+    lattice = np.array([[2, -2, 2], [0, 0, 0], [3, -3, 3], [1, -1, 1], [0, 1, 0]])
+    assert hull_candidates(lattice).tolist() == [False, True, True, False, True]
+
+
 def test_line_extremes_of_one_line():
     from radiopipe.features.diameters import line_extremes
 
