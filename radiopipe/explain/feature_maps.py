@@ -5,9 +5,19 @@ A map computes one feature voxel-wise: for each ROI voxel of the ROI's largest s
 show the nearest window's value), the feature of the ROI inside a ``window``-voxel cube centred
 there (a square for 2D images). Everything else is the extraction's own: the image is prepared
 (normalised, resampled, re-segmented) and filtered by the engine's steps, and discretised over the
-whole ROI, so a window's grey levels are the ones the case's feature saw; the family functions
-then run on each window. Shape features describe the whole ROI and local-intensity features are
-already local: neither has a map.
+whole ROI, so a window's grey levels are the ones the case's feature saw. Shape features describe
+the whole ROI and local-intensity features are already local: neither has a map.
+
+Two engines compute the windows' values (:mod:`radiopipe.explain.local_values`; each map records
+its own in :attr:`FeatureMap.engine`):
+
+* the voxel-wise engine's kernels (:mod:`radiopipe.voxelwise`, pyradiomics' voxel-based maps),
+  evaluated only at the map's centres, radius ``window // 2`` (the window), masked: every group
+  of features it covers (first order, GLCM, GLRLM, GLSZM, GLDM and NGTDM features of a 3D image
+  under ``definitions: pyradiomics``, with the settings its kernels follow);
+* otherwise (GLDZM, NGLDM and the histogram families, ``definitions: ibsi``, 2D images,
+  settings the kernels do not follow such as ``distances: [1, 2]``) the family's segment-level
+  computation on each window's ROI voxels.
 
 Two rules keep a map about texture rather than about where the ROI's edge is:
 

@@ -35,6 +35,27 @@ KERNELS = "voxel-wise kernels (pyradiomics voxel-based)"
 WINDOWS = "windows"
 
 
+def kernel_families(settings: FeatureConfig, *, window: int) -> list[str]:
+    """The families whose 3D maps the voxel-wise kernels compute under these settings.
+
+    Parameters
+    ----------
+    settings : FeatureConfig
+        The extraction's settings.
+    window : int
+        Window side in voxels: the kernels' radius is ``window // 2``, at least 1.
+
+    Returns
+    -------
+    list of str
+        Families of :data:`radiopipe.voxelwise.maps.FAMILY_MAPS`, in its order; [] under
+        ``definitions: ibsi`` or for a window of fewer than 3 voxels.
+    """
+    if settings.definitions != "pyradiomics" or window < 3:
+        return []
+    return [family for family in FAMILY_MAPS if not settings_not_followed(family, settings)]
+
+
 def kernel_names(family: str, names: list[str], settings: FeatureConfig, *, planar: bool,
                  window: int) -> list[str]:
     """The features of one (image, family) group that the voxel-wise kernels compute.
@@ -47,17 +68,16 @@ def kernel_names(family: str, names: list[str], settings: FeatureConfig, *, plan
     settings : FeatureConfig
         The extraction's settings.
     planar : bool
-        Whether the case's image is 2D.
+        Whether the case's image is 2D (the kernels are 3D).
     window : int
-        Window side in voxels: the kernels' radius is ``window // 2``, at least 1.
+        Window side in voxels.
 
     Returns
     -------
     list of str
         The names in ``names`` the kernels compute; [] when they do not cover the group.
     """
-    if (settings.definitions != "pyradiomics" or planar or window < 3
-            or family not in FAMILY_MAPS or settings_not_followed(family, settings)):
+    if planar or family not in kernel_families(settings, window=window):
         return []
     return [name for name in names if name in FAMILY_MAPS[family][0]]
 
