@@ -120,9 +120,11 @@ def feature_maps(
     """Voxel-wise maps of some features over one case's largest ROI slice.
 
     Each ROI voxel (every ``stride``-th one) gets the feature of the ``window``-voxel cube
-    centred there, computed as extraction computes the case's feature, where at least
-    ``min_coverage`` of the window lies in the ROI; sums over voxels such as Energy are shown
-    per voxel (see :mod:`radiopipe.explain.feature_maps`).
+    centred there, where at least ``min_coverage`` of the window lies in the ROI: by the
+    voxel-wise engine's masked kernels (:func:`voxel_maps`' values, radius ``window // 2``) for
+    the features it covers, by the extraction's family code on the window otherwise (each map's
+    ``engine`` says which); sums over voxels such as Energy are shown per voxel (see
+    :mod:`radiopipe.explain.feature_maps`).
 
     Parameters
     ----------
@@ -179,7 +181,8 @@ def voxel_maps(
     with pyradiomics' semantics (see :mod:`radiopipe.voxelwise`): with ``masked_kernel`` only
     ROI voxels of the cube count and the grey levels are discretised over the whole ROI. Unlike
     :func:`feature_maps` (a report's view of one slice, windows screened by coverage, extensive
-    features per voxel) the values are pyradiomics' own, over every ROI voxel.
+    features per voxel, the same kernels at its centres) the values are pyradiomics' own, over
+    every ROI voxel.
 
     Parameters
     ----------

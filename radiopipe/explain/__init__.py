@@ -3,7 +3,8 @@
 ``explain`` computes SHAP values of any fitted radiopipe estimator (exact tree and linear SHAP,
 a budgeted permutation explainer otherwise; a CNN embedding's principal components one by one);
 ``explain_held_out`` explains each held-out row by the fold model that never saw it;
-``feature_maps`` computes a case's features voxel-wise; ``cnn_saliency`` maps a case's CNN
+``feature_maps`` computes a case's features voxel-wise over its largest slice (by the
+voxel-wise engine's kernels where it covers them); ``cnn_saliency`` maps a case's CNN
 contribution onto its input image. The run's explain stage (:mod:`radiopipe.stages.explain`)
 calls them and writes what they find into the run folder.
 """

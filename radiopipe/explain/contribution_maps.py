@@ -106,6 +106,7 @@ def contribution_map(maps: list[FeatureMap], model: CaseModel) -> FeatureMap | N
         exponent=0,
         kind=CONTRIBUTION,
         output=model.output,
+        engine=" + ".join(dict.fromkeys(item.engine for item in local)),
     )
 
 

@@ -5,9 +5,19 @@ A map computes one feature voxel-wise: for each ROI voxel of the ROI's largest s
 show the nearest window's value), the feature of the ROI inside a ``window``-voxel cube centred
 there (a square for 2D images). Everything else is the extraction's own: the image is prepared
 (normalised, resampled, re-segmented) and filtered by the engine's steps, and discretised over the
-whole ROI, so a window's grey levels are the ones the case's feature saw; the family functions
-then run on each window. Shape features describe the whole ROI and local-intensity features are
-already local: neither has a map.
+whole ROI, so a window's grey levels are the ones the case's feature saw. Shape features describe
+the whole ROI and local-intensity features are already local: neither has a map.
+
+Two engines compute the windows' values (:mod:`radiopipe.explain.local_values`; each map records
+its own in :attr:`FeatureMap.engine`):
+
+* the voxel-wise engine's kernels (:mod:`radiopipe.voxelwise`, pyradiomics' voxel-based maps),
+  evaluated only at the map's centres, radius ``window // 2`` (the window), masked: every group
+  of features it covers (first order, GLCM, GLRLM, GLSZM, GLDM and NGTDM features of a 3D image
+  under ``definitions: pyradiomics``, with the settings its kernels follow);
+* otherwise (GLDZM, NGLDM and the histogram families, ``definitions: ibsi``, 2D images,
+  settings the kernels do not follow such as ``distances: [1, 2]``) the family's segment-level
+  computation on each window's ROI voxels.
 
 Two rules keep a map about texture rather than about where the ROI's edge is:
 
@@ -32,12 +42,20 @@ from scipy.ndimage import correlate, distance_transform_edt
 
 from radiopipe.columns import column_modality, column_name, is_column, split_column
 from radiopipe.config import FeatureConfig
+from radiopipe.explain.local_values import (
+    KERNELS,
+    WINDOWS,
+    kernel_names,
+    kernel_values,
+    window_values,
+)
 from radiopipe.features.binning import bin_dtype, discretise
 from radiopipe.features.extract import filter_images, prepare_case
 from radiopipe.features.family import FamilyInput
 from radiopipe.features.registry import FAMILIES
 from radiopipe.image_types import image_type_of
 from radiopipe.io import Volume
+from radiopipe.voxelwise.maps import kernel_dtype
 
 _MARGIN = 3  # voxels of image shown around the ROI
 LOCAL_VALUE = "local value"
@@ -85,6 +103,11 @@ class FeatureMap:
         ``'local value'`` or ``'contribution'``.
     output : str
         Contribution maps: the class whose log-odds they show ('' for local value maps).
+    engine : str
+        What computed the local values: :data:`~radiopipe.explain.local_values.KERNELS` (the
+        voxel-wise engine's masked kernels at the centres) or
+        :data:`~radiopipe.explain.local_values.WINDOWS` (the family's segment-level computation
+        on each window); a contribution map names its local maps' engines, joined by ``' + '``.
     """
 
     feature: str
@@ -103,6 +126,7 @@ class FeatureMap:
     exponent: int = 0
     kind: str = LOCAL_VALUE
     output: str = ""
+    engine: str = WINDOWS
 
     @property
     def window_mm(self) -> tuple[float, ...]:
@@ -188,30 +212,38 @@ def feature_maps(
     filtered = filter_images(prepared, settings, image_types=types, region=box)
     spacing = prepared.image.spacing
     values = {f: np.full(roi_box.shape[1:], np.nan) for f in wanted}
-    whole = {}
+    whole, engines = {}, {}
+    at = np.column_stack([np.full(len(centres), z), centres])
     for (image_name, family), names in _groups(wanted).items():
         source = np.asarray(filtered[image_name], dtype=np.float64)
         dtype = bin_dtype(image_name, prepared.pixel_type, settings)
         discretised = discretise(source[roi_box], settings, dtype=dtype)
         levels = np.zeros(source.shape, dtype=np.int32)
         levels[roi_box] = discretised.levels
-
-        def compute(win, family=family, source=source, levels=levels, discretised=discretised):
-            inputs = FamilyInput(
-                image=source[win], roi=roi_box[win], morphological_mask=edge_box[win],
-                spacing=spacing, levels=levels[win], n_levels=discretised.n_levels,
-            )
-            return FAMILIES[family].compute(inputs, settings)
-
-        result = compute((slice(None),) * 3)
+        inputs = FamilyInput(
+            image=source, roi=roi_box, morphological_mask=edge_box, spacing=spacing,
+            levels=levels, n_levels=discretised.n_levels,
+        )
+        result = FAMILIES[family].compute(inputs, settings)
+        by_kernel = kernel_names(family, names, settings, planar=prepared.planar,
+                                 window=window)
+        by_window = [name for name in names if name not in by_kernel]
+        local = {}
+        if by_kernel:
+            local.update(kernel_values(
+                source, roi_box, spacing, settings, family=family, names=by_kernel,
+                dtype=kernel_dtype(family, image_name, prepared.pixel_type, settings),
+                radius=window // 2, centres=at,
+            ))
+        if by_window:
+            local.update(window_values(inputs, settings, family=family, names=by_window,
+                                       window=window, centres=at))
         for name in names:
-            whole[column_name(image_name, family, name)] = result[name]
-        for cy, cx in centres:
-            result = compute(_window(z, cy, cx, window, roi_box.shape))
-            for name in names:
-                feature = column_name(image_name, family, name)
-                values[feature][cy, cx] = result[name] / counts[cy, cx] ** extensive_exponent(
-                    feature)
+            feature = column_name(image_name, family, name)
+            whole[feature] = result[name]
+            engines[feature] = KERNELS if name in by_kernel else WINDOWS
+            values[feature][tuple(centres.T)] = local[name] / counts[tuple(
+                centres.T)] ** extensive_exponent(feature)
     nearest = _nearest_centre(centres, roi_box.shape[1:])
     view = _view(box[1:], roi.shape[1:])
     offset = tuple(b.start - v.start for b, v in zip(box[1:], view))
@@ -240,6 +272,7 @@ def feature_maps(
             whole_roi=float(whole[f]) / roi_voxels ** extensive_exponent(f),
             slice_spacing=float("nan") if prepared.planar else float(spacing[0]),
             exponent=extensive_exponent(f),
+            engine=engines[f],
         )
         for f in wanted
     ]
@@ -280,13 +313,6 @@ def _centres(shown: np.ndarray, max_windows: int) -> tuple[np.ndarray, int]:
         if len(on_grid) <= max_windows:
             return on_grid, stride
         stride += 1
-
-
-def _window(z: int, cy: int, cx: int, size: int, shape) -> tuple[slice, ...]:
-    half = size // 2
-    return tuple(
-        slice(max(c - half, 0), min(c + half + 1, n)) for c, n in zip((z, cy, cx), shape)
-    )
 
 
 def _nearest_centre(centres: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray]:

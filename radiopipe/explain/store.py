@@ -8,7 +8,8 @@ file metadata (key ``radiopipe``) records the explainer, the output space, the e
 and the key of the inputs the file was computed from.
 
 Feature maps: one row per shown pixel of each map (:func:`maps_frame`): local value maps and the
-contribution map (``kind``), with the ROI voxels in each pixel's window (``window_voxels``).
+contribution map (``kind``), with the ROI voxels in each pixel's window (``window_voxels``) and
+the engine that computed the local values (``engine``).
 
 CNN saliency maps: one row per pixel of each case's shown input (:func:`saliency_frame`), the
 components' SHAP weights in the metadata (``weights``: case id -> component -> weight).
@@ -27,6 +28,7 @@ import pyarrow.parquet as pq
 from radiopipe.explain.cnn_saliency import SaliencyMap
 from radiopipe.explain.explainers import Explanation
 from radiopipe.explain.feature_maps import FeatureMap
+from radiopipe.explain.local_values import WINDOWS
 from radiopipe.storage import atomic_write
 
 METADATA_KEY = b"radiopipe"
@@ -34,7 +36,7 @@ _META_COLUMNS = ("case_id", "fold", "output", "base_value", "model_output")
 _MAP_COLUMNS = (
     "case_id", "feature", "rank", "kind", "output", "slice_index", "window", "stride",
     "spacing_row", "spacing_column", "spacing_slice", "min_coverage", "roi_voxels", "exponent",
-    "whole_roi", "row", "column", "image", "roi", "window_voxels", "value",
+    "whole_roi", "engine", "row", "column", "image", "roi", "window_voxels", "value",
 )
 _SALIENCY_COLUMNS = ("case_id", "plane", "score", "row", "column", "image", "roi", "value")
 
@@ -132,6 +134,7 @@ def maps_frame(case_id: str, maps: list[FeatureMap]) -> pd.DataFrame:
                     "roi_voxels": item.roi_voxels,
                     "exponent": item.exponent,
                     "whole_roi": item.whole_roi,
+                    "engine": item.engine,
                     "row": rows.ravel(),
                     "column": columns.ravel(),
                     "image": item.image.ravel().astype(np.float64),
@@ -170,6 +173,8 @@ def maps_from_frame(frame: pd.DataFrame) -> dict[str, list[FeatureMap]]:
                 exponent=int(first["exponent"]),
                 kind=str(first["kind"]),
                 output=str(first["output"]),
+                # maps written before the engine was recorded were all computed on windows
+                engine=str(first["engine"]) if "engine" in part else WINDOWS,
             )
         )
     return out

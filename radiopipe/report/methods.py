@@ -11,6 +11,8 @@ import pandas as pd
 from markupsafe import Markup
 
 from radiopipe.columns import split_column
+from radiopipe.config import FeatureConfig
+from radiopipe.explain.map_captions import engines_text
 from radiopipe.features.catalogue import load_catalogue, load_image_types
 from radiopipe.image_types import IMAGE_TYPES, image_type_of
 from radiopipe.records import ValidationRecord
@@ -298,4 +300,7 @@ def _explain_rows(config: dict) -> list[list[str]]:
          f"{maps['max_windows']} windows per map, on the ROI's largest slice; a window is shown "
          f"where at least {maps['min_coverage']:.0%} of it lies in the ROI; sums over voxels "
          "(e.g. Energy) per voxel; a contribution map in log-odds by the case's own model"],
+        *([["feature map values",
+            engines_text(FeatureConfig.model_validate(config["features"]), maps["window"])]]
+          if maps["enabled"] else []),
     ]

@@ -49,6 +49,36 @@ FAMILY_MAPS = {
 }
 
 
+def settings_not_followed(family: str, settings: FeatureConfig) -> list[str]:
+    """The feature settings whose value a family's kernels do not follow.
+
+    The kernels compute pyradiomics' defaults for these: 3D matrices averaged over the
+    directions (``aggregation: 3D_avg``; GLSZM, GLDM and NGTDM have no directions to average),
+    neighbours at distance 1 (``distances: [1]``) and equal levels as dependent (``gldm_a: 0``).
+    A segment-level feature extracted under other values is not what the family's map shows.
+
+    Parameters
+    ----------
+    family : str
+        A family of :data:`FAMILY_MAPS`.
+    settings : FeatureConfig
+
+    Returns
+    -------
+    list of str
+        The settings' names, [] when the kernels follow every setting the family reads.
+    """
+    directional = family in ("glcm", "glrlm")
+    differ = {
+        "aggregation": family != "firstorder" and (
+            settings.aggregation != "3D_avg" if directional
+            else not settings.aggregation.startswith("3D")),
+        "distances": family in ("glcm", "gldm", "ngtdm") and list(settings.distances) != [1],
+        "gldm_a": family == "gldm" and settings.gldm_a != 0,
+    }
+    return [name for name, differs in differ.items() if differs]
+
+
 def mappable_features() -> list[str]:
     """Every feature column a voxel-wise map can show (``original__{family}__{feature}``)."""
     return [column_name("original", family, name)
@@ -169,13 +199,9 @@ def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *
 def _family_kernels(image: np.ndarray, image_type: str, by_family: dict, prepared,
                     settings: FeatureConfig, radius: int,
                     masked: bool) -> tuple[dict[str, KernelInput], tuple[slice, ...]]:
-    """Each wanted family's kernels of one (filtered) image, and the crop they cover.
-
-    pyradiomics' voxel-based first order casts the image to float64 before it bins it; the
-    texture families bin it in its own pixel type (:func:`bin_dtype`).
-    """
-    dtypes = {family: np.dtype(np.float64) if family == "firstorder"
-              else bin_dtype(image_type, prepared.pixel_type, settings) for family in by_family}
+    """Each wanted family's kernels of one (filtered) image, and the crop they cover."""
+    dtypes = {family: kernel_dtype(family, image_type, prepared.pixel_type, settings)
+              for family in by_family}
     by_dtype = {}
     for dtype in dict.fromkeys(dtypes.values()):
         by_dtype[dtype], crop = kernel_input(
@@ -183,6 +209,32 @@ def _family_kernels(image: np.ndarray, image_type: str, by_family: dict, prepare
             masked=masked, dtype=dtype,
         )
     return {family: by_dtype[dtype] for family, dtype in dtypes.items()}, crop
+
+
+def kernel_dtype(family: str, image_type: str, pixel_type: np.dtype,
+                 settings: FeatureConfig) -> np.dtype:
+    """The pixel type a family's kernels bin one (filtered) image's levels in.
+
+    pyradiomics' voxel-based first order casts the image to float64 before it bins it; the
+    texture families bin it in its own pixel type (:func:`bin_dtype`).
+
+    Parameters
+    ----------
+    family : str
+        A family of :data:`FAMILY_MAPS`.
+    image_type : str
+        The (filtered) image's name ('original', 'log-sigma-1-0-mm-3D', ...).
+    pixel_type : numpy.dtype
+        The prepared image's pixel type (``PreparedCase.pixel_type``).
+    settings : FeatureConfig
+
+    Returns
+    -------
+    numpy.dtype
+    """
+    if family == "firstorder":
+        return np.dtype(np.float64)
+    return bin_dtype(image_type, pixel_type, settings)
 
 
 def _corner(grid: Volume, region: tuple[slice, ...]) -> tuple[float, ...]:

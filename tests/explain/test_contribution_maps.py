@@ -3,6 +3,8 @@ in log-odds of the explained class, by the model that predicted the case."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +16,7 @@ from radiopipe.explain.case_maps import top_features
 from radiopipe.explain.contribution_maps import CaseModel, contribution_map
 from radiopipe.explain.explainers import explain
 from radiopipe.explain.feature_maps import CONTRIBUTION, feature_maps
+from radiopipe.explain.local_values import KERNELS, WINDOWS
 from radiopipe.features.extract import extract_features
 from radiopipe.io import Volume
 from radiopipe.models.factory import make_candidate
@@ -100,6 +103,10 @@ def test_a_window_holding_the_whole_roi_contributes_what_the_whole_roi_does(mode
     maps = feature_maps(volume, mask, wanted, SETTINGS, window=7, min_coverage=0.05)
     item = contribution_map(maps, CaseModel(estimator, row, CLASSES, "textured"))
     np.testing.assert_allclose(item.values[item.roi], item.whole_roi, atol=1e-9)
+    assert item.engine == KERNELS  # the local maps' engine, named once
+    mixed = [maps[0], replace(maps[1], engine=WINDOWS), maps[2]]
+    assert contribution_map(mixed, CaseModel(estimator, row, CLASSES, "textured")).engine == (
+        f"{KERNELS} + {WINDOWS}")
     reference = row.copy()
     reference[wanted] = reference_frame(estimator, row)[wanted]
     logit = [np.log(p / (1 - p)) for p in (predict_codes(estimator, X, 2)[0, 1]

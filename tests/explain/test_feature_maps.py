@@ -1,18 +1,22 @@
-"""Feature maps: a feature computed voxel-wise in windows, with the extraction's settings;
-windows mostly outside the ROI masked, extensive features per voxel."""
+"""Feature maps: a feature computed voxel-wise in windows, with the extraction's settings (by
+the voxel-wise engine's kernels where it covers the feature, by the family's own computation on
+each window elsewhere); windows mostly outside the ROI masked, extensive features per voxel."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import SimpleITK as sitk
 from scipy.ndimage import gaussian_filter
 
 from radiopipe.columns import split_column
 from radiopipe.config import FeatureConfig
 from radiopipe.explain.feature_maps import extensive_exponent, feature_maps, has_map
+from radiopipe.explain.local_values import KERNELS, WINDOWS
 from radiopipe.features.extract import extract_features
 from radiopipe.features.registry import FAMILIES
 from radiopipe.io import Volume
+from radiopipe.voxelwise.maps import voxel_maps
 
 PLANAR = ((1.0, 1.0), (0.0, 0.0), (1.0, 0.0, 0.0, 1.0))
 SPATIAL = ((1.0, 1.0, 1.0), (0.0, 0.0, 0.0), (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0))
@@ -144,3 +148,98 @@ def test_which_features_have_maps():
     assert not has_map("cnn__resnet18__embedding")
     assert feature_maps(*_planar(np.zeros((3, 3)), np.ones((3, 3), bool)),
                         ["original__shape__Sphericity"], FeatureConfig()) == []
+
+
+def _textured_sphere(seed: int, size: int = 17, radius: int = 6):
+    """A float32 texture (smoothed noise) in a spherical ROI, away from the image's edge."""
+    texture = gaussian_filter(np.random.default_rng(seed).normal(size=(size,) * 3), 1.0)
+    image = (100 + 300 * texture).astype(np.float32)
+    return Volume(image, *SPATIAL), Volume(_sphere(radius, size).astype(np.uint8), *SPATIAL)
+
+
+KERNEL_FEATURES = [
+    "original__firstorder__Mean", "original__firstorder__Energy", "original__firstorder__Entropy",
+    "original__glcm__Contrast", "original__glcm__Idmn", "original__glcm__MCC",
+    "original__glrlm__RunLengthNonUniformity", "original__glszm__ZoneEntropy",
+    "original__gldm__DependenceNonUniformity", "original__ngtdm__Coarseness",
+    "log-sigma-1-0-mm-3D__glcm__Idm", "log-sigma-1-0-mm-3D__firstorder__Median",
+    "log-sigma-1-0-mm-3D__ngtdm__Busyness",
+]
+
+
+@pytest.mark.parametrize("window", [3, 5])
+def test_a_3d_pyradiomics_map_is_the_voxel_wise_maps_value_at_each_centre(window):
+    """Every computed centre of the report's map holds the voxel-wise engine's value at that
+    voxel (kernel radius window // 2, masked), an extensive feature's divided by the ROI voxels
+    of its window raised to its exponent."""
+    volume, mask = _textured_sphere(3)
+    settings = FeatureConfig(image_types=["original", "log"], log_sigmas=[1.0], bin_width=20)
+    maps = feature_maps(volume, mask, KERNEL_FEATURES, settings, window=window,
+                        max_windows=10_000, min_coverage=0.3)
+    expected = voxel_maps(volume, mask, KERNEL_FEATURES, settings, kernel_radius=window // 2,
+                          extent="image", n_threads=1)
+    corner = np.maximum(np.argwhere(mask.array).min(axis=0)[1:] - 3, 0)  # the view: box + 3
+    assert [item.feature for item in maps] == KERNEL_FEATURES
+    for item in maps:
+        assert item.engine == KERNELS and item.stride == 1  # every shown voxel is a centre
+        shown = item.window_voxels > 0
+        rows, columns = np.nonzero(shown)
+        assert len(rows) > 100
+        voxel = sitk.GetArrayFromImage(expected[item.feature])[
+            item.slice_index, rows + corner[0], columns + corner[1]]
+        assert np.isfinite(voxel).all(), item.feature
+        scaled = voxel / item.window_voxels[shown].astype(np.float64) ** item.exponent
+        np.testing.assert_allclose(item.values[shown], scaled, rtol=1e-9, atol=1e-12,
+                                   err_msg=item.feature)
+    assert {item.exponent for item in maps} == {-1, 0, 1}
+
+
+def test_the_kernels_are_evaluated_at_the_centres_of_a_strided_map_only():
+    volume, mask = _textured_sphere(4)
+    settings = FeatureConfig(bin_width=20)
+    feature = "original__glcm__JointEntropy"
+    (item,) = feature_maps(volume, mask, [feature], settings, window=5, max_windows=20)
+    assert item.stride > 1 and item.engine == KERNELS
+    expected = sitk.GetArrayFromImage(voxel_maps(volume, mask, [feature], settings,
+                                                 kernel_radius=2, extent="image")[feature])
+    corner = np.maximum(np.argwhere(mask.array).min(axis=0)[1:] - 3, 0)
+    points = np.argwhere(item.window_voxels > 0)
+    origin = points.min(axis=0)
+    centres = points[((points - origin) % item.stride == 0).all(axis=1)]
+    assert 0 < len(centres) <= 20
+    voxel = expected[item.slice_index, centres[:, 0] + corner[0], centres[:, 1] + corner[1]]
+    np.testing.assert_allclose(item.values[tuple(centres.T)], voxel, rtol=1e-9)
+
+
+def test_groups_the_voxel_wise_engine_does_not_cover_keep_the_window_path():
+    """GLDZM and NGLDM have no kernels, IBSI definitions and GLCMs at several distances are not
+    what the kernels compute, a 2D image has no 3D kernel: their maps come from the family's
+    own computation on each window, whose window holding the whole ROI gives the extracted
+    value."""
+    rng = np.random.default_rng(0)
+    image = rng.normal(100, 20, size=(9, 9, 9))
+    roi = np.zeros(image.shape, dtype=np.uint8)
+    roi[3:6, 3:6, 3:6] = 1
+    volume, mask = Volume(image, *SPATIAL), Volume(roi, *SPATIAL)
+    cases = [
+        (FeatureConfig(bin_width=10, families=["glcm", "gldzm", "ngldm"]),
+         {"original__gldzm__ZoneDistanceEntropy": WINDOWS, "original__ngldm__DependenceEntropy":
+          WINDOWS, "original__glcm__Contrast": KERNELS}),
+        (FeatureConfig(bin_width=10, definitions="ibsi"),
+         {"original__glcm__Contrast": WINDOWS, "original__firstorder__Mean": WINDOWS}),
+        (FeatureConfig(bin_width=10, distances=[1, 2]),
+         {"original__glcm__Contrast": WINDOWS, "original__firstorder__Mean": KERNELS}),
+        (FeatureConfig(bin_width=10, aggregation="3D_comb"),
+         {"original__glrlm__RunEntropy": WINDOWS, "original__glszm__ZoneEntropy": KERNELS}),
+    ]
+    for settings, engines in cases:
+        expected = extract_features(volume, mask, settings)
+        maps = feature_maps(volume, mask, list(engines), settings, window=7, min_coverage=0.05)
+        assert {item.feature: item.engine for item in maps} == engines
+        for item in maps:
+            np.testing.assert_allclose(item.values[item.roi], expected[item.feature],
+                                       rtol=1e-12, err_msg=item.feature)
+    flat = np.arange(25, dtype=np.float64).reshape(5, 5)
+    (planar,) = feature_maps(*_planar(flat, flat > 5), ["original__glcm__Contrast"],
+                             FeatureConfig(bin_width=5), window=3)
+    assert planar.engine == WINDOWS

@@ -9,6 +9,7 @@ import pandas as pd
 
 from radiopipe.explain.explainers import Explanation
 from radiopipe.explain.feature_maps import CONTRIBUTION, FeatureMap
+from radiopipe.explain.local_values import KERNELS, WINDOWS
 from radiopipe.explain.store import (
     explanation_frame,
     maps_frame,
@@ -46,18 +47,23 @@ def test_maps_round_trip():
         values=np.array([[1.0, np.nan, 2.0], [3.0, 4.0, np.nan]]), window=5, stride=1,
         spacing=(0.5, 0.7), window_voxels=np.array([[90, 0, 80], [100, 125, 0]]),
         min_coverage=0.5, roi_voxels=400, whole_roi=2.5, slice_spacing=2.0, exponent=1,
+        engine=KERNELS,
     )
     contribution = replace(item, feature="original__glcm__Contrast + original__glcm__Idm",
-                           kind=CONTRIBUTION, output="malignant", exponent=0, whole_roi=-0.3)
+                           kind=CONTRIBUTION, output="malignant", exponent=0, whole_roi=-0.3,
+                           engine=f"{KERNELS} + {WINDOWS}")
     back, back_contribution = maps_from_frame(maps_frame("c1", [item, contribution]))["c1"]
     for original, read in ((item, back), (contribution, back_contribution)):
         for name in ("feature", "spacing", "kind", "output", "exponent", "roi_voxels",
-                     "min_coverage", "whole_roi", "slice_spacing", "window_mm"):
+                     "min_coverage", "whole_roi", "slice_spacing", "window_mm", "engine"):
             assert getattr(read, name) == getattr(original, name), name
         np.testing.assert_array_equal(read.values, original.values)
         np.testing.assert_array_equal(read.roi, original.roi)
         np.testing.assert_array_equal(read.window_voxels, original.window_voxels)
     assert maps_from_frame(maps_frame("c1", [])) == {}
+    # a table written before maps recorded their engine holds window maps
+    (old,) = maps_from_frame(maps_frame("c1", [item]).drop(columns="engine"))["c1"]
+    assert old.engine == WINDOWS
 
 
 def test_planar_maps_round_trip_through_parquet(tmp_path):

@@ -69,11 +69,15 @@ def test_every_section_and_a_page_per_selected_case(explained_run):
         assert 'alt="waterfall of case' in page and "probability of bright" in page
         assert 'alt="feature map of' in page and 'alt="contribution map of' in page
         assert "Local value of" in page and "log-odds of" in page
+        # 3D spheres under pyradiomics definitions: the voxel-wise engine's kernels
+        assert "computed by the voxel-wise engine (pyradiomics&#39; voxel-based" in page
         assert 'alt="location of the ROI of case' in page and "ROI centre (mm)" in page
         assert "log-odds of dark" in page and "probability of dark without it" in page
         assert '<span class="term" title="' in page  # feature names explain themselves
         assert not re.search(r"\d\.\d+e[+-]\d", page.split("<img")[0])  # no 1.7e+06
     assert "IBSI reporting items" in report
+    assert ("<td>feature map values</td><td>first-order, GLCM, GLRLM, GLSZM, GLDM, NGTDM "
+            "features of 3D images: the voxel-wise engine") in report
     card = json.loads((explained_run / "model_card.json").read_text(encoding="utf-8"))
     assert {"intended_use", "data", "model", "evaluation", "limitations"} <= set(card)
     assert re.fullmatch(r"24 cases from \d+ patients .*", card["data"])  # a manifest's unit
