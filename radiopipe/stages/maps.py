@@ -68,7 +68,8 @@ def write_maps(loaded: LoadedConfig, *, cases=None, features=None, kernel_radius
         Case ids; default every case of the manifest.
     features : list of str, optional
         Feature columns; default every first-order, GLCM, GLRLM, GLSZM, GLDM and NGTDM
-        feature.
+        feature of the families whose kernels follow the features section (a GLCM extracted
+        at other distances than 1 is not mapped; a column naming it is refused).
     kernel_radius : int
         pyradiomics' ``kernelRadius``.
     masked_kernel : bool
@@ -80,9 +81,9 @@ def write_maps(loaded: LoadedConfig, *, cases=None, features=None, kernel_radius
     -------
     MapsOutcome
     """
-    features = list(features) if features else mappable_features()
+    features = list(features) if features else mappable_features(loaded.config.features)
     try:
-        check_features(features)
+        check_features(features, loaded.config.features)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     manifest = cohort_manifest(loaded, require_labels=False)

@@ -49,6 +49,10 @@ FAMILY_MAPS = {
 }
 
 
+# The values the kernels compute, whatever the settings say (see settings_not_followed).
+_KERNEL_SETTINGS = {"aggregation": "3D_avg", "distances": "[1]", "gldm_a": "0"}
+
+
 def settings_not_followed(family: str, settings: FeatureConfig) -> list[str]:
     """The feature settings whose value a family's kernels do not follow.
 
@@ -79,15 +83,20 @@ def settings_not_followed(family: str, settings: FeatureConfig) -> list[str]:
     return [name for name, differs in differ.items() if differs]
 
 
-def mappable_features() -> list[str]:
-    """Every feature column a voxel-wise map can show (``original__{family}__{feature}``)."""
+def mappable_features(settings: FeatureConfig | None = None) -> list[str]:
+    """Every feature column a voxel-wise map can show (``original__{family}__{feature}``);
+    given ``settings``, those of the families whose kernels follow them."""
     return [column_name("original", family, name)
-            for family, (names, _) in FAMILY_MAPS.items() for name in names]
+            for family, (names, _) in FAMILY_MAPS.items()
+            if settings is None or not settings_not_followed(family, settings)
+            for name in names]
 
 
-def check_features(features) -> dict[str, dict[str, list[str]]]:
-    """The wanted features by image type and family, refusing a column no map computes (one
-    clear line); a filtered image's name is checked against the case's filtered images."""
+def check_features(features, settings: FeatureConfig) -> dict[str, dict[str, list[str]]]:
+    """The wanted features by image type and family, refusing (one clear line) a column no map
+    computes, or of a family whose kernels do not follow ``settings`` (their maps would not
+    show the extracted feature); a filtered image's name is checked against the case's
+    filtered images."""
     by_image: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     known = set(mappable_features())
     for column in features:
@@ -103,6 +112,16 @@ def check_features(features) -> dict[str, dict[str, list[str]]]:
         by_image[image_type][family].append(name)
     if not by_image:
         raise ValueError("Voxel-wise maps need at least one feature column. Got none.")
+    for family in dict.fromkeys(f for by_family in by_image.values() for f in by_family):
+        ignored = settings_not_followed(family, settings)
+        if ignored:
+            given = ", ".join(f"{name}: {getattr(settings, name)!r}" for name in ignored)
+            wanted = ", ".join(f"{name}: {_KERNEL_SETTINGS[name]}" for name in ignored)
+            raise ValueError(
+                f"Voxel-wise {family} maps compute pyradiomics' defaults ({wanted}), but the "
+                f"features section sets {given}: the maps would not show the extracted "
+                f"feature. Set those defaults, or map other families' features."
+            )
     return {image_type: dict(by_family) for image_type, by_family in by_image.items()}
 
 
@@ -172,7 +191,7 @@ def voxel_maps(image: Volume, mask: Volume, features, settings: FeatureConfig, *
             f"The 'extent' parameter of voxel_maps must be one of {', '.join(EXTENTS)}. "
             f"Got {extent!r} instead."
         )
-    by_image = check_features(features)
+    by_image = check_features(features, settings)
     prepared = prepare_case(image, mask, settings)
     images = _images(prepared, settings, by_image)
     grid = prepared.image
