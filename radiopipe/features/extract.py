@@ -445,12 +445,14 @@ def _slice_axis_first(inputs: FamilyInput, axis: int) -> FamilyInput:
 
 
 def morphology_input(prepared: PreparedCase) -> FamilyInput:
-    """What shape reads: the masks and the prepared original image, whole (shape crops them to
-    the morphological mask's box itself)."""
+    """What shape reads: the masks and the prepared original image over the morphological
+    mask's box (every shape feature is invariant to where the ROI lies; the checks and crops of
+    the shape functions then read the box, not a whole CT)."""
+    box = prepared.box
     return FamilyInput(
-        image=prepared.image.array,
-        roi=prepared.intensity_mask,
-        morphological_mask=prepared.mask.array,
+        image=prepared.image.array[box],
+        roi=prepared.intensity_mask[box],
+        morphological_mask=prepared.mask.array[box],
         spacing=prepared.image.spacing,
         planar=prepared.planar,
     )
