@@ -28,7 +28,7 @@ import SimpleITK as sitk
 from scipy import ndimage
 
 from radiopipe.config import FeatureConfig
-from radiopipe.features.extract import extract_features as native_extract
+from radiopipe.features.engine import extract_features as native_extract
 from radiopipe.io import Volume
 
 CASES = ("brain1", "breast1", "lung1")

@@ -8,12 +8,12 @@ import SimpleITK as sitk
 
 from radiopipe import __version__
 from radiopipe.config import FeatureConfig
-from radiopipe.features.extract import extract_features
+from radiopipe.features.engine import extract_features
 from radiopipe.io import Volume
 
 
 class NativeBackend:
-    """Features computed by :func:`radiopipe.features.extract.extract_features`."""
+    """Features computed by :func:`radiopipe.features.engine.extract_features`."""
 
     name = "native"
 

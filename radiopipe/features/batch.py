@@ -5,7 +5,7 @@ calls and some 250 NumPy reductions per case, whatever its size). ROIs of at mos
 ``SMALL_ROI_VOXELS`` voxels therefore go through the batched families of `radiopipe.gpu`, run
 under NumPy on the CPU: every ROI of the batch packed into one lattice, each family's matrices
 and formulas computed once for all of them. Larger ROIs, whose cost is their voxels, are
-extracted one by one by `radiopipe.features.extract.extract_features`. Both paths prepare a case
+extracted one by one by `radiopipe.features.engine.extract_features`. Both paths prepare a case
 the same way and compute the same formulas: the values agree to floating-point rounding (about
 1e-13 relative, summation order; tests/features/test_batch.py holds them to 1e-10).
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from radiopipe.config import FeatureConfig
 from radiopipe.features.blas import single_threaded_blas
-from radiopipe.features.extract import extract_features
+from radiopipe.features.engine import extract_features
 from radiopipe.io import Volume
 
 SMALL_ROI_VOXELS = 4096
@@ -43,7 +43,7 @@ def extract_many(
     ----------
     cases : sequence of (Volume, Volume)
         (image, mask) pairs, 2D or 3D, each as for
-        `radiopipe.features.extract.extract_features`.
+        `radiopipe.features.engine.extract_features`.
     settings : FeatureConfig
         One setting for all cases.
 

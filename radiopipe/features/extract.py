@@ -24,18 +24,15 @@ backend's host preparation, the feature maps): :func:`prepare_case` (steps 1-3, 
 from __future__ import annotations
 
 from collections.abc import Collection
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from radiopipe.columns import column_name
 from radiopipe.config import FeatureConfig
 from radiopipe.features.binning import bin_dtype, discretise, prepared_pixel_type
-from radiopipe.features.blas import single_threaded_blas
 from radiopipe.features.family import FamilyInput
-from radiopipe.features.registry import FAMILIES, reported
+from radiopipe.features.registry import FAMILIES
 from radiopipe.filters import compute_image_types, pyradiomics_filter_input
 from radiopipe.image_types import IMAGE_TYPES
 from radiopipe.io import Volume
@@ -47,15 +44,6 @@ from radiopipe.preprocess.resegment import resegment
 
 # Image types whose filters read the image as float64 themselves (see filter_images).
 _READ_AS_FLOAT64 = {"original", "log", "wavelet", "lbp2d", "lbp3d"}
-# Background threads running a case's filters, and its families (see
-# `_families_in_background`); 3 filter threads ran slower than 2 on two cores.
-FILTER_THREADS = 2
-FAMILY_THREADS = 2
-# ROI voxels from which the families run on their own threads: on two cores a 140k-voxel ROI
-# with 12 filtered images took 1.4x less wall time for 2% more processor time; a 4k-voxel ROI
-# took the same wall time for 10% more, a 143-voxel one 20% more (the hand-offs cost more than
-# the families of an image).
-FAMILY_THREAD_VOXELS = 30_000
 
 
 @dataclass(frozen=True)
@@ -98,120 +86,6 @@ class PreparedCase:
     def in_region(self, box: tuple[slice, ...]) -> tuple[slice, ...]:
         """``box`` relative to ``region`` (for cropping images filtered over the region)."""
         return tuple(slice(b.start - r.start, b.stop - r.start) for b, r in zip(box, self.region))
-
-
-def extract_features(image: Volume, mask: Volume, settings: FeatureConfig) -> dict[str, float]:
-    """Every configured feature of one ROI.
-
-    Parameters
-    ----------
-    image : Volume
-        Scalar image, 2D or 3D.
-    mask : Volume
-        ROI mask on the image's grid (non-zero inside).
-    settings : FeatureConfig
-        Families, image types, discretisation, aggregation, resampling and re-segmentation.
-
-    Returns
-    -------
-    dict of str to float
-        ``{image_type}__{family}__{feature}`` -> value.
-
-    Notes
-    -----
-    Every family reads the filtered images only inside the ROI's bounding box (local intensity
-    a sphere radius around it), so the filters compute them only over that region
-    (``compute_image_types(..., region=...)``), bit for bit the crop of the whole filtered image.
-    """
-    with single_threaded_blas():
-        prepared = prepare_case(image, mask, settings)
-        features = shape_features(prepared, settings)
-        by_task = _families_in_background(prepared, settings)
-        for task in sorted(by_task):  # the columns in filter_images' order
-            features.update(by_task[task])
-    return reported(features, settings.definitions)
-
-
-def _families_in_background(
-    prepared: PreparedCase, settings: FeatureConfig
-) -> dict[int, dict[str, float]]:
-    """The features of every filter task (``task -> features``): the families of its images.
-
-    A task is one config image type, or one sigma of the LoG; tasks are numbered in
-    :func:`filter_images`' order. With more than one, the filters run on ``FILTER_THREADS``
-    background threads, the LoG sigmas last (the costliest; their kernels release the GIL),
-    while the families of the images already filtered are computed: the filters and the
-    families overlap instead of following one another. The families of an ROI of at least
-    ``FAMILY_THREAD_VOXELS`` voxels run on ``FAMILY_THREADS`` more threads, two images side by
-    side (their kernels release the GIL too): the same work in less wall time; a smaller ROI's
-    run on the caller's thread. Each filter thread runs its Numba kernels on one thread: a
-    parallel kernel's OpenMP workers spin after each call and slowed the families more than
-    they sped up the filter.
-    """
-    tasks = _filter_tasks(settings)
-    if len(tasks) == 1:
-        images = filter_images(prepared, settings)
-        return {0: _families_of_images(
-            [compute_families(name, filtered, prepared, settings)
-             for name, filtered in images.items()])}
-    run_order = sorted(range(len(tasks)), key=lambda task: tasks[task].image_types == ["log"])
-    n_voxels = int(np.count_nonzero(prepared.intensity_mask[prepared.roi_box]))
-    filters = ThreadPoolExecutor(
-        max_workers=FILTER_THREADS, thread_name_prefix="radiopipe-filters",
-        initializer=numba.set_num_threads, initargs=(1,),
-    )
-    families = None
-    if n_voxels >= FAMILY_THREAD_VOXELS:
-        families = ThreadPoolExecutor(
-            max_workers=FAMILY_THREADS, thread_name_prefix="radiopipe-families"
-        )
-    try:
-        filtered = [(task, filters.submit(filter_images, prepared, tasks[task]))
-                    for task in run_order]
-        results = []  # (task, a call returning one image's features), images in order
-        for task, future in filtered:
-            for name, image in future.result().items():
-                if families is None:
-                    features = compute_families(name, image, prepared, settings)
-                    results.append((task, lambda features=features: features))
-                else:
-                    results.append((task, families.submit(
-                        compute_families, name, image, prepared, settings).result))
-        by_task: dict[int, list[dict[str, float]]] = {}
-        for task, result in results:
-            by_task.setdefault(task, []).append(result())
-        return {task: _families_of_images(features) for task, features in by_task.items()}
-    finally:
-        for pool in (filters, families):
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _families_of_images(features: list[dict[str, float]]) -> dict[str, float]:
-    """One task's features: those of its images, in order."""
-    return {key: value for image in features for key, value in image.items()}
-
-
-def _filter_tasks(settings: FeatureConfig) -> list[FeatureConfig]:
-    """The settings of each filter task: one per config image type, one per LoG sigma, one per
-    IBSI-2 filter."""
-    tasks = []
-    alone = {"ibsi_filters": []}
-    for image_type in settings.image_types:
-        if image_type == "log":
-            tasks.extend(
-                settings.model_copy(
-                    update={"image_types": ["log"], "log_sigmas": [sigma], **alone}
-                )
-                for sigma in settings.log_sigmas
-            )
-        else:
-            tasks.append(settings.model_copy(update={"image_types": [image_type], **alone}))
-    tasks.extend(
-        settings.model_copy(update={"image_types": [], "ibsi_filters": [entry]})
-        for entry in settings.ibsi_filters
-    )
-    return tasks
 
 
 def prepare_case(image: Volume, mask: Volume, settings: FeatureConfig) -> PreparedCase:
@@ -344,10 +218,36 @@ def compute_families(
     if not wanted:
         return {}
     inputs = family_input(prepared, filtered, settings, image_name=image_name)
+    by_family = families_of_input(inputs, settings, image_name=image_name,
+                                  families=[family.name for family in wanted])
+    return {column: value for values in by_family.values() for column, value in values.items()}
+
+
+def families_of_input(inputs: FamilyInput, settings: FeatureConfig, *, image_name: str,
+                      families: Collection[str] | None = None) -> dict[str, dict[str, float]]:
+    """Some non-morphology families of one filtered image's input, family by family.
+
+    Parameters
+    ----------
+    inputs : FamilyInput
+        The image's input (:func:`family_input`); families computed from one input share its
+        memo.
+    settings : FeatureConfig
+    image_name : str
+        The filtered image's name (prefix of the feature names).
+    families : collection of str, optional
+        The families to compute, in ``settings.families`` order; default all.
+
+    Returns
+    -------
+    dict of str to dict of str to float
+        Family -> ``{image_name}__{family}__{feature}`` -> value.
+    """
     return {
-        column_name(image_name, family.name, feature): value
-        for family in wanted
-        for feature, value in family.compute(inputs, settings).items()
+        family.name: {column_name(image_name, family.name, feature): value
+                      for feature, value in family.compute(inputs, settings).items()}
+        for family in (FAMILIES[name] for name in settings.families)
+        if (families is None or family.name in families) and family.kind != "morphology"
     }
 
 

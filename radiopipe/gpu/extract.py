@@ -69,7 +69,7 @@ class _Roi(NamedTuple):
 def extract_features(image: Volume, mask: Volume, settings: FeatureConfig, *, xp=None) -> dict:
     """Every configured feature of one ROI, computed on the GPU.
 
-    Same arguments and result as `radiopipe.features.extract.extract_features`.
+    Same arguments and result as `radiopipe.features.engine.extract_features`.
 
     Parameters
     ----------

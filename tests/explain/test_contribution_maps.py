@@ -17,7 +17,7 @@ from radiopipe.explain.contribution_maps import CaseModel, contribution_map
 from radiopipe.explain.explainers import explain
 from radiopipe.explain.feature_maps import CONTRIBUTION, feature_maps
 from radiopipe.explain.local_values import KERNELS, WINDOWS
-from radiopipe.features.extract import extract_features
+from radiopipe.features.engine import extract_features
 from radiopipe.io import Volume
 from radiopipe.models.factory import make_candidate
 from radiopipe.models.infold import InputColumns

@@ -13,7 +13,7 @@ from radiopipe.columns import split_column
 from radiopipe.config import FeatureConfig
 from radiopipe.explain.feature_maps import extensive_exponent, feature_maps, has_map
 from radiopipe.explain.local_values import KERNELS, WINDOWS
-from radiopipe.features.extract import extract_features
+from radiopipe.features.engine import extract_features
 from radiopipe.features.registry import FAMILIES
 from radiopipe.io import Volume
 from radiopipe.voxelwise.maps import voxel_maps

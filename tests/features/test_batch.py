@@ -13,7 +13,7 @@ from scipy import ndimage
 from radiopipe.config import FeatureConfig
 from radiopipe.datasets import mni152_tissue
 from radiopipe.features.batch import SMALL_ROI_VOXELS, extract_many, is_small
-from radiopipe.features.extract import extract_features
+from radiopipe.features.engine import extract_features
 from radiopipe.gpu import extract as gpu_extract
 from radiopipe.gpu.packing import RoiItem
 from radiopipe.io import Volume

@@ -10,7 +10,8 @@ import pytest
 
 from radiopipe.config import FeatureConfig
 from radiopipe.features.binning import bin_dtype
-from radiopipe.features.extract import extract_features, prepare_case
+from radiopipe.features.engine import extract_features
+from radiopipe.features.extract import prepare_case
 from radiopipe.io import Volume
 
 IDENTITY = tuple(np.eye(3).ravel())
@@ -142,29 +143,33 @@ def test_resegmentation_that_empties_the_roi_is_a_clear_error(image):
         _extract(image, mask, settings)
 
 
+@pytest.mark.parametrize("image_types", [["original"], ["original", "log", "wavelet", "square"]])
 @pytest.mark.parametrize("family_threads", [False, True])
-def test_filters_in_background_give_the_sequential_values_in_order(family_threads, monkeypatch):
-    """Filters running beside the families (one task per image type and LoG sigma), the
-    families on the caller's thread or on their own (this ROI is smaller than
-    FAMILY_THREAD_VOXELS: lowered for the second), give the values and the column order of the
-    plain sequence filter_images -> compute_families."""
-    from radiopipe.features import extract
-    from radiopipe.features.extract import compute_families, filter_images, prepare_case
+def test_threads_give_the_sequential_values_in_order(image_types, family_threads, monkeypatch):
+    """Filters running beside the families (one task per image type and LoG sigma), shape and
+    the families on the caller's thread or on their own in groups of shared work (this ROI is
+    smaller than FAMILY_THREAD_VOXELS: lowered for the second), give the values and the column
+    order of the plain sequence shape -> filter_images -> compute_families, whatever the order
+    of the families in the settings."""
+    from radiopipe.features import engine
+    from radiopipe.features.extract import compute_families, filter_images, shape_features
     from radiopipe.features.registry import reported
 
     if family_threads:
-        monkeypatch.setattr(extract, "FAMILY_THREAD_VOXELS", 1)
+        monkeypatch.setattr(engine, "FAMILY_THREAD_VOXELS", 1)
 
     rng = np.random.default_rng(3)
     image = rng.normal(100, 30, (12, 14, 13))
     grid = np.indices(image.shape) - np.array([6, 7, 6])[:, None, None, None]
     mask = ((grid**2).sum(axis=0) <= 16).astype(np.uint8)
     settings = FeatureConfig(
-        image_types=["original", "log", "wavelet", "square"], log_sigmas=[1.0, 2.0],
-        families=["firstorder", "glcm"],
+        image_types=image_types, log_sigmas=[1.0, 2.0],
+        families=["glrlm", "firstorder", "ngtdm", "glcm", "shape", "gldm", "glszm"],
     )
+    assert engine.family_groups(settings) == [["glrlm", "glcm"], ["firstorder"],
+                                              ["ngtdm", "gldm"], ["glszm"]]
     prepared = prepare_case(_volume(image), _volume(mask), settings)
-    expected = {}
+    expected = shape_features(prepared, settings)
     for name, filtered in filter_images(prepared, settings).items():
         expected.update(compute_families(name, filtered, prepared, settings))
     expected = reported(expected, settings.definitions)

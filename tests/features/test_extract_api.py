@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from radiopipe.config import FeatureConfig
+from radiopipe.features.engine import extract_features
 from radiopipe.features.extract import (
     compute_families,
-    extract_features,
     filter_images,
     prepare_case,
     shape_features,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from radiopipe.config import FeatureConfig
-from radiopipe.features.extract import extract_features
+from radiopipe.features.engine import extract_features
 from radiopipe.features.local_intensity import compute_local_intensity
 from radiopipe.filters import compute_image_types
 from radiopipe.io import Volume

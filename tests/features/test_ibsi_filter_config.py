@@ -14,7 +14,7 @@ from radiopipe.compliance.ibsi2.phase2 import PHASE_2, read_phase_2_references, 
 from radiopipe.config import FeatureConfig, load_config
 from radiopipe.errors import ConfigError
 from radiopipe.features.catalogue import ibsi_tag_index, load_image_types
-from radiopipe.features.extract import extract_features
+from radiopipe.features.engine import extract_features
 from radiopipe.filters.ibsi2.laws import LAWS_KERNELS
 from radiopipe.filters.ibsi2.response import filter_spec, filter_volume
 from radiopipe.image_types import IBSI2_IMAGE_TYPES, IMAGE_TYPES, image_type_of

@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 from reference_data import data_folder
 
-from radiopipe.features.extract import extract_features
+from radiopipe.features.engine import extract_features
 from radiopipe.io import Volume, read_image, read_mask
 from radiopipe.settings.pyradiomics_params import from_pyradiomics
 

@@ -19,7 +19,7 @@ from reference_data import ibsi_phantom, ibsi_references, pyradiomics_case
 
 from radiopipe.config import FeatureConfig
 from radiopipe.features.catalogue import ibsi_tag_index
-from radiopipe.features.extract import extract_features as native_extract
+from radiopipe.features.engine import extract_features as native_extract
 from radiopipe.features.family import settings_aggregation
 from radiopipe.features.registry import FAMILIES
 from radiopipe.filters import log as log_filter

@@ -8,7 +8,7 @@ import pytest
 import SimpleITK as sitk
 
 from radiopipe.config import FeatureConfig
-from radiopipe.features.extract import extract_features
+from radiopipe.features.engine import extract_features
 from radiopipe.io import Volume
 from radiopipe.voxelwise.maps import (
     FAMILY_MAPS,
