@@ -24,6 +24,7 @@ import json
 import logging
 import time
 import traceback
+from contextlib import ExitStack
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,7 @@ from radiopipe.features.blas import single_threaded_blas
 from radiopipe.io import Volume, redact_paths
 from radiopipe.io.modality import ModalityImage, read_modality
 from radiopipe.manifest import Case, Manifest
+from radiopipe.parallel import unordered_results
 from radiopipe.run_folder import RunFolder
 from radiopipe.storage import atomic_write_json, file_sha256, text_sha256
 from radiopipe.table import CaseResult
@@ -92,34 +94,32 @@ def extract_cohort(
 
     run.cases_dir.mkdir(parents=True, exist_ok=True)
     backend = get_backend(features.backend)  # fail fast, before any worker starts
-    if cluster is None and n_jobs == 1:  # in this process, in order: no worker pool (nor joblib)
-        done = (extract_cases(chunk, features, data, run)
-                for chunk in _chunks(manifest.cases, CASES_PER_JOB))
-        finished = (result for results in done for result in results)
-    elif cluster is None:
-        from joblib import Parallel, delayed, effective_n_jobs
-
-        size = min(CASES_PER_JOB, -(-len(manifest.cases) // effective_n_jobs(n_jobs)))
-        jobs = (delayed(extract_cases)(chunk, features, data, run)
-                for chunk in _chunks(manifest.cases, size))
-        done = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
-        finished = (result for results in done for result in results)
-    else:
-        cluster.check_workers(
-            readable=manifest.cases[0].image, writable=run.cases_dir,
-            what=f"case '{manifest.cases[0].case_id}''s image",
-        )
-        provenance = {"backend": backend.name, "backend_version": backend.version()}
-        finished = cluster.map_unordered(
-            extract_case, manifest.cases, features, data, run, task="extract",
-            name=lambda case: case.case_id,
-            on_error=partial(_lost_case, provenance=provenance, run=run),
-        )
     by_id = {}
     bar = tqdm(total=len(manifest.cases), desc="features", unit="case", disable=not progress)
     # One BLAS limit for the whole loop: in-process cases (n_jobs=1) then skip setting their own.
-    with bar, single_threaded_blas():
-        for result in finished:
+    with ExitStack() as stack, bar, single_threaded_blas():
+        if cluster is None and n_jobs == 1:  # in this process, in order: no pool (nor joblib)
+            done = (extract_cases(chunk, features, data, run)
+                    for chunk in _chunks(manifest.cases, CASES_PER_JOB))
+        elif cluster is None:
+            from joblib import delayed, effective_n_jobs
+
+            size = min(CASES_PER_JOB, -(-len(manifest.cases) // effective_n_jobs(n_jobs)))
+            jobs = (delayed(extract_cases)(chunk, features, data, run)
+                    for chunk in _chunks(manifest.cases, size))
+            done = stack.enter_context(unordered_results(jobs, n_jobs))
+        else:
+            cluster.check_workers(
+                readable=manifest.cases[0].image, writable=run.cases_dir,
+                what=f"case '{manifest.cases[0].case_id}''s image",
+            )
+            provenance = {"backend": backend.name, "backend_version": backend.version()}
+            done = ([result] for result in cluster.map_unordered(
+                extract_case, manifest.cases, features, data, run, task="extract",
+                name=lambda case: case.case_id,
+                on_error=partial(_lost_case, provenance=provenance, run=run),
+            ))
+        for result in (result for results in done for result in results):
             by_id[result.case_id] = result
             bar.update()
             if result.note is not None:

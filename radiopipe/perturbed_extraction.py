@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 
 import SimpleITK as sitk
-from joblib import Parallel, delayed
+from joblib import delayed
 from tqdm import tqdm
 
 from radiopipe.config import DataConfig, FeatureConfig, RobustnessConfig
@@ -28,6 +28,7 @@ from radiopipe.errors import CaseError
 from radiopipe.extraction import compute_images, read_images
 from radiopipe.io import redact_paths
 from radiopipe.manifest import Case, Manifest
+from radiopipe.parallel import unordered_results
 from radiopipe.preprocess.perturbations import Perturbation, apply, plan
 from radiopipe.run_folder import RunFolder
 from radiopipe.storage import atomic_write, atomic_write_json
@@ -85,8 +86,8 @@ def extract_perturbed(manifest: Manifest, features: FeatureConfig, data: DataCon
     by_id = {}
     bar = tqdm(total=len(manifest.cases), desc="perturbed cases", unit="case",
                disable=not progress)
-    with bar:
-        for result in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
+    with bar, unordered_results(jobs, n_jobs) as finished:
+        for result in finished:
             by_id[result.case_id] = result
             bar.update()
             if result.reason is not None:

@@ -33,7 +33,7 @@ LAYERS = {
              "radiopipe.manifest", "radiopipe.run_folder", "radiopipe.records", "radiopipe.table",
              "radiopipe.columns", "radiopipe.image_types", "radiopipe.storage",
              "radiopipe.errors", "radiopipe.provenance", "radiopipe.structures",
-             "radiopipe.diagnostics", "radiopipe.pyradiomics_names",
+             "radiopipe.parallel", "radiopipe.diagnostics", "radiopipe.pyradiomics_names",
              "radiopipe.pyradiomics_csv"),
 }
 RANK = {layer: i for i, layer in enumerate(LAYERS)}

@@ -13,12 +13,13 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import delayed
 
 from radiopipe.explain.anatomy import anatomy, component_order, embedding_pca
 from radiopipe.explain.explainers import Explanation, explain
 from radiopipe.models.inputs import ModelInputs
 from radiopipe.models.validation import predict_codes
+from radiopipe.parallel import unordered_results
 
 logger = logging.getLogger(__name__)
 
@@ -93,17 +94,16 @@ def explain_held_out(
              for fold, model in fold_models]
     total = sum(len(test) for test in tests)
     start = time.perf_counter()
-    finished = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_explain_fold)(i, inputs, classes, model, test, max_evals, seed)
-        for i, ((_, model), test) in enumerate(zip(fold_models, tests))
-    )
+    jobs = (delayed(_explain_fold)(i, inputs, classes, model, test, max_evals, seed)
+            for i, ((_, model), test) in enumerate(zip(fold_models, tests)))
     results: list = [None] * len(fold_models)
     done = 0
-    for i, result in finished:
-        results[i] = result
-        done += len(tests[i])
-        logger.info("explain: SHAP %d/%d cases (%.0f s)", done, total,
-                    time.perf_counter() - start)
+    with unordered_results(jobs, n_jobs) as finished:
+        for i, result in finished:
+            results[i] = result
+            done += len(tests[i])
+            logger.info("explain: SHAP %d/%d cases (%.0f s)", done, total,
+                        time.perf_counter() - start)
     results = [(r, fold) for r, (fold, _) in zip(results, fold_models) if len(r[0])]
     rows = np.concatenate([test for (test, _, _, _), _ in results])
     order = np.argsort(rows, kind="stable")

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import delayed
 
 from radiopipe.models.designs import OuterSplit, check_disjoint
 from radiopipe.models.factory import Candidate
 from radiopipe.models.fitting import FitSettings, fit_candidate
 from radiopipe.models.thresholds import inner_threshold
+from radiopipe.parallel import unordered_results
 
 logger = logging.getLogger(__name__)
 
@@ -112,17 +113,16 @@ def validate(
             check_disjoint(groups[split.train], inner_train, inner_test)
     tasks = [(c, s) for c in candidates for s in splits]
     outputs: list = [None] * len(tasks)
-    finished = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_fit_predict)(c, X, y, groups, s, settings, keep=c.name in keep_models,
-                              threshold=c.name in thresholds_for, task=t)
-        for t, (c, s) in enumerate(tasks)
-    )
-    for done, (t, output, seconds) in enumerate(finished, start=1):
-        outputs[t] = output
-        candidate, split = tasks[t]
-        overall = f"; {done}/{len(tasks)} fits" if len(candidates) > 1 else ""
-        logger.info("train: outer split %d/%d done (%s, %.0f s%s)", t % len(splits) + 1,
-                    len(splits), candidate.name, seconds, overall)
+    jobs = (delayed(_fit_predict)(c, X, y, groups, s, settings, keep=c.name in keep_models,
+                                  threshold=c.name in thresholds_for, task=t)
+            for t, (c, s) in enumerate(tasks))
+    with unordered_results(jobs, n_jobs) as finished:
+        for done, (t, output, seconds) in enumerate(finished, start=1):
+            outputs[t] = output
+            candidate, split = tasks[t]
+            overall = f"; {done}/{len(tasks)} fits" if len(candidates) > 1 else ""
+            logger.info("train: outer split %d/%d done (%s, %.0f s%s)", t % len(splits) + 1,
+                        len(splits), candidate.name, seconds, overall)
     n_classes = int(y.max()) + 1
     n_repeats = max(split.repeat for split in splits) + 1
     results = []
