@@ -141,6 +141,16 @@ def config_file(tmp_path, cohort) -> Path:
 
 
 @pytest.fixture(scope="session")
+def backends():
+    """(native, pyradiomics) backends, compared on the same inputs; skips, naming the extra,
+    without pyradiomics."""
+    pytest.importorskip("radiomics", reason="pyradiomics (the reference extra) not installed")
+    from radiopipe.backends import get_backend
+
+    return get_backend("native"), get_backend("pyradiomics")
+
+
+@pytest.fixture(scope="session")
 def digital_phantom_references() -> dict[str, Reference]:
     """The IBSI-1 reference values of the digital phantom by tag; skips without them."""
     return ibsi_references(DIGITAL_PHANTOM)

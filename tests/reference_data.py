@@ -10,6 +10,7 @@ own parser (:mod:`radiopipe.compliance.reference`) and compared with its toleran
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -33,6 +34,20 @@ from radiopipe.preprocess.discretise import fixed_bin_size
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 """``../shared/data`` from the repository's root."""
+
+
+def close_to_pyradiomics(ours: float, reference: float) -> bool:
+    """Whether a value equals pyradiomics' within relative 1e-6 (absolute 1e-9 near zero); NaN
+    only equals NaN."""
+    if math.isnan(ours) or math.isnan(reference):
+        return math.isnan(ours) and math.isnan(reference)
+    return abs(ours - reference) <= 1e-9 + 1e-6 * abs(reference)
+
+
+def pyradiomics_differences(ours: dict, reference: dict) -> dict:
+    """The features of ``reference`` whose value in ``ours`` is not pyradiomics' (see
+    :func:`close_to_pyradiomics`): feature -> (ours, pyradiomics')."""
+    return {k: (ours[k], v) for k, v in reference.items() if not close_to_pyradiomics(ours[k], v)}
 
 
 def data_folder(*parts: str) -> Path:

@@ -143,9 +143,11 @@ def test_resegmentation_that_empties_the_roi_is_a_clear_error(image):
         _extract(image, mask, settings)
 
 
+@pytest.mark.parametrize("planar", [False, True], ids=["3d", "2d"])
 @pytest.mark.parametrize("image_types", [["original"], ["original", "log", "wavelet", "square"]])
 @pytest.mark.parametrize("family_threads", [False, True])
-def test_threads_give_the_sequential_values_in_order(image_types, family_threads, monkeypatch):
+def test_threads_give_the_sequential_values_in_order(image_types, family_threads, planar,
+                                                     monkeypatch):
     """Filters running beside the families (one task per image type and LoG sigma), shape and
     the families on the caller's thread or on their own in groups of shared work (this ROI is
     smaller than FAMILY_THREAD_VOXELS: lowered for the second), give the values and the column
@@ -168,12 +170,17 @@ def test_threads_give_the_sequential_values_in_order(image_types, family_threads
     )
     assert engine.family_groups(settings) == [["glrlm", "glcm"], ["firstorder"],
                                               ["ngtdm", "gldm"], ["glszm"]]
-    prepared = prepare_case(_volume(image), _volume(mask), settings)
+    volumes = [_volume(image), _volume(mask)]
+    if planar:
+        volumes = [Volume(array[6], (1.0, 1.0), (0.0, 0.0), (1.0, 0.0, 0.0, 1.0))
+                   for array in (image, mask)]
+    prepared = prepare_case(*volumes, settings)
+    assert prepared.planar == planar
     expected = shape_features(prepared, settings)
     for name, filtered in filter_images(prepared, settings).items():
         expected.update(compute_families(name, filtered, prepared, settings))
     expected = reported(expected, settings.definitions)
-    features = _extract(image, mask, settings)
+    features = extract_features(*volumes, settings)
     assert list(features) == list(expected)
     assert features == expected
 
