@@ -201,6 +201,9 @@ def voxel_maps(
         Value outside the ROI: NaN by default (pyradiomics' ``initValue`` is 0).
     settings : dict or FeatureConfig, optional
         Feature settings (preparation, discretisation); ``definitions`` must be 'pyradiomics'.
+        A family whose kernels ignore one of its settings (``distances`` other than [1], an
+        aggregation other than 3D, ``gldm_a``) is refused: its maps would not show the
+        extracted feature.
     mask_label : int
         The ROI's label in ``mask``.
     extent : {'roi', 'image'}
