@@ -83,8 +83,11 @@ def image_type(name: str) -> ImageType:
 
 def image_type_of(image_name: str) -> str | None:
     """The config image type of a filtered image's name (``'log-sigma-1-0-mm-3D'`` -> ``'log'``,
-    ``'lbp-2D'`` -> ``'lbp2d'``, ``'laws-L5E5-2D-mirror'`` -> ``'laws'``); None when the name is
-    not that of an image of a known type."""
+    ``'lbp-2D'`` -> ``'lbp2d'``, ``'wavelet2-LLH'`` (pyradiomics' name of a level-2 sub-band)
+    -> ``'wavelet'``, ``'laws-L5E5-2D-mirror'`` -> ``'laws'``); None when the name is not that
+    of an image of a known type."""
     parts = image_name.split("-")
     name = "".join(parts[:2]).lower() if parts[0] == "lbp" else parts[0]
+    if name.startswith("wavelet") and name[len("wavelet"):].isdigit():
+        name = "wavelet"
     return name if name in IMAGE_TYPES or name in IBSI2_IMAGE_TYPES else None

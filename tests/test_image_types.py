@@ -20,6 +20,8 @@ def test_the_config_accepts_exactly_the_table():
 def test_image_names_map_back_to_their_type():
     assert image_type_of("log-sigma-1-0-mm-3D") == "log"
     assert image_type_of("wavelet-LLH") == "wavelet"
+    assert image_type_of("wavelet2-LLH") == image_type_of("wavelet3-HHH") == "wavelet"
+    assert image_type_of("waveletX-LLH") is None
     assert image_type_of("squareroot") == "squareroot"
     assert image_type_of("lbp-2D") == "lbp2d"
     assert image_type_of("lbp-3D-k") == image_type_of("lbp-3D-m1") == "lbp3d"

@@ -15,8 +15,8 @@ from radiopipe.io import read_image, read_mask
 from radiopipe.pyradiomics_names import from_pyradiomics_name, to_pyradiomics_name
 
 IMAGE_NAMES = ("original", "log-sigma-1-0-mm-3D", "log-sigma-2-5-mm-2D", "wavelet-LLH",
-               "wavelet-HL", "lbp-2D", "square", "squareroot", "logarithm", "exponential",
-               "gradient", "ibsi_mean-support-5-3D-mirror",
+               "wavelet2-HHL", "wavelet-HL", "lbp-2D", "square", "squareroot", "logarithm",
+               "exponential", "gradient", "ibsi_mean-support-5-3D-mirror",
                "laws-L5E5E5-ri-max-energy-7-3D-mirror", "ibsi_log-sigma-1-5-mm-cutoff-4-3D-mirror")
 MODALITIES = (None, "ct", "pet", "mr_t1")
 
