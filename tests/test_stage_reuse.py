@@ -10,7 +10,8 @@ from conftest import write_config
 
 from radiopipe import api
 from radiopipe.config import load_config
-from radiopipe.run_folder import RunFolder, StageReads, record_stage, reuse_verdict
+from radiopipe.run_folder import RunFolder
+from radiopipe.stage_reuse import StageReads, record_stage, reuse_verdict
 
 STAGES = ("extract", "train", "explain", "report")
 

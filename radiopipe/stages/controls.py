@@ -21,7 +21,8 @@ from radiopipe.config import LoadedConfig, RobustnessConfig
 from radiopipe.extraction import input_sha256
 from radiopipe.perturbed_extraction import extract_perturbed
 from radiopipe.preprocess.perturbations import control_plan
-from radiopipe.run_folder import RunFolder, StageReads, run_stage
+from radiopipe.run_folder import RunFolder
+from radiopipe.stage_reuse import StageReads, run_stage
 from radiopipe.storage import atomic_write, text_sha256
 from radiopipe.study import cohort_manifest, manifest_sha256, open_run
 

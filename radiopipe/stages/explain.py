@@ -30,7 +30,8 @@ from radiopipe.manifest import Manifest
 from radiopipe.models.bundle import load_bundle
 from radiopipe.models.inputs import clinical_table, input_columns, model_inputs
 from radiopipe.records import ValidationRecord
-from radiopipe.run_folder import RunFolder, StageReads, input_hashes, run_stage
+from radiopipe.run_folder import RunFolder
+from radiopipe.stage_reuse import StageReads, input_hashes, run_stage
 from radiopipe.study import cohort_manifest, manifest_sha256, open_run
 from radiopipe.table import read_table
 

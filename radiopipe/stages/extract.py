@@ -18,8 +18,9 @@ from radiopipe.config import LoadedConfig
 from radiopipe.devices import check_devices
 from radiopipe.extraction import extract_cohort, input_sha256
 from radiopipe.manifest import Manifest
-from radiopipe.run_folder import RunFolder, StageReads, run_stage
+from radiopipe.run_folder import RunFolder
 from radiopipe.scaleout import compute_cluster
+from radiopipe.stage_reuse import StageReads, run_stage
 from radiopipe.storage import file_sha256, text_sha256
 from radiopipe.study import cohort_manifest, manifest_sha256, open_run
 from radiopipe.table import CaseResult, build_table, read_table, write_table

@@ -19,14 +19,8 @@ from radiopipe.provenance import package_versions
 from radiopipe.records import ValidationRecord
 from radiopipe.report import HeldOutExplanations, ReportInputs, write_report
 from radiopipe.report.methods import STAGE_WORK
-from radiopipe.run_folder import (
-    RunFolder,
-    StageReads,
-    failure_reason,
-    input_hashes,
-    read_stage_record,
-    run_stage,
-)
+from radiopipe.run_folder import RunFolder, failure_reason
+from radiopipe.stage_reuse import StageReads, input_hashes, read_stage_record, run_stage
 from radiopipe.study import open_run
 from radiopipe.table import read_table
 

@@ -28,7 +28,8 @@ from radiopipe.icc import icc_table
 from radiopipe.manifest import Manifest
 from radiopipe.perturbed_extraction import extract_perturbed
 from radiopipe.preprocess.perturbations import ORIGINAL
-from radiopipe.run_folder import RunFolder, StageReads, run_stage
+from radiopipe.run_folder import RunFolder
+from radiopipe.stage_reuse import StageReads, run_stage
 from radiopipe.storage import atomic_write, text_sha256
 from radiopipe.study import cohort_manifest, manifest_sha256, open_run
 

@@ -69,8 +69,9 @@ from radiopipe.records import (
     TaskSummary,
     ValidationRecord,
 )
-from radiopipe.run_folder import RunFolder, StageReads, input_hashes, run_stage
+from radiopipe.run_folder import RunFolder
 from radiopipe.scaleout import compute_cluster
+from radiopipe.stage_reuse import StageReads, input_hashes, run_stage
 from radiopipe.storage import atomic_write, atomic_write_json, file_sha256
 from radiopipe.study import cohort_manifest, manifest_sha256, open_run
 from radiopipe.table import feature_columns, read_table
