@@ -69,7 +69,7 @@ _DIAGONALS = np.array([(1, 1, 0), (1, -1, 0), (1, 0, 1), (1, 0, -1), (0, 1, 1), 
                        (1, 1, 1), (1, 1, -1), (1, -1, 1), (1, -1, -1)], dtype=np.int64)
 
 
-def hull_candidates(lattice) -> np.ndarray:
+def hull_candidates(lattice, *, extremes: np.ndarray | None = None) -> np.ndarray:
     """Which vertices can be corners of the convex hull: those first or last on their line along
     each of the lattice's 13 directions (the axes and the diagonals).
 
@@ -84,13 +84,17 @@ def hull_candidates(lattice) -> np.ndarray:
     ----------
     lattice : ndarray of int, shape (n, 3)
         Vertex positions on an integer grid (:attr:`SurfaceMesh.lattice`).
+    extremes : ndarray of bool, shape (n, 3), optional
+        :func:`line_extremes` of ``lattice``, when the caller has it already.
 
     Returns
     -------
     ndarray of bool, shape (n,)
     """
     lattice = np.ascontiguousarray(lattice, dtype=np.int64)
-    index = np.flatnonzero(line_extremes(lattice).all(axis=1))
+    if extremes is None:
+        extremes = line_extremes(lattice)
+    index = np.flatnonzero(extremes.all(axis=1))
     for direction in _DIAGONALS:
         index = index[_extremes_along(lattice[index], direction)]
     kept = np.zeros(len(lattice), dtype=bool)

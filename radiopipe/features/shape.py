@@ -143,8 +143,9 @@ def compute_shape(
     wanted = _wanted(features)
     mask, image, intensity_mask, spacing = _prepare(mask, image, intensity_mask, spacing)
     mesh = surface_mesh(mask, spacing)
-    along_z, along_y, along_x = line_extremes(mesh.lattice).T
-    candidates = mesh.vertices[hull_candidates(mesh.lattice)]
+    extremes = line_extremes(mesh.lattice)
+    along_z, along_y, along_x = extremes.T
+    candidates = mesh.vertices[hull_candidates(mesh.lattice, extremes=extremes)]
     # Per plane of constant z, y or x, the vertices extreme along both of its axes.
     in_plane = (along_y & along_x, along_z & along_x, along_z & along_y)
     moments = principal_moments(mask, spacing, ddof=1 if mode == "ibsi" else 0)
