@@ -30,15 +30,14 @@ def engine_words(item: FeatureMap) -> str:
 
 def engines_text(settings: FeatureConfig, window: int) -> str:
     """How the maps' local values are computed under these settings, for the methods appendix."""
-    windows = "the extraction's own feature code on the ROI voxels of each window"
+    windows = f"{_ENGINES[WINDOWS]} on the ROI voxels of each window"
     families = kernel_families(settings, window=window)
     if not families:
         return f"{windows}, in every map"
     names = ", ".join("first-order" if f == "firstorder" else f.upper() for f in families)
     return (
-        f"{names} features of 3D images: the voxel-wise engine (pyradiomics' voxel-based "
-        f"definitions, as the voxel-wise maps compute them) at the windows' centres, kernels of "
-        f"radius {window // 2} (the window) counting only ROI voxels; other maps (other "
+        f"{names} features of 3D images: {_ENGINES[KERNELS]} at the windows' centres, kernels "
+        f"of radius {window // 2} (the window) counting only ROI voxels; other maps (other "
         f"families, 2D images): {windows}; each map's caption names its engine"
     )
 
